@@ -1,0 +1,39 @@
+"""The Smart Energy security library.
+
+- mmo: AES-MMO and HMAC-MMO; crc: CRC-16/X-25; install_code: install codes and their link keys;
+  keys: key-transport/key-load derivation and the well-known TC link key; ccm: CCM* for NWK/APS security.
+- curves, ecqv, cbke, ecdsa: sect163k1/sect283k1, implicit certificates and a test CA, CBKE and ECDSA.
+
+Every rejection raises a subclass of :class:`CryptoError` whose message names the problem.
+"""
+
+from .ccm import SecurityLevel
+from .crc import crc16_x25
+from .errors import (
+    AuthenticationError,
+    CryptoError,
+    InstallCodeError,
+    InvalidCertificateError,
+    InvalidKeyError,
+    InvalidPointError,
+)
+from .install_code import InstallCode
+from .keys import WELL_KNOWN_TC_LINK_KEY, key_load_key, key_transport_key
+from .mmo import aes_mmo, hmac_mmo
+
+__all__ = [
+    "AuthenticationError",
+    "CryptoError",
+    "InstallCode",
+    "InstallCodeError",
+    "InvalidCertificateError",
+    "InvalidKeyError",
+    "InvalidPointError",
+    "SecurityLevel",
+    "WELL_KNOWN_TC_LINK_KEY",
+    "aes_mmo",
+    "crc16_x25",
+    "hmac_mmo",
+    "key_load_key",
+    "key_transport_key",
+]
