@@ -1,0 +1,69 @@
+"""ZDO payloads on zigpy's own schemas (zigpy.zdo.types): a transaction sequence number, then fields.
+
+ZDO frames are APS data frames on endpoint 0, profile 0x0000, cluster = the ZDO command id; zigpy already
+knows every request and response layout (ZDOCmd, CLUSTERS, NodeDescriptor, SimpleDescriptor, ...), so this
+module only adds the tsn and turns zigpy's failures into FrameError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import zigpy.types as t
+from zigpy.zdo.types import CLUSTERS, ZDOCmd
+
+from .errors import FrameError, need
+
+LAYER = "ZDO"
+ZDO_ENDPOINT = 0
+ZDO_PROFILE = 0x0000
+
+
+@dataclass(slots=True)
+class ZdoMessage:
+    """One decoded ZDO frame: ``fields`` in zigpy's order (``names`` gives them)."""
+
+    command: ZDOCmd
+    tsn: int
+    fields: list[Any]
+
+    @property
+    def names(self) -> list[str]:
+        return list(CLUSTERS[self.command][0])
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(zip(self.names, self.fields, strict=True))
+
+    def serialize(self) -> bytes:
+        return serialize_zdo(self.command, self.tsn, self.fields)
+
+
+def _schema(command: int) -> tuple[ZDOCmd, list[type]]:
+    try:
+        cmd = ZDOCmd(command)
+    except ValueError:
+        raise FrameError(LAYER, f"unknown ZDO cluster 0x{command:04X}") from None
+    if cmd not in CLUSTERS:
+        raise FrameError(LAYER, f"ZDO cluster 0x{command:04X} has no schema in zigpy")
+    return cmd, list(CLUSTERS[cmd][1])
+
+
+def serialize_zdo(command: int, tsn: int, fields: Sequence[Any]) -> bytes:
+    """tsn followed by *fields* encoded with zigpy's schema for *command* (a ZDOCmd / cluster id)."""
+    cmd, schema = _schema(command)
+    if len(fields) != len(schema):
+        raise FrameError(LAYER, f"{cmd.name} takes {len(schema)} fields, got {len(fields)}")
+    return bytes([tsn & 0xFF]) + t.serialize(list(fields), schema)
+
+
+def deserialize_zdo(command: int, data: bytes) -> ZdoMessage:
+    """Decode the APS payload of ZDO cluster *command*. Trailing bytes are tolerated, as zigpy does."""
+    cmd, schema = _schema(command)
+    need(LAYER, data, 0, 1, "transaction sequence number")
+    try:
+        fields, _rest = t.deserialize(bytes(data[1:]), schema)
+    except (ValueError, KeyError, IndexError) as exc:  # zigpy raises ValueError on short data; be defensive
+        raise FrameError(LAYER, f"{cmd.name} payload does not decode: {exc}", 1) from None
+    return ZdoMessage(cmd, data[0], fields)
