@@ -1,0 +1,160 @@
+"""Smart Energy cluster schemas as zigpy Cluster subclasses, generated from the project's data model.
+
+zigpy 2.x ships Price, DRLC and Messaging empty and its Basic/Identify/Time/Metering follow the ZCL/HA
+revision, not SE 1.x. These classes carry exactly the SE data model: AttributeDefs (server side),
+ClientAttributeDefs (client side, which zigpy has no slot for), ServerCommandDefs (commands the server
+receives, i.e. sent by the client) and ClientCommandDefs (commands the client receives). Payload field types
+come from harness.se.types; fields the model marks as added in a later revision are optional, so a frame from
+an older device still decodes.
+
+The classes are kept out of zigpy's global cluster registry (_skip_registry) so that a zigpy
+ControllerApplication in the same process keeps its own definitions.
+"""
+
+from __future__ import annotations
+
+import types as pytypes
+from typing import Final
+
+import zigpy.types as t
+from zigpy.zcl import Cluster
+from zigpy.zcl.foundation import BaseAttributeDefs, BaseCommandDefs, ZCLAttributeDef, ZCLCommandDef
+
+from harness.se.datamodel import CommandModel, Side, load_datamodel, snake_name
+from harness.se.types import SE_RAW_RECORD_TYPES, TailBytes, field_type
+
+#: Fields from which a command's payload is optional although the model gives no revision for them.
+#: Publish Price: everything after Price is optional (SE-FACTS "Price"; older ESIs stop after Price).
+OPTIONAL_FROM: dict[tuple[int, str], str] = {(0x0700, "PublishPrice"): "priceRatio"}
+
+
+class RawRecords(TailBytes):
+    """Repeated SE 1.2a records the suite does not decode (kept as bytes)."""
+
+
+def attribute_defs(cluster_id: int, side: Side) -> type[BaseAttributeDefs]:
+    """A zigpy AttributeDefs class with every attribute of one side of a data-model cluster."""
+    cluster = load_datamodel().cluster(cluster_id)
+    defs = pytypes.new_class(f"{side.value.title()}AttributeDefs", (BaseAttributeDefs,))
+    for attr in cluster.attributes_of(side):
+        # The model does not say which attributes are reportable; every attribute may be configured.
+        access = "rwp" if attr.writable else "rp"
+        setattr(
+            defs,
+            attr.python_name,
+            ZCLAttributeDef(id=attr.id, type=field_type(attr.type), access=access, mandatory=attr.mandatory),
+        )
+    return defs
+
+
+def _schema(cluster_id: int, command: CommandModel) -> dict[str, type]:
+    schema: dict[str, type] = {}
+    optional = False
+    optional_from = OPTIONAL_FROM.get((cluster_id, command.name))
+    for fld in command.fields:
+        optional = optional or fld.since is not None or fld.name == optional_from
+        if fld.type in SE_RAW_RECORD_TYPES:
+            ftype: type = RawRecords
+        elif fld.is_array:
+            ftype = t.List[field_type(fld.type)]
+        else:
+            ftype = field_type(fld.type)
+        schema[snake_name(fld.name) + ("?" if optional else "")] = ftype
+    return schema
+
+
+def command_defs(cluster_id: int, receiver: Side) -> type[BaseCommandDefs]:
+    """A zigpy CommandDefs class with the commands one side of a data-model cluster receives."""
+    cluster = load_datamodel().cluster(cluster_id)
+    name = "ServerCommandDefs" if receiver is Side.SERVER else "ClientCommandDefs"
+    defs = pytypes.new_class(name, (BaseCommandDefs,))
+    for command in cluster.commands_received_by(receiver):
+        setattr(defs, command.python_name, ZCLCommandDef(id=command.id, schema=_schema(cluster_id, command)))
+    return defs
+
+
+class SeCluster(Cluster):
+    """Base of the SE cluster schemas: adds the client-side attribute table zigpy lacks."""
+
+    _skip_registry = True
+    ClientAttributeDefs: type[BaseAttributeDefs] = BaseAttributeDefs
+
+    @classmethod
+    def attribute_defs_of(cls, side: Side) -> type[BaseAttributeDefs]:
+        return cls.AttributeDefs if side is Side.SERVER else cls.ClientAttributeDefs
+
+    @classmethod
+    def command_defs_received_by(cls, side: Side) -> type[BaseCommandDefs]:
+        return cls.ServerCommandDefs if side is Side.SERVER else cls.ClientCommandDefs
+
+
+def _cluster(cluster_id: int) -> dict:
+    return {
+        "AttributeDefs": attribute_defs(cluster_id, Side.SERVER),
+        "ClientAttributeDefs": attribute_defs(cluster_id, Side.CLIENT),
+        "ServerCommandDefs": command_defs(cluster_id, Side.SERVER),
+        "ClientCommandDefs": command_defs(cluster_id, Side.CLIENT),
+    }
+
+
+class Basic(SeCluster):
+    cluster_id: Final = 0x0000
+    ep_attribute: Final = "se_basic"
+    locals().update(_cluster(0x0000))
+
+
+class Identify(SeCluster):
+    cluster_id: Final = 0x0003
+    ep_attribute: Final = "se_identify"
+    locals().update(_cluster(0x0003))
+
+
+class Time(SeCluster):
+    cluster_id: Final = 0x000A
+    ep_attribute: Final = "se_time"
+    locals().update(_cluster(0x000A))
+
+
+class Price(SeCluster):
+    cluster_id: Final = 0x0700
+    ep_attribute: Final = "se_price"
+    locals().update(_cluster(0x0700))
+
+
+class Drlc(SeCluster):
+    cluster_id: Final = 0x0701
+    ep_attribute: Final = "se_drlc"
+    locals().update(_cluster(0x0701))
+
+
+class Metering(SeCluster):
+    cluster_id: Final = 0x0702
+    ep_attribute: Final = "se_metering"
+    locals().update(_cluster(0x0702))
+
+
+class Messaging(SeCluster):
+    cluster_id: Final = 0x0703
+    ep_attribute: Final = "se_messaging"
+    locals().update(_cluster(0x0703))
+
+
+class KeyEstablishment(SeCluster):
+    cluster_id: Final = 0x0800
+    ep_attribute: Final = "se_key_establishment"
+    locals().update(_cluster(0x0800))
+
+
+#: The SE cluster schemas by cluster id.
+SE_CLUSTERS: dict[int, type[SeCluster]] = {
+    c.cluster_id: c for c in (Basic, Identify, Time, Price, Drlc, Metering, Messaging, KeyEstablishment)
+}
+
+
+def command_def(cluster_id: int, receiver: Side, command_id: int) -> ZCLCommandDef | None:
+    """The compiled definition of a cluster command as the receiving side sees it, or None."""
+    cluster = SE_CLUSTERS.get(cluster_id)
+    if cluster is None:
+        return None
+    commands = cluster.server_commands if receiver is Side.SERVER else cluster.client_commands
+    return commands.get(command_id)
