@@ -1,0 +1,145 @@
+"""pcap files of 802.15.4 frames: a deterministic writer and a strict reader.
+
+Classic libpcap format (not pcapng): 24-byte global header, then per frame a 16-byte record header
+(seconds, microseconds, captured length, original length) and the bytes. Link type 195
+(LINKTYPE_IEEE802_15_4_WITHFCS): each frame is the PSDU with its 2-byte FCS, as MacFrame.serialize()
+produces it. Timestamps are the caller's (virtual) seconds rounded to the microsecond, so the same frames
+at the same times always give the same file bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from struct import Struct
+from typing import BinaryIO
+
+LINKTYPE_IEEE802_15_4_WITHFCS = 195
+LINKTYPE_IEEE802_15_4_NOFCS = 230
+SNAPLEN = 65535  # an 802.15.4 PSDU is at most 127 bytes; this is the customary default
+
+MAGIC_USEC = 0xA1B2C3D4
+MAGIC_NSEC = 0xA1B23C4D
+_GLOBAL = Struct("<IHHiIII")
+_RECORD = Struct("<IIII")
+
+
+class CaptureError(ValueError):
+    """A pcap file that cannot be read (bad magic, truncated header or record)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PcapRecord:
+    timestamp: float  # seconds
+    data: bytes
+    original_length: int | None = None
+
+    @property
+    def timestamp_us(self) -> int:
+        return round(self.timestamp * 1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class PcapCapture:
+    linktype: int
+    records: tuple[PcapRecord, ...]
+    snaplen: int = SNAPLEN
+
+
+def _timestamp_parts(timestamp: float) -> tuple[int, int]:
+    if timestamp < 0:
+        raise CaptureError(f"pcap timestamps cannot be negative, got {timestamp}")
+    return divmod(round(timestamp * 1_000_000), 1_000_000)
+
+
+def global_header(linktype: int = LINKTYPE_IEEE802_15_4_WITHFCS, snaplen: int = SNAPLEN) -> bytes:
+    return _GLOBAL.pack(MAGIC_USEC, 2, 4, 0, 0, snaplen, linktype)
+
+
+def record_bytes(timestamp: float, data: bytes) -> bytes:
+    seconds, micros = _timestamp_parts(timestamp)
+    return _RECORD.pack(seconds, micros, len(data), len(data)) + bytes(data)
+
+
+class PcapWriter:
+    """Append frames to a pcap stream. Use as a context manager, or call ``close()``.
+
+    ``PcapWriter(path)`` owns the file; ``PcapWriter(stream)`` writes to a binary stream the caller owns.
+    Each ``write`` is flushed so a capture is complete up to the last frame even if a test dies.
+    """
+
+    def __init__(
+        self, target: str | os.PathLike[str] | BinaryIO, linktype: int = LINKTYPE_IEEE802_15_4_WITHFCS,
+        snaplen: int = SNAPLEN,
+    ) -> None:
+        if isinstance(target, str | os.PathLike):
+            self._stream: BinaryIO = open(target, "wb")  # noqa: SIM115 - closed in close()
+            self._owned = True
+        else:
+            self._stream = target
+            self._owned = False
+        self.linktype = linktype
+        self.snaplen = snaplen
+        self.count = 0
+        self._stream.write(global_header(linktype, snaplen))
+
+    def write(self, timestamp: float, data: bytes) -> None:
+        if len(data) > self.snaplen:
+            raise CaptureError(f"frame of {len(data)} bytes exceeds the snap length {self.snaplen}")
+        self._stream.write(record_bytes(timestamp, data))
+        self._stream.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self._owned and not self._stream.closed:
+            self._stream.close()
+
+    def __enter__(self) -> PcapWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def pcap_bytes(
+    frames: Iterable[tuple[float, bytes]], linktype: int = LINKTYPE_IEEE802_15_4_WITHFCS
+) -> bytes:
+    """A whole pcap file in memory from (timestamp, frame) pairs."""
+    buffer = io.BytesIO()
+    writer = PcapWriter(buffer, linktype)
+    for timestamp, data in frames:
+        writer.write(timestamp, data)
+    return buffer.getvalue()
+
+
+def read_pcap(source: str | os.PathLike[str] | bytes) -> PcapCapture:
+    """Parse a classic pcap file (either byte order, micro- or nanosecond timestamps)."""
+    data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+    if len(data) < _GLOBAL.size:
+        raise CaptureError(f"pcap file of {len(data)} bytes is shorter than its 24-byte global header")
+    magic_le = int.from_bytes(data[:4], "little")
+    magic_be = int.from_bytes(data[:4], "big")
+    if magic_le in (MAGIC_USEC, MAGIC_NSEC):
+        order, magic = "<", magic_le
+    elif magic_be in (MAGIC_USEC, MAGIC_NSEC):
+        order, magic = ">", magic_be
+    else:
+        raise CaptureError(f"not a pcap file: magic {data[:4].hex()} (pcapng is not supported)")
+    divisor = 1_000_000 if magic == MAGIC_USEC else 1_000_000_000
+    _magic, _major, _minor, _zone, _sigfigs, snaplen, linktype = Struct(order + "IHHiIII").unpack_from(data, 0)
+    record = Struct(order + "IIII")
+    offset = _GLOBAL.size
+    records = []
+    while offset < len(data):
+        if offset + record.size > len(data):
+            raise CaptureError(f"truncated record header at offset {offset}")
+        seconds, fraction, included, original = record.unpack_from(data, offset)
+        offset += record.size
+        if offset + included > len(data):
+            raise CaptureError(f"record at offset {offset - record.size} claims {included} bytes, file ends first")
+        records.append(PcapRecord(seconds + fraction / divisor, data[offset : offset + included], original))
+        offset += included
+    return PcapCapture(linktype & 0x0FFFFFFF, tuple(records), snaplen)
