@@ -1,0 +1,36 @@
+"""Stack behaviour knobs of a simulated node, in one place.
+
+The default is a conformant Zigbee PRO / Smart Energy stack. Reference devices flip knobs to seed a
+non-conformance (their fault catalogues), so each knob names the rule it breaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StackBehaviour:
+    # Joining: SE devices must refuse a network key offered under the well-known TC link key
+    # "ZigBeeAlliance09" when they are commissioned with an install code (SE 1.x 5.4.1).
+    accept_well_known_tc_key: bool = False
+    # Joining: a device announces itself with ZDO Device_annce after joining or rejoining (Zigbee 2.4.3.1.11).
+    send_device_annce: bool = True
+    # Leave: a device obeys a NWK leave request / ZDO Mgmt_Leave_req addressed to it (Zigbee 3.6.1.10).
+    obey_leave: bool = True
+    # NWK security: frames whose frame counter is not above the last one seen from that source are dropped
+    # (Zigbee 4.3.1.2 step 5).
+    replay_check: bool = True
+    # APS: duplicate frames (same source and APS counter) are acknowledged but not delivered twice (2.2.8.4.2).
+    aps_duplicate_rejection: bool = True
+    # APS: received frames requesting an ack get one (2.2.8.4.2).
+    send_aps_acks: bool = True
+    # MAC: received unicast frames requesting an ack get a MAC ack frame.
+    send_mac_acks: bool = True
+    # Network key update: a device switches to the new key on Switch Key (Zigbee 4.4.7).
+    obey_switch_key: bool = True
+    # ZDO: the ZDO server answers requests at all.
+    zdo_server: bool = True
+
+
+CONFORMANT = StackBehaviour()

@@ -1,0 +1,850 @@
+"""A simulated Zigbee PRO node: MAC, NWK, APS and ZDO on the virtual air, byte-exact via harness.sim.frames.
+
+Roles: coordinator (with the Trust Center, see harness.sim.trust_center), router, and end device with its
+receiver on. The network is single hop: every node hears every other (the air decides losses), there is
+no routing, no route discovery and no relaying; devices join the coordinator directly.
+
+Modelled:
+- MAC: data frames between short addresses, beacon request / beacon, association request / response
+  (sent directly: receivers are on, so no indirect transmission), MAC acks as frames (no MAC retries:
+  recovery is the APS layer's job here).
+- NWK: data and commands (leave, rejoin request / response), NWK security with the active network key,
+  an outgoing frame counter and per-source incoming counters with replay rejection.
+- APS: data with acks and retries (apscMaxFrameRetries = 3, apsAckWaitDuration on the loop clock),
+  duplicate rejection, APS security with link keys (data key) and the key-transport key, commands
+  Transport Key, Update Device, Request Key and Switch Key.
+- ZDO server (harness.sim.zdo), Device_annce after join and rejoin.
+
+Application interface: endpoints with simple descriptors, APS data in and out as zigpy ZigbeePacket
+(tx_options carries APS_Encryption on frames that were APS-encrypted), per-partner link keys
+(set_link_key), and join / leave / rejoin coroutines with deadlines.
+
+Frames a node rejects are counted in :attr:`Node.stats` (e.g. ``nwk_replay_rejected``) so the harness can
+see why something was dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import zigpy.types as t
+import zigpy.zdo.types as zdo_t
+from zigpy.zdo.types import ZDOCmd
+
+from harness.clock import Clock
+from harness.crypto import WELL_KNOWN_TC_LINK_KEY, AuthenticationError
+
+from . import zdo
+from .air import Air
+from .behaviour import CONFORMANT, StackBehaviour
+from .frames.aps import (
+    ApsFrame,
+    ApsFrameType,
+    DeliveryMode,
+    KeyType,
+    RequestKey,
+    SwitchKey,
+    TransportKey,
+    UpdateDevice,
+    parse_aps_command,
+)
+from .frames.errors import FrameError
+from .frames.mac import (
+    AddrMode,
+    AssociationRequest,
+    AssociationResponse,
+    AssociationStatus,
+    Beacon,
+    BeaconRequest,
+    CapabilityInformation,
+    MacFrame,
+    MacFrameType,
+    ZigbeeBeaconPayload,
+    beacon_request_frame,
+    parse_mac_command,
+)
+from .frames.nwk import (
+    Leave,
+    NwkFrame,
+    NwkFrameType,
+    RejoinRequest,
+    RejoinResponse,
+    RejoinStatus,
+    parse_nwk_command,
+)
+from .frames.types import BROADCAST_ADDR, NO_SHORT_ADDRESS, format_ieee, ieee_to_eui64
+from .material import LinkKeyEntry, SecurityMaterial
+from .security import KeyId, secure_aps, secure_nwk, unsecure_aps, unsecure_nwk
+
+LOGGER = logging.getLogger(__name__)
+
+SE_PROFILE = 0x0109
+NWK_BROADCASTS = (0xFFFF, 0xFFFD, 0xFFFC, 0xFFFB)
+COORDINATOR_NWK = 0x0000
+
+APSC_MAX_FRAME_RETRIES = 3  # Zigbee spec Table 2.23
+# apsAckWaitDuration = 0.05 * (2 * nwkcMaxDepth) s with nwkcMaxDepth 15, plus security processing
+# (Zigbee spec Table 2.24): 1.5 s; this single-hop network has no extra processing delay to add.
+APS_ACK_WAIT_DURATION = 1.5
+# Active scan of one channel with scan duration 3: aBaseSuperframeDuration * (2^3 + 1) symbols of 16 us.
+BEACON_SCAN_DURATION = 960 * (2**3 + 1) * 16e-6
+# macResponseWaitTime: 32 * aBaseSuperframeDuration symbols (802.15.4-2006 Table 86).
+MAC_RESPONSE_WAIT_TIME = 32 * 960 * 16e-6
+# How long a joined-by-association device waits for the network key (apsSecurityTimeOutPeriod-like; the
+# Trust Center answers at once in simulation, so this only bounds a join that will never complete).
+NETWORK_KEY_WAIT = 5.0
+APS_DUPLICATE_WINDOW = 10.0  # seconds a (source, APS counter) pair is remembered for duplicate rejection
+
+
+class Role(enum.Enum):
+    COORDINATOR = "coordinator"
+    ROUTER = "router"
+    END_DEVICE = "end device"
+
+
+class NodeError(Exception):
+    """A stack operation that cannot be done (not joined, no key for the partner, ...)."""
+
+
+class JoinError(NodeError):
+    """Joining or rejoining did not complete; the message says at which step."""
+
+
+class ApsDeliveryError(NodeError):
+    """An APS frame requesting an ack was not acknowledged after all retries."""
+
+
+@dataclass
+class _Association:
+    future: asyncio.Future
+
+
+class Node:
+    """One simulated node on the air. Addresses are ints (see harness.sim.frames.types)."""
+
+    def __init__(
+        self,
+        air: Air,
+        ieee: int,
+        role: Role = Role.END_DEVICE,
+        *,
+        tc_link_key: bytes | None = None,
+        behaviour: StackBehaviour = CONFORMANT,
+        manufacturer_code: int = 0x0000,
+        clock: Clock | None = None,
+    ) -> None:
+        self.air = air
+        self.ieee = ieee
+        self.role = role
+        self.behaviour = behaviour
+        self.manufacturer_code = manufacturer_code
+        self.clock = clock
+        self.security = SecurityMaterial(preconfigured_tc_link_key=tc_link_key)
+        self.radio = air.attach(ieee)
+        self.radio.on_receive = self._mac_receive
+        self.pan_id: int | None = None
+        self.extended_pan_id: int | None = None
+        self.nwk: int = NO_SHORT_ADDRESS
+        self.joined = False
+        self.endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
+        self.address_map: dict[int, int] = {}  # NWK address -> IEEE
+        self.stats: Counter[str] = Counter()
+        self.zdo = zdo.ZdoServer(
+            zdo.ZdoContext(
+                ieee=lambda: self.ieee,
+                nwk=lambda: self.nwk,
+                node_descriptor=self.node_descriptor,
+                endpoints=lambda: self.endpoints,
+                capability=lambda: self.capability.to_byte(),
+                leave=self._zdo_leave,
+                permit_joining=self.permit_joining,
+            )
+        )
+        self._packet_listeners: list[Callable[[t.ZigbeePacket], None]] = []
+        self._aps_pending: dict[tuple[int, int], asyncio.Future] = {}
+        self._aps_seen: dict[tuple[int, int], float] = {}
+        self._beacons: list[tuple[MacFrame, Beacon]] = []
+        self._association: asyncio.Future | None = None
+        self._rejoin: asyncio.Future | None = None
+        self._network_key_event: asyncio.Event | None = None
+        self._permit_until = 0.0
+        self.trust_center = None  # set by harness.sim.trust_center.TrustCenter on a coordinator
+
+    # -- identity --------------------------------------------------------------------------------------
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.air.loop
+
+    @property
+    def capability(self) -> CapabilityInformation:
+        router = self.role != Role.END_DEVICE
+        return CapabilityInformation(
+            full_function_device=router, mains_powered=router, rx_on_when_idle=True, allocate_address=True
+        )
+
+    def node_descriptor(self) -> zdo_t.NodeDescriptor:
+        logical = {
+            Role.COORDINATOR: zdo_t.LogicalType.Coordinator,
+            Role.ROUTER: zdo_t.LogicalType.Router,
+            Role.END_DEVICE: zdo_t.LogicalType.EndDevice,
+        }[self.role]
+        return zdo_t.NodeDescriptor(
+            logical_type=logical,
+            complex_descriptor_available=0,
+            user_descriptor_available=0,
+            reserved=0,
+            aps_flags=0,
+            frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
+            mac_capability_flags=self.capability.to_byte(),
+            manufacturer_code=self.manufacturer_code,
+            maximum_buffer_size=82,
+            maximum_incoming_transfer_size=82,
+            # Server mask bit 0: primary Trust Center; stack compliance revision 22 in bits 9-15.
+            server_mask=(0x0001 if self.role == Role.COORDINATOR else 0) | (22 << 9),
+            maximum_outgoing_transfer_size=82,
+            descriptor_capability_field=0,
+        )
+
+    def add_endpoint(self, descriptor: zdo_t.SimpleDescriptor) -> None:
+        if not 1 <= descriptor.endpoint <= 240:
+            raise NodeError(f"application endpoint {descriptor.endpoint} is outside 1..240")
+        self.endpoints[descriptor.endpoint] = descriptor
+
+    def add_packet_listener(self, listener: Callable[[t.ZigbeePacket], None]) -> Callable[[], None]:
+        """Call *listener* with every APS data frame delivered to this node (ZDO included)."""
+        self._packet_listeners.append(listener)
+        return lambda: self._packet_listeners.remove(listener) if listener in self._packet_listeners else None
+
+    def set_link_key(self, partner_ieee: int, key: bytes) -> None:
+        """Use *key* for APS security with *partner_ieee* from now on (e.g. after CBKE)."""
+        if len(key) != 16:
+            raise NodeError(f"a link key is 16 bytes, got {len(key)}")
+        self.security.link_keys[partner_ieee] = LinkKeyEntry(bytes(key))
+
+    def link_key(self, partner_ieee: int) -> bytes | None:
+        entry = self.security.link_keys.get(partner_ieee)
+        return entry.key if entry else None
+
+    def __repr__(self) -> str:
+        return f"<Node {format_ieee(self.ieee)} {self.role.value} nwk=0x{self.nwk:04X} joined={self.joined}>"
+
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.fromtimestamp(self.loop.time(), UTC)
+
+    # -- network formation (coordinator) --------------------------------------------------------------
+
+    def form(self, pan_id: int, extended_pan_id: int, network_key: bytes, key_seq: int = 0) -> None:
+        if self.role != Role.COORDINATOR:
+            raise NodeError("only a coordinator forms a network")
+        self.pan_id, self.extended_pan_id, self.nwk = pan_id, extended_pan_id, COORDINATOR_NWK
+        self.security.network_keys = {key_seq: bytes(network_key)}
+        self.security.active_key_seq = key_seq
+        self.joined = True
+
+    def permit_joining(self, duration: int) -> None:
+        """Open (or with 0 close) the permit-join window for *duration* seconds (0xFF: until closed)."""
+        self._permit_until = float("inf") if duration == 0xFF else self.loop.time() + duration
+
+    @property
+    def permitting(self) -> bool:
+        return self.joined and self.role != Role.END_DEVICE and self.loop.time() < self._permit_until
+
+    # -- MAC -------------------------------------------------------------------------------------------
+
+    def _mac_transmit(self, frame: MacFrame) -> None:
+        self.radio.transmit(frame.serialize())
+
+    def _mac_receive(self, psdu: bytes, lqi: int, rssi: int) -> None:
+        try:
+            frame = MacFrame.deserialize(psdu)
+        except FrameError:
+            self.stats["mac_dropped_malformed"] += 1
+            return
+        if frame.frame_type == MacFrameType.ACK:
+            return
+        if frame.dst_mode != AddrMode.NONE:
+            if frame.dst_pan not in (BROADCAST_ADDR, self.pan_id):
+                return
+            if frame.dst_mode == AddrMode.SHORT and frame.dst_addr not in (BROADCAST_ADDR, self.nwk):
+                return
+            if frame.dst_mode == AddrMode.EXTENDED and frame.dst_addr != self.ieee:
+                return
+        if frame.ack_request and self.behaviour.send_mac_acks:
+            self._mac_transmit(MacFrame.ack(frame.seq))
+        try:
+            if frame.frame_type == MacFrameType.DATA:
+                self._nwk_receive(frame, lqi, rssi)
+            elif frame.frame_type == MacFrameType.COMMAND:
+                self._mac_command(frame, parse_mac_command(frame.payload))
+            elif frame.frame_type == MacFrameType.BEACON:
+                self._beacons.append((frame, Beacon.deserialize(frame.payload)))
+        except FrameError as exc:
+            self.stats["dropped_malformed"] += 1
+            LOGGER.debug("%r dropped a malformed frame: %s", self, exc)
+
+    def _mac_command(self, frame: MacFrame, command) -> None:
+        if isinstance(command, BeaconRequest):
+            if self.joined and self.role != Role.END_DEVICE:
+                self._send_beacon()
+        elif isinstance(command, AssociationRequest):
+            if self.trust_center is not None and frame.src_mode == AddrMode.EXTENDED:
+                self.trust_center.association_request(frame.src_addr, command.capability)
+        elif isinstance(command, AssociationResponse):
+            if self._association is not None and not self._association.done():
+                self._association.set_result((frame.src_addr, command))
+
+    def _send_beacon(self) -> None:
+        payload = ZigbeeBeaconPayload(
+            extended_pan_id=self.extended_pan_id or 0,
+            router_capacity=self.permitting,
+            end_device_capacity=self.permitting,
+            device_depth=0 if self.role == Role.COORDINATOR else 1,
+        ).serialize()
+        beacon = Beacon(
+            association_permit=self.permitting, pan_coordinator=self.role == Role.COORDINATOR, payload=payload
+        )
+        frame = MacFrame(
+            MacFrameType.BEACON,
+            self.security.next_mac_seq(),
+            src_mode=AddrMode.SHORT,
+            src_pan=self.pan_id,
+            src_addr=self.nwk,
+            payload=beacon.serialize(),
+        )
+        self._mac_transmit(frame)
+
+    def send_association_response(self, device_ieee: int, short_address: int, status: AssociationStatus) -> None:
+        frame = MacFrame(
+            MacFrameType.COMMAND,
+            self.security.next_mac_seq(),
+            AddrMode.EXTENDED,
+            self.pan_id,
+            device_ieee,
+            AddrMode.EXTENDED,
+            self.pan_id,
+            self.ieee,
+            AssociationResponse(short_address, status).serialize(),
+            ack_request=True,
+        )
+        self._mac_transmit(frame)
+
+    # -- NWK -------------------------------------------------------------------------------------------
+
+    def nwk_send(
+        self,
+        dst: int,
+        payload: bytes,
+        frame_type: NwkFrameType = NwkFrameType.DATA,
+        *,
+        secure: bool = True,
+        dst_ieee: int | None = None,
+        radius: int = 30,
+    ) -> None:
+        """Send a NWK frame (single hop: the MAC destination is the NWK destination)."""
+        frame = NwkFrame(
+            frame_type, dst, self.nwk, self.security.next_nwk_seq(), payload, radius=radius,
+            dst_ieee=dst_ieee, src_ieee=self.ieee,
+        )
+        if secure:
+            key = self.security.network_key
+            if key is None:
+                raise NodeError(f"{self!r} has no network key to secure a NWK frame")
+            nwk_bytes = secure_nwk(
+                frame, key, self.security.next_nwk_tx_counter(), self.ieee, self.security.active_key_seq
+            )
+        else:
+            nwk_bytes = frame.serialize()
+        mac_dst = BROADCAST_ADDR if dst in NWK_BROADCASTS else dst
+        self._mac_transmit(MacFrame.data(self.security.next_mac_seq(), self.pan_id, mac_dst, self.nwk, nwk_bytes))
+
+    def _nwk_receive(self, mac: MacFrame, lqi: int, rssi: int) -> None:
+        data = mac.payload
+        header, _ = NwkFrame.deserialize_header(data)
+        if header.dst not in NWK_BROADCASTS and header.dst != self.nwk:
+            return
+        if header.src == self.nwk and self.joined:
+            return
+        nwk_secured = header.security
+        if nwk_secured:
+            keys = self.security.network_keys
+            if not keys:
+                self.stats["nwk_dropped_no_key"] += 1
+                return
+            try:
+                frame, aux = unsecure_nwk(data, lambda aux: keys.get(aux.key_seq) or next(iter(keys.values())))
+            except AuthenticationError:
+                self.stats["nwk_auth_failed"] += 1
+                return
+            source_ieee = aux.source_ieee
+            last = self.security.nwk_rx_counters.get(source_ieee)
+            if last is not None and aux.frame_counter <= last and self.behaviour.replay_check:
+                self.stats["nwk_replay_rejected"] += 1
+                LOGGER.debug("%r rejected NWK frame counter %d from %016x (last %d)", self, aux.frame_counter, source_ieee, last)
+                return
+            self.security.nwk_rx_counters[source_ieee] = aux.frame_counter
+        else:
+            frame = NwkFrame.deserialize(data)
+            source_ieee = frame.src_ieee
+            if self.joined and not self._unsecured_nwk_allowed(frame):
+                self.stats["nwk_unsecured_dropped"] += 1
+                return
+        if source_ieee is not None:
+            self.address_map[frame.src] = source_ieee
+        if frame.frame_type == NwkFrameType.COMMAND:
+            self._nwk_command(frame, parse_nwk_command(frame.payload), nwk_secured)
+        elif frame.frame_type == NwkFrameType.DATA:
+            self._aps_receive(frame, source_ieee, nwk_secured, lqi, rssi)
+
+    def _unsecured_nwk_allowed(self, frame: NwkFrame) -> bool:
+        # A joined node takes unsecured NWK frames only for a Trust Center rejoin (Zigbee 4.6.3.3).
+        if frame.frame_type != NwkFrameType.COMMAND or not frame.payload:
+            return False
+        command_id = frame.payload[0]
+        return (self.role == Role.COORDINATOR and command_id == RejoinRequest.command_id) or (
+            self._rejoin is not None and command_id == RejoinResponse.command_id
+        )
+
+    def _nwk_command(self, frame: NwkFrame, command, secured: bool) -> None:
+        if isinstance(command, Leave):
+            if command.request:
+                if frame.dst == self.nwk and self.behaviour.obey_leave and self.role != Role.COORDINATOR:
+                    self.loop.call_soon(self._leave_now, command.rejoin)
+            elif self.trust_center is not None:
+                self.trust_center.device_left(frame.src, frame.src_ieee, command.rejoin)
+        elif isinstance(command, RejoinRequest):
+            if self.trust_center is not None:
+                self.trust_center.rejoin_request(frame.src, frame.src_ieee, secured)
+        elif isinstance(command, RejoinResponse):
+            if self._rejoin is not None and not self._rejoin.done():
+                self._rejoin.set_result(command)
+
+    # -- APS -------------------------------------------------------------------------------------------
+
+    def _link_entry(self, partner_ieee: int | None) -> LinkKeyEntry | None:
+        if partner_ieee is None:
+            return None
+        return self.security.link_keys.get(partner_ieee)
+
+    def aps_send_frame(
+        self,
+        dst_nwk: int,
+        frame: ApsFrame,
+        *,
+        encrypt_key: bytes | None = None,
+        key_id: KeyId = KeyId.DATA,
+        counter_entry: LinkKeyEntry | None = None,
+        nwk_secure: bool = True,
+    ) -> None:
+        """Put one APS frame on the air, APS-secured with *encrypt_key* when given."""
+        if encrypt_key is not None:
+            entry = counter_entry
+            counter = entry.tx_counter if entry else 0
+            if entry:
+                entry.tx_counter += 1
+            aps_bytes = secure_aps(frame, encrypt_key, counter, self.ieee, key_id)
+        else:
+            aps_bytes = frame.serialize()
+        self.nwk_send(dst_nwk, aps_bytes, secure=nwk_secure)
+
+    async def aps_send_reliably(self, dst_nwk: int, frame: ApsFrame, **kwargs) -> None:
+        """Send with an APS ack request; retry up to apscMaxFrameRetries; ApsDeliveryError if never acked."""
+        frame.ack_request = True
+        key = (dst_nwk, frame.counter)
+        for attempt in range(1 + APSC_MAX_FRAME_RETRIES):
+            future = self.loop.create_future()
+            self._aps_pending[key] = future
+            if attempt:
+                self.stats["aps_retries"] += 1
+            self.aps_send_frame(dst_nwk, frame, **kwargs)
+            try:
+                async with asyncio.timeout(APS_ACK_WAIT_DURATION):
+                    await future
+                return
+            except TimeoutError:
+                continue
+            finally:
+                self._aps_pending.pop(key, None)
+        self.stats["aps_delivery_failed"] += 1
+        raise ApsDeliveryError(
+            f"no APS ack from 0x{dst_nwk:04X} for counter {frame.counter} after {APSC_MAX_FRAME_RETRIES} retries"
+        )
+
+    async def send_packet(self, packet: t.ZigbeePacket) -> None:
+        """Send APS data described by a zigpy ZigbeePacket (unicast by NWK/IEEE address, or broadcast)."""
+        if not self.joined:
+            raise NodeError(f"{self!r} is not joined to a network")
+        dst = packet.dst
+        broadcast = False
+        if dst.addr_mode == t.AddrMode.NWK:
+            dst_nwk = int(dst.address)
+        elif dst.addr_mode == t.AddrMode.IEEE:
+            ieee = int.from_bytes(bytes(dst.address), "little")
+            dst_nwk = next((n for n, i in self.address_map.items() if i == ieee), None)
+            if dst_nwk is None:
+                raise NodeError(f"no NWK address known for {format_ieee(ieee)}")
+        elif dst.addr_mode == t.AddrMode.Broadcast:
+            dst_nwk, broadcast = int(dst.address), True
+        else:
+            raise NodeError(f"addressing mode {dst.addr_mode!r} is not supported by the simulation")
+        if dst_nwk == self.nwk:
+            self._deliver_local(packet)
+            return
+        encrypt = bool(packet.tx_options & t.TransmitOptions.APS_Encryption)
+        entry = None
+        if encrypt:
+            partner = self.address_map.get(dst_nwk)
+            entry = self._link_entry(partner)
+            if entry is None:
+                raise NodeError(f"no APS link key for destination 0x{dst_nwk:04X}")
+        frame = ApsFrame.data(
+            self.security.next_aps_counter(),
+            packet.profile_id,
+            packet.cluster_id,
+            packet.src_ep,
+            packet.dst_ep,
+            packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data),
+            delivery_mode=DeliveryMode.BROADCAST if broadcast else DeliveryMode.UNICAST,
+        )
+        kwargs = {"encrypt_key": entry.key if entry else None, "counter_entry": entry}
+        if broadcast or not packet.tx_options & t.TransmitOptions.ACK:
+            self.aps_send_frame(dst_nwk, frame, **kwargs)
+        else:
+            await self.aps_send_reliably(dst_nwk, frame, **kwargs)
+
+    def _deliver_local(self, packet: t.ZigbeePacket) -> None:
+        # A node talking to itself (zigpy interviews its own coordinator): no air, straight up the stack.
+        data = packet.data.serialize()
+        incoming = t.ZigbeePacket(
+            timestamp=self._now(),
+            src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=self.nwk),
+            src_ep=packet.src_ep,
+            dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=self.nwk),
+            dst_ep=packet.dst_ep,
+            profile_id=packet.profile_id,
+            cluster_id=packet.cluster_id,
+            data=t.SerializableBytes(data),
+            lqi=255,
+            rssi=0,
+        )
+        self.loop.call_soon(self._dispatch_data, incoming, self.nwk, False)
+
+    def _aps_receive(self, nwk: NwkFrame, source_ieee: int | None, nwk_secured: bool, lqi: int, rssi: int) -> None:
+        data = nwk.payload
+        header, _ = ApsFrame.deserialize_header(data)
+        aps_secured = header.security
+        key_id = None
+        if aps_secured:
+            frame, key_id = self._aps_unsecure(data, source_ieee)
+            if frame is None:
+                return
+        else:
+            frame = ApsFrame.deserialize(data)
+        if frame.frame_type == ApsFrameType.ACK:
+            future = self._aps_pending.get((nwk.src, frame.counter))
+            if future is not None and not future.done():
+                future.set_result(None)
+            return
+        if not nwk_secured and not (frame.frame_type == ApsFrameType.COMMAND and key_id == KeyId.KEY_TRANSPORT):
+            # Without NWK security only the Trust Center's key transport may reach the APS layer.
+            self.stats["aps_unsecured_dropped"] += 1
+            return
+        if frame.ack_request and self.behaviour.send_aps_acks and frame.delivery_mode == DeliveryMode.UNICAST:
+            ack = frame.ack_for()
+            entry = self._link_entry(source_ieee) if key_id == KeyId.DATA else None
+            self.aps_send_frame(
+                nwk.src, ack, encrypt_key=entry.key if entry else None, counter_entry=entry, nwk_secure=nwk_secured
+            )
+        dup_key = (nwk.src, frame.counter)
+        now = self.loop.time()
+        seen = self._aps_seen.get(dup_key)
+        if seen is not None and now - seen < APS_DUPLICATE_WINDOW and self.behaviour.aps_duplicate_rejection:
+            self.stats["aps_duplicates_rejected"] += 1
+            return
+        self._aps_seen[dup_key] = now
+        if len(self._aps_seen) > 512:
+            self._aps_seen = {k: v for k, v in self._aps_seen.items() if now - v < APS_DUPLICATE_WINDOW}
+        if frame.frame_type == ApsFrameType.COMMAND:
+            self._aps_command(nwk, source_ieee, parse_aps_command(frame.payload), key_id)
+            return
+        if frame.frame_type != ApsFrameType.DATA:
+            return
+        dst_mode = t.AddrMode.Broadcast if nwk.dst in NWK_BROADCASTS else t.AddrMode.NWK
+        packet = t.ZigbeePacket(
+            timestamp=self._now(),
+            src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk.src),
+            src_ep=frame.src_endpoint,
+            dst=t.AddrModeAddress(addr_mode=dst_mode, address=nwk.dst),
+            dst_ep=frame.dst_endpoint,
+            tsn=frame.counter,
+            profile_id=frame.profile,
+            cluster_id=frame.cluster,
+            data=t.SerializableBytes(frame.payload),
+            tx_options=t.TransmitOptions.APS_Encryption if aps_secured else t.TransmitOptions.NONE,
+            radius=nwk.radius,
+            lqi=lqi,
+            rssi=rssi,
+        )
+        self._dispatch_data(packet, nwk.src, dst_mode == t.AddrMode.Broadcast)
+
+    def _aps_unsecure(self, data: bytes, source_ieee: int | None) -> tuple[ApsFrame | None, KeyId | None]:
+        candidates: list[tuple[bytes, LinkKeyEntry | None]] = []
+        entry = self._link_entry(source_ieee)
+        if entry is not None:
+            candidates.append((entry.key, entry))
+        if not self.joined or self._rejoin is not None or entry is None:
+            preconfigured = self.security.preconfigured_tc_link_key
+            if preconfigured is not None and (entry is None or preconfigured != entry.key):
+                candidates.append((preconfigured, None))
+            if self.behaviour.accept_well_known_tc_key:
+                candidates.append((WELL_KNOWN_TC_LINK_KEY, None))
+        for key, key_entry in candidates:
+            try:
+                frame, aux = unsecure_aps(data, key, source_ieee)
+            except AuthenticationError:
+                continue
+            sender = aux.source_ieee if aux.source_ieee is not None else source_ieee
+            if key_entry is not None:
+                if key_entry.rx_counter is not None and aux.frame_counter <= key_entry.rx_counter and self.behaviour.replay_check:
+                    self.stats["aps_replay_rejected"] += 1
+                    return None, None
+                key_entry.rx_counter = aux.frame_counter
+            elif sender is not None:
+                self.security.link_keys[sender] = LinkKeyEntry(key, rx_counter=aux.frame_counter)
+            return frame, aux.key_id
+        self.stats["aps_auth_failed"] += 1
+        return None, None
+
+    def _dispatch_data(self, packet: t.ZigbeePacket, src_nwk: int, broadcast: bool) -> None:
+        if packet.dst_ep == zdo.ZDO_ENDPOINT and packet.profile_id == zdo.ZDO_PROFILE:
+            self._zdo_receive(packet, src_nwk, broadcast)
+        for listener in list(self._packet_listeners):
+            listener(packet)
+
+    def _zdo_receive(self, packet: t.ZigbeePacket, src_nwk: int, broadcast: bool) -> None:
+        cluster = packet.cluster_id
+        data = packet.data.serialize()
+        if cluster == ZDOCmd.Device_annce:
+            try:
+                _tsn, (nwk, ieee, _cap) = zdo.decode(cluster, data)
+            except zdo.ZdoError:
+                self.stats["zdo_dropped_malformed"] += 1
+                return
+            ieee_int = int.from_bytes(bytes(ieee), "little")
+            self.address_map[int(nwk)] = ieee_int
+            if self.trust_center is not None:
+                self.trust_center.device_announced(int(nwk), ieee_int)
+            return
+        if not self.behaviour.zdo_server:
+            return
+        try:
+            answer = self.zdo.handle(cluster, data, broadcast)
+        except zdo.ZdoError:
+            self.stats["zdo_dropped_malformed"] += 1
+            return
+        if answer is None:
+            return
+        rsp_cluster, rsp = answer
+        response = t.ZigbeePacket(
+            src_ep=0,
+            dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=src_nwk),
+            dst_ep=0,
+            profile_id=zdo.ZDO_PROFILE,
+            cluster_id=rsp_cluster,
+            data=t.SerializableBytes(rsp),
+            tx_options=t.TransmitOptions.NONE,
+        )
+        if src_nwk == self.nwk:
+            self._deliver_local(response)
+        else:
+            self.loop.create_task(self._send_quietly(response))
+
+    async def _send_quietly(self, packet: t.ZigbeePacket) -> None:
+        try:
+            await self.send_packet(packet)
+        except NodeError as exc:
+            LOGGER.debug("%r could not send %s: %s", self, packet.cluster_id, exc)
+
+    def _aps_command(self, nwk: NwkFrame, source_ieee: int | None, command, key_id: KeyId | None) -> None:
+        if isinstance(command, TransportKey):
+            self._transport_key(source_ieee, command, key_id)
+        elif isinstance(command, SwitchKey):
+            if self.behaviour.obey_switch_key and command.key_seq in self.security.network_keys:
+                self.security.active_key_seq = command.key_seq
+        elif self.trust_center is not None and isinstance(command, RequestKey | UpdateDevice):
+            self.trust_center.aps_command(nwk.src, source_ieee, command)
+
+    def _transport_key(self, source_ieee: int | None, command: TransportKey, key_id: KeyId | None) -> None:
+        if command.key_type != KeyType.STANDARD_NETWORK_KEY:
+            if command.key_type == KeyType.TRUST_CENTER_LINK_KEY and source_ieee is not None:
+                self.set_link_key(source_ieee, command.key)
+            return
+        if key_id != KeyId.KEY_TRANSPORT:
+            self.stats["transport_key_wrong_key_id"] += 1
+            return
+        if command.dst_ieee not in (self.ieee, 0, None):
+            return
+        self.security.network_keys[command.key_seq] = command.key
+        if self.security.active_key_seq is None or not self.joined or self._rejoin is not None:
+            self.security.active_key_seq = command.key_seq
+            self.security.trust_center_ieee = command.src_ieee or source_ieee
+            self.security.nwk_tx_counter = self.security.nwk_tx_counter  # counters continue across keys
+            if self._network_key_event is not None:
+                self._network_key_event.set()
+
+    # -- joining, leaving, rejoining (device side) -----------------------------------------------------
+
+    async def join(self, deadline: float = 30.0, extended_pan_id: int | None = None) -> None:
+        """Scan, associate with a permitting coordinator, wait for the network key, announce.
+
+        Raises JoinError naming the step that failed; the node is left unjoined then.
+        """
+        if self.joined:
+            raise JoinError(f"{self!r} is already joined")
+        try:
+            async with asyncio.timeout(deadline):
+                await self._join(extended_pan_id)
+        except TimeoutError:
+            self._reset_network()
+            raise JoinError(f"{format_ieee(self.ieee)} did not join within {deadline:g} s") from None
+        except JoinError:
+            self._reset_network()
+            raise
+
+    async def _join(self, extended_pan_id: int | None) -> None:
+        self._beacons = []
+        self._mac_transmit(beacon_request_frame(self.security.next_mac_seq()))
+        await asyncio.sleep(BEACON_SCAN_DURATION)
+        candidates = []
+        for frame, beacon in self._beacons:
+            try:
+                payload = beacon.zigbee
+            except FrameError:
+                continue
+            if beacon.association_permit and extended_pan_id in (None, payload.extended_pan_id):
+                candidates.append((frame, payload))
+        if not candidates:
+            raise JoinError(f"{format_ieee(self.ieee)} found no network permitting joins")
+        parent, payload = candidates[0]
+        self.pan_id, self.extended_pan_id = parent.src_pan, payload.extended_pan_id
+        self._association = self.loop.create_future()
+        self._network_key_event = asyncio.Event()
+        request = MacFrame(
+            MacFrameType.COMMAND,
+            self.security.next_mac_seq(),
+            AddrMode.SHORT,
+            self.pan_id,
+            parent.src_addr,
+            AddrMode.EXTENDED,
+            BROADCAST_ADDR,
+            self.ieee,
+            AssociationRequest(self.capability).serialize(),
+            ack_request=True,
+            pan_id_compression=False,
+        )
+        self._mac_transmit(request)
+        try:
+            async with asyncio.timeout(MAC_RESPONSE_WAIT_TIME * 4):
+                parent_ieee, response = await self._association
+        except TimeoutError:
+            raise JoinError(f"{format_ieee(self.ieee)} got no association response") from None
+        finally:
+            self._association = None
+        if response.status != AssociationStatus.SUCCESS:
+            raise JoinError(f"{format_ieee(self.ieee)} association refused: {response.status.name}")
+        self.nwk = response.short_address
+        self.address_map[parent.src_addr] = parent_ieee
+        try:
+            async with asyncio.timeout(NETWORK_KEY_WAIT):
+                await self._network_key_event.wait()
+        except TimeoutError:
+            raise JoinError(
+                f"{format_ieee(self.ieee)} received no network key it could decrypt with its link key"
+            ) from None
+        finally:
+            self._network_key_event = None
+        self.joined = True
+        self.announce()
+
+    def announce(self) -> None:
+        """Broadcast ZDO Device_annce (unless the behaviour skips it)."""
+        if not self.behaviour.send_device_annce:
+            return
+        self.security.zdo_tsn = (self.security.zdo_tsn + 1) & 0xFF
+        data = zdo.encode(ZDOCmd.Device_annce, self.security.zdo_tsn, t.NWK(self.nwk), ieee_to_eui64(self.ieee), self.capability.to_byte())
+        frame = ApsFrame.data(self.security.next_aps_counter(), zdo.ZDO_PROFILE, ZDOCmd.Device_annce, 0, 0, data,
+                              delivery_mode=DeliveryMode.BROADCAST)
+        self.aps_send_frame(0xFFFD, frame)
+
+    async def leave(self, rejoin: bool = False) -> None:
+        """Announce a NWK leave and forget the network (link keys stay)."""
+        if not self.joined:
+            raise NodeError(f"{self!r} is not joined")
+        self._leave_now(rejoin)
+        await asyncio.sleep(0)
+
+    def _leave_now(self, rejoin: bool) -> None:
+        if not self.joined:
+            return
+        self.nwk_send(0xFFFD, Leave(rejoin=rejoin).serialize(), NwkFrameType.COMMAND, radius=1)
+        # A device leaving to rejoin keeps its network key and address for a secured rejoin.
+        self._reset_network(forget_keys=not rejoin)
+
+    def _zdo_leave(self, rejoin: bool, remove_children: bool) -> None:
+        if self.behaviour.obey_leave and self.role != Role.COORDINATOR:
+            # Leave after the Mgmt_Leave_rsp is on its way (it is sent in this same turn).
+            self.loop.call_later(0.01, self._leave_now, rejoin)
+
+    def _reset_network(self, forget_keys: bool = True) -> None:
+        self.joined = False
+        if forget_keys:
+            self.nwk = NO_SHORT_ADDRESS
+            self.security.forget_network()
+        for future in self._aps_pending.values():
+            if not future.done():
+                future.cancel()
+        self._aps_pending.clear()
+
+    async def rejoin(self, deadline: float = 30.0, trust_center_rejoin: bool | None = None) -> None:
+        """Rejoin the network we were on: secured with the network key when we still hold it, else a
+        Trust Center rejoin (unsecured request, network key delivered under the TC link key)."""
+        if self.pan_id is None:
+            raise JoinError(f"{self!r} was never on a network; join first")
+        if trust_center_rejoin is None:
+            trust_center_rejoin = self.security.network_key is None
+        try:
+            async with asyncio.timeout(deadline):
+                await self._rejoin_steps(trust_center_rejoin)
+        except TimeoutError:
+            raise JoinError(f"{format_ieee(self.ieee)} did not rejoin within {deadline:g} s") from None
+        finally:
+            self._rejoin = None
+            self._network_key_event = None
+
+    async def _rejoin_steps(self, trust_center_rejoin: bool) -> None:
+        self._rejoin = self.loop.create_future()
+        self._network_key_event = asyncio.Event()
+        if self.nwk == NO_SHORT_ADDRESS:
+            self.nwk = self._stable_short_address()
+        self.nwk_send(
+            COORDINATOR_NWK, RejoinRequest(self.capability).serialize(), NwkFrameType.COMMAND,
+            secure=not trust_center_rejoin, radius=1,
+        )
+        response: RejoinResponse = await self._rejoin
+        if response.status != RejoinStatus.SUCCESS:
+            raise JoinError(f"{format_ieee(self.ieee)} rejoin refused: {response.status.name}")
+        self.nwk = response.network_address
+        if trust_center_rejoin:
+            await self._network_key_event.wait()
+        self.joined = True
+        self.announce()
+
+    def _stable_short_address(self) -> int:
+        # A device rejoining without an address proposes one derived from its IEEE (the parent may change it).
+        return (self.ieee ^ (self.ieee >> 16) ^ (self.ieee >> 32)) & 0xFFF7 or 0x0001
