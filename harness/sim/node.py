@@ -213,8 +213,9 @@ class Node:
         )
 
     def add_endpoint(self, descriptor: zdo_t.SimpleDescriptor) -> None:
-        if not 1 <= descriptor.endpoint <= 240:
-            raise NodeError(f"application endpoint {descriptor.endpoint} is outside 1..240")
+        # 1..240 are application endpoints; 241..254 are reserved ones such as Green Power's 242.
+        if not 1 <= descriptor.endpoint <= 254:
+            raise NodeError(f"endpoint {descriptor.endpoint} is outside 1..254")
         self.endpoints[descriptor.endpoint] = descriptor
 
     def add_packet_listener(self, listener: Callable[[t.ZigbeePacket], None]) -> Callable[[], None]:
