@@ -5,7 +5,8 @@ The harness uses it exactly like a real radio library (bellows): ``ControllerApp
 :func:`register_air`; forming takes channel, PAN id, extended PAN id and network key from the ``network``
 config; ``permit_with_link_key(ieee, key)`` opens joining for a device with its install-code key (the
 well-known key is never installed by this class); joins arrive through ``handle_join``, leaves through
-``handle_leave``; raw APS frames go out with ``send_packet`` and come in through ``packet_received`` with
+``handle_leave``; raw APS frames go out with ``send_packet`` and come in through ``packet_received`` (and
+``register_packet_callback`` listeners) with
 ``TransmitOptions.APS_Encryption`` set on frames that were APS-encrypted.
 
 The coordinator node and its Trust Center stay reachable as ``app.node`` and ``app.trust_center`` for
@@ -103,7 +104,7 @@ class ControllerApplication(zigpy.application.ControllerApplication):
         ieee = int(self.config.get("sim_coordinator_ieee", DEFAULT_COORDINATOR_IEEE))
         self.node = Node(air, ieee, Role.COORDINATOR)
         self.trust_center = TrustCenter(self.node, seed=air.seed)
-        self._unlisten.append(self.node.add_packet_listener(self.packet_received))
+        self._unlisten.append(self.node.add_packet_listener(self._node_packet))
         self.trust_center.on_join(self._tc_join)
         self.trust_center.on_leave(self._tc_leave)
 
@@ -201,6 +202,11 @@ class ControllerApplication(zigpy.application.ControllerApplication):
             LOGGER.warning("installing the well-known TC link key for %s on purpose", node)
         self.trust_center.add_install_code_key(eui64_to_ieee(bytes(node)), key)
         await self.permit(time_s)
+
+    def _node_packet(self, packet: t.ZigbeePacket) -> None:
+        # Raw packets (with tx_options) go to register_packet_callback listeners first, then to zigpy.
+        self.notify_packet_callbacks(packet)
+        self.packet_received(packet)
 
     def _tc_join(self, nwk: int, ieee: int, parent: int) -> None:
         self.handle_join(t.NWK(nwk), ieee_to_eui64(ieee), t.NWK(parent))
