@@ -1,0 +1,47 @@
+"""Which clusters need APS (link-key) encryption, and what to do with a frame that arrives without it.
+
+SE-FACTS "Basics": SE application clusters are APS-encrypted with the CBKE-derived link key; Key
+Establishment uses only network-layer security. The application clusters are the SE range 0x0700-0x07FF
+(Price, DRLC, Metering, Messaging, Tunneling, Prepayment, ...). Basic, Identify, Time and Key Establishment
+are accepted with network security alone; a bench that wants Time under the link key adds it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from zigpy.types import TransmitOptions
+
+SE_APPLICATION_CLUSTERS = range(0x0700, 0x0800)
+KEY_ESTABLISHMENT_CLUSTER = 0x0800
+
+
+class InsecureFrameAction(enum.StrEnum):
+    DROP = "drop"  # record a finding and do not process the frame (what a conformant device does)
+    FLAG = "flag"  # record a finding and process the frame anyway (to observe what follows)
+
+
+@dataclasses.dataclass(frozen=True)
+class SecurityPolicy:
+    aps_required: frozenset[int] = frozenset(SE_APPLICATION_CLUSTERS)
+    on_missing: InsecureFrameAction = InsecureFrameAction.DROP
+
+    def requires_aps(self, cluster_id: int) -> bool:
+        return cluster_id in self.aps_required
+
+    def tx_options(self, cluster_id: int, *, unicast: bool) -> TransmitOptions:
+        """Options for an outgoing frame: APS encryption where required, APS ack for unicasts."""
+        opts = TransmitOptions.NONE
+        if unicast:
+            opts |= TransmitOptions.ACK
+        if self.requires_aps(cluster_id):
+            opts |= TransmitOptions.APS_Encryption
+        return opts
+
+    def accepts(self, cluster_id: int, tx_options: TransmitOptions) -> bool:
+        """True when a received frame has the security its cluster requires."""
+        return not self.requires_aps(cluster_id) or TransmitOptions.APS_Encryption in tx_options
+
+
+SE_SECURITY_POLICY = SecurityPolicy()
