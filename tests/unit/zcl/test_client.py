@@ -10,7 +10,14 @@ import zigpy.types as t
 from zigpy.zcl.foundation import Status, TypeValue
 
 from harness.se.datamodel import Side
-from harness.zcl import AttributeKey, AttributeStore, ZclEngine, ZclStatusError, ZclTimeout, report_reporting_config
+from harness.zcl import (
+    AttributeKey,
+    AttributeStore,
+    ZclEngine,
+    ZclStatusError,
+    ZclTimeout,
+    report_reporting_config,
+)
 
 from .conftest import DUT_NWK, ESI_NWK, ihd_store, packet
 
