@@ -6,8 +6,8 @@ no routing, no route discovery and no relaying; devices join the coordinator dir
 
 Modelled:
 - MAC: data frames between short addresses, beacon request / beacon, association request / response
-  (sent directly: receivers are on, so no indirect transmission), MAC acks as frames (no MAC retries:
-  recovery is the APS layer's job here).
+  (sent directly: receivers are on, so no indirect transmission), MAC acks and retries (macMaxFrameRetries
+  = 3, macAckWaitDuration; added link latency beyond the ack wait causes retries, as on real air).
 - NWK: data and commands (leave, rejoin request / response), NWK security with the active network key,
   an outgoing frame counter and per-source incoming counters with replay rejection.
 - APS: data with acks and retries (apscMaxFrameRetries = 3, apsAckWaitDuration on the loop clock),
@@ -88,6 +88,10 @@ SE_PROFILE = 0x0109
 NWK_BROADCASTS = (0xFFFF, 0xFFFD, 0xFFFC, 0xFFFB)
 COORDINATOR_NWK = 0x0000
 
+# macMaxFrameRetries (802.15.4-2006 Table 86) and macAckWaitDuration: 54 symbols of 16 us at 2.4 GHz
+# (aUnitBackoffPeriod 20 + aTurnaroundTime 12 + phySHRDuration 10 + 6 octets * 2 symbols).
+MAC_MAX_FRAME_RETRIES = 3
+MAC_ACK_WAIT_DURATION = 54 * 16e-6
 APSC_MAX_FRAME_RETRIES = 3  # Zigbee spec Table 2.23
 # apsAckWaitDuration = 0.05 * (2 * nwkcMaxDepth) s with nwkcMaxDepth 15, plus security processing
 # (Zigbee spec Table 2.24): 1.5 s; this single-hop network has no extra processing delay to add.
@@ -99,6 +103,7 @@ MAC_RESPONSE_WAIT_TIME = 32 * 960 * 16e-6
 # How long a joined-by-association device waits for the network key (apsSecurityTimeOutPeriod-like; the
 # Trust Center answers at once in simulation, so this only bounds a join that will never complete).
 NETWORK_KEY_WAIT = 5.0
+JOIN_SCAN_ATTEMPTS = 3
 APS_DUPLICATE_WINDOW = 10.0  # seconds a (source, APS counter) pair is remembered for duplicate rejection
 
 
@@ -168,6 +173,7 @@ class Node:
         )
         self._packet_listeners: list[Callable[[t.ZigbeePacket], None]] = []
         self._aps_pending: dict[tuple[int, int], asyncio.Future] = {}
+        self._mac_pending: dict[int, int] = {}  # MAC sequence number -> retries so far, until acked
         self._aps_seen: dict[tuple[int, int], float] = {}
         self._beacons: list[tuple[MacFrame, Beacon]] = []
         self._association: asyncio.Future | None = None
@@ -260,7 +266,24 @@ class Node:
     # -- MAC -------------------------------------------------------------------------------------------
 
     def _mac_transmit(self, frame: MacFrame) -> None:
-        self.radio.transmit(frame.serialize())
+        psdu = frame.serialize()
+        airtime = self.radio.transmit(psdu)
+        if frame.ack_request:
+            self._mac_pending[frame.seq] = 0
+            self.loop.call_later(airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, frame.seq, psdu)
+
+    def _mac_ack_timeout(self, seq: int, psdu: bytes) -> None:
+        retries = self._mac_pending.get(seq)
+        if retries is None:
+            return  # acknowledged
+        if retries >= MAC_MAX_FRAME_RETRIES:
+            del self._mac_pending[seq]
+            self.stats["mac_no_ack"] += 1
+            return
+        self._mac_pending[seq] = retries + 1
+        self.stats["mac_retries"] += 1
+        airtime = self.radio.transmit(psdu)
+        self.loop.call_later(airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, seq, psdu)
 
     def _mac_receive(self, psdu: bytes, lqi: int, rssi: int) -> None:
         try:
@@ -269,6 +292,7 @@ class Node:
             self.stats["mac_dropped_malformed"] += 1
             return
         if frame.frame_type == MacFrameType.ACK:
+            self._mac_pending.pop(frame.seq, None)
             return
         if frame.dst_mode != AddrMode.NONE:
             if frame.dst_pan not in (BROADCAST_ADDR, self.pan_id):
@@ -719,17 +743,20 @@ class Node:
             raise
 
     async def _join(self, extended_pan_id: int | None) -> None:
-        self._beacons = []
-        self._mac_transmit(beacon_request_frame(self.security.next_mac_seq()))
-        await asyncio.sleep(BEACON_SCAN_DURATION)
         candidates = []
-        for frame, beacon in self._beacons:
-            try:
-                payload = beacon.zigbee
-            except FrameError:
-                continue
-            if beacon.association_permit and extended_pan_id in (None, payload.extended_pan_id):
-                candidates.append((frame, payload))
+        for _scan in range(JOIN_SCAN_ATTEMPTS):  # beacons are not acknowledged: scan again when none came
+            self._beacons = []
+            self._mac_transmit(beacon_request_frame(self.security.next_mac_seq()))
+            await asyncio.sleep(BEACON_SCAN_DURATION)
+            for frame, beacon in self._beacons:
+                try:
+                    payload = beacon.zigbee
+                except FrameError:
+                    continue
+                if beacon.association_permit and extended_pan_id in (None, payload.extended_pan_id):
+                    candidates.append((frame, payload))
+            if candidates:
+                break
         if not candidates:
             raise JoinError(f"{format_ieee(self.ieee)} found no network permitting joins")
         parent, payload = candidates[0]

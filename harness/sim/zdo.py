@@ -81,7 +81,7 @@ def match_descriptor(
     for endpoint, desc in sorted(descriptors.items()):
         if profile != WILDCARD_PROFILE and desc.profile != profile:
             continue
-        if set(in_clusters) & set(desc.in_clusters) or set(out_clusters) & set(desc.out_clusters):
+        if set(in_clusters) & set(desc.input_clusters) or set(out_clusters) & set(desc.output_clusters):
             matches.append(endpoint)
     return matches
 

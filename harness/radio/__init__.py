@@ -1,0 +1,1 @@
+"""Golden radio backends behind zigpy ControllerApplication: sim (the simulated network); ezsp comes later."""
