@@ -7,8 +7,19 @@
 Every rejection raises a subclass of :class:`CryptoError` whose message names the problem.
 """
 
+from .cbke import CbkeKeys, CbkeParty, Role
 from .ccm import SecurityLevel
 from .crc import crc16_x25
+from .curves import SECT163K1, SECT283K1, KoblitzCurve, Point, curve_for_suite
+from .ecdsa import sign, verify
+from .ecqv import (
+    ImplicitCertificate,
+    IssuedCertificate,
+    Suite1Certificate,
+    Suite2Certificate,
+    TestCA,
+    parse_certificate,
+)
 from .errors import (
     AuthenticationError,
     CryptoError,
@@ -23,17 +34,33 @@ from .mmo import aes_mmo, hmac_mmo
 
 __all__ = [
     "AuthenticationError",
+    "CbkeKeys",
+    "CbkeParty",
     "CryptoError",
+    "ImplicitCertificate",
     "InstallCode",
     "InstallCodeError",
     "InvalidCertificateError",
     "InvalidKeyError",
     "InvalidPointError",
+    "IssuedCertificate",
+    "KoblitzCurve",
+    "Point",
+    "Role",
+    "SECT163K1",
+    "SECT283K1",
     "SecurityLevel",
+    "Suite1Certificate",
+    "Suite2Certificate",
+    "TestCA",
     "WELL_KNOWN_TC_LINK_KEY",
     "aes_mmo",
     "crc16_x25",
+    "curve_for_suite",
     "hmac_mmo",
     "key_load_key",
     "key_transport_key",
+    "parse_certificate",
+    "sign",
+    "verify",
 ]
