@@ -1,0 +1,270 @@
+"""PICS: the keys a DUT profile claims, derived from the SE data model, and the tag expressions that gate cases.
+
+Scheme (docs/profiles.md):
+    SE.<AREA>.<S|C>                  cluster server (S) or client (C) implemented
+    SE.<AREA>.<S|C>.A<hex4>          attribute of that side implemented        e.g. SE.DRLC.C.A0001
+    SE.<AREA>.<S|C>.C<hex2>.Rx|Tx    command received (Rx) or generated (Tx)   e.g. SE.PRICE.C.C00.Rx
+AREA: BASIC, IDENT, TIME, PRICE, DRLC, MTR, MSG, KE.
+
+Expressions: PICS keys combined with `and`, `or`, `not`, parentheses, `true`, `false`
+(e.g. `SE.DRLC.C and not SE.DRLC.C.A0002`). A key the profile does not list counts as false.
+
+`python -m harness.pics template --device-type pct` prints a PICS template for vendors: mandatory items
+true, optional ones false with a comment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import sys
+from collections.abc import Mapping
+
+from harness.se.datamodel import DataModel, DeviceTypeModel, Side, load_datamodel
+
+#: PICS area code per cluster id.
+AREAS: dict[int, str] = {
+    0x0000: "BASIC",
+    0x0003: "IDENT",
+    0x000A: "TIME",
+    0x0700: "PRICE",
+    0x0701: "DRLC",
+    0x0702: "MTR",
+    0x0703: "MSG",
+    0x0800: "KE",
+}
+CLUSTER_OF_AREA = {area: cid for cid, area in AREAS.items()}
+
+#: Short device-type names for the CLI and profiles -> data-model device type names (device ids in SE-FACTS).
+DEVICE_TYPE_ALIASES: dict[str, str] = {
+    "esi": "SE-ESP",
+    "meter": "SE-Meter",
+    "ihd": "SE-IPD",
+    "pct": "SE-PCT",
+    "lcd": "SE-LC",
+    "sa": "SE-SA",
+    "pt": "SE-pt",
+    "re": "SE-rangeextender",
+}
+
+KEY_RE = re.compile(
+    r"^SE\.(?P<area>[A-Z]+)\.(?P<side>[SC])"
+    r"(?:\.A(?P<attr>[0-9A-F]{4})|\.C(?P<cmd>[0-9A-F]{2})\.(?P<dir>Rx|Tx))?$"
+)
+
+
+class PicsError(ValueError):
+    """A PICS key or expression is malformed, or a device type is unknown."""
+
+
+def cluster_key(cluster_id: int, side: Side) -> str:
+    return f"SE.{AREAS[cluster_id]}.{side.letter}"
+
+
+def attribute_key(cluster_id: int, side: Side, attr_id: int) -> str:
+    return f"{cluster_key(cluster_id, side)}.A{attr_id:04X}"
+
+
+def command_key(cluster_id: int, side: Side, command_id: int, received: bool) -> str:
+    return f"{cluster_key(cluster_id, side)}.C{command_id:02X}.{'Rx' if received else 'Tx'}"
+
+
+def check_key(key: str) -> str:
+    """Return the key if it follows the scheme, else raise PicsError saying what is expected."""
+    match = KEY_RE.match(key)
+    if not match or match["area"] not in CLUSTER_OF_AREA:
+        areas = ", ".join(sorted(CLUSTER_OF_AREA))
+        raise PicsError(
+            f"PICS key {key!r} does not follow SE.<AREA>.<S|C>[.A<hex4>|.C<hex2>.<Rx|Tx>] with AREA in {areas}"
+        )
+    return key
+
+
+def resolve_device_type(value: str | int, model: DataModel | None = None) -> DeviceTypeModel:
+    """A device type by alias (pct), data-model name (SE-PCT) or device id (0x0503 / 1283)."""
+    model = model or load_datamodel()
+    if isinstance(value, str) and value.lower() in DEVICE_TYPE_ALIASES:
+        return model.device_type(DEVICE_TYPE_ALIASES[value.lower()])
+    if isinstance(value, str):
+        for dev in model.device_types:
+            if dev.name == value:
+                return dev
+        try:
+            value = int(value, 0)
+        except ValueError:
+            pass
+    if isinstance(value, int):
+        core = [d for d in model.device_types if d.device_id == value and "1.2" not in d.name and "1.4" not in d.name]
+        if core:
+            return core[0]
+    names = ", ".join(sorted(DEVICE_TYPE_ALIASES))
+    raise PicsError(f"unknown device type {value!r}: use one of {names}, a data-model name or a device id")
+
+
+@dataclasses.dataclass(frozen=True)
+class PicsItem:
+    key: str
+    mandatory: bool
+    description: str
+    since: str | None = None
+
+
+def pics_items(device_type: DeviceTypeModel, *, all_revisions: bool = False) -> list[PicsItem]:
+    """Every PICS item of the suite's clusters for a device type, mandatory ones marked.
+
+    An attribute or command is mandatory when its cluster side is mandatory for the device type and the
+    data model marks the item mandatory. SE 1.2a additions are left out unless all_revisions.
+    """
+    model = load_datamodel()
+    items: list[PicsItem] = []
+    for cid in AREAS:
+        cluster = model.cluster(cid)
+        for side in (Side.SERVER, Side.CLIENT):
+            required = cid in (device_type.mandatory_server if side is Side.SERVER else device_type.mandatory_client)
+            items.append(PicsItem(cluster_key(cid, side), required, f"{cluster.name} {side.value}"))
+            for attr in cluster.attributes_of(side):
+                if attr.since and "1.2a" in attr.since and not all_revisions:
+                    continue
+                items.append(
+                    PicsItem(attribute_key(cid, side, attr.id), required and attr.mandatory, attr.name, attr.since)
+                )
+            for received, commands in ((True, cluster.commands_received_by(side)), (False, cluster.commands_sent_by(side))):
+                for cmd in commands:
+                    if cmd.since and "1.2a" in cmd.since and not all_revisions:
+                        continue
+                    items.append(
+                        PicsItem(command_key(cid, side, cmd.id, received), required and cmd.mandatory, cmd.name, cmd.since)
+                    )
+    return items
+
+
+def template(device_type: DeviceTypeModel, *, all_revisions: bool = False) -> str:
+    """A PICS template (YAML) for vendors: mandatory items true, optional ones false with a comment."""
+    lines = [
+        f"# PICS template for {device_type.name} (device id 0x{device_type.device_id:04X}).",
+        "# Mandatory items are true and must stay true; set optional items your device implements to true.",
+        "# Attributes and commands of an optional cluster side count only when that side is claimed.",
+        "pics:",
+    ]
+    for item in pics_items(device_type, all_revisions=all_revisions):
+        value = "true " if item.mandatory else "false"
+        note = "mandatory" if item.mandatory else "optional"
+        since = f", since {item.since}" if item.since else ""
+        lines.append(f"  {item.key}: {value}  # {note}: {item.description}{since}")
+    return "\n".join(lines) + "\n"
+
+
+# --- expressions -----------------------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"\s*(?:(?P<paren>[()])|(?P<word>[A-Za-z0-9_.]+))")
+
+
+def _tokens(expression: str) -> list[str]:
+    tokens, pos = [], 0
+    expression = expression.rstrip()
+    while pos < len(expression):
+        match = _TOKEN_RE.match(expression, pos)
+        if not match:
+            raise PicsError(f"PICS expression {expression!r}: unexpected {expression[pos:].strip()[:1]!r} at {pos}")
+        tokens.append(match["paren"] or match["word"])
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, expression: str, pics: Mapping[str, bool]) -> None:
+        self.expression = expression
+        self.tokens = _tokens(expression)
+        self.pos = 0
+        self.pics = pics
+
+    def fail(self, what: str) -> PicsError:
+        return PicsError(f"PICS expression {self.expression!r}: {what}")
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.peek()
+        if token is None:
+            raise self.fail("ends too early")
+        self.pos += 1
+        return token
+
+    def parse(self) -> bool:
+        if not self.tokens:
+            raise self.fail("is empty")
+        value = self.disjunction()
+        if self.peek() is not None:
+            raise self.fail(f"unexpected {self.peek()!r}")
+        return value
+
+    def disjunction(self) -> bool:
+        value = self.conjunction()
+        while self.peek() == "or":
+            self.take()
+            right = self.conjunction()
+            value = value or right
+        return value
+
+    def conjunction(self) -> bool:
+        value = self.negation()
+        while self.peek() == "and":
+            self.take()
+            right = self.negation()
+            value = value and right
+        return value
+
+    def negation(self) -> bool:
+        if self.peek() == "not":
+            self.take()
+            return not self.negation()
+        return self.atom()
+
+    def atom(self) -> bool:
+        token = self.take()
+        if token == "(":
+            value = self.disjunction()
+            if self.take() != ")":
+                raise self.fail("missing ')'")
+            return value
+        if token in ("true", "false"):
+            return token == "true"
+        if token in ("and", "or", ")"):
+            raise self.fail(f"unexpected {token!r}")
+        try:
+            check_key(token)
+        except PicsError as exc:
+            raise self.fail(str(exc)) from None
+        return bool(self.pics.get(token, False))
+
+
+def evaluate(expression: str, pics: Mapping[str, bool]) -> bool:
+    """Evaluate a PICS tag expression against a profile's PICS map (absent keys are false)."""
+    return _Parser(expression, pics).parse()
+
+
+def keys_in(expression: str) -> list[str]:
+    """The PICS keys an expression mentions (for reporting why a case is not applicable)."""
+    return [tok for tok in _tokens(expression) if tok not in ("(", ")", "and", "or", "not", "true", "false")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.pics", description="PICS tools of the SE suite")
+    sub = parser.add_subparsers(dest="command", required=True)
+    tmpl = sub.add_parser("template", help="print a PICS template for a device type")
+    tmpl.add_argument("--device-type", required=True, help=f"one of {', '.join(DEVICE_TYPE_ALIASES)} or a device id")
+    tmpl.add_argument("--all-revisions", action="store_true", help="include SE 1.2a additions")
+    args = parser.parse_args(argv)
+    try:
+        device_type = resolve_device_type(args.device_type)
+    except PicsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(template(device_type, all_revisions=args.all_revisions))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""DUT and bench profiles (profiles/dut/*.yaml, profiles/bench/*.yaml) validated with pydantic v2.
+
+A bad profile stops the run with ONE line naming the file, the field path and the fix, e.g.
+`profiles/dut/x.yaml: pics.SE.DRLC.C: expected true/false, got 'yes please'`. Secrets (install code,
+network key, test-CA private key) are pydantic SecretStr: redacted in reprs and logs. Schema: docs/profiles.md.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from harness.crypto.errors import InstallCodeError
+from harness.crypto.install_code import InstallCode
+from harness.pics import PicsError, check_key, resolve_device_type
+from harness.se.datamodel import DeviceTypeModel
+
+
+class ProfileError(ValueError):
+    """A profile file is missing, unreadable or invalid; the message is one line."""
+
+
+# --- field types --------------------------------------------------------------------------------------
+
+#: Units a PIXIT may carry, with their factor to seconds (None: not a duration).
+UNITS: dict[str, float | None] = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, "": None, "count": None,
+                                  "bytes": None, "%": None}
+_QUANTITY_RE = re.compile(r"^\s*(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>[a-z%]*)\s*$")
+
+
+class Pixit(BaseModel):
+    """A PIXIT value with its unit, e.g. `30 s`; `.seconds` converts durations."""
+
+    model_config = ConfigDict(frozen=True)
+    value: float
+    unit: str = ""
+
+    @property
+    def seconds(self) -> float:
+        factor = UNITS.get(self.unit)
+        if factor is None:
+            raise ValueError(f"PIXIT {self.value:g} {self.unit} is not a duration")
+        return self.value * factor
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit}".strip()
+
+
+def _pixit(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number with a unit such as '30 s', got {value!r}")
+    if isinstance(value, int | float):
+        return {"value": value, "unit": ""}
+    if isinstance(value, str):
+        match = _QUANTITY_RE.match(value)
+        if not match:
+            raise ValueError(f"expected a number with a unit such as '30 s', got {value!r}")
+        if match["unit"] not in UNITS:
+            raise ValueError(f"unknown unit {match['unit']!r} in {value!r}; use one of ms, s, min, h, count, bytes, %")
+        return {"value": float(match["value"]), "unit": match["unit"]}
+    return value
+
+
+def _hex_bytes(length: int, what: str):
+    def check(value: Any) -> str:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        text = re.sub(r"[\s:-]", "", str(value))
+        text = text[2:] if text.lower().startswith("0x") else text
+        if not re.fullmatch(r"[0-9a-fA-F]*", text) or len(text) != 2 * length:
+            raise ValueError(f"expected {what} as {length} hex bytes, got {len(text) // 2 if text else 0} bytes")
+        return text.lower()
+
+    return check
+
+
+def _int_in(lo: int, hi: int, what: str):
+    def check(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"expected {what} {lo:#06x}-{hi:#06x}, got {value!r}")
+        try:
+            number = int(value, 0) if isinstance(value, str) else int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected {what} {lo:#06x}-{hi:#06x}, got {value!r}") from None
+        if not lo <= number <= hi:
+            raise ValueError(f"expected {what} {lo:#06x}-{hi:#06x}, got {number:#06x}")
+        return number
+
+    return check
+
+
+Eui64 = Annotated[str, BeforeValidator(_hex_bytes(8, "an IEEE address"))]
+PixitValue = Annotated[Pixit, BeforeValidator(_pixit)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- DUT profile ----------------------------------------------------------------------------------------
+
+
+class Identity(_Strict):
+    manufacturer: str
+    model: str
+    ieee: Eui64
+    device_type: str | int = Field(description="alias (ihd, pct, ...), data-model name or device id")
+
+    @field_validator("device_type")
+    @classmethod
+    def _known_type(cls, value: str | int) -> str | int:
+        try:
+            resolve_device_type(value)
+        except PicsError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def device(self) -> DeviceTypeModel:
+        return resolve_device_type(self.device_type)
+
+
+class Control(_Strict):
+    """How the harness drives the DUT: a simulated reference model, a CLI (serial/socket), or an operator."""
+
+    kind: Literal["sim", "cli", "manual"]
+    model: str | None = None  # sim: reference device name (harness/devices)
+    port: str | None = None  # cli: /dev/ttyUSB0 or a pyserial URL (socket://host:port)
+    baudrate: int = 115200
+    commands: dict[str, str] = Field(default_factory=dict)  # cli: action -> command line
+
+    @model_validator(mode="after")
+    def _needs(self) -> Control:
+        if self.kind == "sim" and not self.model:
+            raise ValueError("control.kind sim needs control.model (the reference device, e.g. ihd)")
+        if self.kind == "cli" and not self.port:
+            raise ValueError("control.kind cli needs control.port (/dev/ttyUSB0 or socket://host:port)")
+        return self
+
+
+class DutProfile(_Strict):
+    identity: Identity
+    install_code: SecretStr
+    endpoint: int = Field(1, ge=1, le=240)
+    pics: dict[str, StrictBool] = Field(default_factory=dict)
+    pixit: dict[str, PixitValue] = Field(default_factory=dict)
+    control: Control
+
+    @field_validator("install_code", mode="before")
+    @classmethod
+    def _install_code(cls, value: Any) -> str:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        try:
+            InstallCode.parse(text)
+        except InstallCodeError as exc:
+            raise ValueError(str(exc)) from None
+        return text
+
+    @field_validator("pics", mode="before")
+    @classmethod
+    def _pics_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                try:
+                    check_key(str(key))
+                except PicsError as exc:
+                    raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def install_code_value(self) -> InstallCode:
+        return InstallCode.parse(self.install_code.get_secret_value())
+
+
+# --- bench profile --------------------------------------------------------------------------------------
+
+
+class TestCa(_Strict):
+    """Test certificate authority for CBKE: issuer id, public key, and (secret) private key."""
+
+    issuer: Eui64
+    public_key: str
+    private_key: SecretStr | None = None
+
+
+class Sniffer(_Strict):
+    kind: Literal["none", "sim", "tshark"] = "sim"
+    interface: str | None = None
+
+
+def _radio(value: Any) -> str:
+    text = str(value)
+    if text == "sim" or re.fullmatch(r"ezsp:\S+", text):
+        return text
+    raise ValueError(f"expected 'sim' or 'ezsp:PORT' (e.g. ezsp:/dev/ttyACM0), got {value!r}")
+
+
+class BenchProfile(_Strict):
+    radio: Annotated[str, BeforeValidator(_radio)] = "sim"
+    channel: int = Field(15, ge=11, le=26)
+    pan_id: Annotated[int, BeforeValidator(_int_in(0x0001, 0xFFFE, "a PAN id"))] = 0x1A62
+    extended_pan_id: Eui64
+    network_key: Annotated[SecretStr, BeforeValidator(_hex_bytes(16, "the network key"))]
+    test_ca: TestCa | None = None
+    sniffer: Sniffer = Field(default_factory=Sniffer)
+    hooks: dict[str, str] = Field(default_factory=dict)
+
+
+# --- loading ----------------------------------------------------------------------------------------------
+
+_MESSAGES = {
+    "bool_type": "expected true/false, got {input!r}",
+    "bool_parsing": "expected true/false, got {input!r}",
+    "missing": "required field missing; add it",
+    "extra_forbidden": "unknown field; remove it or check its spelling",
+    "int_type": "expected an integer, got {input!r}",
+    "int_parsing": "expected an integer, got {input!r}",
+    "string_type": "expected text, got {input!r}",
+    "greater_than_equal": "expected at least {ge}, got {input!r}",
+    "less_than_equal": "expected at most {le}, got {input!r}",
+    "literal_error": "expected one of {expected}, got {input!r}",
+}
+
+
+def _one_line(path: Path | str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    template = _MESSAGES.get(first["type"])
+    if template:
+        message = template.format(input=first.get("input"), **(first.get("ctx") or {}))
+    else:
+        message = re.sub(r"^Value error, ", "", first["msg"])
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{path}: {loc}: {message}{more}"
+
+
+def _load(path: Path | str, model: type[BaseModel]) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile file; check the path given to --profile/--bench") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "YAML"
+        raise ProfileError(f"{path}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(doc, dict):
+        raise ProfileError(f"{path}: (top level): expected a mapping of fields, got {type(doc).__name__}")
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        raise ProfileError(_one_line(path, exc)) from None
+
+
+def load_dut_profile(path: Path | str) -> DutProfile:
+    return _load(path, DutProfile)
+
+
+def load_bench_profile(path: Path | str) -> BenchProfile:
+    return _load(path, BenchProfile)

@@ -1,0 +1,138 @@
+"""DUT and bench profiles validate, redact secrets and fail with one line naming file, field and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.profiles import ProfileError, load_bench_profile, load_dut_profile
+
+ROOT = Path(__file__).resolve().parents[3]
+IHD = ROOT / "profiles/dut/sim-ihd.yaml"
+SIM = ROOT / "profiles/bench/sim.yaml"
+
+
+def write(tmp_path: Path, doc: dict, name: str = "x.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def ihd_doc() -> dict:
+    return yaml.safe_load(IHD.read_text())
+
+
+def test_shipped_profiles_validate():
+    dut = load_dut_profile(IHD)
+    assert dut.identity.device.device_id == 0x0502
+    assert dut.pics["SE.PRICE.C"] is True
+    assert dut.pixit["join_timeout"].seconds == 30
+    assert dut.install_code_value.link_key.hex()  # a usable install code
+    bench = load_bench_profile(SIM)
+    assert (bench.radio, bench.channel, bench.pan_id) == ("sim", 15, 0x1A62)
+
+
+def test_secrets_are_redacted():
+    dut = load_dut_profile(IHD)
+    bench = load_bench_profile(SIM)
+    assert "83FED340" not in repr(dut) and "83FED340" not in str(dut)
+    assert "0103050709" not in repr(bench).replace(":", "").lower()
+
+
+def test_pics_value_must_be_boolean(tmp_path):
+    doc = ihd_doc()
+    doc["pics"]["SE.DRLC.C"] = "yes please"
+    path = write(tmp_path, doc)
+    with pytest.raises(ProfileError) as err:
+        load_dut_profile(path)
+    assert str(err.value) == f"{path}: pics.SE.DRLC.C: expected true/false, got 'yes please'"
+
+
+def test_pics_key_outside_the_scheme(tmp_path):
+    doc = ihd_doc()
+    doc["pics"]["SE.FOO.S"] = True
+    with pytest.raises(ProfileError, match=r"x.yaml: pics: PICS key 'SE.FOO.S' does not follow SE.<AREA>"):
+        load_dut_profile(write(tmp_path, doc))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("30 parsecs", "pixit.join_timeout: unknown unit 'parsecs'"),
+        ("soon", "pixit.join_timeout: expected a number with a unit such as '30 s', got 'soon'"),
+    ],
+)
+def test_pixit_needs_a_number_and_known_unit(tmp_path, value, message):
+    doc = ihd_doc()
+    doc["pixit"]["join_timeout"] = value
+    with pytest.raises(ProfileError, match=message):
+        load_dut_profile(write(tmp_path, doc))
+
+
+def test_pixit_units_convert():
+    from harness.profiles import Pixit
+
+    assert Pixit.model_validate({"value": 500, "unit": "ms"}).seconds == 0.5
+    with pytest.raises(ValueError, match="not a duration"):
+        _ = Pixit.model_validate({"value": 3, "unit": "count"}).seconds
+
+
+def test_bad_install_code_crc(tmp_path):
+    doc = ihd_doc()
+    doc["install_code"] = "83FED3407A939723A5C639B26916D505C3B6"
+    with pytest.raises(ProfileError, match=r"x.yaml: install_code: install code CRC mismatch"):
+        load_dut_profile(write(tmp_path, doc))
+
+
+def test_unknown_device_type_and_missing_field(tmp_path):
+    doc = ihd_doc()
+    doc["identity"]["device_type"] = "toaster"
+    with pytest.raises(ProfileError, match=r"identity.device_type: unknown device type 'toaster'"):
+        load_dut_profile(write(tmp_path, doc))
+    doc = ihd_doc()
+    del doc["control"]
+    with pytest.raises(ProfileError, match=r"x.yaml: control: required field missing; add it"):
+        load_dut_profile(write(tmp_path, doc))
+
+
+def test_sim_control_needs_a_model(tmp_path):
+    doc = ihd_doc()
+    doc["control"] = {"kind": "sim"}
+    with pytest.raises(ProfileError, match=r"control: control.kind sim needs control.model"):
+        load_dut_profile(write(tmp_path, doc))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("channel", 27, "channel: expected at most 26, got 27"),
+        ("radio", "zigate:/dev/x", "radio: expected 'sim' or 'ezsp:PORT'"),
+        ("pan_id", "0xFFFF", "pan_id: expected a PAN id 0x0001-0xfffe, got 0xffff"),
+        ("network_key", "0102", "network_key: expected the network key as 16 hex bytes, got 2 bytes"),
+        ("colour", "blue", "colour: unknown field; remove it or check its spelling"),
+    ],
+)
+def test_bench_errors_are_one_line(tmp_path, field, value, message):
+    doc = yaml.safe_load(SIM.read_text())
+    doc[field] = value
+    with pytest.raises(ProfileError) as err:
+        load_bench_profile(write(tmp_path, doc))
+    text = str(err.value)
+    assert "\n" not in text and message in text and text.startswith(str(tmp_path))
+
+
+def test_ezsp_radio_is_accepted(tmp_path):
+    doc = yaml.safe_load(SIM.read_text())
+    doc["radio"] = "ezsp:/dev/ttyACM0"
+    assert load_bench_profile(write(tmp_path, doc)).radio == "ezsp:/dev/ttyACM0"
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ProfileError, match="no such profile file"):
+        load_dut_profile(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("identity: [unclosed\n")
+    with pytest.raises(ProfileError, match=r"bad.yaml: line \d+: not valid YAML"):
+        load_dut_profile(bad)
