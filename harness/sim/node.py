@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -105,6 +105,7 @@ MAC_RESPONSE_WAIT_TIME = 32 * 960 * 16e-6
 NETWORK_KEY_WAIT = 5.0
 JOIN_SCAN_ATTEMPTS = 3
 APS_DUPLICATE_WINDOW = 10.0  # seconds a (source, APS counter) pair is remembered for duplicate rejection
+APS_DUPLICATE_TABLE_DEPTH = 8  # counters remembered per source (the 8-bit counter wraps quickly under load)
 
 
 class Role(enum.Enum):
@@ -174,7 +175,7 @@ class Node:
         self._packet_listeners: list[Callable[[t.ZigbeePacket], None]] = []
         self._aps_pending: dict[tuple[int, int], asyncio.Future] = {}
         self._mac_pending: dict[int, int] = {}  # MAC sequence number -> retries so far, until acked
-        self._aps_seen: dict[tuple[int, int], float] = {}
+        self._aps_seen: dict[int, deque[tuple[int, float]]] = {}
         self._beacons: list[tuple[MacFrame, Beacon]] = []
         self._association: asyncio.Future | None = None
         self._rejoin: asyncio.Future | None = None
@@ -586,15 +587,9 @@ class Node:
             self.aps_send_frame(
                 nwk.src, ack, encrypt_key=entry.key if entry else None, counter_entry=entry, nwk_secure=nwk_secured
             )
-        dup_key = (nwk.src, frame.counter)
-        now = self.loop.time()
-        seen = self._aps_seen.get(dup_key)
-        if seen is not None and now - seen < APS_DUPLICATE_WINDOW and self.behaviour.aps_duplicate_rejection:
+        if self._aps_duplicate(nwk.src, frame.counter):
             self.stats["aps_duplicates_rejected"] += 1
             return
-        self._aps_seen[dup_key] = now
-        if len(self._aps_seen) > 512:
-            self._aps_seen = {k: v for k, v in self._aps_seen.items() if now - v < APS_DUPLICATE_WINDOW}
         if frame.frame_type == ApsFrameType.COMMAND:
             self._aps_command(nwk, source_ieee, parse_aps_command(frame.payload), key_id)
             return
@@ -617,6 +612,18 @@ class Node:
             rssi=rssi,
         )
         self._dispatch_data(packet, nwk.src, dst_mode == t.AddrMode.Broadcast)
+
+    def _aps_duplicate(self, src_nwk: int, counter: int) -> bool:
+        """Duplicate rejection table: the last few APS counters per source, each for a limited time."""
+        now = self.loop.time()
+        recent = self._aps_seen.get(src_nwk)
+        if recent is None:
+            recent = self._aps_seen[src_nwk] = deque(maxlen=APS_DUPLICATE_TABLE_DEPTH)
+        duplicate = any(c == counter and now - seen < APS_DUPLICATE_WINDOW for c, seen in recent)
+        if duplicate and self.behaviour.aps_duplicate_rejection:
+            return True
+        recent.append((counter, now))
+        return False
 
     def _aps_unsecure(self, data: bytes, source_ieee: int | None) -> tuple[ApsFrame | None, KeyId | None]:
         candidates: list[tuple[bytes, LinkKeyEntry | None]] = []
