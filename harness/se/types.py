@@ -1,6 +1,6 @@
 """zigpy types for Smart Energy command payload fields (enums, bitmaps, fixed and tail byte strings).
 
-Values and layouts come from /work/shared/SE-FACTS.md (copied here as constants) and were checked against
+Values and layouts come from the suite's SE-FACTS notes (copied here as constants) and were checked against
 Wireshark's SE dissector (epan/dissectors/packet-zbee-zcl-se.c). A payload that does not fit a type raises
 ValueError with a message naming the field, which the ZCL engine turns into a finding.
 """
