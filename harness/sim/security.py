@@ -47,6 +47,8 @@ class KeyId(IntEnum):
     KEY_LOAD = 3
 
 
+_KEY_IDS = tuple(KeyId)
+_LEVELS = tuple(SecurityLevel)
 _COUNTER = Struct("<I")
 _COUNTER_IEEE = Struct("<IQ")
 
@@ -88,7 +90,7 @@ class AuxHeader:
         if control & 0xC0:
             raise FrameError("security", f"reserved bits set in security control 0x{control:02X}", offset)
         on_air_level = control & 0b111
-        key_id = KeyId((control >> 3) & 0b11)
+        key_id = _KEY_IDS[(control >> 3) & 0b11]
         (counter,) = _COUNTER.unpack_from(data, offset + 1)
         pos = offset + 5
         source = key_seq = None
@@ -100,7 +102,7 @@ class AuxHeader:
             need("security", data, pos, 1, "auxiliary header key sequence number")
             key_seq = data[pos]
             pos += 1
-        return cls(key_id, counter, source, key_seq, SecurityLevel(on_air_level or level)), pos
+        return cls(key_id, counter, source, key_seq, _LEVELS[on_air_level or level]), pos
 
 
 class Unsecured(NamedTuple):

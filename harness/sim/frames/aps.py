@@ -35,6 +35,8 @@ class DeliveryMode(IntEnum):
     GROUP = 3
 
 
+_FRAME_TYPES = tuple(ApsFrameType)
+_DELIVERY_MODES = (DeliveryMode.UNICAST, None, DeliveryMode.BROADCAST, DeliveryMode.GROUP)
 _U16 = Struct("<H")
 _U64 = Struct("<Q")
 _UNICAST_DATA = Struct("<BBHHBB")  # fc, dst ep, cluster, profile, src ep, counter
@@ -136,7 +138,7 @@ class ApsFrame:
         if frame_type == ApsFrameType.INTER_PAN:
             raise FrameError(LAYER, "inter-PAN APS frames are not supported", 0)
         frame = cls(
-            ApsFrameType(frame_type), 0, b"", DeliveryMode(mode), ack_request=bool(fc & 0x40),
+            _FRAME_TYPES[frame_type], 0, b"", _DELIVERY_MODES[mode], ack_request=bool(fc & 0x40),
             security=bool(fc & 0x20), ack_format=bool(fc & 0x10),
         )
         if frame_type == ApsFrameType.DATA:

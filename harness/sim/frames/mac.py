@@ -57,6 +57,11 @@ class AddrMode(IntEnum):
     EXTENDED = 3
 
 
+# Lookups instead of Enum(value) calls: decoding runs once per frame on the hot path.
+_FRAME_TYPES = tuple(MacFrameType)
+_ADDR_MODES = (AddrMode.NONE, None, AddrMode.SHORT, AddrMode.EXTENDED)
+
+
 _FC_SEQ = Struct("<HB")
 _U16 = Struct("<H")
 _U64 = Struct("<Q")
@@ -184,12 +189,12 @@ class MacFrame:
             src_addr = int.from_bytes(body[offset : offset + size], "little")
             offset += size
         return cls(
-            MacFrameType(frame_type),
+            _FRAME_TYPES[frame_type],
             seq,
-            AddrMode(dst_mode),
+            _ADDR_MODES[dst_mode],
             dst_pan,
             dst_addr,
-            AddrMode(src_mode),
+            _ADDR_MODES[src_mode],
             src_pan,
             src_addr,
             body[offset:],

@@ -34,6 +34,8 @@ class DiscoverRoute(IntEnum):
     ENABLE = 1
 
 
+_FRAME_TYPES = (NwkFrameType.DATA, NwkFrameType.COMMAND, None, NwkFrameType.INTER_PAN)
+_DISCOVER = tuple(DiscoverRoute)
 _HEADER = Struct("<HHHBB")  # fc, dst, src, radius, seq
 _U16 = Struct("<H")
 _U64 = Struct("<Q")
@@ -110,7 +112,7 @@ class NwkFrame:
         discover = (fc >> 6) & 0b11
         if discover > 1:
             raise FrameError(LAYER, f"reserved discover route value {discover}", 0)
-        frame = cls(NwkFrameType(frame_type), dst, src, seq, b"", radius, DiscoverRoute(discover), bool(fc & 0x0200))
+        frame = cls(_FRAME_TYPES[frame_type], dst, src, seq, b"", radius, _DISCOVER[discover], bool(fc & 0x0200))
         frame.protocol_version = version
         frame.end_device_initiator = bool(fc & 0x2000)
         offset = 8

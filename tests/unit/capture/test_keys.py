@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness.capture import CaptureKey, KeyFileError, key_file_text, read_key_file, tshark_key_options, write_key_file
+from harness.capture import (
+    CaptureKey,
+    KeyFileError,
+    key_file_text,
+    read_key_file,
+    tshark_key_options,
+    write_key_file,
+)
 
 NWK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")
 TC_KEY = b"ZigBeeAlliance09"
