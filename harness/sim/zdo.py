@@ -73,6 +73,11 @@ def decode(cluster_id: int, data: bytes) -> tuple[int, list]:
     return data[0], args
 
 
+def _failed(tsn: int, status: int, nwk: int, tail: bytes) -> bytes:
+    """A failure response: tsn, status, NWK address of interest, then what the command puts after it."""
+    return bytes([tsn & 0xFF, status]) + int(nwk).to_bytes(2, "little") + tail
+
+
 def match_descriptor(
     descriptors: dict[int, zdo_t.SimpleDescriptor], profile: int, in_clusters: list[int], out_clusters: list[int]
 ) -> list[int]:
@@ -146,8 +151,7 @@ class ZdoServer:
     def _node_desc(self, tsn: int, args: list, broadcast: bool):
         (nwk,) = args
         if nwk != self.ctx.nwk():
-            status = zdo_t.Status.INV_REQUESTTYPE
-            return ZDOCmd.Node_Desc_rsp, encode(ZDOCmd.Node_Desc_rsp, tsn, status, t.NWK(nwk), None)
+            return ZDOCmd.Node_Desc_rsp, _failed(tsn, zdo_t.Status.INV_REQUESTTYPE, nwk, b"")
         return ZDOCmd.Node_Desc_rsp, encode(
             ZDOCmd.Node_Desc_rsp, tsn, zdo_t.Status.SUCCESS, t.NWK(nwk), self.ctx.node_descriptor()
         )
@@ -161,12 +165,12 @@ class ZdoServer:
     def _simple_desc(self, tsn: int, args: list, broadcast: bool):
         nwk, endpoint = args
         if nwk != self.ctx.nwk():
-            status = zdo_t.Status.INV_REQUESTTYPE
-            return ZDOCmd.Simple_Desc_rsp, encode(ZDOCmd.Simple_Desc_rsp, tsn, status, t.NWK(nwk), None)
+            return ZDOCmd.Simple_Desc_rsp, _failed(tsn, zdo_t.Status.INV_REQUESTTYPE, nwk, b"\x00")
         desc = self.ctx.endpoints().get(endpoint)
         if desc is None:
             status = zdo_t.Status.NOT_ACTIVE if 1 <= endpoint <= 240 else zdo_t.Status.INVALID_EP
-            return ZDOCmd.Simple_Desc_rsp, encode(ZDOCmd.Simple_Desc_rsp, tsn, status, t.NWK(nwk), None)
+            # A failed Simple_Desc_rsp carries a zero length and no descriptor (2.4.4.2.5).
+            return ZDOCmd.Simple_Desc_rsp, _failed(tsn, status, nwk, b"\x00")
         sized = zdo_t.SizePrefixedSimpleDescriptor(**{f.name: getattr(desc, f.name) for f in desc.fields})
         return ZDOCmd.Simple_Desc_rsp, encode(ZDOCmd.Simple_Desc_rsp, tsn, zdo_t.Status.SUCCESS, t.NWK(nwk), sized)
 
