@@ -2,7 +2,8 @@
 
 - mmo: AES-MMO and HMAC-MMO; crc: CRC-16/X-25; install_code: install codes and their link keys;
   keys: key-transport/key-load derivation and the well-known TC link key; ccm: CCM* for NWK/APS security.
-- curves, ecqv, cbke, ecdsa: sect163k1/sect283k1, implicit certificates and a test CA, CBKE and ECDSA.
+- gf2m, curves, ecqv, cbke, ecdsa: GF(2^m), sect163k1/sect283k1, implicit certificates and a test CA,
+  CBKE and ECDSA. `python -m harness.crypto` is a lab tool over all of it.
 
 Every rejection raises a subclass of :class:`CryptoError` whose message names the problem.
 """
