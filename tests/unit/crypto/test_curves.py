@@ -143,3 +143,27 @@ def test_validate_point_and_private_key_ranges(curve: KoblitzCurve) -> None:
 def test_unknown_suite() -> None:
     with pytest.raises(ValueError, match="unknown key establishment suite 3"):
         curve_for_suite(3)
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=ids)
+def test_secret_scalars_run_a_fixed_number_of_field_operations(curve: KoblitzCurve, monkeypatch) -> None:
+    """The ladder's shape does not depend on the secret: same multiply/square count for any k < h*n."""
+    mul, sqr = curve.field.spread_ops()
+    counts = {"mul": 0, "sqr": 0}
+
+    def counting_mul(a: int, b: int) -> int:
+        counts["mul"] += 1
+        return mul(a, b)
+
+    def counting_sqr(a: int) -> int:
+        counts["sqr"] += 1
+        return sqr(a)
+
+    monkeypatch.setitem(curve.field._consts, "ops", (counting_mul, counting_sqr))
+    seen = set()
+    for k in (1, 2, 0x5A5A, curve.n - 1, curve.h * curve.n - 1):
+        counts.update(mul=0, sqr=0)
+        curve.multiply_x(k, curve.g)
+        seen.add((counts["mul"], counts["sqr"]))
+    # 5 multiplications and 4 squarings per ladder step, plus one multiplication for the final X/Z
+    assert seen == {(5 * curve.scalar_bits + 1, 4 * curve.scalar_bits)}
