@@ -167,3 +167,18 @@ def test_secret_scalars_run_a_fixed_number_of_field_operations(curve: KoblitzCur
         seen.add((counts["mul"], counts["sqr"]))
     # 5 multiplications and 4 squarings per ladder step, plus one multiplication for the final X/Z
     assert seen == {(5 * curve.scalar_bits + 1, 4 * curve.scalar_bits)}
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=ids)
+def test_point_of_order_2n_is_rejected(curve: KoblitzCurve) -> None:
+    """G + (0, 1) has order 2n. On sect283k1 it passes the trace test (it lies in 2E), so only the halving
+    step of the subgroup check can catch it."""
+    order_two = Point(0, 1)  # (0, sqrt(b)), the only point of order 2
+    assert curve.is_on_curve(order_two) and curve.double(order_two) is None
+    p = curve.add(curve.g, order_two)
+    assert curve.multiply_public(curve.n, p) is not None and curve.multiply_public(2 * curve.n, p) is None
+    if curve is SECT283K1:
+        assert curve.field.trace(p.x) == curve.field.trace(curve.a)
+    assert not curve.in_subgroup(p)
+    with pytest.raises(InvalidPointError, match="subgroup of prime order"):
+        curve.decode_point(curve.encode_point(p))
