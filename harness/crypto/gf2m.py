@@ -12,7 +12,10 @@ Reduction by the sparse field polynomial is a couple of shifts and xors in eithe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+SpreadOps = tuple[Callable[[int, int], int], Callable[[int], int]]
 
 
 @dataclass(frozen=True)
@@ -143,11 +146,11 @@ class BinaryField:
         width = self._consts["width"]
         return int(format(a, f"0{self.m * width}b")[width - 1 :: width], 2)
 
-    def spread_ops(self):
+    def spread_ops(self) -> SpreadOps:
         """(mul, sqr) closures on spread elements, with every constant bound locally for the ladder."""
         return self._consts["ops"]
 
-    def _build_spread_ops(self):
+    def _build_spread_ops(self) -> SpreadOps:
         ones = self._consts["ones"]
         low = self._consts["low"]
         shift = self._consts["shift"]
