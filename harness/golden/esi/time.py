@@ -1,0 +1,104 @@
+"""Golden Time server (cluster 0x000A): the network clock every SE device takes its time from.
+
+SE-FACTS "Time": attribute 0x0000 Time (UTCTime, mandatory) and 0x0001 TimeStatus (map8: bit0 master,
+bit1 synchronized, bit2 master zone/DST, bit3 superseding); SE devices take network time from the ESI.
+
+The Time attribute is read from the bench clock at the moment a Read Attributes arrives, so it is exact in
+virtual time without a once-a-second refresh timer (24 simulated hours would otherwise cost 86 400 wakeups).
+`offset` shifts the served time from the bench clock, which lets a scenario prove that a DUT takes its
+time from the ESI rather than from its own clock.
+"""
+
+from __future__ import annotations
+
+import zigpy.types as t
+
+from harness.clock import Clock
+from harness.se.datamodel import Side
+from harness.zcl import AttributeKey, ZclEngine
+from harness.zcl.store import AttributeEntry
+
+TIME_CLUSTER = 0x000A
+ATTR_TIME = 0x0000
+ATTR_TIME_STATUS = 0x0001
+
+
+class TimeStatus(t.bitmap8):
+    """TimeStatus bits (SE-FACTS "Time")."""
+
+    Master = 0x01
+    Synchronized = 0x02
+    MasterZoneDst = 0x04
+    Superseding = 0x08
+
+
+class _ClockedTimeEntry(AttributeEntry):
+    """The Time attribute entry, whose value is the bench clock (+ offset) whenever it is read.
+
+    An AttributeStore entry is a plain dataclass holding a value; re-classing the one Time entry to this
+    subclass makes `value` a property, so the engine's normal Read Attributes path serves the live clock.
+    Writing the value (AttributeStore.set) moves the offset instead, as setting a real clock would.
+    """
+
+    clock: Clock
+    offset: int
+
+    @property  # type: ignore[override]
+    def value(self) -> t.UTCTime:
+        return t.UTCTime(self.clock.zcl_utc() + self.offset)
+
+    @value.setter
+    def value(self, new: int) -> None:
+        if hasattr(self, "clock"):
+            self.offset = int(new) - self.clock.zcl_utc()
+
+
+class TimeServer:
+    """The ESI's Time server on `endpoint` of `engine`, serving `clock`."""
+
+    def __init__(
+        self,
+        engine: ZclEngine,
+        clock: Clock,
+        *,
+        endpoint: int = 1,
+        status: TimeStatus = TimeStatus.Master | TimeStatus.Synchronized,
+        offset: int = 0,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.endpoint = endpoint
+        store = engine.store
+        if not store.has_cluster(endpoint, TIME_CLUSTER, Side.SERVER):
+            store.add_cluster(endpoint, TIME_CLUSTER, Side.SERVER, attributes=[ATTR_TIME_STATUS])
+        self._time_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME)
+        self._status_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME_STATUS)
+        entry = store.entry(self._time_key)
+        assert entry is not None  # Time is mandatory in the data model, so add_cluster created it
+        entry.__class__ = _ClockedTimeEntry
+        clocked: _ClockedTimeEntry = entry  # type: ignore[assignment]
+        clocked.clock = clock
+        clocked.offset = offset
+        self._entry = clocked
+        store.set(self._status_key, status)
+
+    @property
+    def offset(self) -> int:
+        """Seconds the served time is ahead of the bench clock."""
+        return self._entry.offset
+
+    @offset.setter
+    def offset(self, seconds: int) -> None:
+        self._entry.offset = int(seconds)
+
+    def time(self) -> int:
+        """The ZCL UTC time this server serves now."""
+        return int(self._entry.value)
+
+    @property
+    def status(self) -> TimeStatus:
+        return TimeStatus(self.engine.store.get(self._status_key))
+
+    @status.setter
+    def status(self, value: TimeStatus) -> None:
+        self.engine.store.set(self._status_key, value)

@@ -1,0 +1,178 @@
+"""The golden side of a scenario: Trust Center policy, a ZDO client and the ESI endpoint on one radio.
+
+It observes through the radio's raw packet tap (``register_packet_callback``: every APS frame with its
+tx_options, ZDO included) and zigpy's listener events (``device_joined`` / ``device_left``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import zigpy.types as t
+from zigpy.zdo.types import ZDOCmd
+
+from harness.clock import Clock
+from harness.se.datamodel import SE_PROFILE_ID, Side
+from harness.sim.frames import FrameError
+from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
+from harness.sim.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
+from harness.zcl.engine import ZclEngine
+from harness.zcl.store import AttributeStore
+
+LOGGER = logging.getLogger(__name__)
+
+ESI_ENDPOINT = 1
+ESI_DEVICE_ID = 0x0500
+ZDO_PROFILE = 0x0000
+
+
+class GoldenError(RuntimeError):
+    """The golden side could not do what a step asked (radio refused, nothing to act on): a bench fault."""
+
+
+@dataclass(frozen=True)
+class JoinEvent:
+    """The Trust Center admitted a device: it sent the network key (zigpy's device_joined)."""
+
+    time: float
+    nwk: int
+    ieee: int
+
+
+@dataclass(frozen=True)
+class ZdoEvent:
+    time: float
+    src_nwk: int
+    message: ZdoMessage | None
+    raw: bytes
+    error: str | None = None
+
+
+class Golden:
+    """One per scenario; ``await start()`` after the radio formed the network."""
+
+    def __init__(self, app, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+        store = AttributeStore()
+        for cluster_id in (0x0000, 0x000A, 0x0800):
+            store.add_cluster(ESI_ENDPOINT, cluster_id, Side.SERVER)
+        store.add_cluster(ESI_ENDPOINT, 0x0800, Side.CLIENT)
+        self.engine = ZclEngine(self._send, store=store)
+        self.joins: list[JoinEvent] = []
+        self.leaves: list[JoinEvent] = []
+        self.zdo_events: list[ZdoEvent] = []
+        self._zdo_tsn = 0x40
+        self._zdo_waiters: dict[tuple[int, int], asyncio.Future] = {}
+        self._join_waiters: list[asyncio.Future] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._unsubscribe = app.register_packet_callback(None, self._packet)
+        app.add_listener(self)
+
+    # -- zigpy listener events -----------------------------------------------------------------------------
+
+    def device_joined(self, device) -> None:
+        event = JoinEvent(self.clock.monotonic(), int(device.nwk), eui64_to_ieee(bytes(device.ieee)))
+        self.joins.append(event)
+        for waiter in self._join_waiters:
+            if not waiter.done():
+                waiter.set_result(event)
+
+    def device_left(self, device) -> None:
+        self.leaves.append(JoinEvent(self.clock.monotonic(), int(device.nwk), eui64_to_ieee(bytes(device.ieee))))
+
+    # -- raw packets ----------------------------------------------------------------------------------------
+
+    async def _send(self, packet: t.ZigbeePacket) -> None:
+        await self.app.send_packet(packet)
+
+    def _packet(self, packet: t.ZigbeePacket) -> None:
+        if packet.profile_id == SE_PROFILE_ID:
+            task = asyncio.get_running_loop().create_task(self.engine.handle(packet))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif packet.profile_id == ZDO_PROFILE and packet.dst_ep == 0:
+            self._zdo_packet(packet)
+
+    def _zdo_packet(self, packet: t.ZigbeePacket) -> None:
+        raw = packet.data.serialize()
+        src = int(packet.src.address)
+        try:
+            message = deserialize_zdo(packet.cluster_id, raw)
+        except FrameError as exc:
+            self.zdo_events.append(ZdoEvent(self.clock.monotonic(), src, None, raw, str(exc)))
+            return
+        self.zdo_events.append(ZdoEvent(self.clock.monotonic(), src, message, raw))
+        waiter = self._zdo_waiters.pop((packet.cluster_id, message.tsn), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(message)
+
+    # -- Trust Center policy ---------------------------------------------------------------------------------
+
+    async def admit(self, ieee: int, link_key: bytes, duration: int) -> None:
+        """Hold *link_key* for *ieee* and permit joining (SE: install-code keys only, never app.permit's key)."""
+        await self.app.permit_with_link_key(ieee_to_eui64(ieee), t.KeyData(link_key), duration)
+
+    async def hold_link_key(self, ieee: int, link_key: bytes) -> None:
+        """Hold a link key without opening joining (permit_with_link_key for 0 s)."""
+        await self.app.permit_with_link_key(ieee_to_eui64(ieee), t.KeyData(link_key), 0)
+
+    async def close_permit(self) -> None:
+        await self.app.permit(0)
+
+    async def wait_join(self, ieee: int, deadline: float) -> JoinEvent:
+        for event in self.joins:
+            if event.ieee == ieee:
+                return event
+        while True:
+            waiter = asyncio.get_running_loop().create_future()
+            self._join_waiters.append(waiter)
+            try:
+                event = await self.clock.wait_for(waiter, deadline, f"Trust Center admission of {ieee:016X}")
+            finally:
+                self._join_waiters.remove(waiter)
+            if event.ieee == ieee:
+                return event
+
+    def joined_nwk(self, ieee: int) -> int | None:
+        for event in reversed(self.joins):
+            if event.ieee == ieee:
+                return event.nwk
+        return None
+
+    async def update_network_key(self, key: bytes, key_seq: int) -> list[int]:
+        trust_center = getattr(self.app, "trust_center", None)
+        if trust_center is None:
+            raise GoldenError("this golden radio cannot update the network key")
+        return await trust_center.update_network_key(key, key_seq)
+
+    # -- ZDO client ------------------------------------------------------------------------------------------
+
+    async def zdo_request(self, nwk: int, command: ZDOCmd, fields: list, timeout: float) -> ZdoMessage:
+        """Send a ZDO request and await its response (matched by response cluster and tsn)."""
+        self._zdo_tsn = (self._zdo_tsn + 1) & 0xFF
+        tsn = self._zdo_tsn
+        response_cluster = int(command) | 0x8000
+        waiter = asyncio.get_running_loop().create_future()
+        self._zdo_waiters[(response_cluster, tsn)] = waiter
+        packet = t.ZigbeePacket(
+            src_ep=0, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk), dst_ep=0,
+            profile_id=ZDO_PROFILE, cluster_id=int(command), tsn=tsn,
+            data=t.SerializableBytes(serialize_zdo(command, tsn, fields)), tx_options=t.TransmitOptions.ACK,
+        )
+        try:
+            await self.app.send_packet(packet)
+            return await self.clock.wait_for(waiter, timeout, f"{command.name} response from 0x{nwk:04X}")
+        finally:
+            self._zdo_waiters.pop((response_cluster, tsn), None)
+
+    def device_annces(self) -> list[ZdoEvent]:
+        return [e for e in self.zdo_events if e.message is not None and e.message.command == ZDOCmd.Device_annce]
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self.engine.close()
+        self._unsubscribe()
