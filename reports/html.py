@@ -1,0 +1,222 @@
+"""The conformance report as one self-contained HTML page, rendered from the summary dict.
+
+Inline CSS only: no scripts, fonts, images or other external assets, so the page reads the same from a
+mail attachment, an archive or a browser with JavaScript off. Every value is escaped (the DUT chose many of
+them: its model string, its answers in failure observations) and control characters are shown as escapes,
+so a DUT cannot inject markup or hide text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+VERDICT_LABELS = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "error": "ERROR",
+    "not_applicable": "NOT APPLICABLE",
+    "blocked": "BLOCKED",
+}
+
+_CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; color: #1a1a1a; margin: 2em auto; max-width: 1200px; padding: 0 1em; }
+h1 { font-size: 1.6em; margin: 0 0 .3em; } h2 { font-size: 1.2em; margin: 1.6em 0 .4em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; width: 100%; margin: .3em 0; }
+th, td { border: 1px solid #d0d0d0; padding: .25em .5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } table.kv th { width: 14em; }
+.banner { padding: .8em 1em; margin: .6em 0; font-weight: bold; font-size: 1.15em; border: 3px solid; }
+.incomplete { background: #fff3cd; border-color: #b8860b; color: #6b4e00; }
+.revealed { background: #fde2e1; border-color: #b00020; color: #7a0016; }
+.overall { font-size: 1.5em; }
+.CONFORMANT { background: #e3f4e4; border-color: #2e7d32; color: #1b5e20; }
+.NOT-CONFORMANT { background: #fde2e1; border-color: #b00020; color: #7a0016; }
+.INCONCLUSIVE { background: #fff3cd; border-color: #b8860b; color: #6b4e00; }
+.v { font-weight: bold; white-space: nowrap; }
+.v-passed { color: #1b5e20; } .v-failed { color: #b00020; } .v-error { color: #8a4b00; }
+.v-not_applicable { color: #666; } .v-blocked { color: #5b3a8c; }
+.msg dt { font-weight: bold; } .msg dd { margin: 0 0 .3em 1em; white-space: pre-wrap; font-family: monospace; }
+.mono { font-family: monospace; } .missing { color: #b00020; } .small { color: #555; font-size: .9em; }
+@media print { details { display: block; } }
+"""
+
+
+def _text(value: Any) -> str:
+    """Escaped text; control and bidi characters are made visible instead of acting on the layout."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    value = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    return html.escape(value, quote=True)
+
+
+def _verdict(verdict: str) -> str:
+    css = verdict if verdict in VERDICT_LABELS else "unknown"
+    return f'<span class="v v-{css}">{_text(VERDICT_LABELS.get(verdict, verdict))}</span>'
+
+
+def _kv_table(rows: list[tuple[str, Any]], empty: str = "") -> str:
+    body = "".join(
+        f"<tr><th>{_text(k)}</th><td>{_text(v) if v not in ('', None) else _text(empty)}</td></tr>"
+        for k, v in rows
+    )
+    return f'<table class="kv">{body}</table>'
+
+
+def _duration(seconds: Any) -> str:
+    try:
+        return f"{float(seconds):.2f} s"
+    except (TypeError, ValueError):
+        return _text(seconds)
+
+
+def _details(case: dict[str, Any]) -> str:
+    parts: list[str] = []
+    message = case.get("message") or {}
+    fields = [
+        (label, message.get(key))
+        for label, key in (("Expected", "expectation"), ("Observed", "observation"), ("Rule", "rule"),
+                           ("Message", "text"))
+        if message.get(key)
+    ]
+    if fields:
+        items = "".join(f"<dt>{_text(label)}</dt><dd>{_text(value)}</dd>" for label, value in fields)
+        parts.append(f'<dl class="msg">{items}</dl>')
+    attachments = case.get("attachments") or []
+    if attachments:
+        links = []
+        for item in attachments:
+            path = str(item.get("path", ""))
+            if item.get("exists"):
+                links.append(f'<a href="{_text(quote(path))}">{_text(path)}</a>')
+            else:
+                links.append(f'<span class="missing">{_text(path)} (missing)</span>')
+        parts.append(f"<div>Attachments: {', '.join(links)}</div>")
+    bench_errors = case.get("bench_errors") or []
+    if bench_errors:
+        items = "".join(
+            f"<li>attempt {_text(e.get('attempt'))}: {_text(e.get('error'))}</li>" for e in bench_errors
+        )
+        parts.append(f'<div class="small">Bench errors retried:<ul>{items}</ul></div>')
+    steps = case.get("steps") or []
+    if steps:
+        items = "".join(
+            f"<li>{_text(s.get('keyword'))} {_text(s.get('text'))} "
+            f"<span class=\"small\">[{_text(s.get('outcome'))}]</span></li>"
+            for s in steps
+        )
+        is_open = " open" if case.get("verdict") in ("failed", "error", "blocked") else ""
+        parts.append(f"<details{is_open}><summary>Steps ({len(steps)})</summary><ol>{items}</ol></details>")
+    return "".join(parts)
+
+
+def _cases_table(cases: list[dict[str, Any]]) -> str:
+    head = (
+        "<tr><th>Case</th><th>Title</th><th>Area</th><th>Mandatory</th><th>Verdict</th>"
+        "<th>Duration</th><th>Details</th></tr>"
+    )
+    rows = []
+    for case in cases:
+        case_id = case.get("case_id") or case.get("nodeid")
+        pics = ", ".join(str(p) for p in case.get("pics") or [])
+        rows.append(
+            f'<tr class="case" id="{_text(_anchor(case))}">'
+            f'<td class="mono case-id">{_text(case_id)}</td>'
+            f"<td>{_text(case.get('title'))}"
+            + (f'<div class="small mono">PICS: {_text(pics)}</div>' if pics else "")
+            + f"</td><td>{_text(case.get('area'))}</td>"
+            f"<td>{'yes' if case.get('mandatory') else 'no'}</td>"
+            f'<td class="verdict">{_verdict(str(case.get("verdict")))}</td>'
+            f"<td>{_duration(case.get('duration_s'))}</td>"
+            f"<td>{_details(case)}</td></tr>"
+        )
+    return f'<table id="cases">{head}{"".join(rows)}</table>'
+
+
+def _anchor(case: dict[str, Any]) -> str:
+    return "case-" + re.sub(r"[^A-Za-z0-9._-]", "_", str(case.get("case_id") or case.get("nodeid")))
+
+
+def render_html(summary: dict[str, Any]) -> str:
+    """The report page for a summary dict (reports.summary.build_summary)."""
+    dut, bench = summary.get("dut", {}), summary.get("bench", {})
+    overall = summary.get("overall", {})
+    verdict = str(overall.get("verdict", "INCONCLUSIVE"))
+    totals = summary.get("totals", {})
+    complete = bool(summary.get("complete"))
+    title = f"SE conformance report: {dut.get('model') or 'unknown DUT'}: {verdict}"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_text(title)}</title><style>{_CSS}</style></head><body>",
+        "<h1>ZigBee Smart Energy conformance report</h1>",
+    ]
+    if not complete:
+        cases = len(summary.get("cases", []))
+        out.append(
+            '<div class="banner incomplete" id="incomplete">INCOMPLETE: the run stopped before its end '
+            f"(no completion line in its journal). This report covers the {cases} case(s) it finished.</div>"
+        )
+    if summary.get("secrets_revealed"):
+        out.append(
+            '<div class="banner revealed" id="secrets-revealed">SECRETS REVEALED: this run was made with '
+            "--reveal-secrets; keys and install codes are shown unredacted. Do not distribute.</div>"
+        )
+    reasons = "".join(f"<li>{_text(r)}</li>" for r in overall.get("reasons", []))
+    out.append(
+        f'<div class="banner overall {_text(verdict.replace(" ", "-"))}" id="overall">'
+        f"Overall verdict: {_text(verdict)}<ul class=\"small\">{reasons}</ul></div>"
+    )
+    out.append("<h2>Device under test</h2>")
+    out.append(_kv_table([
+        ("Manufacturer", dut.get("manufacturer")),
+        ("Model", dut.get("model")),
+        ("Firmware", dut.get("firmware")),
+        ("Date code", dut.get("date_code")),
+        ("IEEE address", dut.get("ieee")),
+        ("Device type", dut.get("device_type")),
+        ("DUT profile", dut.get("profile")),
+    ], empty="(not reported)"))
+    kind = "simulated" if bench.get("simulated") else "physical"
+    out.append("<h2>Test run</h2>")
+    out.append(_kv_table([
+        ("Suite version", summary.get("suite_version")),
+        ("Bench", bench.get("id")),
+        ("Golden radio", f"{bench.get('radio') or ''} ({kind})"),
+        ("Radio firmware", bench.get("radio_firmware")),
+        ("Started (UTC)", summary.get("started")),
+        ("Finished (UTC)", summary.get("finished") or "not finished"),
+        ("Host", summary.get("host")),
+        ("Options", summary.get("options")),
+        ("PICS SHA-256", summary.get("pics_hash")),
+        ("Report generated (UTC)", summary.get("generated")),
+    ]))
+    out.append("<h2>Totals</h2>")
+    labels = [(key, VERDICT_LABELS[key]) for key in VERDICT_LABELS]
+    out.append(
+        '<table id="totals"><tr>' + "".join(f"<th>{_text(label)}</th>" for _, label in labels)
+        + "<th>Total</th></tr><tr>"
+        + "".join(f"<td>{_text(totals.get(key, 0))}</td>" for key, _ in labels)
+        + f"<td>{_text(totals.get('total', 0))}</td></tr></table>"
+    )
+    out.append("<h2>Cases</h2>")
+    out.append(_cases_table(summary.get("cases", [])))
+    out.append("<h2>PICS</h2>")
+    out.append(_kv_table(sorted(summary.get("pics", {}).items())) if summary.get("pics") else "<p>none</p>")
+    out.append("<h2>PIXIT</h2>")
+    out.append(_kv_table(sorted(summary.get("pixit", {}).items())) if summary.get("pixit") else "<p>none</p>")
+    out.append(
+        '<p class="small">Integrity: <span class="mono">python -m reports verify DIR</span> checks every file '
+        "of this run against MANIFEST.json (and its Ed25519 signature, with --public-key).</p>"
+    )
+    out.append("</body></html>")
+    return "\n".join(out)
