@@ -1,0 +1,424 @@
+"""DUT-side DRLC client (cluster 0x0701): the whole load control event lifecycle a PCT or Load Control
+Device runs, with seeded faults for the fault matrix.
+
+Lifecycle (SE-FACTS "DRLC cluster 0x0701", "Lifecycle rules"; details checked against the Silicon Labs
+reference client, gecko_sdk plugin/drlc/demand-response-load-control.c and load-control-event-table.c):
+- Filter: act only if (DeviceClass & DeviceClassValue) != 0 and the UEG matches (either side 0 or equal);
+  otherwise ignore (the engine's Default Response rules apply, CCB 1380). Reserved criticality 0 or > 0x0F:
+  ignored (reference client).
+- Validation, answered with the command's sequence number: start 0xFFFFFFFF or duration > 1440 -> FE;
+  now > start + duration -> FB; a duplicate IssuerEventID of a scheduled/running event is not processed
+  again; otherwise 01.
+- Supersession: an overlapping (time, and device class or UEG) scheduled event gets 07 at once; a running
+  one runs on and gets 07 one second before the new event starts (reference client).
+- Randomization (EventControl bit0/bit1): start and end offsets uniform in whole seconds in
+  [0, StartRandomizationMinutes*60) and [0, DurationRandomizationMinutes*60), from a seeded RNG.
+- 02 at start + start offset (04 instead if the user opted out; a scheduled event waits while another runs),
+  and at start + offset + duration + end offset: 03, or 08 / 09 after an opt-out / opt-in while running,
+  or 0A when the user stayed opted out.
+- Opt-out / opt-in: before the start nothing is sent (SE 1.0/1.1, reference client), the status at the start
+  says it; while running 04 / 05 now.
+- Cancel: unknown id -> FD; effective time 0xFFFFFFFF or after start + duration -> F9; otherwise 06 at the
+  effective time (0 = now), plus the event's end offset (else its start offset) when CancelControl bit0.
+  Cancel All cancels every event now; with none the Default Response says SUCCESS.
+- EventStatusTime is the network time (Time client) of the status; signature type 0x00 + 42 x 0xFF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import random
+from typing import Any
+
+from zigpy.zcl.foundation import Status
+
+from harness.devices.clients.common import Peer, peer_of, send_to_server
+from harness.devices.clients.time import TimeClient
+from harness.se.clusters import Drlc
+from harness.se.datamodel import Side
+from harness.se.types import (
+    MAX_EVENT_DURATION_MINUTES,
+    CancelControl,
+    EventControl,
+    EventStatus,
+    Signature,
+    SignatureType,
+)
+from harness.zcl import AttributeKey, ZclEngine, ZclRequest, ZclTimeout
+
+DRLC_CLUSTER = 0x0701
+CMD_LOAD_CONTROL_EVENT = 0x00
+CMD_CANCEL_LOAD_CONTROL_EVENT = 0x01
+CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS = 0x02
+CMD_REPORT_EVENT_STATUS = 0x00
+CMD_GET_SCHEDULED_EVENTS = 0x01
+ATTR_UTILITY_ENROLLMENT_GROUP = 0x0000
+ATTR_START_RANDOMIZATION_MINUTES = 0x0001
+ATTR_DURATION_RANDOMIZATION_MINUTES = 0x0002
+ATTR_DEVICE_CLASS_VALUE = 0x0003
+INVALID_UTC = 0xFFFFFFFF
+#: Highest defined criticality level (0x0A-0x0F are utility-defined levels); 0 is reserved.
+MAX_CRITICALITY_LEVEL = 0x0F
+#: SE 1.1+ reference code: signature type 0x00 with 42 x 0xFF.
+UNSIGNED = Signature(b"\xff" * 42)
+#: How far off the faulty EventStatusTime is: one hour, as a device reporting local (UTC+1) time would be.
+WRONG_STATUS_TIME_SKEW = 3600
+
+ReportEventStatus = Drlc.server_commands[CMD_REPORT_EVENT_STATUS].schema
+GetScheduledEvents = Drlc.server_commands[CMD_GET_SCHEDULED_EVENTS].schema
+
+
+@dataclasses.dataclass
+class DrlcClientFaults:
+    """Seeded non-conformances of issue 6 (all off = conformant)."""
+
+    early_start_report: bool = False  # reports 02 at the nominal start, before the randomized start
+    ignore_cancel: bool = False  # acts on no Cancel / Cancel All
+    miss_supersession: bool = False  # lets overlapping events run side by side, never reports 07
+    wrong_event_status_time: bool = False  # EventStatusTime one hour off the network time
+    ignore_device_class: bool = False  # acts on events for a device class it does not have
+    ignore_enrollment_group: bool = False  # acts on events for another utility enrollment group
+    randomize_outside_window: bool = False  # offsets drawn from [window, 2 x window)
+    accept_expired: bool = False  # schedules an event that already ended instead of FB
+    process_duplicate: bool = False  # processes a repeated IssuerEventID again
+
+
+class EntryState(enum.Enum):
+    SCHEDULED = "scheduled"
+    STARTED = "started"
+    SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
+
+
+@dataclasses.dataclass
+class EventEntry:
+    """One event in the client's table; times are network ZCL UTC seconds."""
+
+    event: Any
+    esi: Peer
+    start: int
+    duration: int
+    start_rand: int = 0
+    duration_rand: int = 0
+    state: EntryState = EntryState.SCHEDULED
+    opted_in: bool = True
+    partial: bool = False
+    action_time: int = 0  # when a superseded / cancelled entry reports
+    held: bool = False  # its start came while another event ran, so it starts late
+
+    @property
+    def issuer_event_id(self) -> int:
+        return int(self.event.issuer_event_id)
+
+    @property
+    def end(self) -> int:
+        return self.start + self.start_rand + self.duration + self.duration_rand
+
+    @property
+    def active(self) -> bool:
+        return self.state in (EntryState.SCHEDULED, EntryState.STARTED)
+
+
+def _completion_status(entry: EventEntry) -> EventStatus:
+    # Reference client's controlValueToStatusEnum, indexed by (partial, opted in).
+    return {
+        (False, False): EventStatus.Event_Completed_No_User_Participation,
+        (False, True): EventStatus.Event_Completed,
+        (True, False): EventStatus.Event_Partially_Completed_With_User_Opt_Out,
+        (True, True): EventStatus.Event_Partially_Completed_Due_To_User_Opt_In,
+    }[(entry.partial, entry.opted_in)]
+
+
+def _overlaps(new: EventEntry, old: EventEntry) -> bool:
+    # Reference client (CCB 1291): overlap in time, and device class or UEG overlap.
+    a, b = new.event, old.event
+    classes = bool(int(a.device_class) & int(b.device_class))
+    a_ueg, b_ueg = int(a.utility_enrollment_group), int(b.utility_enrollment_group)
+    groups = a_ueg == 0 or b_ueg == 0 or bool(a_ueg & b_ueg)
+    in_time = new.start < old.start + old.duration and old.start < new.start + new.duration
+    return (classes or groups) and in_time
+
+
+class DrlcClient:
+    """The DRLC client on `endpoint` of a device's `engine`, timed by its Time client."""
+
+    def __init__(
+        self,
+        engine: ZclEngine,
+        time: TimeClient,
+        *,
+        endpoint: int = 1,
+        device_class: int = 0x0001,
+        utility_enrollment_group: int = 0,
+        start_randomization_minutes: int | None = None,
+        duration_randomization_minutes: int | None = None,
+        seed: int = 0,
+        faults: DrlcClientFaults | None = None,
+    ) -> None:
+        self.engine = engine
+        self.time = time
+        self.endpoint = endpoint
+        self.faults = faults or DrlcClientFaults()
+        self.rng = random.Random(seed)
+        self.entries: list[EventEntry] = []
+        #: Every status this client reported, as (event id, status, EventStatusTime).
+        self.reported: list[tuple[int, EventStatus, int]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()
+        values: dict[int, int] = {ATTR_DEVICE_CLASS_VALUE: device_class,
+                                  ATTR_UTILITY_ENROLLMENT_GROUP: utility_enrollment_group}
+        if start_randomization_minutes is not None:
+            values[ATTR_START_RANDOMIZATION_MINUTES] = start_randomization_minutes
+        if duration_randomization_minutes is not None:
+            values[ATTR_DURATION_RANDOMIZATION_MINUTES] = duration_randomization_minutes
+        store = engine.store
+        if not store.has_cluster(endpoint, DRLC_CLUSTER, Side.CLIENT):
+            store.add_cluster(endpoint, DRLC_CLUSTER, Side.CLIENT, values=values)
+        else:
+            for attr_id, value in values.items():
+                store.set(self._key(attr_id), value)
+        for command_id, handler in (
+            (CMD_LOAD_CONTROL_EVENT, self._on_load_control_event),
+            (CMD_CANCEL_LOAD_CONTROL_EVENT, self._on_cancel),
+            (CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS, self._on_cancel_all),
+        ):
+            engine.register_handler(DRLC_CLUSTER, Side.CLIENT, command_id, handler, endpoint=endpoint)
+        self._unsubscribe = time.subscribe(self._reschedule)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._unsubscribe()
+        for task in self._tasks:
+            task.cancel()
+
+    # --- attributes ----------------------------------------------------------------------------------
+
+    def _key(self, attr_id: int) -> AttributeKey:
+        return AttributeKey(self.endpoint, DRLC_CLUSTER, Side.CLIENT, attr_id)
+
+    def _attribute(self, attr_id: int) -> int:
+        return int(self.engine.store.get(self._key(attr_id)))
+
+    def _matches(self, device_class: int, utility_enrollment_group: int) -> bool:
+        class_ok = bool(device_class & self._attribute(ATTR_DEVICE_CLASS_VALUE)) or self.faults.ignore_device_class
+        ueg = self._attribute(ATTR_UTILITY_ENROLLMENT_GROUP)
+        group_ok = ueg == 0 or utility_enrollment_group in (0, ueg) or self.faults.ignore_enrollment_group
+        return class_ok and group_ok
+
+    def _randomization(self, attr_id: int) -> int:
+        window = self._attribute(attr_id) * 60
+        if self.faults.randomize_outside_window:
+            window = max(window, 60)
+            return window + self.rng.randrange(window)
+        return self.rng.randrange(window) if window else 0
+
+    # --- reports -------------------------------------------------------------------------------------
+
+    def _status_time(self) -> int:
+        now = self.time.utc()
+        return now + WRONG_STATUS_TIME_SKEW if self.faults.wrong_event_status_time else now
+
+    def _report(self, event: Any, status: EventStatus) -> Any:
+        status_time = self._status_time()
+        self.reported.append((int(event.issuer_event_id), status, status_time))
+        return ReportEventStatus(
+            issuer_event_id=int(event.issuer_event_id),
+            event_status=status,
+            event_status_time=status_time,
+            criticality_level_applied=int(event.criticality_level),
+            # Applied set points travel as uint16 in Report Event Status; 0x8000 stays "not used".
+            cooling_temperature_set_point_applied=int(event.cooling_temperature_set_point) & 0xFFFF,
+            heating_temperature_set_point_applied=int(event.heating_temperature_set_point) & 0xFFFF,
+            average_load_adjustment_percentage_applied=int(event.average_load_adjustment_percentage),
+            duty_cycle_applied=int(event.duty_cycle),
+            event_control=EventControl(int(event.event_control)),
+            signature_type=SignatureType.No_Signature,
+            signature=UNSIGNED,
+        )
+
+    async def _send_report(self, entry: EventEntry, status: EventStatus) -> None:
+        payload = self._report(entry.event, status)
+        await send_to_server(self.engine, entry.esi, DRLC_CLUSTER, CMD_REPORT_EVENT_STATUS, payload,
+                             src_ep=self.endpoint)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- received commands ---------------------------------------------------------------------------
+
+    async def _on_load_control_event(self, request: ZclRequest) -> Status | None:
+        event = request.command
+        if not self._matches(int(event.device_class), int(event.utility_enrollment_group)):
+            return Status.SUCCESS
+        criticality = int(event.criticality_level)
+        if criticality == 0 or criticality > MAX_CRITICALITY_LEVEL:
+            return Status.SUCCESS
+        now = self.time.utc()
+        start = now if int(event.start_time) == 0 else int(event.start_time)
+        duration = int(event.duration_in_minutes) * 60
+        if int(event.start_time) == INVALID_UTC or int(event.duration_in_minutes) > MAX_EVENT_DURATION_MINUTES:
+            await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, EventStatus.Load_Control_Event_Command_Rejected))
+            return None
+        if now > start + duration and not self.faults.accept_expired:
+            await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, EventStatus.Rejected_Event_Expired))
+            return None
+        event_id = int(event.issuer_event_id)
+        if any(e.active and e.issuer_event_id == event_id for e in self.entries) and not self.faults.process_duplicate:
+            return Status.SUCCESS
+        control = int(event.event_control)
+        entry = EventEntry(event=event, esi=peer_of(request.packet),
+                           start=start, duration=duration)
+        if control & EventControl.Randomize_Start_Time:
+            entry.start_rand = self._randomization(ATTR_START_RANDOMIZATION_MINUTES)
+        if control & EventControl.Randomize_End_Time:
+            entry.duration_rand = self._randomization(ATTR_DURATION_RANDOMIZATION_MINUTES)
+        if not self.faults.miss_supersession:
+            for old in self.entries:
+                if old.active and _overlaps(entry, old):
+                    old.action_time = now if old.state is EntryState.SCHEDULED else entry.start + entry.start_rand - 1
+                    old.state = EntryState.SUPERSEDED
+        self.entries.append(entry)
+        await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, EventStatus.Load_Control_Event_Command_Received))
+        self._reschedule()
+        return None
+
+    async def _on_cancel(self, request: ZclRequest) -> Status | None:
+        cmd = request.command
+        if not self._matches(int(cmd.device_class), int(cmd.utility_enrollment_group)) or self.faults.ignore_cancel:
+            return Status.SUCCESS
+        status = self._cancel(int(cmd.issuer_event_id), int(cmd.cancel_control), int(cmd.effective_time))
+        if status is not None:
+            entry = self._find(int(cmd.issuer_event_id))
+            event = entry.event if entry is not None else _undefined_event(int(cmd.issuer_event_id))
+            await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, status))
+            return None
+        return Status.SUCCESS
+
+    def _on_cancel_all(self, request: ZclRequest) -> Status:
+        if not self.faults.ignore_cancel:
+            for entry in list(self.entries):
+                self._cancel(entry.issuer_event_id, int(request.command.cancel_control), 0)
+        # With or without events to cancel, the command succeeded (reference client: Default Response SUCCESS).
+        return Status.SUCCESS
+
+    def _find(self, event_id: int) -> EventEntry | None:
+        return next((e for e in self.entries if e.issuer_event_id == event_id), None)
+
+    def _cancel(self, event_id: int, cancel_control: int, effective_time: int) -> EventStatus | None:
+        """Schedule the cancel of one event; the rejection status to report at once, or None."""
+        entry = self._find(event_id)
+        if entry is None:
+            return EventStatus.Rejected_Invalid_Cancel_Undefined_Event
+        if effective_time == INVALID_UTC or effective_time > entry.start + entry.duration:
+            return EventStatus.Rejected_Invalid_Cancel_Command_Invalid_Effective_Time
+        cancel_at = self.time.utc() if effective_time == 0 else effective_time
+        if cancel_control & CancelControl.Use_Randomized_End:
+            cancel_at += entry.duration_rand or entry.start_rand
+        entry.state = EntryState.CANCELLED
+        entry.action_time = cancel_at
+        self._reschedule()
+        return None
+
+    # --- user actions ---------------------------------------------------------------------------------
+
+    def opt_out(self, event_id: int) -> bool:
+        """The user opts out of an event; False when no scheduled or running event has that id."""
+        return self._opt(event_id, opted_in=False)
+
+    def opt_in(self, event_id: int) -> bool:
+        """The user opts back in; False when no scheduled or running event has that id."""
+        return self._opt(event_id, opted_in=True)
+
+    def _opt(self, event_id: int, *, opted_in: bool) -> bool:
+        entry = next((e for e in self.entries if e.active and e.issuer_event_id == event_id), None)
+        if entry is None:
+            return False
+        changed = entry.opted_in != opted_in
+        entry.opted_in = opted_in
+        if changed and entry.state is EntryState.STARTED:
+            entry.partial = True
+            status = EventStatus.User_Opted_In if opted_in else EventStatus.User_Opted_Out
+            self._spawn(self._send_report(entry, status))
+        return True
+
+    # --- joining --------------------------------------------------------------------------------------
+
+    async def get_scheduled_events(self, esi: Peer, *, start_time: int = 0, number_of_events: int = 0,
+                                   timeout: float = 5.0) -> None:
+        """Ask the ESI for its scheduled events (after joining); the events arrive as Load Control Events."""
+        payload = GetScheduledEvents(start_time=start_time, number_of_events=number_of_events)
+        try:
+            await self.engine.command(esi.address, esi.endpoint, DRLC_CLUSTER, CMD_GET_SCHEDULED_EVENTS, payload,
+                                      src_ep=self.endpoint, response=CMD_LOAD_CONTROL_EVENT, timeout=timeout)
+        except ZclTimeout:
+            pass  # an ESI with nothing scheduled may stay silent; the events, if any, are handled on arrival
+
+    # --- the event table's clock ------------------------------------------------------------------------
+
+    def _due(self, entry: EventEntry) -> int:
+        if entry.state is EntryState.SCHEDULED:
+            return entry.start if self.faults.early_start_report else entry.start + entry.start_rand
+        if entry.state is EntryState.STARTED:
+            return entry.end
+        return entry.action_time
+
+    def _reschedule(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self.entries:
+            return
+        running_end = min((e.end for e in self.entries if e.state is EntryState.STARTED), default=None)
+
+        def due(entry: EventEntry) -> int:
+            # A scheduled event cannot start while another runs: wake it when the running one ends.
+            if entry.state is EntryState.SCHEDULED and running_end is not None:
+                return max(self._due(entry), running_end)
+            return self._due(entry)
+
+        due_at = min(due(e) for e in self.entries)
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(max(0.0, due_at - self.time.utc_seconds()), self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        now = self.time.utc_seconds()
+        running = False
+        for entry in list(self.entries):
+            if entry.state is EntryState.STARTED:
+                if entry.end <= now:
+                    self.entries.remove(entry)
+                    self._spawn(self._send_report(entry, _completion_status(entry)))
+                else:
+                    running = True
+        for entry in list(self.entries):
+            if entry.state is EntryState.SCHEDULED and self._due(entry) <= now and running:
+                entry.held = True
+            elif entry.state is EntryState.SCHEDULED and self._due(entry) <= now:
+                status = EventStatus.Event_Started if entry.opted_in else EventStatus.User_Opted_Out
+                if entry.held:
+                    # A start delayed by a running event still lasts its full duration (reference client).
+                    entry.start_rand = int(now) - entry.start
+                entry.state = EntryState.STARTED
+                running = True
+                self._spawn(self._send_report(entry, status))
+            elif entry.state in (EntryState.SUPERSEDED, EntryState.CANCELLED) and entry.action_time <= now:
+                self.entries.remove(entry)
+                status = EventStatus.Event_Superseded if entry.state is EntryState.SUPERSEDED else EventStatus.Event_Cancelled
+                self._spawn(self._send_report(entry, status))
+        self._reschedule()
+
+
+def _undefined_event(event_id: int) -> Any:
+    """The event fields an FD report carries for an id the client does not know: all zero (reference client)."""
+    return Drlc.client_commands[CMD_LOAD_CONTROL_EVENT].schema(
+        issuer_event_id=event_id, device_class=0, utility_enrollment_group=0, start_time=0, duration_in_minutes=0,
+        criticality_level=0, cooling_temperature_offset=0, heating_temperature_offset=0,
+        cooling_temperature_set_point=0, heating_temperature_set_point=0, average_load_adjustment_percentage=0,
+        duty_cycle=0, event_control=0,
+    )
