@@ -1,0 +1,102 @@
+"""Redaction of install codes, keys and private keys from text, JSON-like data and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.redact import REDACTED, RedactionError, Redactor
+
+from .samples import INSTALL_CODE, LINK_KEY
+
+NETWORK_KEY = "01030507090B0D0F00020406080A0C0D"  # the simulated bench's test network key
+CODE = INSTALL_CODE[:-4]  # without its CRC (C3B5)
+
+
+@pytest.fixture
+def redactor() -> Redactor:
+    redactor = Redactor([NETWORK_KEY])
+    redactor.add_install_code(INSTALL_CODE)
+    return redactor
+
+
+def _spaced(hex_text: str, sep: str) -> str:
+    return sep.join(hex_text[i:i + 2] for i in range(0, len(hex_text), 2))
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        INSTALL_CODE, INSTALL_CODE.lower(), CODE, CODE.lower(), LINK_KEY, LINK_KEY.lower(), NETWORK_KEY,
+        _spaced(INSTALL_CODE, ":"), _spaced(CODE, " "), _spaced(LINK_KEY.lower(), "-"), _spaced(NETWORK_KEY, "."),
+        _spaced(LINK_KEY, ", 0x").join(["0x", ""]), "0x" + LINK_KEY.lower(),
+        _spaced(bytes.fromhex(LINK_KEY)[::-1].hex(), ":"),  # byte-reversed, as zigpy prints EUI64-style values
+        repr(bytes.fromhex(LINK_KEY))[2:-1],  # inside b'...' in a log line
+        _spaced(INSTALL_CODE[:16], "").lower() + _spaced(INSTALL_CODE[16:], ":"),  # mixed separators
+    ],
+)
+def test_secret_shown_any_way_is_redacted(redactor: Redactor, shown: str) -> None:
+    text = f"APS Transport Key: key={shown} seq=4"
+    assert redactor.redact_text(text) == f"APS Transport Key: key={REDACTED} seq=4"
+
+
+def test_code_with_crc_is_redacted_whole(redactor: Redactor) -> None:
+    # Without the longest-first rule the code would be replaced and its CRC left behind.
+    assert redactor.redact_text(f"ic {INSTALL_CODE}.") == f"ic {REDACTED}."
+
+
+def test_secret_inside_a_frame_dump_is_redacted(redactor: Redactor) -> None:
+    frame = "21 05 " + _spaced(NETWORK_KEY.lower(), " ") + " 00 0d 6f"
+    assert redactor.redact_text(frame) == f"21 05 {REDACTED} 00 0d 6f"
+
+
+def test_ordinary_data_is_left_alone(redactor: Redactor) -> None:
+    text = "IEEE 00:0D:6F:00:00:00:10:01, PAN 0x1A62, part of a code 83FED3407A93, model IHD-7"
+    assert redactor.redact_text(text) == text
+
+
+def test_pem_private_key_blocks_are_always_redacted() -> None:
+    text = "key:\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB0l\nAbCd==\n-----END EC PRIVATE KEY-----\nend"
+    assert Redactor().redact_text(text) == f"key:\n{REDACTED}\nend"
+
+
+def test_json_like_structures(redactor: Redactor) -> None:
+    data = {
+        "pixit": {"join_timeout": "30 s", "Install-Code": "whatever it holds"},
+        "observations": [f"key {LINK_KEY}", ("tuple", bytes.fromhex(NETWORK_KEY))],
+        "test_ca": {"private_key": "00ab", "public_key": "0203"},
+        "secrets_revealed": False,
+        "count": 3,
+        LINK_KEY: "a key used as a key",
+    }
+    assert redactor.redact(data) == {
+        "pixit": {"join_timeout": "30 s", "Install-Code": REDACTED},
+        "observations": [f"key {REDACTED}", ["tuple", REDACTED]],
+        "test_ca": {"private_key": REDACTED, "public_key": "0203"},
+        "secrets_revealed": False,
+        "count": 3,
+        REDACTED: "a key used as a key",
+    }
+    assert data["pixit"]["Install-Code"] == "whatever it holds"  # a copy: the input is untouched
+
+
+def test_redact_file(tmp_path: Path, redactor: Redactor) -> None:
+    log = tmp_path / "dut.log"
+    log.write_text(f"join with {INSTALL_CODE}\nok\n")
+    assert redactor.redact_file(log) is True
+    assert log.read_text() == f"join with {REDACTED}\nok\n"
+    assert redactor.redact_file(log) is False
+
+
+def test_bad_secrets_are_refused_without_echoing_them() -> None:
+    with pytest.raises(RedactionError, match="too short") as caught:
+        Redactor(["0A1B2C"])
+    assert "0A1B2C" not in str(caught.value)
+    with pytest.raises(RedactionError, match="must be hex"):
+        Redactor(["not-a-key-at-all"])
+
+
+def test_repr_shows_no_secret(redactor: Redactor) -> None:
+    assert repr(redactor) == "Redactor(<8 secret(s)>)"
+    assert LINK_KEY not in repr(redactor).upper()
