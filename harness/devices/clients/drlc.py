@@ -106,7 +106,7 @@ class EventEntry:
     opted_in: bool = True
     partial: bool = False
     action_time: int = 0  # when a superseded / cancelled entry reports
-    held: bool = False  # its start came while another event ran, so it starts late
+    received_at: int = 0
 
     @property
     def issuer_event_id(self) -> int:
@@ -245,7 +245,8 @@ class DrlcClient:
                              src_ep=self.endpoint)
 
     def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
+        # The clock's loop, not the running one: user actions (opt-out/in) come from outside the loop too.
+        task = self.time.clock.loop.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -271,8 +272,8 @@ class DrlcClient:
         if any(e.active and e.issuer_event_id == event_id for e in self.entries) and not self.faults.process_duplicate:
             return Status.SUCCESS
         control = int(event.event_control)
-        entry = EventEntry(event=event, esi=peer_of(request.packet),
-                           start=start, duration=duration)
+        entry = EventEntry(event=event, esi=peer_of(request.packet), start=start, duration=duration,
+                           received_at=now)
         if control & EventControl.Randomize_Start_Time:
             entry.start_rand = self._randomization(ATTR_START_RANDOMIZATION_MINUTES)
         if control & EventControl.Randomize_End_Time:
@@ -382,8 +383,7 @@ class DrlcClient:
             return self._due(entry)
 
         due_at = min(due(e) for e in self.entries)
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(max(0.0, due_at - self.time.utc_seconds()), self._tick)
+        self._timer = self.time.clock.loop.call_later(max(0.0, due_at - self.time.utc_seconds()), self._tick)
 
     def _tick(self) -> None:
         self._timer = None
@@ -397,13 +397,13 @@ class DrlcClient:
                 else:
                     running = True
         for entry in list(self.entries):
-            if entry.state is EntryState.SCHEDULED and self._due(entry) <= now and running:
-                entry.held = True
-            elif entry.state is EntryState.SCHEDULED and self._due(entry) <= now:
+            if entry.state is EntryState.SCHEDULED and self._due(entry) <= now and not running:
                 status = EventStatus.Event_Started if entry.opted_in else EventStatus.User_Opted_Out
-                if entry.held:
-                    # A start delayed by a running event still lasts its full duration (reference client).
-                    entry.start_rand = int(now) - entry.start
+                # A start held back by a running event still lasts its full duration (reference client); an
+                # event received after its start time is not extended.
+                late = int(now) - max(self._due(entry), entry.received_at)
+                if late > 0 and not self.faults.early_start_report:
+                    entry.start_rand += late
                 entry.state = EntryState.STARTED
                 running = True
                 self._spawn(self._send_report(entry, status))

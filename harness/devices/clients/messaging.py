@@ -83,8 +83,7 @@ class MessagingClient:
         self.message = shown
         self.history.append(shown)
         if shown.confirmation_required and self.confirm_after is not None:
-            loop = asyncio.get_running_loop()
-            loop.call_later(self.confirm_after, self._user_confirms, shown.message_id)
+            self.time.clock.loop.call_later(self.confirm_after, self._user_confirms, shown.message_id)
         return Status.SUCCESS
 
     def _on_cancel(self, request: ZclRequest) -> Status:
@@ -93,7 +92,7 @@ class MessagingClient:
         return Status.SUCCESS
 
     def _user_confirms(self, message_id: int) -> None:
-        task = asyncio.get_running_loop().create_task(self.confirm_message(message_id))
+        task = self.time.clock.loop.create_task(self.confirm_message(message_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -175,10 +175,14 @@ class DrlcServer:
             target=Side.CLIENT, expect=None, disable_default_response=self.disable_default_response,
         )
 
+    def add_event(self, event: Any) -> None:
+        """Keep an event in the schedule without sending it (a DUT that joins later asks for it)."""
+        self.schedule[int(event.issuer_event_id)] = ScheduledEvent(event, self.clock.zcl_utc())
+
     async def issue_event(self, dut: Peer, event: Any, *, schedule: bool = True) -> None:
         """Send a Load Control Event; keep it in the schedule (for Get Scheduled Events) unless told not to."""
         if schedule:
-            self.schedule[int(event.issuer_event_id)] = ScheduledEvent(event, self.clock.zcl_utc())
+            self.add_event(event)
         await self._send(dut, CMD_LOAD_CONTROL_EVENT, event)
 
     async def cancel_event(
