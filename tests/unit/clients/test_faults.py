@@ -1,0 +1,177 @@
+"""Every seeded client fault is visible to the golden ESI: each scenario below runs once against the
+conformant client (its check holds) and once with one fault on (the same check fails), so the check a
+feature step makes really does tell a faulty device apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.devices.clients import (
+    DrlcClientFaults,
+    MessagingClientFaults,
+    PriceClientFaults,
+    TimeClientFaults,
+)
+from harness.golden.esi import Message, PriceEvent, load_control_event
+from tests.unit.esi.esi_link import T0, EsiLink
+
+RECEIVED, STARTED, COMPLETED, CANCELLED, SUPERSEDED, EXPIRED = 0x01, 0x02, 0x03, 0x06, 0x07, 0xFB
+
+
+def issue(link: EsiLink, event_id: int, **kwargs) -> None:
+    link.run(link.drlc.issue_event(link.dut_peer, load_control_event(event_id, **kwargs)))
+
+
+def started_no_earlier_than_its_randomized_start(make_link, faults) -> bool:
+    """With only the start randomized, the event lasts exactly its duration from the reported start."""
+    link = make_link(drlc_faults=faults, start_randomization_minutes=30, seed=5)
+    for n in range(5):
+        issue(link, n + 1, start_time=T0 + 600 + n * 7200, duration_minutes=20, event_control=0x01)
+    link.advance(12 * 3600)
+    for n in range(5):
+        times = {int(s): a for s, _t, a in link.drlc.statuses(n + 1)}
+        if times[COMPLETED] - times[STARTED] != 1200:
+            return False
+    return True
+
+
+def cancel_is_honoured(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=0, duration_minutes=60)
+    link.advance(60)
+    link.run(link.drlc.cancel_event(link.dut_peer, 1, effective_time=T0 + 600))
+    link.advance(3 * 3600)
+    return link.drlc.status_codes(1) == [RECEIVED, STARTED, CANCELLED]
+
+
+def cancel_all_is_honoured(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=T0 + 600, duration_minutes=60)
+    link.advance(60)
+    link.run(link.drlc.cancel_all(link.dut_peer))
+    link.advance(3 * 3600)
+    return link.drlc.status_codes(1) == [RECEIVED, CANCELLED]
+
+
+def older_event_superseded(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=T0 + 1800, duration_minutes=60)
+    issue(link, 2, start_time=T0 + 3600, duration_minutes=60)
+    link.advance(4 * 3600)
+    return SUPERSEDED in link.drlc.status_codes(1) and COMPLETED not in link.drlc.status_codes(1)
+
+
+def status_time_matches_arrival(make_link, faults, *, tolerance: float = 1.0) -> bool:
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=T0 + 60, duration_minutes=5)
+    link.advance(3600)
+    statuses = link.drlc.statuses(1)
+    return len(statuses) == 3 and all(abs(time - arrival) <= tolerance for _s, time, arrival in statuses)
+
+
+def foreign_class_ignored(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults, device_class=0x0001)
+    issue(link, 1, start_time=0, duration_minutes=5, device_class=0x0004)
+    link.advance(3600)
+    return link.drlc.status_codes(1) == []
+
+
+def foreign_group_ignored(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults, utility_enrollment_group=3)
+    issue(link, 1, start_time=0, duration_minutes=5, utility_enrollment_group=9)
+    link.advance(3600)
+    return link.drlc.status_codes(1) == []
+
+
+def offsets_inside_window(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults, start_randomization_minutes=1, seed=11)
+    for n in range(5):
+        issue(link, n + 1, start_time=T0 + 600 + n * 3600, duration_minutes=5, event_control=0x01)
+    link.advance(6 * 3600)
+    for n in range(5):
+        start = T0 + 600 + n * 3600
+        started = next(a for s, _t, a in link.drlc.statuses(n + 1) if int(s) == STARTED)
+        if not 0 <= started - start < 60:
+            return False
+    return True
+
+
+def expired_rejected(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults)
+    link.advance(7200)
+    issue(link, 1, start_time=T0, duration_minutes=30)
+    link.advance(3600)
+    return link.drlc.status_codes(1) == [EXPIRED]
+
+
+def duplicate_processed_once(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=T0 + 600, duration_minutes=10)
+    link.advance(30)
+    issue(link, 1, start_time=T0 + 600, duration_minutes=10)
+    link.advance(3600)
+    return link.drlc.status_codes(1) == [RECEIVED, STARTED, COMPLETED]
+
+
+DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
+    ("early_start_report", started_no_earlier_than_its_randomized_start),
+    ("ignore_cancel", cancel_is_honoured),
+    ("ignore_cancel", cancel_all_is_honoured),
+    ("miss_supersession", older_event_superseded),
+    ("wrong_event_status_time", status_time_matches_arrival),
+    ("ignore_device_class", foreign_class_ignored),
+    ("ignore_enrollment_group", foreign_group_ignored),
+    ("randomize_outside_window", offsets_inside_window),
+    ("accept_expired", expired_rejected),
+    ("process_duplicate", duplicate_processed_once),
+]
+
+
+@pytest.mark.parametrize(("fault", "check"), DRLC_CASES, ids=[f"{f}-{c.__name__}" for f, c in DRLC_CASES])
+def test_drlc_fault_fails_its_check(make_link, fault, check):
+    assert check(make_link, DrlcClientFaults()), "the conformant client must pass the check"
+    assert not check(make_link, DrlcClientFaults(**{fault: True})), f"fault {fault} went unnoticed"
+
+
+def test_every_drlc_fault_has_a_check():
+    assert {f for f, _ in DRLC_CASES} == set(DrlcClientFaults.__dataclass_fields__)
+
+
+def esi_time_adopted(make_link, faults) -> bool:
+    link = make_link(time_faults=faults, dut_skew=-900)
+    link.run(link.time_client.synchronize(link.esi_peer))
+    issue(link, 1, start_time=T0 + 60, duration_minutes=1)
+    link.advance(600)
+    statuses = link.drlc.statuses(1)
+    return len(statuses) == 3 and all(time == int(arrival) for _s, time, arrival in statuses)
+
+
+def test_ignoring_esi_time_fails_its_check(make_link):
+    assert esi_time_adopted(make_link, TimeClientFaults())
+    assert not esi_time_adopted(make_link, TimeClientFaults(ignore_esi_time=True))
+
+
+def price_acknowledged(make_link, faults) -> bool:
+    link = make_link(price_faults=faults)
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=7, price=1234, price_control=0x01)))
+    link.advance(60)
+    return [a.issuer_event_id for a in link.price.acknowledgements] == [7]
+
+
+def test_missing_price_acknowledgement_fails_its_check(make_link):
+    assert price_acknowledged(make_link, PriceClientFaults())
+    assert not price_acknowledged(make_link, PriceClientFaults(no_acknowledgement=True))
+
+
+def message_confirmed(make_link, faults) -> bool:
+    link = make_link(messaging_faults=faults, confirm_after=30)
+    link.run(link.messaging.display(link.dut_peer, Message(message_id=5, text="Peak", message_control=0x80)))
+    link.advance(120)
+    return [c.message_id for c in link.messaging.confirmations] == [5]
+
+
+def test_missing_message_confirmation_fails_its_check(make_link):
+    assert message_confirmed(make_link, MessagingClientFaults())
+    assert not message_confirmed(make_link, MessagingClientFaults(no_confirmation=True))
