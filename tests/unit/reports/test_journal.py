@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ from harness.results import (
     Journal,
     JournalError,
     OverallVerdict,
+    RunInfo,
     Verdict,
     read_journal,
+    suite_version,
 )
 from reports.build import build_report
 
@@ -188,3 +191,22 @@ def test_journal_with_redactor_never_writes_the_secrets(tmp_path: Path) -> None:
     assert LINK_KEY.lower() not in redacted.lower() and INSTALL_CODE[:32] not in redacted.upper()
     assert "joined with link key [redacted] derived from [redacted]" in redacted
     assert LINK_KEY.lower() in (tmp_path / "revealed" / "journal.jsonl").read_text()
+
+
+def test_suite_version_is_git_describe_or_the_package_version(tmp_path: Path) -> None:
+    described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
+                               text=True, check=False)
+    if described.returncode == 0:
+        assert suite_version(REPO) == described.stdout.strip()
+    # Outside a checkout the installed package's version stands in (or "unknown" when not installed).
+    try:
+        expected = version("se-conformance")
+    except PackageNotFoundError:
+        expected = "unknown"
+    assert suite_version(tmp_path) == expected
+
+
+def test_run_info_defaults_are_utc_and_name_the_host() -> None:
+    info = RunInfo()
+    assert info.started.utcoffset() is not None and info.started.utcoffset().total_seconds() == 0
+    assert info.host and info.secrets_revealed is False
