@@ -1,0 +1,141 @@
+"""Price, Messaging and Time clients against the golden ESI servers in virtual time (SE-FACTS "Price 0x0700
+and Messaging 0x0703", "Time 0x000A"; price table rules: Silicon Labs plugin/price-client)."""
+
+from __future__ import annotations
+
+import pytest
+from zigpy.zcl.foundation import GeneralCommand, Status
+
+from harness.devices.clients import TimeSyncError
+from harness.golden.esi import Message, PriceEvent, TimeStatus
+from tests.unit.esi.esi_link import T0
+
+
+def default_responses(link) -> list[Status]:
+    """Statuses of the Default Responses the DUT sent back on the Price cluster."""
+    out = []
+    for pkt in link.dut_sent:
+        raw = pkt.data.serialize()
+        if int(pkt.cluster_id) == 0x0700 and raw[0] & 0x03 == 0 and raw[2] == GeneralCommand.Default_Response:
+            out.append(Status(raw[4]))
+    return out
+
+
+def test_price_is_recorded_and_current(link):
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=1, price=1500)))
+    link.advance(10)
+    current = link.price_client.current_price()
+    assert current is not None and int(current.publish.price) == 1500 and current.start == T0
+    assert link.price.acknowledgements.items == []  # no acknowledgement unless PriceControl asks
+
+
+def test_price_acknowledgement_when_price_control_asks(link):
+    link.advance(30)
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=2, price=900, price_control=0x01)))
+    ack = link.run(link.price.wait_for_acknowledgement(2, timeout=5))
+    assert (ack.provider_id, ack.price_ack_time, ack.control) == (1, T0 + 30, 0x01)
+    assert link.price.findings == []
+
+
+def test_duplicate_price_is_not_stored_twice(link):
+    for _ in range(2):
+        link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=3, price=100)))
+        link.advance(5)
+    assert len(link.price_client.received) == 2 and len(link.price_client.prices) == 1
+    assert default_responses(link) == [Status.SUCCESS, Status.DUPLICATE_EXISTS]
+
+
+def test_newer_price_cuts_the_active_one_at_its_start(link):
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=4, price=100)))
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=5, price=200, start_time=T0 + 3600,
+                                                          duration_minutes=60)))
+    link.advance(1800)
+    assert int(link.price_client.current_price().publish.price) == 100
+    link.advance(3600)
+    assert int(link.price_client.current_price().publish.price) == 200
+    link.advance(3600)
+    assert link.price_client.current_price() is None  # the old one was cut, the new one ended
+
+
+def test_expired_price_is_refused(link):
+    link.advance(7200)
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=6, price=1, start_time=T0,
+                                                          duration_minutes=30)))
+    link.advance(5)
+    assert link.price_client.prices == [] and default_responses(link) == [Status.FAILURE]
+
+
+def test_get_current_price_after_joining(link):
+    link.price.add_price(PriceEvent(issuer_event_id=8, price=777))
+    assert link.run(link.price_client.get_current_price(link.esi_peer))
+    link.advance(1)
+    assert int(link.price_client.current_price().publish.price) == 777
+
+
+def test_get_current_price_with_none_answers_not_found(link):
+    assert not link.run(link.price_client.get_current_price(link.esi_peer))
+    assert link.price_client.prices == []
+
+
+def test_get_scheduled_prices_stores_each_published_price(link):
+    link.price.add_price(PriceEvent(issuer_event_id=9, price=10, start_time=T0 + 3600, duration_minutes=60))
+    link.price.add_price(PriceEvent(issuer_event_id=10, price=20, start_time=T0 + 7200, duration_minutes=60))
+    assert link.run(link.price_client.get_scheduled_prices(link.esi_peer))
+    link.advance(1)
+    assert [p.issuer_event_id for p in link.price_client.prices] == [9, 10]
+
+
+def test_message_with_confirmation_is_shown_and_confirmed_by_the_user(make_link):
+    link = make_link(confirm_after=None)  # no simulated user: the test is the user
+    link.run(link.messaging.display(link.dut_peer, Message(message_id=11, text="Peak at 5pm", message_control=0x80)))
+    link.advance(300)
+    assert link.messaging_client.message.display.message == "Peak at 5pm"
+    assert link.messaging.confirmations.items == []
+    assert link.run(link.messaging_client.confirm_message(11))
+    link.advance(1)
+    confirmation = link.messaging.confirmed(11)[0]
+    assert confirmation.confirmation_time == T0 + 300 and confirmation.arrival == T0 + 300
+    assert not link.run(link.messaging_client.confirm_message(11))  # only once
+    assert link.messaging.findings == []
+
+
+def test_message_without_confirmation_bit_is_not_confirmed(link):
+    link.run(link.messaging.display(link.dut_peer, Message(message_id=12, text="Hello", message_control=0x00)))
+    link.advance(60)
+    assert not link.run(link.messaging_client.confirm_message(12))
+    link.advance(1)
+    assert link.messaging.confirmations.items == []
+
+
+def test_cancel_message_clears_the_display(link):
+    link.run(link.messaging.display(link.dut_peer, Message(message_id=13, text="x")))
+    link.advance(1)
+    link.run(link.messaging.cancel(link.dut_peer, 13))
+    link.advance(1)
+    assert link.messaging_client.message is None and len(link.messaging_client.history) == 1
+
+
+def test_get_last_message(link):
+    link.messaging.last_message = Message(message_id=14, text="Last one")
+    assert link.run(link.messaging_client.get_last_message(link.esi_peer))
+    link.advance(1)
+    assert link.messaging_client.message.message_id == 14
+
+
+def test_get_last_message_with_none_answers_not_found(link):
+    assert not link.run(link.messaging_client.get_last_message(link.esi_peer))
+
+
+def test_time_client_takes_network_time_from_the_esi(make_link):
+    link = make_link(dut_skew=1234)
+    assert link.time_client.utc() == T0 + 1234
+    offset = link.run(link.time_client.synchronize(link.esi_peer))
+    assert offset == -1234 and link.time_client.utc() == link.now() and link.time_client.synchronized
+
+
+def test_time_client_refuses_a_server_that_is_not_master_or_synchronized(make_link):
+    link = make_link(dut_skew=50)
+    link.time_server.status = TimeStatus(0)
+    with pytest.raises(TimeSyncError, match="neither master nor synchronized"):
+        link.run(link.time_client.synchronize(link.esi_peer))
+    assert link.time_client.offset == 0
