@@ -41,7 +41,7 @@ th { background: #f3f3f3; } table.kv th { width: 14em; }
 .v-passed { color: #1b5e20; } .v-failed { color: #b00020; } .v-error { color: #8a4b00; }
 .v-not_applicable { color: #666; } .v-blocked { color: #5b3a8c; }
 .msg dt { font-weight: bold; } .msg dd { margin: 0 0 .3em 1em; white-space: pre-wrap; font-family: monospace; }
-.mono { font-family: monospace; } .missing { color: #b00020; } .small { color: #555; font-size: .9em; }
+.mono { font-family: monospace; } .case-id { white-space: nowrap; } .missing { color: #b00020; } .small { color: #555; font-size: .9em; }
 @media print { details { display: block; } }
 """
 
