@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.profiles import ProfileError, load_bench_profile, load_dut_profile
 from harness.redact import Redactor
 from harness.results import JournalError
 from reports.build import build_report
@@ -21,6 +20,10 @@ from reports.junit import JUnitFileError, diff, merge
 from reports.manifest import ManifestError, keygen, load_private_key, load_public_key, verify, write_manifest
 
 LAB_KEY_ENV = "SE_REPORTS_LAB_KEY"  # path of the lab's Ed25519 private key, when the lab signs its reports
+
+
+class _CommandError(ValueError):
+    """A problem with a command's input that is not a journal, manifest or JUnit file (a profile)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,10 +72,16 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> int:
     redactor = Redactor()
     if args.dut_profile or args.bench_profile:
-        redactor = Redactor.from_profiles(
-            dut=load_dut_profile(args.dut_profile) if args.dut_profile else None,
-            bench=load_bench_profile(args.bench_profile) if args.bench_profile else None,
-        )
+        # Imported here: the profile schemas pull in the SE data model, which only this option needs.
+        from harness.profiles import ProfileError, load_bench_profile, load_dut_profile
+
+        try:
+            redactor = Redactor.from_profiles(
+                dut=load_dut_profile(args.dut_profile) if args.dut_profile else None,
+                bench=load_bench_profile(args.bench_profile) if args.bench_profile else None,
+            )
+        except ProfileError as exc:
+            raise _CommandError(str(exc)) from None
     key = load_private_key(args.key) if args.key else None
     built = build_report(args.dir, redactor=redactor, lab_key=key, manifest=not args.no_manifest)
     state = "" if built.complete else " (INCOMPLETE run)"
@@ -126,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{args.out}: {merged.tests} case(s) from {len(args.inputs)} file(s)")
             return 0
         return _diff(args)
-    except (JournalError, ManifestError, JUnitFileError, ProfileError) as exc:
+    except (JournalError, ManifestError, JUnitFileError, _CommandError) as exc:
         print(f"reports {args.command}: {exc}", file=sys.stderr)
         return 2
 

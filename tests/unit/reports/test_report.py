@@ -154,3 +154,12 @@ def test_cli_build_redacts_profile_secrets(tmp_path: Path) -> None:
     assert main(["build", str(tmp_path / "run"), "--dut-profile", str(profile)]) == 0
     page = (tmp_path / "run" / "report.html").read_text()
     assert "wrong key [redacted]" in page and LINK_KEY.lower() not in page
+
+
+def test_cli_build_with_a_bad_profile_is_one_line_exit_2(run_dir: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("identity: 7\n")
+    assert main(["build", str(run_dir), "--dut-profile", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.yaml" in err
