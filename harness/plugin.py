@@ -1,14 +1,290 @@
 """The pytest plugin of the suite: the only module of harness/ that knows pytest.
 
-The options, fixtures, PICS gating and verdict classes arrive with the suite skeleton; until then the
-plugin only declares the markers the suite and its self-tests use.
+- Options (command line, else environment variable, else ini key, else default): --dut, --profile, --bench,
+  --radio, --pics, --pixit, --fault, --list-faults, --artifacts, --artifacts-always, --reveal-secrets.
+  A bad value stops the run with one line naming the option and the fix.
+- Gherkin tags become markers: ``@id:TC-JOIN-1.1`` -> case_id, ``@pics:SE.DRLC.C`` -> pics (a PICS
+  expression), ``@area:joining`` -> area. Cases whose PICS the DUT does not claim are not applicable
+  (skipped with the reason).
+- Fixtures: ``bench`` (session) and ``testbed`` (one fresh network per scenario); the scenario's capture is
+  kept when it failed or with --artifacts-always, and attached to Allure.
+- A suite run writes JUnit XML and Allure results into the artifacts folder and says where at the end.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
+from harness.options import OptionError, RunOptions, parse_assignments, parse_dut, parse_radio
 
+ROOT = Path(__file__).resolve().parent.parent
+SUITE_DIRS = (ROOT / "steps", ROOT / "features")
+DEFAULT_DUT = "sim:ihd"
+DEFAULT_BENCH = ROOT / "profiles" / "bench" / "sim.yaml"
+
+RUN_OPTIONS = pytest.StashKey["RunOptions"]()
+SUITE_RUN = pytest.StashKey[bool]()
+ARTIFACTS = pytest.StashKey[Path]()
+PROFILES = pytest.StashKey[tuple]()
+
+# option name -> (environment variable, help)
+_SINGLE = {
+    "dut": ("SE_DUT", "DUT: sim:<model> (reference device), a serial port (/dev/ttyUSB0), a pyserial URL "
+                      "(socket://host:port) or manual; default sim:ihd"),
+    "profile": ("SE_PROFILE", "DUT profile YAML (default for sim:<model>: profiles/dut/sim-<model>.yaml)"),
+    "bench": ("SE_BENCH", "bench profile YAML (default profiles/bench/sim.yaml)"),
+    "radio": ("SE_RADIO", "golden radio, overriding the bench profile: sim or ezsp:<port>"),
+    "artifacts": ("SE_ARTIFACTS", "folder for captures, logs and results (default reports/runs/<UTC time>)"),
+}
+_MULTI = {
+    "pics": ("SE_PICS", "override a PICS item, KEY=true|false (repeatable)"),
+    "pixit": ("SE_PIXIT", "override a PIXIT, KEY=VALUE (repeatable), e.g. join_timeout=30s"),
+    "fault": ("SE_FAULT", "seed a fault in the reference device (repeatable); see --list-faults"),
+}
+_FLAGS = {
+    "artifacts_always": ("SE_ARTIFACTS_ALWAYS", "keep captures of passing cases too"),
+    "reveal_secrets": ("SE_REVEAL_SECRETS", "write keys (Wireshark key files) and install codes into artifacts"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("se", "Smart Energy conformance suite")
+    for name, (env, text) in _SINGLE.items():
+        group.addoption(f"--{name}", dest=f"se_{name}", default=None, help=f"{text} [env {env}, ini se_{name}]")
+        parser.addini(f"se_{name}", text)
+    for name, (env, text) in _MULTI.items():
+        group.addoption(f"--{name}", dest=f"se_{name}", action="append", default=[],
+                        help=f"{text} [env {env}, comma-separated]")
+        parser.addini(f"se_{name}", text, type="linelist")
+    for name, (env, text) in _FLAGS.items():
+        flag = name.replace("_", "-")
+        group.addoption(f"--{flag}", dest=f"se_{name}", action="store_true", default=False,
+                        help=f"{text} [env {env}=1]")
+    group.addoption("--list-faults", dest="se_list_faults", action="store_true", default=False,
+                    help="print every reference device's fault catalogue, one fault per line, and exit")
+
+
+def _single(config: pytest.Config, name: str) -> str | None:
+    value = config.getoption(f"se_{name}")
+    if value is None:
+        value = os.environ.get(_SINGLE[name][0]) or config.getini(f"se_{name}") or None
+    return value
+
+
+def _multi(config: pytest.Config, name: str) -> list[str]:
+    values = list(config.getoption(f"se_{name}"))
+    if not values:
+        env = os.environ.get(_MULTI[name][0], "")
+        values = [v.strip() for v in env.split(",") if v.strip()] or list(config.getini(f"se_{name}"))
+    return values
+
+
+def _flag(config: pytest.Config, name: str) -> bool:
+    return bool(config.getoption(f"se_{name}")) or os.environ.get(_FLAGS[name][0], "") not in ("", "0")
+
+
+def build_run_options(config: pytest.Config) -> RunOptions:
+    dut = parse_dut(_single(config, "dut") or DEFAULT_DUT)
+    radio_text = _single(config, "radio")
+    profile_text = _single(config, "profile")
+    profile = Path(profile_text) if profile_text else None
+    if profile is None and dut.is_simulated:
+        profile = ROOT / "profiles" / "dut" / f"sim-{dut.target}.yaml"
+        if not profile.is_file():
+            raise OptionError(f"--dut {dut}: no reference profile {profile.relative_to(ROOT)}; "
+                              "give --profile or a known model (--list-faults lists them)")
+    bench_text = _single(config, "bench")
+    artifacts_text = _single(config, "artifacts")
+    options = RunOptions(
+        dut=dut,
+        radio=parse_radio(radio_text) if radio_text else None,
+        profile=profile,
+        bench=Path(bench_text) if bench_text else DEFAULT_BENCH,
+        pics=parse_assignments("--pics", _multi(config, "pics")),
+        pixit=parse_assignments("--pixit", _multi(config, "pixit")),
+        faults=tuple(_multi(config, "fault")),
+        artifacts=Path(artifacts_text) if artifacts_text else None,
+        artifacts_always=_flag(config, "artifacts_always"),
+        reveal_secrets=_flag(config, "reveal_secrets"),
+    )
+    options.check()
+    for key, value in options.pics.items():
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise OptionError(f"--pics {key}={value}: a PICS value is true or false")
+    return options
+
+
+def _is_suite_run(config: pytest.Config) -> bool:
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if any(path == d or d in path.parents for d in SUITE_DIRS):
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a self-test that takes more than a few seconds")
     config.addinivalue_line("markers", "tshark: needs Wireshark's tshark on PATH")
+    config.addinivalue_line("markers", "case_id(id): certification case id from the feature's @id: tag")
+    config.addinivalue_line("markers", "pics(expression): PICS expression the DUT must claim for the case")
+    config.addinivalue_line("markers", "area(name): the feature area of a case")
+    try:
+        options = build_run_options(config)
+    except OptionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[RUN_OPTIONS] = options
+    suite = _is_suite_run(config)
+    config.stash[SUITE_RUN] = suite
+    if not suite or config.option.collectonly:
+        return
+    artifacts = options.artifacts or ROOT / "reports" / "runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    artifacts = artifacts.resolve()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    config.stash[ARTIFACTS] = artifacts
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(artifacts / "junit.xml")
+    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        config.option.allure_report_dir = str(artifacts / "allure-results")
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    if not config.getoption("se_list_faults"):
+        return None
+    from harness.devices.catalogue import MODELS
+
+    for model, cls in sorted(MODELS.items()):
+        for fault in cls.faults_catalogue.values():
+            print(f"sim:{model} {fault.name}: {fault.breaks} (fails {', '.join(fault.targets)})")
+    return 0
+
+
+# -- Gherkin tags ------------------------------------------------------------------------------------------
+
+_TAG_MARKERS = {"id": "case_id", "pics": "pics", "area": "area"}
+
+
+def pytest_bdd_apply_tag(tag: str, function):
+    prefix, sep, value = tag.partition(":")
+    if sep and prefix in _TAG_MARKERS:
+        return getattr(pytest.mark, _TAG_MARKERS[prefix])(value)(function)
+    return None
+
+
+def case_key(item: pytest.Item) -> str | None:
+    """The case id, with the Scenario Outline example for parametrized cases: TC-ATTR-1.2[Basic]."""
+    marker = item.get_closest_marker("case_id")
+    if marker is None:
+        return None
+    callspec = getattr(item, "callspec", None)
+    return f"{marker.args[0]}[{callspec.id}]" if callspec is not None else marker.args[0]
+
+
+def _profiles(config: pytest.Config):
+    if PROFILES not in config.stash:
+        from harness.profiles import ProfileError, load_bench_profile, load_dut_profile
+
+        options = config.stash[RUN_OPTIONS]
+        try:
+            config.stash[PROFILES] = (load_dut_profile(options.profile), load_bench_profile(options.bench))
+        except ProfileError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return config.stash[PROFILES]
+
+
+def claimed_pics(config: pytest.Config) -> dict[str, bool]:
+    dut_profile, _ = _profiles(config)
+    pics = dict(dut_profile.pics)
+    for key, value in config.stash[RUN_OPTIONS].pics.items():
+        pics[key] = value.lower() in ("true", "1")
+    return pics
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(item.get_closest_marker("case_id") for item in items):
+        return
+    from harness.pics import evaluate
+
+    pics = claimed_pics(config)
+    for item in items:
+        key = case_key(item)
+        if key is None:
+            continue
+        item.user_properties.append(("case_id", key))
+        for marker in item.iter_markers("pics"):
+            expression = marker.args[0]
+            if not evaluate(expression, pics):
+                item.add_marker(pytest.mark.skip(reason=f"not applicable: the DUT does not claim PICS {expression}"))
+
+
+# -- fixtures ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def bench(pytestconfig: pytest.Config):
+    from harness.bench import Bench
+
+    dut_profile, bench_profile = _profiles(pytestconfig)
+    try:
+        the_bench = Bench(pytestconfig.stash[RUN_OPTIONS], dut_profile, bench_profile)
+    except OptionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    yield the_bench
+    the_bench.close()
+
+
+@pytest.fixture(scope="session")
+def pics(pytestconfig: pytest.Config) -> dict[str, bool]:
+    return claimed_pics(pytestconfig)
+
+
+@pytest.fixture
+def testbed(bench, request: pytest.FixtureRequest):
+    tb = bench.open_testbed(request.node.nodeid)
+    yield tb
+    report = getattr(request.node, "se_call_report", None)
+    failed = report is not None and report.failed
+    options = bench.options
+    artifacts_root = request.config.stash.get(ARTIFACTS, None)
+    keep = artifacts_root is not None and (failed or options.artifacts_always)
+    folder = artifacts_root / _safe(case_key(request.node) or request.node.name) if keep else None
+    written = bench.close_testbed(tb, folder)
+    if written:
+        _attach(written)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-\[\]]+", "_", name)
+
+
+def _attach(paths: list[Path]) -> None:
+    try:
+        import allure
+    except ImportError:  # allure is optional at run time
+        return
+    for path in paths:
+        kind = allure.attachment_type.PCAP if path.suffix == ".pcap" else allure.attachment_type.TEXT
+        allure.attach.file(str(path), name=path.name, attachment_type=kind)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.se_call_report = report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    artifacts = config.stash.get(ARTIFACTS, None)
+    if artifacts is None:
+        return
+    options = config.stash[RUN_OPTIONS]
+    faults = f" with faults {', '.join(options.faults)}" if options.faults else ""
+    terminalreporter.write_sep("=", "Smart Energy conformance")
+    terminalreporter.write_line(f"DUT {options.dut}{faults}; results in {artifacts}")
+    terminalreporter.write_line(f"JUnit: {artifacts / 'junit.xml'}   Allure: {artifacts / 'allure-results'}")

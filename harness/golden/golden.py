@@ -10,6 +10,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import zigpy.exceptions
 import zigpy.types as t
 from zigpy.zdo.types import ZDOCmd
 
@@ -26,6 +27,10 @@ LOGGER = logging.getLogger(__name__)
 ESI_ENDPOINT = 1
 ESI_DEVICE_ID = 0x0500
 ZDO_PROFILE = 0x0000
+
+
+class NoResponse(TimeoutError):
+    """The DUT did not answer (no APS ack, or no response before the deadline): an observation, not a bench fault."""
 
 
 class GoldenError(RuntimeError):
@@ -163,7 +168,10 @@ class Golden:
             data=t.SerializableBytes(serialize_zdo(command, tsn, fields)), tx_options=t.TransmitOptions.ACK,
         )
         try:
-            await self.app.send_packet(packet)
+            try:
+                await self.app.send_packet(packet)
+            except zigpy.exceptions.DeliveryError as exc:
+                raise NoResponse(f"{command.name} to 0x{nwk:04X} was not acknowledged: {exc}") from None
             return await self.clock.wait_for(waiter, timeout, f"{command.name} response from 0x{nwk:04X}")
         finally:
             self._zdo_waiters.pop((response_cluster, tsn), None)

@@ -97,6 +97,8 @@ class Transceiver:
         self.address = address
         self.on_receive: Callable[[bytes, int, int], None] | None = None
         self.receiver_on = True
+        # One radio sends one frame at a time: frames queued while it is busy go out back to back, in order.
+        self.busy_until = 0.0
 
     def transmit(self, psdu: bytes) -> float:
         """Put *psdu* on the air; returns the airtime in seconds."""
@@ -222,11 +224,15 @@ class Air:
     def transmit(self, sender: Transceiver, psdu: bytes) -> float:
         loop = self.loop
         psdu = bytes(psdu)
-        frame = AirFrame(sender.address, psdu, loop.time(), self.channel)
+        now = loop.time()
+        start = max(now, sender.busy_until)
+        airtime = (len(psdu) + PHY_OVERHEAD_OCTETS) * OCTET_DURATION
+        sender.busy_until = start + airtime
+        frame = AirFrame(sender.address, psdu, start, self.channel)
         self.frames_sent += 1
         for sniffer in self._sniffers:
             sniffer(frame)
-        airtime = (len(psdu) + PHY_OVERHEAD_OCTETS) * OCTET_DURATION
+        airtime += start - now  # waiting for the radio, then on the air
         for rule in self._drop_rules:
             if rule.remaining > 0 and rule.predicate(frame):
                 rule.remaining -= 1

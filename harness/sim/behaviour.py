@@ -14,6 +14,12 @@ class StackBehaviour:
     # Joining: SE devices must refuse a network key offered under the well-known TC link key
     # "ZigBeeAlliance09" when they are commissioned with an install code (SE 1.x 5.4.1).
     accept_well_known_tc_key: bool = False
+    # Joining: a device associates only with a parent whose beacon has Association Permit set
+    # (Zigbee 3.6.1.4.1: a suitable parent permits joining).
+    associate_only_when_permitted: bool = True
+    # Joining: a device that received no network key it could authenticate stays off the network and sends no
+    # NWK frame (Zigbee 4.6.3.2: the join is complete only once the network key is received).
+    stay_silent_without_network_key: bool = True
     # Joining: a device announces itself with ZDO Device_annce after joining or rejoining (Zigbee 2.4.3.1.11).
     send_device_annce: bool = True
     # Leave: a device obeys a NWK leave request / ZDO Mgmt_Leave_req addressed to it (Zigbee 3.6.1.10).

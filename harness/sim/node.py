@@ -760,7 +760,8 @@ class Node:
                     payload = beacon.zigbee
                 except FrameError:
                     continue
-                if beacon.association_permit and extended_pan_id in (None, payload.extended_pan_id):
+                permitted = beacon.association_permit or not self.behaviour.associate_only_when_permitted
+                if permitted and extended_pan_id in (None, payload.extended_pan_id):
                     candidates.append((frame, payload))
             if candidates:
                 break
@@ -799,15 +800,21 @@ class Node:
             async with asyncio.timeout(NETWORK_KEY_WAIT):
                 await self._network_key_event.wait()
         except TimeoutError:
-            raise JoinError(
-                f"{format_ieee(self.ieee)} received no network key it could decrypt with its link key"
-            ) from None
+            if self.behaviour.stay_silent_without_network_key:
+                raise JoinError(
+                    f"{format_ieee(self.ieee)} received no network key it could decrypt with its link key"
+                ) from None
+            # Seeded non-conformance: carry on as if joined, announcing without NWK security.
+            self._network_key_event = None
+            self.joined = True
+            self.announce(secure=False)
+            return
         finally:
             self._network_key_event = None
         self.joined = True
         self.announce()
 
-    def announce(self) -> None:
+    def announce(self, secure: bool = True) -> None:
         """Broadcast ZDO Device_annce (unless the behaviour skips it)."""
         if not self.behaviour.send_device_annce:
             return
@@ -815,7 +822,7 @@ class Node:
         data = zdo.encode(ZDOCmd.Device_annce, self.security.zdo_tsn, t.NWK(self.nwk), ieee_to_eui64(self.ieee), self.capability.to_byte())
         frame = ApsFrame.data(self.security.next_aps_counter(), zdo.ZDO_PROFILE, ZDOCmd.Device_annce, 0, 0, data,
                               delivery_mode=DeliveryMode.BROADCAST)
-        self.aps_send_frame(0xFFFD, frame)
+        self.aps_send_frame(0xFFFD, frame, nwk_secure=secure)
 
     async def leave(self, rejoin: bool = False) -> None:
         """Announce a NWK leave and forget the network (link keys stay)."""

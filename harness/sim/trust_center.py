@@ -63,6 +63,12 @@ class TrustCenter:
     def remove_link_key(self, ieee: int) -> None:
         self.node.security.link_keys.pop(ieee, None)
 
+    def adopt(self, ieee: int, nwk: int) -> None:
+        """Know *ieee* as a joined device at *nwk*: the device table a real Trust Center keeps across a restart."""
+        self.devices[ieee] = DeviceRecord(ieee, nwk, 0)
+        self.devices[ieee].joined = True
+        self.node.address_map[nwk] = ieee
+
     def on_join(self, listener: JoinListener) -> None:
         self._join_listeners.append(listener)
 

@@ -56,6 +56,9 @@ class ZdoContext:
 def encode(cluster_id: int, tsn: int, *args) -> bytes:
     """A ZDO frame: transaction sequence number, then the command's fields per zigpy's schema."""
     _, schema = zdo_t.CLUSTERS[cluster_id]
+    # Optional trailing fields (e.g. the associated-device list of a single address response) are absent.
+    while args and args[-1] is None:
+        args = args[:-1]
     return bytes([tsn & 0xFF]) + t.serialize(args, schema)
 
 

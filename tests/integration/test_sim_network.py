@@ -203,6 +203,8 @@ def test_aps_retries_deliver_under_30_percent_loss():
     received: list[bytes] = []
     net.coord.add_packet_listener(lambda p: received.append(bytes(p.data.serialize())) if p.dst_ep == 1 else None)
     net.air.degrade(COORD, DEVICE, Impairment(drop=0.3))
+    # MAC retries recover most single losses; lose one whole MAC exchange (4 attempts) so APS must retry.
+    net.air.drop_next(4, lambda frame: frame.sender == DEVICE and len(frame.psdu) > 5)
 
     async def send_all():
         for i in range(40):

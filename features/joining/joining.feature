@@ -1,0 +1,72 @@
+@area:joining
+Feature: Joining a Smart Energy network with an install code
+  A Smart Energy device joins the utility's HAN only through the Trust Center, with the preconfigured link
+  key derived from its install code (AES-MMO(code || CRC)); the network key reaches it in an APS Transport
+  Key secured with the key-transport key. The golden radio plays the Trust Center and the ESI.
+  Sources: Zigbee spec 4.6.3 (joining, Trust Center), SE 1.x 5.4 (install codes, no default TC link key).
+
+  Background:
+    Given the golden Trust Center has formed the Smart Energy network
+    And the DUT is factory new
+
+  @id:TC-JOIN-1.1
+  Scenario: The DUT joins with its install code within the join time
+    Given the Trust Center holds the link key of the DUT's install code
+    And the Trust Center permits joining for 180 seconds
+    When the DUT is told to join
+    Then the DUT is admitted within the PIXIT join time
+    And the DUT holds the network key that the Trust Center sent
+
+  @id:TC-JOIN-1.2
+  Scenario: A DUT with a different install code is never admitted
+    Given the Trust Center holds the link key of a different install code for the DUT
+    And the Trust Center permits joining for 180 seconds
+    When the DUT is told to join
+    Then the DUT is not admitted within the PIXIT join time
+    And the DUT sends no network-layer frame once the key transport failed
+
+  @id:TC-JOIN-1.3
+  Scenario: The DUT does not join while permit-join is closed
+    Given the Trust Center holds the link key of the DUT's install code
+    And the Trust Center does not permit joining
+    When the DUT is told to join
+    Then the DUT is not admitted within the PIXIT join time
+    And the DUT sends no association request while the beacons deny joining
+
+  @id:TC-JOIN-1.4
+  Scenario: The DUT refuses a network key offered under the default Trust Center link key
+    Given the Trust Center offers the network key under the well-known key "ZigBeeAlliance09"
+    And the Trust Center permits joining for 180 seconds
+    When the DUT is told to join
+    Then the DUT is not admitted within the PIXIT join time
+    And the DUT sends no network-layer frame once the key transport failed
+
+  @id:TC-JOIN-1.5
+  Scenario: The DUT announces itself after joining
+    Given the DUT has joined with its install code
+    Then the golden radio received a Device_annce from the DUT
+    And the announced IEEE address is the DUT's IEEE address from its profile
+    And the announced network address is the one the DUT was given when it joined
+
+  @id:TC-JOIN-1.6
+  Scenario: The DUT rejoins after the Trust Center restarts
+    Given the DUT has joined with its install code
+    When the golden radio restarts and stays silent for 60 seconds
+    And the DUT is told to rejoin
+    Then the DUT is back on the network within the PIXIT rejoin time
+    And the DUT still uses the network key it was given
+
+  @id:TC-JOIN-1.7
+  Scenario: The DUT leaves on Mgmt_Leave and stays gone
+    Given the DUT has joined with its install code
+    When the golden radio sends Mgmt_Leave_req to the DUT without rejoin
+    Then the DUT answers Mgmt_Leave_rsp with status SUCCESS
+    And within 600 seconds the DUT sends nothing but its NWK leave announcement
+    And the DUT does not answer a ZDO request at its former address
+
+  @id:TC-JOIN-1.8
+  Scenario: The DUT follows a network key update
+    Given the DUT has joined with its install code
+    When the Trust Center sends a new network key with sequence number 1 and then switches to it
+    Then the DUT secures its next frames with network key sequence number 1
+    And the DUT answers a ZDO request secured with the new network key

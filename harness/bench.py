@@ -1,0 +1,197 @@
+"""The bench: clock, golden radio, DUT control and capture, built from profiles and run options.
+
+Steps are synchronous (pytest-bdd has no async steps), so each calls ``bench.run(coroutine, deadline)``,
+which runs the bench's event loop until the coroutine finishes or its deadline passes. Background work
+(joins, retries, DUT reports) progresses only inside ``bench.run``, which keeps virtual time deterministic.
+
+In simulation every scenario gets a fresh :class:`Testbed`: new virtual air, golden radio and reference
+device, so no state leaks between cases (forming and joining take milliseconds of wall time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.capture import PcapWriter, write_key_file
+from harness.clock import Clock, VirtualClock, new_virtual_loop, wait_for
+from harness.devices.base import ReferenceDevice
+from harness.devices.catalogue import MODELS
+from harness.dut.base import DutControl
+from harness.dut.sim import SimDutControl
+from harness.golden.golden import Golden
+from harness.options import OptionError, RunOptions
+from harness.profiles import BenchProfile, DutProfile
+from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
+from harness.sim.air import Air, AirFrame
+from harness.verify import Keyring, ObservedFrame, decode_frames
+
+LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Virtual time starts here in every simulated run, so captures and event times are reproducible.
+VIRTUAL_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+COORDINATOR_IEEE = 0x00124B0000C0FFEE
+
+
+class BenchError(RuntimeError):
+    """The bench itself failed (radio, serial, configuration): an error verdict, never a DUT failure."""
+
+
+@dataclass
+class Testbed:
+    """One scenario's network: what the steps drive and what they observe."""
+
+    name: str
+    golden: Golden
+    dut: DutControl
+    dut_ieee: int
+    dut_link_key: bytes
+    keyring: Keyring
+    frames: list[tuple[float, bytes]]
+    air: Air | None = None
+    app: Any = None
+    device: ReferenceDevice | None = None  # the reference DUT in simulation: driven, never inspected
+    notes: dict[str, Any] = field(default_factory=dict)  # what earlier steps of the scenario established
+
+    def observed(self) -> list[ObservedFrame]:
+        """Everything on the air so far, decoded with the keys the bench knows."""
+        return decode_frames(self.frames, self.keyring)
+
+
+class Bench:
+    def __init__(self, options: RunOptions, dut_profile: DutProfile, bench_profile: BenchProfile) -> None:
+        self.options = options
+        self.dut_profile = dut_profile
+        self.bench_profile = bench_profile
+        radio = options.radio.kind if options.radio is not None else bench_profile.radio.split(":")[0]
+        if radio != "sim" or not options.dut.is_simulated:
+            raise OptionError(
+                f"--dut {options.dut} with radio {radio}: only the simulated bench is available in this version "
+                "(the EZSP golden radio and CLI/manual DUT control arrive with the real-bench work)"
+            )
+        if options.dut.target not in MODELS:
+            raise OptionError(f"--dut {options.dut}: no reference device {options.dut.target!r}; "
+                              f"known: {', '.join('sim:' + m for m in sorted(MODELS))}")
+        self.model = MODELS[options.dut.target]
+        self.loop = new_virtual_loop()
+        self.clock: Clock = VirtualClock(self.loop, VIRTUAL_EPOCH)
+        self.network_key = bytes.fromhex(bench_profile.network_key.get_secret_value().replace(":", ""))
+
+    # -- running coroutines from synchronous steps ------------------------------------------------------------
+
+    def run(self, awaitable: Awaitable[T], deadline: float | None = None, what: str = "") -> T:
+        asyncio.set_event_loop(self.loop)
+        if deadline is None:
+            return self.loop.run_until_complete(awaitable)
+        return self.loop.run_until_complete(wait_for(awaitable, deadline, what))
+
+    def pixit_seconds(self, name: str, default: float) -> float:
+        value = self.options.pixit.get(name)
+        if value is not None:
+            return float(str(value).removesuffix("s").strip())
+        pixit = self.dut_profile.pixit.get(name)
+        return pixit.seconds if pixit is not None else default
+
+    # -- scenarios --------------------------------------------------------------------------------------------
+
+    def open_testbed(self, name: str) -> Testbed:
+        return self.run(self._open_testbed(name), 60.0, "forming the simulated network")
+
+    async def _open_testbed(self, name: str) -> Testbed:
+        seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+        air = Air(channel=self.bench_profile.channel, seed=seed, loop=self.loop)
+        frames: list[tuple[float, bytes]] = []
+        air.add_sniffer(lambda frame: frames.append((frame.timestamp, frame.psdu)))
+        air_name = f"bench-{id(air)}"
+        path = register_air(air_name, air)
+        profile = self.bench_profile
+        app = await ControllerApplication.new(
+            sim_config(path, channel=profile.channel, pan_id=profile.pan_id,
+                       extended_pan_id=bytes.fromhex(str(profile.extended_pan_id).replace(":", "")),
+                       network_key=self.network_key, coordinator_ieee=COORDINATOR_IEEE),
+            auto_form=True,
+        )
+        golden = Golden(app, self.clock)
+        device = self.model(air, self.dut_profile, self.clock, self.options.faults)
+        keyring = Keyring(network_keys={0: self.network_key})
+        keyring.add_link_key(device.ieee, device.link_key)
+        testbed = Testbed(
+            name=name, golden=golden, dut=SimDutControl(device), dut_ieee=device.ieee,
+            dut_link_key=device.link_key, keyring=keyring, frames=frames, air=air, app=app, device=device,
+        )
+        testbed.notes["air_name"] = air_name
+        return testbed
+
+    def close_testbed(self, testbed: Testbed, artifacts: Path | None) -> list[Path]:
+        """Shut the scenario's network down; write its capture (and keys when secrets may be revealed)."""
+        written: list[Path] = []
+        if artifacts is not None:
+            artifacts.mkdir(parents=True, exist_ok=True)
+            pcap = artifacts / "capture.pcap"
+            with PcapWriter(pcap) as writer:
+                for timestamp, psdu in testbed.frames:
+                    writer.write(timestamp, psdu)
+            written.append(pcap)
+            if self.options.reveal_secrets:
+                keys = artifacts / "capture.keys"
+                write_key_file(keys, [(k, f"network key {seq}") for seq, k in testbed.keyring.network_keys.items()]
+                               + [(k, f"link key {ieee:016X}") for ieee, ks in testbed.keyring.link_keys.items()
+                                  for k in ks])
+                written.append(keys)
+        self.run(self._close(testbed), 30.0, "shutting the simulated network down")
+        return written
+
+    async def _close(self, testbed: Testbed) -> None:
+        if testbed.device is not None:
+            testbed.device.close()
+        await testbed.golden.close()
+        if testbed.app is not None:
+            await testbed.app.shutdown()
+        unregister_air(testbed.notes.get("air_name", ""))
+        # Let cancelled tasks finish so nothing leaks into the next scenario.
+        await asyncio.sleep(0)
+
+    def restart_golden(self, testbed: Testbed) -> None:
+        """Power-cycle the golden radio: a new ControllerApplication on the same air and network settings."""
+        self.run(self._restart_golden(testbed), 60.0, "restarting the golden radio")
+
+    async def _restart_golden(self, testbed: Testbed) -> None:
+        # A real coordinator keeps its frame counters and key table in non-volatile memory.
+        old_security = testbed.app.node.security
+        await testbed.golden.close()
+        await testbed.app.shutdown()
+        profile = self.bench_profile
+        path = register_air(testbed.notes["air_name"], testbed.air)
+        testbed.app = await ControllerApplication.new(
+            sim_config(path, channel=profile.channel, pan_id=profile.pan_id,
+                       extended_pan_id=bytes.fromhex(str(profile.extended_pan_id).replace(":", "")),
+                       network_key=self.network_key, coordinator_ieee=COORDINATOR_IEEE),
+            auto_form=True,
+        )
+        old = testbed.golden
+        testbed.golden = Golden(testbed.app, self.clock)
+        testbed.golden.zdo_events.extend(old.zdo_events)
+        # A real Trust Center keeps its key table across a power cycle.
+        await testbed.golden.hold_link_key(testbed.dut_ieee, testbed.dut_link_key)
+        security = testbed.app.node.security
+        # Like an NCP restoring from NVM, skip ahead: frames sent while shutting down must not be replayed.
+        security.nwk_tx_counter = old_security.nwk_tx_counter + 4096
+        security.link_keys.update(old_security.link_keys)
+        security.aps_counter = old_security.aps_counter
+        trust_center = testbed.app.trust_center
+        for event in old.joins:
+            trust_center.adopt(event.ieee, event.nwk)
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+def air_frame_sender(frame: AirFrame) -> int:
+    return frame.sender

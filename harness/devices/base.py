@@ -1,0 +1,143 @@
+"""What every reference device is: a simulated node, a ZCL engine on its SE endpoint, and seeded faults.
+
+The device is driven only through its control actions (join, rejoin, factory reset, user actions), the way a
+vendor's CLI or an operator drives a real DUT; the suite judges it only by what it puts on the air.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import ClassVar
+
+import zigpy.types as t
+import zigpy.zdo.types as zdo_t
+
+from harness.clock import Clock
+from harness.profiles import DutProfile
+from harness.se.datamodel import SE_PROFILE_ID, Side
+from harness.sim.air import Air
+from harness.sim.behaviour import StackBehaviour
+from harness.sim.node import JoinError, Node, Role
+from harness.zcl.engine import ZclEngine
+from harness.zcl.store import AttributeStore
+
+from .faults import Fault, check_faults
+
+LOGGER = logging.getLogger(__name__)
+
+
+class ReferenceDevice:
+    """Base class; subclasses declare their clusters, attribute values and fault catalogue."""
+
+    model: ClassVar[str]
+    device_id: ClassVar[int]
+    #: (cluster id, side) the SE endpoint carries.
+    clusters: ClassVar[tuple[tuple[int, Side], ...]]
+    faults_catalogue: ClassVar[Mapping[str, Fault]] = {}
+    #: fault name -> StackBehaviour field set to False (a conformant stack has them all True).
+    stack_faults: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = ()) -> None:
+        self.profile = profile
+        self.faults = check_faults(self.model, faults, self.faults_catalogue)
+        self.clock = clock
+        self.endpoint = profile.endpoint
+        self.ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
+        self.link_key = profile.install_code_value.link_key
+        behaviour = StackBehaviour(**{
+            field: (not getattr(StackBehaviour(), field)) for name, field in self.stack_faults.items()
+            if name in self.faults
+        })
+        self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key, behaviour=behaviour, clock=clock)
+        self.store = self.build_store()
+        self.engine = ZclEngine(self.node.send_packet, store=self.store)
+        self.node.add_endpoint(self.simple_descriptor())
+        self.node.add_packet_listener(self._packet)
+        self._tasks: set[asyncio.Task] = set()
+        self.join_error: str | None = None
+
+    # -- composition, overridden by models -------------------------------------------------------------
+
+    def attribute_values(self) -> dict[tuple[int, Side], dict[int, object]]:
+        return {}
+
+    def build_store(self) -> AttributeStore:
+        store = AttributeStore()
+        values = self.attribute_values()
+        for cluster_id, side in self.clusters:
+            store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
+        return store
+
+    def simple_descriptor(self) -> zdo_t.SimpleDescriptor:
+        return zdo_t.SimpleDescriptor(
+            endpoint=self.endpoint, profile=SE_PROFILE_ID, device_type=self.device_id, device_version=0,
+            input_clusters=[c for c, side in self.clusters if side == Side.SERVER],
+            output_clusters=[c for c, side in self.clusters if side == Side.CLIENT],
+        )
+
+    def has_fault(self, name: str) -> bool:
+        return name in self.faults
+
+    # -- traffic -----------------------------------------------------------------------------------------
+
+    def _packet(self, packet: t.ZigbeePacket) -> None:
+        if packet.profile_id == SE_PROFILE_ID:
+            self._spawn(self.engine.handle(packet))
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = self.node.loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- control actions (what a vendor CLI or an operator does) ------------------------------------------
+
+    def start_joining(self, deadline: float = 60.0) -> None:
+        """Begin joining in the background, as pressing the join button does; the outcome shows on the air."""
+        self._spawn(self._join(deadline))
+
+    async def _join(self, deadline: float) -> None:
+        try:
+            await self.node.join(deadline=deadline)
+            self.join_error = None
+        except JoinError as exc:
+            self.join_error = str(exc)
+            LOGGER.info("reference %s did not join: %s", self.model, exc)
+
+    def start_rejoin(self, deadline: float = 60.0) -> None:
+        self._spawn(self._rejoin(deadline))
+
+    async def _rejoin(self, deadline: float) -> None:
+        try:
+            await self.node.rejoin(deadline=deadline)
+        except JoinError as exc:
+            self.join_error = str(exc)
+            LOGGER.info("reference %s did not rejoin: %s", self.model, exc)
+
+    def factory_reset(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self.node._reset_network(forget_keys=True)
+        self.node.pan_id = None
+        self.join_error = None
+
+    def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self.engine.close()
+        self.node.radio.detach()
+
+
+def replace_model(store: AttributeStore, endpoint: int, cluster_id: int, side: Side, attr_id: int, **changes) -> None:
+    """Seed a fault by changing what the data model says of one attribute in this device's store."""
+    from harness.zcl.store import AttributeKey
+
+    entry = store.entry(AttributeKey(endpoint, cluster_id, side, attr_id))
+    if entry is None:
+        raise KeyError(f"attribute 0x{attr_id:04X} of cluster 0x{cluster_id:04X} {side} is not in the store")
+    entry.model = dataclasses.replace(entry.model, **changes)
+    if "writable" in changes:
+        entry.writable = changes["writable"]

@@ -1,0 +1,65 @@
+"""Steps shared by every feature: the network, the DUT's factory state and the commissioned DUT."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers
+from zigpy.zdo.types import ZDOCmd
+
+from harness.verdict import check
+
+
+def dut_nwk(testbed) -> int:
+    nwk = testbed.notes.get("dut_nwk")
+    check(nwk is not None, expected="the DUT has a network address from an earlier step",
+          observed="the DUT never joined in this scenario", rule="scenario precondition")
+    return nwk
+
+
+@given("the golden Trust Center has formed the Smart Energy network")
+def network_formed(bench, testbed):
+    info = testbed.app.state.network_info
+    check(int(info.pan_id) == bench.bench_profile.pan_id and int(info.channel) == bench.bench_profile.channel,
+          expected=f"the golden network on channel {bench.bench_profile.channel}, PAN 0x{bench.bench_profile.pan_id:04X}",
+          observed=f"channel {info.channel}, PAN 0x{int(info.pan_id):04X}", rule="bench profile")
+
+
+@given("the DUT is factory new")
+def factory_new(bench, testbed):
+    bench.run(testbed.dut.factory_reset(), 30, "factory reset of the DUT")
+
+
+async def commission(bench, testbed) -> int:
+    """Admit the DUT with its install code and wait until it answers on the network; returns its address."""
+    golden = testbed.golden
+    join_time = bench.pixit_seconds("join_timeout", 30)
+    await golden.admit(testbed.dut_ieee, testbed.dut_link_key, 180)
+    await testbed.dut.start_joining()
+    event = await golden.wait_join(testbed.dut_ieee, join_time)
+    testbed.notes["join_event"] = event
+    # Admission is proven by the DUT answering with the network key, not by its (separately judged) annce.
+    deadline = bench.clock.monotonic() + join_time
+    while True:
+        try:
+            await golden.zdo_request(event.nwk, ZDOCmd.IEEE_addr_req, [event.nwk, 0, 0], 5.0)
+            return event.nwk
+        except TimeoutError:
+            if bench.clock.monotonic() >= deadline:
+                raise
+
+
+@given("the DUT has joined with its install code")
+def dut_joined(bench, testbed):
+    join_time = bench.pixit_seconds("join_timeout", 30)
+    try:
+        testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
+    except TimeoutError as exc:
+        check(False, expected=f"the DUT joins with its install code and answers ZDO within {join_time:g} s",
+              observed=str(exc), rule="SE 1.x 5.4: install-code joining")
+
+
+def parse_hex(text: str) -> int:
+    return int(text, 16)
+
+
+HEX = {"value": parse_hex}
+__all__ = ["HEX", "commission", "dut_nwk", "parsers"]

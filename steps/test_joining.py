@@ -1,0 +1,290 @@
+"""Steps of features/joining: install-code joining, refusals, announce, rejoin, leave, network key update."""
+
+from __future__ import annotations
+
+import os
+
+from pytest_bdd import given, parsers, scenarios, then, when
+from zigpy.zdo.types import ZDOCmd
+
+from harness.crypto import WELL_KNOWN_TC_LINK_KEY, InstallCode
+from harness.sim.frames import MacFrameType
+from harness.sim.frames.mac import MacCommandId
+from harness.sim.frames.types import ieee_to_eui64
+from harness.verdict import check
+
+from .conftest import dut_nwk
+
+scenarios("../features/joining")
+
+NEW_NETWORK_KEY = bytes.fromhex("A1A2A3A4A5A6A7A8A9AAABACADAEAFA0")  # test value for TC-JOIN-1.8
+
+
+def _dut_frames(testbed, since: float = 0.0):
+    """Frames the DUT transmitted (by its IEEE at MAC or NWK level, or its short address once known)."""
+    nwk = testbed.notes.get("dut_nwk") or (testbed.notes["join_event"].nwk if "join_event" in testbed.notes else None)
+    result = []
+    for frame in testbed.observed():
+        if frame.timestamp < since or frame.mac is None:
+            continue
+        if frame.mac.src_addr == testbed.dut_ieee or frame.nwk_source_ieee == testbed.dut_ieee or (
+            nwk is not None and frame.mac.src_addr == nwk and frame.mac.frame_type != MacFrameType.ACK
+        ):
+            result.append(frame)
+    return result
+
+
+# -- Given ---------------------------------------------------------------------------------------------------
+
+@given("the Trust Center holds the link key of the DUT's install code")
+def holds_key(bench, testbed):
+    bench.run(testbed.golden.hold_link_key(testbed.dut_ieee, testbed.dut_link_key), 10)
+
+
+@given("the Trust Center holds the link key of a different install code for the DUT")
+def holds_other_key(bench, testbed):
+    other = InstallCode(os.urandom(16))
+    while other.link_key == testbed.dut_link_key:
+        other = InstallCode(os.urandom(16))
+    bench.run(testbed.golden.hold_link_key(testbed.dut_ieee, other.link_key), 10)
+
+
+@given('the Trust Center offers the network key under the well-known key "ZigBeeAlliance09"')
+def offers_default_key(bench, testbed):
+    bench.run(testbed.golden.hold_link_key(testbed.dut_ieee, WELL_KNOWN_TC_LINK_KEY), 10)
+
+
+@given(parsers.parse("the Trust Center permits joining for {seconds:d} seconds"))
+def permits(bench, testbed, seconds):
+    bench.run(testbed.app.permit(seconds), 10)
+
+
+@given("the Trust Center does not permit joining")
+def no_permit(bench, testbed):
+    bench.run(testbed.golden.close_permit(), 10)
+
+
+# -- When ----------------------------------------------------------------------------------------------------
+
+@when("the DUT is told to join")
+def told_to_join(bench, testbed):
+    testbed.notes["join_started"] = bench.clock.monotonic()
+    bench.run(testbed.dut.start_joining(), 10)
+
+
+@when(parsers.parse("the golden radio restarts and stays silent for {seconds:d} seconds"))
+def golden_restarts(bench, testbed, seconds):
+    bench.restart_golden(testbed)
+    testbed.notes["restarted_at"] = bench.clock.monotonic()
+    bench.run(bench.clock.sleep(seconds))
+
+
+@when("the DUT is told to rejoin")
+def told_to_rejoin(bench, testbed):
+    bench.run(testbed.dut.start_rejoin(), 10)
+
+
+@when("the golden radio sends Mgmt_Leave_req to the DUT without rejoin")
+def mgmt_leave(bench, testbed):
+    nwk = dut_nwk(testbed)
+    testbed.notes["leave_sent_at"] = bench.clock.monotonic()
+    try:
+        testbed.notes["leave_rsp"] = bench.run(
+            testbed.golden.zdo_request(nwk, ZDOCmd.Mgmt_Leave_req, [ieee_to_eui64(testbed.dut_ieee), 0], 10.0)
+        )
+    except TimeoutError as exc:
+        testbed.notes["leave_rsp"] = None
+        testbed.notes["leave_error"] = str(exc)
+
+
+@when("the Trust Center sends a new network key with sequence number 1 and then switches to it")
+def key_update(bench, testbed):
+    testbed.keyring.network_keys[1] = NEW_NETWORK_KEY
+    confirmed = bench.run(testbed.golden.update_network_key(NEW_NETWORK_KEY, 1), 60)
+    testbed.notes["key_update_confirmed"] = confirmed
+    testbed.notes["key_switched_at"] = bench.clock.monotonic()
+
+
+# -- Then ----------------------------------------------------------------------------------------------------
+
+@then("the DUT is admitted within the PIXIT join time")
+def admitted(bench, testbed):
+    join_time = bench.pixit_seconds("join_timeout", 30)
+    try:
+        event = bench.run(testbed.golden.wait_join(testbed.dut_ieee, join_time))
+        testbed.notes["join_event"] = event
+        bench.run(testbed.golden.zdo_request(event.nwk, ZDOCmd.IEEE_addr_req, [event.nwk, 0, 0], join_time))
+        testbed.notes["dut_nwk"] = event.nwk
+    except TimeoutError as exc:
+        check(False, expected=f"the Trust Center admits the DUT and the DUT answers ZDO within {join_time:g} s",
+              observed=str(exc), rule="SE 1.x 5.4.1: a device joins with its install-code link key")
+
+
+@then("the DUT holds the network key that the Trust Center sent")
+def holds_network_key(bench, testbed):
+    secured = [f for f in _dut_frames(testbed) if f.nwk_secured]
+    decrypted = [f for f in secured if f.nwk_key_seq == 0 and f.error is None]
+    check(bool(decrypted),
+          expected="NWK frames from the DUT secured with the network key (sequence 0) the Trust Center sent",
+          observed=f"{len(secured)} NWK-secured frames from the DUT, {len(decrypted)} decrypt with that key"
+          + (f"; first: {secured[0].describe()}" if secured else ""),
+          rule="Zigbee 4.6.3.2: the joined device uses the network key from the APS Transport Key")
+
+
+def _not_admitted(bench, testbed):
+    join_time = bench.pixit_seconds("join_timeout", 30)
+    started = testbed.notes.get("join_started", 0.0)
+    bench.run(bench.clock.sleep(max(0.0, started + join_time - bench.clock.monotonic())))
+    annces = [e for e in testbed.golden.device_annces() if e.message.fields[1] == ieee_to_eui64(testbed.dut_ieee)]
+    usable = [f for f in _dut_frames(testbed) if f.nwk_secured and f.error is None]
+    check(not annces and not usable,
+          expected=f"no Device_annce and no frame under the network key from the DUT within {join_time:g} s",
+          observed=f"{len(annces)} Device_annce received, {len(usable)} frames secured with the network key"
+          + (f"; first: {usable[0].describe()}" if usable else ""),
+          rule="SE 1.x 5.4.1: only the install-code link key admits an SE device")
+
+
+@then("the DUT is not admitted within the PIXIT join time")
+def not_admitted(bench, testbed):
+    _not_admitted(bench, testbed)
+
+
+@then("the DUT sends no network-layer frame once the key transport failed")
+def no_nwk_frames(bench, testbed):
+    nwk_frames = [f for f in _dut_frames(testbed) if f.nwk is not None]
+    check(not nwk_frames,
+          expected="no NWK frame from the DUT after a Transport Key it cannot authenticate",
+          observed=f"{len(nwk_frames)} NWK frames from the DUT" + (f"; first: {nwk_frames[0].describe()}" if nwk_frames else ""),
+          rule="Zigbee 4.6.3.2: a device is joined only once it holds an authenticated network key")
+
+
+@then("the DUT sends no association request while the beacons deny joining")
+def no_association(bench, testbed):
+    requests = [
+        f for f in _dut_frames(testbed)
+        if f.mac.frame_type == MacFrameType.COMMAND and f.mac.payload[:1] == bytes([MacCommandId.ASSOCIATION_REQUEST])
+    ]
+    check(not requests,
+          expected="no MAC association request from the DUT while every beacon has Association Permit = 0",
+          observed=f"{len(requests)} association requests" + (f"; first: {requests[0].describe()}" if requests else ""),
+          rule="Zigbee 3.6.1.4.1: a joining device selects a parent that permits joining")
+
+
+@then("the golden radio received a Device_annce from the DUT")
+def annce_received(bench, testbed):
+    annces = [e for e in testbed.golden.device_annces() if e.message.fields[1] == ieee_to_eui64(testbed.dut_ieee)]
+    if not annces:
+        bench.run(bench.clock.sleep(5))  # an annce may still be in flight right after admission
+        annces = [e for e in testbed.golden.device_annces() if e.message.fields[1] == ieee_to_eui64(testbed.dut_ieee)]
+    check(bool(annces), expected="a ZDO Device_annce from the DUT after joining",
+          observed=f"{len(testbed.golden.device_annces())} Device_annce from anyone, none from the DUT",
+          rule="Zigbee 2.4.3.1.11: a device announces itself after joining")
+    testbed.notes["annce"] = annces[0]
+
+
+@then("the announced IEEE address is the DUT's IEEE address from its profile")
+def annce_ieee(testbed):
+    annce = testbed.notes["annce"].message
+    check(annce.fields[1] == ieee_to_eui64(testbed.dut_ieee), expected=f"IEEE {testbed.dut_ieee:016X}",
+          observed=f"IEEE {annce.fields[1]}", rule="DUT profile identity.ieee")
+
+
+@then("the announced network address is the one the DUT was given when it joined")
+def annce_nwk(testbed):
+    annce = testbed.notes["annce"].message
+    nwk = dut_nwk(testbed)
+    check(int(annce.fields[0]) == nwk, expected=f"NWK address 0x{nwk:04X} from the association",
+          observed=f"0x{int(annce.fields[0]):04X}", rule="Zigbee 2.4.3.1.11: Device_annce carries the device's own address")
+
+
+@then("the DUT is back on the network within the PIXIT rejoin time")
+def back_on_network(bench, testbed):
+    rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
+    restarted = testbed.notes["restarted_at"]
+
+    async def back():
+        while True:
+            annces = [e for e in testbed.golden.device_annces()
+                      if e.time >= restarted and e.message.fields[1] == ieee_to_eui64(testbed.dut_ieee)]
+            if annces:
+                nwk = int(annces[-1].message.fields[0])
+                await testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 5.0)
+                return nwk
+            await bench.clock.sleep(0.5)
+
+    try:
+        testbed.notes["dut_nwk"] = bench.run(back(), rejoin_time, "the DUT's rejoin")
+    except TimeoutError as exc:
+        check(False, expected=f"the DUT rejoins (Device_annce, answers ZDO) within {rejoin_time:g} s",
+              observed=str(exc), rule="Zigbee 3.6.1.4.2: a device that lost its parent rejoins the network")
+
+
+@then("the DUT still uses the network key it was given")
+def still_same_key(testbed):
+    after = [f for f in _dut_frames(testbed, testbed.notes["restarted_at"]) if f.nwk_secured]
+    check(bool(after) and all(f.nwk_key_seq == 0 and f.error is None for f in after),
+          expected="every NWK frame of the DUT after the restart secured with network key sequence 0",
+          observed=f"{len(after)} secured frames; " + "; ".join(f.describe() for f in after[:2]),
+          rule="Zigbee 4.6.3.3: a secured rejoin keeps the network key")
+
+
+@then("the DUT answers Mgmt_Leave_rsp with status SUCCESS")
+def leave_rsp(testbed):
+    rsp = testbed.notes.get("leave_rsp")
+    check(rsp is not None and int(rsp.fields[0]) == 0, expected="Mgmt_Leave_rsp with status SUCCESS (0x00)",
+          observed=testbed.notes.get("leave_error") or f"status {rsp.fields[0] if rsp else None}",
+          rule="Zigbee 2.4.4.3.5: Mgmt_Leave_rsp")
+
+
+@then(parsers.parse("within {seconds:d} seconds the DUT sends nothing but its NWK leave announcement"))
+def silent_after_leave(bench, testbed, seconds):
+    sent_at = testbed.notes["leave_sent_at"]
+    bench.run(bench.clock.sleep(seconds))
+    # The Mgmt_Leave_rsp, its MAC/APS acks and the NWK leave command itself are expected.
+    later = [f for f in _dut_frames(testbed, sent_at + 1.0) if f.mac.frame_type != MacFrameType.ACK]
+    check(not later, expected=f"no frame from the DUT from 1 s to {seconds} s after Mgmt_Leave_req",
+          observed=f"{len(later)} frames; first: {later[0].describe()}" if later else "none",
+          rule="Zigbee 3.6.1.10: a device that left without rejoin stays off the network")
+
+
+@then("the DUT does not answer a ZDO request at its former address")
+def gone(bench, testbed):
+    nwk = dut_nwk(testbed)
+    try:
+        bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
+        answered = True
+    except TimeoutError:
+        answered = False
+    check(not answered, expected=f"no answer from 0x{nwk:04X} after the leave",
+          observed="the DUT answered IEEE_addr_req" if answered else "no answer",
+          rule="Zigbee 3.6.1.10: a device that left without rejoin stays off the network")
+
+
+@then("the DUT secures its next frames with network key sequence number 1")
+def uses_new_key(bench, testbed):
+    nwk = dut_nwk(testbed)
+    # Judge what the DUT sends in answer to a probe after the switch, once frames in flight have landed.
+    bench.run(bench.clock.sleep(5))
+    since = bench.clock.monotonic()
+    try:
+        bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
+    except TimeoutError:
+        pass  # judged below from what the DUT put on the air
+    secured = [f for f in _dut_frames(testbed, since) if f.nwk_secured]
+    check(bool(secured) and all(f.nwk_key_seq == 1 for f in secured),
+          expected="the DUT's NWK frames after Switch Key secured with key sequence 1",
+          observed=f"{len(secured)} secured frames, key sequence numbers "
+          f"{sorted({f.nwk_key_seq for f in secured}, key=lambda s: -1 if s is None else s)}",
+          rule="Zigbee 4.4.7: on APS Switch Key the device makes the new key active")
+
+
+@then("the DUT answers a ZDO request secured with the new network key")
+def answers_new_key(bench, testbed):
+    nwk = dut_nwk(testbed)
+    try:
+        bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
+        answered = True
+    except TimeoutError:
+        answered = False
+    check(answered, expected="an IEEE_addr_rsp to a request secured with network key 1",
+          observed="no answer", rule="Zigbee 4.4.7: network key update")
