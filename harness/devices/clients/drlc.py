@@ -190,7 +190,9 @@ class DrlcClient:
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+            self._timer = None
         self._unsubscribe()
+        self._unsubscribe = lambda: None  # closing twice is harmless
         for task in self._tasks:
             task.cancel()
 
