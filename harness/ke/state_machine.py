@@ -658,10 +658,15 @@ class KeyEstablishment:
         wait = self.timing.terminate_wait_time if wait_time is None else wait_time
         if tsn is not None and ex.role is Role.RESPONDER:
             ex.last_tsn = tsn
-        self._finish(ex, KeResult.TERMINATED, by=TerminatedBy.LOCAL, status=status, wait_time=wait, detail=reason)
+        # Tell the partner first, then end: whoever awaits the outcome finds the Terminate already delivered.
+        self._cancel_timer(ex)
+        ex.expect = None
         terminate = Terminate(status, wait, suite_bitmap([ex.suite]) if ex.suite else self.engine.suite_bitmap)
-        await self._transmit(ex.partner_nwk, ex.partner_ep, KeCommand.TERMINATE, terminate.serialize(),
-                             ex.direction, self._tsn_for(ex), in_exchange=True)
+        error = await self._transmit(ex.partner_nwk, ex.partner_ep, KeCommand.TERMINATE, terminate.serialize(),
+                                     ex.direction, self._tsn_for(ex), in_exchange=True)
+        if error is not None:
+            reason += f" (the Terminate was not delivered: {error})"
+        self._finish(ex, KeResult.TERMINATED, by=TerminatedBy.LOCAL, status=status, wait_time=wait, detail=reason)
 
     async def _terminate_outside(self, dst: int, dst_ep: int, tsn: int, received_on: Side, status: int,
                                  reason: str, *, wait_time: int | None = None) -> None:

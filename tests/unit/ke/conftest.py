@@ -55,9 +55,11 @@ class Party:
         )
         loop = asyncio.get_running_loop()
         loop.call_later(LATENCY, lambda: self.link.spawn(peer.receive(received)))
-        if packet.tx_options & t.TransmitOptions.ACK and not peer.acks:
-            await asyncio.sleep(APS_FAILURE_AFTER)
-            raise DeliveryFailed(f"no APS ack from 0x{peer.nwk:04X}")
+        if packet.tx_options & t.TransmitOptions.ACK:
+            if not peer.acks:
+                await asyncio.sleep(APS_FAILURE_AFTER)
+                raise DeliveryFailed(f"no APS ack from 0x{peer.nwk:04X}")
+            await asyncio.sleep(2 * LATENCY)  # the APS ack's round trip
 
     async def receive(self, packet: t.ZigbeePacket) -> None:
         if self.ke is not None:
@@ -164,7 +166,11 @@ class Pair:
         return self.device.ke
 
     def establish(self, **kwargs):
-        return self.link.run(self.dke.establish(GOLDEN_NWK, ENDPOINT, **kwargs))
+        """The device initiates with the golden. Afterwards a moment passes: the responder installs its key
+        once its Confirm Key response is acknowledged, which is just after the initiator has finished."""
+        outcome = self.link.run(self.dke.establish(GOLDEN_NWK, ENDPOINT, **kwargs))
+        self.link.settle(0.1)
+        return outcome
 
 
 @pytest.fixture
