@@ -9,7 +9,7 @@
 
 from .engine import ConfirmationMacs, KeEngine, KeSession, SoftwareKeEngine, suite_bitmap, suite_from_bitmap
 from .events import KeEvent, KeEventKind, KeOutcome, KeResult, TerminatedBy
-from .faults import CertificateMangle, DeviceKeFaults, GoldenKeFaults, mangle_certificate
+from .faults import CertificateMangle, DeviceKeFaults, GoldenKeFaults, device_engine, mangle_certificate
 from .frames import KeCommand, KeFrameError
 from .state_machine import KeTiming, KeyEstablishment, RetryPolicy
 
@@ -31,6 +31,7 @@ __all__ = [
     "RetryPolicy",
     "SoftwareKeEngine",
     "TerminatedBy",
+    "device_engine",
     "mangle_certificate",
     "suite_bitmap",
     "suite_from_bitmap",

@@ -8,10 +8,14 @@ CBKE wrong; reference devices expose them as seeded faults so the suite can show
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
+from random import Random
 
+from harness.crypto import TestCA
 from harness.se.types import KeyEstablishmentStatus
 
+from .engine import SoftwareKeEngine
 from .frames import CERTIFICATE_LENGTHS
 
 #: An issuer no bench CA uses ("FOREIGN!"), for mangled certificates.
@@ -96,3 +100,13 @@ NO_DEVICE_FAULTS = DeviceKeFaults()
 def flip_mac(mac: bytes) -> bytes:
     """A MAC with its last bit flipped: wrong, and recognisably derived from the right one."""
     return mac[:-1] + bytes([mac[-1] ^ 0x01])
+
+
+def device_engine(
+    ca: TestCA, ieee: int, suites: Iterable[int] = (1,), faults: DeviceKeFaults = NO_DEVICE_FAULTS,
+    rng: Random | None = None,
+) -> SoftwareKeEngine:
+    """A reference device's engine: certificates from the bench's test CA for its IEEE, or for a foreign
+    subject when the device is seeded with ``foreign_subject``."""
+    subject = int.from_bytes(FOREIGN_SUBJECT, "big") if faults.foreign_subject else ieee
+    return SoftwareKeEngine.issue(ca, subject, suites, rng=rng)

@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 
 from harness.crypto import Role
-from harness.ke import CertificateMangle, GoldenKeFaults, KeCommand, KeEventKind, KeResult, KeTiming, RetryPolicy
+from harness.ke import (
+    CertificateMangle,
+    GoldenKeFaults,
+    KeCommand,
+    KeEventKind,
+    KeResult,
+    KeTiming,
+    RetryPolicy,
+)
 from harness.ke.events import TerminatedBy
 from harness.se.types import KeyEstablishmentStatus as S
 
-from .conftest import DEVICE_IEEE, DEVICE_NWK, ENDPOINT, GOLDEN_IEEE, GOLDEN_NWK
+from .conftest import DEVICE_IEEE, DEVICE_NWK, ENDPOINT, GOLDEN_IEEE
 
 NO_RETRY = RetryPolicy(busy_retries=0, timeout_retries=0)
 
