@@ -27,6 +27,7 @@ from harness.ke.simnet import (
     DEVICE_IEEE,
     ESI_ENDPOINT,
     INSTALL_CODE,
+    NETWORK_KEY,
     KeNet,
 )
 from harness.se.types import KeyEstablishmentStatus as S
