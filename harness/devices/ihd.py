@@ -32,8 +32,14 @@ _FAULTS = [
     Fault("ignores-switch-key", "ignores APS Switch Key and keeps the old network key", ("TC-JOIN-1.8",)),
     Fault("descriptor-omits-key-establishment", "simple descriptor leaves out the Key Establishment server",
           ("TC-ATTR-1.1",)),
+    Fault("wrong-key-sequence-number", "writes key sequence 1 in its NWK auxiliary headers while key 0 is active",
+          ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8")),
     Fault("basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
-          ("TC-ATTR-1.2[Basic]",)),
+          ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]")),
+    Fault("ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
+          ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]")),
+    Fault("drlc-device-class-missing", "DRLC client lacks the mandatory DeviceClassValue attribute",
+          ("TC-ATTR-1.3[Demand Response and Load Control]",)),
     Fault("identify-time-missing", "Identify server lacks the mandatory IdentifyTime attribute",
           ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]")),
     Fault("ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
@@ -81,6 +87,7 @@ class InHomeDisplay(ReferenceDevice):
         "no-device-annce": "send_device_annce",
         "ignores-leave": "obey_leave",
         "ignores-switch-key": "obey_switch_key",
+        "wrong-key-sequence-number": "correct_key_sequence_number",
     }
 
     def attribute_values(self):
@@ -103,6 +110,10 @@ class InHomeDisplay(ReferenceDevice):
             replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
         if self.has_fault("identify-time-missing"):
             store.remove_attribute(AttributeKey(ep, IDENTIFY, Side.SERVER, 0x0000))
+        if self.has_fault("ke-server-suite-missing"):
+            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.SERVER, 0x0000))
+        if self.has_fault("drlc-device-class-missing"):
+            store.remove_attribute(AttributeKey(ep, DRLC, Side.CLIENT, 0x0003))
         if self.has_fault("ke-client-suite-missing"):
             store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
         if self.has_fault("zcl-version-writable"):

@@ -20,6 +20,9 @@ class StackBehaviour:
     # Joining: a device that received no network key it could authenticate stays off the network and sends no
     # NWK frame (Zigbee 4.6.3.2: the join is complete only once the network key is received).
     stay_silent_without_network_key: bool = True
+    # NWK security: the auxiliary header names the sequence number of the key that secured the frame
+    # (Zigbee 4.5.1.1.2); a device that writes another number makes receivers pick the wrong key.
+    correct_key_sequence_number: bool = True
     # Joining: a device announces itself with ZDO Device_annce after joining or rejoining (Zigbee 2.4.3.1.11).
     send_device_annce: bool = True
     # Leave: a device obeys a NWK leave request / ZDO Mgmt_Leave_req addressed to it (Zigbee 3.6.1.10).

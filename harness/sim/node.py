@@ -383,12 +383,16 @@ class Node:
             if key is None:
                 raise NodeError(f"{self!r} has no network key to secure a NWK frame")
             nwk_bytes = secure_nwk(
-                frame, key, self.security.next_nwk_tx_counter(), self.ieee, self.security.active_key_seq
+                frame, key, self.security.next_nwk_tx_counter(), self.ieee, self._aux_key_seq()
             )
         else:
             nwk_bytes = frame.serialize()
         mac_dst = BROADCAST_ADDR if dst in NWK_BROADCASTS else dst
         self._mac_transmit(MacFrame.data(self.security.next_mac_seq(), self.pan_id, mac_dst, self.nwk, nwk_bytes))
+
+    def _aux_key_seq(self) -> int:
+        seq = self.security.active_key_seq or 0
+        return seq if self.behaviour.correct_key_sequence_number else (seq + 1) & 0xFF
 
     def _nwk_receive(self, mac: MacFrame, lqi: int, rssi: int) -> None:
         data = mac.payload

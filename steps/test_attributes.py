@@ -1,0 +1,290 @@
+"""Steps of features/attributes: descriptors and mandatory attributes, driven by the bundled SE data model."""
+
+from __future__ import annotations
+
+import pytest
+import zigpy.types as t
+from pytest_bdd import given, parsers, scenarios, then, when
+from zigpy.zcl.foundation import DataType, Status, TypeValue
+from zigpy.zdo.types import ZDOCmd
+
+from harness.golden.golden import ESI_ENDPOINT
+from harness.pics import cluster_key
+from harness.se.datamodel import SE_PROFILE_ID, Side, load_datamodel
+from harness.verdict import check
+from harness.zcl.errors import ZclStatusError, ZclTimeout
+
+from .conftest import dut_nwk
+
+scenarios("../features/attributes")
+
+DRLC = 0x0701
+BASIC = 0x0000
+ZCL_TIMEOUT = 10.0
+
+
+def _cluster(name: str):
+    return load_datamodel().cluster_by_name(name)
+
+
+def _dut(bench, testbed):
+    return dut_nwk(testbed), bench.dut_profile.endpoint
+
+
+def _read(bench, testbed, cluster_id: int, attr_ids: list[int], side: Side = Side.SERVER):
+    nwk, endpoint = _dut(bench, testbed)
+    records = []
+    for start in range(0, len(attr_ids), 8):  # keep each request well inside one APS frame
+        records += bench.run(testbed.golden.engine.read_attributes(
+            nwk, endpoint, cluster_id, attr_ids[start:start + 8], src_ep=ESI_ENDPOINT, target=side,
+            timeout=ZCL_TIMEOUT))
+    return records
+
+
+def _write(bench, testbed, cluster_id: int, attr_id: int, value: TypeValue, side: Side = Side.SERVER):
+    nwk, endpoint = _dut(bench, testbed)
+    return bench.run(testbed.golden.engine.write_attributes(
+        nwk, endpoint, cluster_id, {attr_id: value}, src_ep=ESI_ENDPOINT, target=side, timeout=ZCL_TIMEOUT))
+
+
+def _typed(cluster_id: int, side: Side, attr_id: int, value: int) -> TypeValue:
+    model = load_datamodel().cluster(cluster_id).attribute(side, attr_id)
+    return TypeValue(type=model.type_id, value=DataType.from_type_id(model.type_id).python_type(value))
+
+
+# -- descriptors ---------------------------------------------------------------------------------------------
+
+@when("the golden radio asks the DUT for its active endpoints and simple descriptors")
+def ask_descriptors(bench, testbed):
+    nwk = dut_nwk(testbed)
+    golden = testbed.golden
+    active = bench.run(golden.zdo_request(nwk, ZDOCmd.Active_EP_req, [t.NWK(nwk)], ZCL_TIMEOUT))
+    descriptors = {}
+    for endpoint in active.fields[2]:
+        rsp = bench.run(golden.zdo_request(nwk, ZDOCmd.Simple_Desc_req, [t.NWK(nwk), endpoint], ZCL_TIMEOUT))
+        descriptors[int(endpoint)] = rsp.fields[2]
+    testbed.notes["descriptors"] = descriptors
+
+
+def _se_descriptor(bench, testbed):
+    descriptors = testbed.notes["descriptors"]
+    endpoint = bench.dut_profile.endpoint
+    check(endpoint in descriptors, expected=f"endpoint {endpoint} (DUT profile) among the active endpoints",
+          observed=f"active endpoints {sorted(descriptors)}", rule="Zigbee 2.4.3.1.6: Active_EP_rsp")
+    return descriptors[endpoint]
+
+
+@then("the DUT's SE endpoint has profile 0x0109 and the device id of its device type")
+def se_endpoint(bench, testbed):
+    descriptor = _se_descriptor(bench, testbed)
+    device = bench.dut_profile.identity.device
+    check(descriptor.profile == SE_PROFILE_ID and descriptor.device_type == device.device_id,
+          expected=f"profile 0x0109, device id 0x{device.device_id:04X} ({device.name})",
+          observed=f"profile 0x{descriptor.profile:04X}, device id 0x{descriptor.device_type:04X}",
+          rule="SE 1.x device descriptions: SE endpoints use profile 0x0109")
+
+
+@then("it lists every input and output cluster that its device type makes mandatory")
+def mandatory_clusters(bench, testbed):
+    descriptor = _se_descriptor(bench, testbed)
+    device = bench.dut_profile.identity.device
+    missing_in = sorted(set(device.mandatory_server) - set(descriptor.input_clusters))
+    missing_out = sorted(set(device.mandatory_client) - set(descriptor.output_clusters))
+    check(not missing_in and not missing_out,
+          expected=f"input clusters include {[f'0x{c:04X}' for c in device.mandatory_server]}, "
+          f"output clusters include {[f'0x{c:04X}' for c in device.mandatory_client]}",
+          observed=f"missing input {[f'0x{c:04X}' for c in missing_in]}, missing output {[f'0x{c:04X}' for c in missing_out]}",
+          rule=f"SE 1.x mandatory clusters of {device.name}")
+
+
+@then("it lists every cluster that its PICS claim")
+def claimed_clusters(bench, testbed, pics):
+    descriptor = _se_descriptor(bench, testbed)
+    missing = []
+    for cluster in load_datamodel().clusters.values():
+        for side, listed in ((Side.SERVER, descriptor.input_clusters), (Side.CLIENT, descriptor.output_clusters)):
+            key = _pics_key(cluster.id, side)
+            if key and pics.get(key) and cluster.id not in listed:
+                missing.append(key)
+    check(not missing, expected="every cluster the PICS claim appears in the simple descriptor",
+          observed=f"claimed but not listed: {missing}", rule="DUT PICS vs Simple_Desc_rsp")
+
+
+def _pics_key(cluster_id: int, side: Side) -> str | None:
+    try:
+        return cluster_key(cluster_id, side)
+    except Exception:  # a cluster with no PICS area in this suite
+        return None
+
+
+# -- mandatory attributes ------------------------------------------------------------------------------------
+
+@given(parsers.parse("the DUT claims the {cluster} {side:w}"))
+def claims(testbed, pics, cluster, side):
+    model = _cluster(cluster)
+    key = cluster_key(model.id, Side(side))
+    if not pics.get(key):
+        pytest.skip(f"not applicable: the DUT does not claim PICS {key}")
+    testbed.notes["cluster"] = model
+
+
+@when(parsers.parse("the golden radio reads every mandatory {cluster} {side:w} attribute"))
+def read_mandatory(bench, testbed, cluster, side):
+    model = _cluster(cluster)
+    wanted = [a for a in model.attributes_of(Side(side)) if a.mandatory]
+    records = _read(bench, testbed, model.id, [a.id for a in wanted], Side(side)) if wanted else []
+    testbed.notes["expected_attrs"] = wanted
+    testbed.notes["records"] = {int(r.attrid): r for r in records}
+
+
+@then("every attribute is answered with status SUCCESS")
+def all_success(testbed):
+    records = testbed.notes["records"]
+    bad = [f"0x{a.id:04X} {a.name}: {records[a.id].status.name if a.id in records else 'no record'}"
+           for a in testbed.notes["expected_attrs"] if a.id not in records or records[a.id].status != Status.SUCCESS]
+    check(not bad, expected="SUCCESS for every mandatory attribute", observed="; ".join(bad) or "all SUCCESS",
+          rule="ZCL 2.5.2: Read Attributes Response; SE 1.x mandatory attributes")
+
+
+@then("every value has the data type of the data model")
+def all_typed(testbed):
+    records = testbed.notes["records"]
+    bad = []
+    for attr in testbed.notes["expected_attrs"]:
+        record = records.get(attr.id)
+        if record is not None and record.status == Status.SUCCESS and int(record.value.type) != attr.type_id:
+            bad.append(f"0x{attr.id:04X} {attr.name}: type 0x{int(record.value.type):02X}, model 0x{attr.type_id:02X} ({attr.type})")
+    check(not bad, expected="each value carries its data model type id", observed="; ".join(bad) or "all typed",
+          rule="SE data model (harness/se/datamodel.yaml)")
+
+
+@then("every value lies within the range of the data model")
+def all_in_range(testbed):
+    records = testbed.notes["records"]
+    bad = []
+    for attr in testbed.notes["expected_attrs"]:
+        record = records.get(attr.id)
+        if record is None or record.status != Status.SUCCESS:
+            continue
+        value = record.value.value
+        if isinstance(value, int) and not attr.in_range(int(value)):
+            bad.append(f"0x{attr.id:04X} {attr.name} = {int(value)} outside [{attr.min}, {attr.max}]")
+        elif attr.length is not None and isinstance(value, str | bytes) and len(value) > attr.length:
+            bad.append(f"0x{attr.id:04X} {attr.name} is {len(value)} long, at most {attr.length}")
+    check(not bad, expected="each value within the data model's range", observed="; ".join(bad) or "all in range",
+          rule="SE data model (harness/se/datamodel.yaml)")
+
+
+# -- access and unsupported attributes ------------------------------------------------------------------------
+
+@when(parsers.parse("the golden radio writes the Basic attribute ZCL version with the value {value}"))
+def write_zcl_version(bench, testbed, value):
+    before = _read(bench, testbed, BASIC, [0x0000])[0]
+    testbed.notes["before"] = before.value.value if before.status == Status.SUCCESS else None
+    testbed.notes["write"] = _write(bench, testbed, BASIC, 0x0000, _typed(BASIC, Side.SERVER, 0x0000, int(value, 0)))
+
+
+def _write_status(testbed, attr_id: int) -> Status:
+    records = testbed.notes["write"]
+    if len(records) == 1 and records[0].status == Status.SUCCESS:
+        return Status.SUCCESS  # ZCL 2.5.5: all writes succeeded -> one SUCCESS record without an id
+    for record in records:
+        if int(record.attrid) == attr_id:
+            return record.status
+    return Status.SUCCESS
+
+
+@then(parsers.parse("the DUT answers Write Attributes Response with status {status:w} for attribute {attr}"))
+def write_status_for(testbed, status, attr):
+    got = _write_status(testbed, int(attr, 16))
+    check(got == Status[status], expected=f"Write Attributes Response status {status} for {attr}",
+          observed=f"status {got.name}", rule="ZCL 2.5.4: Write Attributes")
+
+
+@then(parsers.parse("the DUT answers Write Attributes Response with status {status:w}"))
+def write_status(testbed, status):
+    records = testbed.notes["write"]
+    got = [r.status.name for r in records]
+    check(all(r.status == Status[status] for r in records), expected=f"status {status}", observed=f"{got}",
+          rule="ZCL 2.5.4: Write Attributes")
+
+
+@then("reading ZCL version still returns its former value")
+def zcl_version_unchanged(bench, testbed):
+    after = _read(bench, testbed, BASIC, [0x0000])[0]
+    value = after.value.value if after.status == Status.SUCCESS else None
+    check(value == testbed.notes["before"], expected=f"ZCL version still {testbed.notes['before']}",
+          observed=f"{value}", rule="ZCL 2.5.4: a refused write leaves the attribute unchanged")
+
+
+@when(parsers.parse("the golden radio reads attribute {attr} of the Basic server"))
+def read_unsupported(bench, testbed, attr):
+    testbed.notes["records"] = {int(r.attrid): r for r in _read(bench, testbed, BASIC, [int(attr, 16)])}
+
+
+@then(parsers.parse("the DUT answers with status UNSUPPORTED_ATTRIBUTE for attribute {attr}"))
+def unsupported(testbed, attr):
+    record = testbed.notes["records"].get(int(attr, 16))
+    check(record is not None and record.status == Status.UNSUPPORTED_ATTRIBUTE,
+          expected=f"status UNSUPPORTED_ATTRIBUTE for {attr}",
+          observed=f"{record.status.name if record else 'no record'}", rule="ZCL 2.5.2: Read Attributes Response")
+
+
+# -- discovery ---------------------------------------------------------------------------------------------------
+
+@when(parsers.parse("the golden radio discovers the {cluster} server attributes"))
+def discover(bench, testbed, cluster):
+    model = _cluster(cluster)
+    nwk, endpoint = _dut(bench, testbed)
+    found: dict[int, int] = {}
+    start, complete = 0, False
+    while not complete:
+        complete, records = bench.run(testbed.golden.engine.discover_attributes(
+            nwk, endpoint, model.id, src_ep=ESI_ENDPOINT, start=start, max_ids=16, timeout=ZCL_TIMEOUT))
+        for record in records:
+            found[int(record.attrid)] = int(record.datatype)
+        if not records:
+            break
+        start = max(found) + 1
+    testbed.notes["discovered"] = found
+    testbed.notes["cluster"] = model
+
+
+@then("the discovered attributes include every mandatory attribute of the data model")
+def discovered_mandatory(testbed):
+    model = testbed.notes["cluster"]
+    missing = [f"0x{a.id:04X} {a.name}" for a in model.attributes_of(Side.SERVER)
+               if a.mandatory and a.id not in testbed.notes["discovered"]]
+    check(not missing, expected="Discover Attributes lists every mandatory server attribute",
+          observed=f"missing: {missing}" if missing else "all listed", rule="ZCL 2.5.13: Discover Attributes")
+
+
+@then("each discovered attribute carries the data type of the data model")
+def discovered_types(testbed):
+    model = testbed.notes["cluster"]
+    bad = []
+    for attr_id, type_id in testbed.notes["discovered"].items():
+        attr = model.attribute(Side.SERVER, attr_id)
+        if attr is not None and attr.type_id != type_id:
+            bad.append(f"0x{attr_id:04X}: 0x{type_id:02X}, model 0x{attr.type_id:02X}")
+    check(not bad, expected="discovered data types match the data model", observed="; ".join(bad) or "all match",
+          rule="ZCL 2.5.14: Discover Attributes Response")
+
+
+# -- writable DRLC client attributes ------------------------------------------------------------------------------
+
+@when(parsers.parse("the golden radio writes StartRandomizationMinutes with {value}"))
+def write_randomization(bench, testbed, value):
+    try:
+        testbed.notes["write"] = _write(bench, testbed, DRLC, 0x0001, _typed(DRLC, Side.CLIENT, 0x0001, int(value, 16)),
+                                        Side.CLIENT)
+    except (ZclStatusError, ZclTimeout) as exc:
+        check(False, expected="a Write Attributes Response", observed=str(exc), rule="ZCL 2.5.4: Write Attributes")
+
+
+@then(parsers.parse("reading StartRandomizationMinutes returns {value}"))
+def read_randomization(bench, testbed, value):
+    record = _read(bench, testbed, DRLC, [0x0001], Side.CLIENT)[0]
+    got = record.value.value if record.status == Status.SUCCESS else record.status.name
+    check(got == int(value, 16), expected=f"StartRandomizationMinutes = {value}", observed=f"{got}",
+          rule="SE 1.x DRLC client attributes: StartRandomizationMinutes 0x00-0x3C")
