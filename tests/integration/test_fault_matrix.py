@@ -19,14 +19,16 @@ import pytest
 from harness.devices.catalogue import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = "ihd"
-FAULTS = sorted(MODELS[MODEL].faults_catalogue)
+# (model, fault) for every reference device; fault None is the conformant device.
+RUNS = [(model, None) for model in sorted(MODELS)] + [
+    (model, fault) for model in sorted(MODELS) for fault in sorted(MODELS[model].faults_catalogue)
+]
 
 
-def run_suite(tmp: Path, faults: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+def run_suite(tmp: Path, model: str, faults: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     """Run the suite; return {case key: (outcome, message)} from its JUnit file."""
     junit = tmp / "junit.xml"
-    args = [sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider", f"--dut=sim:{MODEL}",
+    args = [sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider", f"--dut=sim:{model}",
             f"--junitxml={junit}", f"--artifacts={tmp / 'artifacts'}"]
     args += [f"--fault={f}" for f in faults]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
@@ -47,27 +49,31 @@ def run_suite(tmp: Path, faults: tuple[str, ...]) -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def matrix(tmp_path_factory) -> dict[str, dict[str, tuple[str, str]]]:
-    runs = {"conformant": ()} | {fault: (fault,) for fault in FAULTS}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(run_suite, tmp_path_factory.mktemp(name), faults) for name, faults in runs.items()}
-        return {name: future.result() for name, future in futures.items()}
+def matrix(tmp_path_factory) -> dict[tuple[str, str | None], dict[str, tuple[str, str]]]:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        futures = {
+            (model, fault): pool.submit(run_suite, tmp_path_factory.mktemp(f"{model}-{fault or 'conformant'}"), model,
+                                        (fault,) if fault else ())
+            for model, fault in RUNS
+        }
+        return {key: future.result() for key, future in futures.items()}
 
 
-def test_conformant_device_passes_every_applicable_case(matrix):
-    results = matrix["conformant"]
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_conformant_device_passes_every_applicable_case(matrix, model):
+    results = matrix[(model, None)]
     assert results, "the suite ran no case"
     bad = {k: v for k, v in results.items() if v[0] not in ("passed", "skipped")}
-    assert not bad, f"the conformant reference {MODEL} did not pass: {bad}"
+    assert not bad, f"the conformant reference {model} did not pass: {bad}"
     not_applicable = {k: v for k, v in results.items() if v[0] == "skipped"}
     assert all("not applicable" in message for _, message in not_applicable.values()), not_applicable
-    assert sum(1 for v in results.values() if v[0] == "passed") >= 15
+    assert any(v[0] == "passed" for v in results.values())
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-def test_fault_fails_exactly_its_targets(matrix, fault):
-    targets = set(MODELS[MODEL].faults_catalogue[fault].targets)
-    results = matrix[fault]
+@pytest.mark.parametrize(("model", "fault"), [run for run in RUNS if run[1] is not None])
+def test_fault_fails_exactly_its_targets(matrix, model, fault):
+    targets = set(MODELS[model].faults_catalogue[fault].targets)
+    results = matrix[(model, fault)]
     failed = {k for k, (outcome, _) in results.items() if outcome == "failed"}
     errors = {k: v for k, v in results.items() if v[0] == "error"}
     assert not errors, f"fault {fault} produced bench errors, which must never stand for a DUT failure: {errors}"
@@ -77,7 +83,8 @@ def test_fault_fails_exactly_its_targets(matrix, fault):
     )
 
 
-def test_every_applicable_case_is_targeted_by_some_fault(matrix):
-    applicable = {k for k, (outcome, _) in matrix["conformant"].items() if outcome == "passed"}
-    targeted = {t for fault in MODELS[MODEL].faults_catalogue.values() for t in fault.targets}
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_every_applicable_case_is_targeted_by_some_fault(matrix, model):
+    applicable = {k for k, (outcome, _) in matrix[(model, None)].items() if outcome == "passed"}
+    targeted = {t for fault in MODELS[model].faults_catalogue.values() for t in fault.targets}
     assert applicable - targeted == set(), f"cases no seeded fault can fail: {sorted(applicable - targeted)}"
