@@ -28,9 +28,12 @@ DEFAULT_DUT = "sim:ihd"
 DEFAULT_BENCH = ROOT / "profiles" / "bench" / "sim.yaml"
 
 RUN_OPTIONS = pytest.StashKey["RunOptions"]()
+JOURNAL = pytest.StashKey[object]()
+PHASES = pytest.StashKey[dict]()
 SUITE_RUN = pytest.StashKey[bool]()
 ARTIFACTS = pytest.StashKey[Path]()
 PROFILES = pytest.StashKey[tuple]()
+REPORT = pytest.StashKey[object]()
 
 # option name -> (environment variable, help)
 _SINGLE = {
@@ -255,6 +258,7 @@ def testbed(bench, request: pytest.FixtureRequest):
     written = bench.close_testbed(tb, folder)
     if written:
         _attach(written)
+        request.node.se_attachments = [str(p.relative_to(artifacts_root)) for p in written]
 
 
 def _safe(name: str) -> str:
@@ -277,6 +281,110 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = outcome.get_result()
     if report.when == "call":
         item.se_call_report = report
+    key = case_key(item)
+    if key is None:
+        return
+    from harness.run_record import classify, message_of, steps_of
+
+    reason = None
+    if report.skipped:
+        longrepr = report.longrepr
+        reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr).removeprefix("Skipped: ")
+    exception = call.excinfo.value if call.excinfo is not None and not report.skipped else None
+    phase = {
+        "duration": report.duration,
+        "verdict": str(classify(exception, reason)),
+        "message": message_of(exception, report.longreprtext) if exception else (
+            {"text": reason} if reason else None),
+        "case_id": key,
+        "title": item.name,
+        "area": next((m.args[0] for m in item.iter_markers("area")), ""),
+        "pics": [m.args[0] for m in item.iter_markers("pics")],
+    }
+    if report.when == "call":
+        from pytest_bdd.reporting import scenario_reports_registry
+
+        scenario = scenario_reports_registry.get(item)
+        if scenario is not None:
+            phase["steps"] = steps_of(scenario.serialize())
+            phase["title"] = scenario.scenario.name
+    if report.when == "teardown":
+        phase["attachments"] = getattr(item, "se_attachments", [])
+    report.se_phase = phase
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None or JOURNAL not in config.stash:
+        return
+    phase = getattr(report, "se_phase", None)
+    if phase is None:
+        return
+    phases = config.stash[PHASES].setdefault(report.nodeid, {})
+    phases[report.when] = phase
+    if report.when == "teardown":
+        from harness.run_record import case_result
+
+        config.stash[JOURNAL].record(case_result(report.nodeid, config.stash[PHASES].pop(report.nodeid)))
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    artifacts = config.stash.get(ARTIFACTS, None)
+    if artifacts is None or hasattr(config, "workerinput"):
+        return  # not a suite run, or an xdist worker: the controller keeps the journal
+    from harness.redact import Redactor
+    from harness.results import BenchInfo, DutIdentity, Journal, JournalError, RunInfo, suite_version
+
+    options = config.stash[RUN_OPTIONS]
+    dut_profile, bench_profile = _profiles(config)
+    identity = dut_profile.identity
+    info = RunInfo(
+        dut=DutIdentity(manufacturer=identity.manufacturer, model=identity.model, ieee=str(identity.ieee),
+                        device_type=f"{identity.device.name} (0x{identity.device.device_id:04X})",
+                        profile=str(options.profile)),
+        pics=claimed_pics(config),
+        pixit={k: str(v) for k, v in dut_profile.pixit.items()} | dict(options.pixit),
+        suite_version=suite_version(ROOT),
+        bench=BenchInfo(id=str(options.bench.stem if options.bench else "sim"),
+                        radio=str(options.radio or bench_profile.radio),
+                        simulated=options.dut.is_simulated),
+        options={"dut": str(options.dut), "faults": list(options.faults)},
+        secrets_revealed=options.reveal_secrets,
+    )
+    redactor = None if options.reveal_secrets else Redactor.from_profiles(dut_profile, bench_profile)
+    try:
+        config.stash[JOURNAL] = Journal.open(artifacts, info, redactor=redactor)
+    except JournalError as exc:
+        raise pytest.UsageError(f"--artifacts {artifacts}: {exc}; choose an empty folder") from None
+    config.stash[PHASES] = {}
+    _CONFIG[:] = [config]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    journal = config.stash.get(JOURNAL, None)
+    if journal is None:
+        return
+    from harness.redact import Redactor
+    from harness.results import read_journal
+    from reports import build_report
+    from reports.junit import add_suite_properties
+
+    journal.close({"exitstatus": int(exitstatus)})
+    artifacts = config.stash[ARTIFACTS]
+    options = config.stash[RUN_OPTIONS]
+    junit = Path(config.option.xmlpath) if getattr(config.option, "xmlpath", None) else None
+    if junit is not None and junit.exists():
+        add_suite_properties(junit, read_journal(artifacts).run)
+    redactor = None if options.reveal_secrets else Redactor.from_profiles(*_profiles(config))
+    built = build_report(artifacts, redactor=redactor)
+    config.stash[REPORT] = built
+    _CONFIG.clear()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -287,4 +395,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     faults = f" with faults {', '.join(options.faults)}" if options.faults else ""
     terminalreporter.write_sep("=", "Smart Energy conformance")
     terminalreporter.write_line(f"DUT {options.dut}{faults}; results in {artifacts}")
+    terminalreporter.write_line(f"report: {artifacts / 'report.html'} (built when the session ends; "
+                                f"`python -m reports build {artifacts}` rebuilds it)")
     terminalreporter.write_line(f"JUnit: {artifacts / 'junit.xml'}   Allure: {artifacts / 'allure-results'}")
