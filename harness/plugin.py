@@ -116,6 +116,15 @@ def build_run_options(config: pytest.Config) -> RunOptions:
         reveal_secrets=_flag(config, "reveal_secrets"),
     )
     options.check()
+    if dut.is_simulated and options.faults:
+        from harness.devices.catalogue import MODELS
+        from harness.devices.faults import UnknownFaultError, check_faults
+
+        if dut.target in MODELS:
+            try:
+                check_faults(dut.target, options.faults, MODELS[dut.target].faults_catalogue)
+            except UnknownFaultError as exc:
+                raise OptionError(str(exc)) from None
     for key, value in options.pics.items():
         if value.lower() not in ("true", "false", "1", "0"):
             raise OptionError(f"--pics {key}={value}: a PICS value is true or false")

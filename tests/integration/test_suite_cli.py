@@ -1,0 +1,115 @@
+"""The suite as a user meets it: `pytest` with options, one-line errors, results that survive a killed run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.results import read_journal
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_run(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def error_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(lines) == 1, f"expected one ERROR line, got stderr:\n{done.stderr}\nstdout:\n{done.stdout[-2000:]}"
+    return lines[0]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--dut=sim:nosuch"], ["sim:nosuch", "--list-faults"]),
+    (["--dut=bogus"], ["--dut", "not understood", "sim:<model>"]),
+    (["--dut=/dev/ttyUSB0", "--radio=sim"], ["physical device", "--radio ezsp"]),
+    (["--dut=/dev/ttyUSB0", "--radio=ezsp:/dev/ttyACM0"], ["--profile"]),
+    (["--fault=not-a-fault"], ["not-a-fault", "sim:ihd", "--list-faults"]),
+    (["--pics=SE.DRLC.C"], ["--pics", "KEY=VALUE"]),
+    (["--pics=SE.DRLC.C=perhaps"], ["true or false"]),
+    (["--radio=zigate:/dev/x"], ["--radio", "ezsp:<port>"]),
+    (["--bench=/nonexistent/bench.yaml"], ["--bench", "no such file"]),
+])
+def test_bad_option_stops_the_run_with_one_line(args, words):
+    done = pytest_run("steps", *args)
+    assert done.returncode == 4, done.stdout[-2000:]
+    line = error_line(done)
+    for word in words:
+        assert word in line, f"{word!r} missing from {line!r}"
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_profile_names_the_file_and_field(tmp_path):
+    profile = (ROOT / "profiles" / "dut" / "sim-ihd.yaml").read_text().replace("SE.DRLC.C: true", "SE.DRLC.C: yes please")
+    path = tmp_path / "bad.yaml"
+    path.write_text(profile)
+    done = pytest_run("steps", f"--profile={path}")
+    line = error_line(done)
+    assert "bad.yaml" in line and "pics.SE.DRLC.C" in line and "true/false" in line
+
+
+def test_list_faults_prints_one_fault_per_line():
+    done = pytest_run("--list-faults")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("sim:")]
+    assert any(line.startswith("sim:ihd no-device-annce:") and "TC-JOIN-1.5" in line for line in lines), lines
+    assert len(lines) == len(set(lines)) >= 10
+
+
+def test_a_suite_run_writes_journal_junit_and_report(tmp_path):
+    artifacts = tmp_path / "run"
+    done = pytest_run("steps/test_joining.py", f"--artifacts={artifacts}", "--fault=no-device-annce")
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert str(artifacts) in done.stdout  # the run says where its results are
+    run, cases, complete = read_journal(artifacts)
+    assert complete and run.options["faults"] == ["no-device-annce"]
+    verdicts = {c.case_id: c.verdict for c in cases}
+    assert verdicts["TC-JOIN-1.5"] == "failed" and verdicts["TC-JOIN-1.1"] == "passed"
+    failed = next(c for c in cases if c.case_id == "TC-JOIN-1.5")
+    assert "Device_annce" in failed.message.expectation and failed.attachments
+    assert (artifacts / failed.attachments[0]).exists()
+    summary = json.loads((artifacts / "summary.json").read_text())
+    assert summary["overall"]["verdict"] == "NOT CONFORMANT"
+    assert "property name=\"dut.model\"" in (artifacts / "junit.xml").read_text()
+    install_code = "83FED3407A939723A5C639B26916D505"
+    for path in artifacts.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".jsonl", ".xml", ".html"):
+            assert install_code.lower() not in path.read_text().lower(), f"install code leaked into {path}"
+
+
+def test_a_killed_run_keeps_every_finished_case(tmp_path):
+    artifacts = tmp_path / "killed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "steps", f"--artifacts={artifacts}", "-q"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    journal = artifacts / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait (real time: a subprocess) until a few cases are recorded
+        if journal.exists() and len(journal.read_text().splitlines()) >= 4:
+            break
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    run, cases, complete = read_journal(artifacts)
+    assert cases, "no case survived the kill"
+    recorded = len(journal.read_text().splitlines())
+    assert len(cases) >= recorded - 2  # only a torn last line may be lost
+    if not complete:
+        built = subprocess.run([sys.executable, "-m", "reports", "build", str(artifacts)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+        assert built.returncode == 0, built.stderr
+        assert "INCOMPLETE" in (artifacts / "report.html").read_text()
