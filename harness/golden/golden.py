@@ -15,6 +15,7 @@ import zigpy.types as t
 from zigpy.zdo.types import ZDOCmd
 
 from harness.clock import Clock
+from harness.golden.meter import GoldenMeter
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.frames import FrameError
 from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
@@ -66,6 +67,8 @@ class Golden:
             store.add_cluster(ESI_ENDPOINT, cluster_id, Side.SERVER)
         store.add_cluster(ESI_ENDPOINT, 0x0800, Side.CLIENT)
         self.engine = ZclEngine(self._send, store=store)
+        # The utility meter the ESI endpoint also plays (Simple Metering server, with an access log).
+        self.meter = GoldenMeter(store, clock, endpoint=ESI_ENDPOINT)
         self.joins: list[JoinEvent] = []
         self.leaves: list[JoinEvent] = []
         self.zdo_events: list[ZdoEvent] = []
@@ -95,6 +98,7 @@ class Golden:
 
     def _packet(self, packet: t.ZigbeePacket) -> None:
         if packet.profile_id == SE_PROFILE_ID:
+            self.meter.observe(packet)
             task = asyncio.get_running_loop().create_task(self.engine.handle(packet))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
