@@ -15,6 +15,8 @@ import zigpy.types as t
 from zigpy.zdo.types import ZDOCmd
 
 from harness.clock import Clock
+from harness.golden.esi import DrlcServer, MessagingServer, PriceServer, TimeServer
+from harness.golden.esi.common import utc_seconds
 from harness.golden.meter import GoldenMeter
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.frames import FrameError
@@ -69,6 +71,11 @@ class Golden:
         self.engine = ZclEngine(self._send, store=store)
         # The utility meter the ESI endpoint also plays (Simple Metering server, with an access log).
         self.meter = GoldenMeter(store, clock, endpoint=ESI_ENDPOINT)
+        # The ESI's application services (issue 6): the network clock, demand response, price and messaging.
+        self.time_server = TimeServer(self.engine, clock, endpoint=ESI_ENDPOINT)
+        self.drlc = DrlcServer(self.engine, clock, endpoint=ESI_ENDPOINT)
+        self.price = PriceServer(self.engine, clock, endpoint=ESI_ENDPOINT)
+        self.messaging = MessagingServer(self.engine, clock, endpoint=ESI_ENDPOINT)
         self.joins: list[JoinEvent] = []
         self.leaves: list[JoinEvent] = []
         self.zdo_events: list[ZdoEvent] = []
@@ -117,6 +124,10 @@ class Golden:
         waiter = self._zdo_waiters.pop((packet.cluster_id, message.tsn), None)
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
+
+    def esi_time(self) -> float:
+        """The network time the ESI serves now, as fractional ZCL UTC seconds (bench clock + Time offset)."""
+        return utc_seconds(self.clock) + self.time_server.offset
 
     # -- Trust Center policy ---------------------------------------------------------------------------------
 
