@@ -2,7 +2,7 @@
 
     python -m harness.sim demo --pcap demo.pcap --keys demo.keys [--seed N]
 
-(`ncp`, a simulated radio behind a serial port, is planned as a further subcommand.)
+    python -m harness.sim ncp [--device ihd] [--pcap air.pcap]   (an EZSP NCP emulator on a pseudo-terminal)
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from .demo import write_demo
+from .ncp import cli as ncp_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--pcap", required=True, help="where to write the capture (pcap, 802.15.4 with FCS)")
     demo.add_argument("--keys", required=True, help="where to write the Wireshark zigbee_pc_keys file")
     demo.add_argument("--seed", type=int, default=0, help="fault-injection / addressing seed (default 0)")
+    ncp_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "ncp":
+        return ncp_cli.run(args)
     if args.command == "demo":
         result = write_demo(args.pcap, args.keys, seed=args.seed)
         print(

@@ -1,0 +1,122 @@
+"""DUT control over a command line: a serial port or any pyserial URL (socket://host:port, rfc2217://...).
+
+The DUT profile maps each harness action to a command line and, optionally, the reply that confirms it:
+
+    control:
+      kind: cli
+      port: /dev/ttyUSB0            # or socket://10.0.0.5:4000
+      commands:
+        factory_reset: "reset factory -> ^OK"
+        start_joining: "net join"   # expected reply defaults to a line starting with OK
+        start_rejoin: "net rejoin -> ^(OK|REJOINING)"
+
+A reply line starting with ERROR, no matching reply before the timeout, or a closed port is a bench error
+(:class:`~harness.dut.base.DutControlError`), never a DUT failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+
+import serial
+
+from .base import DutControl, DutControlError
+
+DEFAULT_REPLY = r"^OK\b"
+DEFAULT_TIMEOUT = 5.0
+ACTIONS = ("factory_reset", "start_joining", "start_rejoin")
+
+
+@dataclass(frozen=True)
+class CliCommand:
+    """One action: the line to send and a regular expression its confirming reply matches."""
+
+    line: str
+    reply: re.Pattern[str]
+
+    @classmethod
+    def parse(cls, action: str, text: str) -> CliCommand:
+        line, sep, reply = text.partition(" -> ")
+        if not line.strip():
+            raise DutControlError(f"control.commands.{action}: empty command line")
+        try:
+            pattern = re.compile(reply.strip() if sep else DEFAULT_REPLY)
+        except re.error as exc:
+            raise DutControlError(f"control.commands.{action}: reply pattern {reply!r} is not a regex: {exc}") from None
+        return cls(line.strip(), pattern)
+
+
+class CliDutControl(DutControl):
+    """Sends one command line per action and waits for its reply; the port opens lazily, once."""
+
+    def __init__(self, port: str, commands: dict[str, str], *, baudrate: int = 115200,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.port = port
+        self.baudrate = baudrate
+        self.timeout = timeout
+        self.commands = {action: CliCommand.parse(action, text) for action, text in commands.items()}
+        self.transcript: list[tuple[str, str]] = []  # (sent, reply) for the scenario's log
+        self._serial: serial.SerialBase | None = None
+
+    def _open(self) -> serial.SerialBase:
+        if self._serial is None:
+            try:
+                self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=self.timeout)
+            except (serial.SerialException, ValueError, OSError) as exc:
+                raise DutControlError(f"DUT control port {self.port}: cannot open: {exc}") from None
+        return self._serial
+
+    def command(self, action: str, **fields: object) -> str:
+        """Send *action*'s command line (``{field}`` placeholders filled from *fields*); return the reply line."""
+        spec = self.commands.get(action)
+        if spec is None:
+            raise DutControlError(f"the DUT profile has no control.commands.{action}; add the CLI command for it")
+        try:
+            line = spec.line.format(**fields)
+        except (KeyError, IndexError) as exc:
+            raise DutControlError(f"control.commands.{action}: placeholder {exc} has no value") from None
+        port = self._open()
+        try:
+            port.reset_input_buffer()
+            port.write(line.encode() + b"\r\n")
+            port.flush()
+            deadline_lines = []
+            while True:
+                raw = port.readline()
+                if not raw:
+                    raise DutControlError(f"DUT control {self.port}: no reply to {line!r} within {self.timeout:g} s"
+                                          + (f" (got {deadline_lines!r})" if deadline_lines else ""))
+                reply = raw.decode(errors="replace").strip()
+                if not reply or reply == line:
+                    continue  # blank lines and a device's echo of the command
+                deadline_lines.append(reply)
+                if reply.startswith("ERROR"):
+                    raise DutControlError(f"DUT control {self.port}: {line!r} answered {reply!r}")
+                if spec.reply.search(reply):
+                    self.transcript.append((line, reply))
+                    return reply
+        except (serial.SerialException, OSError) as exc:
+            self.close()
+            raise DutControlError(f"DUT control {self.port}: disconnected during {line!r}: {exc}") from None
+
+    async def _run(self, action: str) -> str:
+        # Serial I/O blocks in a worker thread so the bench loop (and the golden radio) keep running.
+        return await asyncio.get_running_loop().run_in_executor(None, self.command, action)
+
+    async def factory_reset(self) -> None:
+        await self._run("factory_reset")
+
+    async def start_joining(self) -> None:
+        await self._run("start_joining")
+
+    async def start_rejoin(self) -> None:
+        await self._run("start_rejoin")
+
+    def close(self) -> None:
+        if self._serial is not None:
+            try:
+                self._serial.close()
+            finally:
+                self._serial = None

@@ -1,0 +1,79 @@
+"""DUT control by an operator: every action is a prompt ("Press the join button on the DUT, then Enter").
+
+All prompts go through one hook, an :class:`OperatorPrompt`. The terminal prompt asks on the controlling
+terminal; with no terminal (CI) it raises :class:`ManualStepBlocked`, which the suite reports as *blocked*:
+nobody performed the step, so the DUT is neither passed nor failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from .base import DutControl
+
+DEFAULT_PROMPTS = {
+    "factory_reset": "Factory-reset the DUT (see its manual), then press Enter",
+    "start_joining": "Press the join button on the DUT, then press Enter",
+    "start_rejoin": "Make the DUT rejoin the network (e.g. power-cycle it), then press Enter",
+}
+
+
+class ManualStepBlocked(RuntimeError):
+    """A manual step could not be performed (no operator terminal, or the operator declined): verdict blocked."""
+
+
+OperatorPrompt = Callable[[str], None]
+
+
+class TerminalPrompt:
+    """Ask on a terminal; answering 's' (skip) or having no terminal blocks the step."""
+
+    def __init__(self, stream_in: TextIO | None = None, stream_out: TextIO | None = None) -> None:
+        self.stream_in = stream_in if stream_in is not None else sys.stdin
+        self.stream_out = stream_out if stream_out is not None else sys.stderr
+
+    def __call__(self, message: str) -> None:
+        if os.environ.get("CI") or not _is_tty(self.stream_in):
+            raise ManualStepBlocked(f"manual step needs an operator, but there is no terminal: {message}")
+        self.stream_out.write(f"\n>>> {message} [Enter = done, s = cannot do it] ")
+        self.stream_out.flush()
+        answer = self.stream_in.readline()
+        if not answer:
+            raise ManualStepBlocked(f"the operator's terminal closed at: {message}")
+        if answer.strip().lower() == "s":
+            raise ManualStepBlocked(f"the operator could not perform: {message}")
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class ManualDutControl(DutControl):
+    """Each action asks the operator through *prompt*; *prompts* may override the wording per action."""
+
+    def __init__(self, prompt: OperatorPrompt | None = None, prompts: dict[str, str] | None = None) -> None:
+        self.prompt = prompt if prompt is not None else TerminalPrompt()
+        self.prompts = {**DEFAULT_PROMPTS, **(prompts or {})}
+        self.asked: list[str] = []
+
+    async def _ask(self, action: str) -> None:
+        message = self.prompts[action]
+        self.asked.append(message)
+        # The operator may take minutes: ask from a worker thread so the golden radio keeps running.
+        await asyncio.get_running_loop().run_in_executor(None, self.prompt, message)
+
+    async def factory_reset(self) -> None:
+        await self._ask("factory_reset")
+
+    async def start_joining(self) -> None:
+        await self._ask("start_joining")
+
+    async def start_rejoin(self) -> None:
+        await self._ask("start_rejoin")
