@@ -26,6 +26,9 @@ from harness.devices.catalogue import MODELS
 from harness.dut.base import DutControl
 from harness.dut.sim import SimDutControl
 from harness.golden.golden import Golden
+from harness.ke import KeEvent, KeEventKind
+from harness.ke.material import KeMaterial, KeMaterialError
+from harness.ke.sim import aps_ack_switch, ieee_resolver
 from harness.options import OptionError, RunOptions
 from harness.profiles import BenchProfile, DutProfile
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
@@ -83,6 +86,38 @@ class Bench:
         self.loop = new_virtual_loop()
         self.clock: Clock = VirtualClock(self.loop, VIRTUAL_EPOCH)
         self.network_key = bytes.fromhex(bench_profile.network_key.get_secret_value().replace(":", ""))
+        self.ke_material = self._ke_material(bench_profile)
+        # The golden ESI runs both CBKE suites; a reference DUT the suites its PICS claim.
+        self.golden_ke_suites = (1, 2)
+        self.dut_ke_suites = self.claimed_ke_suites()
+
+    @staticmethod
+    def _ke_material(profile: BenchProfile) -> KeMaterial:
+        """The test CA of the bench profile (test_ca with its private key), else a seeded simulation CA."""
+        test_ca = profile.test_ca
+        if test_ca is None or test_ca.private_key is None:
+            return KeMaterial.seeded()
+        try:
+            return KeMaterial.from_profile(test_ca.issuer, test_ca.public_key, test_ca.private_key.get_secret_value())
+        except KeMaterialError as exc:
+            raise OptionError(str(exc)) from None
+
+    def claims(self, pics_key: str) -> bool:
+        """Whether the DUT claims a PICS item (its profile, overridden by --pics)."""
+        override = self.options.pics.get(pics_key)
+        if override is not None:
+            return override.lower() in ("true", "1")
+        return bool(self.dut_profile.pics.get(pics_key, False))
+
+    def claimed_ke_suites(self) -> tuple[int, ...]:
+        """CBKE suites the DUT claims: suite 1 unless SE.KE.SUITE1 is claimed false, suite 2 with SE.KE.SUITE2."""
+        suites = []
+        if self.options.pics.get("SE.KE.SUITE1", "true").lower() in ("true", "1") and \
+                self.dut_profile.pics.get("SE.KE.SUITE1", True):
+            suites.append(1)
+        if self.claims("SE.KE.SUITE2"):
+            suites.append(2)
+        return tuple(suites) or (1,)
 
     # -- running coroutines from synchronous steps ------------------------------------------------------------
 
@@ -120,6 +155,7 @@ class Bench:
         )
         golden = Golden(app, self.clock)
         device = self.model(air, self.dut_profile, self.clock, self.options.faults)
+        device.provision_key_establishment(self.ke_material, self.dut_ke_suites)
         keyring = Keyring(network_keys={0: self.network_key})
         keyring.add_link_key(device.ieee, device.link_key)
         testbed = Testbed(
@@ -127,7 +163,26 @@ class Bench:
             dut_link_key=device.link_key, keyring=keyring, frames=frames, air=air, app=app, device=device,
         )
         testbed.notes["air_name"] = air_name
+        await self._enable_golden_ke(testbed)
         return testbed
+
+    async def _enable_golden_ke(self, testbed: Testbed) -> None:
+        """Key Establishment on the golden ESI endpoint (simulated radio hooks); keys it completes go to the
+        keyring so captures decode the DUT's SE frames under its CBKE link key."""
+        node = testbed.app.node
+        ke = await testbed.golden.enable_key_establishment(
+            self.ke_material.engine(COORDINATOR_IEEE, self.golden_ke_suites),
+            ieee_of=ieee_resolver(node), install_key=node.set_link_key, set_aps_acks=aps_ack_switch(node),
+            key_table=node.security.link_keys, aps_send_frame=node.aps_send_frame,
+            next_aps_counter=node.security.next_aps_counter,
+        )
+        keyring = testbed.keyring
+
+        def keep_key(event: KeEvent) -> None:
+            if event.kind is KeEventKind.COMPLETED and event.key is not None and event.partner_ieee is not None:
+                keyring.add_link_key(event.partner_ieee, event.key)
+
+        ke.on_event(keep_key)
 
     def close_testbed(self, testbed: Testbed, artifacts: Path | None) -> list[Path]:
         """Shut the scenario's network down; write its capture (and keys when secrets may be revealed)."""
@@ -178,6 +233,9 @@ class Bench:
         old = testbed.golden
         testbed.golden = Golden(testbed.app, self.clock)
         testbed.golden.zdo_events.extend(old.zdo_events)
+        await self._enable_golden_ke(testbed)
+        if old.ke is not None and testbed.golden.ke is not None:
+            testbed.golden.ke.events[:0] = old.ke.events  # what the golden saw before the power cycle
         # A real Trust Center keeps its key table across a power cycle.
         await testbed.golden.hold_link_key(testbed.dut_ieee, testbed.dut_link_key)
         security = testbed.app.node.security

@@ -16,6 +16,9 @@ import zigpy.types as t
 import zigpy.zdo.types as zdo_t
 
 from harness.clock import Clock
+from harness.ke import DeviceKeFaults, KeOutcome, KeTiming, KeyEstablishment, RetryPolicy
+from harness.ke.material import KeMaterial
+from harness.ke.sim import aps_ack_switch, find_key_establishment_server, ieee_resolver
 from harness.profiles import DutProfile
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.air import Air
@@ -39,6 +42,8 @@ class ReferenceDevice:
     faults_catalogue: ClassVar[Mapping[str, Fault]] = {}
     #: fault name -> StackBehaviour field set to False (a conformant stack has them all True).
     stack_faults: ClassVar[Mapping[str, str]] = {}
+    #: fault name -> DeviceKeFaults field set to True (the ways devices get CBKE wrong, harness.ke.faults).
+    ke_faults: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = ()) -> None:
         self.profile = profile
@@ -58,6 +63,9 @@ class ReferenceDevice:
         self.node.add_packet_listener(self._packet)
         self._tasks: set[asyncio.Task] = set()
         self.join_error: str | None = None
+        # Key Establishment: attached by provision_key_establishment (the bench hands over the certificates).
+        self.ke: KeyEstablishment | None = None
+        self.ke_outcome: KeOutcome | None = None
 
     # -- composition, overridden by models -------------------------------------------------------------
 
@@ -85,7 +93,8 @@ class ReferenceDevice:
 
     def _packet(self, packet: t.ZigbeePacket) -> None:
         if packet.profile_id == SE_PROFILE_ID:
-            self._spawn(self.engine.handle(packet))
+            # KE frames through the KE state machine (it answers malformed ones too), the rest to the engine.
+            self._spawn(self.ke.handle(packet) if self.ke is not None else self.engine.handle(packet))
 
     def _spawn(self, coro) -> asyncio.Task:
         task = self.node.loop.create_task(coro)
@@ -106,6 +115,51 @@ class ReferenceDevice:
         except JoinError as exc:
             self.join_error = str(exc)
             LOGGER.info("reference %s did not join: %s", self.model, exc)
+            return
+        # SE 1.x 5.4.7: a joined device establishes its application link key with the Trust Center before it
+        # starts its SE applications (subclasses continue after this returns).
+        await self.establish_key()
+
+    # -- Key Establishment -----------------------------------------------------------------------------
+
+    def ke_device_faults(self) -> DeviceKeFaults:
+        return DeviceKeFaults(**{field: True for name, field in self.ke_faults.items() if name in self.faults})
+
+    def provision_key_establishment(self, material: KeMaterial, suites: tuple[int, ...] = (1,)) -> None:
+        """Give the device its certificates (minted by the bench's test CA for its IEEE) and attach the Key
+        Establishment server and client to its SE endpoint; it advertises the PIXIT generate times."""
+        faults = self.ke_device_faults()
+        pixit = self.profile.pixit
+        timing = KeTiming(
+            ephemeral_data_generate_time=int(pixit["ephemeral_data_generate_time"].seconds)
+            if "ephemeral_data_generate_time" in pixit else KeTiming.ephemeral_data_generate_time,
+            confirm_key_generate_time=int(pixit["confirm_key_generate_time"].seconds)
+            if "confirm_key_generate_time" in pixit else KeTiming.confirm_key_generate_time,
+        )
+        sides = {side for cluster_id, side in self.clusters if cluster_id == 0x0800}
+        self.ke = KeyEstablishment(
+            self.engine, self.endpoint, material.engine(self.ieee, suites, faults),
+            send=self.node.send_packet, ieee_of=ieee_resolver(self.node), install_key=self._install_link_key,
+            server=Side.SERVER in sides, client=Side.CLIENT in sides or not sides, timing=timing, device=faults,
+            set_aps_acks=aps_ack_switch(self.node),
+        )
+
+    def _install_link_key(self, partner_ieee: int, key: bytes) -> None:
+        self.node.set_link_key(partner_ieee, key)
+
+    async def establish_key(self) -> KeOutcome | None:
+        """Find the Trust Center's KE endpoint (Match_Desc) and run CBKE as initiator, retrying after
+        NO_RESOURCES (after the wait time) and after a silent partner; the outcome shows on the air."""
+        if self.ke is None or not self.node.joined:
+            return None
+        try:
+            nwk, endpoint = await find_key_establishment_server(self.node)
+        except Exception as exc:  # DiscoveryError or the node's own delivery error: the device gives up
+            LOGGER.info("reference %s found no Key Establishment server: %s", self.model, exc)
+            return None
+        self.ke_outcome = await self.ke.establish(nwk, endpoint, retry=RetryPolicy())
+        LOGGER.info("reference %s key establishment: %s", self.model, self.ke_outcome)
+        return self.ke_outcome
 
     def start_rejoin(self, deadline: float = 60.0) -> None:
         self._spawn(self._rejoin(deadline))
@@ -120,6 +174,8 @@ class ReferenceDevice:
     def factory_reset(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        if self.ke is not None:
+            self.ke.close()  # a running exchange ends with the network it belonged to
         self.node._reset_network(forget_keys=True)
         self.node.pan_id = None
         self.join_error = None
@@ -127,6 +183,8 @@ class ReferenceDevice:
     def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        if self.ke is not None:
+            self.ke.close()
         self.engine.close()
         self.node.radio.detach()
 

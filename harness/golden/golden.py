@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 import zigpy.exceptions
 import zigpy.types as t
+import zigpy.zdo.types as zdo_t
 from zigpy.zdo.types import ZDOCmd
 
 from harness.clock import Clock
 from harness.golden.esi import DrlcServer, MessagingServer, PriceServer, TimeServer
 from harness.golden.esi.common import utc_seconds
+from harness.golden.ke import GoldenKe
 from harness.golden.meter import GoldenMeter
+from harness.ke import KeEngine
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.frames import FrameError
 from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
@@ -83,6 +86,8 @@ class Golden:
         self._zdo_waiters: dict[tuple[int, int], asyncio.Future] = {}
         self._join_waiters: list[asyncio.Future] = []
         self._tasks: set[asyncio.Task] = set()
+        # Key Establishment (CBKE) on the ESI endpoint, once the bench enables it (enable_key_establishment).
+        self.ke: GoldenKe | None = None
         self._unsubscribe = app.register_packet_callback(None, self._packet)
         app.add_listener(self)
 
@@ -106,7 +111,9 @@ class Golden:
     def _packet(self, packet: t.ZigbeePacket) -> None:
         if packet.profile_id == SE_PROFILE_ID:
             self.meter.observe(packet)
-            task = asyncio.get_running_loop().create_task(self.engine.handle(packet))
+            # KE frames go through the KE state machine first (it answers even malformed ones), the rest on.
+            handle = self.ke.handle if self.ke is not None else self.engine.handle
+            task = asyncio.get_running_loop().create_task(handle(packet))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         elif packet.profile_id == ZDO_PROFILE and packet.dst_ep == 0:
@@ -194,7 +201,24 @@ class Golden:
     def device_annces(self) -> list[ZdoEvent]:
         return [e for e in self.zdo_events if e.message is not None and e.message.command == ZDOCmd.Device_annce]
 
+    # -- Key Establishment -----------------------------------------------------------------------------------
+
+    async def enable_key_establishment(self, engine: KeEngine, **hooks) -> GoldenKe:
+        """Serve Key Establishment on the ESI endpoint with *engine*'s certificates, and make the endpoint
+        discoverable (Match_Desc for 0x0800 on profile 0x0109). *hooks*: see harness.golden.ke.GoldenKe."""
+        self.ke = GoldenKe(self.engine, ESI_ENDPOINT, engine, self.clock, send=self._send, **hooks)
+        store = self.engine.store
+        clusters = store.clusters(ESI_ENDPOINT)
+        await self.app.add_endpoint(zdo_t.SimpleDescriptor(
+            endpoint=ESI_ENDPOINT, profile=SE_PROFILE_ID, device_type=ESI_DEVICE_ID, device_version=0,
+            input_clusters=[c for c, side in clusters if side is Side.SERVER],
+            output_clusters=[c for c, side in clusters if side is Side.CLIENT],
+        ))
+        return self.ke
+
     async def close(self) -> None:
+        if self.ke is not None:
+            self.ke.close()
         for task in list(self._tasks):
             task.cancel()
         self.engine.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from random import Random
 
 from harness.crypto import TestCA
+from harness.crypto.ecqv import TEST_ISSUER
 from harness.se.types import KeyEstablishmentStatus
 
 from .engine import SoftwareKeEngine
@@ -91,6 +92,8 @@ class DeviceKeFaults:
     advertise_wrong_suite: bool = False  # the KeyEstablishmentSuite attribute names the other suite
     wrong_mac: bool = False  # sends a wrong MACU (as initiator) or MACV (as responder)
     foreign_subject: bool = False  # presents a certificate issued for another IEEE (see build_device_engine)
+    accept_any_suite: bool = False  # carries on when the partner names a suite we did not ask for / support
+    silent_on_bad_certificate: bool = False  # drops a bad or malformed certificate without sending Terminate
 
 
 NO_GOLDEN_FAULTS = GoldenKeFaults()
@@ -105,8 +108,9 @@ def flip_mac(mac: bytes) -> bytes:
 def device_engine(
     ca: TestCA, ieee: int, suites: Iterable[int] = (1,), faults: DeviceKeFaults = NO_DEVICE_FAULTS,
     rng: Random | None = None,
+    issuer: bytes = TEST_ISSUER,
 ) -> SoftwareKeEngine:
     """A reference device's engine: certificates from the bench's test CA for its IEEE, or for a foreign
     subject when the device is seeded with ``foreign_subject``."""
     subject = int.from_bytes(FOREIGN_SUBJECT, "big") if faults.foreign_subject else ieee
-    return SoftwareKeEngine.issue(ca, subject, suites, rng=rng)
+    return SoftwareKeEngine.issue(ca, subject, suites, rng=rng, issuer=issuer)

@@ -190,13 +190,14 @@ class KeyEstablishment:
         store = self.zcl.store
         for side in self.sides:
             key = AttributeKey(self.endpoint, KEY_ESTABLISHMENT_CLUSTER, side, KEY_ESTABLISHMENT_SUITE_ATTRIBUTE)
-            if store.entry(key) is None:
+            if store.entry(key) is not None:
+                store.set(key, self.advertised_suites)
+            elif not store.has_cluster(self.endpoint, KEY_ESTABLISHMENT_CLUSTER, side):
                 store.add_cluster(
                     self.endpoint, KEY_ESTABLISHMENT_CLUSTER, side,
                     values={KEY_ESTABLISHMENT_SUITE_ATTRIBUTE: self.advertised_suites},
                 )
-            else:
-                store.set(key, self.advertised_suites)
+            # else: the host carries the cluster without the attribute (a seeded fault); leave it missing.
 
     def on_event(self, listener: EventListener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -278,6 +279,12 @@ class KeyEstablishment:
                     in_exchange=mine, detail=f"malformed: {reason}")
         if self.golden.silent_for(command):
             return
+        if self.device.silent_on_bad_certificate and command is KeCommand.INITIATE:
+            # A device fault: the malformed certificate frame is dropped without a Terminate.
+            if mine and ex is not None:
+                self._finish(ex, KeResult.TERMINATED, by=TerminatedBy.LOCAL,
+                             detail=f"malformed {command.name} dropped silently (device fault)")
+            return
         async with self._lock:
             ex = self._exchange
             if ex is not None and ex.partner_nwk == src:
@@ -355,6 +362,8 @@ class KeyEstablishment:
                                           "golden fault: busy", wait_time=faults.no_resources_wait)
             return
         suite = suite_from_bitmap(payload.suite)
+        if (suite is None or suite not in self.engine.suites) and self.device.accept_any_suite:
+            suite = min(self.engine.suites)  # a device fault: carry on with our own suite
         ex = self._new_exchange(Role.RESPONDER, src, src_ep, self._ieee_of(src), suite or 0)
         ex.last_tsn = tsn
         ex.peer_ephemeral_time = payload.ephemeral_data_generate_time
@@ -496,7 +505,7 @@ class KeyEstablishment:
 
     async def _initiator_initiate_response(self, ex: _Exchange, payload: KePayload) -> None:
         assert isinstance(payload, Initiate)
-        if payload.suite != suite_bitmap([ex.suite]):
+        if payload.suite != suite_bitmap([ex.suite]) and not self.device.accept_any_suite:
             await self._abort(ex, KeStatus.Unsupported_Suite,
                               f"responder answered suite 0x{payload.suite:04X} to our 0x{suite_bitmap([ex.suite]):04X}")
             return
@@ -566,6 +575,10 @@ class KeyEstablishment:
         if problem is None:
             ex.peer_certificate = bytes(certificate)
             return False
+        if self.device.silent_on_bad_certificate:
+            self._finish(ex, KeResult.TERMINATED, by=TerminatedBy.LOCAL,
+                         detail=f"{problem.reason}; dropped without a Terminate (device fault)")
+            return True
         await self._abort(ex, problem.status, problem.reason)
         return True
 
