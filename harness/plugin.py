@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import collections
+import logging
 import os
 import re
 from datetime import UTC, datetime
@@ -256,8 +258,16 @@ def pics(pytestconfig: pytest.Config) -> dict[str, bool]:
 
 @pytest.fixture
 def testbed(bench, request: pytest.FixtureRequest):
-    tb = bench.open_testbed(request.node.nodeid)
-    yield tb
+    log = _ScenarioLog()
+    logging.getLogger().addHandler(log)
+    previous = logging.getLogger("harness").level
+    logging.getLogger("harness").setLevel(logging.DEBUG)
+    try:
+        tb = bench.open_testbed(request.node.nodeid)
+        yield tb
+    finally:
+        logging.getLogger().removeHandler(log)
+        logging.getLogger("harness").setLevel(previous)
     report = getattr(request.node, "se_call_report", None)
     failed = report is not None and report.failed
     options = bench.options
@@ -265,9 +275,45 @@ def testbed(bench, request: pytest.FixtureRequest):
     keep = artifacts_root is not None and (failed or options.artifacts_always)
     folder = artifacts_root / _safe(case_key(request.node) or request.node.name) if keep else None
     written = bench.close_testbed(tb, folder)
+    if folder is not None:
+        written.append(log.write(folder / "log.txt", bench.clock, _redactor(request.config)))
     if written:
         _attach(written)
         request.node.se_attachments = [str(p.relative_to(artifacts_root)) for p in written]
+
+
+class _ScenarioLog(logging.Handler):
+    """Keeps the last log records of a scenario (harness DEBUG, libraries INFO) for its artifacts."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: collections.deque[str] = collections.deque(maxlen=self.LIMIT)
+        self.setFormatter(logging.Formatter("%(levelname)-7s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.INFO and not record.name.startswith("harness"):
+            return
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a log line must never break a scenario
+            self.lines.append(f"(unformattable log record from {record.name})")
+
+    def write(self, path: Path, clock, redactor) -> Path:
+        text = "\n".join(self.lines) + "\n"
+        if redactor is not None:
+            text = redactor.redact_text(text)
+        path.write_text(f"# scenario log (virtual time at teardown: {clock.now().isoformat()})\n" + text)
+        return path
+
+
+def _redactor(config: pytest.Config):
+    if config.stash[RUN_OPTIONS].reveal_secrets:
+        return None
+    from harness.redact import Redactor
+
+    return Redactor.from_profiles(*_profiles(config))
 
 
 def _safe(name: str) -> str:
