@@ -57,9 +57,40 @@ def dut_joined(bench, testbed):
               observed=str(exc), rule="SE 1.x 5.4: install-code joining")
 
 
+def ke_trail(testbed, limit: int = 12) -> str:
+    """The golden ESI's Key Establishment events with the DUT, for an observed= text."""
+    nwk = testbed.notes.get("dut_nwk")
+    events = [e for e in testbed.golden.ke.events if nwk is None or e.partner_nwk == nwk]
+    return "; ".join(str(e) for e in events[-limit:]) or "no Key Establishment frame from the DUT"
+
+
+async def key_established(bench, testbed, since: float, deadline: float):
+    """The golden ESI's record of a completed CBKE with the DUT, awaited until *deadline* s after *since*."""
+    from harness.ke import KeEventKind
+
+    ieee = testbed.dut_ieee
+    remaining = max(0.0, since + deadline - bench.clock.monotonic())
+    return await testbed.golden.ke.wait_event(
+        lambda e: e.kind is KeEventKind.COMPLETED and e.partner_ieee == ieee and e.at >= since,
+        remaining, "key establishment with the DUT")
+
+
+@given("the DUT has joined and completed key establishment")
+def dut_joined_with_key(bench, testbed):
+    """Commissioned as above, then CBKE with the golden ESI completed; SE frames now use the CBKE link key."""
+    dut_joined(bench, testbed)
+    ke_time = bench.pixit_seconds("ke_timeout", 20)
+    joined_at = testbed.notes["join_event"].time
+    try:
+        testbed.notes["ke_completed"] = bench.run(key_established(bench, testbed, joined_at, ke_time))
+    except TimeoutError:
+        check(False, expected=f"CBKE between the DUT and the golden ESI completes within {ke_time:g} s of joining",
+              observed=ke_trail(testbed), rule="SE 1.x 5.4.7: a joined device establishes its link key by CBKE")
+
+
 def parse_hex(text: str) -> int:
     return int(text, 16)
 
 
 HEX = {"value": parse_hex}
-__all__ = ["HEX", "commission", "dut_nwk", "parsers"]
+__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "parsers"]
