@@ -152,6 +152,20 @@ class Control(_Strict):
         return self
 
 
+class OpenSegApi(_Strict):
+    """Where a gateway serves the OpenSEG consumer API (docs/openseg-api.md) and which clients the bench uses.
+
+    base_url port 0 means "assigned at run time" (the simulated reference gateway binds a free port).
+    paths map the profile's resource names onto the vendor's paths; unnamed resources keep the defaults.
+    """
+
+    base_url: str = "http://127.0.0.1:0"
+    home_client: str = "127.0.0.1"  # bench address inside the DUT's home network
+    foreign_client: str = "127.0.0.2"  # bench address outside it
+    home_network: str = "127.0.0.1/32"
+    paths: dict[str, str] = Field(default_factory=dict)
+
+
 class DutProfile(_Strict):
     identity: Identity
     install_code: SecretStr
@@ -159,6 +173,7 @@ class DutProfile(_Strict):
     pics: dict[str, StrictBool] = Field(default_factory=dict)
     pixit: dict[str, PixitValue] = Field(default_factory=dict)
     control: Control
+    openseg: OpenSegApi | None = None  # an OpenSEG gateway's consumer API; absent: not a gateway
 
     @field_validator("install_code", mode="before")
     @classmethod
