@@ -183,6 +183,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 _TAG_MARKERS = {"id": "case_id", "pics": "pics", "area": "area"}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_bdd_apply_tag(tag: str, function):
     prefix, sep, value = tag.partition(":")
     if sep and prefix in _TAG_MARKERS:
@@ -230,6 +231,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if key is None:
             continue
         item.user_properties.append(("case_id", key))
+        # Allure labels, so a lab can filter Allure results by case id and PICS.
+        item.add_marker(pytest.mark.allure_label(key, label_type="case_id"))
+        for marker in item.iter_markers("pics"):
+            item.add_marker(pytest.mark.allure_label(marker.args[0], label_type="pics"))
         for marker in item.iter_markers("pics"):
             expression = marker.args[0]
             if not evaluate(expression, pics):
@@ -252,7 +257,7 @@ def bench(pytestconfig: pytest.Config):
 
 
 @pytest.fixture(scope="session")
-def pics(pytestconfig: pytest.Config) -> dict[str, bool]:
+def dut_pics(pytestconfig: pytest.Config) -> dict[str, bool]:
     return claimed_pics(pytestconfig)
 
 

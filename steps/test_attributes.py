@@ -98,13 +98,13 @@ def mandatory_clusters(bench, testbed):
 
 
 @then("it lists every cluster that its PICS claim")
-def claimed_clusters(bench, testbed, pics):
+def claimed_clusters(bench, testbed, dut_pics):
     descriptor = _se_descriptor(bench, testbed)
     missing = []
     for cluster in load_datamodel().clusters.values():
         for side, listed in ((Side.SERVER, descriptor.input_clusters), (Side.CLIENT, descriptor.output_clusters)):
             key = _pics_key(cluster.id, side)
-            if key and pics.get(key) and cluster.id not in listed:
+            if key and dut_pics.get(key) and cluster.id not in listed:
                 missing.append(key)
     check(not missing, expected="every cluster the PICS claim appears in the simple descriptor",
           observed=f"claimed but not listed: {missing}", rule="DUT PICS vs Simple_Desc_rsp")
@@ -120,10 +120,10 @@ def _pics_key(cluster_id: int, side: Side) -> str | None:
 # -- mandatory attributes ------------------------------------------------------------------------------------
 
 @given(parsers.parse("the DUT claims the {cluster} {side:w}"))
-def claims(testbed, pics, cluster, side):
+def claims(testbed, dut_pics, cluster, side):
     model = _cluster(cluster)
     key = cluster_key(model.id, Side(side))
-    if not pics.get(key):
+    if not dut_pics.get(key):
         pytest.skip(f"not applicable: the DUT does not claim PICS {key}")
     testbed.notes["cluster"] = model
 
