@@ -1,0 +1,268 @@
+"""The reference OpenSEG gateway (LBNL Open Smart Energy Gateway): a consumer-owned HAN device that pairs with
+the utility meter and serves its data to the home network (docs/openseg-api.md).
+
+It joins with its install code, completes CBKE, takes the time from the ESI, then reads only the Simple
+Metering cluster of the meter (formatting once, CurrentSummationDelivered and InstantaneousDemand every
+``meter_read_interval``, a PIXIT, 4 s by default). It never writes to or commands the meter, carries no
+DRLC/Price/Messaging client (utility control frames get UNSUPPORTED_CLUSTER and go no further), keeps a
+48-hour circular cache and serves the consumer API with aiohttp on the bench's loop, to its home network
+only. It presents itself as an In-Premise Display (device id 0x0502), as commercial gateways do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import zigpy.types as t
+from aiohttp import web
+from zigpy.zcl.foundation import Status
+
+from harness.golden.meter import (
+    CURRENT_SUMMATION_DELIVERED,
+    DEMAND_FORMATTING,
+    DIVISOR,
+    INSTANTANEOUS_DEMAND,
+    MULTIPLIER,
+    SUMMATION_FORMATTING,
+    UNIT_OF_MEASURE,
+)
+from harness.openseg.api import CACHE_HOURS
+from harness.openseg.cache import Reading, ReadingCache
+from harness.openseg.network import HomeNetwork
+from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
+from harness.se.datamodel import Side
+from harness.zcl import ZclError
+
+from .application import ESI, ApplicationDevice
+from .application_faults import ATTRIBUTES, JOINING, STACK_FAULTS, catalogue
+from .faults import Fault
+
+LOGGER = logging.getLogger(__name__)
+
+BASIC, TIME, PRICE, DRLC, METERING, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0700, 0x0701, 0x0702, 0x0800
+METERING_DEVICE_TYPE, METERING_STATUS = 0x0306, 0x0200
+FORMATTING_ATTRIBUTES = (UNIT_OF_MEASURE, MULTIPLIER, DIVISOR, SUMMATION_FORMATTING, DEMAND_FORMATTING,
+                         METERING_DEVICE_TYPE, METERING_STATUS)
+LIVE_ATTRIBUTES = (CURRENT_SUMMATION_DELIVERED, INSTANTANEOUS_DEMAND)
+REQUEST_FAST_POLL_MODE = 0x03  # Metering client -> server command (SE-FACTS "Metering")
+READ_TIMEOUT = 3.0  # a read not answered by then is skipped; the next one is due at the next interval
+FORMATTING_RETRY = 30.0
+
+OPENSEG = [
+    Fault("reads-price", "reads the Price cluster of the ESI as well as Simple Metering", ("TC-OSEG-2.1",)),
+    Fault("requests-fast-poll", "sends Request Fast Poll Mode to the meter", ("TC-OSEG-2.2",)),
+    Fault("exposes-drlc-event", "serves Load Control Events from the utility on the API's drlc path",
+          ("TC-OSEG-3.1",)),
+    Fault("ignores-multiplier", "scales raw values by 1 / Divisor, ignoring the Multiplier",
+          ("TC-OSEG-3.2", "TC-OSEG-5.1")),
+    Fault("ignores-formatting", "rounds values to whole kWh / kW, ignoring the formatting's digits right",
+          ("TC-OSEG-3.2",)),
+    Fault("cache-47-hours", "keeps 47 hours of readings instead of 48", ("TC-OSEG-4.1",)),
+    Fault("cache-49-hours", "keeps 49 hours of readings instead of 48", ("TC-OSEG-4.1",)),
+    Fault("drops-readings-at-wrap", "loses the newest reading each time the circular cache wraps around",
+          ("TC-OSEG-4.1",)),
+    Fault("greenbutton-zcl-epoch", "writes Green Button times as ZCL UTC (seconds since 2000)", ("TC-OSEG-5.1",)),
+    Fault("greenbutton-uom-w", "labels Green Button energy intervals with uom 38 (W) instead of 72 (Wh)",
+          ("TC-OSEG-5.1",)),
+    Fault("answers-foreign-network", "serves clients outside its home network", ("TC-OSEG-6.1",)),
+    Fault("dies-on-malformed", "stops serving after a malformed request", ("TC-OSEG-6.2",)),
+    Fault("unknown-path-ok", "answers unknown paths 200 with its resource index", ("TC-OSEG-6.3",)),
+    Fault("accepts-any-method", "serves POST and DELETE like GET", ("TC-OSEG-6.4",)),
+    Fault("api-blocks-meter-reads", "serialises API requests and meter reads on one lock, one second per request",
+          ("TC-OSEG-7.1",)),
+]
+
+_SERVER_FAULTS = {
+    "answers-foreign-network": "answer_foreign", "dies-on-malformed": "die_on_malformed",
+    "greenbutton-zcl-epoch": "zcl_epoch_greenbutton", "unknown-path-ok": "unknown_path_ok",
+    "accepts-any-method": "any_method", "ignores-multiplier": "ignore_multiplier",
+    "ignores-formatting": "ignore_formatting", "greenbutton-uom-w": "greenbutton_uom_w",
+    "exposes-drlc-event": "expose_utility_events",
+}
+
+
+class _WrapLosingCache(ReadingCache):
+    """A circular cache with an off-by-one at wrap-around: the reading that wraps the ring is lost."""
+
+    def __init__(self, window_seconds: float, capacity: int) -> None:
+        super().__init__(window_seconds)
+        self.capacity = max(1, capacity)
+        self._appended = 0
+
+    def append(self, reading: Reading) -> None:
+        self._appended += 1
+        if self._appended % self.capacity == 0:
+            self.evict(reading.time)
+            return
+        super().append(reading)
+
+
+class OpenSegGateway(ApplicationDevice):
+    model = "openseg"
+    device_id = 0x0502
+    clusters = (
+        (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
+        (TIME, Side.CLIENT), (METERING, Side.CLIENT),
+    )
+    faults_catalogue = catalogue(JOINING, ATTRIBUTES, OPENSEG)
+    stack_faults = STACK_FAULTS
+
+    def __init__(self, air, profile, clock, faults: tuple[str, ...] = ()) -> None:
+        super().__init__(air, profile, clock, faults)
+        pixit = profile.pixit.get("meter_read_interval")
+        self.read_interval = pixit.seconds if pixit is not None else 4.0
+        hours = 47 if self.has_fault("cache-47-hours") else 49 if self.has_fault("cache-49-hours") else CACHE_HOURS
+        window = hours * 3600.0
+        self.cache = (_WrapLosingCache(window, int(window / self.read_interval))
+                      if self.has_fault("drops-readings-at-wrap") else ReadingCache(window))
+        self._meter_info: MeterInfo | None = None
+        self._utility_events: list[dict[str, Any]] = []
+        self._lock = asyncio.Lock()  # only the api-blocks-meter-reads fault shares it between API and reads
+        self.reads_started = False
+        api = profile.openseg
+        if api is None:
+            raise ValueError(f"sim:{self.model} needs an openseg section in its DUT profile")
+        self._host = urlsplit(api.base_url).hostname or "127.0.0.1"
+        self._port = urlsplit(api.base_url).port or 0
+        self.api = GatewayApi(self, HomeNetwork([api.home_network]), dict(api.paths), ServerFaults(**{
+            field: True for name, field in _SERVER_FAULTS.items() if name in self.faults}))
+        if self.has_fault("api-blocks-meter-reads"):
+            self.api.app.middlewares.append(self._serialised)
+        self.api_url: str | None = None
+        # Not one of self._tasks: a factory reset stops the device's network work, not its web server.
+        self._serving = self.node.loop.create_task(self._serve())
+
+    # -- GatewayData for the API ----------------------------------------------------------------------
+
+    def meter_info(self) -> MeterInfo | None:
+        return self._meter_info
+
+    def now_unix(self) -> float:
+        return self.clock.now().timestamp()
+
+    def utility_events(self) -> list[dict[str, Any]]:
+        return list(self._utility_events)
+
+    async def _serve(self) -> None:
+        port = await self.api.start(self._host, self._port)
+        self.api_url = f"http://{self._host}:{port}"
+
+    async def wait_api(self) -> str:
+        """The API's base URL once it listens (the simulated gateway binds a free port)."""
+        await asyncio.shield(self._serving)
+        assert self.api_url is not None
+        return self.api_url
+
+    # -- on the network ---------------------------------------------------------------------------------
+
+    async def start_applications(self) -> None:
+        await super().start_applications()
+        if self.ke is not None and not (self.ke_outcome is not None and self.ke_outcome.success):
+            LOGGER.info("reference openseg reads nothing: no CBKE link key with the ESI")
+            return
+        if not self.reads_started:
+            self.reads_started = True
+            self._spawn(self._read_meter())
+
+    async def _read_formatting(self) -> None:
+        while self._meter_info is None:
+            try:
+                records = await self.engine.read_attributes(ESI.address, ESI.endpoint, METERING, FORMATTING_ATTRIBUTES,
+                                                            src_ep=self.endpoint, timeout=READ_TIMEOUT)
+                values = {int(r.attrid): int(r.value.value) for r in records if r.status == Status.SUCCESS}
+                self._meter_info = MeterInfo(
+                    ieee="00:00:00:00:00:00:00:00", unit_of_measure=values.get(UNIT_OF_MEASURE, 0),
+                    multiplier=values.get(MULTIPLIER, 1) or 1, divisor=values.get(DIVISOR, 1) or 1,
+                    summation_formatting=values.get(SUMMATION_FORMATTING, 0),
+                    demand_formatting=values.get(DEMAND_FORMATTING, 0),
+                    metering_device_type=values.get(METERING_DEVICE_TYPE, 0), status=values.get(METERING_STATUS, 0),
+                )
+                trust_center = self.node.security.trust_center_ieee
+                if trust_center is not None:
+                    self._meter_info = _with_ieee(self._meter_info, trust_center)
+            except (ZclError, TimeoutError) as exc:
+                LOGGER.info("reference openseg could not read the meter's formatting: %s", exc)
+                await asyncio.sleep(FORMATTING_RETRY)
+
+    async def _read_meter(self) -> None:
+        await self._read_formatting()
+        if self.has_fault("requests-fast-poll"):
+            await self.engine.command(ESI.address, ESI.endpoint, METERING, REQUEST_FAST_POLL_MODE, bytes([2, 15]),
+                                      src_ep=self.endpoint, timeout=READ_TIMEOUT)
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        count = 0
+        while True:
+            async with self._lock:
+                await self._read_once()
+            count += 1
+            if self.has_fault("reads-price") and count % 225 == 1:
+                try:
+                    await self.engine.read_attributes(ESI.address, ESI.endpoint, PRICE, [0x0000],
+                                                      src_ep=self.endpoint, timeout=READ_TIMEOUT)
+                except (ZclError, TimeoutError):
+                    pass
+            due += self.read_interval
+            await asyncio.sleep(max(0.0, due - loop.time()))
+
+    async def _read_once(self) -> None:
+        try:
+            records = await self.engine.read_attributes(ESI.address, ESI.endpoint, METERING, LIVE_ATTRIBUTES,
+                                                        src_ep=self.endpoint, timeout=READ_TIMEOUT)
+        except (ZclError, TimeoutError) as exc:
+            LOGGER.debug("reference openseg meter read failed: %s", exc)
+            return
+        values = {int(r.attrid): int(r.value.value) for r in records if r.status == Status.SUCCESS}
+        if CURRENT_SUMMATION_DELIVERED in values and INSTANTANEOUS_DEMAND in values:
+            self.cache.append(Reading(self.now_unix(), values[CURRENT_SUMMATION_DELIVERED],
+                                      values[INSTANTANEOUS_DEMAND]))
+
+    # -- utility control traffic ---------------------------------------------------------------------------
+
+    def _packet(self, packet: t.ZigbeePacket) -> None:
+        if self.has_fault("exposes-drlc-event") and int(packet.cluster_id) == DRLC:
+            data = packet.data.serialize()
+            # ZCL header (no manufacturer code): frame control, sequence number, command id 0x00 = LCE.
+            if len(data) >= 7 and data[0] & 0x03 == 0x01 and data[2] == 0x00:
+                self._utility_events.append({"issuer_event_id": int.from_bytes(data[3:7], "little"),
+                                             "payload": data[3:].hex()})
+        super()._packet(packet)
+
+    # -- the api-blocks-meter-reads fault ------------------------------------------------------------------
+
+    @web.middleware
+    async def _serialised(self, request: web.Request, handler) -> web.StreamResponse:
+        async with self._lock:
+            await asyncio.sleep(1.0)
+            return await handler(request)
+
+    def factory_reset(self) -> None:
+        super().factory_reset()
+        # A factory reset wipes the gateway's data too: no meter, no cached readings, no reads until it rejoins.
+        self.cache = type(self.cache)(self.cache.window) if type(self.cache) is ReadingCache else _WrapLosingCache(
+            self.cache.window, int(self.cache.window / self.read_interval))
+        self._meter_info = None
+        self._utility_events.clear()
+        self.reads_started = False
+
+    def close(self) -> None:
+        self.api.stop_listening()
+        self._spawn_cleanup()
+        super().close()
+
+    def _spawn_cleanup(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.create_task(self.api.close())
+
+
+def _with_ieee(info: MeterInfo, ieee: int) -> MeterInfo:
+    import dataclasses
+
+    text = ":".join(f"{b:02X}" for b in ieee.to_bytes(8, "big"))
+    return dataclasses.replace(info, ieee=text)
