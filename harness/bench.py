@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,11 +75,22 @@ class Bench:
         self.dut_profile = dut_profile
         self.bench_profile = bench_profile
         radio = options.radio.kind if options.radio is not None else bench_profile.radio.split(":")[0]
+        self.hardware = None
         if radio != "sim" or not options.dut.is_simulated:
-            raise OptionError(
-                f"--dut {options.dut} with radio {radio}: only the simulated bench is available in this version "
-                "(the EZSP golden radio and CLI/manual DUT control arrive with the real-bench work)"
-            )
+            # The real bench (harness/hardware.py): EZSP golden radio, CLI/manual DUT control, wall clock.
+            if radio == "sim":
+                raise OptionError(f"--dut {options.dut} is a physical device: give --radio ezsp:<port>")
+            from harness.clock import WallClock
+            from harness.hardware import HardwareBench
+
+            self.loop = asyncio.new_event_loop()
+            self.clock = WallClock(self.loop)
+            self.network_key = bytes.fromhex(bench_profile.network_key.get_secret_value().replace(":", ""))
+            self.ke_material = self._ke_material(bench_profile)
+            self.golden_ke_suites = (1, 2)
+            self.dut_ke_suites = self.claimed_ke_suites()
+            self.hardware = HardwareBench(self)
+            return
         if options.dut.target not in MODELS:
             raise OptionError(f"--dut {options.dut}: no reference device {options.dut.target!r}; "
                               f"known: {', '.join('sim:' + m for m in sorted(MODELS))}")
@@ -137,6 +149,8 @@ class Bench:
     # -- scenarios --------------------------------------------------------------------------------------------
 
     def open_testbed(self, name: str) -> Testbed:
+        if self.hardware is not None:
+            return self.run(self.hardware.open_testbed(name), 120.0, "opening the EZSP golden radio")
         return self.run(self._open_testbed(name), 60.0, "forming the simulated network")
 
     async def _open_testbed(self, name: str) -> Testbed:
@@ -153,6 +167,7 @@ class Bench:
                        network_key=self.network_key, coordinator_ieee=COORDINATOR_IEEE),
             auto_form=True,
         )
+        _inject_radio_failures(app)
         golden = Golden(app, self.clock)
         device = self.model(air, self.dut_profile, self.clock, self.options.faults)
         device.provision_key_establishment(self.ke_material, self.dut_ke_suites)
@@ -186,6 +201,8 @@ class Bench:
 
     def close_testbed(self, testbed: Testbed, artifacts: Path | None) -> list[Path]:
         """Shut the scenario's network down; write its capture (and keys when secrets may be revealed)."""
+        if self.hardware is not None and artifacts is not None and getattr(testbed, "capture", None) is not None:
+            testbed.observed()  # pull the sniffer's last frames in before writing the capture
         written: list[Path] = []
         if artifacts is not None:
             artifacts.mkdir(parents=True, exist_ok=True)
@@ -204,6 +221,9 @@ class Bench:
         return written
 
     async def _close(self, testbed: Testbed) -> None:
+        if self.hardware is not None:
+            await self.hardware.close_testbed(testbed)
+            return
         if testbed.device is not None:
             testbed.device.close()
         await testbed.golden.close()
@@ -215,6 +235,9 @@ class Bench:
 
     def restart_golden(self, testbed: Testbed) -> None:
         """Power-cycle the golden radio: a new ControllerApplication on the same air and network settings."""
+        if self.hardware is not None:
+            self.run(self.hardware.restart_golden(testbed), 120.0, "restarting the EZSP golden radio")
+            return
         self.run(self._restart_golden(testbed), 60.0, "restarting the golden radio")
 
     async def _restart_golden(self, testbed: Testbed) -> None:
@@ -248,8 +271,30 @@ class Bench:
             trust_center.adopt(event.ieee, event.nwk)
 
     def close(self) -> None:
+        if self.hardware is not None:
+            self.run(self.hardware.close(), 60.0, "closing the EZSP golden radio")
         self.loop.close()
 
 
 def air_frame_sender(frame: AirFrame) -> int:
     return frame.sender
+
+
+# Self-test hook: SE_SIM_RADIO_FAILURES=N makes the simulated golden radio fail its first N transmissions of the
+# process, as a USB radio that drops off the bus does, so the self-tests can show that a bench fault is retried
+# and reported as an error, never as a DUT failure.
+_RADIO_FAILURES = {"left": int(os.environ.get("SE_SIM_RADIO_FAILURES", "0") or 0)}
+
+
+def _inject_radio_failures(app: Any) -> None:
+    if _RADIO_FAILURES["left"] <= 0:
+        return
+    send = app.send_packet
+
+    async def failing_send(packet):
+        if _RADIO_FAILURES["left"] > 0:
+            _RADIO_FAILURES["left"] -= 1
+            raise BenchError("simulated golden radio: the radio stopped answering (self-test fault injection)")
+        return await send(packet)
+
+    app.send_packet = failing_send

@@ -1,0 +1,178 @@
+"""The hardware bench: golden radio on an EZSP NCP (bellows), DUT driven by CLI or an operator, wall clock.
+
+:class:`~harness.bench.Bench` delegates here when the radio is ``ezsp:<port>`` or the DUT is not a reference
+model. One ControllerApplication serves the whole session (forming takes seconds on hardware); each scenario
+gets a fresh :class:`~harness.golden.golden.Golden` on it. Frames are observed through the bench profile's
+``hooks.sniffer_pcap`` (a live pcap another process writes with CLOCK_MONOTONIC stamps, e.g.
+``python -m harness.sim ncp --pcap``); without it the capture is empty and capture-judged steps cannot pass.
+
+Bench profile hooks (shell commands, run with the scenario name in $SE_SCENARIO): ``power_cycle``,
+``reset``, ``rf_shield_close``, ``rf_shield_open``; ``sniffer_pcap`` names the live capture to import.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import zigpy.types as t
+
+from harness.dut.base import DutControl, DutControlError
+from harness.dut.cli import CliDutControl
+from harness.dut.manual import ManualDutControl
+from harness.golden.golden import Golden
+from harness.radio.ezsp import ControllerApplication, ezsp_config
+from harness.verify import Keyring
+
+HOOK_TIMEOUT = 60.0
+_PCAP_HEADER = 24
+_RECORD = struct.Struct("<IIII")
+
+
+class HookError(RuntimeError):
+    """A bench hook (power cycle, RF shield, sniffer) failed: a bench error, never a DUT failure."""
+
+
+def run_hook(hooks: dict[str, str], name: str, scenario: str = "") -> bool:
+    """Run the bench profile's *name* hook; False when the profile has none."""
+    command = hooks.get(name)
+    if not command:
+        return False
+    try:
+        result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=HOOK_TIMEOUT,
+                                env={**os.environ, "SE_SCENARIO": scenario}, check=False)
+    except subprocess.TimeoutExpired:
+        raise HookError(f"bench hook {name} ({command!r}) did not finish within {HOOK_TIMEOUT:g} s") from None
+    if result.returncode != 0:
+        raise HookError(f"bench hook {name} ({command!r}) exited {result.returncode}: {result.stderr.strip()[:200]}")
+    return True
+
+
+class LivePcap:
+    """Reads frames appended to a growing pcap file since the last call (timestamp, PSDU)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = _PCAP_HEADER
+
+    def skip_to_end(self) -> None:
+        self._offset = max(_PCAP_HEADER, self.path.stat().st_size) if self.path.exists() else _PCAP_HEADER
+
+    def read_new(self) -> list[tuple[float, bytes]]:
+        if not self.path.exists():
+            return []
+        frames = []
+        with open(self.path, "rb") as fh:
+            fh.seek(self._offset)
+            data = fh.read()
+        pos = 0
+        while pos + _RECORD.size <= len(data):
+            seconds, micros, length, _orig = _RECORD.unpack_from(data, pos)
+            if pos + _RECORD.size + length > len(data):
+                break  # a record still being written
+            frames.append((seconds + micros / 1e6, data[pos + _RECORD.size: pos + _RECORD.size + length]))
+            pos += _RECORD.size + length
+        self._offset += pos
+        return frames
+
+    def import_into(self, folder: Path, name: str = "sniffer.pcap") -> Path:
+        """Copy the external sniffer's capture into the scenario's artifacts."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        shutil.copyfile(self.path, target)
+        return target
+
+
+def dut_control(bench) -> DutControl:
+    options, profile = bench.options, bench.dut_profile
+    if options.dut.kind == "manual" or profile.control.kind == "manual":
+        return ManualDutControl()
+    port = options.dut.target if options.dut.kind in ("serial", "url") else profile.control.port
+    if not port:
+        raise DutControlError("the DUT profile's control has no port; give --dut PORT")
+    return CliDutControl(port, dict(profile.control.commands), baudrate=profile.control.baudrate)
+
+
+class HardwareBench:
+    def __init__(self, bench) -> None:
+        self.bench = bench
+        self.port = bench.options.radio.port if bench.options.radio is not None else \
+            bench.bench_profile.radio.split(":", 1)[1]
+        self.app: ControllerApplication | None = None
+        self.dut = dut_control(bench)
+        sniffer = bench.bench_profile.hooks.get("sniffer_pcap")
+        self.capture = LivePcap(Path(sniffer)) if sniffer else None
+
+    def _config(self) -> dict:
+        profile = self.bench.bench_profile
+        return ezsp_config(self.port, channel=profile.channel, pan_id=profile.pan_id,
+                           extended_pan_id=bytes.fromhex(str(profile.extended_pan_id).replace(":", "")),
+                           network_key=self.bench.network_key)
+
+    async def open_app(self) -> ControllerApplication:
+        if self.app is None:
+            self.app = await ControllerApplication.new(self._config(), auto_form=True)
+        return self.app
+
+    async def open_testbed(self, name: str):
+        run_hook(self.bench.bench_profile.hooks, "rf_shield_close", name)
+        app = await self.open_app()
+        profile = self.bench.dut_profile
+        ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
+        link_key = profile.install_code_value.link_key
+        # Each scenario starts from a factory-new DUT: zigpy must see its next join as new (device_joined).
+        app.devices.pop(t.EUI64(ieee.to_bytes(8, "little")), None)
+        keyring = Keyring(network_keys={0: self.bench.network_key})
+        keyring.add_link_key(ieee, link_key)
+        if self.capture is not None:
+            self.capture.skip_to_end()
+        testbed = LiveTestbed(name=name, golden=Golden(app, self.bench.clock), dut=self.dut, dut_ieee=ieee,
+                              dut_link_key=link_key, keyring=keyring, frames=[], app=app)
+        testbed.capture = self.capture
+        return testbed
+
+    async def close_testbed(self, testbed) -> None:
+        await testbed.golden.close()
+        run_hook(self.bench.bench_profile.hooks, "rf_shield_open", testbed.name)
+
+    async def restart_golden(self, testbed) -> None:
+        await testbed.golden.close()
+        if self.app is not None:
+            await self.app.shutdown()
+            self.app = None
+        testbed.app = await self.open_app()
+        old = testbed.golden
+        testbed.golden = Golden(testbed.app, self.bench.clock)
+        testbed.golden.zdo_events.extend(old.zdo_events)
+        testbed.golden.joins.extend(old.joins)
+
+    async def close(self) -> None:
+        if self.app is not None:
+            await self.app.shutdown()
+            self.app = None
+        if isinstance(self.dut, CliDutControl):
+            self.dut.close()
+
+
+def _live_testbed_class():
+    from harness.bench import Testbed
+
+    class LiveTestbed(Testbed):
+        """A testbed whose frames come from the live sniffer capture, read whenever the steps look."""
+
+        capture: LivePcap | None = None
+
+        def observed(self):
+            if self.capture is not None:
+                self.frames.extend(self.capture.read_new())
+            return super().observed()
+
+    return LiveTestbed
+
+
+def LiveTestbed(**kwargs):  # noqa: N802 - a factory that reads like the class it builds
+    return _live_testbed_class()(**kwargs)
+

@@ -1,0 +1,146 @@
+"""The golden radio on a Silicon Labs EZSP NCP through bellows (or the emulator of harness/sim/ncp).
+
+:class:`ControllerApplication` is bellows' controller with what a Smart Energy Trust Center/ESI needs:
+
+- ``register_endpoints``: the ESI endpoint (profile 0x0109, device 0x0500) is added to the NCP before the
+  network starts (``addEndpoint`` is refused once the stack runs), instead of zigpy's Home Automation one, so
+  the NCP answers Simple_Desc/Match_Desc for SE.
+- ``permit``: opens joining WITHOUT bellows' ``pre_permit``, which installs the well-known key
+  "ZigBeeAlliance09" as a wildcard transient key; an SE Trust Center admits only install-code keys
+  (``permit_with_link_key``, which also sets TRUST_CENTER_POLICY = ALLOW_JOINS | JOINS_USE_INSTALL_CODE_KEY).
+- ``packet_received``: the raw packet tap (``register_packet_callback``) sees every frame before zigpy does.
+- ``trust_center.update_network_key``: broadcastNextNetworkKey + broadcastNetworkKeySwitch.
+- ``cbke_status()`` / ``require_cbke()``: getLibraryStatus for the CBKE libraries and getCertificate; a bench
+  without them fails with :class:`CbkeUnavailable` naming what is missing.
+
+:func:`ezsp_config` builds the zigpy config from the bench profile (channel, PAN, extended PAN, network key).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import bellows.types as bt
+import bellows.zigbee.application
+import zigpy.application
+import zigpy.config as conf
+import zigpy.types as t
+import zigpy.zdo.types as zdo_t
+
+LOGGER = logging.getLogger(__name__)
+
+SE_PROFILE_ID = 0x0109
+ESI_ENDPOINT = 1
+ESI_DEVICE_ID = 0x0500
+#: Clusters of the golden ESI endpoint (SE 1.x Annex D): Basic, Identify, Time, Price, DRLC, Metering,
+#: Messaging, Key Establishment servers; the Key Establishment client for initiating CBKE.
+ESI_INPUT_CLUSTERS = (0x0000, 0x0003, 0x000A, 0x0700, 0x0701, 0x0702, 0x0703, 0x0800)
+ESI_OUTPUT_CLUSTERS = (0x0800,)
+#: EmberLibraryId values (stack/include/library.h) and the "present" bit of EmberLibraryStatus.
+CBKE_LIBRARIES = {"CBKE (suite 1)": 0x06, "ECC (suite 1)": 0x08, "CBKE DSA verify": 0x09,
+                  "CBKE core": 0x0F, "CBKE 283k1 (suite 2)": 0x0D, "ECC 283k1 (suite 2)": 0x0E}
+LIBRARY_PRESENT = 0x80
+LIBRARY_ERROR = 0xFF
+
+
+class EzspRadioError(ConnectionError):
+    """The EZSP radio cannot do what the bench needs (not an NCP, refused a command)."""
+
+
+class CbkeUnavailable(EzspRadioError):
+    """The NCP lacks the CBKE library or its certificate: key-establishment cases cannot run on this bench."""
+
+
+@dataclass(frozen=True)
+class CbkeStatus:
+    libraries: dict[str, bool]
+    certificate: bytes | None  # suite 1 implicit certificate (48 bytes), None when the NCP has none
+
+    @property
+    def suite1(self) -> bool:
+        return self.libraries.get("CBKE (suite 1)", False) and self.certificate is not None
+
+
+def ezsp_config(port: str, *, channel: int, pan_id: int, extended_pan_id: bytes, network_key: bytes,
+                baudrate: int = 115200) -> dict[str, Any]:
+    """bellows config for the bench: its network, no background jobs that would disturb a test."""
+    return {
+        conf.CONF_DEVICE: {conf.CONF_DEVICE_PATH: port, conf.CONF_DEVICE_BAUDRATE: baudrate},
+        conf.CONF_DATABASE: None,
+        conf.CONF_NWK: {
+            conf.CONF_NWK_CHANNEL: channel,
+            conf.CONF_NWK_PAN_ID: pan_id,
+            conf.CONF_NWK_EXTENDED_PAN_ID: ":".join(f"{b:02x}" for b in extended_pan_id),
+            conf.CONF_NWK_KEY: list(network_key),
+        },
+        conf.CONF_NWK_BACKUP_ENABLED: False,
+        conf.CONF_TOPO_SCAN_ENABLED: False,
+        conf.CONF_WATCHDOG_ENABLED: False,
+        conf.CONF_OTA: {conf.CONF_OTA_ENABLED: False},
+        conf.CONF_STARTUP_ENERGY_SCAN: False,
+    }
+
+
+class EzspTrustCenter:
+    """What the golden asks of a Trust Center beyond zigpy's words (see harness.golden.Golden)."""
+
+    def __init__(self, app: ControllerApplication) -> None:
+        self.app = app
+
+    async def update_network_key(self, key: bytes, key_seq: int) -> list[int]:
+        ezsp = self.app._ezsp
+        (status,) = await ezsp.broadcastNextNetworkKey(key=t.KeyData(key))
+        if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
+            raise EzspRadioError(f"broadcastNextNetworkKey refused: {status!r}")
+        (status,) = await ezsp.broadcastNetworkKeySwitch()
+        if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
+            raise EzspRadioError(f"broadcastNetworkKeySwitch refused: {status!r}")
+        # The NCP confirms nothing per device; the DUT's next frames (judged on the air) are the proof.
+        return [int.from_bytes(bytes(ieee), "little") for ieee in self.app.devices
+                if ieee != self.app.state.node_info.ieee]
+
+
+class ControllerApplication(bellows.zigbee.application.ControllerApplication):
+    """bellows' controller as a Smart Energy Trust Center and ESI."""
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        self.trust_center = EzspTrustCenter(self)
+
+    async def register_endpoints(self) -> None:
+        await self.add_endpoint(zdo_t.SimpleDescriptor(
+            endpoint=ESI_ENDPOINT, profile=SE_PROFILE_ID, device_type=ESI_DEVICE_ID, device_version=0,
+            input_clusters=list(ESI_INPUT_CLUSTERS), output_clusters=list(ESI_OUTPUT_CLUSTERS)))
+
+    async def permit(self, time_s: int = 60, node: t.EUI64 | None = None) -> None:
+        # zigpy's permit (Mgmt_Permit_Joining broadcast + permitJoining), skipping bellows' pre_permit.
+        await zigpy.application.ControllerApplication.permit(self, time_s, node)
+
+    def packet_received(self, packet: t.ZigbeePacket) -> None:
+        self.notify_packet_callbacks(packet)
+        super().packet_received(packet)
+
+    async def cbke_status(self) -> CbkeStatus:
+        ezsp = self._ezsp
+        libraries = {}
+        for name, library_id in CBKE_LIBRARIES.items():
+            (status,) = await ezsp.getLibraryStatus(libraryId=library_id)
+            libraries[name] = status != LIBRARY_ERROR and bool(status & LIBRARY_PRESENT)
+        certificate = None
+        if libraries["CBKE (suite 1)"]:
+            status, cert = await ezsp.getCertificate()
+            if bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK:
+                certificate = bytes(cert)
+        return CbkeStatus(libraries, certificate)
+
+    async def require_cbke(self) -> CbkeStatus:
+        status = await self.cbke_status()
+        if not status.libraries.get("CBKE (suite 1)"):
+            raise CbkeUnavailable("the EZSP NCP has no CBKE library (getLibraryStatus 0x06 is a stub): flash an "
+                                  "NCP image built with the CBKE and ECC libraries for key establishment")
+        if status.certificate is None:
+            raise CbkeUnavailable("the EZSP NCP has the CBKE library but no certificate (getCertificate failed): "
+                                  "install the test-CA certificate and private key (setPreinstalledCbkeData)")
+        return status
