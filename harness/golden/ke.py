@@ -108,6 +108,10 @@ class GoldenKe:
         """Arm the golden unit's test hooks (before the DUT starts an exchange)."""
         self.machine.golden = value
 
+    def use_engine(self, engine: KeEngine) -> None:
+        """Offer other certificates or suites (e.g. suite 1 only) from the next exchange on."""
+        self.machine.set_engine(engine)
+
     @property
     def timing(self) -> KeTiming:
         return self.machine.timing

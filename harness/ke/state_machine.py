@@ -199,6 +199,12 @@ class KeyEstablishment:
                 )
             # else: the host carries the cluster without the attribute (a seeded fault); leave it missing.
 
+    def set_engine(self, engine: KeEngine) -> None:
+        """Use another engine (other certificates or suites) from the next exchange on; republishes the
+        KeyEstablishmentSuite attribute."""
+        self.engine = engine
+        self._publish_suites()
+
     def on_event(self, listener: EventListener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
