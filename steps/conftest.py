@@ -93,4 +93,21 @@ def parse_hex(text: str) -> int:
 
 
 HEX = {"value": parse_hex}
-__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "parsers"]
+__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "parsers", "pixit_count"]
+
+
+# -- application clusters (issue 6) ------------------------------------------------------------------------
+
+def pixit_count(bench, name: str, default: int) -> int:
+    """A count PIXIT (`6 count`), from --pixit or the DUT profile."""
+    value = bench.options.pixit.get(name)
+    if value is None:
+        pixit = bench.dut_profile.pixit.get(name)
+        return int(pixit.value) if pixit is not None else default
+    return int(float(str(value).split()[0]))
+
+
+@given("the DUT has started its applications")
+def applications_started(bench, testbed):
+    """After joining (and CBKE) the DUT takes the ESI's time and asks for what it missed; give it the PIXIT time."""
+    bench.run(bench.clock.sleep(bench.pixit_seconds("app_start_time", 10)))

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from .base import ReferenceDevice
+from .appliance import SmartAppliance
 from .ihd import InHomeDisplay
+from .lcd import LoadControlDevice
+from .openseg import OpenSegGateway
+from .pct import ProgrammableThermostat
 
-MODELS: dict[str, type[ReferenceDevice]] = {cls.model: cls for cls in (InHomeDisplay,)}
+MODELS: dict[str, type[ReferenceDevice]] = {cls.model: cls for cls in (
+    InHomeDisplay, ProgrammableThermostat, LoadControlDevice, SmartAppliance, OpenSegGateway,
+)}

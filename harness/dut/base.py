@@ -23,3 +23,17 @@ class DutControl(ABC):
     @abstractmethod
     async def start_rejoin(self) -> None:
         """Rejoin the network the DUT was on."""
+
+    # -- user actions (issue 6): what a person does on the device; a driver that cannot ask for them says so --
+
+    async def opt_out(self, issuer_event_id: int) -> None:
+        """The user opts out of load control event *issuer_event_id*."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the user to opt out of an event")
+
+    async def opt_in(self, issuer_event_id: int) -> None:
+        """The user opts back into load control event *issuer_event_id*."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the user to opt into an event")
+
+    async def confirm_message(self, message_id: int) -> None:
+        """The user confirms message *message_id* on the display."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the user to confirm a message")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.devices.base import ReferenceDevice
 
-from .base import DutControl
+from .base import DutControl, DutControlError
 
 
 class SimDutControl(DutControl):
@@ -20,3 +20,35 @@ class SimDutControl(DutControl):
 
     async def start_rejoin(self) -> None:
         self.device.start_rejoin(self.join_deadline)
+
+    # A user action on a device without the client for it is a bench error: the profile claims what it lacks.
+
+    def _application(self, action: str):
+        from harness.devices.application import ApplicationDevice
+
+        if not isinstance(self.device, ApplicationDevice):
+            raise DutControlError(f"sim:{self.device.model} has no user action {action!r}")
+        return self.device
+
+    async def opt_out(self, issuer_event_id: int) -> None:
+        self._user_action("opt out", lambda d: d.opt_out(issuer_event_id))
+
+    async def opt_in(self, issuer_event_id: int) -> None:
+        self._user_action("opt in", lambda d: d.opt_in(issuer_event_id))
+
+    async def confirm_message(self, message_id: int) -> None:
+        from harness.devices.application import UnsupportedUserAction
+
+        try:
+            await self._application("confirm message").confirm_message(message_id)
+        except UnsupportedUserAction as exc:
+            raise DutControlError(str(exc)) from None
+
+    def _user_action(self, action: str, act) -> None:
+        # Whether the device knew the event is the DUT's business, judged on the air, not a bench error.
+        from harness.devices.application import UnsupportedUserAction
+
+        try:
+            act(self._application(action))
+        except UnsupportedUserAction as exc:
+            raise DutControlError(str(exc)) from None

@@ -1,0 +1,163 @@
+@area:drlc
+Feature: Demand response and load control events
+  The utility's ESI sends load control events to the device; the device filters them by device class and
+  utility enrollment group, validates them, schedules them, randomizes their start and end when asked, runs
+  them and reports every step with Report Event Status (01 received, 02 started, 03 completed, 04/05 opted
+  out/in, 06 cancelled, 07 superseded, 08/09 partially completed, FB expired, FD unknown event on cancel,
+  F9 invalid effective time, FE rejected). The golden ESI judges each status by its arrival on the golden
+  clock, within the tolerance the DUT's PIXITs give; event durations and lead times come from PIXITs too, so
+  a hardware bench runs the same cases with short events.
+  Sources: SE 1.x Annex D.2 (DRLC cluster), reference client behaviour (Silicon Labs drlc plugin).
+
+  Background:
+    Given the golden Trust Center has formed the Smart Energy network
+    And the DUT has joined and completed key establishment
+    And the DUT has started its applications
+
+  @id:TC-DRLC-1.1 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A scheduled event is received, started at its start time and completed at its end
+    When the ESI issues event 101 starting after the PIXIT lead time
+    Then the DUT reports status 0x01 for event 101 within the PIXIT response time
+    And the DUT reports status 0x02 for event 101 at the event's start
+    And the DUT reports status 0x03 for event 101 at the event's end
+
+  @id:TC-DRLC-1.2 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An event with start time "now" starts at once and completes after its duration
+    When the ESI issues event 102 starting now
+    Then the DUT reports status 0x01 for event 102 within the PIXIT response time
+    And the DUT reports status 0x02 for event 102 at the event's start
+    And the DUT reports status 0x03 for event 102 at the event's end
+
+  @id:TC-DRLC-1.3 @pics:SE.DRLC.C.C00.Rx
+  Scenario: Randomized starts and ends stay inside the DUT's randomization windows
+    Given the ESI sets the DUT's start and duration randomization to the PIXIT randomization window
+    When the ESI issues the PIXIT number of randomized events one after another
+    Then every randomized event starts within the start randomization window after its start time
+    And every randomized event ends within the duration randomization window after its randomized end
+    And the start offsets of the randomized events are not all zero
+
+  @id:TC-DRLC-1.4 @pics:SE.DRLC.C.C00.Rx
+  Scenario Outline: An event for another <target> is ignored
+    Given the DUT's utility enrollment group is 5
+    When the ESI issues event 104 starting now for another <target>
+    Then the DUT reports no status for event 104 within the PIXIT response time
+
+    Examples:
+      | target           |
+      | device class     |
+      | enrollment group |
+
+  @id:TC-DRLC-1.5 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An event that has already ended is rejected as expired
+    When the ESI issues event 105 that ended before now
+    Then the DUT reports status 0xFB for event 105 within the PIXIT response time
+    And the DUT reports no status other than 0xFB for event 105
+
+  @id:TC-DRLC-1.6 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An event longer than 1440 minutes is rejected
+    When the ESI issues event 106 starting now and lasting 1441 minutes
+    Then the DUT reports status 0xFE for event 106 within the PIXIT response time
+    And the DUT reports no status other than 0xFE for event 106
+
+  @id:TC-DRLC-1.7 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A repeated event is not processed twice
+    When the ESI issues event 107 starting after the PIXIT lead time
+    And the ESI issues event 107 again
+    Then the DUT reports status 0x01 for event 107 within the PIXIT response time
+    And the DUT reports status 0x02 for event 107 at the event's start
+    And the DUT has reported status 0x01 for event 107 only once
+    And the DUT has reported status 0x02 for event 107 only once
+
+  @id:TC-DRLC-1.8 @pics:SE.DRLC.C.C01.Rx
+  Scenario: An event cancelled before its start is reported cancelled and never starts
+    When the ESI issues event 108 starting after the PIXIT lead time
+    Then the DUT reports status 0x01 for event 108 within the PIXIT response time
+    When the ESI cancels event 108 with effective time now
+    Then the DUT reports status 0x06 for event 108 at the effective time
+    And the DUT does not report status 0x02 for event 108 by the event's start
+
+  @id:TC-DRLC-1.9 @pics:SE.DRLC.C.C01.Rx
+  Scenario: A running event cancelled at an effective time stops then
+    When the ESI issues event 109 starting now
+    Then the DUT reports status 0x02 for event 109 at the event's start
+    When the ESI cancels event 109 with effective time halfway through the event
+    Then the DUT reports status 0x06 for event 109 at the effective time
+    And the DUT does not report status 0x03 for event 109 by the event's end
+
+  @id:TC-DRLC-1.10 @pics:SE.DRLC.C.C01.Rx
+  Scenario: Cancelling an event the DUT does not know is rejected as undefined
+    When the ESI cancels event 110 with effective time now
+    Then the DUT reports status 0xFD for event 110 within the PIXIT response time
+
+  @id:TC-DRLC-1.11 @pics:SE.DRLC.C.C01.Rx
+  Scenario: A cancel whose effective time is after the event's end is rejected
+    When the ESI issues event 111 starting after the PIXIT lead time
+    Then the DUT reports status 0x01 for event 111 within the PIXIT response time
+    When the ESI cancels event 111 with effective time after the event's end
+    Then the DUT reports status 0xF9 for event 111 within the PIXIT response time
+
+  @id:TC-DRLC-1.12 @pics:SE.DRLC.C.C02.Rx
+  Scenario: Cancel All cancels every scheduled event
+    When the ESI issues event 112 starting after the PIXIT lead time
+    And the ESI issues event 113 starting after event 112 ends
+    Then the DUT reports status 0x01 for event 112 within the PIXIT response time
+    And the DUT reports status 0x01 for event 113 within the PIXIT response time
+    When the ESI cancels all events
+    Then the DUT reports status 0x06 for event 112 within the PIXIT response time
+    And the DUT reports status 0x06 for event 113 within the PIXIT response time
+    And the DUT does not report status 0x02 for event 112 by the event's start
+
+  @id:TC-DRLC-1.13 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A newer overlapping event supersedes a scheduled one
+    When the ESI issues event 114 starting after the PIXIT lead time
+    Then the DUT reports status 0x01 for event 114 within the PIXIT response time
+    When the ESI issues event 115 starting halfway through event 114
+    Then the DUT reports status 0x07 for event 114 within the PIXIT response time
+    And the DUT reports status 0x01 for event 115 within the PIXIT response time
+    And the DUT does not report status 0x02 for event 114 by the event's start
+    And the DUT reports status 0x02 for event 115 at the event's start
+
+  @id:TC-DRLC-1.14 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A user who opts out before the start is reported opted out at the start
+    When the ESI issues event 116 starting after the PIXIT lead time
+    Then the DUT reports status 0x01 for event 116 within the PIXIT response time
+    When the user opts out of event 116
+    Then the DUT reports status 0x04 for event 116 at the event's start
+    And the DUT has not reported status 0x02 for event 116
+
+  @id:TC-DRLC-1.15 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A user who opts out of a running event ends it partially completed
+    When the ESI issues event 117 starting now
+    Then the DUT reports status 0x02 for event 117 at the event's start
+    When the user opts out of event 117
+    Then the DUT reports status 0x04 for event 117 within the PIXIT response time
+    And the DUT reports status 0x08 for event 117 at the event's end
+
+  @id:TC-DRLC-1.16 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A user who opts back in is reported opted in and the event ends partially completed
+    When the ESI issues event 118 starting now
+    Then the DUT reports status 0x02 for event 118 at the event's start
+    When the user opts out of event 118
+    Then the DUT reports status 0x04 for event 118 within the PIXIT response time
+    When the user opts into event 118
+    Then the DUT reports status 0x05 for event 118 within the PIXIT response time
+    And the DUT reports status 0x09 for event 118 at the event's end
+
+  @id:TC-DRLC-1.17 @pics:SE.DRLC.C.C01.Tx
+  Scenario: After a rejoin the DUT asks for scheduled events and picks up a pending one
+    Given the ESI holds event 119 starting after the PIXIT lead time without sending it
+    When the DUT is told to rejoin the network
+    Then the DUT reports status 0x01 for event 119 within the PIXIT rejoin time
+    And the DUT reports status 0x02 for event 119 at the event's start
+
+  @id:TC-DRLC-1.18 @pics:SE.DRLC.C.C00.Rx
+  Scenario: Every EventStatusTime is the golden clock's time of the status
+    When the ESI issues event 120 starting now
+    Then the DUT reports status 0x01 for event 120 within the PIXIT response time
+    And the DUT reports status 0x02 for event 120 at the event's start
+    And every status for event 120 carries an EventStatusTime within the PIXIT tolerance of its arrival
+
+  @id:TC-DRLC-1.19 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A day of load control events runs on schedule
+    When the ESI issues the PIXIT schedule of events over the PIXIT schedule span
+    Then every scheduled event is reported received, started at its start and completed at its end

@@ -1,0 +1,47 @@
+"""The reference Smart Appliance (SE device id 0x0505).
+
+Basic and Key Establishment servers; Key Establishment, Price and Time clients (the Smart Appliance's
+mandatory set, SE-FACTS "Basics"). After joining it takes the time from the ESI and asks for the current
+price; it acknowledges every price whose PriceControl asks for it.
+"""
+
+from __future__ import annotations
+
+from harness.se.datamodel import Side
+
+from .application import ApplicationDevice
+from .application_faults import (
+    ATTRIBUTES,
+    CLIENT_FAULTS,
+    JOINING,
+    PRICE,
+    STACK_FAULTS,
+    catalogue,
+    time_faults,
+)
+
+BASIC, TIME, PRICE_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0700, 0x0800
+
+
+class SmartAppliance(ApplicationDevice):
+    model = "appliance"
+    device_id = 0x0505
+    clusters = (
+        (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
+        (TIME, Side.CLIENT), (PRICE_CLUSTER, Side.CLIENT),
+    )
+    faults_catalogue = catalogue(JOINING, ATTRIBUTES, PRICE, time_faults("TC-TIME-1.3"))
+    stack_faults = STACK_FAULTS
+    client_faults = CLIENT_FAULTS
+
+    def attribute_values(self):
+        identity = self.profile.identity
+        return {
+            (BASIC, Side.SERVER): {0x0000: 0x01, 0x0004: identity.manufacturer[:32], 0x0005: identity.model[:32],
+                                   0x0007: 0x01},
+            (KEY_ESTABLISHMENT, Side.SERVER): {0x0000: 0x0001},
+            (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
+        }
+
+    def compose_clients(self) -> None:
+        self.add_price_client()

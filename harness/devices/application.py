@@ -1,0 +1,299 @@
+"""Reference devices that run Smart Energy application clients: the composition shared by the PCT, the Load
+Control Device, the Smart Appliance and the IHD.
+
+Every such device keeps its network time in a Time client and, once it is on the network (joined or
+rejoined), takes the time from the ESI and then runs its model's start-up requests (Get Scheduled Events,
+Get Current Price, Get Last Message). The ESI is the Trust Center's SE endpoint (SE 1.x: the ESI is the
+coordinator and Trust Center of the HAN; the golden plays both).
+
+User actions (opt out of / back into an event, confirm a message) are what the DUT control asks of a person
+or a vendor CLI; here they call the clients directly.
+
+Seeded faults are either client faults (a field of a client's ``faults`` dataclass, see ``client_faults``) or
+device faults this module implements around the clients (see the ``*_FAULTS`` names below).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from zigpy.zcl.foundation import ReadAttributeRecord, Status
+
+from harness.devices.clients import (
+    DrlcClient,
+    DrlcClientFaults,
+    MessagingClient,
+    MessagingClientFaults,
+    Peer,
+    PriceClient,
+    PriceClientFaults,
+    TimeClient,
+    TimeClientFaults,
+    TimeSyncError,
+)
+from harness.se.datamodel import Side
+from harness.se.types import EventStatus
+from harness.zcl import (
+    AttributeKey,
+    AttributeStore,
+    InsecureFrameAction,
+    SecurityPolicy,
+    ZclError,
+    ZclRequest,
+)
+
+from .base import ReferenceDevice
+
+LOGGER = logging.getLogger(__name__)
+
+#: The golden ESI: the coordinator (NWK 0x0000), SE endpoint 1.
+ESI = Peer(0x0000, 1)
+#: Seconds a start-up request waits for the ESI's answer.
+STARTUP_TIMEOUT = 5.0
+#: ZCL UTCTime 1 (2000-01-01T00:00:01Z): what a device that takes StartTime 0 literally schedules.
+EPOCH_START = 1
+#: The largest event duration a device that clamps instead of rejecting keeps (SE-FACTS: max 1440 minutes).
+MAX_DURATION_MINUTES = 1440
+#: Out of range for DurationRandomizationMinutes (max 0x3C in the data model).
+OUT_OF_RANGE_RANDOMIZATION = 0x50
+
+BASIC, KEY_ESTABLISHMENT, DRLC = 0x0000, 0x0800, 0x0701
+
+
+class _FaultyStore(AttributeStore):
+    """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""
+
+    def __init__(self, unsupported_as_failure: bool) -> None:
+        super().__init__()
+        self._unsupported_as_failure = unsupported_as_failure
+
+    def read_record(self, key: AttributeKey) -> ReadAttributeRecord:
+        record = super().read_record(key)
+        if self._unsupported_as_failure and record.status == Status.UNSUPPORTED_ATTRIBUTE:
+            return ReadAttributeRecord(attrid=key.attr_id, status=Status.FAILURE)
+        return record
+
+
+class FaultyDrlcClient(DrlcClient):
+    """The DRLC client with the device-level faults the client library does not seed."""
+
+    def __init__(self, *args: Any, device_faults: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.device_faults = device_faults
+
+    async def _on_load_control_event(self, request: ZclRequest) -> Status | None:
+        event = request.command
+        if "start-now-taken-literally" in self.device_faults and int(event.start_time) == 0:
+            request.command = event = event.replace(start_time=EPOCH_START)
+        if "clamps-oversized-duration" in self.device_faults and int(event.duration_in_minutes) > MAX_DURATION_MINUTES:
+            request.command = event.replace(duration_in_minutes=MAX_DURATION_MINUTES)
+        return await super()._on_load_control_event(request)
+
+    async def _send_report(self, entry, status: EventStatus) -> None:
+        if "no-completion-report" in self.device_faults and status == EventStatus.Event_Completed:
+            return
+        await super()._send_report(entry, status)
+
+    def opt_out(self, event_id: int) -> bool:
+        if "ignores-opt-out" in self.device_faults:
+            return any(e.active and e.issuer_event_id == event_id for e in self.entries)
+        return super().opt_out(event_id)
+
+    def opt_in(self, event_id: int) -> bool:
+        if "silent-opt-in" in self.device_faults:
+            entry = next((e for e in self.entries if e.active and e.issuer_event_id == event_id), None)
+            if entry is not None:
+                entry.opted_in = True  # participates again but never says so
+            return entry is not None
+        return super().opt_in(event_id)
+
+
+class FaultyPriceClient(PriceClient):
+    """The Price client with the device-level faults the client library does not seed."""
+
+    def __init__(self, *args: Any, device_faults: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.device_faults = device_faults
+
+    def _store(self, publish: Any, esi: Peer) -> Status:
+        event_id = int(publish.issuer_event_id)
+        if "stores-duplicate-price" in self.device_faults:
+            self.prices = [p for p in self.prices if p.issuer_event_id != event_id]
+        if "last-price-wins" in self.device_faults:
+            # Drops every other price instead of refusing one older than a price it overlaps.
+            self.prices = []
+        return super()._store(publish, esi)
+
+
+class FaultyMessagingClient(MessagingClient):
+    """The Messaging client with the device-level faults the client library does not seed."""
+
+    def __init__(self, *args: Any, device_faults: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.device_faults = device_faults
+
+    def _on_cancel(self, request: ZclRequest) -> Status:
+        if "ignores-cancel-message" in self.device_faults:
+            return Status.SUCCESS
+        return super()._on_cancel(request)
+
+    async def confirm_message(self, message_id: int) -> bool:
+        shown = self.message
+        if ("confirms-unasked" in self.device_faults and shown is not None and shown.message_id == message_id
+                and not shown.confirmation_required):
+            shown.display = shown.display.replace(message_control=int(shown.display.message_control) | 0x80)
+        return await super().confirm_message(message_id)
+
+
+class ApplicationDevice(ReferenceDevice):
+    """A reference device whose SE application clients start once it is on the network."""
+
+    #: fault name -> (client, field of that client's faults dataclass) for faults the client library seeds.
+    client_faults: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    #: DRLC client attributes: DeviceClassValue and UtilityEnrollmentGroup of this model.
+    device_class: ClassVar[int] = 0x0000
+    #: Seed of the DRLC client's randomization (a fixed seed keeps runs reproducible).
+    drlc_seed: ClassVar[int] = 0x5E
+
+    def __init__(self, air, profile, clock, faults: tuple[str, ...] = ()) -> None:
+        super().__init__(air, profile, clock, faults)
+        self.time = TimeClient(self.engine, clock, endpoint=self.endpoint,
+                               faults=TimeClientFaults(**self._client_faults("time")))
+        self.drlc: DrlcClient | None = None
+        self.price: PriceClient | None = None
+        self.messaging: MessagingClient | None = None
+        self.compose_clients()
+        if self.has_fault("acts-on-unprotected-commands"):
+            # Processes application commands that arrive without APS security (a conformant device drops them).
+            self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
+
+    # -- composition ----------------------------------------------------------------------------------
+
+    def compose_clients(self) -> None:
+        """Create the model's clients on `self.engine` (overridden by models)."""
+
+    def _client_faults(self, client: str) -> dict[str, bool]:
+        return {field: True for name, (owner, field) in self.client_faults.items()
+                if owner == client and name in self.faults}
+
+    def _device_faults(self) -> frozenset[str]:
+        return frozenset(name for name in self.faults if name not in self.client_faults)
+
+    def add_drlc_client(self) -> DrlcClient:
+        self.drlc = FaultyDrlcClient(
+            self.engine, self.time, endpoint=self.endpoint, device_class=self.device_class, seed=self.drlc_seed,
+            faults=DrlcClientFaults(**self._client_faults("drlc")), device_faults=self._device_faults(),
+        )
+        return self.drlc
+
+    def add_price_client(self) -> PriceClient:
+        self.price = FaultyPriceClient(self.engine, self.time, endpoint=self.endpoint,
+                                       faults=PriceClientFaults(**self._client_faults("price")),
+                                       device_faults=self._device_faults())
+        return self.price
+
+    def add_messaging_client(self) -> MessagingClient:
+        # confirm_after=None: only the user's action (DUT control) confirms a message.
+        self.messaging = FaultyMessagingClient(self.engine, self.time, endpoint=self.endpoint, confirm_after=None,
+                                               faults=MessagingClientFaults(**self._client_faults("messaging")),
+                                               device_faults=self._device_faults())
+        return self.messaging
+
+    def build_store(self) -> AttributeStore:
+        store = _FaultyStore(self.has_fault("unsupported-attribute-failure"))
+        values = self.attribute_values()
+        for cluster_id, side in self.clusters:
+            store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
+        self.seed_store_faults(store)
+        return store
+
+    def seed_store_faults(self, store: AttributeStore) -> None:
+        """Attribute-table faults shared by the application devices (see `attribute_faults`)."""
+        from .base import replace_model
+
+        ep = self.endpoint
+        if self.has_fault("basic-power-source-uint8"):
+            replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
+        if self.has_fault("ke-server-suite-missing"):
+            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.SERVER, 0x0000))
+        if self.has_fault("ke-client-suite-missing"):
+            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
+        if self.has_fault("zcl-version-writable"):
+            replace_model(store, ep, BASIC, Side.SERVER, 0x0000, writable=True)
+        if self.has_fault("drlc-randomization-unbounded"):
+            replace_model(store, ep, DRLC, Side.CLIENT, 0x0001, max=0xFF)
+        if self.has_fault("drlc-duration-randomization-out-of-range"):
+            entry = store.entry(AttributeKey(ep, DRLC, Side.CLIENT, 0x0002))
+            if entry is not None:
+                entry.value = entry.python_type(OUT_OF_RANGE_RANDOMIZATION)
+
+    def simple_descriptor(self):
+        descriptor = super().simple_descriptor()
+        if self.has_fault("descriptor-omits-key-establishment"):
+            descriptor.input_clusters = [c for c in descriptor.input_clusters if c != KEY_ESTABLISHMENT]
+        return descriptor
+
+    # -- on the network ---------------------------------------------------------------------------------
+
+    async def _join(self, deadline: float) -> None:
+        await super()._join(deadline)
+        if self.join_error is None and self.node.joined:
+            await self.start_applications()
+
+    async def _rejoin(self, deadline: float) -> None:
+        await super()._rejoin(deadline)
+        if self.node.joined:
+            await self.start_applications()
+
+    async def start_applications(self) -> None:
+        """Take the network time from the ESI, then run the model's start-up requests."""
+        if not self.has_fault("never-reads-time"):
+            try:
+                await self.time.synchronize(ESI, timeout=STARTUP_TIMEOUT)
+            except (ZclError, TimeSyncError) as exc:
+                LOGGER.info("reference %s could not take the time from the ESI: %s", self.model, exc)
+        try:
+            await self.startup_requests()
+        except ZclError as exc:
+            LOGGER.info("reference %s start-up request failed: %s", self.model, exc)
+
+    async def startup_requests(self) -> None:
+        if self.drlc is not None and not self.has_fault("no-get-scheduled-events"):
+            await self.drlc.get_scheduled_events(ESI, timeout=STARTUP_TIMEOUT)
+        if self.price is not None and not self.has_fault("no-get-current-price"):
+            await self.price.get_current_price(ESI, timeout=STARTUP_TIMEOUT)
+        if self.messaging is not None and not self.has_fault("no-get-last-message"):
+            await self.messaging.get_last_message(ESI, timeout=STARTUP_TIMEOUT)
+
+    # -- user actions -----------------------------------------------------------------------------------
+
+    def opt_out(self, event_id: int) -> bool:
+        """The user opts out of a load control event; False when the device shows no such event."""
+        return self._drlc().opt_out(event_id)
+
+    def opt_in(self, event_id: int) -> bool:
+        """The user opts back into a load control event; False when the device shows no such event."""
+        return self._drlc().opt_in(event_id)
+
+    async def confirm_message(self, message_id: int) -> bool:
+        """The user confirms the message on the display; True when a Message Confirmation went out."""
+        if self.messaging is None:
+            raise UnsupportedUserAction(f"sim:{self.model} has no Messaging client to confirm a message on")
+        return await self.messaging.confirm_message(message_id)
+
+    def _drlc(self) -> DrlcClient:
+        if self.drlc is None:
+            raise UnsupportedUserAction(f"sim:{self.model} has no DRLC client to opt out of or into an event")
+        return self.drlc
+
+    def close(self) -> None:
+        for client in (self.drlc, self.messaging):
+            if client is not None:
+                client.close()
+        super().close()
+
+
+class UnsupportedUserAction(RuntimeError):
+    """A user action was asked of a reference device that has no client for it."""

@@ -1,0 +1,59 @@
+"""The reference Programmable Communicating Thermostat (SE device id 0x0503).
+
+Basic and Key Establishment servers; Key Establishment, DRLC and Time clients (the PCT's mandatory set,
+SE-FACTS "Basics"). Its DRLC client runs the whole load control event lifecycle for device class bit 0
+(HVAC compressor or furnace); after joining it takes the time from the ESI and asks for scheduled events.
+"""
+
+from __future__ import annotations
+
+from harness.se.datamodel import Side
+
+from .application import ApplicationDevice
+from .application_faults import (
+    ATTRIBUTES,
+    CLIENT_FAULTS,
+    DRLC,
+    DRLC_ATTRIBUTES,
+    JOINING,
+    STACK_FAULTS,
+    UNPROTECTED,
+    catalogue,
+    time_faults,
+)
+
+BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
+#: DeviceClass bit 0: HVAC compressor or furnace.
+HVAC_COMPRESSOR_OR_FURNACE = 0x0001
+
+
+class DrlcDevice(ApplicationDevice):
+    """What the PCT and the Load Control Device share: a DRLC client timed by a Time client."""
+
+    clusters = (
+        (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
+        (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
+    )
+    faults_catalogue = catalogue(JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, DRLC, UNPROTECTED,
+                                 time_faults("TC-TIME-1.2"))
+    stack_faults = STACK_FAULTS
+    client_faults = CLIENT_FAULTS
+
+    def attribute_values(self):
+        identity = self.profile.identity
+        return {
+            (BASIC, Side.SERVER): {0x0000: 0x01, 0x0004: identity.manufacturer[:32], 0x0005: identity.model[:32],
+                                   0x0007: 0x01},
+            (KEY_ESTABLISHMENT, Side.SERVER): {0x0000: 0x0001},
+            (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
+            (DRLC_CLUSTER, Side.CLIENT): {0x0003: self.device_class},
+        }
+
+    def compose_clients(self) -> None:
+        self.add_drlc_client()
+
+
+class ProgrammableThermostat(DrlcDevice):
+    model = "pct"
+    device_id = 0x0503
+    device_class = HVAC_COMPRESSOR_OR_FURNACE

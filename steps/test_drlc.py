@@ -1,0 +1,434 @@
+"""Steps of features/drlc: load control events issued by the golden ESI, judged by the DUT's Report Event Status
+(status, arrival on the golden clock, EventStatusTime) within the tolerances of the DUT's PIXITs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+from zigpy.zcl.foundation import DataType, Status, TypeValue
+
+from harness.clock import DeadlineExceeded
+from harness.golden.esi import Peer, load_control_event
+from harness.se.datamodel import Side, load_datamodel
+from harness.se.types import EventControl
+from harness.verdict import check
+from harness.zcl.errors import ZclError
+
+from .conftest import HEX, dut_nwk, pixit_count
+
+scenarios("../features/drlc")
+
+DRLC = 0x0701
+ATTR_UEG, ATTR_START_RANDOMIZATION, ATTR_DURATION_RANDOMIZATION, ATTR_DEVICE_CLASS = 0x0000, 0x0001, 0x0002, 0x0003
+#: DeviceClass bits 0-11 are defined (SE 1.x Annex D.2.2.3.1); the rest are reserved.
+DEFINED_DEVICE_CLASSES = [1 << bit for bit in range(12)]
+#: Every defined device class: the golden's events address them all unless a case says otherwise.
+ALL_DEVICE_CLASSES = 0x0FFF
+FOREIGN_ENROLLMENT_GROUP, DUT_ENROLLMENT_GROUP = 7, 5
+RULE = "SE 1.x Annex D.2 (DRLC), reference client behaviour (Silicon Labs drlc plugin)"
+STATUS_NAMES = {0x01: "received", 0x02: "started", 0x03: "completed", 0x04: "opted out", 0x05: "opted in",
+                0x06: "cancelled", 0x07: "superseded", 0x08: "partially completed (opt-out)",
+                0x09: "partially completed (opt-in)", 0x0A: "completed without participation",
+                0xF8: "invalid cancel", 0xF9: "invalid effective time", 0xFB: "expired", 0xFD: "undefined event",
+                0xFE: "rejected"}
+
+
+@dataclass
+class IssuedEvent:
+    """What the golden sent, in ESI (network) time: the moments the DUT's statuses are judged against."""
+
+    start: float
+    duration: int  # seconds
+    effective: float | None = None  # a cancel's effective time
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+# -- timing from the DUT's PIXITs -----------------------------------------------------------------------------
+
+def _response_time(bench) -> float:
+    return bench.pixit_seconds("response_time", 5)
+
+
+def _tolerance(bench) -> float:
+    return bench.pixit_seconds("timing_tolerance", 2)
+
+
+def _duration_minutes(bench) -> int:
+    return max(1, round(bench.pixit_seconds("drlc_event_duration", 30 * 60) / 60))
+
+
+def _lead(bench) -> int:
+    return round(bench.pixit_seconds("drlc_start_lead", 120))
+
+
+def _name(status: int) -> str:
+    return f"0x{status:02X} ({STATUS_NAMES.get(status, 'undefined')})"
+
+
+def _events(testbed) -> dict[int, IssuedEvent]:
+    return testbed.notes.setdefault("drlc_events", {})
+
+
+def _dut(bench, testbed) -> Peer:
+    return Peer(dut_nwk(testbed), bench.dut_profile.endpoint)
+
+
+def _now(testbed) -> float:
+    return testbed.golden.esi_time()
+
+
+def _arrival(testbed, report) -> float:
+    """A report's arrival in ESI time (the golden logs it on the bench clock)."""
+    return report.arrival + testbed.golden.time_server.offset
+
+
+def _issue(bench, testbed, event_id: int, start_time: int, duration_minutes: int, **fields) -> None:
+    event = load_control_event(event_id, start_time=start_time, duration_minutes=duration_minutes,
+                               device_class=fields.pop("device_class", ALL_DEVICE_CLASSES), **fields)
+    start = _now(testbed) if start_time == 0 else start_time
+    _events(testbed)[event_id] = IssuedEvent(start, duration_minutes * 60)
+    bench.run(testbed.golden.drlc.issue_event(_dut(bench, testbed), event), 30, f"issuing event {event_id}")
+
+
+def _write_client_attribute(bench, testbed, attr_id: int, value: int) -> None:
+    model = load_datamodel().cluster(DRLC).attribute(Side.CLIENT, attr_id)
+    typed = TypeValue(type=model.type_id, value=DataType.from_type_id(model.type_id).python_type(value))
+    try:
+        records = bench.run(testbed.golden.engine.write_attributes(
+            dut_nwk(testbed), bench.dut_profile.endpoint, DRLC, {attr_id: typed}, src_ep=1, target=Side.CLIENT,
+            timeout=_response_time(bench)))
+    except (ZclError, TimeoutError) as exc:
+        check(False, expected=f"the DUT accepts DRLC client attribute 0x{attr_id:04X} = {value}",
+              observed=str(exc), rule="SE 1.x Annex D.2.3.2: DRLC client attributes are writable")
+    statuses = [r.status for r in records]
+    check(all(s == Status.SUCCESS for s in statuses),
+          expected=f"Write Attributes Response SUCCESS for DRLC client attribute 0x{attr_id:04X} = {value}",
+          observed=f"statuses {[getattr(s, 'name', s) for s in statuses]}",
+          rule="SE 1.x Annex D.2.3.2: DRLC client attributes are writable")
+
+
+def _read_client_attribute(bench, testbed, attr_id: int) -> int:
+    records = bench.run(testbed.golden.engine.read_attributes(
+        dut_nwk(testbed), bench.dut_profile.endpoint, DRLC, [attr_id], src_ep=1, target=Side.CLIENT,
+        timeout=_response_time(bench)))
+    record = records[0]
+    check(record.status == Status.SUCCESS, expected=f"DRLC client attribute 0x{attr_id:04X} is readable",
+          observed=f"status {record.status!r}", rule="SE 1.x Annex D.2.3.2")
+    return int(record.value.value)
+
+
+def _wait_status(bench, testbed, event_id: int, status: int, timeout: float):
+    try:
+        return bench.run(testbed.golden.drlc.wait_for_status(event_id, status, timeout))
+    except DeadlineExceeded:
+        seen = [_name(s) for s in testbed.golden.drlc.status_codes(event_id)]
+        check(False, expected=f"Report Event Status {_name(status)} for event {event_id} within {timeout:g} s",
+              observed=f"statuses reported for the event so far: {seen or 'none'}", rule=RULE)
+
+
+def _status_at(bench, testbed, event_id: int, status: int, due: float, moment: str) -> None:
+    tolerance = _tolerance(bench)
+    report = _wait_status(bench, testbed, event_id, status, max(0.0, due - _now(testbed)) + tolerance)
+    arrival = _arrival(testbed, report)
+    check(abs(arrival - due) <= tolerance,
+          expected=f"{_name(status)} for event {event_id} at {moment} (ESI time {due:.1f}) +/- {tolerance:g} s",
+          observed=f"arrived at {arrival:.1f} ({arrival - due:+.1f} s)", rule=RULE)
+
+
+def _silence(bench, testbed, until: float) -> None:
+    """Let the bench run until ESI time `until` (statuses that arrive meanwhile are logged)."""
+    bench.run(bench.clock.sleep(max(0.0, until - _now(testbed))))
+
+
+# -- Given ---------------------------------------------------------------------------------------------------
+
+@given("the ESI sets the DUT's start and duration randomization to the PIXIT randomization window")
+def set_randomization(bench, testbed):
+    minutes = max(1, min(0x3C, round(bench.pixit_seconds("drlc_randomization", 300) / 60)))
+    _write_client_attribute(bench, testbed, ATTR_START_RANDOMIZATION, minutes)
+    _write_client_attribute(bench, testbed, ATTR_DURATION_RANDOMIZATION, minutes)
+    testbed.notes["randomization_window"] = minutes * 60
+
+
+@given(parsers.parse("the DUT's utility enrollment group is {group:d}"))
+def set_enrollment_group(bench, testbed, group):
+    _write_client_attribute(bench, testbed, ATTR_UEG, group)
+
+
+@given(parsers.parse("the ESI holds event {event_id:d} starting after the PIXIT lead time without sending it"))
+def hold_event(bench, testbed, event_id):
+    start = int(_now(testbed)) + _lead(bench) + round(bench.pixit_seconds("rejoin_timeout", 30))
+    minutes = _duration_minutes(bench)
+    testbed.golden.drlc.add_event(load_control_event(event_id, start_time=start, duration_minutes=minutes,
+                                                     device_class=ALL_DEVICE_CLASSES))
+    _events(testbed)[event_id] = IssuedEvent(start, minutes * 60)
+
+
+# -- When ----------------------------------------------------------------------------------------------------
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting after the PIXIT lead time"))
+def issue_scheduled(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, int(_now(testbed)) + _lead(bench), _duration_minutes(bench))
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now"))
+def issue_now(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench))
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now and lasting {minutes:d} minutes"))
+def issue_now_lasting(bench, testbed, event_id, minutes):
+    _issue(bench, testbed, event_id, 0, minutes)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} again"))
+def issue_again(bench, testbed, event_id):
+    issued = _events(testbed)[event_id]
+    event = load_control_event(event_id, start_time=int(issued.start), duration_minutes=issued.duration // 60,
+                               device_class=ALL_DEVICE_CLASSES)
+    bench.run(testbed.golden.drlc.issue_event(_dut(bench, testbed), event), 30, f"repeating event {event_id}")
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting after event {earlier:d} ends"))
+def issue_after(bench, testbed, event_id, earlier):
+    start = int(_events(testbed)[earlier].end) + _lead(bench)
+    _issue(bench, testbed, event_id, start, _duration_minutes(bench))
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting halfway through event {earlier:d}"))
+def issue_overlapping(bench, testbed, event_id, earlier):
+    previous = _events(testbed)[earlier]
+    _issue(bench, testbed, event_id, int(previous.start + previous.duration // 2), _duration_minutes(bench))
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} that ended before now"))
+def issue_expired(bench, testbed, event_id):
+    minutes = _duration_minutes(bench)
+    _issue(bench, testbed, event_id, int(_now(testbed)) - 2 * minutes * 60, minutes)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now for another {target}"))
+def issue_foreign(bench, testbed, event_id, target):
+    if target == "device class":
+        own = _read_client_attribute(bench, testbed, ATTR_DEVICE_CLASS)
+        foreign = next((c for c in DEFINED_DEVICE_CLASSES if not c & own), None)
+        if foreign is None:
+            pytest.skip("not applicable: the DUT's DeviceClassValue claims every defined device class")
+        _issue(bench, testbed, event_id, 0, _duration_minutes(bench), device_class=foreign)
+    elif target == "enrollment group":
+        _issue(bench, testbed, event_id, 0, _duration_minutes(bench),
+               utility_enrollment_group=FOREIGN_ENROLLMENT_GROUP)
+    else:
+        raise ValueError(f"unknown mismatch {target!r}")
+
+
+@when(parsers.parse("the ESI cancels event {event_id:d} with effective time {when}"))
+def cancel(bench, testbed, event_id, when):
+    issued = _events(testbed).get(event_id)
+    if when == "now":
+        effective, sent = _now(testbed), 0
+    elif when == "halfway through the event":
+        effective = sent = int(issued.start + issued.duration // 2)
+    elif when == "after the event's end":
+        effective = sent = int(issued.end) + 60
+    else:
+        raise ValueError(f"unknown effective time {when!r}")
+    if issued is not None:
+        issued.effective = effective
+    bench.run(testbed.golden.drlc.cancel_event(_dut(bench, testbed), event_id, effective_time=sent), 30,
+              f"cancelling event {event_id}")
+
+
+@when("the ESI cancels all events")
+def cancel_all(bench, testbed):
+    bench.run(testbed.golden.drlc.cancel_all(_dut(bench, testbed)), 30, "Cancel All Load Control Events")
+
+
+@when(parsers.parse("the user opts out of event {event_id:d}"))
+def user_opts_out(bench, testbed, event_id):
+    bench.run(testbed.dut.opt_out(event_id), 30, f"the user opting out of event {event_id}")
+
+
+@when(parsers.parse("the user opts into event {event_id:d}"))
+def user_opts_in(bench, testbed, event_id):
+    bench.run(testbed.dut.opt_in(event_id), 30, f"the user opting into event {event_id}")
+
+
+@when("the DUT is told to rejoin the network")
+def told_to_rejoin(bench, testbed):
+    bench.run(testbed.dut.start_rejoin(), 10, "telling the DUT to rejoin")
+
+
+@when("the ESI issues the PIXIT number of randomized events one after another")
+def issue_randomized(bench, testbed):
+    count = pixit_count(bench, "drlc_randomized_events", 6)
+    window = testbed.notes["randomization_window"]
+    minutes = _duration_minutes(bench)
+    # Each event's latest randomized end lies before the next one starts: no overlap, no supersession.
+    spacing = minutes * 60 + 2 * window + _lead(bench)
+    first = int(_now(testbed)) + _lead(bench)
+    control = EventControl.Randomize_Start_Time | EventControl.Randomize_End_Time
+    ids = []
+    for index in range(count):
+        event_id = 300 + index
+        _issue(bench, testbed, event_id, first + index * spacing, minutes, event_control=control)
+        ids.append(event_id)
+    testbed.notes["randomized"] = ids
+
+
+@when("the ESI issues the PIXIT schedule of events over the PIXIT schedule span")
+def issue_schedule(bench, testbed):
+    count = pixit_count(bench, "drlc_schedule_events", 12)
+    span = bench.pixit_seconds("drlc_schedule_span", 24 * 3600)
+    slot = int(span // count)
+    minutes = max(1, slot // 120)  # each event fills half its slot
+    first = int(_now(testbed)) + _lead(bench)
+    ids = []
+    for index in range(count):
+        event_id = 400 + index
+        _issue(bench, testbed, event_id, first + index * slot, minutes)
+        ids.append(event_id)
+    testbed.notes["schedule"] = ids
+
+
+# -- Then ----------------------------------------------------------------------------------------------------
+
+@then(parsers.parse("the DUT reports status {status:value} for event {event_id:d} within the PIXIT response time",
+                    extra_types=HEX))
+def status_within_response(bench, testbed, status, event_id):
+    _wait_status(bench, testbed, event_id, status, _response_time(bench))
+
+
+@then(parsers.parse("the DUT reports status {status:value} for event {event_id:d} within the PIXIT rejoin time",
+                    extra_types=HEX))
+def status_within_rejoin(bench, testbed, status, event_id):
+    _wait_status(bench, testbed, event_id, status, bench.pixit_seconds("rejoin_timeout", 30)
+                 + bench.pixit_seconds("app_start_time", 10))
+
+
+@then(parsers.parse("the DUT reports status {status:value} for event {event_id:d} at the event's {moment}",
+                    extra_types=HEX))
+def status_at_moment(bench, testbed, status, event_id, moment):
+    issued = _events(testbed)[event_id]
+    due = {"start": issued.start, "end": issued.end}[moment]
+    _status_at(bench, testbed, event_id, status, due, f"the event's {moment}")
+
+
+@then(parsers.parse("the DUT reports status {status:value} for event {event_id:d} at the effective time",
+                    extra_types=HEX))
+def status_at_effective(bench, testbed, status, event_id):
+    _status_at(bench, testbed, event_id, status, _events(testbed)[event_id].effective, "the cancel's effective time")
+
+
+@then(parsers.parse("the DUT does not report status {status:value} for event {event_id:d} by the event's {moment}",
+                    extra_types=HEX))
+def no_status_by(bench, testbed, status, event_id, moment):
+    issued = _events(testbed)[event_id]
+    due = {"start": issued.start, "end": issued.end}[moment]
+    _silence(bench, testbed, due + _tolerance(bench) + _response_time(bench))
+    seen = testbed.golden.drlc.status_codes(event_id)
+    check(status not in seen, expected=f"no {_name(status)} for event {event_id} by the event's {moment}",
+          observed=f"statuses {[_name(s) for s in seen]}", rule=RULE)
+
+
+@then(parsers.parse("the DUT has not reported status {status:value} for event {event_id:d}", extra_types=HEX))
+def not_reported(bench, testbed, status, event_id):
+    _silence(bench, testbed, _now(testbed) + _tolerance(bench))
+    seen = testbed.golden.drlc.status_codes(event_id)
+    check(status not in seen, expected=f"no {_name(status)} for event {event_id}",
+          observed=f"statuses {[_name(s) for s in seen]}", rule=RULE)
+
+
+@then(parsers.parse("the DUT has reported status {status:value} for event {event_id:d} only once", extra_types=HEX))
+def reported_once(bench, testbed, status, event_id):
+    _silence(bench, testbed, _now(testbed) + _response_time(bench))
+    count = testbed.golden.drlc.status_codes(event_id).count(status)
+    check(count == 1, expected=f"exactly one {_name(status)} for event {event_id} (a repeated event is not "
+                               "processed twice)", observed=f"{count} reports", rule=RULE)
+
+
+@then(parsers.parse("the DUT reports no status for event {event_id:d} within the PIXIT response time"))
+def no_status(bench, testbed, event_id):
+    _silence(bench, testbed, _now(testbed) + _response_time(bench) + _tolerance(bench))
+    seen = testbed.golden.drlc.status_codes(event_id)
+    check(not seen, expected=f"no Report Event Status for event {event_id}, which is not addressed to the DUT",
+          observed=f"statuses {[_name(s) for s in seen]}",
+          rule="SE 1.x Annex D.2.3.3.1: a device acts only on events for its device class and enrollment group")
+
+
+@then(parsers.parse("the DUT reports no status other than {status:value} for event {event_id:d}", extra_types=HEX))
+def only_status(bench, testbed, status, event_id):
+    issued = _events(testbed)[event_id]
+    _silence(bench, testbed, max(_now(testbed), issued.start) + _response_time(bench) + _tolerance(bench))
+    others = [s for s in testbed.golden.drlc.status_codes(event_id) if s != status]
+    check(not others, expected=f"only {_name(status)} for event {event_id}",
+          observed=f"also {[_name(s) for s in others]}", rule=RULE)
+
+
+@then(parsers.parse("every status for event {event_id:d} carries an EventStatusTime within the PIXIT tolerance "
+                    "of its arrival"))
+def status_times(bench, testbed, event_id):
+    tolerance = _tolerance(bench)
+    reports = [r for r in testbed.golden.drlc.reports if r.issuer_event_id == event_id]
+    off = [(_name(int(r.status)), r.event_status_time, round(_arrival(testbed, r), 1)) for r in reports
+           if abs(r.event_status_time - _arrival(testbed, r)) > tolerance]
+    check(bool(reports) and not off,
+          expected=f"every EventStatusTime within {tolerance:g} s of the golden clock at the report's arrival",
+          observed=f"{len(reports)} reports; off: {off}" if off else "no reports",
+          rule="SE 1.x Annex D.2.3.3.2: EventStatusTime is the UTC time of the status change (network time)")
+
+
+@then("every randomized event starts within the start randomization window after its start time")
+def randomized_starts(bench, testbed):
+    window, tolerance = testbed.notes["randomization_window"], _tolerance(bench)
+    offsets = {}
+    for event_id in testbed.notes["randomized"]:
+        issued = _events(testbed)[event_id]
+        report = _wait_status(bench, testbed, event_id, 0x02, max(0.0, issued.start - _now(testbed)) + window + tolerance)
+        offsets[event_id] = round(_arrival(testbed, report) - issued.start, 1)
+    testbed.notes["start_offsets"] = offsets
+    outside = {e: o for e, o in offsets.items() if not -tolerance <= o < window + tolerance}
+    check(not outside, expected=f"every start offset in [0, {window} s) (StartRandomizationMinutes) +/- {tolerance:g} s",
+          observed=f"offsets {offsets}", rule="SE 1.x Annex D.2.2.3.1: randomized start within the client's window")
+
+
+@then("every randomized event ends within the duration randomization window after its randomized end")
+def randomized_ends(bench, testbed):
+    window, tolerance = testbed.notes["randomization_window"], _tolerance(bench)
+    offsets = {}
+    for event_id in testbed.notes["randomized"]:
+        issued = _events(testbed)[event_id]
+        started = _wait_status(bench, testbed, event_id, 0x02, 0)
+        nominal_end = _arrival(testbed, started) + issued.duration
+        report = _wait_status(bench, testbed, event_id, 0x03, max(0.0, nominal_end - _now(testbed)) + window + tolerance)
+        offsets[event_id] = round(_arrival(testbed, report) - nominal_end, 1)
+    outside = {e: o for e, o in offsets.items() if not -tolerance <= o < window + tolerance}
+    check(not outside,
+          expected=f"every end offset in [0, {window} s) (DurationRandomizationMinutes) +/- {tolerance:g} s",
+          observed=f"offsets {offsets}", rule="SE 1.x Annex D.2.2.3.1: randomized end within the client's window")
+
+
+@then("the start offsets of the randomized events are not all zero")
+def offsets_spread(bench, testbed):
+    offsets = testbed.notes["start_offsets"]
+    tolerance = _tolerance(bench)
+    check(len(offsets) < 2 or any(o > tolerance for o in offsets.values()),
+          expected="randomized start offsets drawn over the window (with several events, not all at the nominal "
+                   "start)",
+          observed=f"offsets {offsets}", rule="SE 1.x Annex D.2.2.3.1: EventControl bit 0 randomizes the start")
+
+
+@then("every scheduled event is reported received, started at its start and completed at its end")
+def schedule_ran(bench, testbed):
+    ids = testbed.notes["schedule"]
+    for event_id in ids:
+        _wait_status(bench, testbed, event_id, 0x01, _response_time(bench))
+    for event_id in ids:
+        issued = _events(testbed)[event_id]
+        _status_at(bench, testbed, event_id, 0x02, issued.start, "the event's start")
+        _status_at(bench, testbed, event_id, 0x03, issued.end, "the event's end")
