@@ -104,6 +104,8 @@ class NcpStack:
         self.node: Node | None = None
         self.trust_center: TrustCenter | None = None
         self.ezsp: Any = None
+        # Kept across resets: bellows adds endpoints once at connect and resets the NCP while forming.
+        self.endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
         self.reset()
 
     def attach(self, ezsp) -> None:
@@ -114,7 +116,6 @@ class NcpStack:
     def reset(self) -> None:
         """An NCP reboot: the network goes down (off the air) and RAM state is gone; NVM stays."""
         self._network_down()
-        self.endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
         self.transient_keys: dict[int, bytes] = {}
         self.policies: dict[int, int] = {}
         self.config: dict[str, int] = dict(DEFAULT_CONFIG)

@@ -1,0 +1,146 @@
+"""Unmodified bellows against the NCP emulator on a real pseudo-terminal; the cli/manual DUT drivers for real.
+
+Real time (bellows runs its own serial thread); each test takes about a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+import zigpy.types as zt
+
+from harness.clock import WallClock
+from harness.devices.catalogue import MODELS
+from harness.dut.base import DutControlError
+from harness.dut.cli import CliDutControl
+from harness.dut.manual import ManualDutControl, ManualStepBlocked, TerminalPrompt
+from harness.profiles import load_dut_profile
+from harness.radio.ezsp import ESI_DEVICE_ID, SE_PROFILE_ID, CbkeUnavailable, ControllerApplication, ezsp_config
+from harness.sim.air import Air
+from harness.sim.frames.types import ieee_to_eui64
+from harness.sim.ncp import NcpServer
+from harness.sim.ncp.dut_cli import PROFILE_COMMANDS, ReferenceCli
+
+NETWORK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")
+EPID = bytes.fromhex("000D6FFFFE000001")
+
+
+async def _formed(air: Air) -> tuple[NcpServer, ControllerApplication]:
+    server = NcpServer(air)
+    path = await server.start()
+    config = ezsp_config(path, channel=15, pan_id=0x1A62, extended_pan_id=EPID, network_key=NETWORK_KEY)
+    app = await asyncio.wait_for(ControllerApplication.new(config, auto_form=True), 60)
+    return server, app
+
+
+def test_bellows_forms_the_network_on_the_emulator_and_admits_an_install_code_device():
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        air = Air(channel=15, seed=3, loop=loop)
+        server, app = await _formed(air)
+        try:
+            info = app.state.network_info
+            assert (int(info.pan_id), int(info.channel), bytes(info.network_key.key)) == (0x1A62, 15, NETWORK_KEY)
+            # The SE endpoint reached the NCP before the network started.
+            assert server.stack.endpoints[1].profile == SE_PROFILE_ID
+            assert server.stack.endpoints[1].device_type == ESI_DEVICE_ID
+            device = MODELS["ihd"](air, load_dut_profile("profiles/dut/sim-ihd.yaml"), WallClock(loop))
+            joined = loop.create_future()
+            packets: list[zt.ZigbeePacket] = []
+            app.register_packet_callback(None, packets.append)
+
+            class Listener:
+                def device_joined(self, dev):
+                    if not joined.done():
+                        joined.set_result(dev)
+
+            app.add_listener(Listener())
+            await app.permit_with_link_key(ieee_to_eui64(device.ieee), zt.KeyData(device.link_key), 60)
+            device.start_joining(20)
+            dev = await asyncio.wait_for(joined, 20)
+            assert bytes(dev.ieee) == ieee_to_eui64(device.ieee)
+            # Its Device_annce came through the raw tap (ZDO cluster 0x0013).
+            for _ in range(100):
+                if any(p.cluster_id == 0x0013 for p in packets):
+                    break
+                await asyncio.sleep(0.05)
+            assert any(p.cluster_id == 0x0013 and p.profile_id == 0 for p in packets)
+            with pytest.raises(CbkeUnavailable, match="no CBKE library"):
+                await app.require_cbke()
+            assert server.ezsp.unknown_commands == []
+            device.close()
+        finally:
+            await app.shutdown()
+            server.close()
+
+    asyncio.run(scenario())
+
+
+def test_plain_permit_never_installs_the_well_known_key():
+    async def scenario():
+        air = Air(channel=15, seed=4, loop=asyncio.get_running_loop())
+        server, app = await _formed(air)
+        try:
+            await app.permit(30)
+            assert server.stack.transient_keys == {}  # bellows' pre_permit would add FF..FF/ZigBeeAlliance09
+            assert server.stack.node.permitting
+        finally:
+            await app.shutdown()
+            server.close()
+
+    asyncio.run(scenario())
+
+
+def _cli_pair(loop):
+    air = Air(channel=15, seed=5, loop=loop)
+    device = MODELS["ihd"](air, load_dut_profile("profiles/dut/sim-ihd.yaml"), WallClock(loop))
+    cli = ReferenceCli(device)
+    return cli, cli.open(loop)
+
+
+def test_cli_driver_drives_the_reference_device_over_a_pty():
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        cli, path = _cli_pair(loop)
+        driver = CliDutControl(path, PROFILE_COMMANDS, timeout=2.0)
+        try:
+            await driver.factory_reset()
+            await driver.start_joining()
+            assert [reply for _sent, reply in driver.transcript] == ["OK reset", "OK joining"]
+            bad = CliDutControl(path, {"start_joining": "frobnicate"}, timeout=2.0)
+            with pytest.raises(DutControlError, match="answered 'ERROR unknown command frobnicate'"):
+                await bad.start_joining()
+            bad.close()
+            with pytest.raises(DutControlError, match="no control.commands.start_rejoin"):
+                await CliDutControl(path, {}).start_rejoin()
+        finally:
+            driver.close()
+            cli.close()
+
+    asyncio.run(scenario())
+
+
+def test_cli_driver_timeout_is_a_bench_error():
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        cli, path = _cli_pair(loop)
+        driver = CliDutControl(path, {"start_joining": "join -> ^NEVER"}, timeout=0.3)
+        try:
+            with pytest.raises(DutControlError, match="no reply to 'join' within 0.3 s"):
+                await driver.start_joining()
+        finally:
+            driver.close()
+            cli.close()
+
+    asyncio.run(scenario())
+
+
+def test_manual_step_without_a_terminal_is_blocked_and_with_an_operator_done():
+    with pytest.raises(ManualStepBlocked, match="no terminal: Press the join button"):
+        asyncio.run(ManualDutControl(TerminalPrompt(io.StringIO("\n"), io.StringIO())).start_joining())
+    answered: list[str] = []
+    control = ManualDutControl(answered.append)
+    asyncio.run(control.factory_reset())
+    assert answered == ["Factory-reset the DUT (see its manual), then press Enter"]
