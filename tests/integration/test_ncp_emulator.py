@@ -17,7 +17,13 @@ from harness.dut.base import DutControlError
 from harness.dut.cli import CliDutControl
 from harness.dut.manual import ManualDutControl, ManualStepBlocked, TerminalPrompt
 from harness.profiles import load_dut_profile
-from harness.radio.ezsp import ESI_DEVICE_ID, SE_PROFILE_ID, CbkeUnavailable, ControllerApplication, ezsp_config
+from harness.radio.ezsp import (
+    ESI_DEVICE_ID,
+    SE_PROFILE_ID,
+    CbkeUnavailable,
+    ControllerApplication,
+    ezsp_config,
+)
 from harness.sim.air import Air
 from harness.sim.frames.types import ieee_to_eui64
 from harness.sim.ncp import NcpServer
