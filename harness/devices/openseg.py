@@ -52,6 +52,8 @@ READ_TIMEOUT = 3.0  # a read not answered by then is skipped; the next one is du
 FORMATTING_RETRY = 30.0
 
 OPENSEG = [
+    Fault("reads-before-key-establishment", "starts reading the meter as soon as it joined, before CBKE completed",
+          ("TC-OSEG-1.1",)),
     Fault("reads-price", "reads the Price cluster of the ESI as well as Simple Metering", ("TC-OSEG-2.1",)),
     Fault("requests-fast-poll", "sends Request Fast Poll Mode to the meter", ("TC-OSEG-2.2",)),
     Fault("exposes-drlc-event", "serves Load Control Events from the utility on the API's drlc path",
@@ -166,6 +168,12 @@ class OpenSegGateway(ApplicationDevice):
         if not self.reads_started:
             self.reads_started = True
             self._spawn(self._read_meter())
+
+    async def establish_key(self):
+        if self.has_fault("reads-before-key-establishment") and not self.reads_started and self.node.joined:
+            self.reads_started = True
+            self._spawn(self._read_meter())
+        return await super().establish_key()
 
     async def _read_formatting(self) -> None:
         while self._meter_info is None:
