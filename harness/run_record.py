@@ -20,6 +20,15 @@ DUT_FAILURES = frozenset({
     "TimeoutError",
 })
 MAX_TEXT = 4000
+#: Bench faults worth another attempt (the radio, the serial link, the golden side); a harness defect is an
+#: error too, but retrying it would only repeat it.
+RETRYABLE = frozenset({"BenchError", "DutControlError", "GoldenError", "ConnectionError", "OSError"})
+BENCH_RETRIES = 2
+
+
+def retryable(exception: BaseException | None) -> bool:
+    return exception is not None and bool({c.__name__ for c in type(exception).__mro__} & RETRYABLE) and (
+        classify(exception) == Verdict.ERROR)
 
 
 def classify(exception: BaseException | None, skipped_reason: str | None = None) -> Verdict:
@@ -78,4 +87,5 @@ def case_result(nodeid: str, phases: dict[str, dict[str, Any]]) -> CaseResult:
         steps=[Step(**s) for s in meta.get("steps", [])],
         message=CaseMessage(**message) if message else None,
         attachments=teardown.get("attachments", []),
+        bench_errors=teardown.get("bench_errors", []),
     )

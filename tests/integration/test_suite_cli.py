@@ -113,3 +113,36 @@ def test_a_killed_run_keeps_every_finished_case(tmp_path):
                                capture_output=True, text=True, timeout=120)
         assert built.returncode == 0, built.stderr
         assert "INCOMPLETE" in (artifacts / "report.html").read_text()
+
+
+def _run_with_radio_failures(tmp_path, failures: int, *extra: str):
+    artifacts = tmp_path / f"radio-{failures}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")} | {"SE_SIM_RADIO_FAILURES": str(failures)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "steps/test_joining.py", "-q",
+         f"--artifacts={artifacts}", *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return done, read_journal(artifacts)
+
+
+def test_a_bench_fault_is_retried_and_recorded(tmp_path):
+    done, (run, cases, complete) = _run_with_radio_failures(tmp_path, 1)
+    assert done.returncode == 0, done.stdout[-3000:]
+    retried = [c for c in cases if c.bench_errors]
+    assert len(retried) == 1 and retried[0].verdict == "passed", [(c.case_id, c.verdict) for c in cases]
+    assert "radio stopped answering" in retried[0].bench_errors[0].error
+
+
+def test_a_lasting_bench_fault_is_an_error_never_a_dut_failure(tmp_path):
+    done, (run, cases, complete) = _run_with_radio_failures(tmp_path, 10_000)
+    verdicts = {c.verdict for c in cases}
+    assert "failed" not in verdicts, [(c.case_id, c.verdict, c.message) for c in cases if c.verdict == "failed"]
+    assert "error" in verdicts
+    assert all(len(c.bench_errors) == 2 for c in cases if c.verdict == "error")  # bounded: 3 attempts
+    summary = json.loads((tmp_path / "radio-10000" / "summary.json").read_text())
+    assert summary["overall"]["verdict"] == "INCONCLUSIVE"
+
+
+def test_retries_never_hide_a_dut_failure(tmp_path):
+    done, (run, cases, complete) = _run_with_radio_failures(tmp_path, 1, "--fault=no-device-annce")
+    verdicts = {c.case_id: c.verdict for c in cases}
+    assert verdicts["TC-JOIN-1.5"] == "failed"
