@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers
+from pytest_bdd import given, parsers, when
 from zigpy.zdo.types import ZDOCmd
 
 from harness.verdict import check
@@ -93,7 +93,7 @@ def parse_hex(text: str) -> int:
 
 
 HEX = {"value": parse_hex}
-__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "parsers", "pixit_count"]
+__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "dut_peer", "dut_request", "parsers", "pixit_count"]
 
 
 # -- application clusters (issue 6) ------------------------------------------------------------------------
@@ -111,3 +111,52 @@ def pixit_count(bench, name: str, default: int) -> int:
 def applications_started(bench, testbed):
     """After joining (and CBKE) the DUT takes the ESI's time and asks for what it missed; give it the PIXIT time."""
     bench.run(bench.clock.sleep(bench.pixit_seconds("app_start_time", 10)))
+
+
+def dut_peer(bench, testbed):
+    """The DUT's SE endpoint, as the golden ESI services address it."""
+    from harness.golden.esi import Peer
+
+    return Peer(dut_nwk(testbed), bench.dut_profile.endpoint)
+
+
+async def dut_request(bench, testbed, cluster_id: int, command_id: int, *, general: bool, since: float,
+                      timeout: float):
+    """The first frame the DUT sent the golden ESI on *cluster_id* with *command_id* at or after *since*
+    (bench clock), awaited until *timeout* s after *since*; None when none came."""
+    nwk = dut_nwk(testbed)
+    deadline = since + timeout
+    while True:
+        for access in testbed.golden.meter.accesses_from(nwk, since):
+            if access.cluster_id == cluster_id and access.command_id == command_id and access.general == general:
+                return access
+        now = bench.clock.monotonic()
+        if now >= deadline:
+            return None
+        await bench.clock.sleep(min(0.25, deadline - now))
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting now until changed, asking for acknowledgement"))
+def publish_price_now(bench, testbed, event_id):
+    from harness.golden.esi import PriceEvent
+    from harness.se.types import PriceControl
+
+    price = PriceEvent(event_id, price=1000 + event_id, price_control=int(PriceControl.Acknowledgement_Required))
+    testbed.notes.setdefault("prices", {})[event_id] = price
+    bench.run(testbed.golden.price.publish(dut_peer(bench, testbed), price), 30, f"publishing price {event_id}")
+
+
+@when(parsers.parse("the ESI displays message {message_id:d} starting now until changed, {asking} for confirmation"))
+def display_message(bench, testbed, message_id, asking):
+    from harness.golden.esi import Message
+
+    control = 0x80 if asking == "asking" else 0x00  # MessageControl bit 7: confirmation required
+    message = Message(message_id, f"Test message {message_id}", message_control=control)
+    bench.run(testbed.golden.messaging.display(dut_peer(bench, testbed), message), 30,
+              f"displaying message {message_id}")
+
+
+@when(parsers.parse("the user confirms message {message_id:d}"))
+def user_confirms(bench, testbed, message_id):
+    testbed.notes.setdefault("confirmed_at", {})[message_id] = bench.clock.monotonic()
+    bench.run(testbed.dut.confirm_message(message_id), 30, f"the user confirming message {message_id}")

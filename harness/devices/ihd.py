@@ -2,17 +2,26 @@
 
 Basic, Identify and Key Establishment servers; Key Establishment, Time, Price, Metering, Messaging and DRLC
 clients (an IHD's application clients are optional in SE 1.x; this one claims them all so the attribute
-cases have a client cluster with writable attributes to judge).
+cases have a client cluster with writable attributes to judge). The Price, Messaging and Time clients run
+(harness/devices/application.py): after joining it takes the ESI's time and asks for the current price and
+the last message; the DRLC client has its attributes but no event lifecycle (its PICS say so).
 """
 
 from __future__ import annotations
 
 from zigpy.zcl.foundation import ReadAttributeRecord, Status
 
+from harness.crypto import AuthenticationError
 from harness.se.datamodel import Side
+from harness.sim.security import unsecure_aps
+from harness.zcl.security import InsecureFrameAction, SecurityPolicy
 from harness.zcl.store import AttributeKey, AttributeStore
 
-from .base import ReferenceDevice, replace_model
+from .application import ApplicationDevice
+from .application_faults import CLIENT_FAULTS, time_faults
+from .application_faults import MESSAGING as MESSAGING_FAULTS
+from .application_faults import PRICE as PRICE_FAULTS
+from .base import replace_model
 from .faults import Fault
 
 BASIC, IDENTIFY, TIME, PRICE, DRLC, METERING, MESSAGING, KEY_ESTABLISHMENT = (
@@ -48,6 +57,39 @@ _FAULTS = [
     Fault("unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",)),
     Fault("discover-omits-zcl-version", "Discover Attributes leaves out Basic ZCLVersion", ("TC-ATTR-1.6[Basic]",)),
     Fault("drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",)),
+    # Certificate-Based Key Establishment (harness.ke.faults.DeviceKeFaults and the device's key handling).
+    Fault("ke-accepts-unknown-issuer", "carries on with a certificate whose issuer is not a trusted CA",
+          ("TC-KE-2.1",)),
+    Fault("ke-ignores-bad-macv", "keeps and uses the link key although the responder's MACV does not verify",
+          ("TC-KE-2.2",)),
+    Fault("ke-skips-subject-check", "accepts a certificate whose subject is not the partner's IEEE address",
+          ("TC-KE-2.6",)),
+    Fault("ke-ignores-out-of-sequence", "silently ignores KE frames out of sequence instead of BAD_MESSAGE",
+          ("TC-KE-2.3",)),
+    Fault("ke-accepts-any-suite", "carries on when the partner names a suite it did not ask for or support",
+          ("TC-KE-2.4", "TC-KE-4.2")),
+    Fault("ke-silent-on-bad-certificate", "drops a bad or malformed certificate without Terminate",
+          ("TC-KE-2.1", "TC-KE-2.5[one byte short]", "TC-KE-2.5[not a valid public point]")),
+    Fault("ke-retries-before-wait-time", "after NO_RESOURCES starts again after half the advertised wait time",
+          ("TC-KE-3.1",)),
+    Fault("ke-never-retries-after-timeout", "gives up key establishment for good after the first timeout",
+          ("TC-KE-3.2",)),
+    Fault("ke-aps-encrypts-ke-frames", "APS-encrypts its Key Establishment frames with its link key",
+          ("TC-KE-3.4",)),
+    Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
+          ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1")),
+    Fault("ke-wrong-mac", "sends a wrong MACU (initiator) or MACV (responder)",
+          ("TC-KE-1.1[1]", "TC-KE-1.3", "TC-KE-3.3[its install-code link key]", "TC-KE-3.3[no APS security]",
+           "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2")),
+    Fault("ke-foreign-subject", "presents a certificate issued for another IEEE address",
+          ("TC-KE-1.1[1]", "TC-KE-1.2", "TC-KE-1.3", "TC-KE-3.3[its install-code link key]",
+           "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2")),
+    Fault("ke-keeps-install-code-key", "completes CBKE but keeps securing SE frames with its install-code key",
+          ("TC-KE-1.1[1]", "TC-KE-3.3[its install-code link key]")),
+    Fault("ke-accepts-install-code-key-after-cbke", "after CBKE still accepts SE frames under its install-code key",
+          ("TC-KE-3.3[its install-code link key]",)),
+    Fault("acts-on-unprotected-se-commands", "processes SE application commands that arrive without APS security",
+          ("TC-KE-3.3[no APS security]",)),
 ]
 
 
@@ -71,7 +113,11 @@ class _FaultyStore(AttributeStore):
         return listed
 
 
-class InHomeDisplay(ReferenceDevice):
+# Its Price, Messaging and Time clients (issue 6): the cases of features/price, messaging and time it runs.
+_FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4")]
+
+
+class InHomeDisplay(ApplicationDevice):
     model = "ihd"
     device_id = 0x0502
     clusters = (
@@ -80,6 +126,7 @@ class InHomeDisplay(ReferenceDevice):
         (MESSAGING, Side.CLIENT), (DRLC, Side.CLIENT),
     )
     faults_catalogue = {f.name: f for f in _FAULTS}
+    client_faults = {name: client for name, client in CLIENT_FAULTS.items() if client[0] != "drlc"}
     stack_faults = {
         "accepts-default-tc-key": "accept_well_known_tc_key",
         "announces-without-network-key": "stay_silent_without_network_key",
@@ -89,6 +136,48 @@ class InHomeDisplay(ReferenceDevice):
         "ignores-switch-key": "obey_switch_key",
         "wrong-key-sequence-number": "correct_key_sequence_number",
     }
+    ke_faults = {
+        "ke-accepts-unknown-issuer": "accept_unknown_issuer",
+        "ke-ignores-bad-macv": "ignore_bad_macv",
+        "ke-skips-subject-check": "skip_subject_check",
+        "ke-ignores-out-of-sequence": "accept_out_of_sequence",
+        "ke-accepts-any-suite": "accept_any_suite",
+        "ke-silent-on-bad-certificate": "silent_on_bad_certificate",
+        "ke-retries-before-wait-time": "retry_before_wait_time",
+        "ke-never-retries-after-timeout": "never_retry_after_timeout",
+        "ke-aps-encrypts-ke-frames": "aps_encrypt_ke_frames",
+        "ke-advertises-wrong-suite": "advertise_wrong_suite",
+        "ke-wrong-mac": "wrong_mac",
+        "ke-foreign-subject": "foreign_subject",
+    }
+
+    def __init__(self, air, profile, clock, faults: tuple[str, ...] = ()) -> None:
+        super().__init__(air, profile, clock, faults)
+        if self.has_fault("acts-on-unprotected-se-commands"):
+            # Processes SE application commands that arrive without APS security (a conformant device drops them).
+            self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
+        if self.has_fault("ke-accepts-install-code-key-after-cbke"):
+            self.node._aps_unsecure = self._also_install_code_key(self.node._aps_unsecure)
+
+    def _also_install_code_key(self, unsecure):
+        """The node's APS unsecuring, falling back to the install-code key once the CBKE key failed (a fault)."""
+
+        def lenient(data: bytes, source_ieee: int | None):
+            frame, key_id = unsecure(data, source_ieee)
+            if frame is not None:
+                return frame, key_id
+            try:
+                frame, aux = unsecure_aps(data, self.link_key, source_ieee)
+            except AuthenticationError:
+                return None, None
+            return frame, aux.key_id
+
+        return lenient
+
+    def _install_link_key(self, partner_ieee: int, key: bytes) -> None:
+        if self.has_fault("ke-keeps-install-code-key"):
+            return  # completes the exchange, then goes on with the install-code key
+        super()._install_link_key(partner_ieee, key)
 
     def attribute_values(self):
         identity = self.profile.identity
@@ -99,6 +188,11 @@ class InHomeDisplay(ReferenceDevice):
             (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
             (DRLC, Side.CLIENT): {0x0003: 0x0FFF},
         }
+
+    def compose_clients(self) -> None:
+        # The DRLC client carries its attributes only (its PICS claim no Load Control Event): no lifecycle.
+        self.add_price_client()
+        self.add_messaging_client()
 
     def build_store(self) -> AttributeStore:
         store = _FaultyStore(self.faults)
