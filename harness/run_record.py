@@ -22,7 +22,8 @@ DUT_FAILURES = frozenset({
 MAX_TEXT = 4000
 #: Bench faults worth another attempt (the radio, the serial link, the golden side); a harness defect is an
 #: error too, but retrying it would only repeat it.
-RETRYABLE = frozenset({"BenchError", "DutControlError", "GoldenError", "ConnectionError", "OSError"})
+RETRYABLE = frozenset({"BenchError", "DutControlError", "GoldenError", "ConnectionError", "OSError", "HookError",
+                       "EzspRadioError"})
 BENCH_RETRIES = 2
 
 
@@ -39,6 +40,8 @@ def classify(exception: BaseException | None, skipped_reason: str | None = None)
     if exception is None:
         return Verdict.PASSED
     names = {cls.__name__ for cls in type(exception).__mro__}
+    if "ManualStepBlocked" in names:  # an operator step nobody performed (no terminal, or skipped)
+        return Verdict.BLOCKED
     return Verdict.FAILED if names & DUT_FAILURES else Verdict.ERROR
 
 
