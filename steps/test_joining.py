@@ -255,14 +255,19 @@ def silent_after_leave(bench, testbed, seconds):
           rule="Zigbee 3.6.1.10: a device that left without rejoin stays off the network")
 
 
+def _answers_zdo(bench, testbed, nwk: int, timeout: float = 10.0) -> bool:
+    """Probe the DUT with IEEE_addr_req; True when it answered within *timeout*."""
+    try:
+        bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], timeout))
+        return True
+    except TimeoutError:
+        return False
+
+
 @then("the DUT does not answer a ZDO request at its former address")
 def gone(bench, testbed):
     nwk = dut_nwk(testbed)
-    try:
-        bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
-        answered = True
-    except TimeoutError:
-        answered = False
+    answered = _answers_zdo(bench, testbed, nwk)
     check(not answered, expected=f"no answer from 0x{nwk:04X} after the leave",
           observed="the DUT answered IEEE_addr_req" if answered else "no answer",
           rule="Zigbee 3.6.1.10: a device that left without rejoin stays off the network")
@@ -274,10 +279,7 @@ def uses_new_key(bench, testbed):
     # Judge what the DUT sends in answer to a probe after the switch, once frames in flight have landed.
     bench.run(bench.clock.sleep(5))
     since = bench.clock.monotonic()
-    try:
-        bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
-    except TimeoutError:
-        pass  # judged below from what the DUT put on the air
+    _answers_zdo(bench, testbed, nwk)  # judged below from what the DUT put on the air
     secured = [f for f in _dut_frames(testbed, since) if f.nwk_secured]
     check(bool(secured) and all(f.nwk_key_seq == 1 for f in secured),
           expected="the DUT's NWK frames after Switch Key secured with key sequence 1",
@@ -288,11 +290,6 @@ def uses_new_key(bench, testbed):
 
 @then("the DUT answers a ZDO request secured with the new network key")
 def answers_new_key(bench, testbed):
-    nwk = dut_nwk(testbed)
-    try:
-        bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
-        answered = True
-    except TimeoutError:
-        answered = False
+    answered = _answers_zdo(bench, testbed, dut_nwk(testbed))
     check(answered, expected="an IEEE_addr_rsp to a request secured with network key 1",
           observed="no answer", rule="Zigbee 4.4.7: network key update")
