@@ -252,8 +252,36 @@ def bench(pytestconfig: pytest.Config):
         the_bench = Bench(pytestconfig.stash[RUN_OPTIONS], dut_profile, bench_profile)
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from None
+    journal = pytestconfig.stash.get(JOURNAL, None)
+    if journal is not None:
+        _identify_dut(the_bench, journal)
     yield the_bench
     the_bench.close()
+
+
+def _identify_dut(bench, journal) -> None:
+    """Read the DUT's Basic identity once per run, for the report; a DUT that cannot be read keeps its profile's."""
+    from harness.strategy import identify
+
+    dut = journal.run_info.dut
+    testbed = None
+    try:
+        testbed = bench.open_testbed("identify-dut")
+        identity = bench.run(identify(bench, testbed), 4 * bench.pixit_seconds("join_timeout", 30) + 30,
+                             "reading the DUT's Basic identity")
+    except Exception as exc:  # the cases judge the DUT; identification only informs the report
+        logging.getLogger(__name__).warning("could not read the DUT's Basic identity: %s", exc)
+        return
+    finally:
+        if testbed is not None:
+            bench.close_testbed(testbed, None)
+    firmware = identity.get("sw_build_id") or identity.get("application_version", "")
+    journal.update_dut(dut.model_copy(update={
+        "manufacturer": identity.get("manufacturer") or dut.manufacturer,
+        "model": identity.get("model") or dut.model,
+        "firmware": firmware or dut.firmware,
+        "date_code": identity.get("date_code") or dut.date_code,
+    }))
 
 
 @pytest.fixture(scope="session")

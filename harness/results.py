@@ -278,6 +278,7 @@ class Journal:
         self._file = file
         self._redactor = redactor
         self._closed = False
+        self.run_info: RunInfo | None = None
 
     @classmethod
     def open(cls, run_dir: Path | str, run_info: RunInfo, redactor: Redactor | None = None) -> Self:
@@ -289,12 +290,17 @@ class Journal:
         except FileExistsError:
             raise JournalError(f"{path}: a journal already exists; use a fresh run directory") from None
         journal = cls(path, file, redactor)
+        journal.run_info = run_info
         journal._write({"type": "run", "format": JOURNAL_FORMAT, "run": run_info.model_dump(mode="json")})
         _fsync_dir(run_dir)  # the directory entry must survive a crash as well as the file's contents
         return journal
 
     def record(self, case: CaseResult) -> None:
         self._write({"type": "case", "case": case.model_dump(mode="json")})
+
+    def update_dut(self, dut: DutIdentity) -> None:
+        """Record the DUT's identity as read from the DUT itself (Basic cluster) once the run knows it."""
+        self._write({"type": "dut", "dut": dut.model_dump(mode="json")})
 
     def close(self, summary: Mapping[str, Any] | None = None) -> None:
         """Mark the run complete. ``summary`` is free-form (exit status, interrupted ...), kept as is."""
@@ -391,6 +397,8 @@ def read_journal(run_dir: Path | str) -> JournalContents:
             raise JournalError(f"{path}: line {number}: a line after the completion line")
         if kind == "case":
             cases.append(_validate(path, number, CaseResult, entry.get("case")))
+        elif kind == "dut":
+            run = run.model_copy(update={"dut": _validate(path, number, DutIdentity, entry.get("dut"))})
         elif kind == "end":
             complete = True
             summary = entry.get("summary") if isinstance(entry.get("summary"), dict) else {}

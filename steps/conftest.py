@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pytest_bdd import given, parsers, when
-from zigpy.zdo.types import ZDOCmd
 
+from harness.strategy import commission
 from harness.verdict import check
 
 
@@ -26,25 +26,6 @@ def network_formed(bench, testbed):
 @given("the DUT is factory new")
 def factory_new(bench, testbed):
     bench.run(testbed.dut.factory_reset(), 30, "factory reset of the DUT")
-
-
-async def commission(bench, testbed) -> int:
-    """Admit the DUT with its install code and wait until it answers on the network; returns its address."""
-    golden = testbed.golden
-    join_time = bench.pixit_seconds("join_timeout", 30)
-    await golden.admit(testbed.dut_ieee, testbed.dut_link_key, 180)
-    await testbed.dut.start_joining()
-    event = await golden.wait_join(testbed.dut_ieee, join_time)
-    testbed.notes["join_event"] = event
-    # Admission is proven by the DUT answering with the network key, not by its (separately judged) annce.
-    deadline = bench.clock.monotonic() + join_time
-    while True:
-        try:
-            await golden.zdo_request(event.nwk, ZDOCmd.IEEE_addr_req, [event.nwk, 0, 0], 5.0)
-            return event.nwk
-        except TimeoutError:
-            if bench.clock.monotonic() >= deadline:
-                raise
 
 
 @given("the DUT has joined with its install code")

@@ -37,7 +37,7 @@ def test_scenario_overhead(benchmark):
 
 
 def test_scenario_overhead_with_commissioning(benchmark):
-    from steps.conftest import commission
+    from harness.strategy import commission
 
     bench = _bench()
     counter = iter(range(1_000_000))

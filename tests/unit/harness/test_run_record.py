@@ -77,3 +77,13 @@ def test_a_setup_error_is_an_error():
     result = case_result("n", {"setup": {"verdict": "error", "message": {"text": "radio gone"}},
                                "teardown": {"verdict": "passed"}})
     assert result.verdict == Verdict.ERROR
+
+
+def test_the_dut_identity_read_from_the_dut_updates_the_run(tmp_path):
+    from harness.results import DutIdentity, Journal, RunInfo, read_journal
+
+    journal = Journal.open(tmp_path, RunInfo(dut=DutIdentity(manufacturer="Profile Co", model="P1")))
+    journal.update_dut(DutIdentity(manufacturer="Profile Co", model="P1", firmware="1.2.3", date_code="20261122"))
+    journal.close({})
+    run, _cases, complete = read_journal(tmp_path)
+    assert complete and run.dut.firmware == "1.2.3" and run.dut.date_code == "20261122"

@@ -1,0 +1,53 @@
+"""Strategies: bring the DUT to a known state through the golden side (labgrid's word for it).
+
+They are coroutines on a Testbed, used by steps and by the session's DUT identification alike.
+"""
+
+from __future__ import annotations
+
+from zigpy.zcl.foundation import Status
+from zigpy.zdo.types import ZDOCmd
+
+from harness.golden.golden import ESI_ENDPOINT
+
+BASIC = 0x0000
+#: Basic attributes that identify a DUT in a report: manufacturer, model, date code, application version,
+#: software build id.
+IDENTITY_ATTRIBUTES = {0x0004: "manufacturer", 0x0005: "model", 0x0006: "date_code", 0x0001: "application_version",
+                       0x4000: "sw_build_id"}
+
+
+async def commission(bench, testbed) -> int:
+    """Admit the DUT with its install code and wait until it answers on the network; returns its address."""
+    golden = testbed.golden
+    join_time = bench.pixit_seconds("join_timeout", 30)
+    await golden.admit(testbed.dut_ieee, testbed.dut_link_key, 180)
+    await testbed.dut.start_joining()
+    event = await golden.wait_join(testbed.dut_ieee, join_time)
+    testbed.notes["join_event"] = event
+    # Admission is proven by the DUT answering with the network key, not by its (separately judged) annce.
+    deadline = bench.clock.monotonic() + join_time
+    while True:
+        try:
+            await golden.zdo_request(event.nwk, ZDOCmd.IEEE_addr_req, [event.nwk, 0, 0], 5.0)
+            return event.nwk
+        except TimeoutError:
+            if bench.clock.monotonic() >= deadline:
+                raise
+
+
+async def read_identity(bench, testbed, nwk: int) -> dict[str, str]:
+    """The DUT's Basic identity attributes that it answers (unsupported ones are left out)."""
+    records = await testbed.golden.engine.read_attributes(
+        nwk, bench.dut_profile.endpoint, BASIC, list(IDENTITY_ATTRIBUTES), src_ep=ESI_ENDPOINT, timeout=10.0)
+    identity = {}
+    for record in records:
+        if record.status == Status.SUCCESS and int(record.attrid) in IDENTITY_ATTRIBUTES:
+            value = record.value.value
+            identity[IDENTITY_ATTRIBUTES[int(record.attrid)]] = value.decode(errors="replace") if isinstance(
+                value, bytes) else str(value)
+    return identity
+
+
+async def identify(bench, testbed) -> dict[str, str]:
+    return await read_identity(bench, testbed, await commission(bench, testbed))
