@@ -42,6 +42,8 @@ from harness.zcl.frame import ZclFrame, build_frame, parse_frame
 LOGGER = logging.getLogger(__name__)
 
 NO_RETRY = RetryPolicy(busy_retries=0, timeout_retries=0)
+#: APS frame counters of probes under a key other than the one held start here (see probe_se).
+FOREIGN_KEY_COUNTER_BASE = 0x0100_0000
 
 
 class GoldenKeError(RuntimeError):
@@ -50,9 +52,12 @@ class GoldenKeError(RuntimeError):
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What came of one SE probe: the DUT's answer (None: it did not act within the timeout)."""
+    """What came of one SE probe: the DUT's answer as the golden could read it (None: none within the timeout,
+    or one secured with a key the golden does not hold; the capture shows those)."""
 
     sent_at: float
+    cluster_id: int
+    tsn: int  # the ZCL sequence number of the probe (an answer carries it too)
     answer: ZclFrame | None
     answered_at: float | None = None
     aps_encrypted_answer: bool = False
@@ -197,18 +202,23 @@ class GoldenKe:
                     raise GoldenKeError(f"the golden holds no link key for {ieee:016X} to secure the probe")
                 # The held key's frame counter goes on, so a DUT that tracks counters per partner sees a
                 # fresh counter whichever key the frame was secured with.
-                secure_with = link_key if link_key is not None else entry.key
-                counter = LinkKeyEntry(secure_with, tx_counter=entry.tx_counter if entry is not None else 0)
+                held = entry is not None and (link_key is None or link_key == entry.key)
+                secure_with = entry.key if held else link_key
+                if held:
+                    counter = entry
+                else:
+                    # Under another key the frame counter must be one the DUT has not seen under that key (a
+                    # stack keeps a counter per key): well above anything the golden sent the DUT so far.
+                    counter = LinkKeyEntry(secure_with, tx_counter=FOREIGN_KEY_COUNTER_BASE
+                                           + (entry.tx_counter if entry is not None else 0))
                 self._aps_send_frame(nwk, frame, encrypt_key=secure_with, counter_entry=counter)
-                if entry is not None:
-                    entry.tx_counter = max(entry.tx_counter, counter.tx_counter)
             else:
                 self._aps_send_frame(nwk, frame)
             try:
                 answer, encrypted = await self.clock.wait_for(waiter, timeout, "the DUT's answer to the SE probe")
             except TimeoutError:
-                return ProbeResult(sent_at, None)
-            return ProbeResult(sent_at, answer, self.clock.monotonic(), encrypted)
+                return ProbeResult(sent_at, cluster_id, tsn, None)
+            return ProbeResult(sent_at, cluster_id, tsn, answer, self.clock.monotonic(), encrypted)
         finally:
             self._probes.pop(key, None)
 
