@@ -34,6 +34,7 @@ from harness.openseg.cache import Reading, ReadingCache
 from harness.openseg.network import HomeNetwork
 from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
 from harness.se.datamodel import Side
+from harness.sim.node import NodeError
 from harness.zcl import ZclError
 
 from .application import ESI, ApplicationDevice
@@ -86,6 +87,34 @@ _SERVER_FAULTS = {
 }
 
 
+class MeterReadError(ValueError):
+    """A Read Attributes Response from the meter that does not decode (the message names the problem)."""
+
+
+#: ZCL data types of the live Metering attributes: type id -> (size, signed).
+_TYPES = {0x25: (6, False), 0x2A: (3, True), 0x22: (3, False), 0x18: (1, False), 0x30: (1, False)}
+
+
+def decode_read_response(payload: bytes) -> dict[int, int]:
+    """attribute id -> value of the SUCCESS records of a Read Attributes Response payload."""
+    values, i = {}, 0
+    while i < len(payload):
+        if i + 3 > len(payload):
+            raise MeterReadError(f"read response record at byte {i} is truncated: {payload.hex()}")
+        attr_id, status = int.from_bytes(payload[i:i + 2], "little"), payload[i + 2]
+        i += 3
+        if status != 0:
+            continue
+        if i >= len(payload) or payload[i] not in _TYPES:
+            raise MeterReadError(f"attribute 0x{attr_id:04X}: unexpected data type in {payload.hex()}")
+        size, signed = _TYPES[payload[i]]
+        if i + 1 + size > len(payload):
+            raise MeterReadError(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}")
+        values[attr_id] = int.from_bytes(payload[i + 1:i + 1 + size], "little", signed=signed)
+        i += 1 + size
+    return values
+
+
 class _WrapLosingCache(ReadingCache):
     """A circular cache with an off-by-one at wrap-around: the reading that wraps the ring is lost."""
 
@@ -122,6 +151,7 @@ class OpenSegGateway(ApplicationDevice):
                       if self.has_fault("drops-readings-at-wrap") else ReadingCache(window))
         self._meter_info: MeterInfo | None = None
         self._utility_events: list[dict[str, Any]] = []
+        self._pending_reads: dict[int, asyncio.Future] = {}
         self._lock = asyncio.Lock()  # only the api-blocks-meter-reads fault shares it between API and reads
         self.reads_started = False
         api = profile.openseg
@@ -217,13 +247,24 @@ class OpenSegGateway(ApplicationDevice):
             await asyncio.sleep(max(0.0, due - loop.time()))
 
     async def _read_once(self) -> None:
+        """Read CurrentSummationDelivered and InstantaneousDemand with a hand-built Read Attributes (no APS ack
+        request: the response completes the exchange; a lost one is simply read again at the next interval)."""
+        tsn = self.engine.next_tsn()
+        data = bytes([0x10, tsn, 0x00]) + b"".join(a.to_bytes(2, "little") for a in LIVE_ATTRIBUTES)
+        future = asyncio.get_running_loop().create_future()
+        self._pending_reads[tsn] = future
         try:
-            records = await self.engine.read_attributes(ESI.address, ESI.endpoint, METERING, LIVE_ATTRIBUTES,
-                                                        src_ep=self.endpoint, timeout=READ_TIMEOUT)
-        except (ZclError, TimeoutError) as exc:
+            await self.node.send_packet(t.ZigbeePacket(
+                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=ESI.address), dst_ep=ESI.endpoint,
+                src_ep=self.endpoint, tsn=tsn, profile_id=0x0109, cluster_id=METERING,
+                data=t.SerializableBytes(data), tx_options=t.TransmitOptions.APS_Encryption,
+            ))
+            values = await asyncio.wait_for(future, READ_TIMEOUT)
+        except (NodeError, TimeoutError, MeterReadError) as exc:
             LOGGER.debug("reference openseg meter read failed: %s", exc)
             return
-        values = {int(r.attrid): int(r.value.value) for r in records if r.status == Status.SUCCESS}
+        finally:
+            self._pending_reads.pop(tsn, None)
         if CURRENT_SUMMATION_DELIVERED in values and INSTANTANEOUS_DEMAND in values:
             self.cache.append(Reading(self.now_unix(), values[CURRENT_SUMMATION_DELIVERED],
                                       values[INSTANTANEOUS_DEMAND]))
@@ -231,6 +272,18 @@ class OpenSegGateway(ApplicationDevice):
     # -- utility control traffic ---------------------------------------------------------------------------
 
     def _packet(self, packet: t.ZigbeePacket) -> None:
+        if int(packet.cluster_id) == METERING and self._pending_reads:
+            data = packet.data.serialize()
+            # A Read Attributes Response (global, server to client, no manufacturer code) to one of our reads.
+            if (len(data) >= 3 and data[0] & 0x0F == 0x08 and data[2] == 0x01 and data[1] in self._pending_reads
+                    and packet.tx_options & t.TransmitOptions.APS_Encryption):
+                future = self._pending_reads.pop(data[1])
+                if not future.done():
+                    try:
+                        future.set_result(decode_read_response(data[3:]))
+                    except MeterReadError as exc:
+                        future.set_exception(exc)
+                return
         if self.has_fault("exposes-drlc-event") and int(packet.cluster_id) == DRLC:
             data = packet.data.serialize()
             # ZCL header (no manufacturer code): frame control, sequence number, command id 0x00 = LCE.

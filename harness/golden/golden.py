@@ -111,6 +111,12 @@ class Golden:
     def _packet(self, packet: t.ZigbeePacket) -> None:
         if packet.profile_id == SE_PROFILE_ID:
             self.meter.observe(packet)
+            reply = self.meter.fast_reply(packet)
+            if reply is not None:  # a plain meter read: answered without the ZCL engine (see GoldenMeter)
+                task = asyncio.get_running_loop().create_task(self.app.send_packet(reply))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                return
             # KE frames go through the KE state machine first (it answers even malformed ones), the rest on.
             handle = self.ke.handle if self.ke is not None else self.engine.handle
             task = asyncio.get_running_loop().create_task(handle(packet))

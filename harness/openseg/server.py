@@ -200,12 +200,14 @@ class GatewayApi:
 
     async def _readings(self, request: web.Request) -> web.Response:
         start, end = _time_range(request)
+        self.data.cache.evict(self.data.now_unix())  # the window is the last 48 h as of now, not of the last read
         rows = [[round(r.time, 3), r.summation, r.demand] for r in self.data.cache.between(start, end)]
         return _json(200, {"start": start, "end": end, "interval": self.data.read_interval, "readings": rows})
 
     async def _greenbutton(self, request: web.Request) -> web.Response:
         start, end = _time_range(request)
         info = self._info()
+        self.data.cache.evict(self.data.now_unix())
         multiplier = 1 if self.faults.ignore_multiplier else info.multiplier
         power = gb.power_of_ten_for(multiplier, info.divisor)
         times, readings = self.data.cache.snapshot()
