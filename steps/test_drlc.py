@@ -432,3 +432,23 @@ def schedule_ran(bench, testbed):
         issued = _events(testbed)[event_id]
         _status_at(bench, testbed, event_id, 0x02, issued.start, "the event's start")
         _status_at(bench, testbed, event_id, 0x03, issued.end, "the event's end")
+
+
+@when(parsers.parse("the ESI sends event {event_id:d} starting now under {protection}"))
+def issue_unprotected(bench, testbed, event_id, protection):
+    link_key = {"its install-code link key": testbed.dut_link_key, "no APS security": None}[protection]
+    event = load_control_event(event_id, start_time=0, duration_minutes=_duration_minutes(bench),
+                               device_class=ALL_DEVICE_CLASSES)
+    _events(testbed)[event_id] = IssuedEvent(_now(testbed), _duration_minutes(bench) * 60)
+    bench.run(testbed.golden.send_without_link_key(
+        dut_nwk(testbed), testbed.dut_ieee, bench.dut_profile.endpoint, DRLC, 0x00, event, link_key=link_key),
+        30, f"sending event {event_id} under {protection}")
+
+
+@then(parsers.parse("the DUT does not act on event {event_id:d} within the PIXIT response time"))
+def not_acted_on(bench, testbed, event_id):
+    _silence(bench, testbed, _now(testbed) + _response_time(bench) + _tolerance(bench))
+    seen = testbed.golden.drlc.status_codes(event_id)
+    check(not seen, expected=f"no Report Event Status for event {event_id}, which was not secured with the DUT's "
+                             "CBKE link key", observed=f"statuses {[_name(s) for s in seen]}",
+          rule="SE 1.x 5.4.7: SE application commands are APS-secured with the CBKE link key; others are dropped")

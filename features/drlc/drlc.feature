@@ -161,3 +161,15 @@ Feature: Demand response and load control events
   Scenario: A day of load control events runs on schedule
     When the ESI issues the PIXIT schedule of events over the PIXIT schedule span
     Then every scheduled event is reported received, started at its start and completed at its end
+
+  @id:TC-DRLC-1.20 @pics:SE.DRLC.C.C00.Rx
+  Scenario Outline: A load control event not protected by the CBKE link key is not acted on
+    When the ESI sends event 121 starting now under <protection>
+    Then the DUT does not act on event 121 within the PIXIT response time
+    When the ESI issues event 122 starting now
+    Then the DUT reports status 0x01 for event 122 within the PIXIT response time
+
+    Examples:
+      | protection                |
+      | its install-code link key |
+      | no APS security           |

@@ -12,11 +12,14 @@ from harness.se.datamodel import Side
 from .application import ApplicationDevice
 from .application_faults import (
     ATTRIBUTES,
+    CBKE,
     CLIENT_FAULTS,
     JOINING,
+    KE_FIELDS,
     PRICE,
     STACK_FAULTS,
     catalogue,
+    protection_faults,
     time_faults,
 )
 
@@ -30,8 +33,10 @@ class SmartAppliance(ApplicationDevice):
         (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
         (TIME, Side.CLIENT), (PRICE_CLUSTER, Side.CLIENT),
     )
-    faults_catalogue = catalogue(JOINING, ATTRIBUTES, PRICE, time_faults("TC-TIME-1.3"))
+    faults_catalogue = catalogue(JOINING, ATTRIBUTES, PRICE, CBKE, protection_faults(drlc=False),
+                                 time_faults("TC-TIME-1.3"))
     stack_faults = STACK_FAULTS
+    ke_faults = KE_FIELDS
     client_faults = CLIENT_FAULTS
 
     def attribute_values(self):

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from zigpy.zcl.foundation import ReadAttributeRecord, Status
 
+from harness.crypto import AuthenticationError
 from harness.devices.clients import (
     DrlcClient,
     DrlcClientFaults,
@@ -35,6 +36,7 @@ from harness.devices.clients import (
 )
 from harness.se.datamodel import Side
 from harness.se.types import EventStatus
+from harness.sim.security import unsecure_aps
 from harness.zcl import (
     AttributeKey,
     AttributeStore,
@@ -83,7 +85,19 @@ class FaultyDrlcClient(DrlcClient):
         super().__init__(*args, **kwargs)
         self.device_faults = device_faults
 
+    def _silence(self, request: ZclRequest) -> None:
+        if "no-report-event-status" in self.device_faults:
+            async def swallow(*_args: Any, **_kwargs: Any) -> None:
+                request.responded = True  # nothing goes out, not even a Default Response
+
+            request.respond = swallow  # type: ignore[method-assign]
+
+    async def _on_cancel(self, request: ZclRequest) -> Status | None:
+        self._silence(request)
+        return await super()._on_cancel(request)
+
     async def _on_load_control_event(self, request: ZclRequest) -> Status | None:
+        self._silence(request)
         event = request.command
         if "start-now-taken-literally" in self.device_faults and int(event.start_time) == 0:
             request.command = event = event.replace(start_time=EPOCH_START)
@@ -93,6 +107,8 @@ class FaultyDrlcClient(DrlcClient):
 
     async def _send_report(self, entry, status: EventStatus) -> None:
         if "no-completion-report" in self.device_faults and status == EventStatus.Event_Completed:
+            return
+        if "no-report-event-status" in self.device_faults:
             return
         await super()._send_report(entry, status)
 
@@ -165,9 +181,26 @@ class ApplicationDevice(ReferenceDevice):
         self.price: PriceClient | None = None
         self.messaging: MessagingClient | None = None
         self.compose_clients()
-        if self.has_fault("acts-on-unprotected-commands"):
+        if self.has_fault("acts-on-unprotected-se-commands"):
             # Processes application commands that arrive without APS security (a conformant device drops them).
             self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
+        if self.has_fault("ke-accepts-install-code-key-after-cbke"):
+            self.node._aps_unsecure = self._also_install_code_key(self.node._aps_unsecure)
+
+    def _also_install_code_key(self, unsecure):
+        """The node's APS unsecuring, falling back to the install-code key once the CBKE key failed (a fault)."""
+
+        def lenient(data: bytes, source_ieee: int | None):
+            frame, key_id = unsecure(data, source_ieee)
+            if frame is not None:
+                return frame, key_id
+            try:
+                frame, aux = unsecure_aps(data, self.link_key, source_ieee)
+            except AuthenticationError:
+                return None, None
+            return frame, aux.key_id
+
+        return lenient
 
     # -- composition ----------------------------------------------------------------------------------
 

@@ -35,9 +35,9 @@ ATTRIBUTES = [
     Fault("basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
           ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]")),
     Fault("ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
-          ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]")),
+          ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]")),
     Fault("ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
-          ("TC-ATTR-1.3[Key Establishment]",)),
+          ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]")),
     Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",)),
     Fault("unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",)),
 ]
@@ -71,7 +71,8 @@ DRLC = [
     Fault("ignores-cancel", "acts on no Cancel Load Control Event or Cancel All",
           ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12")),
     Fault("misses-supersession", "lets overlapping events run side by side and never reports 07", ("TC-DRLC-1.13",)),
-    Fault("wrong-event-status-time", "EventStatusTime one hour off the network time", ("TC-DRLC-1.18",)),
+    Fault("wrong-event-status-time", "EventStatusTime one hour off the network time",
+          ("TC-DRLC-1.18", "TC-TIME-1.2")),
     Fault("acts-on-foreign-device-class", "acts on events for a device class it does not have",
           ("TC-DRLC-1.4[device class]",)),
     Fault("acts-on-foreign-enrollment-group", "acts on events for another utility enrollment group",
@@ -83,8 +84,8 @@ DRLC = [
     Fault("processes-duplicate-event", "processes a repeated IssuerEventID a second time", ("TC-DRLC-1.7",)),
     Fault("start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as "
           "expired", ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18")),
-    Fault("no-completion-report", "never reports 03 when an event completes", ("TC-DRLC-1.1", "TC-DRLC-1.2",
-                                                                               "TC-DRLC-1.19")),
+    Fault("no-completion-report", "never reports 03 when an event completes",
+          ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19")),
     Fault("ignores-opt-out", "the user's opt-out changes nothing", ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16")),
     Fault("silent-opt-in", "the user's opt-in is applied but never reported (no 05, no 09)", ("TC-DRLC-1.16",)),
     Fault("no-get-scheduled-events", "does not ask for scheduled events after joining or rejoining",
@@ -120,9 +121,53 @@ def time_faults(*timestamp_cases: str) -> list[Fault]:
     ]
 
 
-UNPROTECTED = [
-    Fault("acts-on-unprotected-commands", "acts on DRLC commands that arrive without APS security",
-          ("TC-DRLC-1.20",)),
+def protection_faults(*, drlc: bool) -> list[Fault]:
+    """Acting on SE commands that are not secured with the CBKE link key (TC-KE-3.3, and TC-DRLC-1.20 for a
+    device with the DRLC lifecycle)."""
+    def targets(example: str) -> tuple[str, ...]:
+        return (f"TC-KE-3.3[{example}]", *((f"TC-DRLC-1.20[{example}]",) if drlc else ()))
+
+    return [
+        Fault("acts-on-unprotected-se-commands", "processes SE application commands that arrive without APS security",
+              targets("no APS security")),
+        Fault("ke-accepts-install-code-key-after-cbke", "after CBKE still accepts SE frames under its install-code key",
+              targets("its install-code link key")),
+    ]
+
+
+#: Key Establishment faults (harness.ke.faults.DeviceKeFaults fields): the fewest that fail every TC-KE case.
+KE_FIELDS = {
+    "ke-foreign-subject": "foreign_subject",
+    "ke-ignores-bad-macv": "ignore_bad_macv",
+    "ke-ignores-out-of-sequence": "accept_out_of_sequence",
+    "ke-accepts-any-suite": "accept_any_suite",
+    "ke-silent-on-bad-certificate": "silent_on_bad_certificate",
+    "ke-skips-subject-check": "skip_subject_check",
+    "ke-retries-before-wait-time": "retry_before_wait_time",
+    "ke-never-retries-after-timeout": "never_retry_after_timeout",
+    "ke-advertises-wrong-suite": "advertise_wrong_suite",
+}
+
+CBKE = [
+    Fault("ke-foreign-subject", "presents a certificate issued for another IEEE address",
+          ("TC-KE-1.1[1]", "TC-KE-1.2", "TC-KE-1.3", "TC-KE-3.3[its install-code link key]",
+           "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2")),
+    Fault("ke-ignores-bad-macv", "keeps and uses the link key although the responder's MACV does not verify",
+          ("TC-KE-2.2",)),
+    Fault("ke-ignores-out-of-sequence", "silently ignores KE frames out of sequence instead of BAD_MESSAGE",
+          ("TC-KE-2.3",)),
+    Fault("ke-accepts-any-suite", "carries on when the partner names a suite it did not ask for or support",
+          ("TC-KE-2.4", "TC-KE-4.2")),
+    Fault("ke-silent-on-bad-certificate", "drops a bad or malformed certificate without Terminate",
+          ("TC-KE-2.1", "TC-KE-2.5[one byte short]", "TC-KE-2.5[not a valid public point]")),
+    Fault("ke-skips-subject-check", "accepts a certificate whose subject is not the partner's IEEE address",
+          ("TC-KE-2.6",)),
+    Fault("ke-retries-before-wait-time", "after NO_RESOURCES starts again after half the advertised wait time",
+          ("TC-KE-3.1",)),
+    Fault("ke-never-retries-after-timeout", "gives up key establishment for good after the first timeout",
+          ("TC-KE-3.2",)),
+    Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
+          ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1")),
 ]
 
 

@@ -12,13 +12,15 @@ from harness.se.datamodel import Side
 from .application import ApplicationDevice
 from .application_faults import (
     ATTRIBUTES,
+    CBKE,
     CLIENT_FAULTS,
     DRLC,
     DRLC_ATTRIBUTES,
     JOINING,
+    KE_FIELDS,
     STACK_FAULTS,
-    UNPROTECTED,
     catalogue,
+    protection_faults,
     time_faults,
 )
 
@@ -34,9 +36,10 @@ class DrlcDevice(ApplicationDevice):
         (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
         (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
     )
-    faults_catalogue = catalogue(JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, DRLC, UNPROTECTED,
-                                 time_faults("TC-TIME-1.2"))
+    faults_catalogue = catalogue(JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, DRLC, CBKE,
+                                 protection_faults(drlc=True), time_faults("TC-TIME-1.2"))
     stack_faults = STACK_FAULTS
+    ke_faults = KE_FIELDS
     client_faults = CLIENT_FAULTS
 
     def attribute_values(self):

@@ -222,6 +222,34 @@ class Golden:
         ))
         return self.ke
 
+    async def send_without_link_key(self, nwk: int, ieee: int, endpoint: int, cluster_id: int, command_id: int,
+                                    payload, *, link_key: bytes | None) -> None:
+        """Send a server-to-client cluster command to the DUT APS-secured with *link_key* instead of the link key
+        the golden holds for *ieee* (None: NWK security only), to judge that the DUT does not act on it."""
+        from harness.sim.frames import ApsFrame
+        from harness.sim.material import LinkKeyEntry
+        from harness.zcl.engine import direction_to
+        from harness.zcl.frame import build_frame
+
+        ke = self.ke
+        send_frame = getattr(ke, "_aps_send_frame", None)
+        next_counter = getattr(ke, "_next_aps_counter", None)
+        key_table = getattr(ke, "_key_table", None)
+        if send_frame is None or next_counter is None or key_table is None:
+            raise GoldenError("this golden radio cannot send an APS frame under a chosen link key")
+        data = build_frame(tsn=self.engine.next_tsn(), command_id=command_id, payload=payload.serialize(),
+                           general=False, direction=direction_to(Side.CLIENT))
+        frame = ApsFrame.data(next_counter(), SE_PROFILE_ID, cluster_id, ESI_ENDPOINT, endpoint, data)
+        if link_key is None:
+            send_frame(nwk, frame)
+            return
+        held = key_table.get(ieee)
+        # Go on from the held key's counter, so only the key (not a stale counter) can make the DUT drop it.
+        counter = LinkKeyEntry(link_key, tx_counter=held.tx_counter if held is not None else 0)
+        send_frame(nwk, frame, encrypt_key=link_key, counter_entry=counter)
+        if held is not None:
+            held.tx_counter = max(held.tx_counter, counter.tx_counter)
+
     async def close(self) -> None:
         if self.ke is not None:
             self.ke.close()
