@@ -63,6 +63,22 @@ OUT_OF_RANGE_RANDOMIZATION = 0x50
 
 BASIC, KEY_ESTABLISHMENT, DRLC = 0x0000, 0x0800, 0x0701
 
+#: The faults this module implements (device-level, around the clients and the attribute table).
+DEVICE_FAULTS = frozenset({
+    # attribute table and descriptor
+    "basic-power-source-uint8", "ke-server-suite-missing", "ke-client-suite-missing", "zcl-version-writable",
+    "drlc-randomization-unbounded", "drlc-duration-randomization-out-of-range", "unsupported-attribute-failure",
+    "descriptor-omits-key-establishment",
+    # security of SE application frames
+    "acts-on-unprotected-se-commands", "ke-accepts-install-code-key-after-cbke",
+    # start-up requests and time
+    "never-reads-time", "no-get-scheduled-events", "no-get-current-price", "no-get-last-message",
+    # DRLC, Price and Messaging clients
+    "start-now-taken-literally", "clamps-oversized-duration", "no-completion-report", "no-report-event-status",
+    "ignores-opt-out", "silent-opt-in", "stores-duplicate-price", "last-price-wins", "ignores-cancel-message",
+    "confirms-unasked",
+})
+
 
 class _FaultyStore(AttributeStore):
     """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""

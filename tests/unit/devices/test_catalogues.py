@@ -1,0 +1,100 @@
+"""The application reference devices' fault catalogues: every fault is implemented somewhere, names a rule
+and case keys, and a device builds with each fault on; user actions reach the clients through DUT control."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.clock import VirtualClock, new_virtual_loop
+from harness.devices.appliance import SmartAppliance
+from harness.devices.application import DEVICE_FAULTS
+from harness.devices.ihd import InHomeDisplay
+from harness.devices.lcd import LoadControlDevice
+from harness.devices.pct import ProgrammableThermostat
+from harness.dut.base import DutControl, DutControlError
+from harness.dut.sim import SimDutControl
+from harness.profiles import load_dut_profile
+from harness.sim.air import Air
+
+ROOT = Path(__file__).resolve().parents[3]
+MODELS = [ProgrammableThermostat, LoadControlDevice, SmartAppliance]
+CASE_KEY = re.compile(r"^TC-[A-Z]+-\d+\.\d+(\[[^\]]+\])?$")
+
+
+def implemented(cls) -> set[str]:
+    return set(cls.stack_faults) | set(cls.ke_faults) | set(cls.client_faults) | DEVICE_FAULTS
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.model)
+def test_every_fault_is_implemented_and_names_its_targets(cls):
+    catalogue = cls.faults_catalogue
+    assert set(catalogue) <= implemented(cls), sorted(set(catalogue) - implemented(cls))
+    for fault in catalogue.values():
+        assert fault.breaks and fault.targets, fault
+        assert all(CASE_KEY.match(t) for t in fault.targets), fault
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.model)
+def test_profile_names_the_model_and_its_device_type(cls):
+    profile = load_dut_profile(ROOT / "profiles" / "dut" / f"sim-{cls.model}.yaml")
+    assert profile.control.model == cls.model
+    assert profile.identity.device.device_id == cls.device_id
+
+
+@pytest.fixture
+def build():
+    loop = new_virtual_loop()
+    asyncio.set_event_loop(loop)
+    devices = []
+
+    def make(cls, faults=()):
+        profile = load_dut_profile(ROOT / "profiles" / "dut" / f"sim-{cls.model}.yaml")
+        device = cls(Air(channel=15, loop=loop), profile, VirtualClock(loop), tuple(faults))
+        devices.append(device)
+        return device
+
+    yield make
+    for device in devices:
+        device.close()
+    loop.close()
+
+
+@pytest.mark.parametrize(("cls", "fault"), [(c, f) for c in MODELS for f in sorted(c.faults_catalogue)],
+                         ids=lambda v: getattr(v, "model", v))
+def test_device_builds_with_each_fault(build, cls, fault):
+    device = build(cls, (fault,))
+    assert device.has_fault(fault)
+
+
+def test_clients_follow_the_device_type(build):
+    pct, appliance = build(ProgrammableThermostat), build(SmartAppliance)
+    assert pct.drlc is not None and pct.price is None and pct.messaging is None
+    assert appliance.price is not None and appliance.drlc is None
+    assert pct.store.get(pct.drlc._key(0x0003)) == 0x0001  # HVAC compressor or furnace
+    assert build(LoadControlDevice).store.get(pct.drlc._key(0x0003)) == 0x0004  # water heater
+    ihd = build(InHomeDisplay)
+    assert ihd.drlc is None and ihd.price is not None and ihd.messaging is not None
+
+
+def test_user_actions_reach_the_clients(build):
+    pct_control = SimDutControl(build(ProgrammableThermostat))
+    loop = asyncio.get_event_loop()
+    loop.run_until_complete(pct_control.opt_out(1))  # no such event: the device shows nothing, not a bench error
+    with pytest.raises(DutControlError, match="no Messaging client"):
+        loop.run_until_complete(pct_control.confirm_message(1))
+    with pytest.raises(DutControlError, match="no DRLC client"):
+        loop.run_until_complete(SimDutControl(build(SmartAppliance)).opt_in(1))
+
+
+def test_a_control_driver_without_user_actions_says_so():
+    class Minimal(DutControl):
+        async def factory_reset(self) -> None: ...
+        async def start_joining(self) -> None: ...
+        async def start_rejoin(self) -> None: ...
+
+    with pytest.raises(DutControlError, match="cannot ask the user to opt out"):
+        asyncio.run(Minimal().opt_out(7))
