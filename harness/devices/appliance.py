@@ -12,13 +12,13 @@ from harness.se.datamodel import Side
 from .application import ApplicationDevice
 from .application_faults import (
     ATTRIBUTES,
-    CBKE,
     CLIENT_FAULTS,
     JOINING,
     KE_FIELDS,
     PRICE,
     STACK_FAULTS,
     catalogue,
+    cbke_faults,
     protection_faults,
     time_faults,
 )
@@ -33,8 +33,10 @@ class SmartAppliance(ApplicationDevice):
         (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
         (TIME, Side.CLIENT), (PRICE_CLUSTER, Side.CLIENT),
     )
-    faults_catalogue = catalogue(JOINING, ATTRIBUTES, PRICE, CBKE, protection_faults(drlc=False),
-                                 time_faults("TC-TIME-1.3"))
+    faults_catalogue = catalogue(
+        JOINING, ATTRIBUTES, PRICE, protection_faults(drlc=False), time_faults("TC-TIME-1.3"),
+        cbke_faults(*(f"TC-PRICE-1.{n}" for n in range(1, 5)), "TC-TIME-1.1", "TC-TIME-1.3"),
+    )
     stack_faults = STACK_FAULTS
     ke_faults = KE_FIELDS
     client_faults = CLIENT_FAULTS

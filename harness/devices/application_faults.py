@@ -148,27 +148,40 @@ KE_FIELDS = {
     "ke-advertises-wrong-suite": "advertise_wrong_suite",
 }
 
-CBKE = [
-    Fault("ke-foreign-subject", "presents a certificate issued for another IEEE address",
-          ("TC-KE-1.1[1]", "TC-KE-1.2", "TC-KE-1.3", "TC-KE-3.3[its install-code link key]",
-           "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2")),
-    Fault("ke-ignores-bad-macv", "keeps and uses the link key although the responder's MACV does not verify",
-          ("TC-KE-2.2",)),
-    Fault("ke-ignores-out-of-sequence", "silently ignores KE frames out of sequence instead of BAD_MESSAGE",
-          ("TC-KE-2.3",)),
-    Fault("ke-accepts-any-suite", "carries on when the partner names a suite it did not ask for or support",
-          ("TC-KE-2.4", "TC-KE-4.2")),
-    Fault("ke-silent-on-bad-certificate", "drops a bad or malformed certificate without Terminate",
-          ("TC-KE-2.1", "TC-KE-2.5[one byte short]", "TC-KE-2.5[not a valid public point]")),
-    Fault("ke-skips-subject-check", "accepts a certificate whose subject is not the partner's IEEE address",
-          ("TC-KE-2.6",)),
-    Fault("ke-retries-before-wait-time", "after NO_RESOURCES starts again after half the advertised wait time",
-          ("TC-KE-3.1",)),
-    Fault("ke-never-retries-after-timeout", "gives up key establishment for good after the first timeout",
-          ("TC-KE-3.2",)),
-    Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
-          ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1")),
-]
+#: TC-KE cases that need a completed CBKE in their Background (they fail when the DUT cannot complete one).
+KE_AFTER_CBKE = ("TC-KE-2.1", "TC-KE-2.2", "TC-KE-2.3", "TC-KE-2.4", "TC-KE-2.5[not a valid public point]",
+                 "TC-KE-2.5[one byte short]", "TC-KE-2.6", "TC-KE-3.1", "TC-KE-3.2")
+#: The DRLC cases of a device with the event lifecycle (all need CBKE first).
+DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
+              "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
+              "TC-DRLC-1.20[no APS security]")
+
+
+def cbke_faults(*application_cases: str) -> list[Fault]:
+    """Key Establishment faults. A DUT that cannot complete CBKE fails every case that needs the CBKE link key,
+    so the fault that breaks CBKE also targets *application_cases* (the model's cases run after CBKE)."""
+    return [
+        Fault("ke-foreign-subject", "presents a certificate issued for another IEEE address",
+              ("TC-KE-1.1[1]", "TC-KE-1.2", "TC-KE-1.3", "TC-KE-3.3[its install-code link key]",
+               "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2", *KE_AFTER_CBKE,
+               *application_cases)),
+        Fault("ke-ignores-bad-macv", "keeps and uses the link key although the responder's MACV does not verify",
+              ("TC-KE-2.2",)),
+        Fault("ke-ignores-out-of-sequence", "silently ignores KE frames out of sequence instead of BAD_MESSAGE",
+              ("TC-KE-2.3",)),
+        Fault("ke-accepts-any-suite", "carries on when the partner names a suite it did not ask for or support",
+              ("TC-KE-2.4", "TC-KE-4.2")),
+        Fault("ke-silent-on-bad-certificate", "drops a bad or malformed certificate without Terminate",
+              ("TC-KE-2.1", "TC-KE-2.5[one byte short]", "TC-KE-2.5[not a valid public point]", "TC-KE-2.6")),
+        Fault("ke-skips-subject-check", "accepts a certificate whose subject is not the partner's IEEE address",
+              ("TC-KE-2.6",)),
+        Fault("ke-retries-before-wait-time", "after NO_RESOURCES starts again after half the advertised wait time",
+              ("TC-KE-3.1",)),
+        Fault("ke-never-retries-after-timeout", "gives up key establishment for good after the first timeout",
+              ("TC-KE-3.2",)),
+        Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
+              ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1")),
+    ]
 
 
 def catalogue(*groups: list[Fault]) -> dict[str, Fault]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from .application_faults import (
     ATTRIBUTES,
-    CBKE,
     DRLC,
     DRLC_ATTRIBUTES,
+    DRLC_CASES,
     JOINING,
     catalogue,
+    cbke_faults,
     protection_faults,
     time_faults,
 )
@@ -37,7 +38,8 @@ class LoadControlDevice(DrlcDevice):
     device_class = WATER_HEATER
     drlc_seed = 0x1CD
     faults_catalogue = catalogue(
-        JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, CBKE, protection_faults(drlc=True), time_faults("TC-TIME-1.2"),
+        JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, cbke_faults(*DRLC_CASES, "TC-TIME-1.1", "TC-TIME-1.2"),
+        protection_faults(drlc=True), time_faults("TC-TIME-1.2"),
         [f for f in DRLC if f.name in _FOREIGN],
         [Fault("no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
                _REPORTING_CASES)],

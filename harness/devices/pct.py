@@ -12,14 +12,15 @@ from harness.se.datamodel import Side
 from .application import ApplicationDevice
 from .application_faults import (
     ATTRIBUTES,
-    CBKE,
     CLIENT_FAULTS,
     DRLC,
     DRLC_ATTRIBUTES,
+    DRLC_CASES,
     JOINING,
     KE_FIELDS,
     STACK_FAULTS,
     catalogue,
+    cbke_faults,
     protection_faults,
     time_faults,
 )
@@ -36,8 +37,10 @@ class DrlcDevice(ApplicationDevice):
         (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
         (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
     )
-    faults_catalogue = catalogue(JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, DRLC, CBKE,
-                                 protection_faults(drlc=True), time_faults("TC-TIME-1.2"))
+    faults_catalogue = catalogue(
+        JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, DRLC, cbke_faults(*DRLC_CASES, "TC-TIME-1.1", "TC-TIME-1.2"),
+        protection_faults(drlc=True), time_faults("TC-TIME-1.2"),
+    )
     stack_faults = STACK_FAULTS
     ke_faults = KE_FIELDS
     client_faults = CLIENT_FAULTS
