@@ -10,18 +10,7 @@ from __future__ import annotations
 from harness.se.datamodel import Side
 
 from .application import ApplicationDevice
-from .application_faults import (
-    ATTRIBUTES,
-    CLIENT_FAULTS,
-    JOINING,
-    KE_FIELDS,
-    PRICE,
-    STACK_FAULTS,
-    catalogue,
-    cbke_faults,
-    protection_faults,
-    time_faults,
-)
+from .application_faults import CLIENT_FAULTS, PRICE, catalogue
 
 BASIC, TIME, PRICE_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0700, 0x0800
 
@@ -33,12 +22,9 @@ class SmartAppliance(ApplicationDevice):
         (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
         (TIME, Side.CLIENT), (PRICE_CLUSTER, Side.CLIENT),
     )
-    faults_catalogue = catalogue(
-        JOINING, ATTRIBUTES, PRICE, protection_faults(drlc=False), time_faults("TC-TIME-1.3"),
-        cbke_faults(*(f"TC-PRICE-1.{n}" for n in range(1, 5)), "TC-TIME-1.1", "TC-TIME-1.3"),
-    )
-    stack_faults = STACK_FAULTS
-    ke_faults = KE_FIELDS
+    # The Price cases are shared with the IHD, whose catalogue seeds every Price fault; the appliance seeds
+    # the two its device type is bought for (SE-FACTS: Smart Appliance = Price client with acknowledgements).
+    faults_catalogue = catalogue([f for f in PRICE if f.name in ("no-get-current-price", "no-price-acknowledgement")])
     client_faults = CLIENT_FAULTS
 
     def attribute_values(self):

@@ -1,52 +1,15 @@
-"""Fault catalogues of the application reference devices (PCT, Load Control Device, Smart Appliance).
+"""Fault catalogues of the SE application clients (DRLC, Price, Messaging, Time) of the reference devices.
 
 Each fault names the rule it breaks and the case keys it must fail (the fault matrix checks both ways). The
 groups below are shared by the models; a model lists the groups whose cases it runs (its PICS decide which).
-Joining faults set a StackBehaviour field (ReferenceDevice.stack_faults); client faults set a field of a
-client's faults dataclass (ApplicationDevice.client_faults); the rest are implemented in application.py.
+Client faults set a field of a client's faults dataclass (ApplicationDevice.client_faults); the rest are
+implemented in application.py (DEVICE_FAULTS). Joining, attribute and key establishment faults live in the
+IHD's catalogue: the fault matrix accepts a case shared by several device types failed by any model's fault.
 """
 
 from __future__ import annotations
 
 from .faults import Fault
-
-#: fault name -> StackBehaviour field it turns off.
-STACK_FAULTS = {
-    "wrong-key-sequence-number": "correct_key_sequence_number",
-    "announces-without-network-key": "stay_silent_without_network_key",
-    "joins-without-permit": "associate_only_when_permitted",
-    "no-device-annce": "send_device_annce",
-    "ignores-leave": "obey_leave",
-}
-
-JOINING = [
-    Fault("wrong-key-sequence-number", "writes key sequence 1 in its NWK auxiliary headers while key 0 is active",
-          ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8")),
-    Fault("announces-without-network-key", "announces itself although no network key could be authenticated",
-          ("TC-JOIN-1.2", "TC-JOIN-1.4")),
-    Fault("joins-without-permit", "associates with a network whose beacons do not permit joining", ("TC-JOIN-1.3",)),
-    Fault("no-device-annce", "does not send ZDO Device_annce after joining", ("TC-JOIN-1.5",)),
-    Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network", ("TC-JOIN-1.7",)),
-]
-
-ATTRIBUTES = [
-    Fault("descriptor-omits-key-establishment", "simple descriptor leaves out the Key Establishment server",
-          ("TC-ATTR-1.1",)),
-    Fault("basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
-          ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]")),
-    Fault("ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
-          ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]")),
-    Fault("ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
-          ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]")),
-    Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",)),
-    Fault("unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",)),
-]
-
-DRLC_ATTRIBUTES = [
-    Fault("drlc-duration-randomization-out-of-range", "DurationRandomizationMinutes holds 0x50, above its maximum 0x3C",
-          ("TC-ATTR-1.3[Demand Response and Load Control]",)),
-    Fault("drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",)),
-]
 
 #: Client-library faults: fault name -> (client, field of its faults dataclass).
 CLIENT_FAULTS = {
@@ -135,53 +98,11 @@ def protection_faults(*, drlc: bool) -> list[Fault]:
     ]
 
 
-#: Key Establishment faults (harness.ke.faults.DeviceKeFaults fields): the fewest that fail every TC-KE case.
-KE_FIELDS = {
-    "ke-foreign-subject": "foreign_subject",
-    "ke-ignores-bad-macv": "ignore_bad_macv",
-    "ke-ignores-out-of-sequence": "accept_out_of_sequence",
-    "ke-accepts-any-suite": "accept_any_suite",
-    "ke-silent-on-bad-certificate": "silent_on_bad_certificate",
-    "ke-skips-subject-check": "skip_subject_check",
-    "ke-retries-before-wait-time": "retry_before_wait_time",
-    "ke-never-retries-after-timeout": "never_retry_after_timeout",
-    "ke-advertises-wrong-suite": "advertise_wrong_suite",
-}
-
-#: TC-KE cases that need a completed CBKE in their Background (they fail when the DUT cannot complete one).
-KE_AFTER_CBKE = ("TC-KE-2.1", "TC-KE-2.2", "TC-KE-2.3", "TC-KE-2.4", "TC-KE-2.5[not a valid public point]",
-                 "TC-KE-2.5[one byte short]", "TC-KE-2.6", "TC-KE-3.1", "TC-KE-3.2")
-#: The DRLC cases of a device with the event lifecycle (all need CBKE first).
+#: The DRLC cases of a device with the event lifecycle.
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
               "TC-DRLC-1.20[no APS security]")
 
-
-def cbke_faults(*application_cases: str) -> list[Fault]:
-    """Key Establishment faults. A DUT that cannot complete CBKE fails every case that needs the CBKE link key,
-    so the fault that breaks CBKE also targets *application_cases* (the model's cases run after CBKE)."""
-    return [
-        Fault("ke-foreign-subject", "presents a certificate issued for another IEEE address",
-              ("TC-KE-1.1[1]", "TC-KE-1.2", "TC-KE-1.3", "TC-KE-3.3[its install-code link key]",
-               "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2", *KE_AFTER_CBKE,
-               *application_cases)),
-        Fault("ke-ignores-bad-macv", "keeps and uses the link key although the responder's MACV does not verify",
-              ("TC-KE-2.2",)),
-        Fault("ke-ignores-out-of-sequence", "silently ignores KE frames out of sequence instead of BAD_MESSAGE",
-              ("TC-KE-2.3",)),
-        Fault("ke-accepts-any-suite", "carries on when the partner names a suite it did not ask for or support",
-              ("TC-KE-2.4", "TC-KE-4.2")),
-        Fault("ke-silent-on-bad-certificate", "drops a bad or malformed certificate without Terminate",
-              ("TC-KE-2.1", "TC-KE-2.5[one byte short]", "TC-KE-2.5[not a valid public point]", "TC-KE-2.6")),
-        Fault("ke-skips-subject-check", "accepts a certificate whose subject is not the partner's IEEE address",
-              ("TC-KE-2.6",)),
-        Fault("ke-retries-before-wait-time", "after NO_RESOURCES starts again after half the advertised wait time",
-              ("TC-KE-3.1",)),
-        Fault("ke-never-retries-after-timeout", "gives up key establishment for good after the first timeout",
-              ("TC-KE-3.2",)),
-        Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
-              ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1")),
-    ]
 
 
 def catalogue(*groups: list[Fault]) -> dict[str, Fault]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .base import ReferenceDevice
 from .appliance import SmartAppliance
+from .base import ReferenceDevice
 from .ihd import InHomeDisplay
 from .lcd import LoadControlDevice
 from .openseg import OpenSegGateway

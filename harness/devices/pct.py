@@ -3,6 +3,10 @@
 Basic and Key Establishment servers; Key Establishment, DRLC and Time clients (the PCT's mandatory set,
 SE-FACTS "Basics"). Its DRLC client runs the whole load control event lifecycle for device class bit 0
 (HVAC compressor or furnace); after joining it takes the time from the ESI and asks for scheduled events.
+
+Its fault catalogue seeds the DRLC lifecycle faults one by one. Joining, attribute and key establishment
+cases are shared with the IHD, whose catalogue seeds their faults (the fault matrix accepts a shared case
+shown able to fail by any model's fault), so each PCT fault run tests something only the PCT runs.
 """
 
 from __future__ import annotations
@@ -10,20 +14,7 @@ from __future__ import annotations
 from harness.se.datamodel import Side
 
 from .application import ApplicationDevice
-from .application_faults import (
-    ATTRIBUTES,
-    CLIENT_FAULTS,
-    DRLC,
-    DRLC_ATTRIBUTES,
-    DRLC_CASES,
-    JOINING,
-    KE_FIELDS,
-    STACK_FAULTS,
-    catalogue,
-    cbke_faults,
-    protection_faults,
-    time_faults,
-)
+from .application_faults import CLIENT_FAULTS, DRLC, catalogue, protection_faults, time_faults
 
 BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
 #: DeviceClass bit 0: HVAC compressor or furnace.
@@ -38,11 +29,8 @@ class DrlcDevice(ApplicationDevice):
         (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
     )
     faults_catalogue = catalogue(
-        JOINING, ATTRIBUTES, DRLC_ATTRIBUTES, DRLC, cbke_faults(*DRLC_CASES, "TC-TIME-1.1", "TC-TIME-1.2"),
-        protection_faults(drlc=True), time_faults("TC-TIME-1.2"),
+        DRLC, protection_faults(drlc=True), [f for f in time_faults("TC-TIME-1.2") if f.name == "ignores-esi-time"],
     )
-    stack_faults = STACK_FAULTS
-    ke_faults = KE_FIELDS
     client_faults = CLIENT_FAULTS
 
     def attribute_values(self):

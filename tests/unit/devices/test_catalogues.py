@@ -26,7 +26,7 @@ CASE_KEY = re.compile(r"^TC-[A-Z]+-\d+\.\d+(\[[^\]]+\])?$")
 
 
 def implemented(cls) -> set[str]:
-    return set(cls.stack_faults) | set(cls.ke_faults) | set(cls.client_faults) | DEVICE_FAULTS
+    return set(cls.client_faults) | DEVICE_FAULTS
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.model)
