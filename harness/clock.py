@@ -32,6 +32,11 @@ ZCL_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # Seconds from the Unix epoch to the ZCL epoch 2000-01-01T00:00:00Z.
 ZCL_UNIX_OFFSET = 946_684_800
 ZCL_UTC_MAX = 0xFFFFFFFE  # 0xFFFFFFFF is the ZCL "invalid UTCTime" value
+# While nothing real is awaited, the virtual loop polls real file descriptors at most this often (wall seconds).
+REAL_IO_POLL_INTERVAL = 0.001
+# BaseEventLoop's thresholds for purging cancelled timers from the heap (asyncio.base_events).
+_MIN_SCHEDULED_TIMER_HANDLES = 100
+_MIN_CANCELLED_FRACTION = 0.5
 
 
 class ClockError(ValueError):
@@ -65,6 +70,10 @@ class _VirtualSelector(selectors.BaseSelector):
     def __init__(self, loop: VirtualTimeLoop, real: selectors.BaseSelector) -> None:
         self._loop = loop
         self._real = real
+
+    @property
+    def real(self) -> selectors.BaseSelector:
+        return self._real
 
     def register(self, fileobj, events, data=None):
         return self._real.register(fileobj, events, data)
@@ -106,14 +115,19 @@ class _OrderedTimerHandle(asyncio.TimerHandle):
         self._seq = seq
 
     def __lt__(self, other):
-        if isinstance(other, _OrderedTimerHandle):
-            return (self._when, self._seq) < (other._when, other._seq)
-        return super().__lt__(other)
+        # heapq compares with < only; no tuples built (this runs a dozen times per timer).
+        try:
+            when, other_when = self._when, other._when
+            return when < other_when or (when == other_when and self._seq < other._seq)
+        except AttributeError:
+            return super().__lt__(other)
 
     def __gt__(self, other):
-        if isinstance(other, _OrderedTimerHandle):
-            return (self._when, self._seq) > (other._when, other._seq)
-        return super().__gt__(other)
+        try:
+            when, other_when = self._when, other._when
+            return when > other_when or (when == other_when and self._seq > other._seq)
+        except AttributeError:
+            return super().__gt__(other)
 
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
@@ -128,6 +142,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._virtual_now = float(start)
         self._timer_seq = 0
         self.real_io_grace = float(real_io_grace)
+        self._last_real_poll = 0.0
         super().__init__(_VirtualSelector(self, selectors.DefaultSelector()))
         # Timers are compared exactly against the jumped-to time; no wall clock granularity applies.
         self._clock_resolution = 1e-9
@@ -145,6 +160,65 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         heapq.heappush(self._scheduled, timer)
         timer._scheduled = True
         return timer
+
+    def _run_once(self) -> None:
+        """One loop iteration, as BaseEventLoop._run_once, minus a system call per virtual jump.
+
+        The base loop polls the selector on every iteration. Here, while nothing real is awaited
+        (real_io_grace is 0), the real selector is polled at most every REAL_IO_POLL_INTERVAL of wall time:
+        a simulated frame is a timer, so most iterations are virtual jumps, and an epoll call per jump was a
+        large share of a simulated exchange. Callbacks from other threads are never delayed by this
+        (call_soon_threadsafe appends to the ready queue itself; the self-pipe only wakes a blocked select,
+        and the loop blocks on the real selector whenever no timer is scheduled). A real peer that must be
+        answered before virtual time moves on raises real_io_grace, which restores polling on every jump.
+        """
+        if self.real_io_grace > 0 or self._debug:
+            super()._run_once()
+            return
+        scheduled = self._scheduled
+        count = len(scheduled)
+        if count > _MIN_SCHEDULED_TIMER_HANDLES and self._timer_cancelled_count / count > _MIN_CANCELLED_FRACTION:
+            kept = []
+            for handle in scheduled:
+                if handle._cancelled:
+                    handle._scheduled = False
+                else:
+                    kept.append(handle)
+            heapq.heapify(kept)
+            self._scheduled = scheduled = kept
+            self._timer_cancelled_count = 0
+        else:
+            while scheduled and scheduled[0]._cancelled:
+                self._timer_cancelled_count -= 1
+                heapq.heappop(scheduled)._scheduled = False
+        ready = self._ready
+        if not (ready or self._stopping) and not scheduled:
+            # Nothing to do until real I/O (or a thread) wakes the loop.
+            self._process_events(self._selector.select(None))
+            self._last_real_poll = time.perf_counter()
+        else:
+            wall = time.perf_counter()
+            events = None
+            if wall - self._last_real_poll >= REAL_IO_POLL_INTERVAL:
+                self._last_real_poll = wall
+                events = self._selector.real.select(0)
+                if events:
+                    self._process_events(events)
+            if not (events or ready or self._stopping):
+                # Jump exactly onto the next timer.
+                when = scheduled[0]._when
+                if when > self._virtual_now:
+                    self._virtual_now = when
+        end_time = self._virtual_now + self._clock_resolution
+        while scheduled and scheduled[0]._when < end_time:
+            handle = heapq.heappop(scheduled)
+            handle._scheduled = False
+            ready.append(handle)
+        for _ in range(len(ready)):
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+        handle = None  # break reference cycles when a callback raised, as the base loop does
 
     def _advance(self, timeout: float) -> None:
         target = self._virtual_now + timeout

@@ -25,12 +25,14 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 LOGGER = logging.getLogger(__name__)
 
 OCTET_DURATION = 32e-6  # 2.4 GHz O-QPSK: 250 kbit/s (IEEE 802.15.4-2006 6.5.3.1)
 PHY_OVERHEAD_OCTETS = 6  # preamble (4) + SFD (1) + PHR (1)
 CHANNELS = range(11, 27)  # 2.4 GHz channel page 0
+DEFAULT_LQI, DEFAULT_RSSI = 255, -40  # what a receiver reports on a link the link table does not degrade
 
 
 class AirError(ValueError):
@@ -75,9 +77,11 @@ class LinkQuality:
     rssi: int = -40
 
 
-@dataclass(frozen=True)
-class AirFrame:
-    """One transmission: who sent it, the PSDU as sent, and when (virtual seconds)."""
+class AirFrame(NamedTuple):
+    """One transmission: who sent it, the PSDU as sent, and when (virtual seconds).
+
+    A NamedTuple rather than a frozen dataclass: one is built per frame on the hot path, and a tuple is
+    built several times faster while staying immutable."""
 
     sender: int
     psdu: bytes
@@ -135,6 +139,7 @@ class Air:
         self._drop_rules: list[_DropRule] = []
         self._rngs: dict[tuple[int, int], random.Random] = {}
         self._sniffers: list[Sniffer] = []
+        self._others_cache: dict[Transceiver, tuple[Transceiver, ...]] = {}
         self.frames_sent = 0
 
     @property
@@ -148,10 +153,12 @@ class Air:
             raise AirError(f"a transceiver with address {address:016x} is already on channel {self.channel}")
         transceiver = Transceiver(self, address)
         self._transceivers[address] = transceiver
+        self._others_cache.clear()
         return transceiver
 
     def detach(self, transceiver: Transceiver) -> None:
         self._transceivers.pop(transceiver.address, None)
+        self._others_cache.clear()
 
     def add_sniffer(self, sniffer: Sniffer) -> Callable[[], None]:
         """Call *sniffer* with every transmitted frame; returns a function that removes it."""
@@ -221,38 +228,64 @@ class Air:
 
     # -- transmission ----------------------------------------------------------------------------------
 
+    def _faulty(self) -> bool:
+        return bool(self._cut or self._link_impairments or self._link_quality or self._node_impairments
+                    or self._drop_rules)
+
     def transmit(self, sender: Transceiver, psdu: bytes) -> float:
         loop = self.loop
-        psdu = bytes(psdu)
+        if type(psdu) is not bytes:
+            psdu = bytes(psdu)
         now = loop.time()
-        start = max(now, sender.busy_until)
+        busy = sender.busy_until
+        start = busy if busy > now else now
         airtime = (len(psdu) + PHY_OVERHEAD_OCTETS) * OCTET_DURATION
         sender.busy_until = start + airtime
-        frame = AirFrame(sender.address, psdu, start, self.channel)
         self.frames_sent += 1
-        for sniffer in self._sniffers:
-            sniffer(frame)
+        if self._sniffers or self._drop_rules:
+            frame = AirFrame(sender.address, psdu, start, self.channel)
+            for sniffer in self._sniffers:
+                sniffer(frame)
         airtime += start - now  # waiting for the radio, then on the air
+        if not self._faulty():
+            # The common case: every other transceiver hears the frame intact at the same instant, so one
+            # timer delivers it to all of them (in attach order, as separate timers would).
+            loop.call_later(airtime, self._receive_all, self._others(sender), psdu)
+            return airtime
         for rule in self._drop_rules:
             if rule.remaining > 0 and rule.predicate(frame):
                 rule.remaining -= 1
                 rule.dropped.append(frame)
                 self._drop_rules = [r for r in self._drop_rules if r.remaining > 0]
                 return airtime
-        for receiver in list(self._transceivers.values()):
-            if receiver is sender or (sender.address, receiver.address) in self._cut:
+        # Deliveries grouped by delay: one timer per distinct delay, receivers in the order they were decided.
+        batches: dict[float, list[tuple[Transceiver, bytes, int, int]]] = {}
+        for receiver in self._others(sender):
+            if (sender.address, receiver.address) in self._cut:
                 continue
-            self._deliver(loop, frame, receiver, airtime)
+            self._deliver(psdu, sender.address, receiver, airtime, batches)
+        for delay, batch in batches.items():
+            loop.call_later(delay, self._receive_batch, batch)
         return airtime
 
-    def _deliver(self, loop: asyncio.AbstractEventLoop, frame: AirFrame, receiver: Transceiver, airtime: float) -> None:
-        impairment = self.impairment(frame.sender, receiver.address)
-        quality = self._link_quality.get((frame.sender, receiver.address))
-        lqi, rssi = (quality.lqi, quality.rssi) if quality else (255, -40)
+    def _others(self, sender: Transceiver) -> tuple[Transceiver, ...]:
+        """The transceivers other than *sender*, in attach order (cached until membership changes)."""
+        others = self._others_cache.get(sender)
+        if others is None:
+            others = self._others_cache[sender] = tuple(
+                t for t in self._transceivers.values() if t is not sender)
+        return others
+
+    def _deliver(
+        self, psdu: bytes, sender: int, receiver: Transceiver, airtime: float,
+        batches: dict[float, list[tuple[Transceiver, bytes, int, int]]],
+    ) -> None:
+        impairment = self.impairment(sender, receiver.address)
+        quality = self._link_quality.get((sender, receiver.address))
+        lqi, rssi = (quality.lqi, quality.rssi) if quality else (DEFAULT_LQI, DEFAULT_RSSI)
         copies = 1
-        psdu = frame.psdu
         if impairment is not NO_IMPAIRMENT:
-            rng = self._rng(frame.sender, receiver.address)
+            rng = self._rng(sender, receiver.address)
             # Draw every decision in a fixed order so one probability never shifts another's sequence.
             lost = rng.random() < impairment.drop
             doubled = rng.random() < impairment.duplicate
@@ -268,7 +301,18 @@ class Air:
                 psdu = bytes(corrupted)
         delay = airtime + impairment.latency
         for copy in range(copies):
-            loop.call_later(delay * (copy + 1), self._receive, receiver, psdu, lqi, rssi)
+            batches.setdefault(delay * (copy + 1), []).append((receiver, psdu, lqi, rssi))
+
+    def _receive_all(self, receivers: tuple[Transceiver, ...], psdu: bytes) -> None:
+        transceivers = self._transceivers
+        for receiver in receivers:
+            on_receive = receiver.on_receive
+            if on_receive is not None and receiver.receiver_on and transceivers.get(receiver.address) is receiver:
+                on_receive(psdu, DEFAULT_LQI, DEFAULT_RSSI)
+
+    def _receive_batch(self, batch: list[tuple[Transceiver, bytes, int, int]]) -> None:
+        for receiver, psdu, lqi, rssi in batch:
+            self._receive(receiver, psdu, lqi, rssi)
 
     def _receive(self, receiver: Transceiver, psdu: bytes, lqi: int, rssi: int) -> None:
         if receiver.on_receive is None or not receiver.receiver_on or self._transceivers.get(receiver.address) is not receiver:

@@ -56,6 +56,7 @@ from .frames.aps import (
 )
 from .frames.errors import FrameError
 from .frames.mac import (
+    ACK_PSDUS,
     AddrMode,
     AssociationRequest,
     AssociationResponse,
@@ -287,6 +288,10 @@ class Node:
         self.loop.call_later(airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, seq, psdu)
 
     def _mac_receive(self, psdu: bytes, lqi: int, rssi: int) -> None:
+        if len(psdu) == 5 and psdu == ACK_PSDUS[psdu[2]]:
+            # An intact ack (half the frames on the air): matched against the table, nothing decoded.
+            self._mac_pending.pop(psdu[2], None)
+            return
         try:
             frame = MacFrame.deserialize(psdu)
         except FrameError:
@@ -303,7 +308,7 @@ class Node:
             if frame.dst_mode == AddrMode.EXTENDED and frame.dst_addr != self.ieee:
                 return
         if frame.ack_request and self.behaviour.send_mac_acks:
-            self._mac_transmit(MacFrame.ack(frame.seq))
+            self.radio.transmit(ACK_PSDUS[frame.seq])  # an ack requests no ack: straight onto the air
         try:
             if frame.frame_type == MacFrameType.DATA:
                 self._nwk_receive(frame, lqi, rssi)
@@ -396,8 +401,9 @@ class Node:
 
     def _nwk_receive(self, mac: MacFrame, lqi: int, rssi: int) -> None:
         data = mac.payload
-        header, _ = NwkFrame.deserialize_header(data)
-        if header.dst not in NWK_BROADCASTS and header.dst != self.nwk:
+        parsed = NwkFrame.deserialize_header(data)
+        header = parsed[0]
+        if header.dst != self.nwk and header.dst not in NWK_BROADCASTS:
             return
         if header.src == self.nwk and self.joined:
             return
@@ -408,7 +414,8 @@ class Node:
                 self.stats["nwk_dropped_no_key"] += 1
                 return
             try:
-                frame, aux = unsecure_nwk(data, lambda aux: keys.get(aux.key_seq) or next(iter(keys.values())))
+                frame, aux = unsecure_nwk(data, lambda aux: keys.get(aux.key_seq) or next(iter(keys.values())),
+                                          header=parsed)
             except AuthenticationError:
                 self.stats["nwk_auth_failed"] += 1
                 return
@@ -567,11 +574,11 @@ class Node:
 
     def _aps_receive(self, nwk: NwkFrame, source_ieee: int | None, nwk_secured: bool, lqi: int, rssi: int) -> None:
         data = nwk.payload
-        header, _ = ApsFrame.deserialize_header(data)
-        aps_secured = header.security
+        parsed = ApsFrame.deserialize_header(data)
+        aps_secured = parsed[0].security
         key_id = None
         if aps_secured:
-            frame, key_id = self._aps_unsecure(data, source_ieee)
+            frame, key_id = self._aps_unsecure(data, source_ieee, parsed)
             if frame is None:
                 return
         else:
@@ -629,7 +636,9 @@ class Node:
         recent.append((counter, now))
         return False
 
-    def _aps_unsecure(self, data: bytes, source_ieee: int | None) -> tuple[ApsFrame | None, KeyId | None]:
+    def _aps_unsecure(
+        self, data: bytes, source_ieee: int | None, parsed: tuple[ApsFrame, int] | None = None
+    ) -> tuple[ApsFrame | None, KeyId | None]:
         candidates: list[tuple[bytes, LinkKeyEntry | None]] = []
         entry = self._link_entry(source_ieee)
         if entry is not None:
@@ -642,7 +651,7 @@ class Node:
                 candidates.append((WELL_KNOWN_TC_LINK_KEY, None))
         for key, key_entry in candidates:
             try:
-                frame, aux = unsecure_aps(data, key, source_ieee)
+                frame, aux = unsecure_aps(data, key, source_ieee, header=parsed)
             except AuthenticationError:
                 continue
             sender = aux.source_ieee if aux.source_ieee is not None else source_ieee

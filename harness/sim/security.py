@@ -22,7 +22,6 @@ FrameError.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
 from struct import Struct
@@ -51,11 +50,14 @@ _KEY_IDS = tuple(KeyId)
 _LEVELS = tuple(SecurityLevel)
 _COUNTER = Struct("<I")
 _COUNTER_IEEE = Struct("<IQ")
+_IEEE = Struct("<Q")
+_NONCE = Struct("<QIB")  # CCM* nonce: source IEEE, frame counter, security control (Zigbee 4.5.2.2)
 
 
-@dataclass(frozen=True, slots=True)
-class AuxHeader:
-    """The auxiliary security header. ``level`` is the real level (nonce, MIC), not the 0 sent on air."""
+class AuxHeader(NamedTuple):
+    """The auxiliary security header. ``level`` is the real level (nonce, MIC), not the 0 sent on air.
+
+    A NamedTuple (immutable, compares by value): two are decoded or built per secured frame."""
 
     key_id: KeyId
     frame_counter: int
@@ -70,22 +72,27 @@ class AuxHeader:
     def control(self, level: int) -> int:
         return level | (self.key_id << 3) | ((self.source_ieee is not None) << 5)
 
-    def serialize(self, level: int = 0) -> bytes:
-        """On-air bytes (level 0); pass ``self.level`` to get the form used in the MIC's a-data."""
+    def _fields_after_control(self) -> bytes:
+        """Frame counter, source address and key sequence number: the header after its control byte."""
         if self.source_ieee is not None:
-            out = bytes([self.control(level)]) + _COUNTER_IEEE.pack(self.frame_counter, self.source_ieee)
+            out = _COUNTER_IEEE.pack(self.frame_counter, self.source_ieee)
         else:
-            out = bytes([self.control(level)]) + _COUNTER.pack(self.frame_counter)
+            out = _COUNTER.pack(self.frame_counter)
         if self.key_id == KeyId.NETWORK:
             if self.key_seq is None:
                 raise FrameError("security", "network key id needs a key sequence number")
-            out += bytes([self.key_seq])
+            out += bytes((self.key_seq,))
         return out
+
+    def serialize(self, level: int = 0) -> bytes:
+        """On-air bytes (level 0); pass ``self.level`` to get the form used in the MIC's a-data."""
+        return bytes((self.control(level),)) + self._fields_after_control()
 
     @classmethod
     def deserialize(cls, data: bytes, offset: int = 0, level: SecurityLevel = DEFAULT_LEVEL) -> tuple[AuxHeader, int]:
         """The header at *offset* and the offset after it. A non-zero level on air is taken as given."""
-        need("security", data, offset, 5, "auxiliary security header")
+        if len(data) < offset + 5:
+            need("security", data, offset, 5, "auxiliary security header")
         control = data[offset]
         if control & 0xC0:
             raise FrameError("security", f"reserved bits set in security control 0x{control:02X}", offset)
@@ -96,7 +103,7 @@ class AuxHeader:
         source = key_seq = None
         if control & 0x20:
             need("security", data, pos, 8, "auxiliary header source address")
-            source = int.from_bytes(data[pos : pos + 8], "little")
+            (source,) = _IEEE.unpack_from(data, pos)
             pos += 8
         if key_id == KeyId.NETWORK:
             need("security", data, pos, 1, "auxiliary header key sequence number")
@@ -129,6 +136,8 @@ def _derived(link_key: bytes, key_id: KeyId) -> bytes:
 
 
 def _check_key(key: bytes) -> bytes:
+    if type(key) is bytes and len(key) == 16:
+        return key
     if not isinstance(key, bytes | bytearray) or len(key) != 16:
         raise FrameError("security", "a Zigbee key is 16 bytes")
     return bytes(key)
@@ -156,9 +165,11 @@ def _decrypt(key: bytes, nonce: bytes, adata: bytes, secured: bytes, level: Secu
 def secure(header: bytes, aux: AuxHeader, payload: bytes, key: bytes, source_ieee: int) -> bytes:
     """header | aux (level 0) | encrypted payload | MIC. *source_ieee* is the nonce's address (the sender)."""
     level = aux.level
-    nonce = source_ieee.to_bytes(8, "little") + _COUNTER.pack(aux.frame_counter) + bytes([aux.control(level)])
-    adata = header + aux.serialize(level)
-    return header + aux.serialize(0) + _encrypt(key, nonce, adata, payload, level)
+    control = aux.control(level)
+    nonce = _NONCE.pack(source_ieee, aux.frame_counter, control)
+    fields = aux._fields_after_control()
+    adata = header + bytes((control,)) + fields
+    return header + bytes((control & 0xF8,)) + fields + _encrypt(key, nonce, adata, payload, level)
 
 
 def unsecure(
@@ -178,10 +189,12 @@ def unsecure(
         key = key(aux)
     key = _check_key(key)
     real = aux.level
-    nonce = source.to_bytes(8, "little") + _COUNTER.pack(aux.frame_counter) + bytes([aux.control(real)])
-    adata = bytearray(data[:pos])
-    adata[header_length] = aux.control(real)
-    return aux, _decrypt(key, nonce, bytes(adata), bytes(data[pos:]), real)
+    control = aux.control(real)
+    nonce = _NONCE.pack(source, aux.frame_counter, control)
+    data = bytes(data)
+    # The a-data is the header through the aux header with the real level written into the control byte.
+    adata = data[:header_length] + bytes((control,)) + data[header_length + 1 : pos]
+    return aux, _decrypt(key, nonce, adata, data[pos:], real)
 
 
 # --- NWK ------------------------------------------------------------------------------------------------
@@ -197,10 +210,14 @@ def secure_nwk(
 
 
 def unsecure_nwk(
-    data: bytes, network_key: bytes | Callable[[AuxHeader], bytes], level: SecurityLevel = DEFAULT_LEVEL
+    data: bytes, network_key: bytes | Callable[[AuxHeader], bytes], level: SecurityLevel = DEFAULT_LEVEL,
+    header: tuple[NwkFrame, int] | None = None,
 ) -> Unsecured:
-    """Decode and decrypt a secured NWK frame. Replay checks are the caller's (compare ``aux.frame_counter``)."""
-    frame, offset = NwkFrame.deserialize_header(data)
+    """Decode and decrypt a secured NWK frame. Replay checks are the caller's (compare ``aux.frame_counter``).
+
+    *header* is ``NwkFrame.deserialize_header(data)`` when the caller already decoded it (a receiver does, to
+    filter on addresses first); its frame gets the plaintext payload."""
+    frame, offset = header if header is not None else NwkFrame.deserialize_header(data)
     if not frame.security:
         raise FrameError("NWK", "frame is not secured (security flag clear)", 0)
     aux, payload = unsecure(data, offset, network_key, frame.src_ieee, level)
@@ -231,10 +248,13 @@ def secure_aps(
 
 def unsecure_aps(
     data: bytes, key: bytes | Callable[[AuxHeader], bytes], source_ieee: int | None = None,
-    level: SecurityLevel = DEFAULT_LEVEL,
+    level: SecurityLevel = DEFAULT_LEVEL, header: tuple[ApsFrame, int] | None = None,
 ) -> Unsecured:
-    """Decode and decrypt a secured APS frame; *key* as for :func:`secure_aps` (derivation by key id)."""
-    frame, offset = ApsFrame.deserialize_header(data)
+    """Decode and decrypt a secured APS frame; *key* as for :func:`secure_aps` (derivation by key id).
+
+    *header* is ``ApsFrame.deserialize_header(data)`` when the caller already decoded it; its frame gets the
+    plaintext payload once a key verifies (a failed attempt leaves it untouched, so it can be tried again)."""
+    frame, offset = header if header is not None else ApsFrame.deserialize_header(data)
     if not frame.security:
         raise FrameError("APS", "frame is not secured (security flag clear)", 0)
 

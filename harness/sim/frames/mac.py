@@ -60,12 +60,16 @@ class AddrMode(IntEnum):
 # Lookups instead of Enum(value) calls: decoding runs once per frame on the hot path.
 _FRAME_TYPES = tuple(MacFrameType)
 _ADDR_MODES = (AddrMode.NONE, None, AddrMode.SHORT, AddrMode.EXTENDED)
+_DATA, _SHORT = MacFrameType.DATA, AddrMode.SHORT
 
 
 _FC_SEQ = Struct("<HB")
 _U16 = Struct("<H")
 _U64 = Struct("<Q")
 _SHORT_DATA = Struct("<HBHHH")  # fc, seq, dst PAN, dst short, src short: the Zigbee data frame header
+# Frame control of that header: type data, no security, PAN-id compression, short/short, version 0 (the
+# frame-pending and ack-request bits may vary).
+_SHORT_DATA_MASK, _SHORT_DATA_FC = 0xFFCF, 0x8841
 
 
 @dataclass(slots=True)
@@ -149,7 +153,8 @@ class MacFrame:
     @classmethod
     def deserialize(cls, data: bytes, *, check_fcs: bool = True) -> MacFrame:
         """Decode a PSDU with its FCS; a wrong FCS raises FrameError (a receiver drops such frames)."""
-        data = bytes(data)
+        if type(data) is not bytes:
+            data = bytes(data)
         if len(data) < 5:
             raise FrameError(LAYER, f"frame of {len(data)} bytes is shorter than the 5-byte minimum (fc, seq, FCS)", 0)
         body, (received,) = data[:-2], _U16.unpack_from(data, len(data) - 2)
@@ -158,6 +163,11 @@ class MacFrame:
             if computed != received:
                 raise FrameError(LAYER, f"FCS 0x{received:04X} does not match computed 0x{computed:04X}", len(data) - 2)
         fc, seq = _FC_SEQ.unpack_from(body, 0)
+        if fc & _SHORT_DATA_MASK == _SHORT_DATA_FC and len(body) >= _SHORT_DATA.size:
+            # The Zigbee data frame (short addresses, PAN-id compression, version 0): one unpack, no branches.
+            _fc, seq, pan, dst, src = _SHORT_DATA.unpack_from(body, 0)
+            return cls(_DATA, seq, _SHORT, pan, dst, _SHORT, pan, src, body[_SHORT_DATA.size:], bool(fc & 0x20),
+                       bool(fc & 0x10), True, 0)
         frame_type = fc & 0b111
         if frame_type > 3:
             raise FrameError(LAYER, f"reserved frame type {frame_type}", 0)
@@ -203,6 +213,15 @@ class MacFrame:
             compress,
             version,
         )
+
+
+#: The PSDU of the MAC ack for each sequence number (frame pending clear): every acked frame needs one.
+ACK_PSDUS: tuple[bytes, ...] = tuple(MacFrame.ack(seq).serialize() for seq in range(256))
+
+
+def ack_psdu(seq: int) -> bytes:
+    """The 5-byte ack PSDU for *seq* (fc 0x0002, seq, FCS), the same bytes ``MacFrame.ack(seq).serialize()`` gives."""
+    return ACK_PSDUS[seq & 0xFF]
 
 
 # --- beacon ---------------------------------------------------------------------------------------------
