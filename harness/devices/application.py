@@ -19,7 +19,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from zigpy.zcl.foundation import Status
+from zigpy.zcl.foundation import ReadAttributeRecord, Status
 
 from harness.crypto import AuthenticationError
 from harness.devices.clients import (
@@ -34,9 +34,12 @@ from harness.devices.clients import (
     TimeClientFaults,
     TimeSyncError,
 )
+from harness.se.datamodel import Side
 from harness.se.types import EventStatus
 from harness.sim.security import unsecure_aps
 from harness.zcl import (
+    AttributeKey,
+    AttributeStore,
     InsecureFrameAction,
     SecurityPolicy,
     ZclError,
@@ -56,9 +59,13 @@ EPOCH_START = 1
 #: The largest event duration a device that clamps instead of rejecting keeps (SE-FACTS: max 1440 minutes).
 MAX_DURATION_MINUTES = 1440
 
+BASIC, KEY_ESTABLISHMENT = 0x0000, 0x0800
 
-#: The faults this module implements (device-level, around the clients).
+#: The faults this module implements (device-level, around the clients and the attribute table).
 DEVICE_FAULTS = frozenset({
+    # attribute table and descriptor
+    "basic-power-source-uint8", "ke-server-suite-missing", "ke-client-suite-missing", "zcl-version-writable",
+    "unsupported-attribute-failure", "descriptor-omits-key-establishment",
     # security of SE application frames
     "acts-on-unprotected-se-commands", "ke-accepts-install-code-key-after-cbke",
     # start-up requests and time
@@ -68,6 +75,20 @@ DEVICE_FAULTS = frozenset({
     "ignores-opt-out", "silent-opt-in", "stores-duplicate-price", "last-price-wins", "ignores-cancel-message",
     "confirms-unasked",
 })
+
+
+class _FaultyStore(AttributeStore):
+    """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""
+
+    def __init__(self, unsupported_as_failure: bool) -> None:
+        super().__init__()
+        self._unsupported_as_failure = unsupported_as_failure
+
+    def read_record(self, key: AttributeKey) -> ReadAttributeRecord:
+        record = super().read_record(key)
+        if self._unsupported_as_failure and record.status == Status.UNSUPPORTED_ATTRIBUTE:
+            return ReadAttributeRecord(attrid=key.attr_id, status=Status.FAILURE)
+        return record
 
 
 class FaultyDrlcClient(DrlcClient):
@@ -225,6 +246,34 @@ class ApplicationDevice(ReferenceDevice):
                                                faults=MessagingClientFaults(**self._client_faults("messaging")),
                                                device_faults=self._device_faults())
         return self.messaging
+
+    def build_store(self) -> AttributeStore:
+        store = _FaultyStore(self.has_fault("unsupported-attribute-failure"))
+        values = self.attribute_values()
+        for cluster_id, side in self.clusters:
+            store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
+        self.seed_store_faults(store)
+        return store
+
+    def seed_store_faults(self, store: AttributeStore) -> None:
+        """Attribute-table faults shared by the application devices (see `attribute_faults`)."""
+        from .base import replace_model
+
+        ep = self.endpoint
+        if self.has_fault("basic-power-source-uint8"):
+            replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
+        if self.has_fault("ke-server-suite-missing"):
+            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.SERVER, 0x0000))
+        if self.has_fault("ke-client-suite-missing"):
+            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
+        if self.has_fault("zcl-version-writable"):
+            replace_model(store, ep, BASIC, Side.SERVER, 0x0000, writable=True)
+
+    def simple_descriptor(self):
+        descriptor = super().simple_descriptor()
+        if self.has_fault("descriptor-omits-key-establishment"):
+            descriptor.input_clusters = [c for c in descriptor.input_clusters if c != KEY_ESTABLISHMENT]
+        return descriptor
 
     # -- on the network ---------------------------------------------------------------------------------
 

@@ -3,13 +3,47 @@
 Each fault names the rule it breaks and the case keys it must fail (the fault matrix checks both ways). The
 groups below are shared by the models; a model lists the groups whose cases it runs (its PICS decide which).
 Client faults set a field of a client's faults dataclass (ApplicationDevice.client_faults); the rest are
-implemented in application.py (DEVICE_FAULTS). Joining, attribute and key establishment faults live in the
-IHD's catalogue: the fault matrix accepts a case shared by several device types failed by any model's fault.
+implemented in application.py (DEVICE_FAULTS); joining faults set a StackBehaviour field
+(ReferenceDevice.stack_faults). The PCT, LCD and appliance leave joining, attribute and key establishment
+faults to the IHD's catalogue (the fault matrix accepts a case shared by several device types failed by any
+model's fault); the OpenSEG gateway uses the JOINING and ATTRIBUTES groups.
 """
 
 from __future__ import annotations
 
 from .faults import Fault
+
+#: fault name -> StackBehaviour field it turns off.
+STACK_FAULTS = {
+    "wrong-key-sequence-number": "correct_key_sequence_number",
+    "announces-without-network-key": "stay_silent_without_network_key",
+    "joins-without-permit": "associate_only_when_permitted",
+    "no-device-annce": "send_device_annce",
+    "ignores-leave": "obey_leave",
+}
+
+JOINING = [
+    Fault("wrong-key-sequence-number", "writes key sequence 1 in its NWK auxiliary headers while key 0 is active",
+          ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8")),
+    Fault("announces-without-network-key", "announces itself although no network key could be authenticated",
+          ("TC-JOIN-1.2", "TC-JOIN-1.4")),
+    Fault("joins-without-permit", "associates with a network whose beacons do not permit joining", ("TC-JOIN-1.3",)),
+    Fault("no-device-annce", "does not send ZDO Device_annce after joining", ("TC-JOIN-1.5",)),
+    Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network", ("TC-JOIN-1.7",)),
+]
+
+ATTRIBUTES = [
+    Fault("descriptor-omits-key-establishment", "simple descriptor leaves out the Key Establishment server",
+          ("TC-ATTR-1.1",)),
+    Fault("basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
+          ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]")),
+    Fault("ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
+          ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]")),
+    Fault("ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
+          ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]")),
+    Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",)),
+    Fault("unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",)),
+]
 
 #: Client-library faults: fault name -> (client, field of its faults dataclass).
 CLIENT_FAULTS = {
