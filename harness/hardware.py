@@ -23,8 +23,11 @@ import zigpy.types as t
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.cli import CliDutControl
 from harness.dut.manual import ManualDutControl
-from harness.golden.golden import Golden
-from harness.radio.ezsp import ControllerApplication, ezsp_config
+from harness.golden.golden import ESI_ENDPOINT, Golden
+from harness.golden.ke import GoldenKe
+from harness.ke import KeEvent, KeEventKind
+from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, ezsp_config
+from harness.sim.frames.types import eui64_to_ieee
 from harness.verify import Keyring
 
 HOOK_TIMEOUT = 60.0
@@ -102,6 +105,7 @@ class HardwareBench:
         self.port = bench.options.radio.port if bench.options.radio is not None else \
             bench.bench_profile.radio.split(":", 1)[1]
         self.app: ControllerApplication | None = None
+        self.ke_engine = None  # EzspKeEngine on the NCP, or the CbkeUnavailable that says why there is none
         self.dut = dut_control(bench)
         sniffer = bench.bench_profile.hooks.get("sniffer_pcap")
         self.capture = LivePcap(Path(sniffer)) if sniffer else None
@@ -115,7 +119,30 @@ class HardwareBench:
     async def open_app(self) -> ControllerApplication:
         if self.app is None:
             self.app = await ControllerApplication.new(self._config(), auto_form=True)
+            try:
+                self.ke_engine = await self.app.ke_engine()
+            except CbkeUnavailable as exc:
+                self.ke_engine = exc  # joining cases run; key establishment ones end as bench errors
         return self.app
+
+    def enable_key_establishment(self, testbed) -> None:
+        """The golden ESI's Key Establishment endpoint on the NCP's CBKE library. The ESI endpoint (with the
+        KE cluster) was registered before the network started, and the NCP stores each CBKE key in its key
+        table itself, so no key installer, APS-ack switch or raw APS sender is needed (nor possible)."""
+        engine = self.ke_engine
+        if isinstance(engine, CbkeUnavailable) or engine is None:
+            testbed.golden.ke = KeUnavailable(engine)
+            return
+        golden, app = testbed.golden, testbed.app
+        golden.ke = GoldenKe(golden.engine, ESI_ENDPOINT, engine, self.bench.clock, send=app.send_packet,
+                             ieee_of=_ieee_resolver(app, golden), install_key=None)
+        keyring = testbed.keyring
+
+        def keep_key(event: KeEvent) -> None:
+            if event.kind is KeEventKind.COMPLETED and event.key is not None and event.partner_ieee is not None:
+                keyring.add_link_key(event.partner_ieee, event.key)
+
+        golden.ke.on_event(keep_key)
 
     async def open_testbed(self, name: str):
         run_hook(self.bench.bench_profile.hooks, "rf_shield_close", name)
@@ -132,6 +159,7 @@ class HardwareBench:
         testbed = LiveTestbed(name=name, golden=Golden(app, self.bench.clock), dut=self.dut, dut_ieee=ieee,
                               dut_link_key=link_key, keyring=keyring, frames=[], app=app)
         testbed.capture = self.capture
+        self.enable_key_establishment(testbed)
         return testbed
 
     async def close_testbed(self, testbed) -> None:
@@ -140,6 +168,9 @@ class HardwareBench:
 
     async def restart_golden(self, testbed) -> None:
         await testbed.golden.close()
+        if self.ke_engine is not None and not isinstance(self.ke_engine, CbkeUnavailable):
+            self.ke_engine.close()
+        self.ke_engine = None
         if self.app is not None:
             await self.app.shutdown()
             self.app = None
@@ -148,13 +179,48 @@ class HardwareBench:
         testbed.golden = Golden(testbed.app, self.bench.clock)
         testbed.golden.zdo_events.extend(old.zdo_events)
         testbed.golden.joins.extend(old.joins)
+        self.enable_key_establishment(testbed)
+        if isinstance(old.ke, GoldenKe) and isinstance(testbed.golden.ke, GoldenKe):
+            testbed.golden.ke.events[:0] = old.ke.events  # what the golden saw before the power cycle
 
     async def close(self) -> None:
+        if self.ke_engine is not None and not isinstance(self.ke_engine, CbkeUnavailable):
+            self.ke_engine.close()
+        self.ke_engine = None
         if self.app is not None:
             await self.app.shutdown()
             self.app = None
         if isinstance(self.dut, CliDutControl):
             self.dut.close()
+
+
+class KeUnavailable:
+    """Stands in for the golden's Key Establishment endpoint when the NCP has no CBKE: any use is a bench
+    error that says what the NCP lacks (never a DUT failure)."""
+
+    def __init__(self, reason: CbkeUnavailable | None) -> None:
+        self.reason = reason or CbkeUnavailable("the EZSP radio was not opened: no key establishment engine")
+
+    def __getattr__(self, name: str):
+        raise CbkeUnavailable(str(self.reason))
+
+    def close(self) -> None:
+        """Nothing to close (Golden.close calls it)."""
+
+
+def _ieee_resolver(app, golden):
+    """NWK -> IEEE from what the golden saw (Trust Center admissions) and zigpy's device table."""
+
+    def resolve(nwk: int) -> int | None:
+        for event in reversed(golden.joins):
+            if event.nwk == nwk:
+                return event.ieee
+        for ieee, device in app.devices.items():
+            if int(device.nwk) == nwk:
+                return eui64_to_ieee(bytes(ieee))
+        return None
+
+    return resolve
 
 
 def _live_testbed_class():

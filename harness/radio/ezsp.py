@@ -10,8 +10,9 @@
   (``permit_with_link_key``, which also sets TRUST_CENTER_POLICY = ALLOW_JOINS | JOINS_USE_INSTALL_CODE_KEY).
 - ``packet_received``: the raw packet tap (``register_packet_callback``) sees every frame before zigpy does.
 - ``trust_center.update_network_key``: broadcastNextNetworkKey + broadcastNetworkKeySwitch.
-- ``cbke_status()`` / ``require_cbke()``: getLibraryStatus for the CBKE libraries and getCertificate; a bench
-  without them fails with :class:`CbkeUnavailable` naming what is missing.
+- ``cbke_status()`` / ``require_cbke()``: getLibraryStatus for the CBKE libraries and getCertificate[283k1]; a
+  bench without them fails with :class:`CbkeUnavailable` naming what is missing.
+- ``ke_engine()``: CBKE on the NCP behind the KeEngine interface (harness.ke.ezsp.EzspKeEngine).
 
 :func:`ezsp_config` builds the zigpy config from the bench profile (channel, PAN, extended PAN, network key).
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bellows.types as bt
 import bellows.zigbee.application
@@ -28,6 +29,9 @@ import zigpy.application
 import zigpy.config as conf
 import zigpy.types as t
 import zigpy.zdo.types as zdo_t
+
+if TYPE_CHECKING:
+    from harness.ke.ezsp import EzspKeEngine
 
 LOGGER = logging.getLogger(__name__)
 
@@ -57,10 +61,21 @@ class CbkeUnavailable(EzspRadioError):
 class CbkeStatus:
     libraries: dict[str, bool]
     certificate: bytes | None  # suite 1 implicit certificate (48 bytes), None when the NCP has none
+    certificate_283k1: bytes | None = None  # suite 2 (74 bytes), None when the NCP has none
 
     @property
     def suite1(self) -> bool:
         return self.libraries.get("CBKE (suite 1)", False) and self.certificate is not None
+
+    @property
+    def suite2(self) -> bool:
+        return self.libraries.get("CBKE 283k1 (suite 2)", False) and self.certificate_283k1 is not None
+
+    @property
+    def certificates(self) -> dict[int, bytes]:
+        """Suite -> certificate for each suite the NCP can run."""
+        found = {1: self.certificate if self.suite1 else None, 2: self.certificate_283k1 if self.suite2 else None}
+        return {suite: cert for suite, cert in found.items() if cert is not None}
 
 
 def ezsp_config(port: str, *, channel: int, pan_id: int, extended_pan_id: bytes, network_key: bytes,
@@ -128,12 +143,14 @@ class ControllerApplication(bellows.zigbee.application.ControllerApplication):
         for name, library_id in CBKE_LIBRARIES.items():
             (status,) = await ezsp.getLibraryStatus(libraryId=library_id)
             libraries[name] = status != LIBRARY_ERROR and bool(status & LIBRARY_PRESENT)
-        certificate = None
-        if libraries["CBKE (suite 1)"]:
-            status, cert = await ezsp.getCertificate()
-            if bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK:
-                certificate = bytes(cert)
-        return CbkeStatus(libraries, certificate)
+        certificates: dict[str, bytes | None] = {}
+        for library, command in (("CBKE (suite 1)", "getCertificate"), ("CBKE 283k1 (suite 2)", "getCertificate283k1")):
+            certificates[command] = None
+            if libraries[library]:
+                status, cert = await getattr(ezsp, command)()
+                if bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK:
+                    certificates[command] = bytes(cert)
+        return CbkeStatus(libraries, certificates["getCertificate"], certificates["getCertificate283k1"])
 
     async def require_cbke(self) -> CbkeStatus:
         status = await self.cbke_status()
@@ -144,3 +161,10 @@ class ControllerApplication(bellows.zigbee.application.ControllerApplication):
             raise CbkeUnavailable("the EZSP NCP has the CBKE library but no certificate (getCertificate failed): "
                                   "install the test-CA certificate and private key (setPreinstalledCbkeData)")
         return status
+
+    async def ke_engine(self) -> EzspKeEngine:
+        """The key-establishment engine on this NCP's CBKE library (CbkeUnavailable when it has none)."""
+        from harness.ke.ezsp import EzspKeEngine
+
+        status = await self.require_cbke()
+        return EzspKeEngine(self._ezsp, status.certificates)

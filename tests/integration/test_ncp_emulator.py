@@ -66,7 +66,7 @@ def test_bellows_forms_the_network_on_the_emulator_and_admits_an_install_code_de
             await app.permit_with_link_key(ieee_to_eui64(device.ieee), zt.KeyData(device.link_key), 60)
             device.start_joining(20)
             dev = await asyncio.wait_for(joined, 20)
-            assert bytes(dev.ieee) == ieee_to_eui64(device.ieee)
+            assert bytes(dev.ieee) == bytes(ieee_to_eui64(device.ieee))
             # Its Device_annce came through the raw tap (ZDO cluster 0x0013).
             for _ in range(100):
                 if any(p.cluster_id == 0x0013 for p in packets):
@@ -150,3 +150,37 @@ def test_manual_step_without_a_terminal_is_blocked_and_with_an_operator_done():
     control = ManualDutControl(answered.append)
     asyncio.run(control.factory_reset())
     assert answered == ["Factory-reset the DUT (see its manual), then press Enter"]
+
+
+def test_a_factory_reset_device_joins_again_and_answers():
+    """Scenario after scenario on one emulator: the Trust Center keeps the device's old NWK counter and its
+    APS key counters, the factory-new device starts from zero; neither side may take the other for a replay."""
+    from zigpy.zdo.types import ZDOCmd
+
+    from harness.golden.golden import Golden
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        air = Air(channel=15, seed=6, loop=loop)
+        server, app = await _formed(air)
+        clock = WallClock(loop)
+        device = MODELS["ihd"](air, load_dut_profile("profiles/dut/ref-ihd-cli.yaml"), clock)
+        try:
+            answers = []
+            for _round in range(2):
+                app.devices.pop(zt.EUI64(ieee_to_eui64(device.ieee)), None)
+                golden = Golden(app, clock)
+                device.factory_reset()
+                await golden.admit(device.ieee, device.link_key, 60)
+                device.start_joining(20)
+                event = await golden.wait_join(device.ieee, 20)
+                answer = await golden.zdo_request(event.nwk, ZDOCmd.IEEE_addr_req, [event.nwk, 0, 0], 5)
+                answers.append((event.nwk, answer.fields[1]))
+                await golden.close()
+            assert [bytes(ieee) for _nwk, ieee in answers] == [bytes(ieee_to_eui64(device.ieee))] * 2
+        finally:
+            device.close()
+            await app.shutdown()
+            server.close()
+
+    asyncio.run(scenario())

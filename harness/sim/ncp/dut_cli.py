@@ -64,7 +64,9 @@ class ReferenceCli:
         self.pty.close()
 
 
-async def serve_reference_cli(air: Air, model: str, profile: Path | None) -> ReferenceCli:
+async def serve_reference_cli(air: Air, model: str, profile: Path | None, material=None) -> ReferenceCli:
+    """The reference *model* on *air* with its CLI on a pty; with *material* (a KeMaterial) it gets CBKE
+    certificates for the suites its profile claims (SE.KE.SUITE1 unless false, SE.KE.SUITE2 when true)."""
     from harness.devices.catalogue import MODELS
     from harness.profiles import load_dut_profile
 
@@ -72,7 +74,12 @@ async def serve_reference_cli(air: Air, model: str, profile: Path | None) -> Ref
         raise SystemExit(f"--device {model!r}: no reference device of that name; known: {', '.join(sorted(MODELS))}")
     path = profile or Path(__file__).resolve().parents[3] / "profiles" / "dut" / f"sim-{model}.yaml"
     loop = asyncio.get_running_loop()
-    device = MODELS[model](air, load_dut_profile(path), WallClock(loop))
+    dut_profile = load_dut_profile(path)
+    device = MODELS[model](air, dut_profile, WallClock(loop))
+    if material is not None:
+        suites = tuple(s for s, claimed in ((1, dut_profile.pics.get("SE.KE.SUITE1", True)),
+                                            (2, dut_profile.pics.get("SE.KE.SUITE2", False))) if claimed)
+        device.provision_key_establishment(material, suites or (1,))
     cli = ReferenceCli(device)
     cli.open(loop)
     return cli

@@ -138,7 +138,8 @@ class EzspNcp:
 
 _SECRET_COMMANDS = {"getKey", "setInitialSecurityState", "addTransientLinkKey", "addOrUpdateKeyTableEntry",
                     "getKeyTableEntry", "unicastNwkKeyUpdate", "broadcastNextNetworkKey",
-                    "setPreinstalledCbkeData", "calculateSmacsHandler"}
+                    "setPreinstalledCbkeData", "calculateSmacsHandler", "calculateSmacsHandler283k1",
+                    "setValue", "getValue"}  # setValue carries the 283k1 private key
 
 
 def _redacted(name: str, fields: dict[str, Any]) -> str:

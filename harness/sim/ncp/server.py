@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 from harness.sim.air import Air
 
 from .ash import AshNcp
+from .cbke import CbkeData
 from .ezsp import EzspNcp
 from .pty import PseudoTerminal
-from .stack import CbkeData, NcpStack
+from .stack import NcpStack
 
 LOGGER = logging.getLogger(__name__)
 
@@ -20,7 +22,7 @@ DEFAULT_NCP_IEEE = 0x000D6F000C0FFEE0
 class NcpServer:
     """``await start()`` opens the pty and returns its path; the emulator then runs on the air's loop."""
 
-    def __init__(self, air: Air, ieee: int = DEFAULT_NCP_IEEE, *, cbke: CbkeData | None = None) -> None:
+    def __init__(self, air: Air, ieee: int = DEFAULT_NCP_IEEE, *, cbke: CbkeData | Iterable[CbkeData] | None = None) -> None:
         self.air = air
         self.stack = NcpStack(air, ieee, cbke=cbke)
         self.pty = PseudoTerminal(self._host_bytes)

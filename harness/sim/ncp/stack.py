@@ -9,15 +9,19 @@ Trust Center decisions follow EmberZNet: a joining device gets the network key u
 FF:FF:FF:FF:FF:FF:FF:FF; with neither the join is refused. The emulator never falls back to the well-known
 key by itself.
 
-CBKE: the emulator has the CBKE libraries only when it was given the NCP's certificate and private key
-(``setPreinstalledCbkeData`` or the ``cbke`` argument); otherwise ``getLibraryStatus`` reports them absent,
-as on an NCP built without them.
+CBKE: the emulator has a suite's CBKE libraries only when it was given the NCP's certificate and private key
+for it (``setPreinstalledCbkeData`` for suite 1, the 283k1 values + ``savePreinstalledCbkeData283k1`` for suite
+2, or the ``cbke`` argument); otherwise ``getLibraryStatus`` reports them absent, as on an NCP built without
+them. generateCbkeKeys / calculateSmacs answer OPERATION_IN_PROGRESS and deliver their results in the
+generateCbkeKeysHandler / calculateSmacsHandler callbacks (283k1 variants alike), as EmberZNet does;
+clearTemporaryDataMaybeStoreLinkKey puts the new key in the key table for the partner its certificate names.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +33,8 @@ from harness.sim.air import Air
 from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
 from harness.sim.node import ApsDeliveryError, Node, NodeError, Role
 from harness.sim.trust_center import TrustCenter
+
+from .cbke import CbkeData, CbkeLibrary, CbkeLibraryError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -66,15 +72,7 @@ class Nvm:
     key_table: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # index -> (IEEE, key)
     devices: dict[int, int] = field(default_factory=dict)  # IEEE -> NWK of admitted devices
     link_keys: dict[int, bytes] = field(default_factory=dict)  # IEEE -> link key the Trust Center holds
-
-
-@dataclass(frozen=True)
-class CbkeData:
-    """The NCP's preinstalled CBKE material: CA public key, its certificate, its private key (suite 1)."""
-
-    ca_public: bytes
-    certificate: bytes
-    private_key: bytes = field(repr=False)
+    aps_security_counter: int = 0  # the one outgoing APS security frame counter of all link keys
 
 
 class _EmulatedTrustCenter(TrustCenter):
@@ -89,18 +87,31 @@ class _EmulatedTrustCenter(TrustCenter):
         if ieee not in self.node.security.link_keys:
             key = stack.transient_keys.get(ieee) or stack.transient_keys.get(WILDCARD_IEEE)
             if key is not None:
-                self.node.set_link_key(ieee, key)
+                stack.install_link_key(ieee, key)
+        if self.node.permitting and ieee in self.node.security.link_keys:
+            self._forget_counters(ieee)
         super().association_request(ieee, capability)
+
+    def _forget_counters(self, ieee: int) -> None:
+        # An association is a fresh join (a factory-new device starts its counters at 0): like an EmberZNet
+        # coordinator creating a new neighbor entry, drop the NWK frame counter and the APS duplicate
+        # table of its previous membership, which otherwise reject all its frames as replays.
+        node = self.node
+        node.security.nwk_rx_counters.pop(ieee, None)
+        record = self.devices.get(ieee)
+        if record is not None:
+            node._aps_seen.pop(record.nwk, None)
 
 
 class NcpStack:
     """The command handlers (``cmd_<name>``) behind :class:`~harness.sim.ncp.ezsp.EzspNcp`."""
 
-    def __init__(self, air: Air, ieee: int, *, cbke: CbkeData | None = None) -> None:
+    def __init__(self, air: Air, ieee: int, *, cbke: CbkeData | Iterable[CbkeData] | None = None) -> None:
         self.air = air
         self.ieee = ieee
         self.nvm = Nvm()
-        self.cbke = cbke
+        given = [cbke] if isinstance(cbke, CbkeData) else list(cbke or ())
+        self.cbke = CbkeLibrary({data.suite: data for data in given})
         self.node: Node | None = None
         self.trust_center: TrustCenter | None = None
         self.ezsp: Any = None
@@ -135,6 +146,7 @@ class NcpStack:
         self.nvm.key_seq = node.security.active_key_seq or 0
         self.nvm.network_key = node.security.network_keys.get(self.nvm.key_seq, self.nvm.network_key)
         self.nvm.link_keys = {ieee: entry.key for ieee, entry in node.security.link_keys.items()}
+        self.nvm.aps_security_counter = self._aps_security_counter()
         if self.trust_center is not None:
             self.nvm.devices = {ieee: r.nwk for ieee, r in self.trust_center.devices.items() if r.joined}
         node.radio.detach()
@@ -152,8 +164,9 @@ class NcpStack:
         # Like an NCP restoring from NVM, skip ahead so frames sent before the reset are never replayed.
         node.security.nwk_tx_counter = nvm.nwk_frame_counter + (4096 if nvm.nwk_frame_counter else 0)
         node.security.aps_counter = nvm.aps_frame_counter
+        self.node = node
         for ieee, key in nvm.link_keys.items():
-            node.set_link_key(ieee, key)
+            self.install_link_key(ieee, key)
         trust_center = _EmulatedTrustCenter(node, self, seed=self.air.seed)
         for ieee, nwk in nvm.devices.items():
             trust_center.adopt(ieee, nwk)
@@ -162,6 +175,19 @@ class NcpStack:
         trust_center.on_leave(self._left)
         self.node, self.trust_center = node, trust_center
         self._later(self.ezsp.callback, "stackStatusHandler", status=t.EmberStatus.NETWORK_UP)
+
+    def _aps_security_counter(self) -> int:
+        node = self.node
+        counters = [entry.tx_counter for entry in node.security.link_keys.values()] if node is not None else []
+        return max([self.nvm.aps_security_counter, *counters])
+
+    def install_link_key(self, ieee: int, key: bytes) -> None:
+        """Use *key* with *ieee* from now on. EmberZNet has ONE outgoing APS security frame counter for every
+        link key (kept in NVM): a new key continues it, so a device that still holds the counters of an earlier
+        key (a factory reset keeps link-key state) never sees the Trust Center's frames as replays."""
+        counter = self._aps_security_counter()
+        self.node.set_link_key(ieee, key)
+        self.node.security.link_keys[ieee].tx_counter = counter
 
     def _later(self, fn, *args, **kwargs) -> None:
         # Callbacks follow the response of the command that caused them, as on a real NCP.
@@ -256,8 +282,9 @@ class NcpStack:
 
     def cmd_addEndpoint(self, endpoint, profileId, deviceId, deviceVersion, inputClusterCount,
                         outputClusterCount, inputClusterList, outputClusterList) -> dict:
-        if self.node is not None or endpoint in self.endpoints:
+        if self.node is not None:
             return {"status": t.EzspStatus.ERROR_INVALID_CALL}  # endpoints are added before the network starts
+        # A host that connects again (a new bench session) re-adds its endpoints: the new descriptor wins.
         self.endpoints[int(endpoint)] = zdo_t.SimpleDescriptor(
             endpoint=endpoint, profile=profileId, device_type=deviceId, device_version=deviceVersion,
             input_clusters=list(inputClusterList), output_clusters=list(outputClusterList))
@@ -449,7 +476,7 @@ class NcpStack:
         self.transient_keys[ieee] = bytes(transientKey)
         if ieee != WILDCARD_IEEE and self.node is not None:
             # The Trust Center uses the newest key it was given for this device (rejoin, key update, CBKE).
-            self.node.set_link_key(ieee, bytes(transientKey))
+            self.install_link_key(ieee, bytes(transientKey))
         return {"status": t.EmberStatus.SUCCESS}
 
     def cmd_addOrUpdateKeyTableEntry(self, address, linkKey, keyData) -> dict:
@@ -462,7 +489,7 @@ class NcpStack:
             index = free[0]
         self.nvm.key_table[index] = (ieee, bytes(keyData))
         if self.node is not None:
-            self.node.set_link_key(ieee, bytes(keyData))
+            self.install_link_key(ieee, bytes(keyData))
         return {"status": t.EmberStatus.SUCCESS}
 
     def cmd_findKeyTableEntry(self, address, linkKey) -> dict:
@@ -546,16 +573,97 @@ class NcpStack:
 
     def cmd_getLibraryStatus(self, libraryId) -> dict:
         if libraryId in SUITE1_LIBRARIES:
-            return {"status": LIBRARY_PRESENT if self.cbke is not None else LIBRARY_STUB}
+            return {"status": LIBRARY_PRESENT if self.cbke.has(1) else LIBRARY_STUB}
         if libraryId in SUITE2_LIBRARIES:
-            return {"status": LIBRARY_STUB}  # suite 2 is not emulated
+            return {"status": LIBRARY_PRESENT if self.cbke.has(2) else LIBRARY_STUB}
         return {"status": LIBRARY_PRESENT}
 
     def cmd_getCertificate(self) -> dict:
-        if self.cbke is None:
-            return {"status": t.EmberStatus.LIBRARY_NOT_PRESENT, "localCert": t.EmberCertificateData(bytes(48))}
-        return {"status": t.EmberStatus.SUCCESS, "localCert": t.EmberCertificateData(self.cbke.certificate)}
+        return self._certificate(1, t.EmberCertificateData)
+
+    def cmd_getCertificate283k1(self) -> dict:
+        return self._certificate(2, t.EmberCertificate283k1Data)
+
+    def _certificate(self, suite: int, kind) -> dict:
+        if not self.cbke.has(suite):
+            return {"status": t.EmberStatus.LIBRARY_NOT_PRESENT, "localCert": kind(bytes(len(kind())))}
+        return {"status": t.EmberStatus.SUCCESS, "localCert": kind(self.cbke.certificate(suite))}
 
     def cmd_setPreinstalledCbkeData(self, caPublic, myCert, myKey) -> dict:
-        self.cbke = CbkeData(bytes(caPublic), bytes(myCert), bytes(myKey))
+        self.cbke.install(CbkeData(bytes(caPublic), bytes(myCert), bytes(myKey), suite=1))
+        return {"status": t.EmberStatus.SUCCESS}
+
+    def cmd_savePreinstalledCbkeData283k1(self) -> dict:
+        # The host set the three 283k1 values with setValue first (as zsmartsystems' EmberCbkeProvider does).
+        ids = (t.EzspValueId.VALUE_PUBLIC_KEY_283K1, t.EzspValueId.VALUE_CERTIFICATE_283K1,
+               t.EzspValueId.VALUE_PRIVATE_KEY_283K1)
+        if any(int(i) not in self.values for i in ids):
+            return {"status": t.EmberStatus.INVALID_CALL}
+        ca_public, certificate, private_key = (self.values[int(i)] for i in ids)
+        self.cbke.install(CbkeData(ca_public, certificate, private_key, suite=2))
+        return {"status": t.EmberStatus.SUCCESS}
+
+    def cmd_generateCbkeKeys(self) -> dict:
+        return self._generate(1, "generateCbkeKeysHandler", t.EmberPublicKeyData)
+
+    def cmd_generateCbkeKeys283k1(self) -> dict:
+        return self._generate(2, "generateCbkeKeysHandler283k1", t.EmberPublicKey283k1Data)
+
+    def _generate(self, suite: int, callback: str, kind) -> dict:
+        if not self.cbke.has(suite):
+            return {"status": t.EmberStatus.LIBRARY_NOT_PRESENT}
+
+        def done() -> None:
+            try:
+                public = self.cbke.generate(suite)
+            except CbkeLibraryError as exc:
+                self.ezsp.callback(callback, status=exc.status, ephemeralPublicKey=kind(bytes(len(kind()))))
+                return
+            self.ezsp.callback(callback, status=t.EmberStatus.SUCCESS, ephemeralPublicKey=kind(public))
+
+        self._later(done)
+        return {"status": t.EmberStatus.OPERATION_IN_PROGRESS}
+
+    def cmd_calculateSmacs(self, amInitiator, partnerCertificate, partnerEphemeralPublicKey) -> dict:
+        return self._calculate(1, "calculateSmacsHandler", amInitiator, partnerCertificate, partnerEphemeralPublicKey)
+
+    def cmd_calculateSmacs283k1(self, amInitiator, partnerCertificate, partnerEphemeralPublicKey) -> dict:
+        return self._calculate(2, "calculateSmacsHandler283k1", amInitiator, partnerCertificate,
+                               partnerEphemeralPublicKey)
+
+    def _calculate(self, suite: int, callback: str, am_initiator, certificate, ephemeral) -> dict:
+        if not self.cbke.has(suite):
+            return {"status": t.EmberStatus.LIBRARY_NOT_PRESENT}
+        no_smac = t.EmberSmacData(bytes(16))
+
+        def done() -> None:
+            try:
+                mac_u, mac_v = self.cbke.calculate(suite, bool(am_initiator), bytes(certificate), bytes(ephemeral))
+            except CbkeLibraryError as exc:
+                LOGGER.info("calculateSmacs: %s", exc)
+                self.ezsp.callback(callback, status=exc.status, initiatorSmac=no_smac, responderSmac=no_smac)
+                return
+            self.ezsp.callback(callback, status=t.EmberStatus.SUCCESS, initiatorSmac=t.EmberSmacData(mac_u),
+                               responderSmac=t.EmberSmacData(mac_v))
+
+        self._later(done)
+        return {"status": t.EmberStatus.OPERATION_IN_PROGRESS}
+
+    def cmd_clearTemporaryDataMaybeStoreLinkKey(self, storeLinkKey) -> dict:
+        return self._clear(1, storeLinkKey)
+
+    def cmd_clearTemporaryDataMaybeStoreLinkKey283k1(self, storeLinkKey) -> dict:
+        return self._clear(2, storeLinkKey)
+
+    def _clear(self, suite: int, store) -> dict:
+        try:
+            stored = self.cbke.clear(suite, bool(store))
+        except CbkeLibraryError as exc:
+            return {"status": exc.status}
+        if stored is not None:
+            ieee, key = stored
+            # EmberZNet puts the CBKE key in the key table (authorized) for the partner in the certificate.
+            status = self.cmd_addOrUpdateKeyTableEntry(ieee_to_eui64(ieee), t.Bool.true, key)["status"]
+            if status != t.EmberStatus.SUCCESS:
+                return {"status": status}
         return {"status": t.EmberStatus.SUCCESS}

@@ -1,0 +1,70 @@
+"""The joining feature end to end on the real-bench path: the suite in its own process, unmodified bellows on
+the NCP emulator's pty (`python -m harness.sim ncp --device ihd`), the reference IHD driven through its CLI
+pty by the cli DUT driver, frames judged from the emulator's live pcap.
+
+Real time: about 2 minutes, plus TC-JOIN-1.7's silence after the leave (600 s until the suite reads that wait
+from a PIXIT; the run already passes ``--pixit leave_silence_time`` and ``golden_silence_time`` so it shortens
+as soon as the steps read them).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.results import read_journal
+from harness.sim.ncp.process import EmulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+JOINING_CASES = {f"TC-JOIN-1.{n}" for n in range(1, 9)}
+#: PIXITs short enough for a self-test and long enough for the emulator on a loaded 2-core machine.
+SHORT_PIXITS = ("join_timeout=10s", "rejoin_timeout=20s", "leave_silence_time=30s", "golden_silence_time=10s")
+
+
+def bench_profile(tmp_path: Path, pcap: Path) -> Path:
+    """profiles/bench/ncp-emulator.yaml with this run's live pcap as the sniffer."""
+    text = (ROOT / "profiles" / "bench" / "ncp-emulator.yaml").read_text()
+    assert "sniffer_pcap: /tmp/se-air.pcap" in text
+    path = tmp_path / "bench.yaml"
+    path.write_text(text.replace("sniffer_pcap: /tmp/se-air.pcap", f"sniffer_pcap: {pcap}"))
+    return path
+
+
+def run_suite(emulator: EmulatorProcess, bench: Path, artifacts: Path, *selection: str,
+              timeout: float = 1800) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
+    pixits = [f"--pixit={p}" for p in SHORT_PIXITS]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *selection,
+         f"--radio=ezsp:{emulator.ncp}", f"--dut={emulator.dut_cli}", "--profile=profiles/dut/ref-ihd-cli.yaml",
+         f"--bench={bench}", f"--artifacts={artifacts}", *pixits],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
+    pcap = tmp_path / "air.pcap"
+    artifacts = tmp_path / "run"
+    with EmulatorProcess(device="ihd", pcap=pcap) as emulator:
+        done = run_suite(emulator, bench_profile(tmp_path, pcap), artifacts, "steps/test_joining.py")
+        emulator_log = emulator.stderr_text()
+    _run, cases, complete = read_journal(artifacts)
+    verdicts = {case.case_id: case.verdict for case in cases}
+    report = f"{done.stdout[-4000:]}\n--- emulator stderr ---\n{emulator_log[-2000:]}"
+    assert complete, report
+    assert verdicts.keys() == JOINING_CASES, report
+    assert all(v == "passed" for v in verdicts.values()), f"{verdicts}\n{report}"
+    assert done.returncode == 0, report
+    # The frames were judged from the emulator's live capture.
+    assert pcap.stat().st_size > 24
+
+
+def test_the_emulator_process_prints_its_endpoints_and_ends(tmp_path):
+    emulator = EmulatorProcess(device="ihd", pcap=tmp_path / "air.pcap")
+    with emulator:
+        assert emulator.ncp.startswith("/dev/pts/") and emulator.dut_cli.startswith("/dev/pts/")
+        assert emulator.endpoints["pcap"] == str(tmp_path / "air.pcap")
+        process = emulator.process
+        assert process is not None and process.poll() is None
+    assert process.poll() is not None  # stopped on leaving the block
