@@ -64,7 +64,8 @@ def _dut_accesses(testbed, since: float = 0.0):
 
 
 def _metering_reads(testbed):
-    return [a for a in _dut_accesses(testbed) if a.is_read and a.cluster_id == METERING and a.served]
+    """What the meter served the DUT, oldest first: answers to its reads and the reports it configured."""
+    return testbed.golden.meter.served_to(dut_nwk(testbed))
 
 
 # -- Given / When ------------------------------------------------------------------------------------------
@@ -134,6 +135,7 @@ def burst(bench, testbed, count, rounds, gap):
 
     testbed.notes["burst_results"] = bench.run(all_rounds(), rounds * gap + 120, "the client burst")
     testbed.notes["burst_to"] = bench.clock.monotonic()
+    testbed.notes["burst_to_unix"] = bench.clock.now().timestamp()
 
 
 # -- Then: the meter's view --------------------------------------------------------------------------------
@@ -155,8 +157,9 @@ def only_metering(bench, testbed):
     accesses = _dut_accesses(testbed)
     other = [a for a in accesses if a.cluster_id not in ALLOWED_CLUSTERS]
     check(bool(_metering_reads(testbed)) and not other,
-          expected="Metering reads, and no frame on any cluster but " + ", ".join(ALLOWED_CLUSTERS.values()),
-          observed=f"{len(accesses)} frames, {len(_metering_reads(testbed))} Metering reads, {len(other)} on other "
+          expected="Metering values served (reads or reports), and no frame on any cluster but "
+          + ", ".join(ALLOWED_CLUSTERS.values()),
+          observed=f"{len(accesses)} frames, {len(_metering_reads(testbed))} Metering values served, {len(other)} on other "
           f"clusters" + (f"; first: {other[0].describe()}" if other else ""),
           rule="LBNL-182358: the gateway implements only the Simple Metering data requests")
 
@@ -434,17 +437,25 @@ def burst_ok(bench, testbed):
           rule=RULE_API)
 
 
-@then("the DUT's meter reads kept to the read interval plus tolerance throughout the burst")
+@then("the DUT took in the meter's readings at the read interval plus tolerance throughout the burst")
 def burst_reads(bench, testbed):
     slack = _interval(bench) + _tolerance(bench)
-    # From one read interval before the burst until it ended (no network time has passed since).
-    start, end = testbed.notes["burst_from"] - slack, testbed.notes["burst_to"]
-    times = [a.time for a in _metering_reads(testbed)]
+    # The readings the DUT cached from one read interval before the burst until it ended (no network time has
+    # passed since): a gateway whose API holds up its meter traffic shows a gap here.
+    end = testbed.notes["burst_to_unix"]
+    start = end - (testbed.notes["burst_to"] - testbed.notes["burst_from"]) - slack
+    home, _ = _clients(testbed)
+    response = _run_api(bench, home.request("readings", {"start": int(start) - 1, "end": int(end) + 1}),
+                        "GET readings of the burst")
+    body = response.json()
+    rows = body.get("readings") if isinstance(body, dict) else None
+    times = [float(r[0]) for r in rows] if response.status == 200 and isinstance(rows, list) else []
     window = [t for t in times if start <= t <= end]
     edges = [max([t for t in times if t < start], default=start), *window]
     gaps = [b - a for a, b in zip(edges, edges[1:], strict=False) if b - a > slack]
     if window and end - window[-1] > slack:
         gaps.append(end - window[-1])
-    check(bool(window) and not gaps, expected=f"a meter read at least every {slack:g} s during the burst",
-          observed=f"{len(window)} reads; gaps {[round(g, 1) for g in gaps[:3]]}",
-          rule="LBNL-182358: reads every 4 s, whatever the home network asks")
+    check(bool(window) and not gaps, expected=f"a cached meter reading at least every {slack:g} s during the burst",
+          observed=f"{response.describe() if not times else ''}{len(window)} readings; "
+          f"gaps {[round(g, 1) for g in gaps[:3]]}",
+          rule="LBNL-182358: the meter's data every 4 s, whatever the home network asks")

@@ -1,9 +1,10 @@
 @area:openseg
 Feature: OpenSEG gateway: the meter's data on the home network, and nothing of the utility's control
   An Open Smart Energy Gateway is the consumer's device paired with the utility meter. It reads only the
-  Simple Metering cluster, keeps a 48-hour circular cache, and serves the readings (JSON and Green Button)
-  to its home network only, never passing utility control (DRLC, Price, Messaging) on. The golden radio
-  plays the Trust Center, the ESI and the meter; the bench is the home network's client.
+  Simple Metering cluster (polling it, or configuring its reports), keeps a 48-hour circular cache, and serves
+  the readings (JSON and Green Button) to its home network only, never passing utility control (DRLC, Price,
+  Messaging) on. The golden radio plays the Trust Center, the ESI and the meter; the bench is the home
+  network's client.
   Sources: LBNL-182358 (OpenSEG design), SE 1.x (Simple Metering, CBKE), NAESB REQ.21 ESPI,
   docs/openseg-api.md (the consumer API profile).
 
@@ -96,4 +97,4 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     When 1 minute of network time passes
     And 20 home clients request the summation at once, 3 times 10 seconds apart
     Then every client was answered 200
-    And the DUT's meter reads kept to the read interval plus tolerance throughout the burst
+    And the DUT took in the meter's readings at the read interval plus tolerance throughout the burst

@@ -1,12 +1,14 @@
 """The reference OpenSEG gateway (LBNL Open Smart Energy Gateway): a consumer-owned HAN device that pairs with
 the utility meter and serves its data to the home network (docs/openseg-api.md).
 
-It joins with its install code, completes CBKE, takes the time from the ESI, then reads only the Simple
-Metering cluster of the meter (formatting once, CurrentSummationDelivered and InstantaneousDemand every
-``meter_read_interval``, a PIXIT, 4 s by default). It never writes to or commands the meter, carries no
-DRLC/Price/Messaging client (utility control frames get UNSUPPORTED_CLUSTER and go no further), keeps a
-48-hour circular cache and serves the consumer API with aiohttp on the bench's loop, to its home network
-only. It presents itself as an In-Premise Display (device id 0x0502), as commercial gateways do.
+It joins with its install code, completes CBKE, takes the time from the ESI, reads the meter's formatting
+once, then has the meter report: Configure Reporting on Simple Metering asks for CurrentSummationDelivered and
+InstantaneousDemand every ``meter_read_interval`` (a PIXIT, 4 s by default; min = max interval), the way a
+Smart Energy client follows a meter without polling it. Each report becomes a cached reading; if reports stop
+for three intervals (the meter restarted) it configures reporting again. It never writes to or commands the
+meter, carries no DRLC/Price/Messaging client (utility control frames get UNSUPPORTED_CLUSTER and go no
+further), keeps a 48-hour circular cache and serves the consumer API with aiohttp on the bench's loop, to its
+home network only. It presents itself as an In-Premise Display (device id 0x0502), as commercial gateways do.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from harness.openseg.cache import Reading, ReadingCache
 from harness.openseg.network import HomeNetwork
 from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
 from harness.se.datamodel import Side
-from harness.sim.node import NodeError
 from harness.zcl import ZclError
+from harness.zcl.engine import report_reporting_config
 
 from .application import ESI, ApplicationDevice
 from .faults import Fault
@@ -48,8 +50,11 @@ FORMATTING_ATTRIBUTES = (UNIT_OF_MEASURE, MULTIPLIER, DIVISOR, SUMMATION_FORMATT
                          METERING_DEVICE_TYPE, METERING_STATUS)
 LIVE_ATTRIBUTES = (CURRENT_SUMMATION_DELIVERED, INSTANTANEOUS_DEMAND)
 REQUEST_FAST_POLL_MODE = 0x03  # Metering client -> server command (SE-FACTS "Metering")
-READ_TIMEOUT = 3.0  # a read not answered by then is skipped; the next one is due at the next interval
+REPORT_ATTRIBUTES = 0x0A  # ZCL general command
+READ_TIMEOUT = 3.0  # a read or Configure Reporting not answered by then is tried again later
 FORMATTING_RETRY = 30.0
+SILENT_INTERVALS = 3  # no report for this many intervals: configure reporting again
+PRICE_READ_PERIOD = 900.0  # the reads-price fault reads the ESI's Price cluster every 15 minutes
 
 OPENSEG = [
     Fault("reads-before-key-establishment", "starts reading the meter as soon as it joined, before CBKE completed",
@@ -73,8 +78,8 @@ OPENSEG = [
     Fault("dies-on-malformed", "stops serving after a malformed request", ("TC-OSEG-6.2",)),
     Fault("unknown-path-ok", "answers unknown paths 200 with its resource index", ("TC-OSEG-6.3",)),
     Fault("accepts-any-method", "serves POST and DELETE like GET", ("TC-OSEG-6.4",)),
-    Fault("api-blocks-meter-reads", "serialises API requests and meter reads on one lock, one second per request",
-          ("TC-OSEG-7.1",)),
+    Fault("api-blocks-meter-reads", "takes in meter reports and serves API requests under one lock, one second "
+          "per request", ("TC-OSEG-7.1",)),
 ]
 
 _SERVER_FAULTS = {
@@ -87,7 +92,7 @@ _SERVER_FAULTS = {
 
 
 class MeterReadError(ValueError):
-    """A Read Attributes Response from the meter that does not decode (the message names the problem)."""
+    """A Read Attributes Response or Report Attributes from the meter that does not decode (the message says why)."""
 
 
 #: ZCL data types of the live Metering attributes: type id -> (size, signed).
@@ -111,6 +116,21 @@ def decode_read_response(payload: bytes) -> dict[int, int]:
             raise MeterReadError(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}")
         values[attr_id] = int.from_bytes(payload[i + 1:i + 1 + size], "little", signed=signed)
         i += 1 + size
+    return values
+
+
+def decode_report(payload: bytes) -> dict[int, int]:
+    """attribute id -> value of a Report Attributes payload (attribute id, data type, value per record)."""
+    values, i = {}, 0
+    while i < len(payload):
+        if i + 3 > len(payload) or payload[i + 2] not in _TYPES:
+            raise MeterReadError(f"report record at byte {i} is truncated or of an unexpected type: {payload.hex()}")
+        attr_id = int.from_bytes(payload[i:i + 2], "little")
+        size, signed = _TYPES[payload[i + 2]]
+        if i + 3 + size > len(payload):
+            raise MeterReadError(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}")
+        values[attr_id] = int.from_bytes(payload[i + 3:i + 3 + size], "little", signed=signed)
+        i += 3 + size
     return values
 
 
@@ -152,8 +172,9 @@ class OpenSegGateway(ApplicationDevice):
                       if self.has_fault("drops-readings-at-wrap") else ReadingCache(window))
         self._meter_info: MeterInfo | None = None
         self._utility_events: list[dict[str, Any]] = []
-        self._pending_reads: dict[int, asyncio.Future] = {}
-        self._lock = asyncio.Lock()  # only the api-blocks-meter-reads fault shares it between API and reads
+        self._latest: dict[int, int] = {}  # the meter's last reported live values
+        self._last_report = -float("inf")  # loop time of the last report (or of the last configuration)
+        self._lock = asyncio.Lock()  # only the api-blocks-meter-reads fault shares it between API and reports
         self.reads_started = False
         api = profile.openseg
         if api is None:
@@ -227,63 +248,70 @@ class OpenSegGateway(ApplicationDevice):
                 await asyncio.sleep(FORMATTING_RETRY)
 
     async def _read_meter(self) -> None:
+        """Formatting once, then reports every read interval; configure again whenever reports stop."""
         await self._read_formatting()
         if self.has_fault("requests-fast-poll"):
             await self.engine.command(ESI.address, ESI.endpoint, METERING, REQUEST_FAST_POLL_MODE, bytes([2, 15]),
                                       src_ep=self.endpoint, timeout=READ_TIMEOUT)
         loop = asyncio.get_running_loop()
-        due = loop.time()
-        count = 0
+        watch = SILENT_INTERVALS * self.read_interval
+        price_due = loop.time()
         while True:
-            async with self._lock:
-                await self._read_once()
-            count += 1
-            if self.has_fault("reads-price") and count % 225 == 1:
+            if loop.time() - self._last_report >= watch:
+                await self._configure_reports()
+            if self.has_fault("reads-price") and loop.time() >= price_due:
+                price_due = loop.time() + PRICE_READ_PERIOD
                 try:
                     await self.engine.read_attributes(ESI.address, ESI.endpoint, PRICE, [0x0000],
                                                       src_ep=self.endpoint, timeout=READ_TIMEOUT)
                 except (ZclError, TimeoutError):
                     pass
-            due += self.read_interval
-            await asyncio.sleep(max(0.0, due - loop.time()))
+            await asyncio.sleep(watch)
 
-    async def _read_once(self) -> None:
-        """Read CurrentSummationDelivered and InstantaneousDemand with a hand-built Read Attributes (no APS ack
-        request: the response completes the exchange; a lost one is simply read again at the next interval)."""
-        tsn = self.engine.next_tsn()
-        data = bytes([0x10, tsn, 0x00]) + b"".join(a.to_bytes(2, "little") for a in LIVE_ATTRIBUTES)
-        future = asyncio.get_running_loop().create_future()
-        self._pending_reads[tsn] = future
+    async def _configure_reports(self) -> None:
+        """Configure Reporting: summation and demand, each every read interval (min = max interval)."""
+        interval = max(1, round(self.read_interval))
+        configs = [report_reporting_config(CURRENT_SUMMATION_DELIVERED, 0x25, interval, interval, 0),
+                   report_reporting_config(INSTANTANEOUS_DEMAND, 0x2A, interval, interval, 0)]
         try:
-            await self.node.send_packet(t.ZigbeePacket(
-                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=ESI.address), dst_ep=ESI.endpoint,
-                src_ep=self.endpoint, tsn=tsn, profile_id=0x0109, cluster_id=METERING,
-                data=t.SerializableBytes(data), tx_options=t.TransmitOptions.APS_Encryption,
-            ))
-            values = await asyncio.wait_for(future, READ_TIMEOUT)
-        except (NodeError, TimeoutError, MeterReadError) as exc:
-            LOGGER.debug("reference openseg meter read failed: %s", exc)
+            records = await self.engine.configure_reporting(ESI.address, ESI.endpoint, METERING, configs,
+                                                            src_ep=self.endpoint, timeout=READ_TIMEOUT)
+        except (ZclError, TimeoutError) as exc:
+            LOGGER.info("reference openseg could not configure the meter's reports: %s", exc)
             return
-        finally:
-            self._pending_reads.pop(tsn, None)
-        if CURRENT_SUMMATION_DELIVERED in values and INSTANTANEOUS_DEMAND in values:
-            self.cache.append(Reading(self.now_unix(), values[CURRENT_SUMMATION_DELIVERED],
-                                      values[INSTANTANEOUS_DEMAND]))
+        if all(r.status == Status.SUCCESS for r in records):
+            self._last_report = asyncio.get_running_loop().time()  # the first report is due promptly
+        else:
+            LOGGER.info("reference openseg: the meter refused reporting: %s", records)
+
+    def _take_report(self, values: dict[int, int]) -> None:
+        self._last_report = asyncio.get_running_loop().time()
+        self._latest.update((a, v) for a, v in values.items() if a in LIVE_ATTRIBUTES)
+        if CURRENT_SUMMATION_DELIVERED not in values or INSTANTANEOUS_DEMAND not in self._latest:
+            return
+        if self.has_fault("api-blocks-meter-reads"):
+            self._spawn(self._take_report_locked(values[CURRENT_SUMMATION_DELIVERED], self._latest[INSTANTANEOUS_DEMAND]))
+            return
+        self.cache.append(Reading(self.now_unix(), values[CURRENT_SUMMATION_DELIVERED],
+                                  self._latest[INSTANTANEOUS_DEMAND]))
+
+    async def _take_report_locked(self, summation: int, demand: int) -> None:
+        async with self._lock:
+            self.cache.append(Reading(self.now_unix(), summation, demand))
 
     # -- utility control traffic ---------------------------------------------------------------------------
 
     def _packet(self, packet: t.ZigbeePacket) -> None:
-        if int(packet.cluster_id) == METERING and self._pending_reads:
+        if int(packet.cluster_id) == METERING and self.reads_started:
             data = packet.data.serialize()
-            # A Read Attributes Response (global, server to client, no manufacturer code) to one of our reads.
-            if (len(data) >= 3 and data[0] & 0x0F == 0x08 and data[2] == 0x01 and data[1] in self._pending_reads
-                    and packet.tx_options & t.TransmitOptions.APS_Encryption):
-                future = self._pending_reads.pop(data[1])
-                if not future.done():
-                    try:
-                        future.set_result(decode_read_response(data[3:]))
-                    except MeterReadError as exc:
-                        future.set_exception(exc)
+            # A Report Attributes (global, server to client, no manufacturer code) from the meter, APS-secured.
+            if (len(data) >= 3 and data[0] & 0x0F == 0x08 and data[2] == REPORT_ATTRIBUTES
+                    and packet.tx_options & t.TransmitOptions.APS_Encryption
+                    and packet.src is not None and int(packet.src.address) == ESI.address):
+                try:
+                    self._take_report(decode_report(data[3:]))
+                except MeterReadError as exc:
+                    LOGGER.info("reference openseg dropped a meter report: %s", exc)
                 return
         if self.has_fault("exposes-drlc-event") and int(packet.cluster_id) == DRLC:
             data = packet.data.serialize()
@@ -308,6 +336,8 @@ class OpenSegGateway(ApplicationDevice):
             self.cache.window, int(self.cache.window / self.read_interval))
         self._meter_info = None
         self._utility_events.clear()
+        self._latest.clear()
+        self._last_report = -float("inf")
         self.reads_started = False
 
     def close(self) -> None:

@@ -73,7 +73,7 @@ class Golden:
         store.add_cluster(ESI_ENDPOINT, 0x0800, Side.CLIENT)
         self.engine = ZclEngine(self._send, store=store)
         # The utility meter the ESI endpoint also plays (Simple Metering server, with an access log).
-        self.meter = GoldenMeter(store, clock, endpoint=ESI_ENDPOINT)
+        self.meter = GoldenMeter(store, clock, endpoint=ESI_ENDPOINT, send=self._send, next_tsn=self.engine.next_tsn)
         # The ESI's application services (issue 6): the network clock, demand response, price and messaging.
         self.time_server = TimeServer(self.engine, clock, endpoint=ESI_ENDPOINT)
         self.drlc = DrlcServer(self.engine, clock, endpoint=ESI_ENDPOINT)
@@ -255,5 +255,6 @@ class Golden:
             self.ke.close()
         for task in list(self._tasks):
             task.cancel()
+        self.meter.close()
         self.engine.close()
         self._unsubscribe()

@@ -13,14 +13,25 @@ zeros. The defaults use a Multiplier other than 1 so that a consumer ignoring it
 Every ZCL frame the golden receives is offered to :meth:`GoldenMeter.observe`, which keeps an access log
 (time, source, cluster, command, attribute ids; for Metering reads also the values served), so cases can
 assert what the DUT asked the meter for.
+
+Attribute reporting (ZCL 2.5.7 / 2.5.11): a node that sends Configure Reporting for the live attributes gets
+one Report Attributes frame carrying every attribute due at that moment (a real meter reports summation and
+demand together), promptly after the configuration and then every max interval, or on a change of at least
+the reportable change once min interval has passed (checked at min-interval steps). Reports go to the node
+that configured them, APS-secured, without an APS ack request (a lost report is replaced one interval later).
+Every value the meter served, by a read or a report, is in :attr:`GoldenMeter.services`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import math
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+import zigpy.exceptions
 import zigpy.types as t
 from zigpy.zcl.foundation import GeneralCommand
 
@@ -31,7 +42,10 @@ from harness.zcl.errors import MalformedFrame
 from harness.zcl.frame import DECODE_ERRORS, decode_general, parse_frame
 from harness.zcl.store import AttributeEntry, AttributeKey, AttributeStore
 
+LOGGER = logging.getLogger(__name__)
+
 METERING = 0x0702
+SE_PROFILE = 0x0109
 
 # Simple Metering server attribute ids (SE-FACTS "Metering").
 CURRENT_SUMMATION_DELIVERED = 0x0000
@@ -44,6 +58,10 @@ SUMMATION_FORMATTING = 0x0303
 DEMAND_FORMATTING = 0x0304
 METERING_DEVICE_TYPE = 0x0306
 INSTANTANEOUS_DEMAND = 0x0400
+
+#: ZCL data types of the live attributes: attribute id -> (type id, value size, signed) (SE-FACTS "Metering").
+LIVE_TYPES = {CURRENT_SUMMATION_DELIVERED: (0x25, 6, False), INSTANTANEOUS_DEMAND: (0x2A, 3, True)}
+REPORTING_OFF = 0xFFFF  # max interval 0xFFFF: stop reporting the attribute (ZCL 2.5.7.1.7)
 
 UNIT_KWH = 0  # UnitofMeasure 0: kWh (summation) and kW (demand)
 ELECTRIC_METERING = 0  # MeteringDeviceType 0
@@ -190,6 +208,61 @@ class MeterAccess:
         return f"t={self.time:.1f}s from {source}: cluster 0x{self.cluster_id:04X} {kind}{attrs}"
 
 
+@dataclasses.dataclass(frozen=True)
+class MeterService:
+    """Live values the meter served a node: the answer to a read, or a report it sent."""
+
+    time: float  # bench clock (monotonic) seconds
+    destination: int | None  # NWK address
+    served: tuple[tuple[int, int], ...]  # (attribute id, raw value)
+    report: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportingConfig:
+    """One live attribute's reporting configuration (Configure Reporting, direction 0)."""
+
+    attr_id: int
+    min_interval: int
+    max_interval: int
+    reportable_change: int
+
+
+@dataclasses.dataclass
+class _Subscriber:
+    """A node the meter reports to, with its configurations and what it was last sent."""
+
+    destination: t.AddrModeAddress
+    endpoint: int
+    configs: dict[int, ReportingConfig]
+    last: dict[int, tuple[float, int]] = dataclasses.field(default_factory=dict)  # attr -> (time, value)
+    timer: asyncio.TimerHandle | None = None
+
+
+def parse_live_reporting(payload: bytes) -> list[ReportingConfig] | None:
+    """The records of a Configure Reporting payload when every one configures a live attribute's reports with
+    its own data type and sane intervals; None for anything else (the ZCL engine answers that, with statuses)."""
+    configs, i = [], 0
+    while i < len(payload):
+        if payload[i] != 0x00 or i + 8 > len(payload):
+            return None
+        attr_id = int.from_bytes(payload[i + 1:i + 3], "little")
+        live = LIVE_TYPES.get(attr_id)
+        if live is None or payload[i + 3] != live[0]:
+            return None
+        min_interval = int.from_bytes(payload[i + 4:i + 6], "little")
+        max_interval = int.from_bytes(payload[i + 6:i + 8], "little")
+        size = live[1]
+        if i + 8 + size > len(payload):
+            return None
+        change = int.from_bytes(payload[i + 8:i + 8 + size], "little")
+        if max_interval not in (0, REPORTING_OFF) and min_interval > max_interval:
+            return None
+        configs.append(ReportingConfig(attr_id, min_interval, max_interval, change))
+        i += 8 + size
+    return configs or None
+
+
 def _plain_read_attribute_ids(raw: bytes) -> tuple[int, ...] | None:
     """Attribute ids of a Read Attributes command (global, client to server, no manufacturer code), else None."""
     if len(raw) < 5 or raw[0] & 0x0F != 0x00 or raw[2] != GeneralCommand.Read_Attributes or (len(raw) - 3) % 2:
@@ -226,13 +299,22 @@ class GoldenMeter:
         formatting: MeterFormatting | None = None,
         profile: DemandProfile | None = None,
         initial_summation: int = 12_345_678,
+        send: Callable[[t.ZigbeePacket], Awaitable[None]] | None = None,
+        next_tsn: Callable[[], int] | None = None,
     ) -> None:
         self.clock = clock
+        self._send = send  # how reports leave (the golden radio); without it reporting is the ZCL engine's
+        self._next_tsn = next_tsn or self._own_tsn
+        self._tsn = 0
+        self._subscribers: dict[tuple[int, int], _Subscriber] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self.services: ObservationLog[MeterService] = ObservationLog(clock)
         self.endpoint = endpoint
         self.formatting = formatting or MeterFormatting()
         self.profile = profile or DemandProfile()
         self.initial_summation = initial_summation
         self._energy = _Energy(self.profile, self._unix_second())
+        self._watts_minute, self._watts = None, 0
         self.accesses: ObservationLog[MeterAccess] = ObservationLog(clock)
         fmt = self.formatting
         values = {
@@ -256,24 +338,36 @@ class GoldenMeter:
 
     def demand_watts(self, unix_second: int | None = None) -> int:
         second = self._unix_second() if unix_second is None else unix_second
-        return self.profile.watts(second // 60)
+        minute = second // 60
+        if self._watts_minute != minute:  # constant within a minute; read every few seconds for days
+            self._watts_minute, self._watts = minute, self.profile.watts(minute)
+        return self._watts
 
     def summation_raw(self, unix_second: int | None = None) -> int:
-        """CurrentSummationDelivered at *unix_second* (default now): the integral of demand, in raw units."""
+        """CurrentSummationDelivered at *unix_second* (default now): the integral of demand, in raw units.
+
+        Raw units of Multiplier / Divisor kWh: energy [W s] x Divisor // (Multiplier x 3,600,000), truncated,
+        in exact integer arithmetic."""
         second = self._unix_second() if unix_second is None else unix_second
         energy = self._energy.watt_seconds(second)
-        return self.initial_summation + int(Decimal(energy) / self.formatting.watt_seconds_per_raw)
+        fmt = self.formatting
+        return self.initial_summation + energy * fmt.divisor // (fmt.multiplier * 3_600_000)
 
     def demand_raw(self, unix_second: int | None = None) -> int:
-        """InstantaneousDemand in raw units (W -> kW -> / (Multiplier / Divisor))."""
+        """InstantaneousDemand in raw units (W -> kW -> / (Multiplier / Divisor)), rounded half to even."""
         watts = self.demand_watts(unix_second)
-        return round(Decimal(watts) * self.formatting.divisor / (1000 * self.formatting.multiplier))
+        fmt = self.formatting
+        quotient, remainder = divmod(watts * fmt.divisor, 1000 * fmt.multiplier)
+        twice = 2 * remainder
+        if twice > 1000 * fmt.multiplier or (twice == 1000 * fmt.multiplier and quotient % 2):
+            quotient += 1
+        return quotient
 
-    def raw_value(self, attr_id: int) -> int:
+    def raw_value(self, attr_id: int, unix_second: int | None = None) -> int:
         if attr_id == CURRENT_SUMMATION_DELIVERED:
-            return self.summation_raw()
+            return self.summation_raw(unix_second)
         if attr_id == INSTANTANEOUS_DEMAND:
-            return self.demand_raw()
+            return self.demand_raw(unix_second)
         raise MeterError(f"Metering attribute 0x{attr_id:04X} is not a live value of the model")
 
     # -- observation -----------------------------------------------------------------------------------
@@ -291,6 +385,8 @@ class GoldenMeter:
                 if cluster_id == METERING and int(packet.dst_ep or 0) == self.endpoint else ()
             self.accesses.append(MeterAccess(now, source, cluster_id, True, GeneralCommand.Read_Attributes,
                                              attr_ids, served))
+            if served:
+                self.services.append(MeterService(now, source, served, False))
             return
         try:
             frame = parse_frame(raw)
@@ -313,7 +409,12 @@ class GoldenMeter:
                     served = tuple((a, self.raw_value(a)) for a in attr_ids if a in self.LIVE)
             elif decoded is not None:
                 attr_ids = tuple(int(r.attrid) for r in decoded.attributes)
+        elif frame.is_general and frame.command_id == GeneralCommand.Configure_Reporting:
+            configs = parse_live_reporting(frame.payload)
+            attr_ids = tuple(c.attr_id for c in configs) if configs else ()
         self.accesses.append(MeterAccess(now, source, cluster_id, frame.is_general, frame.command_id, attr_ids, served))
+        if served:
+            self.services.append(MeterService(now, source, served, False))
 
     def fast_reply(self, packet: t.ZigbeePacket) -> t.ZigbeePacket | None:
         """The Read Attributes Response to a plain, APS-secured read of the live Metering attributes, built
@@ -326,6 +427,8 @@ class GoldenMeter:
         if not packet.tx_options & t.TransmitOptions.APS_Encryption:
             return None  # the engine records the missing APS security as a finding
         raw = packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
+        if len(raw) >= 3 and raw[0] & 0x0F == 0x00 and raw[2] == GeneralCommand.Configure_Reporting:
+            return self._configure_reporting(packet, raw)
         attr_ids = _plain_read_attribute_ids(raw)
         if not attr_ids or any(a not in self.LIVE for a in attr_ids):
             return None
@@ -345,6 +448,114 @@ class GoldenMeter:
     def accesses_from(self, source: int, since: float = 0.0) -> list[MeterAccess]:
         return [a for a in self.accesses if a.source == source and a.time >= since]
 
+    def served_to(self, destination: int, since: float = 0.0) -> list[MeterService]:
+        """Every live value the meter served *destination* (reads answered and reports sent), oldest first."""
+        return [s for s in self.services if s.destination == destination and s.time >= since]
+
+    # -- attribute reporting ---------------------------------------------------------------------------
+
+    def _own_tsn(self) -> int:
+        self._tsn = (self._tsn + 1) & 0xFF
+        return self._tsn
+
+    def _configure_reporting(self, packet: t.ZigbeePacket, raw: bytes) -> t.ZigbeePacket | None:
+        """Take a Configure Reporting of the live attributes (None: not one, the engine answers it)."""
+        if self._send is None or packet.src is None or packet.src.addr_mode != t.AddrMode.NWK:
+            return None
+        configs = parse_live_reporting(raw[3:])
+        if configs is None:
+            return None
+        key = (int(packet.src.address), int(packet.src_ep))
+        subscriber = self._subscribers.get(key)
+        if subscriber is None:
+            subscriber = self._subscribers[key] = _Subscriber(packet.src, int(packet.src_ep), {})
+        for config in configs:
+            subscriber.last.pop(config.attr_id, None)
+            if config.max_interval == REPORTING_OFF:
+                subscriber.configs.pop(config.attr_id, None)
+            else:
+                subscriber.configs[config.attr_id] = config
+        self._schedule(subscriber, 0.0)  # a newly configured attribute reports promptly, then on schedule
+        # All records succeeded: the response is one SUCCESS status (ZCL 2.5.8.1.1).
+        body = bytes([0x18, raw[1], GeneralCommand.Configure_Reporting_rsp, 0x00])
+        return t.ZigbeePacket(
+            dst=packet.src, dst_ep=packet.src_ep, src_ep=packet.dst_ep, tsn=raw[1], profile_id=packet.profile_id,
+            cluster_id=packet.cluster_id, data=t.SerializableBytes(body), tx_options=t.TransmitOptions.APS_Encryption,
+        )
+
+    def _schedule(self, subscriber: _Subscriber, delay: float) -> None:
+        if subscriber.timer is not None:
+            subscriber.timer.cancel()
+        subscriber.timer = None
+        if subscriber.configs:
+            subscriber.timer = self.clock.loop.call_later(delay, self._report_due, subscriber)
+
+    def _report_due(self, subscriber: _Subscriber) -> None:
+        subscriber.timer = None
+        now = self.clock.monotonic()
+        second = self._unix_second()
+        due: list[tuple[int, int]] = []
+        next_check = math.inf
+        for attr_id, config in subscriber.configs.items():
+            value = self.raw_value(attr_id, second)
+            last = subscriber.last.get(attr_id)
+            step = max(1, config.min_interval)
+            if last is None:
+                report = True
+            else:
+                elapsed = now - last[0] + 1e-6
+                periodic = config.max_interval != 0 and elapsed >= config.max_interval
+                changed = elapsed >= config.min_interval and abs(value - last[1]) >= max(1, config.reportable_change)
+                report = periodic or changed
+            if report:
+                due.append((attr_id, value))
+                subscriber.last[attr_id] = (now, value)
+                since = 0.0
+            else:
+                since = now - last[0]
+            # Next look: the periodic report, or the next min-interval step when a change may trigger one.
+            wait = config.max_interval - since if config.max_interval else step
+            if config.min_interval < config.max_interval or not config.max_interval:
+                wait = min(wait, step)
+            next_check = min(next_check, max(wait, 0.0))
+        if due:
+            self._send_report(subscriber, due, now)
+        if next_check < math.inf:
+            self._schedule(subscriber, next_check)
+
+    def _send_report(self, subscriber: _Subscriber, values: list[tuple[int, int]], now: float) -> None:
+        body = bytearray([0x18, self._next_tsn() & 0xFF, GeneralCommand.Report_Attributes])
+        for attr_id, value in values:
+            type_id, size, signed = LIVE_TYPES[attr_id]
+            body += attr_id.to_bytes(2, "little") + bytes([type_id]) + value.to_bytes(size, "little", signed=signed)
+        packet = t.ZigbeePacket(
+            dst=subscriber.destination, dst_ep=subscriber.endpoint, src_ep=self.endpoint, tsn=body[1],
+            profile_id=SE_PROFILE, cluster_id=METERING, data=t.SerializableBytes(bytes(body)),
+            tx_options=t.TransmitOptions.APS_Encryption,
+        )
+        self.services.append(MeterService(now, int(subscriber.destination.address), tuple(values), True))
+        assert self._send is not None
+        task = self.clock.loop.create_task(self._deliver(packet))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, packet: t.ZigbeePacket) -> None:
+        assert self._send is not None
+        try:
+            await self._send(packet)
+        except zigpy.exceptions.DeliveryError as exc:
+            # The subscriber is gone (left, no key any more): a report nobody can take is simply not sent.
+            LOGGER.debug("golden meter report to %s not delivered: %s", packet.dst, exc)
+
+    def close(self) -> None:
+        """Stop reporting (the golden radio is going away)."""
+        for subscriber in self._subscribers.values():
+            if subscriber.timer is not None:
+                subscriber.timer.cancel()
+        self._subscribers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+
 
 __all__ = [
     "CURRENT_SUMMATION_DELIVERED",
@@ -357,10 +568,13 @@ __all__ = [
     "MULTIPLIER",
     "MeterAccess",
     "MeterError",
+    "MeterService",
+    "ReportingConfig",
     "MeterFormatting",
     "SUMMATION_FORMATTING",
     "UNIT_OF_MEASURE",
     "digits_left",
     "digits_right",
     "formatting_byte",
+    "parse_live_reporting",
 ]
