@@ -78,6 +78,22 @@ class CbkeStatus:
         return {suite: cert for suite, cert in found.items() if cert is not None}
 
 
+async def read_cbke_status(ezsp) -> CbkeStatus:
+    """getLibraryStatus for each CBKE library and getCertificate[283k1] where the library is present."""
+    libraries = {}
+    for name, library_id in CBKE_LIBRARIES.items():
+        (status,) = await ezsp.getLibraryStatus(libraryId=library_id)
+        libraries[name] = status != LIBRARY_ERROR and bool(status & LIBRARY_PRESENT)
+    certificates: dict[str, bytes | None] = {}
+    for library, command in (("CBKE (suite 1)", "getCertificate"), ("CBKE 283k1 (suite 2)", "getCertificate283k1")):
+        certificates[command] = None
+        if libraries[library]:
+            status, cert = await getattr(ezsp, command)()
+            if bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK:
+                certificates[command] = bytes(cert)
+    return CbkeStatus(libraries, certificates["getCertificate"], certificates["getCertificate283k1"])
+
+
 def ezsp_config(port: str, *, channel: int, pan_id: int, extended_pan_id: bytes, network_key: bytes,
                 baudrate: int = 115200) -> dict[str, Any]:
     """bellows config for the bench: its network, no background jobs that would disturb a test."""
@@ -138,19 +154,7 @@ class ControllerApplication(bellows.zigbee.application.ControllerApplication):
         super().packet_received(packet)
 
     async def cbke_status(self) -> CbkeStatus:
-        ezsp = self._ezsp
-        libraries = {}
-        for name, library_id in CBKE_LIBRARIES.items():
-            (status,) = await ezsp.getLibraryStatus(libraryId=library_id)
-            libraries[name] = status != LIBRARY_ERROR and bool(status & LIBRARY_PRESENT)
-        certificates: dict[str, bytes | None] = {}
-        for library, command in (("CBKE (suite 1)", "getCertificate"), ("CBKE 283k1 (suite 2)", "getCertificate283k1")):
-            certificates[command] = None
-            if libraries[library]:
-                status, cert = await getattr(ezsp, command)()
-                if bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK:
-                    certificates[command] = bytes(cert)
-        return CbkeStatus(libraries, certificates["getCertificate"], certificates["getCertificate283k1"])
+        return await read_cbke_status(self._ezsp)
 
     async def require_cbke(self) -> CbkeStatus:
         status = await self.cbke_status()
