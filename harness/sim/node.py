@@ -109,6 +109,11 @@ APS_DUPLICATE_WINDOW = 10.0  # seconds a (source, APS counter) pair is remembere
 APS_DUPLICATE_TABLE_DEPTH = 8  # counters remembered per source (the 8-bit counter wraps quickly under load)
 
 
+_APS_ENCRYPTION = t.TransmitOptions.APS_Encryption.value
+_APS_ACK = t.TransmitOptions.ACK.value
+_NWK_ADDRESSES: dict[int, t.AddrModeAddress] = {}
+
+
 class Role(enum.Enum):
     COORDINATOR = "coordinator"
     ROUTER = "router"
@@ -533,7 +538,8 @@ class Node:
         if dst_nwk == self.nwk:
             self._deliver_local(packet)
             return
-        encrypt = bool(packet.tx_options & t.TransmitOptions.APS_Encryption)
+        options = packet.tx_options.value  # plain int ops: Flag arithmetic costs microseconds per frame
+        encrypt = bool(options & _APS_ENCRYPTION)
         entry = None
         if encrypt:
             partner = self.address_map.get(dst_nwk)
@@ -550,7 +556,7 @@ class Node:
             delivery_mode=DeliveryMode.BROADCAST if broadcast else DeliveryMode.UNICAST,
         )
         kwargs = {"encrypt_key": entry.key if entry else None, "counter_entry": entry}
-        if broadcast or not packet.tx_options & t.TransmitOptions.ACK:
+        if broadcast or not options & _APS_ACK:
             self.aps_send_frame(dst_nwk, frame, **kwargs)
         else:
             await self.aps_send_reliably(dst_nwk, frame, **kwargs)
@@ -609,9 +615,10 @@ class Node:
         dst_mode = t.AddrMode.Broadcast if nwk.dst in NWK_BROADCASTS else t.AddrMode.NWK
         packet = t.ZigbeePacket(
             timestamp=self._now(),
-            src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk.src),
+            src=self._nwk_address(nwk.src),
             src_ep=frame.src_endpoint,
-            dst=t.AddrModeAddress(addr_mode=dst_mode, address=nwk.dst),
+            dst=self._nwk_address(nwk.dst) if dst_mode == t.AddrMode.NWK else t.AddrModeAddress(
+                addr_mode=dst_mode, address=nwk.dst),
             dst_ep=frame.dst_endpoint,
             tsn=frame.counter,
             profile_id=frame.profile,
@@ -623,6 +630,14 @@ class Node:
             rssi=rssi,
         )
         self._dispatch_data(packet, nwk.src, dst_mode == t.AddrMode.Broadcast)
+
+    def _nwk_address(self, nwk: int) -> t.AddrModeAddress:
+        """The (shared) zigpy address of a NWK short address for delivered packets: building one per frame
+        was a large part of the receive path. Packets are read, never mutated, by their listeners."""
+        address = _NWK_ADDRESSES.get(nwk)
+        if address is None:
+            address = _NWK_ADDRESSES[nwk] = t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk)
+        return address
 
     def _aps_duplicate(self, src_nwk: int, counter: int) -> bool:
         """Duplicate rejection table: the last few APS counters per source, each for a limited time."""

@@ -1,7 +1,8 @@
 """OpenSEG benchmarks on the simulated bench (reference gateway + golden meter over the simulated air).
 
-- The 50-hour cache case's work: 50 h of network time with a meter read every 4 s (45,000 exchanges), then
-  the 50-hour readings request. Target <= 10 s wall.
+- The 50-hour cache case's work: 50 h of network time with a meter report every 4 s (45,000 Report Attributes
+  the gateway configured, each APS- and NWK-secured with its MAC ack), then the 50-hour readings request.
+  Target <= 10 s wall (was ~31 s with a polled read, 4 frames, every 4 s).
 - API latency: 20 concurrent home clients each GET the summation; p95 wall latency is reported in the
   benchmark's extra_info (aiohttp on the bench's virtual-time loop, real loopback sockets).
 """
@@ -52,10 +53,25 @@ def test_fifty_hour_cache_wall_time(benchmark):
         now = int(bench.clock.now().timestamp())
         return bench.run(state["client"].request("readings", {"start": now - 50 * 3600, "end": now}))
 
-    response = benchmark.pedantic(fifty_hours, setup=setup, rounds=1, iterations=1)
+    cpu = {}
+
+    def timed():
+        started = time.process_time()
+        try:
+            return fifty_hours()
+        finally:
+            cpu["seconds"] = time.process_time() - started
+
+    response = benchmark.pedantic(timed, setup=setup, rounds=1, iterations=1)
     rows = response.json()["readings"]
+    meter = state["testbed"].golden.meter
     benchmark.extra_info["readings_cached"] = len(rows)
-    benchmark.extra_info["meter_reads"] = len(state["testbed"].golden.meter.accesses)
+    benchmark.extra_info["meter_reports"] = sum(1 for s in meter.services if s.report)
+    benchmark.extra_info["meter_frames_received"] = len(meter.accesses)
+    benchmark.extra_info["air_frames"] = len(state["testbed"].frames)
+    benchmark.extra_info["cpu_seconds"] = round(cpu["seconds"], 2)  # less sensitive than wall to a busy machine
+    print(f"\n50 h cache case: {benchmark.stats.stats.mean:.2f} s wall, {cpu['seconds']:.2f} s CPU, "
+          f"{len(state['testbed'].frames)} frames on the air (target <= 10 s wall)")
     assert response.status == 200 and 43_000 <= len(rows) <= 43_201
     bench.close_testbed(state["testbed"], None)
     bench.close()
