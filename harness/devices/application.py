@@ -203,8 +203,8 @@ class ApplicationDevice(ReferenceDevice):
     def _also_install_code_key(self, unsecure):
         """The node's APS unsecuring, falling back to the install-code key once the CBKE key failed (a fault)."""
 
-        def lenient(data: bytes, source_ieee: int | None):
-            frame, key_id = unsecure(data, source_ieee)
+        def lenient(data: bytes, source_ieee: int | None, *rest):
+            frame, key_id = unsecure(data, source_ieee, *rest)
             if frame is not None:
                 return frame, key_id
             try:

@@ -80,7 +80,8 @@ DRLC = [
           ("TC-DRLC-1.6",)),
     Fault("processes-duplicate-event", "processes a repeated IssuerEventID a second time", ("TC-DRLC-1.7",)),
     Fault("start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as "
-          "expired", ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18")),
+          "expired", ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
+                        "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]")),
     Fault("no-completion-report", "never reports 03 when an event completes",
           ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19")),
     Fault("ignores-opt-out", "the user's opt-out changes nothing", ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16")),
@@ -92,7 +93,7 @@ DRLC = [
 PRICE = [
     Fault("no-get-current-price", "does not ask for the current price after joining", ("TC-PRICE-1.1",)),
     Fault("no-price-acknowledgement", "never sends Price Acknowledgement, even when PriceControl asks",
-          ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4")),
+          ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.3")),
     Fault("stores-duplicate-price", "takes a repeated IssuerEventID as a new price and acknowledges it again",
           ("TC-PRICE-1.3",)),
     Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
@@ -101,7 +102,7 @@ PRICE = [
 
 MESSAGING = [
     Fault("no-message-confirmation", "the user's confirmation never goes out as Message Confirmation",
-          ("TC-MSG-1.1",)),
+          ("TC-MSG-1.1", "TC-TIME-1.4")),
     Fault("confirms-unasked", "sends Message Confirmation for a message that did not ask for one", ("TC-MSG-1.2",)),
     Fault("ignores-cancel-message", "keeps showing a cancelled message, so the user can still confirm it",
           ("TC-MSG-1.3",)),
