@@ -150,7 +150,7 @@ class FaultyPriceClient(PriceClient):
         event_id = int(publish.issuer_event_id)
         if "stores-duplicate-price" in self.device_faults:
             self.prices = [p for p in self.prices if p.issuer_event_id != event_id]
-        if "last-price-wins" in self.device_faults:
+        if "last-price-wins" in self.device_faults and not any(p.issuer_event_id == event_id for p in self.prices):
             # Drops every other price instead of refusing one older than a price it overlaps.
             self.prices = []
         return super()._store(publish, esi)
