@@ -61,8 +61,9 @@ OPENSEG = [
           ("TC-OSEG-1.1",)),
     Fault("reads-price", "reads the Price cluster of the ESI as well as Simple Metering", ("TC-OSEG-2.1",)),
     Fault("requests-fast-poll", "sends Request Fast Poll Mode to the meter", ("TC-OSEG-2.2",)),
+    # A served utility-control path is no longer 404, which TC-OSEG-6.3 checks too.
     Fault("exposes-drlc-event", "serves Load Control Events from the utility on the API's drlc path",
-          ("TC-OSEG-3.1",)),
+          ("TC-OSEG-3.1", "TC-OSEG-6.3")),
     Fault("ignores-multiplier", "scales raw values by 1 / Divisor, ignoring the Multiplier",
           ("TC-OSEG-3.2", "TC-OSEG-5.1")),
     Fault("ignores-formatting", "rounds values to whole kWh / kW, ignoring the formatting's digits right",
@@ -76,7 +77,8 @@ OPENSEG = [
           ("TC-OSEG-5.1",)),
     Fault("answers-foreign-network", "serves clients outside its home network", ("TC-OSEG-6.1",)),
     Fault("dies-on-malformed", "stops serving after a malformed request", ("TC-OSEG-6.2",)),
-    Fault("unknown-path-ok", "answers unknown paths 200 with its resource index", ("TC-OSEG-6.3",)),
+    # The utility-control paths are unknown paths to a conformant gateway; TC-OSEG-3.1 checks they answer 404.
+    Fault("unknown-path-ok", "answers unknown paths 200 with its resource index", ("TC-OSEG-3.1", "TC-OSEG-6.3")),
     Fault("accepts-any-method", "serves POST and DELETE like GET", ("TC-OSEG-6.4",)),
     Fault("api-blocks-meter-reads", "takes in meter reports and serves API requests under one lock, one second "
           "per request", ("TC-OSEG-7.1",)),
