@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from zigpy.zcl.foundation import ReadAttributeRecord, Status
 
-from harness.crypto import AuthenticationError
 from harness.se.datamodel import Side
-from harness.sim.security import unsecure_aps
-from harness.zcl.security import InsecureFrameAction, SecurityPolicy
 from harness.zcl.store import AttributeKey, AttributeStore
 
 from .application import ApplicationDevice
@@ -156,28 +153,8 @@ class InHomeDisplay(ApplicationDevice):
         "ke-foreign-subject": "foreign_subject",
     }
 
-    def __init__(self, air, profile, clock, faults: tuple[str, ...] = ()) -> None:
-        super().__init__(air, profile, clock, faults)
-        if self.has_fault("acts-on-unprotected-se-commands"):
-            # Processes SE application commands that arrive without APS security (a conformant device drops them).
-            self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
-        if self.has_fault("ke-accepts-install-code-key-after-cbke"):
-            self.node._aps_unsecure = self._also_install_code_key(self.node._aps_unsecure)
-
-    def _also_install_code_key(self, unsecure):
-        """The node's APS unsecuring, falling back to the install-code key once the CBKE key failed (a fault)."""
-
-        def lenient(data: bytes, source_ieee: int | None):
-            frame, key_id = unsecure(data, source_ieee)
-            if frame is not None:
-                return frame, key_id
-            try:
-                frame, aux = unsecure_aps(data, self.link_key, source_ieee)
-            except AuthenticationError:
-                return None, None
-            return frame, aux.key_id
-
-        return lenient
+    # "acts-on-unprotected-se-commands" and "ke-accepts-install-code-key-after-cbke" are seeded by
+    # ApplicationDevice (harness/devices/application.py), shared with the PCT.
 
     def _install_link_key(self, partner_ieee: int, key: bytes) -> None:
         if self.has_fault("ke-keeps-install-code-key"):
