@@ -28,6 +28,7 @@ import asyncio
 import dataclasses
 import logging
 import math
+import weakref
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -156,6 +157,7 @@ class _Energy:
         self.start = start_unix
         self._minute0 = start_unix // 60
         self._prefix = [0]  # watt-seconds from start to the beginning of minute0 + i (i >= 1)
+        self._watts_minute, self._watts = None, 0  # the last minute's demand: reads come every few seconds
 
     def _minute_start(self, index: int) -> int:
         return (self._minute0 + index) * 60
@@ -169,7 +171,10 @@ class _Energy:
             begin = max(self.start, self._minute_start(i))
             self._prefix.append(self._prefix[-1] + self.profile.watts(self._minute0 + i) * (self._minute_start(i + 1) - begin))
         begin = max(self.start, self._minute_start(index))
-        return self._prefix[index] + self.profile.watts(self._minute0 + index) * (unix_second - begin)
+        minute = self._minute0 + index
+        if self._watts_minute != minute:
+            self._watts_minute, self._watts = minute, self.profile.watts(minute)
+        return self._prefix[index] + self._watts * (unix_second - begin)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,7 +312,7 @@ class GoldenMeter:
         self._next_tsn = next_tsn or self._own_tsn
         self._tsn = 0
         self._subscribers: dict[tuple[int, int], _Subscriber] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
         self.services: ObservationLog[MeterService] = ObservationLog(clock)
         self.endpoint = endpoint
         self.formatting = formatting or MeterFormatting()
@@ -535,9 +540,9 @@ class GoldenMeter:
         )
         self.services.append(MeterService(now, int(subscriber.destination.address), tuple(values), True))
         assert self._send is not None
-        task = self.clock.loop.create_task(self._deliver(packet))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # Tracked weakly (the loop holds a running task): no done callback, which would cost a loop iteration
+        # per report, only so close() can cancel what is still in flight.
+        self._tasks.add(self.clock.loop.create_task(self._deliver(packet)))
 
     async def _deliver(self, packet: t.ZigbeePacket) -> None:
         assert self._send is not None

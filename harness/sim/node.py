@@ -181,6 +181,7 @@ class Node:
         self._packet_listeners: list[Callable[[t.ZigbeePacket], None]] = []
         self._aps_pending: dict[tuple[int, int], asyncio.Future] = {}
         self._mac_pending: dict[int, int] = {}  # MAC sequence number -> retries so far, until acked
+        self._mac_timers: dict[int, asyncio.TimerHandle] = {}  # MAC sequence number -> its ack wait
         self._aps_seen: dict[int, deque[tuple[int, float]]] = {}
         self._beacons: list[tuple[MacFrame, Beacon]] = []
         self._association: asyncio.Future | None = None
@@ -277,9 +278,19 @@ class Node:
         airtime = self.radio.transmit(psdu)
         if frame.ack_request:
             self._mac_pending[frame.seq] = 0
-            self.loop.call_later(airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, frame.seq, psdu)
+            self._mac_timers[frame.seq] = self.loop.call_later(
+                airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, frame.seq, psdu)
+
+    def _mac_acked(self, seq: int) -> None:
+        if self._mac_pending.pop(seq, None) is not None:
+            # The ack wait is over: cancel its timer rather than let it fire for nothing (a cancelled timer
+            # costs the loop no iteration).
+            timer = self._mac_timers.pop(seq, None)
+            if timer is not None:
+                timer.cancel()
 
     def _mac_ack_timeout(self, seq: int, psdu: bytes) -> None:
+        self._mac_timers.pop(seq, None)
         retries = self._mac_pending.get(seq)
         if retries is None:
             return  # acknowledged
@@ -290,12 +301,12 @@ class Node:
         self._mac_pending[seq] = retries + 1
         self.stats["mac_retries"] += 1
         airtime = self.radio.transmit(psdu)
-        self.loop.call_later(airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, seq, psdu)
+        self._mac_timers[seq] = self.loop.call_later(airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, seq, psdu)
 
     def _mac_receive(self, psdu: bytes, lqi: int, rssi: int) -> None:
         if len(psdu) == 5 and psdu == ACK_PSDUS[psdu[2]]:
             # An intact ack (half the frames on the air): matched against the table, nothing decoded.
-            self._mac_pending.pop(psdu[2], None)
+            self._mac_acked(psdu[2])
             return
         try:
             frame = MacFrame.deserialize(psdu)
@@ -303,7 +314,7 @@ class Node:
             self.stats["mac_dropped_malformed"] += 1
             return
         if frame.frame_type == MacFrameType.ACK:
-            self._mac_pending.pop(frame.seq, None)
+            self._mac_acked(frame.seq)
             return
         if frame.dst_mode != AddrMode.NONE:
             if frame.dst_pan not in (BROADCAST_ADDR, self.pan_id):
