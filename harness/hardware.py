@@ -8,10 +8,13 @@ gets a fresh :class:`~harness.golden.golden.Golden` on it. Frames are observed t
 
 Bench profile hooks (shell commands, run with the scenario name in $SE_SCENARIO): ``power_cycle``,
 ``reset``, ``rf_shield_close``, ``rf_shield_open``; ``sniffer_pcap`` names the live capture to import.
+Before each scenario the DUT is brought to factory state (:meth:`HardwareBench.factory_reset_dut`): the
+CLI's factory_reset, then ``power_cycle`` (else ``reset``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import struct
@@ -144,8 +147,26 @@ class HardwareBench:
 
         golden.ke.on_event(keep_key)
 
+    async def factory_reset_dut(self, name: str) -> list[str]:
+        """Bring the DUT to factory state before a scenario (on the simulated bench each scenario gets a new
+        device; a real one carries its network over): the CLI's factory_reset command when the profile has one,
+        then the bench's power_cycle hook (else its reset hook) so it starts from a clean boot. Returns what
+        was done. A manual DUT is left to the scenario's own "factory new" step (one prompt, not two)."""
+        done = []
+        if isinstance(self.dut, CliDutControl) and "factory_reset" in self.dut.commands:
+            await self.dut.factory_reset()
+            done.append("factory_reset")
+        hooks = self.bench.bench_profile.hooks
+        loop = asyncio.get_running_loop()
+        for hook in ("power_cycle", "reset"):
+            if await loop.run_in_executor(None, run_hook, hooks, hook, name):
+                done.append(hook)
+                break
+        return done
+
     async def open_testbed(self, name: str):
         run_hook(self.bench.bench_profile.hooks, "rf_shield_close", name)
+        await self.factory_reset_dut(name)
         app = await self.open_app()
         profile = self.bench.dut_profile
         ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
@@ -215,6 +236,9 @@ def _ieee_resolver(app, golden):
         for event in reversed(golden.joins):
             if event.nwk == nwk:
                 return event.ieee
+        for annce in reversed(golden.device_annces()):
+            if annce.src_nwk == nwk:
+                return eui64_to_ieee(bytes(annce.message.fields[1]))
         for ieee, device in app.devices.items():
             if int(device.nwk) == nwk:
                 return eui64_to_ieee(bytes(ieee))

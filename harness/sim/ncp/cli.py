@@ -110,9 +110,14 @@ def add_parser(commands) -> None:
     ncp.add_argument("--no-cbke", dest="cbke", action="store_false",
                      help="an NCP without the CBKE libraries (getLibraryStatus reports them absent)")
     ncp.add_argument("--bench", type=Path, help="bench profile whose test_ca mints the certificates")
+    ncp.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                     help="log to stderr at this level (default WARNING); keys are never logged")
 
 
 def run(args) -> int:
+    import logging
+
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     asyncio.run(serve(channel=args.channel, seed=args.seed, ieee=args.ieee, device=args.device,
                       profile=args.profile, pcap=args.pcap, cbke=args.cbke, bench=args.bench))
     return 0
