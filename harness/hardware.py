@@ -23,6 +23,7 @@ from pathlib import Path
 
 import zigpy.types as t
 
+from harness.capture.pcap import LINKTYPE_IEEE802_15_4_WITHFCS, CaptureError
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.cli import CliDutControl
 from harness.dut.manual import ManualDutControl
@@ -35,7 +36,10 @@ from harness.verify import Keyring
 
 HOOK_TIMEOUT = 60.0
 _PCAP_HEADER = 24
-_RECORD = struct.Struct("<IIII")
+_MAX_RECORD = 65535  # no 802.15.4 PSDU comes near; a larger length means a corrupt or foreign file
+#: pcap magic (as stored) -> (struct byte order, seconds per fraction unit)
+_MAGICS = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+           b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
 
 
 class HookError(RuntimeError):
@@ -58,11 +62,35 @@ def run_hook(hooks: dict[str, str], name: str, scenario: str = "") -> bool:
 
 
 class LivePcap:
-    """Reads frames appended to a growing pcap file since the last call (timestamp, PSDU)."""
+    """Reads frames appended to a growing pcap file since the last call (timestamp, PSDU).
+
+    Classic pcap of either byte order, micro- or nanosecond stamps, link type 195 (802.15.4 with FCS); the
+    header is checked once it is complete, and anything else is a :class:`~harness.capture.CaptureError`
+    naming the file (a sniffer set up wrong is a bench error, never a DUT failure).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._offset = _PCAP_HEADER
+        self._record: struct.Struct | None = None  # known once the global header was read
+        self._scale = 1e-6
+
+    def _read_header(self, fh) -> bool:
+        header = fh.read(_PCAP_HEADER)
+        if len(header) < _PCAP_HEADER:
+            return False  # the sniffer has not written its header yet
+        magic = header[:4]
+        if magic not in _MAGICS:
+            what = "pcapng" if magic == b"\x0a\x0d\x0d\x0a" else f"magic {magic.hex()}"
+            raise CaptureError(f"sniffer capture {self.path}: {what} is not a classic pcap; have the sniffer "
+                               "write pcap (e.g. tshark -F pcap)")
+        order, self._scale = _MAGICS[magic]
+        (linktype,) = struct.unpack_from(order + "I", header, 20)
+        if linktype != LINKTYPE_IEEE802_15_4_WITHFCS:
+            raise CaptureError(f"sniffer capture {self.path}: link type {linktype}, expected "
+                               f"{LINKTYPE_IEEE802_15_4_WITHFCS} (IEEE 802.15.4 with FCS)")
+        self._record = struct.Struct(order + "IIII")
+        return True
 
     def skip_to_end(self) -> None:
         self._offset = max(_PCAP_HEADER, self.path.stat().st_size) if self.path.exists() else _PCAP_HEADER
@@ -70,17 +98,23 @@ class LivePcap:
     def read_new(self) -> list[tuple[float, bytes]]:
         if not self.path.exists():
             return []
-        frames = []
         with open(self.path, "rb") as fh:
+            if self._record is None and not self._read_header(fh):
+                return []
             fh.seek(self._offset)
             data = fh.read()
+        record = self._record
+        frames = []
         pos = 0
-        while pos + _RECORD.size <= len(data):
-            seconds, micros, length, _orig = _RECORD.unpack_from(data, pos)
-            if pos + _RECORD.size + length > len(data):
+        while pos + record.size <= len(data):
+            seconds, fraction, length, _orig = record.unpack_from(data, pos)
+            if length > _MAX_RECORD:
+                raise CaptureError(f"sniffer capture {self.path}: record at byte {self._offset + pos} claims "
+                                   f"{length} bytes (an 802.15.4 frame has at most 127): the file is corrupt")
+            if pos + record.size + length > len(data):
                 break  # a record still being written
-            frames.append((seconds + micros / 1e6, data[pos + _RECORD.size: pos + _RECORD.size + length]))
-            pos += _RECORD.size + length
+            frames.append((seconds + fraction * self._scale, data[pos + record.size: pos + record.size + length]))
+            pos += record.size + length
         self._offset += pos
         return frames
 

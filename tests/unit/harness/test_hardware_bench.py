@@ -1,0 +1,170 @@
+"""The hardware bench's own pieces: bench hooks (run_hook), the live sniffer reader (LivePcap) and the DUT's
+factory reset before each scenario (CLI command, then power_cycle else reset)."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import types
+
+import pytest
+
+from harness.capture import PcapWriter
+from harness.capture.pcap import CaptureError
+from harness.dut.cli import CliDutControl
+from harness.dut.manual import ManualDutControl
+from harness.hardware import HardwareBench, HookError, LivePcap, run_hook
+
+FRAME_A = bytes.fromhex("0308a5ffff0000") + b"\x12\x34"  # a beacon request with some FCS bytes
+FRAME_B = bytes.fromhex("4188010000ffff00004802fdff0000") + b"\xab\xcd"
+
+
+# -- run_hook ------------------------------------------------------------------------------------------------
+
+def test_a_missing_or_empty_hook_is_not_run():
+    assert run_hook({}, "power_cycle") is False
+    assert run_hook({"power_cycle": ""}, "power_cycle") is False
+
+
+def test_a_hook_runs_in_a_shell_with_the_scenario_name(tmp_path):
+    marker = tmp_path / "ran"
+    assert run_hook({"reset": f'printf "%s" "$SE_SCENARIO" > {marker}'}, "reset", "TC-JOIN-1.1") is True
+    assert marker.read_text() == "TC-JOIN-1.1"
+
+
+def test_a_failing_hook_is_a_bench_error_with_its_exit_status_and_stderr():
+    with pytest.raises(HookError, match=r"bench hook power_cycle \('echo relay stuck >&2; exit 3'\) exited 3: relay stuck"):
+        run_hook({"power_cycle": "echo relay stuck >&2; exit 3"}, "power_cycle")
+
+
+def test_a_hook_that_hangs_is_stopped_at_its_timeout(monkeypatch):
+    monkeypatch.setattr("harness.hardware.HOOK_TIMEOUT", 0.2)
+    with pytest.raises(HookError, match=r"rf_shield_close .* did not finish within 0.2 s"):
+        run_hook({"rf_shield_close": "sleep 5"}, "rf_shield_close")
+
+
+# -- LivePcap ------------------------------------------------------------------------------------------------
+
+def test_live_pcap_returns_each_frame_once_as_the_file_grows(tmp_path):
+    path = tmp_path / "air.pcap"
+    live = LivePcap(path)
+    assert live.read_new() == []  # the sniffer has not started
+    writer = PcapWriter(path)
+    assert live.read_new() == []  # header only
+    writer.write(100.25, FRAME_A)
+    assert live.read_new() == [(100.25, FRAME_A)]
+    writer.write(101.5, FRAME_B)
+    writer.write(102.0, FRAME_A)
+    assert live.read_new() == [(101.5, FRAME_B), (102.0, FRAME_A)]
+    assert live.read_new() == []
+    writer.close()
+
+
+def test_live_pcap_waits_for_a_record_still_being_written(tmp_path):
+    path = tmp_path / "air.pcap"
+    with PcapWriter(path) as writer:
+        writer.write(1.0, FRAME_A)
+        writer.write(2.0, FRAME_B)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-3])  # the sniffer is mid-way through the second record
+    live = LivePcap(path)
+    assert live.read_new() == [(1.0, FRAME_A)]
+    path.write_bytes(whole)
+    assert live.read_new() == [(2.0, FRAME_B)]
+
+
+def test_skip_to_end_ignores_what_earlier_scenarios_captured(tmp_path):
+    path = tmp_path / "air.pcap"
+    writer = PcapWriter(path)
+    writer.write(1.0, FRAME_A)
+    live = LivePcap(path)
+    live.skip_to_end()
+    writer.write(2.0, FRAME_B)
+    assert live.read_new() == [(2.0, FRAME_B)]
+    writer.close()
+
+
+def _header(magic: bytes, order: str, linktype: int = 195) -> bytes:
+    return magic + struct.pack(order + "HHiIII", 2, 4, 0, 0, 65535, linktype)
+
+
+def test_big_endian_nanosecond_captures_are_read(tmp_path):
+    path = tmp_path / "air.pcap"
+    record = struct.pack(">IIII", 7, 500_000_000, len(FRAME_A), len(FRAME_A)) + FRAME_A
+    path.write_bytes(_header(b"\xa1\xb2\x3c\x4d", ">") + record)
+    assert LivePcap(path).read_new() == [(7.5, FRAME_A)]
+
+
+@pytest.mark.parametrize(("header", "words"), [
+    (b"\x0a\x0d\x0d\x0a" + bytes(20), "pcapng is not a classic pcap"),
+    (b"GIF89a" + bytes(18), "magic 47494638 is not a classic pcap"),
+    (_header(b"\xd4\xc3\xb2\xa1", "<", linktype=230), "link type 230, expected 195"),
+])
+def test_a_capture_in_another_format_is_a_capture_error_naming_the_file(tmp_path, header, words):
+    path = tmp_path / "air.pcap"
+    path.write_bytes(header)
+    with pytest.raises(CaptureError, match=f"{path}: {words}"):
+        LivePcap(path).read_new()
+
+
+def test_a_corrupt_record_length_is_a_capture_error(tmp_path):
+    path = tmp_path / "air.pcap"
+    path.write_bytes(_header(b"\xd4\xc3\xb2\xa1", "<") + struct.pack("<IIII", 1, 0, 0x01000000, 5))
+    with pytest.raises(CaptureError, match="record at byte 24 claims 16777216 bytes"):
+        LivePcap(path).read_new()
+
+
+def test_import_into_copies_the_capture_into_the_artifacts(tmp_path):
+    path = tmp_path / "air.pcap"
+    with PcapWriter(path) as writer:
+        writer.write(1.0, FRAME_A)
+    copied = LivePcap(path).import_into(tmp_path / "artifacts" / "TC-JOIN-1.1")
+    assert copied.name == "sniffer.pcap" and copied.read_bytes() == path.read_bytes()
+
+
+# -- the DUT's factory reset before a scenario ---------------------------------------------------------------
+
+class RecordingCli(CliDutControl):
+    def __init__(self, commands: dict[str, str]) -> None:
+        super().__init__("loop://", commands)
+        self.actions: list[str] = []
+
+    async def factory_reset(self) -> None:
+        self.actions.append("factory_reset")
+
+
+def _bench(dut, hooks: dict[str, str]) -> HardwareBench:
+    hardware = HardwareBench.__new__(HardwareBench)  # only what factory_reset_dut uses
+    hardware.dut = dut
+    hardware.bench = types.SimpleNamespace(bench_profile=types.SimpleNamespace(hooks=hooks))
+    return hardware
+
+
+@pytest.mark.parametrize(("commands", "hooks", "expected"), [
+    ({"factory_reset": "reset"}, {"power_cycle": "true", "reset": "true"}, ["factory_reset", "power_cycle"]),
+    ({"factory_reset": "reset"}, {"reset": "true"}, ["factory_reset", "reset"]),
+    ({"factory_reset": "reset"}, {}, ["factory_reset"]),
+    ({"start_joining": "join"}, {"reset": "true"}, ["reset"]),
+])
+def test_factory_reset_uses_the_cli_then_power_cycle_else_reset(commands, hooks, expected, tmp_path):
+    cli = RecordingCli(commands)
+    order = tmp_path / "order"
+    hooks = {name: f"echo {name} >> {order}" for name in hooks}
+    done = asyncio.run(_bench(cli, hooks).factory_reset_dut("TC-KE-1.2"))
+    assert done == expected
+    assert cli.actions == [a for a in expected if a == "factory_reset"]
+    ran = order.read_text().split() if order.exists() else []
+    assert ran == [h for h in expected if h != "factory_reset"]
+
+
+def test_a_manual_dut_is_not_prompted_twice_but_hooks_still_run(tmp_path):
+    prompts: list[str] = []
+    marker = tmp_path / "cycled"
+    done = asyncio.run(_bench(ManualDutControl(prompts.append), {"power_cycle": f"touch {marker}"})
+                       .factory_reset_dut("TC-JOIN-1.1"))
+    assert done == ["power_cycle"] and prompts == [] and marker.exists()
+
+
+def test_a_failing_power_cycle_stops_the_scenario_as_a_bench_error():
+    with pytest.raises(HookError, match="power_cycle"):
+        asyncio.run(_bench(RecordingCli({}), {"power_cycle": "exit 1"}).factory_reset_dut("x"))
