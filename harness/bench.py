@@ -114,6 +114,13 @@ class Bench:
         except KeMaterialError as exc:
             raise OptionError(str(exc)) from None
 
+    def golden_ke_engine(self, suites: tuple[int, ...]):
+        """The golden ESI's key-establishment engine offering only *suites*: minted for the simulated
+        coordinator, or on the real bench the EZSP NCP's own CBKE library (harness/hardware.py)."""
+        if self.hardware is not None:
+            return self.hardware.golden_ke_engine(tuple(suites))
+        return self.ke_material.engine(COORDINATOR_IEEE, tuple(suites))
+
     def claims(self, pics_key: str) -> bool:
         """Whether the DUT claims a PICS item (its profile, overridden by --pics)."""
         override = self.options.pics.get(pics_key)

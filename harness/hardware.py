@@ -19,6 +19,7 @@ import os
 import shutil
 import struct
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import zigpy.types as t
@@ -30,8 +31,9 @@ from harness.dut.manual import ManualDutControl
 from harness.golden.golden import ESI_ENDPOINT, Golden
 from harness.golden.ke import GoldenKe
 from harness.ke import KeEvent, KeEventKind
-from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, ezsp_config
+from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, EzspRadioError, ezsp_config
 from harness.sim.frames.types import eui64_to_ieee
+from harness.sim.material import LinkKeyEntry
 from harness.verify import Keyring
 
 HOOK_TIMEOUT = 60.0
@@ -171,8 +173,12 @@ class HardwareBench:
             testbed.golden.ke = KeUnavailable(engine)
             return
         golden, app = testbed.golden, testbed.app
+        resolver = _ieee_resolver(app, golden)
+        probes = NcpApsSender(app, testbed.keyring, resolver)
         golden.ke = GoldenKe(golden.engine, ESI_ENDPOINT, engine, self.bench.clock, send=app.send_packet,
-                             ieee_of=_ieee_resolver(app, golden), install_key=None)
+                             ieee_of=resolver, install_key=None, key_table=probes.key_table,
+                             aps_send_frame=probes.send, next_aps_counter=probes.next_counter)
+        testbed.notes["ncp_aps_sender"] = probes
         keyring = testbed.keyring
 
         def keep_key(event: KeEvent) -> None:
@@ -180,6 +186,19 @@ class HardwareBench:
                 keyring.add_link_key(event.partner_ieee, event.key)
 
         golden.ke.on_event(keep_key)
+
+    def golden_ke_engine(self, suites: tuple[int, ...]):
+        """The NCP's engine offering only *suites* (the golden's certificate is the NCP's own: on hardware no
+        other identity can answer for the Trust Center's address)."""
+        from harness.ke.ezsp import EzspKeEngine
+
+        engine = self.ke_engine
+        if not isinstance(engine, EzspKeEngine):
+            raise engine if isinstance(engine, CbkeUnavailable) else CbkeUnavailable("the EZSP radio is not open")
+        missing = set(suites) - engine.suites
+        if missing:
+            raise CbkeUnavailable(f"the NCP has no CBKE suite {sorted(missing)} (library or certificate)")
+        return engine.restricted(suites)
 
     async def factory_reset_dut(self, name: str) -> list[str]:
         """Bring the DUT to factory state before a scenario (on the simulated bench each scenario gets a new
@@ -220,6 +239,10 @@ class HardwareBench:
     async def close_testbed(self, testbed) -> None:
         await testbed.golden.close()
         run_hook(self.bench.bench_profile.hooks, "rf_shield_open", testbed.name)
+        probes = testbed.notes.get("ncp_aps_sender")
+        if probes is not None and probes.errors:
+            # A probe that never went out would read as "the DUT did not act": the case is a bench error.
+            raise EzspRadioError("the golden could not send its SE probe: " + "; ".join(probes.errors))
 
     async def restart_golden(self, testbed) -> None:
         await testbed.golden.close()
@@ -247,6 +270,80 @@ class HardwareBench:
             self.app = None
         if isinstance(self.dut, CliDutControl):
             self.dut.close()
+
+
+class _HeldKeys(Mapping):
+    """IEEE -> the link key the NCP holds for it: the newest key the bench gave it (install code, then the
+    CBKE key read back after each exchange), which is what the keyring records in order."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+
+    def __getitem__(self, ieee: int) -> LinkKeyEntry:
+        keys = self._keyring.link_keys.get(ieee)
+        if not keys:
+            raise KeyError(ieee)
+        return LinkKeyEntry(keys[-1])
+
+    def __iter__(self):
+        return iter(self._keyring.link_keys)
+
+    def __len__(self) -> int:
+        return len(self._keyring.link_keys)
+
+
+class NcpApsSender:
+    """The golden's SE probe on an NCP: an APS data frame under a chosen link key, or NWK security only.
+
+    An NCP secures a unicast with the key its key table holds for the destination, so a frame under another
+    key puts that key in the table for the one send and restores the held key after the NCP reported the
+    send (messageSentHandler). Frame counters are the NCP's own (one outgoing APS counter for every key), so
+    the caller's counter entry is not used."""
+
+    def __init__(self, app, keyring: Keyring, ieee_of) -> None:
+        self.app = app
+        self.key_table = _HeldKeys(keyring)
+        self._ieee_of = ieee_of
+        self._counter = 0
+        self._tasks: set[asyncio.Task] = set()
+        self.errors: list[str] = []
+
+    def next_counter(self) -> int:
+        self._counter = (self._counter + 1) & 0xFF
+        return self._counter
+
+    def send(self, nwk: int, frame, encrypt_key: bytes | None = None, counter_entry=None, **_options) -> None:
+        task = asyncio.get_running_loop().create_task(self._send(nwk, frame, encrypt_key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, nwk: int, frame, encrypt_key: bytes | None) -> None:
+        ieee = self._ieee_of(nwk)
+        held = self.key_table.get(ieee).key if ieee is not None and ieee in self.key_table else None
+        swap = encrypt_key is not None and encrypt_key != held
+        if swap and (ieee is None or held is None):
+            self.errors.append(f"no IEEE address or held key for 0x{nwk:04X}: cannot send under another key")
+            return
+        packet = t.ZigbeePacket(
+            src_ep=frame.src_endpoint, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk),
+            dst_ep=frame.dst_endpoint, profile_id=frame.profile, cluster_id=frame.cluster, tsn=frame.counter,
+            data=t.SerializableBytes(frame.payload),
+            tx_options=t.TransmitOptions.APS_Encryption if encrypt_key is not None else t.TransmitOptions.NONE)
+        try:
+            if swap:
+                await self._key_table_entry(ieee, encrypt_key)
+            await self.app.send_packet(packet)
+        except Exception as exc:  # noqa: BLE001 - a probe that cannot go out is judged by the missing answer
+            self.errors.append(f"probe to 0x{nwk:04X}: {type(exc).__name__}: {exc}")
+        finally:
+            if swap:
+                await self._key_table_entry(ieee, held)
+
+    async def _key_table_entry(self, ieee: int, key: bytes) -> None:
+        (status,) = await self.app._ezsp.addOrUpdateKeyTableEntry(
+            address=t.EUI64(ieee.to_bytes(8, "little")), linkKey=True, keyData=t.KeyData(key))
+        if status != 0:
+            raise EzspRadioError(f"the NCP refused a key table entry for {ieee:016X}: {status!r}")
 
 
 class KeUnavailable:

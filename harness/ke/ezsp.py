@@ -133,12 +133,16 @@ class EzspKeEngine(KeEngine):
         self._waiters: dict[str, asyncio.Future] = {}
         self._current: _EzspSession | None = None
         self._lock = asyncio.Lock()  # one EZSP CBKE operation in flight: the NCP has one temporary store
+        self._offered: frozenset[int] | None = None
+        self._owner: EzspKeEngine | None = None
         self._callback_id = ezsp.add_callback(self._callback)
 
     def __repr__(self) -> str:
         return f"EzspKeEngine(suites={sorted(self.suites)}, private keys in the NCP)"
 
     def close(self) -> None:
+        if self._owner is not None:
+            return  # a restricted view: the engine it came from owns the callback
         if self._callback_id is not None:
             self._ezsp.remove_callback(self._callback_id)
             self._callback_id = None
@@ -147,7 +151,15 @@ class EzspKeEngine(KeEngine):
 
     @property
     def suites(self) -> frozenset[int]:
-        return frozenset(self._certificates)
+        return frozenset(self._offered or self._certificates)
+
+    def restricted(self, suites) -> EzspKeEngine:
+        """This engine offering only *suites* (same NCP, same temporary store; e.g. "only suite 1")."""
+        view = object.__new__(EzspKeEngine)
+        view.__dict__.update(self.__dict__)  # shares the waiters, lock and callback registration
+        view._offered = frozenset(suites) & frozenset(self._certificates)
+        view._owner = self
+        return view
 
     async def certificate(self, suite: int) -> bytes:
         if suite not in self._certificates:
@@ -155,7 +167,7 @@ class EzspKeEngine(KeEngine):
         return self._certificates[suite]
 
     async def start(self, suite: int) -> KeSession:
-        names = _COMMANDS[suite] if suite in self._certificates else None
+        names = _COMMANDS[suite] if suite in self.suites else None
         if names is None:
             raise ValueError(f"the NCP has no suite {suite} certificate")
         if self._current is not None and self._current.open:

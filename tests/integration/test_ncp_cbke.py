@@ -161,3 +161,82 @@ def test_reading_the_key_back_needs_a_key_table_entry():
             server.close()
 
     asyncio.run(scenario())
+
+
+def test_a_restricted_engine_offers_only_its_suites():
+    async def scenario():
+        server, app = await _formed(ncp_cbke())
+        try:
+            engine = await app.ke_engine()
+            only1 = engine.restricted((1,))
+            assert only1.suites == frozenset({1}) and only1.suite_bitmap == 0x0001
+            with pytest.raises(ValueError, match="no suite 2 certificate"):
+                await only1.start(2)
+            ours, _theirs, ncp_macs, device_macs = await _exchange(only1, 1, Role.RESPONDER)
+            assert ncp_macs == device_macs
+            await ours.conclude(False)
+            only1.close()  # a view: the engine keeps its callback
+            assert engine._callback_id is not None
+            engine.close()
+        finally:
+            await app.shutdown()
+            server.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_ncp_probe_goes_out_under_the_chosen_key_and_the_held_key_comes_back():
+    """harness.hardware.NcpApsSender: the golden's SE probe under another key on an NCP."""
+    from harness.clock import WallClock
+    from harness.devices.catalogue import MODELS
+    from harness.golden.golden import Golden
+    from harness.hardware import NcpApsSender
+    from harness.profiles import load_dut_profile
+    from harness.sim.frames import ApsFrame
+    from harness.verify import Keyring, decode_frames
+
+    other_key = bytes(range(0x40, 0x50))
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        air = Air(channel=15, seed=8, loop=loop)
+        frames: list[tuple[float, bytes]] = []
+        air.add_sniffer(lambda frame: frames.append((frame.timestamp, frame.psdu)))
+        server = NcpServer(air)
+        config = ezsp_config(await server.start(), channel=15, pan_id=0x1A62, extended_pan_id=EPID,
+                             network_key=NETWORK_KEY)
+        app = await asyncio.wait_for(ControllerApplication.new(config, auto_form=True), 60)
+        clock = WallClock(loop)
+        device = MODELS["ihd"](air, load_dut_profile("profiles/dut/ref-ihd-cli.yaml"), clock)
+        golden = Golden(app, clock)
+        try:
+            await golden.admit(device.ieee, device.link_key, 60)
+            device.start_joining(20)
+            nwk = (await golden.wait_join(device.ieee, 20)).nwk
+            keyring = Keyring(network_keys={0: NETWORK_KEY})
+            keyring.add_link_key(device.ieee, device.link_key)
+            sender = NcpApsSender(app, keyring, lambda n: device.ieee if n == nwk else None)
+            assert sender.key_table[device.ieee].key == device.link_key
+            probe = ApsFrame.data(sender.next_counter(), 0x0109, 0x0700, 1, 1, bytes.fromhex("00420000 00"))
+            sent_at = len(frames)
+            sender.send(nwk, probe, encrypt_key=other_key)
+            await asyncio.gather(*sender._tasks)
+            assert sender.errors == []
+            assert server.stack.node.link_key(device.ieee) == device.link_key  # the held key is back
+            new = frames[sent_at:]
+
+            def probes(ring):
+                return [f for f in decode_frames(new, ring) if f.error is None and f.aps is not None
+                        and f.aps.cluster == 0x0700 and f.aps.payload == probe.payload]
+
+            assert probes(keyring) == []  # not under the held key...
+            keyring.add_link_key(device.ieee, other_key)
+            chosen = probes(keyring)  # ...but under the chosen one (MAC retries may repeat it)
+            assert chosen and all(f.aps_secured for f in chosen)
+        finally:
+            device.close()
+            await golden.close()
+            await app.shutdown()
+            server.close()
+
+    asyncio.run(scenario())
