@@ -25,6 +25,10 @@ BASIC, IDENTIFY, TIME, PRICE, DRLC, METERING, MESSAGING, KEY_ESTABLISHMENT = (
     0x0000, 0x0003, 0x000A, 0x0700, 0x0701, 0x0702, 0x0703, 0x0800,
 )
 
+#: The IHD's Price, Messaging and Time cases: each starts after CBKE, so a DUT whose CBKE fails fails them.
+_APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4", "TC-PRICE-1.1", "TC-PRICE-1.2",
+                           "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.1", "TC-TIME-1.3", "TC-TIME-1.4")
+
 _FAULTS = [
     Fault("accepts-default-tc-key", "takes a network key sent under the well-known TC link key ZigBeeAlliance09",
           ("TC-JOIN-1.4",)),
@@ -76,18 +80,22 @@ _FAULTS = [
           ("TC-KE-2.2", "TC-KE-3.4")),
     Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
           ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1")),
-    # Every exchange the DUT starts fails, so every case that needs one to reach Confirm Key fails.
+    # Every exchange the DUT starts fails, so every case that needs one to reach Confirm Key fails, the
+    # application cases too (they start from "the DUT has joined and completed key establishment").
     Fault("ke-wrong-mac", "sends a wrong MACU (initiator) or MACV (responder)",
           ("TC-KE-1.1[1]", "TC-KE-1.3", "TC-KE-2.2", "TC-KE-3.1", "TC-KE-3.3[its install-code link key]",
-           "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2")),
+           "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2", *_APPLICATION_AFTER_CBKE)),
     # The golden refuses its certificate at Initiate, so no case gets past the first step of an exchange.
     Fault("ke-foreign-subject", "presents a certificate issued for another IEEE address",
           ("TC-KE-1.1[1]", "TC-KE-1.2", "TC-KE-1.3", "TC-KE-2.1", "TC-KE-2.2", "TC-KE-2.3", "TC-KE-2.4",
            "TC-KE-2.5[not a valid public point]", "TC-KE-2.5[one byte short]", "TC-KE-2.6", "TC-KE-3.1",
            "TC-KE-3.2", "TC-KE-3.3[its install-code link key]", "TC-KE-3.3[no APS security]", "TC-KE-3.4",
-           "TC-KE-4.1", "TC-KE-4.2")),
+           "TC-KE-4.1", "TC-KE-4.2", *_APPLICATION_AFTER_CBKE)),
+    # Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1 only
+    # reads the Time server, which needs no APS security, so it still passes).
     Fault("ke-keeps-install-code-key", "completes CBKE but keeps securing SE frames with its install-code key",
-          ("TC-KE-1.1[1]", "TC-KE-3.3[its install-code link key]", "TC-KE-4.1")),
+          ("TC-KE-1.1[1]", "TC-KE-3.3[its install-code link key]", "TC-KE-4.1",
+           *(c for c in _APPLICATION_AFTER_CBKE if c != "TC-TIME-1.1"))),
     Fault("ke-accepts-install-code-key-after-cbke", "after CBKE still accepts SE frames under its install-code key",
           ("TC-KE-3.3[its install-code link key]",)),
     Fault("acts-on-unprotected-se-commands", "processes SE application commands that arrive without APS security",
