@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run_suite(tmp: Path, target: str) -> None:
+def _run_suite(root: Path, target: str) -> None:
+    tmp = Path(tempfile.mkdtemp(dir=root))  # a fresh run folder per round: a run refuses an existing journal
     env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider", "--dut=sim:ihd",
