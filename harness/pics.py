@@ -52,6 +52,8 @@ KEY_RE = re.compile(
     r"^SE\.(?P<area>[A-Z]+)\.(?P<side>[SC])"
     r"(?:\.A(?P<attr>[0-9A-F]{4})|\.C(?P<cmd>[0-9A-F]{2})\.(?P<dir>Rx|Tx))?$"
 )
+#: Key Establishment suites a device claims: SE.KE.SUITE1 (sect163k1), SE.KE.SUITE2 (sect283k1).
+SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
 
 
 class PicsError(ValueError):
@@ -72,11 +74,14 @@ def command_key(cluster_id: int, side: Side, command_id: int, received: bool) ->
 
 def check_key(key: str) -> str:
     """Return the key if it follows the scheme, else raise PicsError saying what is expected."""
+    if SUITE_RE.match(key):
+        return key
     match = KEY_RE.match(key)
     if not match or match["area"] not in CLUSTER_OF_AREA:
         areas = ", ".join(sorted(CLUSTER_OF_AREA))
         raise PicsError(
-            f"PICS key {key!r} does not follow SE.<AREA>.<S|C>[.A<hex4>|.C<hex2>.<Rx|Tx>] with AREA in {areas}"
+            f"PICS key {key!r} does not follow SE.<AREA>.<S|C>[.A<hex4>|.C<hex2>.<Rx|Tx>] with AREA in {areas}, "
+            "or SE.KE.SUITE1 / SE.KE.SUITE2"
         )
     return key
 

@@ -85,3 +85,11 @@ def test_template_cli(capsys):
 def test_template_cli_unknown_type(capsys):
     assert main(["template", "--device-type", "toaster"]) == 2
     assert "unknown device type 'toaster'" in capsys.readouterr().err
+
+
+def test_key_establishment_suite_items():
+    from harness.pics import PicsError, check_key
+
+    assert check_key("SE.KE.SUITE1") == "SE.KE.SUITE1" and check_key("SE.KE.SUITE2") == "SE.KE.SUITE2"
+    with pytest.raises(PicsError, match="SE.KE.SUITE1 / SE.KE.SUITE2"):
+        check_key("SE.KE.SUITE3")
