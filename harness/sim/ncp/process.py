@@ -54,7 +54,7 @@ class EmulatorProcess:
         # stderr goes to a file: a pipe nobody drains would block the emulator once it fills.
         self._stderr = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(self.args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                        stderr=self._stderr, text=True)
+                                        stderr=self._stderr)
         try:
             self._read_endpoints()
         except BaseException:
@@ -64,20 +64,26 @@ class EmulatorProcess:
 
     def _read_endpoints(self) -> None:
         assert self.process is not None and self.process.stdout is not None
+        # Raw reads of the pipe: a buffered readline could hold several lines while select() waits for more.
+        fd = self.process.stdout.fileno()
+        pending = b""
         deadline = time.monotonic() + self.start_timeout
         with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
+            selector.register(fd, selectors.EVENT_READ)
             while not self._expected <= self.endpoints.keys():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not selector.select(remaining):
                     raise EmulatorProcessError(f"the NCP emulator printed {self.endpoints} within "
                                                f"{self.start_timeout:g} s; expected {sorted(self._expected)}")
-                line = self.process.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     raise EmulatorProcessError(f"the NCP emulator exited ({self.process.wait()}): "
                                                f"{self.stderr_text().strip()[-500:]}")
-                name, _sep, value = line.strip().partition(" ")
-                self.endpoints[name] = value
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    name, _sep, value = line.decode(errors="replace").strip().partition(" ")
+                    self.endpoints[name] = value
 
     def stderr_text(self) -> str:
         """What the emulator wrote to stderr so far (its warnings and tracebacks)."""
