@@ -166,8 +166,10 @@ class HardwareBench:
 
     def enable_key_establishment(self, testbed) -> None:
         """The golden ESI's Key Establishment endpoint on the NCP's CBKE library. The ESI endpoint (with the
-        KE cluster) was registered before the network started, and the NCP stores each CBKE key in its key
-        table itself, so no key installer, APS-ack switch or raw APS sender is needed (nor possible)."""
+        KE cluster) was registered before the network started and the NCP stores each CBKE key in its key
+        table itself, so there is no key installer; the NCP acknowledges APS frames by itself, so there is no
+        APS-ack switch either (the withhold-acks test hook cannot run on an NCP). SE probes go through
+        :class:`NcpApsSender`."""
         engine = self.ke_engine
         if isinstance(engine, CbkeUnavailable) or engine is None:
             testbed.golden.ke = KeUnavailable(engine)
@@ -256,7 +258,7 @@ class HardwareBench:
         old = testbed.golden
         testbed.golden = Golden(testbed.app, self.bench.clock)
         testbed.golden.zdo_events.extend(old.zdo_events)
-        testbed.golden.joins.extend(old.joins)
+        testbed.golden.trust_center.joins.extend(old.trust_center.joins)
         self.enable_key_establishment(testbed)
         if isinstance(old.ke, GoldenKe) and isinstance(testbed.golden.ke, GoldenKe):
             testbed.golden.ke.events[:0] = old.ke.events  # what the golden saw before the power cycle
@@ -364,7 +366,7 @@ def _ieee_resolver(app, golden):
     """NWK -> IEEE from what the golden saw (Trust Center admissions) and zigpy's device table."""
 
     def resolve(nwk: int) -> int | None:
-        for event in reversed(golden.joins):
+        for event in reversed(golden.trust_center.joins):
             if event.nwk == nwk:
                 return event.ieee
         for annce in reversed(golden.device_annces()):
