@@ -267,14 +267,14 @@ class Bench:
         if old.ke is not None and testbed.golden.ke is not None:
             testbed.golden.ke.events[:0] = old.ke.events  # what the golden saw before the power cycle
         # A real Trust Center keeps its key table across a power cycle.
-        await testbed.golden.hold_link_key(testbed.dut_ieee, testbed.dut_link_key)
+        await testbed.golden.trust_center.hold_link_key(testbed.dut_ieee, testbed.dut_link_key)
         security = testbed.app.node.security
         # Like an NCP restoring from NVM, skip ahead: frames sent while shutting down must not be replayed.
         security.nwk_tx_counter = old_security.nwk_tx_counter + 4096
         security.link_keys.update(old_security.link_keys)
         security.aps_counter = old_security.aps_counter
         trust_center = testbed.app.trust_center
-        for event in old.joins:
+        for event in old.trust_center.joins:
             trust_center.adopt(event.ieee, event.nwk)
 
     def close(self) -> None:

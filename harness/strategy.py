@@ -21,9 +21,9 @@ async def commission(bench, testbed) -> int:
     """Admit the DUT with its install code and wait until it answers on the network; returns its address."""
     golden = testbed.golden
     join_time = bench.pixit_seconds("join_timeout", 30)
-    await golden.admit(testbed.dut_ieee, testbed.dut_link_key, 180)
+    await golden.trust_center.admit(testbed.dut_ieee, testbed.dut_link_key, 180)
     await testbed.dut.start_joining()
-    event = await golden.wait_join(testbed.dut_ieee, join_time)
+    event = await golden.trust_center.wait_join(testbed.dut_ieee, join_time)
     testbed.notes["join_event"] = event
     # Admission is proven by the DUT answering with the network key, not by its (separately judged) annce.
     deadline = bench.clock.monotonic() + join_time

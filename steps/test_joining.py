@@ -39,7 +39,7 @@ def _dut_frames(testbed, since: float = 0.0):
 
 @given("the Trust Center holds the link key of the DUT's install code")
 def holds_key(bench, testbed):
-    bench.run(testbed.golden.hold_link_key(testbed.dut_ieee, testbed.dut_link_key), 10)
+    bench.run(testbed.golden.trust_center.hold_link_key(testbed.dut_ieee, testbed.dut_link_key), 10)
 
 
 @given("the Trust Center holds the link key of a different install code for the DUT")
@@ -47,12 +47,12 @@ def holds_other_key(bench, testbed):
     other = InstallCode(os.urandom(16))
     while other.link_key == testbed.dut_link_key:
         other = InstallCode(os.urandom(16))
-    bench.run(testbed.golden.hold_link_key(testbed.dut_ieee, other.link_key), 10)
+    bench.run(testbed.golden.trust_center.hold_link_key(testbed.dut_ieee, other.link_key), 10)
 
 
 @given('the Trust Center offers the network key under the well-known key "ZigBeeAlliance09"')
 def offers_default_key(bench, testbed):
-    bench.run(testbed.golden.hold_link_key(testbed.dut_ieee, WELL_KNOWN_TC_LINK_KEY), 10)
+    bench.run(testbed.golden.trust_center.hold_link_key(testbed.dut_ieee, WELL_KNOWN_TC_LINK_KEY), 10)
 
 
 @given(parsers.parse("the Trust Center permits joining for {seconds:d} seconds"))
@@ -62,7 +62,7 @@ def permits(bench, testbed, seconds):
 
 @given("the Trust Center does not permit joining")
 def no_permit(bench, testbed):
-    bench.run(testbed.golden.close_permit(), 10)
+    bench.run(testbed.golden.trust_center.close_permit(), 10)
 
 
 # -- When ----------------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def mgmt_leave(bench, testbed):
 @when("the Trust Center sends a new network key with sequence number 1 and then switches to it")
 def key_update(bench, testbed):
     testbed.keyring.network_keys[1] = NEW_NETWORK_KEY
-    confirmed = bench.run(testbed.golden.update_network_key(NEW_NETWORK_KEY, 1), 60)
+    confirmed = bench.run(testbed.golden.trust_center.update_network_key(NEW_NETWORK_KEY, 1), 60)
     testbed.notes["key_update_confirmed"] = confirmed
     testbed.notes["key_switched_at"] = bench.clock.monotonic()
 
@@ -112,7 +112,7 @@ def key_update(bench, testbed):
 def admitted(bench, testbed):
     join_time = bench.pixit_seconds("join_timeout", 30)
     try:
-        event = bench.run(testbed.golden.wait_join(testbed.dut_ieee, join_time))
+        event = bench.run(testbed.golden.trust_center.wait_join(testbed.dut_ieee, join_time))
         testbed.notes["join_event"] = event
         bench.run(testbed.golden.zdo_request(event.nwk, ZDOCmd.IEEE_addr_req, [event.nwk, 0, 0], join_time))
         testbed.notes["dut_nwk"] = event.nwk

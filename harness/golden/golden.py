@@ -23,10 +23,11 @@ from harness.golden.meter import GoldenMeter
 from harness.ke import KeEngine
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.frames import FrameError
-from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
 from harness.sim.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
 from harness.zcl.engine import ZclEngine
 from harness.zcl.store import AttributeStore
+
+from .trust_center import GoldenTrustCenter
 
 LOGGER = logging.getLogger(__name__)
 
@@ -41,15 +42,6 @@ class NoResponse(TimeoutError):
 
 class GoldenError(RuntimeError):
     """The golden side could not do what a step asked (radio refused, nothing to act on): a bench fault."""
-
-
-@dataclass(frozen=True)
-class JoinEvent:
-    """The Trust Center admitted a device: it sent the network key (zigpy's device_joined)."""
-
-    time: float
-    nwk: int
-    ieee: int
 
 
 @dataclass(frozen=True)
@@ -79,12 +71,11 @@ class Golden:
         self.drlc = DrlcServer(self.engine, clock, endpoint=ESI_ENDPOINT)
         self.price = PriceServer(self.engine, clock, endpoint=ESI_ENDPOINT)
         self.messaging = MessagingServer(self.engine, clock, endpoint=ESI_ENDPOINT)
-        self.joins: list[JoinEvent] = []
-        self.leaves: list[JoinEvent] = []
+        # The SE Trust Center policy and what it saw (admissions, leaves).
+        self.trust_center = GoldenTrustCenter(app, clock)
         self.zdo_events: list[ZdoEvent] = []
         self._zdo_tsn = 0x40
         self._zdo_waiters: dict[tuple[int, int], asyncio.Future] = {}
-        self._join_waiters: list[asyncio.Future] = []
         self._tasks: set[asyncio.Task] = set()
         # Key Establishment (CBKE) on the ESI endpoint, once the bench enables it (enable_key_establishment).
         self.ke: GoldenKe | None = None
@@ -94,14 +85,10 @@ class Golden:
     # -- zigpy listener events -----------------------------------------------------------------------------
 
     def device_joined(self, device) -> None:
-        event = JoinEvent(self.clock.monotonic(), int(device.nwk), eui64_to_ieee(bytes(device.ieee)))
-        self.joins.append(event)
-        for waiter in self._join_waiters:
-            if not waiter.done():
-                waiter.set_result(event)
+        self.trust_center.device_joined(device)
 
     def device_left(self, device) -> None:
-        self.leaves.append(JoinEvent(self.clock.monotonic(), int(device.nwk), eui64_to_ieee(bytes(device.ieee))))
+        self.trust_center.device_left(device)
 
     # -- raw packets ----------------------------------------------------------------------------------------
 
@@ -141,45 +128,6 @@ class Golden:
     def esi_time(self) -> float:
         """The network time the ESI serves now, as fractional ZCL UTC seconds (bench clock + Time offset)."""
         return utc_seconds(self.clock) + self.time_server.offset
-
-    # -- Trust Center policy ---------------------------------------------------------------------------------
-
-    async def admit(self, ieee: int, link_key: bytes, duration: int) -> None:
-        """Hold *link_key* for *ieee* and permit joining (SE: install-code keys only, never app.permit's key)."""
-        await self.app.permit_with_link_key(ieee_to_eui64(ieee), t.KeyData(link_key), duration)
-
-    async def hold_link_key(self, ieee: int, link_key: bytes) -> None:
-        """Hold a link key without opening joining (permit_with_link_key for 0 s)."""
-        await self.app.permit_with_link_key(ieee_to_eui64(ieee), t.KeyData(link_key), 0)
-
-    async def close_permit(self) -> None:
-        await self.app.permit(0)
-
-    async def wait_join(self, ieee: int, deadline: float) -> JoinEvent:
-        for event in self.joins:
-            if event.ieee == ieee:
-                return event
-        while True:
-            waiter = asyncio.get_running_loop().create_future()
-            self._join_waiters.append(waiter)
-            try:
-                event = await self.clock.wait_for(waiter, deadline, f"Trust Center admission of {ieee:016X}")
-            finally:
-                self._join_waiters.remove(waiter)
-            if event.ieee == ieee:
-                return event
-
-    def joined_nwk(self, ieee: int) -> int | None:
-        for event in reversed(self.joins):
-            if event.ieee == ieee:
-                return event.nwk
-        return None
-
-    async def update_network_key(self, key: bytes, key_seq: int) -> list[int]:
-        trust_center = getattr(self.app, "trust_center", None)
-        if trust_center is None:
-            raise GoldenError("this golden radio cannot update the network key")
-        return await trust_center.update_network_key(key, key_seq)
 
     # -- ZDO client ------------------------------------------------------------------------------------------
 

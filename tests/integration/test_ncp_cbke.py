@@ -210,9 +210,9 @@ def test_the_ncp_probe_goes_out_under_the_chosen_key_and_the_held_key_comes_back
         device = MODELS["ihd"](air, load_dut_profile("profiles/dut/ref-ihd-cli.yaml"), clock)
         golden = Golden(app, clock)
         try:
-            await golden.admit(device.ieee, device.link_key, 60)
+            await golden.trust_center.admit(device.ieee, device.link_key, 60)
             device.start_joining(20)
-            nwk = (await golden.wait_join(device.ieee, 20)).nwk
+            nwk = (await golden.trust_center.wait_join(device.ieee, 20)).nwk
             keyring = Keyring(network_keys={0: NETWORK_KEY})
             keyring.add_link_key(device.ieee, device.link_key)
             sender = NcpApsSender(app, keyring, lambda n: device.ieee if n == nwk else None)
