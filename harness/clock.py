@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import selectors
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable
@@ -165,14 +166,15 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """One loop iteration, as BaseEventLoop._run_once, minus a system call per virtual jump.
 
         The base loop polls the selector on every iteration. Here, while nothing real is awaited
-        (real_io_grace is 0), the real selector is polled at most every REAL_IO_POLL_INTERVAL of wall time:
-        a simulated frame is a timer, so most iterations are virtual jumps, and an epoll call per jump was a
-        large share of a simulated exchange. Callbacks from other threads are never delayed by this
-        (call_soon_threadsafe appends to the ready queue itself; the self-pipe only wakes a blocked select,
-        and the loop blocks on the real selector whenever no timer is scheduled). A real peer that must be
+        (real_io_grace is 0) and no other thread runs, the real selector is polled at most every
+        REAL_IO_POLL_INTERVAL of wall time: a simulated frame is a timer, so most iterations are virtual
+        jumps, and an epoll call per jump was a large share of a simulated exchange. A real peer that must be
         answered before virtual time moves on raises real_io_grace, which restores polling on every jump.
+        With another thread alive (an executor, a timer thread, an emulator) the base iteration runs: its
+        system call per iteration releases the GIL, and without it a thread waiting to call
+        call_soon_threadsafe was measured to starve for seconds.
         """
-        if self.real_io_grace > 0 or self._debug:
+        if self.real_io_grace > 0 or self._debug or threading.active_count() > 1:
             super()._run_once()
             return
         scheduled = self._scheduled
