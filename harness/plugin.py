@@ -267,7 +267,7 @@ def _identify_dut(bench, journal) -> None:
     testbed = None
     try:
         testbed = bench.open_testbed("identify-dut")
-        identity = bench.run(identify(bench, testbed), 4 * bench.pixit_seconds("join_timeout", 30) + 30,
+        identity = bench.run(identify(bench, testbed), 2 * bench.pixit_seconds("join_timeout", 30) + 10,
                              "reading the DUT's Basic identity")
     except Exception as exc:  # the cases judge the DUT; identification only informs the report
         logging.getLogger(__name__).warning("could not read the DUT's Basic identity: %s", exc)

@@ -73,8 +73,9 @@ def told_to_join(bench, testbed):
     bench.run(testbed.dut.start_joining(), 10)
 
 
-@when(parsers.parse("the golden radio restarts and stays silent for {seconds:d} seconds"))
-def golden_restarts(bench, testbed, seconds):
+@when("the golden radio restarts and stays silent for the PIXIT golden silence time")
+def golden_restarts(bench, testbed):
+    seconds = bench.pixit_seconds("golden_silence_time", 60)
     bench.restart_golden(testbed)
     testbed.notes["restarted_at"] = bench.clock.monotonic()
     bench.run(bench.clock.sleep(seconds))
@@ -244,13 +245,14 @@ def leave_rsp(testbed):
           rule="Zigbee 2.4.4.3.5: Mgmt_Leave_rsp")
 
 
-@then(parsers.parse("within {seconds:d} seconds the DUT sends nothing but its NWK leave announcement"))
-def silent_after_leave(bench, testbed, seconds):
+@then("within the PIXIT leave silence time the DUT sends nothing but its NWK leave announcement")
+def silent_after_leave(bench, testbed):
+    seconds = bench.pixit_seconds("leave_silence_time", 600)
     sent_at = testbed.notes["leave_sent_at"]
     bench.run(bench.clock.sleep(seconds))
     # The Mgmt_Leave_rsp, its MAC/APS acks and the NWK leave command itself are expected.
     later = [f for f in _dut_frames(testbed, sent_at + 1.0) if f.mac.frame_type != MacFrameType.ACK]
-    check(not later, expected=f"no frame from the DUT from 1 s to {seconds} s after Mgmt_Leave_req",
+    check(not later, expected=f"no frame from the DUT from 1 s to {seconds:g} s after Mgmt_Leave_req",
           observed=f"{len(later)} frames; first: {later[0].describe()}" if later else "none",
           rule="Zigbee 3.6.1.10: a device that left without rejoin stays off the network")
 

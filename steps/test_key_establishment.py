@@ -10,7 +10,6 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from zigpy.zcl.foundation import Direction, Status
 
-from harness.bench import COORDINATOR_IEEE
 from harness.crypto import CryptoError, parse_certificate
 from harness.golden.golden import ESI_ENDPOINT
 from harness.ke import CertificateMangle, GoldenKeFaults, KeCommand, KeEventKind, TerminatedBy, suite_bitmap
@@ -131,7 +130,7 @@ def claims_suite(bench, suite):
 
 @given(parsers.parse("the golden ESI offers only CBKE suite {suite:d}"))
 def golden_offers_suite(bench, testbed, suite):
-    testbed.golden.ke.use_engine(bench.ke_material.engine(COORDINATOR_IEEE, (suite,)))
+    testbed.golden.ke.use_engine(bench.golden_ke_engine((suite,)))
 
 
 @given(parsers.parse("the DUT claims the Key Establishment {side}"))

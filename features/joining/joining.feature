@@ -51,7 +51,7 @@ Feature: Joining a Smart Energy network with an install code
   @id:TC-JOIN-1.6
   Scenario: The DUT rejoins after the Trust Center restarts
     Given the DUT has joined with its install code
-    When the golden radio restarts and stays silent for 60 seconds
+    When the golden radio restarts and stays silent for the PIXIT golden silence time
     And the DUT is told to rejoin
     Then the DUT is back on the network within the PIXIT rejoin time
     And the DUT still uses the network key it was given
@@ -61,7 +61,7 @@ Feature: Joining a Smart Energy network with an install code
     Given the DUT has joined with its install code
     When the golden radio sends Mgmt_Leave_req to the DUT without rejoin
     Then the DUT answers Mgmt_Leave_rsp with status SUCCESS
-    And within 600 seconds the DUT sends nothing but its NWK leave announcement
+    And within the PIXIT leave silence time the DUT sends nothing but its NWK leave announcement
     And the DUT does not answer a ZDO request at its former address
 
   @id:TC-JOIN-1.8
