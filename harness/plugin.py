@@ -261,12 +261,13 @@ def bench(pytestconfig: pytest.Config):
 
 def _identify_dut(bench, journal) -> None:
     """Read the DUT's Basic identity once per run, for the report; a DUT that cannot be read keeps its profile's."""
+    from harness.bench import IDENTIFICATION
     from harness.strategy import identify
 
     dut = journal.run_info.dut
     testbed = None
     try:
-        testbed = bench.open_testbed("identify-dut")
+        testbed = bench.open_testbed(IDENTIFICATION)
         identity = bench.run(identify(bench, testbed), 2 * bench.pixit_seconds("join_timeout", 30) + 10,
                              "reading the DUT's Basic identity")
     except Exception as exc:  # the cases judge the DUT; identification only informs the report

@@ -13,10 +13,8 @@ from harness.results import read_journal
 from harness.sim.ncp.process import EmulatorProcess
 
 #: Cases that cannot pass on an NCP yet, each with the words its failure must show (so a new failure is
-#: never taken for the known one, and a fix makes this test say so). TC-KE-1.1's "the golden ESI offers only
-#: CBKE suite N" swaps in an engine minted for the simulated coordinator's IEEE, which on a real bench is not
-#: the Trust Center's identity: the step must ask bench.golden_ke_engine((suite,)) (requested of the lead).
-KNOWN_GAPS = {"TC-KE-1.1[1]": "BAD_MESSAGE"}
+#: never taken for the known one, and a fix makes this test say so). None today.
+KNOWN_GAPS: dict[str, str] = {}
 #: The reference IHD's profile claims suite 1 only.
 NOT_APPLICABLE = {"TC-KE-1.1[2]"}
 
