@@ -127,6 +127,9 @@ class _Exchange:
         return Direction.Client_to_Server if self.role is Role.INITIATOR else Direction.Server_to_Client
 
 
+IEEE_RESOLVE_GRACE = 2.0  # seconds
+
+
 class KeyEstablishment:
     """The KE cluster on one endpoint: server (responder) and/or client (initiator)."""
 
@@ -360,6 +363,18 @@ class KeyEstablishment:
 
     # --- responder ----------------------------------------------------------------------------------
 
+    async def _resolve_ieee(self, nwk: int, grace: float = IEEE_RESOLVE_GRACE) -> int | None:
+        """The sender's IEEE address. A device that has just joined may send its Initiate before the radio
+        reports the join (an NCP's trustCenterJoinHandler races the first incoming message), so an unknown
+        sender is looked up again for a short grace before its certificate subject is judged unknown."""
+        ieee = self._ieee_of(nwk)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + grace
+        while ieee is None and loop.time() < give_up:
+            await asyncio.sleep(0.05)
+            ieee = self._ieee_of(nwk)
+        return ieee
+
     async def _responder_initiate(self, src: int, src_ep: int, tsn: int, payload: Initiate) -> None:
         faults = self.golden
         if faults.no_resources_wait is not None and self._busy_answers < faults.no_resources_count:
@@ -370,7 +385,7 @@ class KeyEstablishment:
         suite = suite_from_bitmap(payload.suite)
         if (suite is None or suite not in self.engine.suites) and self.device.accept_any_suite:
             suite = min(self.engine.suites)  # a device fault: carry on with our own suite
-        ex = self._new_exchange(Role.RESPONDER, src, src_ep, self._ieee_of(src), suite or 0)
+        ex = self._new_exchange(Role.RESPONDER, src, src_ep, await self._resolve_ieee(src), suite or 0)
         ex.last_tsn = tsn
         ex.peer_ephemeral_time = payload.ephemeral_data_generate_time
         ex.peer_confirm_time = payload.confirm_key_generate_time
