@@ -189,19 +189,12 @@ class InHomeDisplay(ApplicationDevice):
         values = self.attribute_values()
         for cluster_id, side in self.clusters:
             store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
+        self.seed_store_faults(store)  # the attribute-table faults every application device shares
         ep = self.endpoint
-        if self.has_fault("basic-power-source-uint8"):
-            replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
         if self.has_fault("identify-time-missing"):
             store.remove_attribute(AttributeKey(ep, IDENTIFY, Side.SERVER, 0x0000))
-        if self.has_fault("ke-server-suite-missing"):
-            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.SERVER, 0x0000))
         if self.has_fault("drlc-device-class-missing"):
             store.remove_attribute(AttributeKey(ep, DRLC, Side.CLIENT, 0x0003))
-        if self.has_fault("ke-client-suite-missing"):
-            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
-        if self.has_fault("zcl-version-writable"):
-            replace_model(store, ep, BASIC, Side.SERVER, 0x0000, writable=True)
         if self.has_fault("drlc-randomization-unbounded"):
             replace_model(store, ep, DRLC, Side.CLIENT, 0x0001, max=0xFF)
         return store

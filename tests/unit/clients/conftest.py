@@ -1,34 +1,3 @@
-"""Fixtures: a virtual-time loop and a factory of golden ESI <-> DUT links on it."""
+"""Fixtures: the same virtual-time loop and golden ESI <-> DUT links as tests/unit/esi (one definition)."""
 
-from __future__ import annotations
-
-import pytest
-
-from harness.clock import new_virtual_loop
-from tests.unit.esi.esi_link import EsiLink
-
-
-@pytest.fixture
-def loop():
-    loop = new_virtual_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture
-def make_link(loop):
-    links: list[EsiLink] = []
-
-    def make(**kwargs) -> EsiLink:
-        link = EsiLink(loop, **kwargs)
-        links.append(link)
-        return link
-
-    yield make
-    for link in links:
-        link.close()
-
-
-@pytest.fixture
-def link(make_link) -> EsiLink:
-    return make_link()
+from tests.unit.esi.conftest import link, loop, make_link  # noqa: F401  (fixtures are found by name)
