@@ -15,6 +15,7 @@ CLI's factory_reset, then ``power_cycle`` (else ``reset``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import struct
@@ -36,7 +37,13 @@ from harness.sim.frames.types import eui64_to_ieee
 from harness.sim.material import LinkKeyEntry
 from harness.verify import Keyring
 
+LOGGER = logging.getLogger(__name__)
+
 HOOK_TIMEOUT = 60.0
+#: After the DUT's reset: the host waits for SETTLE_QUIET s without a stale SE frame (at most SETTLE_LIMIT s)
+#: before the scenario starts, so nothing the DUT sent in its previous life is answered into its next one.
+SETTLE_QUIET = 0.3
+SETTLE_LIMIT = 3.0
 _PCAP_HEADER = 24
 _MAX_RECORD = 65535  # no 802.15.4 PSDU comes near; a larger length means a corrupt or foreign file
 #: pcap magic (as stored) -> (struct byte order, seconds per fraction unit)
@@ -221,22 +228,43 @@ class HardwareBench:
 
     async def open_testbed(self, name: str):
         run_hook(self.bench.bench_profile.hooks, "rf_shield_close", name)
-        await self.factory_reset_dut(name)
         app = await self.open_app()
         profile = self.bench.dut_profile
         ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
         link_key = profile.install_code_value.link_key
-        # Each scenario starts from a factory-new DUT: zigpy must see its next join as new (device_joined).
-        app.devices.pop(t.EUI64(ieee.to_bytes(8, "little")), None)
         keyring = Keyring(network_keys={0: self.bench.network_key})
         keyring.add_link_key(ieee, link_key)
+        golden = Golden(app, self.bench.clock)
+        # The golden listens (and drops stale SE frames) before the reset, so it can tell when the DUT's
+        # previous life has gone quiet.
+        golden.ignore_se_until_admission()
+        try:
+            await self.factory_reset_dut(name)
+            await self._settle(golden)
+        except BaseException:
+            await golden.close()  # its packet callback must not outlive the scenario that failed to open
+            raise
+        # Each scenario starts from a factory-new DUT: zigpy must see its next join as new (device_joined).
+        app.devices.pop(t.EUI64(ieee.to_bytes(8, "little")), None)
         if self.capture is not None:
             self.capture.skip_to_end()
-        testbed = LiveTestbed(name=name, golden=Golden(app, self.bench.clock), dut=self.dut, dut_ieee=ieee,
+        testbed = LiveTestbed(name=name, golden=golden, dut=self.dut, dut_ieee=ieee,
                               dut_link_key=link_key, keyring=keyring, frames=[], app=app)
         testbed.capture = self.capture
         self.enable_key_establishment(testbed)
         return testbed
+
+    async def _settle(self, golden: Golden) -> None:
+        """Wait until no stale SE frame has reached the host for SETTLE_QUIET seconds (at most SETTLE_LIMIT):
+        what the DUT sent before its reset may still be in the NCP's callback queue."""
+        clock = self.bench.clock
+        give_up = clock.monotonic() + SETTLE_LIMIT
+        seen = -1
+        while len(golden.stale_packets) != seen and clock.monotonic() < give_up:
+            seen = len(golden.stale_packets)
+            await clock.sleep(SETTLE_QUIET)
+        if golden.stale_packets:
+            LOGGER.info("dropped %d SE frame(s) the DUT sent before its reset", len(golden.stale_packets))
 
     async def close_testbed(self, testbed) -> None:
         await testbed.golden.close()

@@ -36,6 +36,7 @@ from harness.devices.clients import (
 )
 from harness.se.datamodel import Side
 from harness.se.types import EventStatus
+from harness.sim.node import NodeError
 from harness.sim.security import unsecure_aps
 from harness.zcl import (
     AttributeKey,
@@ -292,11 +293,13 @@ class ApplicationDevice(ReferenceDevice):
         if not self.has_fault("never-reads-time"):
             try:
                 await self.time.synchronize(ESI, timeout=STARTUP_TIMEOUT)
-            except (ZclError, TimeSyncError) as exc:
+            except (ZclError, TimeSyncError, NodeError) as exc:
                 LOGGER.info("reference %s could not take the time from the ESI: %s", self.model, exc)
         try:
             await self.startup_requests()
-        except ZclError as exc:
+        except (ZclError, NodeError) as exc:
+            # A device on a real network carries on when the ESI does not answer (or an APS delivery fails,
+            # e.g. the bench tore the network down mid-request); the cases judge what it did send.
             LOGGER.info("reference %s start-up request failed: %s", self.model, exc)
 
     async def startup_requests(self) -> None:

@@ -79,6 +79,12 @@ class Golden:
         self._tasks: set[asyncio.Task] = set()
         # Key Establishment (CBKE) on the ESI endpoint, once the bench enables it (enable_key_establishment).
         self.ke: GoldenKe | None = None
+        # On a real bench the DUT carries over from the previous scenario: frames it sent before its factory
+        # reset can still reach the host after this scenario started (the NCP's callback queue runs behind).
+        # ignore_se_until_admission() makes the golden drop SE frames until the scenario admits a device, so a
+        # stale Initiate is not answered into the DUT's next life; they are kept here for the log.
+        self._se_held_until_admission = False
+        self.stale_packets: list[tuple[float, t.ZigbeePacket]] = []
         self._unsubscribe = app.register_packet_callback(None, self._packet)
         app.add_listener(self)
 
@@ -95,8 +101,22 @@ class Golden:
     async def _send(self, packet: t.ZigbeePacket) -> None:
         await self.app.send_packet(packet)
 
+    def ignore_se_until_admission(self) -> None:
+        """Drop SE frames until this scenario's Trust Center first admits a device (see __init__)."""
+        self._se_held_until_admission = True
+
+    def _stale(self, packet: t.ZigbeePacket) -> bool:
+        if not self._se_held_until_admission or self.trust_center.admitting_since is not None:
+            return False
+        self.stale_packets.append((self.clock.monotonic(), packet))
+        LOGGER.debug("dropped a stale SE frame (cluster 0x%04X) from 0x%04X: it arrived before this scenario "
+                     "admitted any device", int(packet.cluster_id), int(packet.src.address))
+        return True
+
     def _packet(self, packet: t.ZigbeePacket) -> None:
         if packet.profile_id == SE_PROFILE_ID:
+            if self._stale(packet):
+                return
             self.meter.observe(packet)
             reply = self.meter.fast_reply(packet)
             if reply is not None:  # a plain meter read: answered without the ZCL engine (see GoldenMeter)

@@ -40,6 +40,8 @@ class GoldenTrustCenter:
         self.joins: list[JoinEvent] = []
         self.leaves: list[JoinEvent] = []
         self._join_waiters: list[asyncio.Future] = []
+        #: When the scenario first opened joining for a device (bench time), None until then.
+        self.admitting_since: float | None = None
 
     # zigpy listener events (the Golden registers itself and forwards them)
 
@@ -57,11 +59,17 @@ class GoldenTrustCenter:
 
     async def admit(self, ieee: int, link_key: bytes, duration: int) -> None:
         """Hold *link_key* for *ieee* and permit joining for *duration* seconds."""
+        self._note_admitting()
         await self.app.permit_with_link_key(ieee_to_eui64(ieee), t.KeyData(link_key), duration)
 
     async def hold_link_key(self, ieee: int, link_key: bytes) -> None:
         """Hold a link key without opening joining (permit_with_link_key for 0 s)."""
+        self._note_admitting()
         await self.app.permit_with_link_key(ieee_to_eui64(ieee), t.KeyData(link_key), 0)
+
+    def _note_admitting(self) -> None:
+        if self.admitting_since is None:
+            self.admitting_since = self.clock.monotonic()
 
     async def close_permit(self) -> None:
         await self.app.permit(0)

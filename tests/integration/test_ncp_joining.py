@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.results import read_journal
@@ -32,32 +33,48 @@ def bench_profile(tmp_path: Path, pcap: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class RunOnEmulator:
+    done: subprocess.CompletedProcess
+    artifacts: Path
+    pcap: Path
+    report: str  # the suite's and the emulator's output tails, for assertion messages
+
+
 def run_suite(emulator: EmulatorProcess, bench: Path, artifacts: Path, *selection: str,
-              timeout: float = 1800) -> subprocess.CompletedProcess:
+              timeout: float = 1800, profile: str = "profiles/dut/ref-ihd-cli.yaml") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
     pixits = [f"--pixit={p}" for p in SHORT_PIXITS]
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *selection,
-         f"--radio=ezsp:{emulator.ncp}", f"--dut={emulator.dut_cli}", "--profile=profiles/dut/ref-ihd-cli.yaml",
+         f"--radio=ezsp:{emulator.ncp}", f"--dut={emulator.dut_cli}", f"--profile={profile}",
          f"--bench={bench}", f"--artifacts={artifacts}", *pixits],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
+def run_on_emulator(tmp_path: Path, *selection: str, profile: str | None = None) -> RunOnEmulator:
+    """The emulator (its reference IHD on *profile*, default ref-ihd-cli.yaml) and the suite run on it."""
     pcap = tmp_path / "air.pcap"
     artifacts = tmp_path / "run"
-    with EmulatorProcess(device="ihd", pcap=pcap) as emulator:
-        done = run_suite(emulator, bench_profile(tmp_path, pcap), artifacts, "steps/test_joining.py")
+    extra = ("--profile", profile) if profile else ()
+    with EmulatorProcess(device="ihd", pcap=pcap, extra=extra) as emulator:
+        done = run_suite(emulator, bench_profile(tmp_path, pcap), artifacts, *selection,
+                         **({"profile": profile} if profile else {}))
         emulator_log = emulator.stderr_text()
-    _run, cases, complete = read_journal(artifacts)
-    verdicts = {case.case_id: case.verdict for case in cases}
     report = f"{done.stdout[-4000:]}\n--- emulator stderr ---\n{emulator_log[-2000:]}"
-    assert complete, report
-    assert verdicts.keys() == JOINING_CASES, report
-    assert all(v == "passed" for v in verdicts.values()), f"{verdicts}\n{report}"
-    assert done.returncode == 0, report
+    return RunOnEmulator(done, artifacts, pcap, report)
+
+
+def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
+    run = run_on_emulator(tmp_path, "steps/test_joining.py")
+    _run, cases, complete = read_journal(run.artifacts)
+    verdicts = {case.case_id: case.verdict for case in cases}
+    assert complete, run.report
+    assert verdicts.keys() == JOINING_CASES, run.report
+    assert all(v == "passed" for v in verdicts.values()), f"{verdicts}\n{run.report}"
+    assert run.done.returncode == 0, run.report
     # The frames were judged from the emulator's live capture.
-    assert pcap.stat().st_size > 24
+    assert run.pcap.stat().st_size > 24
 
 
 def test_the_emulator_process_prints_its_endpoints_and_ends(tmp_path):

@@ -168,3 +168,126 @@ def test_a_manual_dut_is_not_prompted_twice_but_hooks_still_run(tmp_path):
 def test_a_failing_power_cycle_stops_the_scenario_as_a_bench_error():
     with pytest.raises(HookError, match="power_cycle"):
         asyncio.run(_bench(RecordingCli({}), {"power_cycle": "exit 1"}).factory_reset_dut("x"))
+
+
+# -- frames from the DUT's previous life --------------------------------------------------------------------
+
+class _FakeApp:
+    """What Golden needs of a ControllerApplication to receive packets and open joining."""
+
+    def __init__(self) -> None:
+        self.callback = None
+        self.permits: list[int] = []
+
+    def register_packet_callback(self, _filter, callback):
+        self.callback = callback
+        return lambda: None
+
+    def add_listener(self, _listener) -> None:
+        pass
+
+    async def permit_with_link_key(self, _ieee, _key, duration) -> None:
+        self.permits.append(duration)
+
+    async def send_packet(self, _packet) -> None:
+        pass
+
+
+def _se_packet(src: int = 0x2FD9):
+    import zigpy.types as zt
+
+    return zt.ZigbeePacket(
+        src=zt.AddrModeAddress(addr_mode=zt.AddrMode.NWK, address=src), src_ep=1,
+        dst=zt.AddrModeAddress(addr_mode=zt.AddrMode.NWK, address=0x0000), dst_ep=1,
+        profile_id=0x0109, cluster_id=0x0800, data=zt.SerializableBytes(bytes.fromhex("11020001")),
+        tx_options=zt.TransmitOptions.NONE)
+
+
+def _golden(loop_clock):
+    from harness.golden.golden import Golden
+
+    golden = Golden(_FakeApp(), loop_clock)
+    handled: list = []
+
+    async def handle(packet) -> None:
+        handled.append(packet)
+
+    golden.engine.handle = handle
+    return golden, handled
+
+
+def test_a_golden_on_the_real_bench_drops_se_frames_until_the_scenario_admits_a_device():
+    from harness.clock import WallClock
+
+    async def scenario():
+        golden, handled = _golden(WallClock())
+        golden.ignore_se_until_admission()
+        golden._packet(_se_packet())  # the Initiate of the DUT's previous life, late out of the NCP's queue
+        await asyncio.sleep(0)
+        assert handled == [] and len(golden.stale_packets) == 1
+        await golden.trust_center.admit(0x000D6F0000001001, bytes(16), 180)
+        golden._packet(_se_packet())
+        await asyncio.sleep(0)
+        assert len(handled) == 1 and len(golden.stale_packets) == 1
+        await golden.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_golden_that_was_not_told_to_wait_handles_se_frames_at_once():
+    from harness.clock import WallClock
+
+    async def scenario():
+        golden, handled = _golden(WallClock())
+        golden._packet(_se_packet())
+        await asyncio.sleep(0)
+        assert len(handled) == 1 and golden.stale_packets == []
+        await golden.close()
+
+    asyncio.run(scenario())
+
+
+def _settle(monkeypatch, quiet: float, limit: float, chatter) -> tuple[float, int]:
+    """Run HardwareBench._settle while *chatter(golden)* feeds stale frames; returns (seconds taken, frames)."""
+    from harness.clock import WallClock
+
+    monkeypatch.setattr("harness.hardware.SETTLE_QUIET", quiet)
+    monkeypatch.setattr("harness.hardware.SETTLE_LIMIT", limit)
+    clock = WallClock()
+    hardware = HardwareBench.__new__(HardwareBench)
+    hardware.bench = types.SimpleNamespace(clock=clock)
+
+    async def scenario():
+        golden, _handled = _golden(clock)
+        golden.ignore_se_until_admission()
+        feeder = asyncio.create_task(chatter(golden))
+        started = clock.monotonic()
+        await hardware._settle(golden)
+        took = clock.monotonic() - started
+        feeder.cancel()
+        await golden.close()
+        return took, len(golden.stale_packets)
+
+    return asyncio.run(scenario())
+
+
+def test_the_bench_waits_until_the_duts_previous_life_is_quiet(monkeypatch):
+    async def three_late_frames(golden):  # 30 ms apart, then silence
+        for _ in range(3):
+            await asyncio.sleep(0.03)
+            golden._packet(_se_packet())
+
+    took, stale = _settle(monkeypatch, 0.05, 2.0, three_late_frames)
+    assert stale == 3
+    assert took >= 0.09 + 0.05, f"settled after {took:.3f} s, before the last stale frame had been quiet 50 ms"
+    assert took < 2.0, f"settling took {took:.3f} s: it should end once the DUT is quiet, not at the limit"
+
+
+def test_settling_ends_at_its_limit_when_the_dut_never_goes_quiet(monkeypatch):
+    async def endless(golden):
+        while True:
+            await asyncio.sleep(0.01)
+            golden._packet(_se_packet())
+
+    took, stale = _settle(monkeypatch, 0.05, 0.3, endless)
+    assert 0.3 <= took < 1.0 and stale > 10, (took, stale)
