@@ -24,7 +24,7 @@ from harness.capture import PcapWriter, write_key_file
 from harness.clock import Clock, VirtualClock, new_virtual_loop, wait_for
 from harness.devices.base import ReferenceDevice
 from harness.devices.catalogue import MODELS
-from harness.dut.base import DutControl
+from harness.dut.base import DutControl, DutControlError
 from harness.dut.sim import SimDutControl
 from harness.golden.golden import Golden
 from harness.ke import KeEvent, KeEventKind
@@ -208,6 +208,18 @@ class Bench:
                 keyring.add_link_key(event.partner_ieee, event.key)
 
         ke.on_event(keep_key)
+
+    def read_dut_log(self, testbed: Testbed) -> list[str] | None:
+        """The DUT's own log when its control driver can read it (a CLI with read_log), else None. A log that
+        cannot be read is noted in its place: it only informs the artifacts, it never decides a verdict."""
+        control = testbed.dut
+        if not control.reads_log:
+            return None
+        try:
+            return self.run(control.read_log(), 30.0, "reading the DUT's log")
+        except (DutControlError, TimeoutError) as exc:
+            LOGGER.warning("could not read the DUT's log: %s", exc)
+            return [f"(could not read the DUT's log: {exc})"]
 
     def close_testbed(self, testbed: Testbed, artifacts: Path | None) -> list[Path]:
         """Shut the scenario's network down; write its capture (and keys when secrets may be revealed)."""

@@ -138,7 +138,7 @@ class LivePcap:
 def dut_control(bench) -> DutControl:
     options, profile = bench.options, bench.dut_profile
     if options.dut.kind == "manual" or profile.control.kind == "manual":
-        return ManualDutControl()
+        return ManualDutControl(prompts=dict(profile.control.prompts))
     port = options.dut.target if options.dut.kind in ("serial", "url") else profile.control.port
     if not port:
         raise DutControlError("the DUT profile's control has no port; give --dut PORT")

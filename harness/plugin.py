@@ -308,9 +308,12 @@ def testbed(bench, request: pytest.FixtureRequest):
     artifacts_root = request.config.stash.get(ARTIFACTS, None)
     keep = artifacts_root is not None and (failed or options.artifacts_always)
     folder = artifacts_root / _safe(case_key(request.node) or request.node.name) if keep else None
+    dut_log = bench.read_dut_log(tb) if folder is not None else None
     written = bench.close_testbed(tb, folder)
     if folder is not None:
         written.append(log.write(folder / "log.txt", bench.clock, _redactor(request.config)))
+        if dut_log is not None:
+            written.append(_write_dut_log(folder / "dut-log.txt", dut_log, _redactor(request.config)))
     if written:
         _attach(written)
         request.node.se_attachments = [str(p.relative_to(artifacts_root)) for p in written]
@@ -340,6 +343,13 @@ class _ScenarioLog(logging.Handler):
             text = redactor.redact_text(text)
         path.write_text(f"# scenario log (virtual time at teardown: {clock.now().isoformat()})\n" + text)
         return path
+
+
+def _write_dut_log(path: Path, lines: list[str], redactor) -> Path:
+    text = "\n".join(lines) + "\n"
+    path.write_text("# the DUT's own log, read through its control driver at the end of the scenario\n"
+                    + (redactor.redact_text(text) if redactor is not None else text))
+    return path
 
 
 def _redactor(config: pytest.Config):

@@ -141,7 +141,8 @@ class Control(_Strict):
     model: str | None = None  # sim: reference device name (harness/devices)
     port: str | None = None  # cli: /dev/ttyUSB0 or a pyserial URL (socket://host:port)
     baudrate: int = 115200
-    commands: dict[str, str] = Field(default_factory=dict)  # cli: action -> command line
+    commands: dict[str, str] = Field(default_factory=dict)  # cli: action -> "command line -> reply regex"
+    prompts: dict[str, str] = Field(default_factory=dict)  # manual: action -> what the operator is asked
 
     @model_validator(mode="after")
     def _needs(self) -> Control:
@@ -149,7 +150,30 @@ class Control(_Strict):
             raise ValueError("control.kind sim needs control.model (the reference device, e.g. ihd)")
         if self.kind == "cli" and not self.port:
             raise ValueError("control.kind cli needs control.port (/dev/ttyUSB0 or socket://host:port)")
+        for action, line in self.commands.items():
+            _check_action("commands", action, line.partition(" -> ")[0])
+        for action, prompt in self.prompts.items():
+            _check_action("prompts", action, prompt)
         return self
+
+
+def _check_action(field: str, action: str, text: str) -> None:
+    """A control.commands entry names a harness action and uses only that action's placeholders."""
+    import string
+
+    from harness.dut.base import DUT_ACTIONS
+
+    if action not in DUT_ACTIONS:
+        raise ValueError(f"{field}.{action}: not a harness action; use one of {', '.join(DUT_ACTIONS)}")
+    try:
+        names = {name for _text, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise ValueError(f"{field}.{action}: {exc} (write a literal brace as {{{{ or }}}})") from None
+    unknown = names - set(DUT_ACTIONS[action])
+    if unknown:
+        allowed = ", ".join("{" + n + "}" for n in DUT_ACTIONS[action]) or "none"
+        raise ValueError(f"{field}.{action}: placeholder {{{sorted(unknown)[0]}}} is unknown; "
+                         f"this action has {allowed}")
 
 
 class OpenSegApi(_Strict):

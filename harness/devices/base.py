@@ -106,12 +106,14 @@ class ReferenceDevice:
 
     def start_joining(self, deadline: float = 60.0) -> None:
         """Begin joining in the background, as pressing the join button does; the outcome shows on the air."""
+        LOGGER.info("reference %s starts joining", self.model)
         self._spawn(self._join(deadline))
 
     async def _join(self, deadline: float) -> None:
         try:
             await self.node.join(deadline=deadline)
             self.join_error = None
+            LOGGER.info("reference %s joined as 0x%04X", self.model, self.node.nwk)
         except JoinError as exc:
             self.join_error = str(exc)
             LOGGER.info("reference %s did not join: %s", self.model, exc)
@@ -172,6 +174,7 @@ class ReferenceDevice:
             LOGGER.info("reference %s did not rejoin: %s", self.model, exc)
 
     def factory_reset(self) -> None:
+        LOGGER.info("reference %s factory reset", self.model)
         for task in list(self._tasks):
             task.cancel()
         if self.ke is not None:

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+#: The actions a DUT profile's control.commands (cli) or control.prompts (manual) may map, with the
+#: placeholders each may use.
+DUT_ACTIONS: dict[str, tuple[str, ...]] = {
+    "factory_reset": (), "start_joining": (), "start_rejoin": (), "opt_out": ("event_id",),
+    "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (),
+    "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
+}
+
 
 class DutControlError(RuntimeError):
     """The DUT could not be driven (serial timeout, disconnect, nobody at the prompt): a bench error."""
@@ -37,3 +45,14 @@ class DutControl(ABC):
     async def confirm_message(self, message_id: int) -> None:
         """The user confirms message *message_id* on the display."""
         raise DutControlError(f"{type(self).__name__} cannot ask the user to confirm a message")
+
+    # -- diagnostics ------------------------------------------------------------------------------------------
+
+    @property
+    def reads_log(self) -> bool:
+        """Whether :meth:`read_log` can work (the scenario's artifacts then get the DUT's own log)."""
+        return False
+
+    async def read_log(self) -> list[str]:
+        """The DUT's own log lines (what it says it did), for a scenario's artifacts."""
+        raise DutControlError(f"{type(self).__name__} cannot read the DUT's log")

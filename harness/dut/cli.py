@@ -9,6 +9,10 @@ The DUT profile maps each harness action to a command line and, optionally, the 
         factory_reset: "reset factory -> ^OK"
         start_joining: "net join"   # expected reply defaults to a line starting with OK
         start_rejoin: "net rejoin -> ^(OK|REJOINING)"
+        opt_out: "drlc optout {event_id} -> ^OK"      # {event_id}: the issuer event id, decimal
+        opt_in: "drlc optin {event_id} -> ^OK"
+        confirm_message: "msg confirm {message_id} -> ^OK"
+        read_log: "log dump -> ^OK log"     # every line before the confirming one is the DUT's log
 
 A reply line starting with ERROR, no matching reply before the timeout, or a closed port is a bench error
 (:class:`~harness.dut.base.DutControlError`), never a DUT failure.
@@ -26,7 +30,7 @@ from .base import DutControl, DutControlError
 
 DEFAULT_REPLY = r"^OK\b"
 DEFAULT_TIMEOUT = 5.0
-ACTIONS = ("factory_reset", "start_joining", "start_rejoin")
+
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,10 @@ class CliDutControl(DutControl):
 
     def command(self, action: str, **fields: object) -> str:
         """Send *action*'s command line (``{field}`` placeholders filled from *fields*); return the reply line."""
+        return self.exchange(action, **fields)[-1]
+
+    def exchange(self, action: str, **fields: object) -> list[str]:
+        """Send *action*'s command line; return every line the DUT answered, the confirming reply last."""
         spec = self.commands.get(action)
         if spec is None:
             raise DutControlError(f"the DUT profile has no control.commands.{action}; add the CLI command for it")
@@ -82,28 +90,28 @@ class CliDutControl(DutControl):
             port.reset_input_buffer()
             port.write(line.encode() + b"\r\n")
             port.flush()
-            deadline_lines = []
+            lines: list[str] = []
             while True:
                 raw = port.readline()
                 if not raw:
                     raise DutControlError(f"DUT control {self.port}: no reply to {line!r} within {self.timeout:g} s"
-                                          + (f" (got {deadline_lines!r})" if deadline_lines else ""))
+                                          + (f" (got {lines[-5:]!r})" if lines else ""))
                 reply = raw.decode(errors="replace").strip()
                 if not reply or reply == line:
                     continue  # blank lines and a device's echo of the command
-                deadline_lines.append(reply)
+                lines.append(reply)
                 if reply.startswith("ERROR"):
                     raise DutControlError(f"DUT control {self.port}: {line!r} answered {reply!r}")
                 if spec.reply.search(reply):
                     self.transcript.append((line, reply))
-                    return reply
+                    return lines
         except (serial.SerialException, OSError) as exc:
             self.close()
             raise DutControlError(f"DUT control {self.port}: disconnected during {line!r}: {exc}") from None
 
-    async def _run(self, action: str) -> str:
+    async def _run(self, action: str, **fields: object) -> list[str]:
         # Serial I/O blocks in a worker thread so the bench loop (and the golden radio) keep running.
-        return await asyncio.get_running_loop().run_in_executor(None, self.command, action)
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: self.exchange(action, **fields))
 
     async def factory_reset(self) -> None:
         await self._run("factory_reset")
@@ -113,6 +121,22 @@ class CliDutControl(DutControl):
 
     async def start_rejoin(self) -> None:
         await self._run("start_rejoin")
+
+    async def opt_out(self, issuer_event_id: int) -> None:
+        await self._run("opt_out", event_id=issuer_event_id)
+
+    async def opt_in(self, issuer_event_id: int) -> None:
+        await self._run("opt_in", event_id=issuer_event_id)
+
+    async def confirm_message(self, message_id: int) -> None:
+        await self._run("confirm_message", message_id=message_id)
+
+    @property
+    def reads_log(self) -> bool:
+        return "read_log" in self.commands
+
+    async def read_log(self) -> list[str]:
+        return (await self._run("read_log"))[:-1]
 
     def close(self) -> None:
         if self._serial is not None:

@@ -19,6 +19,9 @@ DEFAULT_PROMPTS = {
     "factory_reset": "Factory-reset the DUT (see its manual), then press Enter",
     "start_joining": "Press the join button on the DUT, then press Enter",
     "start_rejoin": "Make the DUT rejoin the network (e.g. power-cycle it), then press Enter",
+    "opt_out": "On the DUT, opt out of load control event {event_id}, then press Enter",
+    "opt_in": "On the DUT, opt back into load control event {event_id}, then press Enter",
+    "confirm_message": "On the DUT's display, confirm message {message_id}, then press Enter",
 }
 
 
@@ -63,8 +66,8 @@ class ManualDutControl(DutControl):
         self.prompts = {**DEFAULT_PROMPTS, **(prompts or {})}
         self.asked: list[str] = []
 
-    async def _ask(self, action: str) -> None:
-        message = self.prompts[action]
+    async def _ask(self, action: str, **fields: object) -> None:
+        message = self.prompts[action].format(**fields)
         self.asked.append(message)
         # The operator may take minutes: ask from a worker thread so the golden radio keeps running.
         await asyncio.get_running_loop().run_in_executor(None, self.prompt, message)
@@ -77,3 +80,12 @@ class ManualDutControl(DutControl):
 
     async def start_rejoin(self) -> None:
         await self._ask("start_rejoin")
+
+    async def opt_out(self, issuer_event_id: int) -> None:
+        await self._ask("opt_out", event_id=issuer_event_id)
+
+    async def opt_in(self, issuer_event_id: int) -> None:
+        await self._ask("opt_in", event_id=issuer_event_id)
+
+    async def confirm_message(self, message_id: int) -> None:
+        await self._ask("confirm_message", message_id=message_id)

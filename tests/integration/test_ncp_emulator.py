@@ -99,9 +99,9 @@ def test_plain_permit_never_installs_the_well_known_key():
     asyncio.run(scenario())
 
 
-def _cli_pair(loop):
+def _cli_pair(loop, model: str = "ihd"):
     air = Air(channel=15, seed=5, loop=loop)
-    device = MODELS["ihd"](air, load_dut_profile("profiles/dut/sim-ihd.yaml"), WallClock(loop))
+    device = MODELS[model](air, load_dut_profile(f"profiles/dut/sim-{model}.yaml"), WallClock(loop))
     cli = ReferenceCli(device)
     return cli, cli.open(loop)
 
@@ -126,6 +126,47 @@ def test_cli_driver_drives_the_reference_device_over_a_pty():
             cli.close()
 
     asyncio.run(scenario())
+
+
+def test_cli_driver_gives_user_actions_and_reads_the_devices_log_over_a_pty():
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        pct, pct_path = _cli_pair(loop, "pct")
+        ihd, ihd_path = _cli_pair(loop, "ihd")
+        thermostat = CliDutControl(pct_path, PROFILE_COMMANDS, timeout=2.0)
+        display = CliDutControl(ihd_path, PROFILE_COMMANDS, timeout=2.0)
+        try:
+            await thermostat.opt_out(1234)
+            await thermostat.opt_in(1234)
+            await display.confirm_message(77)
+            assert thermostat.transcript == [("optout 1234", "OK optout 1234 shown=0"),
+                                             ("optin 1234", "OK optin 1234 shown=0")]
+            assert display.transcript == [("confirm 77", "OK confirming 77")]
+            # A user action the device has no client for is the CLI's ERROR: a bench error, not a DUT failure.
+            with pytest.raises(DutControlError, match="answered 'ERROR sim:ihd has no DRLC client"):
+                await display.opt_out(1)
+            with pytest.raises(DutControlError, match="answered 'ERROR optout needs one decimal id'"):
+                await CliDutControl(pct_path, {"opt_out": "optout x{event_id}"}, timeout=2.0).opt_out(1)
+            await asyncio.sleep(0.1)  # the confirmation runs after the reply
+            assert display.reads_log
+            log = await display.read_log()
+            assert any("confirm 77: Message Confirmation not sent" in line for line in log), log
+            assert not any(line.startswith("OK log") for line in log), "the status line is not part of the log"
+        finally:
+            for control in (thermostat, display, pct, ihd):
+                control.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_manual_user_action_names_the_event_or_message():
+    asked: list[str] = []
+    control = ManualDutControl(asked.append, prompts={"confirm_message": "Tap OK on message {message_id}"})
+    asyncio.run(control.opt_out(4242))
+    asyncio.run(control.confirm_message(9))
+    assert asked == ["On the DUT, opt out of load control event 4242, then press Enter", "Tap OK on message 9"]
+    with pytest.raises(ManualStepBlocked, match="no terminal: On the DUT, opt back into load control event 5"):
+        asyncio.run(ManualDutControl(TerminalPrompt(io.StringIO("\n"), io.StringIO())).opt_in(5))
 
 
 def test_cli_driver_timeout_is_a_bench_error():

@@ -43,6 +43,7 @@ class RunOnEmulator:
 
 def run_suite(emulator: EmulatorProcess, bench: Path, artifacts: Path, *selection: str,
               timeout: float = 1800, profile: str = "profiles/dut/ref-ihd-cli.yaml") -> subprocess.CompletedProcess:
+    """The suite on the emulator; *selection* may carry extra pytest options (``--artifacts-always``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
     pixits = [f"--pixit={p}" for p in SHORT_PIXITS]
     return subprocess.run(
@@ -66,7 +67,7 @@ def run_on_emulator(tmp_path: Path, *selection: str, profile: str | None = None)
 
 
 def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
-    run = run_on_emulator(tmp_path, "steps/test_joining.py")
+    run = run_on_emulator(tmp_path, "steps/test_joining.py", "--artifacts-always")
     _run, cases, complete = read_journal(run.artifacts)
     verdicts = {case.case_id: case.verdict for case in cases}
     assert complete, run.report
@@ -75,6 +76,12 @@ def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
     assert run.done.returncode == 0, run.report
     # The frames were judged from the emulator's live capture.
     assert run.pcap.stat().st_size > 24
+    # Each case keeps the DUT's own log, read through the cli driver's read_log, with its install code redacted.
+    for case in cases:
+        dut_log = run.artifacts / case.case_id / "dut-log.txt"
+        text = dut_log.read_text()
+        assert "harness.devices" in text or "harness.ke" in text, (case.case_id, text[:500])
+        assert "83FED3407A939723A5C639B26916D505" not in text.upper()
 
 
 def test_the_emulator_process_prints_its_endpoints_and_ends(tmp_path):

@@ -1,13 +1,18 @@
 """A reference device's command line on a pseudo-terminal, so the `cli` DUT driver is tested for real.
 
 Line protocol (one reply line per command):  ``reset`` -> ``OK reset``, ``join`` -> ``OK joining``,
-``rejoin`` -> ``OK rejoining``, ``info`` -> ``OK ieee=<hex> joined=<0|1> nwk=<hex>``; anything else ->
-``ERROR unknown command <word>``.
+``rejoin`` -> ``OK rejoining``, ``info`` -> ``OK ieee=<hex> joined=<0|1> nwk=<hex>``, ``optout N`` /
+``optin N`` -> ``OK optout N shown=<0|1>`` (whether the device showed event N is judged on the air),
+``confirm N`` -> ``OK confirming N`` (the Message Confirmation goes out after the reply), ``log`` -> the
+device's recent log lines, then ``OK log <count>``; a user action the device has no client for, a missing or
+non-numeric id -> ``ERROR ...``; anything else -> ``ERROR unknown command <word>``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import logging
 from pathlib import Path
 
 from harness.clock import WallClock
@@ -16,9 +21,17 @@ from harness.sim.air import Air
 
 from .pty import PseudoTerminal
 
+#: The CLI's own notes go to the device's log (``log`` prints them with the device's).
+LOGGER = logging.getLogger("harness.devices.cli")
+
 #: The DUT-profile commands that drive this CLI (profiles/dut/ref-ihd-cli.yaml uses them).
 PROFILE_COMMANDS = {"factory_reset": "reset -> ^OK reset", "start_joining": "join -> ^OK joining",
-                    "start_rejoin": "rejoin -> ^OK rejoining"}
+                    "start_rejoin": "rejoin -> ^OK rejoining", "opt_out": "optout {event_id} -> ^OK optout",
+                    "opt_in": "optin {event_id} -> ^OK optin", "confirm_message": "confirm {message_id} -> ^OK confirming",
+                    "read_log": "log -> ^OK log"}
+#: What the device logs (its own modules and its key establishment) is kept for the ``log`` command.
+DEVICE_LOGGERS = ("harness.devices", "harness.ke")
+LOG_LINES = 500
 
 
 class ReferenceCli:
@@ -28,9 +41,15 @@ class ReferenceCli:
         self.pty = PseudoTerminal(self._data)
         self._buffer = b""
         self.path = ""
+        self.log = _DeviceLog(LOG_LINES)
+        self._tasks: set[asyncio.Task] = set()
 
     def open(self, loop: asyncio.AbstractEventLoop) -> str:
         self.path = self.pty.open(loop)
+        for name in DEVICE_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.addHandler(self.log)
+            logger.setLevel(min(logger.getEffectiveLevel(), logging.DEBUG))
         return self.path
 
     def _data(self, data: bytes) -> None:
@@ -40,7 +59,14 @@ class ReferenceCli:
             line, self._buffer = self._buffer[:cut], self._buffer[cut + 1:]
             text = line.decode(errors="replace").strip()
             if text:
-                self.pty.write(self.execute(text).encode() + b"\r\n")
+                self.pty.write("".join(f"{reply}\r\n" for reply in self.execute_lines(text)).encode())
+
+    def execute_lines(self, line: str) -> list[str]:
+        """Every line the device answers to *line*, its status line last."""
+        if line.split()[0].lower() == "log":
+            lines = list(self.log.lines)
+            return [*lines, f"OK log {len(lines)}"]
+        return [self.execute(line)]
 
     def execute(self, line: str) -> str:
         word = line.split()[0].lower()
@@ -57,11 +83,62 @@ class ReferenceCli:
         if word == "info":
             node = device.node
             return f"OK ieee={device.ieee:016X} joined={int(node.joined)} nwk={node.nwk:04X}"
+        if word in ("optout", "optin", "confirm"):
+            return self._user_action(word, line.split()[1:])
         return f"ERROR unknown command {word}"
 
+    def _user_action(self, word: str, args: list[str]) -> str:
+        from harness.devices.application import ApplicationDevice, UnsupportedUserAction
+
+        if len(args) != 1 or not args[0].isdigit():
+            return f"ERROR {word} needs one decimal id"
+        ident = int(args[0])
+        device = self.device
+        if not isinstance(device, ApplicationDevice):
+            return f"ERROR {device.model} has no user actions"
+        try:
+            if word == "confirm":
+                task = asyncio.get_running_loop().create_task(self._confirm(ident))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                return f"OK confirming {ident}"
+            shown = device.opt_out(ident) if word == "optout" else device.opt_in(ident)
+        except UnsupportedUserAction as exc:
+            return f"ERROR {exc}"
+        return f"OK {word} {ident} shown={int(shown)}"
+
+    async def _confirm(self, message_id: int) -> None:
+        from harness.devices.application import UnsupportedUserAction
+
+        try:
+            sent = await self.device.confirm_message(message_id)
+        except UnsupportedUserAction as exc:
+            LOGGER.info("confirm %d: %s", message_id, exc)
+            return
+        LOGGER.info("confirm %d: Message Confirmation %s", message_id, "sent" if sent else "not sent")
+
     def close(self) -> None:
+        for name in DEVICE_LOGGERS:
+            logging.getLogger(name).removeHandler(self.log)
+        for task in self._tasks:
+            task.cancel()
         self.device.close()
         self.pty.close()
+
+
+class _DeviceLog(logging.Handler):
+    """The device's recent log lines, newest last (what a real device's ``log`` command would print)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: collections.deque[str] = collections.deque(maxlen=limit)
+        self.setFormatter(logging.Formatter("%(relativeCreated)10.0f ms %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record).replace("\r", " ").replace("\n", " "))
+        except Exception:  # a log line must never break the device
+            self.lines.append(f"(unformattable log record from {record.name})")
 
 
 async def serve_reference_cli(air: Air, model: str, profile: Path | None, material=None) -> ReferenceCli:

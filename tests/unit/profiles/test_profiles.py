@@ -105,6 +105,35 @@ def test_sim_control_needs_a_model(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("control", "message"),
+    [
+        ({"kind": "cli", "port": "/dev/x", "commands": {"reboot": "reboot"}},
+         r"control: commands.reboot: not a harness action; use one of factory_reset, .*read_log"),
+        ({"kind": "cli", "port": "/dev/x", "commands": {"opt_out": "drlc optout {event} -> ^OK"}},
+         r"control: commands.opt_out: placeholder \{event\} is unknown; this action has \{event_id\}$"),
+        ({"kind": "cli", "port": "/dev/x", "commands": {"start_joining": "join {ch}"}},
+         r"commands.start_joining: placeholder \{ch\} is unknown; this action has none$"),
+        ({"kind": "manual", "prompts": {"confirm_message": "Confirm {msg}"}},
+         r"control: prompts.confirm_message: placeholder \{msg\} is unknown; this action has \{message_id\}"),
+        ({"kind": "cli", "port": "/dev/x", "commands": {"opt_in": "optin {event_id"}},
+         r"commands.opt_in: .* \(write a literal brace as \{\{ or \}\}\)"),
+    ],
+)
+def test_control_actions_and_their_placeholders_are_checked(tmp_path, control, message):
+    doc = ihd_doc()
+    doc["control"] = control
+    with pytest.raises(ProfileError, match=message) as caught:
+        load_dut_profile(write(tmp_path, doc))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_reply_pattern_may_use_regex_braces(tmp_path):
+    doc = ihd_doc()
+    doc["control"] = {"kind": "cli", "port": "/dev/x", "commands": {"opt_out": "optout {event_id} -> ^OK{1}"}}
+    assert load_dut_profile(write(tmp_path, doc)).control.commands["opt_out"].endswith("^OK{1}")
+
+
+@pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("channel", 27, "channel: expected at most 26, got 27"),
