@@ -42,6 +42,10 @@ th { background: #f3f3f3; } table.kv th { width: 14em; }
 .v-not_applicable { color: #666; } .v-blocked { color: #5b3a8c; }
 .msg dt { font-weight: bold; } .msg dd { margin: 0 0 .3em 1em; white-space: pre-wrap; font-family: monospace; }
 .mono { font-family: monospace; } .case-id { white-space: nowrap; } .missing { color: #b00020; } .small { color: #555; font-size: .9em; }
+/* The case table fits the page: fixed column widths, and long tokens (hex, event logs, paths) wrap anywhere. */
+#cases { table-layout: fixed; } #cases td { overflow-wrap: anywhere; }
+#cases col.id { width: 10em; } #cases col.title { width: 20%; } #cases col.area { width: 9.5em; }
+#cases col.mandatory { width: 6.5em; } #cases col.verdict { width: 11em; } #cases col.duration { width: 5.5em; }
 @media print { details { display: block; } }
 """
 
@@ -132,13 +136,15 @@ def _cases_table(cases: list[dict[str, Any]]) -> str:
             f'<td class="mono case-id">{_text(case_id)}</td>'
             f"<td>{_text(case.get('title'))}"
             + (f'<div class="small mono">PICS: {_text(pics)}</div>' if pics else "")
-            + f"</td><td>{_text(case.get('area'))}</td>"
+            + f"</td><td>{_text(str(case.get('area') or '').replace('_', ' '))}</td>"
             f"<td>{'yes' if case.get('mandatory') else 'no'}</td>"
             f'<td class="verdict">{_verdict(str(case.get("verdict")))}</td>'
             f"<td>{_duration(case.get('duration_s'))}</td>"
             f"<td>{_details(case)}</td></tr>"
         )
-    return f'<table id="cases">{head}{"".join(rows)}</table>'
+    columns = "".join(f'<col class="{name}">' for name in
+                      ("id", "title", "area", "mandatory", "verdict", "duration", "details"))
+    return f'<table id="cases"><colgroup>{columns}</colgroup>{head}{"".join(rows)}</table>'
 
 
 def _anchor(case: dict[str, Any]) -> str:
