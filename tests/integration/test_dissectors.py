@@ -7,12 +7,8 @@ missing; elsewhere it is skipped with the install command as the reason.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from dataclasses import dataclass
-
-import pytest
 
 from harness.capture import PcapWriter, read_pcap, tshark_key_options, write_key_file
 from harness.crypto import InstallCode
@@ -118,17 +114,6 @@ def write_capture(directory, frames: list[Sent]):
             writer.write(100.0 + index * 0.015625, sent.psdu)
     write_key_file(keys, [(NETWORK_KEY, "network key 0"), (LINK_KEY, "meter install code key")])
     return pcap, keys
-
-
-@pytest.fixture(scope="module")
-def tshark() -> str:
-    path = shutil.which("tshark")
-    if path is None:
-        message = "tshark is not installed: apt-get update && apt-get install -y tshark"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 FIELDS = [

@@ -8,11 +8,7 @@ is skipped with the install command as the reason (as in test_dissectors.py).
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import subprocess
-
-import pytest
 
 from harness.capture import PcapWriter, tshark_key_options, write_key_file
 from harness.clock import new_virtual_loop
@@ -25,17 +21,6 @@ FIELDS = [
     "zbee_zcl_se.ke.cert.issuer", "zbee_zcl_se.ke.cert.subject", "zbee_zcl_se.ke.qeu", "zbee_zcl_se.ke.qev",
     "zbee_zcl_se.ke.macu", "zbee_zcl_se.ke.macv", "_ws.malformed",
 ]
-
-
-@pytest.fixture(scope="module")
-def tshark() -> str:
-    path = shutil.which("tshark")
-    if path is None:
-        message = "tshark is not installed: apt-get update && apt-get install -y tshark"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def _hex(value: str) -> str:

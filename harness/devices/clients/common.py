@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
-
-import zigpy.types as t
 
 from harness.se.datamodel import Side
 from harness.zcl import ZclEngine
+from harness.zcl.peer import Address, Peer, peer_of
 
-Address = t.AddrModeAddress | t.NWK | t.EUI64 | int
-
-
-@dataclasses.dataclass(frozen=True)
-class Peer:
-    """An ESI endpoint a client sends to (the address as the ZCL engine's send path understands it)."""
-
-    address: Address
-    endpoint: int = 1
-
-
-def peer_of(packet: t.ZigbeePacket) -> Peer:
-    """The sender of a received packet, to send later reports back to."""
-    return Peer(packet.src, int(packet.src_ep))
+__all__ = ["Address", "Peer", "peer_of", "send_to_server"]
 
 
 async def send_to_server(engine: ZclEngine, peer: Peer, cluster_id: int, command_id: int, payload: Any,

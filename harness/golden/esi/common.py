@@ -9,35 +9,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-import zigpy.types as t
-
 from harness.clock import ZCL_EPOCH, Clock, DeadlineExceeded
+from harness.zcl.peer import Peer, peer_of, same_address
 
 T = TypeVar("T")
-
-Address = t.AddrModeAddress | t.NWK | t.EUI64 | int
-
-
-@dataclasses.dataclass(frozen=True)
-class Peer:
-    """A DUT endpoint the golden sends to (the address as the ZCL engine's send path understands it)."""
-
-    address: Address
-    endpoint: int = 1
-
-
-def peer_of(packet: t.ZigbeePacket) -> Peer:
-    """The sender of a received packet, as a Peer to answer later."""
-    return Peer(packet.src, int(packet.src_ep))
-
-
-def same_address(a: Address | None, b: Address | None) -> bool:
-    """True when two addresses name the same node (AddrModeAddress vs a bare NWK/IEEE compare by value)."""
-    def bare(x: Address | None) -> object:
-        return x.address if isinstance(x, t.AddrModeAddress) else x
-
-    return bare(a) == bare(b)
-
 
 def utc_seconds(clock: Clock) -> float:
     """The clock's time as fractional ZCL UTC seconds (arrival times keep sub-second precision)."""
