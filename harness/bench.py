@@ -27,7 +27,6 @@ from harness.devices.catalogue import MODELS
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.sim import SimDutControl
 from harness.golden.golden import Golden
-from harness.ke import KeEvent, KeEventKind
 from harness.ke.material import KeMaterial, KeMaterialError
 from harness.ke.sim import aps_ack_switch, ieee_resolver
 from harness.options import OptionError, RunOptions
@@ -195,19 +194,13 @@ class Bench:
         """Key Establishment on the golden ESI endpoint (simulated radio hooks); keys it completes go to the
         keyring so captures decode the DUT's SE frames under its CBKE link key."""
         node = testbed.app.node
-        ke = await testbed.golden.enable_key_establishment(
+        await testbed.golden.enable_key_establishment(
             self.ke_material.engine(COORDINATOR_IEEE, self.golden_ke_suites),
             ieee_of=ieee_resolver(node), install_key=node.set_link_key, set_aps_acks=aps_ack_switch(node),
             key_table=node.security.link_keys, aps_send_frame=node.aps_send_frame,
             next_aps_counter=node.security.next_aps_counter,
         )
-        keyring = testbed.keyring
-
-        def keep_key(event: KeEvent) -> None:
-            if event.kind is KeEventKind.COMPLETED and event.key is not None and event.partner_ieee is not None:
-                keyring.add_link_key(event.partner_ieee, event.key)
-
-        ke.on_event(keep_key)
+        testbed.golden.learn_from_key_establishment(testbed.keyring, self.ke_material.ca_public_key(1))
 
     def read_dut_log(self, testbed: Testbed) -> list[str] | None:
         """The DUT's own log when its control driver can read it (a CLI with read_log), else None. A log that

@@ -31,7 +31,6 @@ from harness.dut.cli import CliDutControl
 from harness.dut.manual import ManualDutControl
 from harness.golden.golden import ESI_ENDPOINT, Golden
 from harness.golden.ke import GoldenKe
-from harness.ke import KeEvent, KeEventKind
 from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, EzspRadioError, ezsp_config
 from harness.sim.frames.types import eui64_to_ieee
 from harness.sim.material import LinkKeyEntry
@@ -188,13 +187,7 @@ class HardwareBench:
                              ieee_of=resolver, install_key=None, key_table=probes.key_table,
                              aps_send_frame=probes.send, next_aps_counter=probes.next_counter)
         testbed.notes["ncp_aps_sender"] = probes
-        keyring = testbed.keyring
-
-        def keep_key(event: KeEvent) -> None:
-            if event.kind is KeEventKind.COMPLETED and event.key is not None and event.partner_ieee is not None:
-                keyring.add_link_key(event.partner_ieee, event.key)
-
-        golden.ke.on_event(keep_key)
+        golden.learn_from_key_establishment(testbed.keyring, self.bench.ke_material.ca_public_key(1))
 
     def golden_ke_engine(self, suites: tuple[int, ...]):
         """The NCP's engine offering only *suites* (the golden's certificate is the NCP's own: on hardware no

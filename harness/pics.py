@@ -54,6 +54,9 @@ KEY_RE = re.compile(
 )
 #: Key Establishment suites a device claims: SE.KE.SUITE1 (sect163k1), SE.KE.SUITE2 (sect283k1).
 SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
+#: Options of a cluster that are not an attribute or a command: SE.DRLC.C.SIGN, the DRLC client signs its
+#: Report Event Status (SignatureType 0x01, ECDSA with its suite-1 certificate's key).
+OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN"})
 
 
 class PicsError(ValueError):
@@ -74,14 +77,14 @@ def command_key(cluster_id: int, side: Side, command_id: int, received: bool) ->
 
 def check_key(key: str) -> str:
     """Return the key if it follows the scheme, else raise PicsError saying what is expected."""
-    if SUITE_RE.match(key):
+    if SUITE_RE.match(key) or key in OPTION_KEYS:
         return key
     match = KEY_RE.match(key)
     if not match or match["area"] not in CLUSTER_OF_AREA:
         areas = ", ".join(sorted(CLUSTER_OF_AREA))
         raise PicsError(
             f"PICS key {key!r} does not follow SE.<AREA>.<S|C>[.A<hex4>|.C<hex2>.<Rx|Tx>] with AREA in {areas}, "
-            "or SE.KE.SUITE1 / SE.KE.SUITE2"
+            f"or one of SE.KE.SUITE1, SE.KE.SUITE2, {', '.join(sorted(OPTION_KEYS))}"
         )
     return key
 

@@ -383,6 +383,21 @@ def status_times(bench, testbed, event_id):
           rule="SE 1.x Annex D.2.3.3.2: EventStatusTime is the UTC time of the status change (network time)")
 
 
+@then(parsers.parse("every status for event {event_id:d} carries an ECDSA signature that verifies with the DUT's "
+                    "certificate"))
+def signed_statuses(bench, testbed, event_id):
+    reports = [r for r in testbed.golden.drlc.reports if r.issuer_event_id == event_id]
+    bad = [(_name(int(r.status)), f"type 0x{r.signature_type:02X}",
+            {True: "verifies", False: "does not verify", None: "not checked"}[r.signature_valid])
+           for r in reports if r.signature_type != 0x01 or r.signature_valid is not True]
+    check(bool(reports) and not bad,
+          expected="every Report Event Status with SignatureType 0x01 (ECDSA) and a signature that verifies with "
+                   "the public key of the certificate the DUT presented in CBKE",
+          observed=f"{len(reports)} reports; not signed or not verifying: {bad}" if bad else "no reports",
+          rule="SE 1.x Annex D.2.3.3.2 / C.6: Report Event Status signature (ECDSA over sect163k1, AES-MMO "
+               "digest, r || s) with the device's own certificate key")
+
+
 @then("every randomized event starts within the start randomization window after its start time")
 def randomized_starts(bench, testbed):
     window, tolerance = testbed.notes["randomization_window"], _tolerance(bench)

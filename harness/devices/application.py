@@ -229,11 +229,22 @@ class ApplicationDevice(ReferenceDevice):
         return frozenset(name for name in self.faults if name not in self.client_faults)
 
     def add_drlc_client(self) -> DrlcClient:
+        signs = bool(self.profile.pics.get("SE.DRLC.C.SIGN", False))
         self.drlc = FaultyDrlcClient(
             self.engine, self.time, endpoint=self.endpoint, device_class=self.device_class, seed=self.drlc_seed,
             faults=DrlcClientFaults(**self._client_faults("drlc")), device_faults=self._device_faults(),
+            signer=self._sign_report if signs else None,
         )
         return self.drlc
+
+    def _sign_report(self, signed_part: bytes) -> bytes:
+        """ECDSA over a Report Event Status with the device's suite-1 key (its PICS claim SE.DRLC.C.SIGN)."""
+        if self.has_fault("signs-with-type-byte"):
+            signed_part += b"\x01"  # covers the SignatureType byte too: no verifier agrees
+        if self.ke_engine is None or 1 not in self.ke_engine.suites:
+            LOGGER.warning("reference %s claims SE.DRLC.C.SIGN but holds no suite-1 key", self.model)
+            return b"\xff" * 42
+        return self.ke_engine.sign(signed_part)
 
     def add_price_client(self) -> PriceClient:
         self.price = FaultyPriceClient(self.engine, self.time, endpoint=self.endpoint,

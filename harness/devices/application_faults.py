@@ -140,6 +140,13 @@ DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[
 
 
 
+#: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
+DRLC_SIGNING = [
+    Fault("signs-with-type-byte", "signs Report Event Status over the SignatureType byte too, so the ECDSA "
+          "signature does not verify", ("TC-DRLC-1.21",)),
+]
+
+
 def catalogue(*groups: list[Fault]) -> dict[str, Fault]:
     faults = [fault for group in groups for fault in group]
     names = [f.name for f in faults]

@@ -65,6 +65,7 @@ class ReferenceDevice:
         self.join_error: str | None = None
         # Key Establishment: attached by provision_key_establishment (the bench hands over the certificates).
         self.ke: KeyEstablishment | None = None
+        self.ke_engine = None  # the SoftwareKeEngine holding its certificates (provision_key_establishment)
         self.ke_outcome: KeOutcome | None = None
 
     # -- composition, overridden by models -------------------------------------------------------------
@@ -139,8 +140,9 @@ class ReferenceDevice:
             if "confirm_key_generate_time" in pixit else KeTiming.confirm_key_generate_time,
         )
         sides = {side for cluster_id, side in self.clusters if cluster_id == 0x0800}
+        self.ke_engine = material.engine(self.ieee, suites, faults)
         self.ke = KeyEstablishment(
-            self.engine, self.endpoint, material.engine(self.ieee, suites, faults),
+            self.engine, self.endpoint, self.ke_engine,
             send=self.node.send_packet, ieee_of=ieee_resolver(self.node), install_key=self._install_link_key,
             server=Side.SERVER in sides, client=Side.CLIENT in sides or not sides, timing=timing, device=faults,
             set_aps_acks=aps_ack_switch(self.node),

@@ -4,7 +4,8 @@ Basic and Key Establishment servers; Key Establishment, DRLC and Time clients (t
 SE-FACTS "Basics"). Its DRLC client runs the whole load control event lifecycle for device class bit 0
 (HVAC compressor or furnace); after joining it takes the time from the ESI and asks for scheduled events.
 
-Its fault catalogue seeds the DRLC lifecycle faults one by one. Joining, attribute and key establishment
+Its fault catalogue seeds the DRLC lifecycle faults one by one. It signs its Report Event Status (its PICS
+claim SE.DRLC.C.SIGN) with its suite-1 certificate's key. Joining, attribute and key establishment
 cases are shared with the IHD, whose catalogue seeds their faults (the fault matrix accepts a shared case
 shown able to fail by any model's fault), so each PCT fault run tests something only the PCT runs.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from harness.se.datamodel import Side
 
 from .application import ApplicationDevice
-from .application_faults import CLIENT_FAULTS, DRLC, catalogue, protection_faults, time_faults
+from .application_faults import CLIENT_FAULTS, DRLC, DRLC_SIGNING, catalogue, protection_faults, time_faults
 
 BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
 #: DeviceClass bit 0: HVAC compressor or furnace.
@@ -51,3 +52,5 @@ class ProgrammableThermostat(DrlcDevice):
     model = "pct"
     device_id = 0x0503
     device_class = HVAC_COMPRESSOR_OR_FURNACE
+    # Its profile claims SE.DRLC.C.SIGN: it signs every Report Event Status (ApplicationDevice._sign_report).
+    faults_catalogue = {**DrlcDevice.faults_catalogue, **catalogue(DRLC_SIGNING)}

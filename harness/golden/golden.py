@@ -177,6 +177,29 @@ class Golden:
 
     # -- Key Establishment -----------------------------------------------------------------------------------
 
+    def learn_from_key_establishment(self, keyring, ca_public_key: bytes | None) -> None:
+        """After each CBKE the golden completes: the new link key goes to *keyring* (captures decode the DUT's
+        SE frames), and a suite-1 certificate to the DRLC server with the CA's public key *ca_public_key*, so
+        an ECDSA-signed Report Event Status can be verified."""
+        from harness.ke import KeEventKind
+
+        assert self.ke is not None, "enable key establishment first"
+        if ca_public_key is not None:
+            self.drlc.ca_public_key = ca_public_key
+
+        def learn(event) -> None:
+            if event.kind is not KeEventKind.COMPLETED:
+                return
+            if event.key is not None and event.partner_ieee is not None:
+                keyring.add_link_key(event.partner_ieee, event.key)
+            if event.suite == 1 and event.peer_certificate:
+                try:
+                    self.drlc.register_certificate(event.partner_nwk, event.peer_certificate)
+                except ValueError as exc:  # the KE state machine judged the certificate; keep the record
+                    LOGGER.info("certificate of 0x%04X not kept for signatures: %s", event.partner_nwk, exc)
+
+        self.ke.on_event(learn)
+
     async def enable_key_establishment(self, engine: KeEngine, **hooks) -> GoldenKe:
         """Serve Key Establishment on the ESI endpoint with *engine*'s certificates, and make the endpoint
         discoverable (Match_Desc for 0x0800 on profile 0x0109). *hooks*: see harness.golden.ke.GoldenKe."""

@@ -198,6 +198,15 @@ class SoftwareKeEngine(KeEngine):
     async def known_issuers(self, suite: int) -> frozenset[bytes]:
         return (await super().known_issuers(suite)) | self._extra_issuers
 
+    def sign(self, message: bytes) -> bytes:
+        """ECDSA (sect163k1, AES-MMO digest) over *message* with the suite-1 certificate's private key, r || s
+        (21 + 21 bytes): how a device signs its DRLC Report Event Status (emberDsaSign). Deterministic, so a
+        run is reproducible."""
+        from harness.crypto import sign
+
+        _ca_public, issued = self._identity(1)
+        return sign(issued.private_key, message, deterministic=True)
+
     async def start(self, suite: int) -> KeSession:
         ca_public, issued = self._identity(suite)
         return _SoftwareSession(CbkeParty(suite, ca_public, issued.certificate, issued.private_key, rng=self._rng))

@@ -47,6 +47,8 @@ class KeEvent:
     in_exchange: bool = True  # False for frames and terminates that belong to no running exchange
     detail: str = ""
     key: bytes | None = field(default=None, repr=False)
+    #: COMPLETED: the partner's implicit certificate (the golden verifies the DUT's ECDSA signatures with it).
+    peer_certificate: bytes | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         parts = [f"{self.at:.3f}s {self.kind.value} 0x{self.partner_nwk:04X}"]

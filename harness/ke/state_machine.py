@@ -679,7 +679,8 @@ class KeyEstablishment:
             KeResult.SEND_FAILED: KeEventKind.SEND_FAILED,
         }[result]
         self._event(kind, ex.partner_nwk, role=ex.role, partner_ieee=ex.partner_ieee, suite=ex.suite or None,
-                    status=status, wait_time=wait_time, by=by, detail=detail, key=key)
+                    status=status, wait_time=wait_time, by=by, detail=detail, key=key,
+                    peer_certificate=(ex.peer_certificate or None) if result is KeResult.SUCCESS else None)
         if not ex.done.done():
             ex.done.set_result(KeOutcome(result, ex.partner_nwk, ex.role, suite=ex.suite or None, status=status,
                                          by=by, wait_time=wait_time, detail=detail, key=key))

@@ -30,6 +30,7 @@ import asyncio
 import dataclasses
 import enum
 import random
+from collections.abc import Callable
 from typing import Any
 
 from zigpy.zcl.foundation import Status
@@ -63,6 +64,8 @@ INVALID_UTC = 0xFFFFFFFF
 MAX_CRITICALITY_LEVEL = 0x0F
 #: SE 1.1+ reference code: signature type 0x00 with 42 x 0xFF.
 UNSIGNED = Signature(b"\xff" * 42)
+#: SignatureType (1 byte) + Signature (42 bytes) close every Report Event Status.
+SIGNATURE_TRAILER = 1 + 42
 #: How far off the faulty EventStatusTime is: one hour, as a device reporting local (UTC+1) time would be.
 WRONG_STATUS_TIME_SKEW = 3600
 
@@ -156,8 +159,11 @@ class DrlcClient:
         duration_randomization_minutes: int | None = None,
         seed: int = 0,
         faults: DrlcClientFaults | None = None,
+        signer: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.engine = engine
+        #: Signs the report payload before its signature (SignatureType 0x01, ECDSA r||s); None: unsigned.
+        self.signer = signer
         self.time = time
         self.endpoint = endpoint
         self.faults = faults or DrlcClientFaults()
@@ -226,7 +232,7 @@ class DrlcClient:
     def _report(self, event: Any, status: EventStatus) -> Any:
         status_time = self._status_time()
         self.reported.append((int(event.issuer_event_id), status, status_time))
-        return ReportEventStatus(
+        return self._signed(ReportEventStatus(
             issuer_event_id=int(event.issuer_event_id),
             event_status=status,
             event_status_time=status_time,
@@ -239,7 +245,16 @@ class DrlcClient:
             event_control=EventControl(int(event.event_control)),
             signature_type=SignatureType.No_Signature,
             signature=UNSIGNED,
-        )
+        ))
+
+    def _signed(self, report: Any) -> Any:
+        """*report* with SignatureType ECDSA and the signature over the payload that precedes the type byte
+        (emberDsaSign's convention; the golden verifies the same bytes)."""
+        if self.signer is None:
+            return report
+        unsigned = report.replace(signature_type=SignatureType.ECDSA)
+        signed_part = unsigned.serialize()[:-SIGNATURE_TRAILER]
+        return unsigned.replace(signature=Signature(self.signer(signed_part)))
 
     async def _send_report(self, entry: EventEntry, status: EventStatus) -> None:
         payload = self._report(entry.event, status)

@@ -271,3 +271,40 @@ def test_event_status_time_follows_the_esi_clock_after_time_sync(make_link):
     link.advance(3600)
     assert arrivals(link, 28) == {RECEIVED: 0, STARTED: 600, COMPLETED: 1200}
     assert all(time == int(arrival) for _s, time, arrival in link.drlc.statuses(28))
+
+
+def _signing_link(make_link, sign_extra: bytes = b""):
+    """A DRLC client signing with a device engine's suite-1 key; the golden knows the device's certificate."""
+    from random import Random
+
+    from harness.crypto import TestCA
+    from harness.ke.engine import SoftwareKeEngine
+    from tests.unit.esi.esi_link import DUT_NWK
+    from tests.unit.esi.test_golden_services import DUT_IEEE
+
+    rng = Random(7)
+    ca = TestCA.generate(rng)
+    engine = SoftwareKeEngine.issue(ca, DUT_IEEE, (1,), rng=rng)
+    link = make_link(signer=lambda signed_part: engine.sign(signed_part + sign_extra))
+    link.drlc.ca_public_key = ca.public_key(1)
+    link.drlc.register_certificate(DUT_NWK, link.run(engine.certificate(1)))
+    return link
+
+
+def test_a_signing_client_signs_every_report_with_its_certificate_key(make_link):
+    link = _signing_link(make_link)
+    issue(link, 40, start_time=0, duration_minutes=1)
+    link.advance(120)
+    reports = [r for r in link.drlc.reports.items if r.issuer_event_id == 40]
+    assert [int(r.status) for r in reports] == [RECEIVED, STARTED, COMPLETED]
+    assert all(r.signature_type == 0x01 and r.signature_valid is True for r in reports), reports
+    assert link.drlc.findings == []
+
+
+def test_a_signature_over_other_bytes_does_not_verify(make_link):
+    link = _signing_link(make_link, sign_extra=b"\x01")
+    issue(link, 41, start_time=0, duration_minutes=1)
+    link.advance(10)
+    report = link.drlc.reports.items[0]
+    assert (report.signature_type, report.signature_valid) == (0x01, False)
+    assert any("does not verify" in str(f) for f in link.drlc.findings)

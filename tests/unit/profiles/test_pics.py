@@ -91,5 +91,13 @@ def test_key_establishment_suite_items():
     from harness.pics import PicsError, check_key
 
     assert check_key("SE.KE.SUITE1") == "SE.KE.SUITE1" and check_key("SE.KE.SUITE2") == "SE.KE.SUITE2"
-    with pytest.raises(PicsError, match="SE.KE.SUITE1 / SE.KE.SUITE2"):
+    with pytest.raises(PicsError, match="SE.KE.SUITE1, SE.KE.SUITE2, SE.DRLC.C.SIGN"):
         check_key("SE.KE.SUITE3")
+
+
+def test_option_items():
+    from harness.pics import PicsError, check_key
+
+    assert check_key("SE.DRLC.C.SIGN") == "SE.DRLC.C.SIGN"
+    with pytest.raises(PicsError):
+        check_key("SE.DRLC.S.SIGN")
