@@ -160,6 +160,12 @@ def template(device_type: DeviceTypeModel, *, all_revisions: bool = False) -> st
         note = "mandatory" if item.mandatory else "optional"
         since = f", since {item.since}" if item.since else ""
         lines.append(f"  {item.key}: {value}  # {note}: {item.description}{since}")
+    keys = {item.key for item in pics_items(device_type, all_revisions=all_revisions)}
+    if keys & {"SE.KE.S", "SE.KE.C"}:
+        lines.append("  SE.KE.SUITE1: true   # CBKE suite 1 (sect163k1); claimed unless set to false")
+        lines.append("  SE.KE.SUITE2: false  # optional: CBKE suite 2 (sect283k1), SE 1.2")
+    if "SE.DRLC.C" in keys:
+        lines.append("  SE.DRLC.C.SIGN: false  # optional: signs Report Event Status (ECDSA, suite-1 key)")
     return "\n".join(lines) + "\n"
 
 

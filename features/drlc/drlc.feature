@@ -176,7 +176,7 @@ Feature: Demand response and load control events
 
   @id:TC-DRLC-1.21 @pics:SE.DRLC.C.C00.Rx @pics:SE.DRLC.C.SIGN
   Scenario: A DUT that signs its event status signs every report with its own certificate's key
-    When the ESI issues event 123 starting now
+    When the ESI issues event 123 starting after the PIXIT lead time
     Then the DUT reports status 0x01 for event 123 within the PIXIT response time
     And the DUT reports status 0x02 for event 123 at the event's start
     And every status for event 123 carries an ECDSA signature that verifies with the DUT's certificate

@@ -80,6 +80,14 @@ def test_template_cli(capsys):
     assert "  SE.DRLC.C: true   # mandatory: Demand Response and Load Control client\n" in out
     assert "  SE.PRICE.C: false  # optional: Price client\n" in out
     assert out.splitlines()[3] == "pics:"
+    # The option items follow, each a key the profile loader accepts.
+    assert "  SE.KE.SUITE2: false  # optional: CBKE suite 2 (sect283k1), SE 1.2\n" in out
+    assert "  SE.DRLC.C.SIGN: false" in out
+    import yaml
+
+    from harness.pics import check_key
+    for key in yaml.safe_load(out)["pics"]:
+        check_key(key)
 
 
 def test_template_cli_unknown_type(capsys):
