@@ -75,6 +75,8 @@ DEVICE_FAULTS = frozenset({
     "start-now-taken-literally", "clamps-oversized-duration", "no-completion-report", "no-report-event-status",
     "ignores-opt-out", "silent-opt-in", "stores-duplicate-price", "last-price-wins", "ignores-cancel-message",
     "confirms-unasked",
+    # the signature of a DRLC client that claims SE.DRLC.C.SIGN (_sign_report)
+    "signs-with-type-byte",
 })
 
 
