@@ -173,8 +173,8 @@ def _radio_port(radio: str) -> str:
     return port
 
 
-def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.bench_check", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout, prog: str = "python -m harness.bench_check") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, required=True, help="bench profile YAML (its radio: ezsp:<port>)")
     parser.add_argument("--radio", help="golden radio ezsp:<port>, overriding the bench profile")
     parser.add_argument("--dut", help="the DUT control port (serial path or pyserial URL) to ask for its identity")
