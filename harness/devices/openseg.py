@@ -1,8 +1,9 @@
 """The reference OpenSEG gateway (LBNL Open Smart Energy Gateway): a consumer-owned HAN device that pairs with
 the utility meter and serves its data to the home network (docs/openseg-api.md).
 
-It joins with its install code, completes CBKE, takes the time from the ESI, reads the meter's formatting
-once, then has the meter report: Configure Reporting on Simple Metering asks for CurrentSummationDelivered and
+It joins with its install code, completes CBKE, takes the time from the ESI, finds the meter by service
+discovery (a broadcast Match_Desc for a Simple Metering server on the SE profile; the first answer is its
+meter), reads the meter's formatting once, then has the meter report: Configure Reporting on Simple Metering asks for CurrentSummationDelivered and
 InstantaneousDemand every ``meter_read_interval`` (a PIXIT, 4 s by default; min = max interval), the way a
 Smart Energy client follows a meter without polling it. Each report becomes a cached reading; if reports stop
 for three intervals (the meter restarted) it configures reporting again. It never writes to or commands the
@@ -31,13 +32,16 @@ from harness.golden.meter import (
     SUMMATION_FORMATTING,
     UNIT_OF_MEASURE,
 )
+from harness.ke.sim import ieee_resolver
 from harness.openseg.api import CACHE_HOURS
 from harness.openseg.cache import Reading, ReadingCache
 from harness.openseg.network import HomeNetwork
 from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
 from harness.se.datamodel import Side
+from harness.sim.discovery import RX_ON_WHEN_IDLE, DiscoveryError, find_se_server
 from harness.zcl import ZclError
 from harness.zcl.engine import report_reporting_config
+from harness.zcl.peer import Peer
 
 from .application import ESI, ApplicationDevice
 from .faults import Fault
@@ -53,6 +57,7 @@ REQUEST_FAST_POLL_MODE = 0x03  # Metering client -> server command (SE-FACTS "Me
 REPORT_ATTRIBUTES = 0x0A  # ZCL general command
 READ_TIMEOUT = 3.0  # a read or Configure Reporting not answered by then is tried again later
 FORMATTING_RETRY = 30.0
+METER_DISCOVERY_TSN = 0x4D  # its own ZDO sequence number, apart from the KE server discovery's
 SILENT_INTERVALS = 3  # no report for this many intervals: configure reporting again
 PRICE_READ_PERIOD = 900.0  # the reads-price fault reads the ESI's Price cluster every 15 minutes
 
@@ -173,6 +178,7 @@ class OpenSegGateway(ApplicationDevice):
         self.cache = (_WrapLosingCache(window, int(window / self.read_interval))
                       if self.has_fault("drops-readings-at-wrap") else ReadingCache(window))
         self._meter_info: MeterInfo | None = None
+        self._meter: Peer | None = None  # found by service discovery after key establishment
         self._utility_events: list[dict[str, Any]] = []
         self._latest: dict[int, int] = {}  # the meter's last reported live values
         self._last_report = -float("inf")  # loop time of the last report (or of the last configuration)
@@ -229,10 +235,23 @@ class OpenSegGateway(ApplicationDevice):
             self._spawn(self._read_meter())
         return await super().establish_key()
 
-    async def _read_formatting(self) -> None:
+    async def _find_meter(self) -> Peer:
+        """The meter this gateway pairs with: the first Simple Metering server that answers a broadcast Match_Desc."""
+        while True:
+            try:
+                nwk, endpoint = await find_se_server(self.node, METERING, RX_ON_WHEN_IDLE, tsn=METER_DISCOVERY_TSN,
+                                                     timeout=READ_TIMEOUT)
+            except DiscoveryError as exc:
+                LOGGER.info("reference openseg found no meter yet: %s", exc)
+                await asyncio.sleep(FORMATTING_RETRY)
+                continue
+            LOGGER.info("reference openseg pairs with the meter at 0x%04X endpoint %d", nwk, endpoint)
+            return Peer(nwk, endpoint)
+
+    async def _read_formatting(self, meter: Peer) -> None:
         while self._meter_info is None:
             try:
-                records = await self.engine.read_attributes(ESI.address, ESI.endpoint, METERING, FORMATTING_ATTRIBUTES,
+                records = await self.engine.read_attributes(meter.address, meter.endpoint, METERING, FORMATTING_ATTRIBUTES,
                                                             src_ep=self.endpoint, timeout=READ_TIMEOUT)
                 values = {int(r.attrid): int(r.value.value) for r in records if r.status == Status.SUCCESS}
                 self._meter_info = MeterInfo(
@@ -242,25 +261,26 @@ class OpenSegGateway(ApplicationDevice):
                     demand_formatting=values.get(DEMAND_FORMATTING, 0),
                     metering_device_type=values.get(METERING_DEVICE_TYPE, 0), status=values.get(METERING_STATUS, 0),
                 )
-                trust_center = self.node.security.trust_center_ieee
-                if trust_center is not None:
-                    self._meter_info = _with_ieee(self._meter_info, trust_center)
+                meter_ieee = ieee_resolver(self.node)(meter.address)
+                if meter_ieee is not None:
+                    self._meter_info = _with_ieee(self._meter_info, meter_ieee)
             except (ZclError, TimeoutError) as exc:
                 LOGGER.info("reference openseg could not read the meter's formatting: %s", exc)
                 await asyncio.sleep(FORMATTING_RETRY)
 
     async def _read_meter(self) -> None:
         """Formatting once, then reports every read interval; configure again whenever reports stop."""
-        await self._read_formatting()
+        meter = self._meter = await self._find_meter()
+        await self._read_formatting(meter)
         if self.has_fault("requests-fast-poll"):
-            await self.engine.command(ESI.address, ESI.endpoint, METERING, REQUEST_FAST_POLL_MODE, bytes([2, 15]),
+            await self.engine.command(meter.address, meter.endpoint, METERING, REQUEST_FAST_POLL_MODE, bytes([2, 15]),
                                       src_ep=self.endpoint, timeout=READ_TIMEOUT)
         loop = asyncio.get_running_loop()
         watch = SILENT_INTERVALS * self.read_interval
         price_due = loop.time()
         while True:
             if loop.time() - self._last_report >= watch:
-                await self._configure_reports()
+                await self._configure_reports(meter)
             if self.has_fault("reads-price") and loop.time() >= price_due:
                 price_due = loop.time() + PRICE_READ_PERIOD
                 try:
@@ -270,13 +290,13 @@ class OpenSegGateway(ApplicationDevice):
                     pass
             await asyncio.sleep(watch)
 
-    async def _configure_reports(self) -> None:
+    async def _configure_reports(self, meter: Peer) -> None:
         """Configure Reporting: summation and demand, each every read interval (min = max interval)."""
         interval = max(1, round(self.read_interval))
         configs = [report_reporting_config(CURRENT_SUMMATION_DELIVERED, 0x25, interval, interval, 0),
                    report_reporting_config(INSTANTANEOUS_DEMAND, 0x2A, interval, interval, 0)]
         try:
-            records = await self.engine.configure_reporting(ESI.address, ESI.endpoint, METERING, configs,
+            records = await self.engine.configure_reporting(meter.address, meter.endpoint, METERING, configs,
                                                             src_ep=self.endpoint, timeout=READ_TIMEOUT)
         except (ZclError, TimeoutError) as exc:
             LOGGER.info("reference openseg could not configure the meter's reports: %s", exc)
@@ -304,12 +324,12 @@ class OpenSegGateway(ApplicationDevice):
     # -- utility control traffic ---------------------------------------------------------------------------
 
     def _packet(self, packet: t.ZigbeePacket) -> None:
-        if int(packet.cluster_id) == METERING and self.reads_started:
+        if int(packet.cluster_id) == METERING and self._meter is not None:
             data = packet.data.serialize()
             # A Report Attributes (global, server to client, no manufacturer code) from the meter, APS-secured.
             if (len(data) >= 3 and data[0] & 0x0F == 0x08 and data[2] == REPORT_ATTRIBUTES
                     and packet.tx_options & t.TransmitOptions.APS_Encryption
-                    and packet.src is not None and int(packet.src.address) == ESI.address):
+                    and packet.src is not None and int(packet.src.address) == self._meter.address):
                 try:
                     self._take_report(decode_report(data[3:]))
                 except MeterReadError as exc:
@@ -337,6 +357,7 @@ class OpenSegGateway(ApplicationDevice):
         self.cache = type(self.cache)(self.cache.window) if type(self.cache) is ReadingCache else _WrapLosingCache(
             self.cache.window, int(self.cache.window / self.read_interval))
         self._meter_info = None
+        self._meter = None
         self._utility_events.clear()
         self._latest.clear()
         self._last_report = -float("inf")

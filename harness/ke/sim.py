@@ -12,10 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import zigpy.types as t
-import zigpy.zdo.types as zdo_t
-from zigpy.zdo.types import ZDOCmd
 
-from harness.sim import zdo
+from harness.sim.discovery import find_se_server
 from harness.sim.node import Node
 from harness.zcl import ZclEngine
 
@@ -23,12 +21,7 @@ from .engine import KeEngine
 from .frames import KEY_ESTABLISHMENT_CLUSTER
 from .state_machine import KeyEstablishment
 
-SE_PROFILE_ID = 0x0109
 TRUST_CENTER_NWK = 0x0000
-
-
-class DiscoveryError(RuntimeError):
-    """Match_Desc found no Key Establishment server (no answer, a failure status or no endpoint)."""
 
 
 def ieee_resolver(node: Node) -> Callable[[int], int | None]:
@@ -93,32 +86,4 @@ async def find_key_establishment_server(
 ) -> tuple[int, int]:
     """Match_Desc_req to *nwk* for profile 0x0109 with input cluster 0x0800 (SE 1.x 5.4.7: a device finds
     the Trust Center's Key Establishment endpoint by service discovery); returns (nwk, first endpoint)."""
-    loop = node.loop
-    answer: asyncio.Future[t.ZigbeePacket] = loop.create_future()
-
-    def listener(packet: t.ZigbeePacket) -> None:
-        if (int(packet.profile_id) == 0 and int(packet.cluster_id) == ZDOCmd.Match_Desc_rsp
-                and not answer.done()):
-            answer.set_result(packet)
-
-    remove = node.add_packet_listener(listener)
-    try:
-        request = zdo.encode(ZDOCmd.Match_Desc_req, tsn, t.NWK(nwk), SE_PROFILE_ID, [KEY_ESTABLISHMENT_CLUSTER], [])
-        await node.send_packet(t.ZigbeePacket(
-            src_ep=0, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(nwk)), dst_ep=0,
-            profile_id=0, cluster_id=ZDOCmd.Match_Desc_req, data=t.SerializableBytes(request),
-            tx_options=t.TransmitOptions.ACK))
-        try:
-            async with asyncio.timeout(timeout):
-                packet = await answer
-        except TimeoutError:
-            raise DiscoveryError(f"no Match_Desc_rsp from 0x{nwk:04X} within {timeout:g} s") from None
-    finally:
-        remove()
-    try:
-        _tsn, (status, responder, endpoints) = zdo.decode(ZDOCmd.Match_Desc_rsp, packet.data.serialize())
-    except zdo.ZdoError as exc:
-        raise DiscoveryError(f"undecodable Match_Desc_rsp from 0x{nwk:04X}: {exc}") from None
-    if status != zdo_t.Status.SUCCESS or not endpoints:
-        raise DiscoveryError(f"Match_Desc_rsp from 0x{nwk:04X}: status {status!r}, endpoints {list(endpoints)}")
-    return int(responder), int(endpoints[0])
+    return await find_se_server(node, KEY_ESTABLISHMENT_CLUSTER, nwk, tsn=tsn, timeout=timeout)

@@ -7,6 +7,7 @@ Seeded faults (ServerFaults) make it break one rule each, for the fault matrix.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import dataclasses
 import json
@@ -159,9 +160,10 @@ class GatewayApi:
             return await getattr(self, f"_{name}")(request)
         except BadRequest as exc:
             if self.faults.die_on_malformed:
-                LOGGER.info("reference gateway (fault die-on-malformed) stops serving")
-                self.stop_listening()
-                raise ConnectionAbortedError("gateway died") from None
+                # It still answers this request 400, as a conformant gateway does, so the fault seeds exactly
+                # the rule "malformed requests must not stop the gateway" and nothing else.
+                LOGGER.info("reference gateway (fault die-on-malformed) stops serving after this answer")
+                asyncio.get_running_loop().call_soon(self.stop_listening)
             return _error(400, str(exc))
 
     # -- resources -----------------------------------------------------------------------------------

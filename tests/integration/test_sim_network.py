@@ -15,6 +15,7 @@ from harness.crypto import WELL_KNOWN_TC_LINK_KEY, InstallCode
 from harness.sim import zdo
 from harness.sim.air import Air, Impairment
 from harness.sim.behaviour import StackBehaviour
+from harness.sim.discovery import RX_ON_WHEN_IDLE, DiscoveryError, find_se_server
 from harness.sim.frames.mac import MacFrame, MacFrameType
 from harness.sim.frames.nwk import NwkFrame
 from harness.sim.node import JoinError, Node, Role
@@ -331,3 +332,16 @@ def test_security_material_repr_hides_keys(net):
     text = repr(net.device.security) + repr(net.device.security.link_keys)
     assert NETWORK_KEY.hex() not in text.lower() and INSTALL_CODE.link_key.hex() not in text.lower()
     assert "redacted" in text
+
+
+def test_service_discovery_finds_a_server_unicast_or_by_broadcast(net):
+    """find_se_server: the coordinator finds the device's KE server asked directly or by broadcast; a cluster
+    nobody serves is a DiscoveryError naming it (broadcast: nobody answers; unicast: no endpoint)."""
+    net.join()
+    net.settle()
+    assert net.run(find_se_server(net.coord, 0x0800, net.device.nwk, tsn=5)) == (net.device.nwk, 1)
+    assert net.run(find_se_server(net.coord, 0x0800, RX_ON_WHEN_IDLE, tsn=6, timeout=3)) == (net.device.nwk, 1)
+    with pytest.raises(DiscoveryError, match="cluster 0x0702 from 0xFFFD within 3 s"):
+        net.run(find_se_server(net.coord, 0x0702, RX_ON_WHEN_IDLE, tsn=7, timeout=3))  # 0x0702 is its client
+    with pytest.raises(DiscoveryError, match="endpoints \\[\\]"):
+        net.run(find_se_server(net.coord, 0x0006, net.device.nwk, tsn=8))

@@ -14,7 +14,7 @@ from harness.devices.openseg import MeterReadError, decode_read_response
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import ApiProfileError, is_error_body, resolve_paths
 from harness.openseg.cache import Reading, ReadingCache
-from harness.openseg.client import OpenSegClient
+from harness.openseg.client import ApiClientError, OpenSegClient
 from harness.openseg.network import HomeNetwork, HomeNetworkError
 from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
 
@@ -125,4 +125,15 @@ def test_server_faults_show(served):
     assert loop.run_until_complete(foreign.request("summation")).status == 200
     value = loop.run_until_complete(home.request("summation")).json()["summation"]["value"]
     assert str(value) == "1.1797"
+    loop.run_until_complete(api.close())
+
+
+def test_dies_on_malformed_answers_400_then_stops_serving(served):
+    """The fault seeds only 'keeps serving': its answer to the malformed request itself is conformant."""
+    loop, serve = served
+    api, home, _foreign = serve(ServerFaults(die_on_malformed=True))
+    bad = loop.run_until_complete(home.request("readings", {"start": "x", "end": "1"}))
+    assert bad.status == 400 and is_error_body(bad.json(), 400)
+    with pytest.raises(ApiClientError, match="GET /api/v1/summation"):
+        loop.run_until_complete(home.request("summation"))
     loop.run_until_complete(api.close())
