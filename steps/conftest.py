@@ -56,6 +56,20 @@ async def key_established(bench, testbed, since: float, deadline: float):
         remaining, "key establishment with the DUT")
 
 
+def key_ready_at(testbed) -> float:
+    """When the DUT could first hold its CBKE link key: the last Key Establishment frame between it and the
+    golden at or before the golden's COMPLETED event. The golden records COMPLETED only after storing the key
+    (on an NCP, clearTemporaryDataMaybeStoreLinkKey after its Confirm Key Response), while the DUT may use the
+    key as soon as it has the last frame; "after key establishment" is judged from this moment."""
+    from harness.ke import KeEventKind
+
+    completed = testbed.notes["ke_completed"]
+    frames = [e.at for e in testbed.golden.ke.events
+              if e.partner_nwk == completed.partner_nwk and e.at <= completed.at
+              and e.kind in (KeEventKind.FRAME_SENT, KeEventKind.FRAME_RECEIVED)]
+    return max(frames, default=completed.at)
+
+
 @given("the DUT has joined and completed key establishment")
 def dut_joined_with_key(bench, testbed):
     """Commissioned as above, then CBKE with the golden ESI completed; SE frames now use the CBKE link key."""
@@ -74,7 +88,7 @@ def parse_hex(text: str) -> int:
 
 
 HEX = {"value": parse_hex}
-__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "dut_peer", "dut_request", "parsers", "pixit_count"]
+__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "key_ready_at", "dut_peer", "dut_request", "parsers", "pixit_count"]
 
 
 # -- application clusters (issue 6) ------------------------------------------------------------------------

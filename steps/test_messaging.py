@@ -9,7 +9,7 @@ from harness.clock import DeadlineExceeded
 from harness.golden.esi import Message
 from harness.verdict import check
 
-from .conftest import dut_peer, dut_request
+from .conftest import dut_peer, dut_request, key_ready_at
 
 scenarios("../features/messaging")
 
@@ -69,7 +69,7 @@ def no_confirmation(bench, testbed, message_id):
 @then("the DUT sends Get Last Message to the ESI within the PIXIT application start time")
 def asks_last_message(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
-    since = testbed.notes["ke_completed"].at
+    since = key_ready_at(testbed)
     access = bench.run(dut_request(bench, testbed, MESSAGING, CMD_GET_LAST_MESSAGE, general=False, since=since,
                                    timeout=timeout))
     check(access is not None, expected=f"Get Last Message from the DUT within {timeout:g} s of key establishment",

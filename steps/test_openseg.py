@@ -19,7 +19,7 @@ from harness.openseg.client import ApiClientError, OpenSegClient
 from harness.verdict import check
 from harness.zcl import ZclError
 
-from .conftest import dut_nwk
+from .conftest import dut_nwk, key_ready_at
 
 scenarios("../features/openseg")
 
@@ -142,7 +142,7 @@ def burst(bench, testbed, count, rounds, gap):
 
 @then("the DUT read the meter only after key establishment completed")
 def reads_after_ke(bench, testbed):
-    completed = testbed.notes["ke_completed"].at
+    completed = key_ready_at(testbed)
     reads = [a for a in _dut_accesses(testbed) if a.cluster_id == METERING]
     check(bool(reads), expected="Simple Metering reads from the DUT after it paired",
           observed="no Metering frame from the DUT", rule="LBNL-182358: the gateway reads the meter")

@@ -10,7 +10,7 @@ from harness.golden.esi import PriceEvent
 from harness.se.types import PriceControl
 from harness.verdict import check
 
-from .conftest import dut_peer, dut_request
+from .conftest import dut_peer, dut_request, key_ready_at
 
 scenarios("../features/price")
 
@@ -56,7 +56,7 @@ def publish_again(bench, testbed, event_id):
 @then("the DUT sends Get Current Price to the ESI within the PIXIT application start time")
 def asks_current_price(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
-    since = testbed.notes["ke_completed"].at
+    since = key_ready_at(testbed)
     access = bench.run(dut_request(bench, testbed, PRICE, CMD_GET_CURRENT_PRICE, general=False, since=since,
                                    timeout=timeout))
     check(access is not None, expected=f"Get Current Price from the DUT within {timeout:g} s of key establishment",

@@ -11,7 +11,7 @@ from harness.clock import DeadlineExceeded
 from harness.golden.esi import load_control_event
 from harness.verdict import check
 
-from .conftest import HEX, dut_peer, dut_request
+from .conftest import HEX, dut_peer, dut_request, key_ready_at
 
 scenarios("../features/time")
 
@@ -58,7 +58,7 @@ def issue_event(bench, testbed, event_id):
 @then("the DUT reads the Time attribute of the ESI's Time server within the PIXIT application start time")
 def reads_time(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
-    since = testbed.notes["ke_completed"].at
+    since = key_ready_at(testbed)
     access = bench.run(dut_request(bench, testbed, TIME, GeneralCommand.Read_Attributes, general=True, since=since,
                                    timeout=timeout))
     check(access is not None and ATTR_TIME in access.attr_ids,

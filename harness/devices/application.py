@@ -191,12 +191,7 @@ class ApplicationDevice(ReferenceDevice):
 
     def __init__(self, air, profile, clock, faults: tuple[str, ...] = ()) -> None:
         super().__init__(air, profile, clock, faults)
-        self.time = TimeClient(self.engine, clock, endpoint=self.endpoint,
-                               faults=TimeClientFaults(**self._client_faults("time")))
-        self.drlc: DrlcClient | None = None
-        self.price: PriceClient | None = None
-        self.messaging: MessagingClient | None = None
-        self.compose_clients()
+        self._create_clients()
         if self.has_fault("acts-on-unprotected-se-commands"):
             # Processes application commands that arrive without APS security (a conformant device drops them).
             self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
@@ -219,6 +214,20 @@ class ApplicationDevice(ReferenceDevice):
         return lenient
 
     # -- composition ----------------------------------------------------------------------------------
+
+    def _create_clients(self) -> None:
+        """The Time client and the model's application clients, as from the factory."""
+        self.time = TimeClient(self.engine, self.clock, endpoint=self.endpoint,
+                               faults=TimeClientFaults(**self._client_faults("time")))
+        self.drlc: DrlcClient | None = None
+        self.price: PriceClient | None = None
+        self.messaging: MessagingClient | None = None
+        self.compose_clients()
+
+    def _close_clients(self) -> None:
+        for client in (self.drlc, self.messaging):
+            if client is not None:
+                client.close()
 
     def compose_clients(self) -> None:
         """Create the model's clients on `self.engine` (overridden by models)."""
@@ -344,10 +353,16 @@ class ApplicationDevice(ReferenceDevice):
             raise UnsupportedUserAction(f"sim:{self.model} has no DRLC client to opt out of or into an event")
         return self.drlc
 
+    def factory_reset(self) -> None:
+        super().factory_reset()
+        # The applications forget what they held too (network time, events, prices, messages, DRLC client
+        # attributes): behind the NCP emulator the reference device lives on from scenario to scenario, as a
+        # real DUT does, and a price kept from the last scenario would make it refuse the next one's.
+        self._close_clients()
+        self._create_clients()
+
     def close(self) -> None:
-        for client in (self.drlc, self.messaging):
-            if client is not None:
-                client.close()
+        self._close_clients()
         super().close()
 
 

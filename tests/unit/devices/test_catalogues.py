@@ -98,3 +98,24 @@ def test_a_control_driver_without_user_actions_says_so():
 
     with pytest.raises(DutControlError, match="cannot ask the user to opt out"):
         asyncio.run(Minimal().opt_out(7))
+
+
+def test_a_factory_reset_forgets_what_the_applications_held(build):
+    """A device that lives on across scenarios (behind the NCP emulator, or a real DUT) starts each one from
+    factory state: no network time, price, message or load control event kept from the last."""
+    from harness.se.datamodel import Side
+
+    ihd, pct = build(InHomeDisplay), build(ProgrammableThermostat)
+    old_price, old_drlc = ihd.price, pct.drlc
+    ihd.time.synchronized, ihd.time.offset = True, 3600.0
+    ihd.price.prices.append(object())
+    ihd.messaging.message = object()
+    pct.drlc.entries.append(object())
+    ihd.factory_reset()
+    pct.factory_reset()
+    assert not ihd.time.synchronized and ihd.time.offset == 0.0
+    assert ihd.price is not old_price and ihd.price.prices == [] and ihd.messaging.message is None
+    assert pct.drlc is not old_drlc and pct.drlc.entries == []
+    # The engine hands Publish Price and Load Control Event to the new clients, not the forgotten ones.
+    assert ihd.engine._handlers[(ihd.endpoint, 0x0700, Side.CLIENT, 0x00)].__self__ is ihd.price
+    assert pct.engine._handlers[(pct.endpoint, 0x0701, Side.CLIENT, 0x00)].__self__ is pct.drlc
