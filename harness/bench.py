@@ -30,7 +30,7 @@ from harness.golden.golden import Golden
 from harness.ke.material import KeMaterial, KeMaterialError
 from harness.ke.sim import aps_ack_switch, ieee_resolver
 from harness.options import OptionError, RunOptions
-from harness.profiles import BenchProfile, DutProfile
+from harness.profiles import BenchProfile, DutProfile, parse_pixit
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
 from harness.sim.air import Air, AirFrame
 from harness.verify import Keyring, ObservedFrame, decode_frames
@@ -150,7 +150,7 @@ class Bench:
     def pixit_seconds(self, name: str, default: float) -> float:
         value = self.options.pixit.get(name)
         if value is not None:
-            return float(str(value).removesuffix("s").strip())
+            return parse_pixit(str(value)).seconds  # same units as a profile's PIXITs (checked with the options)
         pixit = self.dut_profile.pixit.get(name)
         return pixit.seconds if pixit is not None else default
 

@@ -105,6 +105,13 @@ class RunOptions:
 
     def check(self) -> None:
         """Cross-option consistency rules."""
+        from harness.profiles import parse_pixit
+
+        for key, value in self.pixit.items():
+            try:
+                parse_pixit(value)
+            except ValueError as exc:
+                raise OptionError(f"--pixit {key}={value!r}: {exc}; e.g. --pixit {key}=30s") from None
         if not self.dut.is_simulated and self.radio is not None and self.radio.kind == "sim":
             raise OptionError(f"--dut {self.dut} is a physical device but the golden radio is simulated: "
                               "give --radio ezsp:<port> or a --bench profile with an EZSP radio")

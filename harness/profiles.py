@@ -75,6 +75,14 @@ def _pixit(value: Any) -> Any:
     return value
 
 
+def parse_pixit(text: str) -> Pixit:
+    """A PIXIT given as text (`30 s`, `2min`, `6 count`; a bare number is seconds); ValueError says what is wrong."""
+    parsed = _pixit(text.strip())
+    if parsed["unit"] == "":
+        parsed["unit"] = "s"
+    return Pixit(**parsed)
+
+
 def _hex_bytes(length: int, what: str):
     def check(value: Any) -> str:
         if isinstance(value, SecretStr):

@@ -95,11 +95,11 @@ __all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "key_r
 
 def pixit_count(bench, name: str, default: int) -> int:
     """A count PIXIT (`6 count`), from --pixit or the DUT profile."""
+    from harness.profiles import parse_pixit
+
     value = bench.options.pixit.get(name)
-    if value is None:
-        pixit = bench.dut_profile.pixit.get(name)
-        return int(pixit.value) if pixit is not None else default
-    return int(float(str(value).split()[0]))
+    pixit = parse_pixit(str(value)) if value is not None else bench.dut_profile.pixit.get(name)
+    return int(pixit.value) if pixit is not None else default
 
 
 @given("the DUT has started its applications")

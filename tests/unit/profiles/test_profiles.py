@@ -79,6 +79,26 @@ def test_pixit_units_convert():
         _ = Pixit.model_validate({"value": 3, "unit": "count"}).seconds
 
 
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30.0), ("2 min", 120.0), ("1.5h", 5400.0), ("250 ms", 0.25),
+                                             ("45", 45.0)])
+def test_a_pixit_option_takes_the_profiles_units(text, seconds):
+    """--pixit VALUE reads like a profile's PIXIT (a bare number is seconds)."""
+    from harness.profiles import parse_pixit
+
+    assert parse_pixit(text).seconds == seconds
+    assert parse_pixit("3 count").value == 3
+
+
+def test_a_bad_pixit_option_is_one_line_naming_it():
+    from harness.options import OptionError, RunOptions, parse_dut
+
+    options = RunOptions(dut=parse_dut("sim:ihd"), radio=None, profile=None, bench=None,
+                         pixit={"drlc_start_lead": "2 minutes"})
+    with pytest.raises(OptionError, match=r"^--pixit drlc_start_lead='2 minutes': unknown unit 'minutes'.*"
+                                          r"e\.g\. --pixit drlc_start_lead=30s$"):
+        options.check()
+
+
 def test_bad_install_code_crc(tmp_path):
     doc = ihd_doc()
     doc["install_code"] = "83FED3407A939723A5C639B26916D505C3B6"
