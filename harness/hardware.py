@@ -261,6 +261,7 @@ class HardwareBench:
 
     async def close_testbed(self, testbed) -> None:
         await testbed.golden.close()
+        await self._cancel_device_interviews()
         run_hook(self.bench.bench_profile.hooks, "rf_shield_open", testbed.name)
         probes = testbed.notes.get("ncp_aps_sender")
         if probes is not None and probes.errors:
@@ -284,10 +285,24 @@ class HardwareBench:
         if isinstance(old.ke, GoldenKe) and isinstance(testbed.golden.ke, GoldenKe):
             testbed.golden.ke.events[:0] = old.ke.events  # what the golden saw before the power cycle
 
+    async def _cancel_device_interviews(self) -> None:
+        """Stop zigpy's own interview of joined devices (it reads their descriptors on its own; the golden
+        makes its own ZDO probes). One still pending when the DUT is reset or the run ends would be destroyed
+        pending, and asyncio logs that from the garbage collector, which on Python 3.11 can break an ast.parse
+        running at that moment (pytest then ends with a SystemError)."""
+        # By task rather than through app.devices: a device the DUT's reset removed keeps its interview running.
+        pending = [task for task in asyncio.all_tasks()
+                   if task.get_name() == "initialize" and task.get_coro().__qualname__.endswith("Device.initialize")]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
     async def close(self) -> None:
         if self.ke_engine is not None and not isinstance(self.ke_engine, CbkeUnavailable):
             self.ke_engine.close()
         self.ke_engine = None
+        await self._cancel_device_interviews()
         if self.app is not None:
             await self.app.shutdown()
             self.app = None

@@ -53,14 +53,15 @@ def run_suite(emulator: EmulatorProcess, bench: Path, artifacts: Path, *selectio
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def run_on_emulator(tmp_path: Path, *selection: str, profile: str | None = None) -> RunOnEmulator:
-    """The emulator (its reference IHD on *profile*, default ref-ihd-cli.yaml) and the suite run on it."""
+def run_on_emulator(tmp_path: Path, *selection: str, profile: str | None = None, device: str = "ihd",
+                    timeout: float = 1800) -> RunOnEmulator:
+    """The emulator (its reference *device* on *profile*, default ref-<device>-cli.yaml) and the suite run on it."""
     pcap = tmp_path / "air.pcap"
     artifacts = tmp_path / "run"
     extra = ("--profile", profile) if profile else ()
-    with EmulatorProcess(device="ihd", pcap=pcap, extra=extra) as emulator:
-        done = run_suite(emulator, bench_profile(tmp_path, pcap), artifacts, *selection,
-                         **({"profile": profile} if profile else {}))
+    with EmulatorProcess(device=device, pcap=pcap, extra=extra) as emulator:
+        done = run_suite(emulator, bench_profile(tmp_path, pcap), artifacts, *selection, timeout=timeout,
+                         profile=profile or f"profiles/dut/ref-{device}-cli.yaml")
         emulator_log = emulator.stderr_text()
     report = f"{done.stdout[-4000:]}\n--- emulator stderr ---\n{emulator_log[-2000:]}"
     return RunOnEmulator(done, artifacts, pcap, report)

@@ -105,6 +105,8 @@ class ReferenceCli:
             shown = device.opt_out(ident) if word == "optout" else device.opt_in(ident)
         except UnsupportedUserAction as exc:
             return f"ERROR {exc}"
+        LOGGER.info("%s %d: the user %s event %d (%s)", word, ident, "opts out of" if word == "optout" else
+                    "opts into", ident, "shown" if shown else "no such event shown")
         return f"OK {word} {ident} shown={int(shown)}"
 
     async def _confirm(self, message_id: int) -> None:
