@@ -2,9 +2,8 @@
 the NCP emulator's pty (`python -m harness.sim ncp --device ihd`), the reference IHD driven through its CLI
 pty by the cli DUT driver, frames judged from the emulator's live pcap.
 
-Real time: about 2 minutes, plus TC-JOIN-1.7's silence after the leave (600 s until the suite reads that wait
-from a PIXIT; the run already passes ``--pixit leave_silence_time`` and ``golden_silence_time`` so it shortens
-as soon as the steps read them).
+Real time: about 2 minutes, with TC-JOIN-1.6's and TC-JOIN-1.7's silences shortened by their PIXITs
+(``leave_silence_time``, ``golden_silence_time``).
 """
 
 from __future__ import annotations
