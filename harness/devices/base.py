@@ -58,6 +58,7 @@ class ReferenceDevice:
         })
         self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key, behaviour=behaviour, clock=clock)
         self.store = self.build_store()
+        self._factory_values = self.store.snapshot()  # what a factory reset puts back
         self.engine = ZclEngine(self.node.send_packet, store=self.store)
         self.node.add_endpoint(self.simple_descriptor())
         self.node.add_packet_listener(self._packet)
@@ -184,6 +185,7 @@ class ReferenceDevice:
         self.node._reset_network(forget_keys=True)
         self.node.pan_id = None
         self.join_error = None
+        self.store.restore(self._factory_values)  # attributes written since are back to their factory values
 
     def close(self) -> None:
         for task in list(self._tasks):

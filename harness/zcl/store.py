@@ -147,6 +147,19 @@ class AttributeStore:
         for listener in list(self._listeners):
             listener(key, old, entry.value)
 
+    def snapshot(self) -> dict[AttributeKey, Any]:
+        """Every attribute's value now (a reference device keeps its factory values to restore on reset)."""
+        return {AttributeKey(ep, cluster_id, side, attr_id): entry.value
+                for (ep, cluster_id, side), table in self._clusters.items() for attr_id, entry in table.items()}
+
+    def restore(self, values: Mapping[AttributeKey, Any]) -> None:
+        """Put back a snapshot's values through `set`, so reporting hears of each change; attributes added
+        since the snapshot keep theirs."""
+        for key, value in values.items():
+            entry = self.entry(key)
+            if entry is not None and entry.value != value:
+                self.set(key, value)
+
     def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)

@@ -102,11 +102,17 @@ def test_a_control_driver_without_user_actions_says_so():
 
 def test_a_factory_reset_forgets_what_the_applications_held(build):
     """A device that lives on across scenarios (behind the NCP emulator, or a real DUT) starts each one from
-    factory state: no network time, price, message or load control event kept from the last."""
+    factory state: no network time, price, message or load control event kept from the last, and every
+    attribute back to its factory value."""
     from harness.se.datamodel import Side
 
     ihd, pct = build(InHomeDisplay), build(ProgrammableThermostat)
     old_price, old_drlc = ihd.price, pct.drlc
+    from harness.zcl.store import AttributeKey
+
+    identify_time = AttributeKey(ihd.endpoint, 0x0003, Side.SERVER, 0x0000)  # writable (Identify, ZCL 3.5.2)
+    factory_identify_time = ihd.store.get(identify_time)
+    ihd.store.set(identify_time, factory_identify_time + 30)
     ihd.time.synchronized, ihd.time.offset = True, 3600.0
     ihd.price.prices.append(object())
     ihd.messaging.message = object()
@@ -114,6 +120,7 @@ def test_a_factory_reset_forgets_what_the_applications_held(build):
     ihd.factory_reset()
     pct.factory_reset()
     assert not ihd.time.synchronized and ihd.time.offset == 0.0
+    assert ihd.store.get(identify_time) == factory_identify_time  # attributes back to their factory values
     assert ihd.price is not old_price and ihd.price.prices == [] and ihd.messaging.message is None
     assert pct.drlc is not old_drlc and pct.drlc.entries == []
     # The engine hands Publish Price and Load Control Event to the new clients, not the forgotten ones.
