@@ -148,6 +148,8 @@ class ReferenceDevice:
             server=Side.SERVER in sides, client=Side.CLIENT in sides or not sides, timing=timing, device=faults,
             set_aps_acks=aps_ack_switch(self.node),
         )
+        # The suites it advertises (KeyEstablishmentSuite, set just now) are factory state: a reset keeps them.
+        self._factory_values = self.store.snapshot()
 
     def _install_link_key(self, partner_ieee: int, key: bytes) -> None:
         self.node.set_link_key(partner_ieee, key)

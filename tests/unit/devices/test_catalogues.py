@@ -126,3 +126,18 @@ def test_a_factory_reset_forgets_what_the_applications_held(build):
     # The engine hands Publish Price and Load Control Event to the new clients, not the forgotten ones.
     assert ihd.engine._handlers[(ihd.endpoint, 0x0700, Side.CLIENT, 0x00)].__self__ is ihd.price
     assert pct.engine._handlers[(pct.endpoint, 0x0701, Side.CLIENT, 0x00)].__self__ is pct.drlc
+
+
+def test_a_factory_reset_keeps_the_suites_the_device_was_provisioned_with(build):
+    """Certificates and the suites they give (KeyEstablishmentSuite) come with the device: a reset keeps them."""
+    from harness.ke.material import KeMaterial
+    from harness.se.datamodel import Side
+    from harness.zcl.store import AttributeKey
+
+    ihd = build(InHomeDisplay)
+    ihd.provision_key_establishment(KeMaterial.seeded(), (1, 2))
+    suites = [AttributeKey(ihd.endpoint, 0x0800, side, 0x0000) for side in (Side.SERVER, Side.CLIENT)]
+    assert [ihd.store.get(key) for key in suites] == [0x0003, 0x0003]
+    ihd.factory_reset()
+    assert [ihd.store.get(key) for key in suites] == [0x0003, 0x0003]
+
