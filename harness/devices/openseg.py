@@ -3,13 +3,14 @@ the utility meter and serves its data to the home network (docs/openseg-api.md).
 
 It joins with its install code, completes CBKE, takes the time from the ESI, finds the meter by service
 discovery (a broadcast Match_Desc for a Simple Metering server on the SE profile; the first answer is its
-meter), reads the meter's formatting once, then has the meter report: Configure Reporting on Simple Metering asks for CurrentSummationDelivered and
-InstantaneousDemand every ``meter_read_interval`` (a PIXIT, 4 s by default; min = max interval), the way a
-Smart Energy client follows a meter without polling it. Each report becomes a cached reading; if reports stop
-for three intervals (the meter restarted) it configures reporting again. It never writes to or commands the
-meter, carries no DRLC/Price/Messaging client (utility control frames get UNSUPPORTED_CLUSTER and go no
-further), keeps a 48-hour circular cache and serves the consumer API with aiohttp on the bench's loop, to its
-home network only. It presents itself as an In-Premise Display (device id 0x0502), as commercial gateways do.
+meter), reads the meter's formatting once, then has the meter report: Configure Reporting on Simple Metering
+asks for CurrentSummationDelivered and InstantaneousDemand every ``meter_read_interval`` (a PIXIT, 4 s by
+default; min = max interval), the way a Smart Energy client follows a meter without polling it. Each report
+becomes a cached reading; if reports stop for three intervals (the meter restarted) it configures reporting
+again. It never writes to or commands the meter, carries no DRLC/Price/Messaging client (utility control
+frames get UNSUPPORTED_CLUSTER and go no further), keeps a 48-hour circular cache and serves the consumer API
+with aiohttp on the bench's loop, to its home network only. It presents itself as an In-Premise Display
+(device id 0x0502), as commercial gateways do.
 """
 
 from __future__ import annotations
