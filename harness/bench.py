@@ -11,42 +11,49 @@ device, so no state leaks between cases (forming and joining take milliseconds o
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.capture import PcapWriter, write_key_file
-from harness.clock import Clock, VirtualClock, new_virtual_loop, wait_for
+from harness.clock import Clock, VirtualClock, new_virtual_loop
 from harness.devices.base import ReferenceDevice
 from harness.devices.catalogue import MODELS
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.sim import SimDutControl
+from harness.errors import BenchFault
 from harness.golden.golden import Golden
 from harness.ke.material import KeMaterial, KeMaterialError
 from harness.ke.sim import aps_ack_switch, ieee_resolver
+from harness.limits import CAPTURE_LIMIT, cut_note
 from harness.options import OptionError, RunOptions
 from harness.profiles import BenchProfile, DutProfile, parse_pixit
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
+from harness.rng import CaseRandom
 from harness.sim.air import Air, AirFrame
 from harness.verify import Keyring, ObservedFrame, decode_frames
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Virtual time starts here in every simulated run, so captures and event times are reproducible.
+#: Simulated time is anchored here: each case's virtual clock starts at this instant plus an offset derived
+#: from the run's seed and the case id (CaseRandom.clock_start), so captures and event times are reproducible.
 VIRTUAL_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+#: The loop time at which every simulated scenario starts (the capture's timestamps count from it).
+CASE_LOOP_START = 0.0
 COORDINATOR_IEEE = 0x00124B0000C0FFEE
 #: The testbed name of the once-per-run reading of the DUT's Basic identity (harness/plugin.py).
 IDENTIFICATION = "identify-dut"
 
 
-class BenchError(RuntimeError):
+class BenchError(BenchFault, RuntimeError):
     """The bench itself failed (radio, serial, configuration): an error verdict, never a DUT failure."""
+
+    retryable = True
 
 
 @dataclass
@@ -64,6 +71,14 @@ class Testbed:
     app: Any = None
     device: ReferenceDevice | None = None  # the reference DUT in simulation: driven, never inspected
     notes: dict[str, Any] = field(default_factory=dict)  # what earlier steps of the scenario established
+    # The case's random state (harness/rng.py): install codes and other choices a step makes come from it.
+    random: CaseRandom = field(default_factory=lambda: CaseRandom(0, ""))
+
+    def __repr__(self) -> str:
+        # pytest-bdd hands the testbed to steps, so allure records its repr as a step parameter: the dataclass
+        # repr would put the DUT's link key (and every frame) into allure-results. Show no key material.
+        return (f"{type(self).__name__}(name={self.name!r}, dut_ieee={self.dut_ieee:016x}, "
+                f"frames={len(self.frames)})")
 
     def observed(self) -> list[ObservedFrame]:
         """Everything on the air so far, decoded with the keys the bench knows."""
@@ -75,6 +90,7 @@ class Bench:
         self.options = options
         self.dut_profile = dut_profile
         self.bench_profile = bench_profile
+        self._case = CaseRandom(options.seed, "")  # the open scenario's random state (open_testbed)
         radio = options.radio.kind if options.radio is not None else bench_profile.radio.split(":")[0]
         self.hardware = None
         if radio != "sim" or not options.dut.is_simulated:
@@ -96,8 +112,8 @@ class Bench:
             raise OptionError(f"--dut {options.dut}: no reference device {options.dut.target!r}; "
                               f"known: {', '.join('sim:' + m for m in sorted(MODELS))}")
         self.model = MODELS[options.dut.target]
-        self.loop = new_virtual_loop()
-        self.clock: Clock = VirtualClock(self.loop, VIRTUAL_EPOCH)
+        self.loop = new_virtual_loop(CASE_LOOP_START)
+        self.clock: Clock = VirtualClock(self.loop, VIRTUAL_EPOCH, origin=CASE_LOOP_START)
         self.network_key = bytes.fromhex(bench_profile.network_key.get_secret_value().replace(":", ""))
         self.ke_material = self._ke_material(bench_profile)
         # The golden ESI runs both CBKE suites; a reference DUT the suites its PICS claim.
@@ -120,7 +136,7 @@ class Bench:
         coordinator, or on the real bench the EZSP NCP's own CBKE library (harness/hardware.py)."""
         if self.hardware is not None:
             return self.hardware.golden_ke_engine(tuple(suites))
-        return self.ke_material.engine(COORDINATOR_IEEE, tuple(suites))
+        return self.ke_material.engine(COORDINATOR_IEEE, tuple(suites), rng=self._case.stream("ke:golden"))
 
     def claims(self, pics_key: str) -> bool:
         """Whether the DUT claims a PICS item (its profile, overridden by --pics)."""
@@ -145,7 +161,8 @@ class Bench:
         asyncio.set_event_loop(self.loop)
         if deadline is None:
             return self.loop.run_until_complete(awaitable)
-        return self.loop.run_until_complete(wait_for(awaitable, deadline, what))
+        # Through the clock: a wall clock announces a long wait while it runs (harness/progress.py).
+        return self.loop.run_until_complete(self.clock.wait_for(awaitable, deadline, what))
 
     def pixit_seconds(self, name: str, default: float) -> float:
         value = self.options.pixit.get(name)
@@ -156,14 +173,29 @@ class Bench:
 
     # -- scenarios --------------------------------------------------------------------------------------------
 
-    def open_testbed(self, name: str) -> Testbed:
+    def open_testbed(self, name: str, case: str | None = None) -> Testbed:
+        """A fresh network for scenario *name*. Its random state comes from the run's seed and *case* (the case
+        id; *name* when none), and in simulation its virtual clock starts at the same instant whatever ran
+        before, so a case's capture is the same alone or inside the whole suite. A hardware bench keeps the
+        wall clock; only the random state applies there."""
+        self._case = CaseRandom(self.options.seed, case or name)
         if self.hardware is not None:
-            return self.run(self.hardware.open_testbed(name), 120.0, "opening the EZSP golden radio")
-        return self.run(self._open_testbed(name), 60.0, "forming the simulated network")
+            testbed = self.run(self.hardware.open_testbed(name, case or name), 120.0,
+                               "opening the EZSP golden radio")
+            testbed.random = self._case
+            return testbed
+        self._start_case_clock(self._case)
+        return self.run(self._open_testbed(name, self._case), 60.0, "forming the simulated network")
 
-    async def _open_testbed(self, name: str) -> Testbed:
-        seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
-        air = Air(channel=self.bench_profile.channel, seed=seed, loop=self.loop)
+    def _start_case_clock(self, case: CaseRandom) -> None:
+        # Timers a closed scenario left behind keep their remaining delays; the new scenario's clock reads
+        # its own start instant at loop time CASE_LOOP_START.
+        self.loop.rebase(CASE_LOOP_START)
+        self.clock = VirtualClock(self.loop, VIRTUAL_EPOCH + timedelta(seconds=case.clock_start()),
+                                  origin=CASE_LOOP_START)
+
+    async def _open_testbed(self, name: str, case: CaseRandom) -> Testbed:
+        air = Air(channel=self.bench_profile.channel, seed=case.seed_for("air"), loop=self.loop)
         frames: list[tuple[float, bytes]] = []
         air.add_sniffer(lambda frame: frames.append((frame.timestamp, frame.psdu)))
         air_name = f"bench-{id(air)}"
@@ -177,14 +209,15 @@ class Bench:
         )
         if name != IDENTIFICATION:  # a self-test's radio fault must hit a case, not the identification
             _inject_radio_failures(app)
-        golden = Golden(app, self.clock)
-        device = self.model(air, self.dut_profile, self.clock, self.options.faults)
+        golden = Golden(app, self.clock, demand_seed=case.seed_for("meter"))
+        device = self.model(air, self.dut_profile, self.clock, self.options.faults, rng=case)
         device.provision_key_establishment(self.ke_material, self.dut_ke_suites)
         keyring = Keyring(network_keys={0: self.network_key})
         keyring.add_link_key(device.ieee, device.link_key)
         testbed = Testbed(
             name=name, golden=golden, dut=SimDutControl(device), dut_ieee=device.ieee,
             dut_link_key=device.link_key, keyring=keyring, frames=frames, air=air, app=app, device=device,
+            random=case,
         )
         testbed.notes["air_name"] = air_name
         await self._enable_golden_ke(testbed)
@@ -195,7 +228,8 @@ class Bench:
         keyring so captures decode the DUT's SE frames under its CBKE link key."""
         node = testbed.app.node
         await testbed.golden.enable_key_establishment(
-            self.ke_material.engine(COORDINATOR_IEEE, self.golden_ke_suites),
+            self.ke_material.engine(COORDINATOR_IEEE, self.golden_ke_suites,
+                                    rng=testbed.random.stream("ke:golden")),
             ieee_of=ieee_resolver(node), install_key=node.set_link_key, set_aps_acks=aps_ack_switch(node),
             key_table=node.security.link_keys, aps_send_frame=node.aps_send_frame,
             next_aps_counter=node.security.next_aps_counter,
@@ -222,9 +256,19 @@ class Bench:
         if artifacts is not None:
             artifacts.mkdir(parents=True, exist_ok=True)
             pcap = artifacts / "capture.pcap"
+            size, kept = 24, 0  # the pcap file header, then 16 bytes per record before the frame
             with PcapWriter(pcap) as writer:
                 for timestamp, psdu in testbed.frames:
+                    size += 16 + len(psdu)
+                    if size > CAPTURE_LIMIT:  # a DUT flooding the air must not decide how much we write
+                        break
                     writer.write(timestamp, psdu)
+                    kept += 1
+            if kept < len(testbed.frames):
+                note = (f"capture.pcap holds the first {kept} of {len(testbed.frames)} frames: "
+                        f"{cut_note(len(testbed.frames) - kept, 'frames')}")
+                LOGGER.warning("%s", note)
+                testbed.notes["capture_cut"] = note
             written.append(pcap)
             if self.options.reveal_secrets:
                 keys = artifacts / "capture.keys"
@@ -250,10 +294,14 @@ class Bench:
 
     def restart_golden(self, testbed: Testbed) -> None:
         """Power-cycle the golden radio: a new ControllerApplication on the same air and network settings."""
-        if self.hardware is not None:
-            self.run(self.hardware.restart_golden(testbed), 120.0, "restarting the EZSP golden radio")
-            return
-        self.run(self._restart_golden(testbed), 60.0, "restarting the golden radio")
+        # The golden's own power cycle: a deadline passing here is the bench's, not the DUT's.
+        try:
+            if self.hardware is not None:
+                self.run(self.hardware.restart_golden(testbed), 120.0, "restarting the EZSP golden radio")
+                return
+            self.run(self._restart_golden(testbed), 60.0, "restarting the golden radio")
+        except TimeoutError as exc:
+            raise BenchError(str(exc)) from exc
 
     async def _restart_golden(self, testbed: Testbed) -> None:
         # A real coordinator keeps its frame counters and key table in non-volatile memory.
@@ -269,8 +317,9 @@ class Bench:
             auto_form=True,
         )
         old = testbed.golden
-        testbed.golden = Golden(testbed.app, self.clock)
+        testbed.golden = Golden(testbed.app, self.clock, demand_seed=testbed.random.seed_for("meter"))
         testbed.golden.zdo_events.extend(old.zdo_events)
+        testbed.golden.adopt_findings(old)
         await self._enable_golden_ke(testbed)
         if old.ke is not None and testbed.golden.ke is not None:
             testbed.golden.ke.events[:0] = old.ke.events  # what the golden saw before the power cycle

@@ -27,6 +27,8 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from harness.errors import DutSilent
+
 T = TypeVar("T")
 
 ZCL_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -44,8 +46,10 @@ class ClockError(ValueError):
     """A time value that cannot be represented (e.g. outside the ZCL UTCTime range)."""
 
 
-class DeadlineExceeded(TimeoutError):
-    """An awaited event did not happen before its deadline."""
+class DeadlineExceeded(DutSilent):
+    """An awaited event did not happen before its deadline. Once the DUT was asked to act, what steps await is
+    the DUT; a deadline of the bench's own work (forming, opening the radio) is judged by its phase or turned
+    into a BenchError where it is awaited (harness/bench.py)."""
 
 
 def zcl_utc_from_datetime(moment: datetime) -> int:
@@ -222,6 +226,17 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 handle._run()
         handle = None  # break reference cycles when a callback raised, as the base loop does
 
+    def rebase(self, now: float) -> None:
+        """Set ``time()`` to *now* (the loop must not be running), moving every pending timer by the same
+        amount so each keeps its remaining delay. The bench starts every scenario at the same loop time, so
+        a case's timings and capture do not depend on how much virtual time the cases before it used."""
+        if self.is_running():
+            raise ClockError("the virtual loop's time can only be rebased while the loop is not running")
+        delta = float(now) - self._virtual_now
+        for handle in self._scheduled:  # a uniform shift keeps the heap ordered
+            handle._when += delta
+        self._virtual_now = float(now)
+
     def _advance(self, timeout: float) -> None:
         target = self._virtual_now + timeout
         scheduled = self._scheduled  # the loop's timer heap; its head is what select() was asked to wait for
@@ -257,7 +272,8 @@ class Clock(ABC):
         """Seconds on the loop's monotonic clock (virtual in simulation)."""
         return self.loop.time()
 
-    async def sleep(self, seconds: float) -> None:
+    async def sleep(self, seconds: float, what: str = "") -> None:
+        """Wait *seconds*; *what* names the wait for a real bench's progress lines (harness/progress.py)."""
         await asyncio.sleep(seconds)
 
     async def wait_for(self, awaitable: Awaitable[T], deadline: float, what: str = "") -> T:
@@ -285,7 +301,22 @@ class VirtualClock(Clock):
 
 
 class WallClock(Clock):
-    """Real time, for hardware benches."""
+    """Real time, for hardware benches. It keeps the waits in progress (``waits``) so a long one can be
+    announced while it runs (harness/progress.py); a virtual clock has nothing to announce."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(loop)
+        from harness.progress import Waits
+
+        self.waits = Waits()
+
+    async def sleep(self, seconds: float, what: str = "") -> None:
+        with self.waits.waiting(what, seconds):
+            await asyncio.sleep(seconds)
+
+    async def wait_for(self, awaitable: Awaitable[T], deadline: float, what: str = "") -> T:
+        with self.waits.waiting(what, deadline):
+            return await wait_for(awaitable, deadline, what)
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -10,6 +10,19 @@ Bench profile hooks (shell commands, run with the scenario name in $SE_SCENARIO)
 ``reset``, ``rf_shield_close``, ``rf_shield_open``; ``sniffer_pcap`` names the live capture to import.
 Before each scenario the DUT is brought to factory state (:meth:`HardwareBench.factory_reset_dut`): the
 CLI's factory_reset, then ``power_cycle`` (else ``reset``).
+
+The network belongs to the bench: every scenario starts on the bench profile's network (key, key sequence 0,
+channel, PAN) with joining closed, and its keyring starts with the key the NCP really runs. A case that switches
+the network key (TC-JOIN-1.8) is tracked through the Trust Center's key listeners (the keyring gets each key
+with the sequence number the NCP gave it) and the network is re-formed when the scenario closes; a network
+that differs when a scenario opens (an earlier session's, or a case that ended badly) is re-formed too, with
+one warning. Re-forming keeps the NCP's frame counters running forward (never replayed).
+
+Bench health is watched, and each fault is a bench error naming the case (never a DUT failure): a sniffer
+capture that does not grow while the golden radio puts frames on the air (checked when the scenario opens,
+with the broadcast that closes joining, and whenever frames are judged), a golden radio that stops answering,
+and a DUT control port that closed. :meth:`HardwareBench.bench_fault` is asked again when a case failed the
+DUT, so a failure the bench caused becomes the bench's error.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ import os
 import shutil
 import struct
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,20 +43,32 @@ from harness.capture.pcap import LINKTYPE_IEEE802_15_4_WITHFCS, CaptureError
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.cli import CliDutControl
 from harness.dut.manual import ManualDutControl
+from harness.errors import BenchFault
 from harness.golden.golden import ESI_ENDPOINT, Golden
 from harness.golden.ke import GoldenKe
-from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, EzspRadioError, ezsp_config
+from harness.progress import Progress
+from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, EzspRadioError, RadioLost, ezsp_config
 from harness.sim.frames.types import eui64_to_ieee
 from harness.sim.material import LinkKeyEntry
 from harness.verify import Keyring
 
 LOGGER = logging.getLogger(__name__)
+#: Lines the operator must see as they happen (the pytest plugin writes this logger's WARNINGs to the terminal).
+TERMINAL = logging.getLogger("harness.progress")
 
 HOOK_TIMEOUT = 60.0
 #: After the DUT's reset: the host waits for SETTLE_QUIET s without a stale SE frame (at most SETTLE_LIMIT s)
 #: before the scenario starts, so nothing the DUT sent in its previous life is answered into its next one.
 SETTLE_QUIET = 0.3
 SETTLE_LIMIT = 3.0
+#: How long a live sniffer may take to write a frame the golden radio sent or received. A frame older than this
+#: that is still not in the capture means the capture is not the live one (a stale file, a stopped sniffer).
+SNIFFER_LAG = 2.0
+#: How long the golden radio has to answer a harmless command before it counts as having stopped answering.
+RADIO_PROBE_TIMEOUT = 5.0
+#: Re-forming the bench's network moves the NWK frame counter this far ahead, as zigpy does when it restores a
+#: backup: frames the NCP sent under the old network must never look like replays to a device that kept counters.
+REFORM_COUNTER_SKIP = 10_000
 _PCAP_HEADER = 24
 _MAX_RECORD = 65535  # no 802.15.4 PSDU comes near; a larger length means a corrupt or foreign file
 #: pcap magic (as stored) -> (struct byte order, seconds per fraction unit)
@@ -50,8 +76,26 @@ _MAGICS = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
            b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
 
 
-class HookError(RuntimeError):
+class HookError(BenchFault, RuntimeError):
     """A bench hook (power cycle, RF shield, sniffer) failed: a bench error, never a DUT failure."""
+
+    retryable = True
+
+
+class SnifferFault(BenchFault, RuntimeError):
+    """The sniffer capture is not the live one (it does not grow while frames are on the air, or it shrank):
+    judging the DUT on it would judge old frames or none. Another attempt reads the same file: not retried."""
+
+
+class NetworkStateError(BenchFault, RuntimeError):
+    """The NCP's network could not be brought back to the bench profile's (re-forming did not take)."""
+
+
+def in_case(exc: BaseException, case: str) -> BaseException:
+    """Name the case a bench fault hit in its message (the report and the terminal show the message), once."""
+    if case and exc.args and isinstance(exc.args[0], str) and not exc.args[0].startswith(f"{case}: "):
+        exc.args = (f"{case}: {exc.args[0]}", *exc.args[1:])
+    return exc
 
 
 def run_hook(hooks: dict[str, str], name: str, scenario: str = "") -> bool:
@@ -103,12 +147,20 @@ class LivePcap:
     def skip_to_end(self) -> None:
         self._offset = max(_PCAP_HEADER, self.path.stat().st_size) if self.path.exists() else _PCAP_HEADER
 
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
     def read_new(self) -> list[tuple[float, bytes]]:
         if not self.path.exists():
             return []
         with open(self.path, "rb") as fh:
             if self._record is None and not self._read_header(fh):
                 return []
+            size = os.fstat(fh.fileno()).st_size
+            if size < self._offset:
+                # Another file now stands at the path (the sniffer restarted): the frames between are lost.
+                raise SnifferFault(f"sniffer capture {self.path} shrank from {self._offset} to {size} bytes while "
+                                   "the scenario read it: the sniffer restarted or another file replaced it")
             fh.seek(self._offset)
             data = fh.read()
         record = self._record
@@ -154,6 +206,15 @@ class HardwareBench:
         self.dut = dut_control(bench)
         sniffer = bench.bench_profile.hooks.get("sniffer_pcap")
         self.capture = LivePcap(Path(sniffer)) if sniffer else None
+        self.progress = Progress(bench.clock)
+        self.case = ""  # the case the open scenario runs, for the bench faults' messages
+
+    def expected_network(self) -> dict:
+        """The network every scenario starts on: the bench profile's, with the first key sequence."""
+        profile = self.bench.bench_profile
+        return {"network_key": self.bench.network_key, "key_seq": 0, "channel": profile.channel,
+                "pan_id": profile.pan_id,
+                "extended_pan_id": bytes.fromhex(str(profile.extended_pan_id).replace(":", ""))}
 
     def _config(self) -> dict:
         profile = self.bench.bench_profile
@@ -169,6 +230,48 @@ class HardwareBench:
             except CbkeUnavailable as exc:
                 self.ke_engine = exc  # joining cases run; key establishment ones end as bench errors
         return self.app
+
+    async def _close_app(self) -> None:
+        if self.ke_engine is not None and not isinstance(self.ke_engine, CbkeUnavailable):
+            self.ke_engine.close()
+        self.ke_engine = None
+        if self.app is not None:
+            await self.app.shutdown()
+            self.app = None
+
+    async def bench_network(self, why: str = "") -> None:
+        """Make the NCP run the bench profile's network, re-forming it when it runs another (an earlier session's
+        key sequence, a key a case switched to). *why* says what changed it, for the one warning line."""
+        app = await self.open_app()
+        expected = self.expected_network()
+        differences = (await app.network_state()).differences(**expected)
+        if not differences:
+            return
+        TERMINAL.warning("%sthe NCP's network has %s%s: re-forming the bench's network",
+                         f"{self.case}: " if self.case else "", ", ".join(differences), f" ({why})" if why else "")
+        await self._reform(app, expected)
+        app = await self.open_app()
+        left = (await app.network_state()).differences(**expected)
+        if left:
+            raise NetworkStateError(f"re-forming left the NCP's network with {', '.join(left)}: reset the NCP "
+                                    "(or erase its network) and run again")
+
+    async def _reform(self, app: ControllerApplication, expected: dict) -> None:
+        """Write the bench's network to the NCP (bellows' own restore path: leave, security state, form), then
+        reopen the radio so the ESI endpoint and the CBKE engine are registered on the new network."""
+        import zigpy.state
+
+        info = app.state.network_info
+        current = await app._ezsp.get_network_key()
+        channel = expected["channel"]
+        network_info = info.replace(
+            network_key=zigpy.state.Key(key=t.KeyData(expected["network_key"]), seq=expected["key_seq"],
+                                        tx_counter=int(current.tx_counter) + REFORM_COUNTER_SKIP, rx_counter=0),
+            channel=channel, channel_mask=t.Channels.from_channel_list([channel]), pan_id=t.PanId(expected["pan_id"]),
+            extended_pan_id=t.ExtendedPanId(expected["extended_pan_id"][::-1]), key_table=[], children=[],
+            nwk_addresses={})
+        await app.write_network_info(network_info=network_info, node_info=app.state.node_info)
+        await self._close_app()
 
     def enable_key_establishment(self, testbed) -> None:
         """The golden ESI's Key Establishment endpoint on the NCP's CBKE library. The ESI endpoint (with the
@@ -219,13 +322,30 @@ class HardwareBench:
                 break
         return done
 
-    async def open_testbed(self, name: str):
+    async def open_testbed(self, name: str, case: str = ""):
+        case = case or name
+        self.case = case
+        self.progress.start(case)
+        try:
+            return await self._open_testbed(name, case)
+        except BenchFault as exc:
+            in_case(exc, case)
+            raise
+
+    async def _open_testbed(self, name: str, case: str):
         run_hook(self.bench.bench_profile.hooks, "rf_shield_close", name)
+        if self.app is not None and self.app.lost is not None:
+            await self._close_app()  # the radio dropped off during an earlier case: connect to it again
+        await self.bench_network("left by an earlier case or session")
         app = await self.open_app()
+        state = await app.network_state()
+        LOGGER.info("network at the scenario's start: key sequence %d, NWK frame counter %d, channel %d",
+                    state.key_seq, state.nwk_frame_counter, state.channel)
         profile = self.bench.dut_profile
         ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
         link_key = profile.install_code_value.link_key
-        keyring = Keyring(network_keys={0: self.bench.network_key})
+        # The keyring follows the network's real key history: the key the NCP runs now, then every switch.
+        keyring = Keyring(network_keys={state.key_seq: state.network_key})
         keyring.add_link_key(ieee, link_key)
         golden = Golden(app, self.bench.clock)
         # The golden listens (and drops stale SE frames) before the reset, so it can tell when the DUT's
@@ -244,8 +364,61 @@ class HardwareBench:
         testbed = LiveTestbed(name=name, golden=golden, dut=self.dut, dut_ieee=ieee,
                               dut_link_key=link_key, keyring=keyring, frames=[], app=app)
         testbed.capture = self.capture
+        testbed.notes["case"] = case
+        try:
+            # Joining closed (a case's permit window must not reach into the next one); the broadcast that
+            # closes it is also the frame that shows the sniffer capture is the live one.
+            await app.permit(0)
+            await self._sniffer_hears(testbed, case)
+        except BaseException:
+            await golden.close()
+            raise
+        self.progress.testbed = testbed
+        self._watch_key_switches(testbed, app)
+        testbed.bench_fault = lambda: self.bench.run(self.bench_fault(testbed), 3 * RADIO_PROBE_TIMEOUT,
+                                                     "checking the bench's health")
         self.enable_key_establishment(testbed)
         return testbed
+
+    def _watch_key_switches(self, testbed, app: ControllerApplication) -> None:
+        def switched(seq: int, key: bytes) -> None:
+            testbed.keyring.network_keys[seq] = key
+            testbed.notes["network_key_changed"] = True
+
+        app.trust_center.key_listeners.append(switched)
+        testbed.notes["key_listener"] = (app, switched)
+
+    async def _sniffer_hears(self, testbed, case: str) -> None:
+        """The capture grows within SNIFFER_LAG of the golden's broadcast, or it is not the live capture."""
+        capture = self.capture
+        if capture is None:
+            return
+        clock = self.bench.clock
+        sent = clock.monotonic()
+        while capture.size() <= capture._offset:
+            if clock.monotonic() - sent > SNIFFER_LAG:
+                state = "does not exist" if not capture.path.exists() else (
+                    f"did not grow within {SNIFFER_LAG:g} s of the golden radio's broadcast")
+                raise SnifferFault(
+                    f"{case}: the sniffer capture {capture.path} {state}: it is not the live capture (a stale file, "
+                    "or a stopped sniffer); start the sniffer writing this file (bench profile hooks.sniffer_pcap)")
+            await clock.sleep(0.05)
+        testbed.frames.extend(capture.read_new())
+        testbed.notes["capture_grew_at"] = time.monotonic()
+
+    async def bench_fault(self, testbed) -> BenchFault | None:
+        """What, if anything, is wrong with the bench now: the golden radio, the DUT's control port, the sniffer.
+        Each fault names the case."""
+        case = testbed.notes.get("case", testbed.name)
+        app = self.app
+        if app is None or not await app.answers(RADIO_PROBE_TIMEOUT):
+            why = f" ({type(app.lost).__name__}: {app.lost})" if app is not None and app.lost is not None else ""
+            return RadioLost(f"{case}: the golden radio ezsp:{self.port} stopped answering{why}")
+        if isinstance(self.dut, CliDutControl):
+            reason = await asyncio.get_running_loop().run_in_executor(None, self.dut.port_fault)
+            if reason:
+                return DutControlError(f"{case}: the DUT's control port closed: {reason}")
+        return capture_fault(testbed)
 
     async def _settle(self, golden: Golden) -> None:
         """Wait until no stale SE frame has reached the host for SETTLE_QUIET seconds (at most SETTLE_LIMIT):
@@ -260,26 +433,40 @@ class HardwareBench:
             LOGGER.info("dropped %d SE frame(s) the DUT sent before its reset", len(golden.stale_packets))
 
     async def close_testbed(self, testbed) -> None:
+        case = testbed.notes.get("case", testbed.name)
+        self.progress.stop()
         await testbed.golden.close()
         await self._cancel_device_interviews()
-        run_hook(self.bench.bench_profile.hooks, "rf_shield_open", testbed.name)
-        probes = testbed.notes.get("ncp_aps_sender")
-        if probes is not None and probes.errors:
-            # A probe that never went out would read as "the DUT did not act": the case is a bench error.
-            raise EzspRadioError("the golden could not send its SE probe: " + "; ".join(probes.errors))
+        app, listener = testbed.notes.pop("key_listener", (None, None))
+        if app is not None and listener in app.trust_center.key_listeners:
+            app.trust_center.key_listeners.remove(listener)
+        try:
+            run_hook(self.bench.bench_profile.hooks, "rf_shield_open", testbed.name)
+            if testbed.notes.get("network_key_changed"):
+                # Back to the bench's key now, so even the run's last case leaves the bench as it found it.
+                await self.bench_network(f"{case} switched the network key")
+            fault = await self.bench_fault(testbed)
+            if fault is not None:
+                raise fault  # a case that passed on a dead sniffer, radio or port passed on nothing
+            probes = testbed.notes.get("ncp_aps_sender")
+            if probes is not None and probes.errors:
+                # A probe that never went out would read as "the DUT did not act": the case is a bench error.
+                raise EzspRadioError("the golden could not send its SE probe: " + "; ".join(probes.errors))
+        except BenchFault as exc:
+            in_case(exc, case)
+            raise
 
     async def restart_golden(self, testbed) -> None:
         await testbed.golden.close()
-        if self.ke_engine is not None and not isinstance(self.ke_engine, CbkeUnavailable):
-            self.ke_engine.close()
-        self.ke_engine = None
-        if self.app is not None:
-            await self.app.shutdown()
-            self.app = None
+        app, listener = testbed.notes.pop("key_listener", (None, None))
+        await self._close_app()
         testbed.app = await self.open_app()
+        if app is not None:
+            self._watch_key_switches(testbed, testbed.app)
         old = testbed.golden
         testbed.golden = Golden(testbed.app, self.bench.clock)
         testbed.golden.zdo_events.extend(old.zdo_events)
+        testbed.golden.adopt_findings(old)
         testbed.golden.trust_center.joins.extend(old.trust_center.joins)
         self.enable_key_establishment(testbed)
         if isinstance(old.ke, GoldenKe) and isinstance(testbed.golden.ke, GoldenKe):
@@ -299,6 +486,7 @@ class HardwareBench:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def close(self) -> None:
+        self.progress.stop()
         if self.ke_engine is not None and not isinstance(self.ke_engine, CbkeUnavailable):
             self.ke_engine.close()
         self.ke_engine = None
@@ -416,17 +604,43 @@ def _ieee_resolver(app, golden):
     return resolve
 
 
+def capture_fault(testbed) -> SnifferFault | None:
+    """Read the capture's new frames into the testbed; a SnifferFault when the golden radio reported a frame on
+    the air more than SNIFFER_LAG ago and the capture has not grown since it last did."""
+    capture = testbed.capture
+    if capture is None:
+        return None
+    new = capture.read_new()
+    now = time.monotonic()
+    if new:
+        testbed.frames.extend(new)
+        testbed.notes["capture_grew_at"] = now
+        return None
+    grew_at = testbed.notes.get("capture_grew_at")
+    air = getattr(testbed.app, "air_frames", ())
+    missing = [at for at in air if grew_at is not None and grew_at < at < now - SNIFFER_LAG]
+    if not missing:
+        return None
+    case = testbed.notes.get("case", testbed.name)
+    return SnifferFault(f"{case}: the sniffer capture {capture.path} stopped growing: the golden radio reported "
+                        f"{len(missing)} frame(s) on the air since it last grew, the first {now - missing[0]:.1f} s "
+                        "ago; is the sniffer still running and writing this file?")
+
+
 def _live_testbed_class():
     from harness.bench import Testbed
 
     class LiveTestbed(Testbed):
-        """A testbed whose frames come from the live sniffer capture, read whenever the steps look."""
+        """A testbed whose frames come from the live sniffer capture, read whenever the steps look; a capture
+        that stopped growing while frames were on the air is a bench error, not an empty observation."""
 
         capture: LivePcap | None = None
+        bench_fault = None  # set by the hardware bench: () -> BenchFault | None, asked when a case fails the DUT
 
         def observed(self):
-            if self.capture is not None:
-                self.frames.extend(self.capture.read_new())
+            fault = capture_fault(self)
+            if fault is not None:
+                raise fault
             return super().observed()
 
     return LiveTestbed

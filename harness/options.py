@@ -6,9 +6,11 @@ A bad value raises OptionError whose message is one line: the option, what is wr
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 class OptionError(ValueError):
@@ -75,6 +77,37 @@ def parse_radio(value: str) -> RadioSpec:
     raise OptionError(f"--radio {value!r} is not understood: give sim, or ezsp:<port> such as ezsp:/dev/ttyACM0")
 
 
+def not_empty(option: str, value: str | None, fix: str) -> str | None:
+    """A single-valued option given empty (`--profile=`) is refused rather than read as "not given"."""
+    if value is not None and not value.strip():
+        raise OptionError(f"{option} is empty: give {fix}")
+    return value
+
+
+#: Where results can never go: kernel filesystems (writes there fail, or worse, succeed).
+_KERNEL_FILESYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def prepare_artifacts(path: Path) -> Path:
+    """Create the artifacts folder (absolute path returned); an unusable one is one OptionError line."""
+    resolved = path.expanduser().resolve()
+    fix = "choose a writable folder on disk, e.g. --artifacts=reports/runs/mine"
+    for root in _KERNEL_FILESYSTEMS:
+        if resolved == root or root in resolved.parents:
+            raise OptionError(f"--artifacts={path}: {root} is a kernel filesystem, not a place for results; {fix}")
+    existing = next(p for p in (resolved, *resolved.parents) if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == resolved else f"is below {existing}, which is a file"
+        raise OptionError(f"--artifacts={path}: {where}, not a folder; {fix}")
+    try:
+        resolved.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OptionError(f"--artifacts={path}: cannot create it ({exc.strerror}); {fix}") from None
+    if not os.access(resolved, os.W_OK | os.X_OK):
+        raise OptionError(f"--artifacts={path}: the folder is not writable; {fix}")
+    return resolved
+
+
 def parse_assignments(option: str, values: list[str]) -> dict[str, str]:
     """Parse repeated KEY=VALUE overrides (--pics, --pixit)."""
     result: dict[str, str] = {}
@@ -102,9 +135,14 @@ class RunOptions:
     artifacts: Path | None = None
     artifacts_always: bool = False
     reveal_secrets: bool = False
+    #: Drives every random source of the harness and the reference devices (harness/rng.py); the plugin draws
+    #: one when none is given and records it, so every run can be replayed with --seed.
+    seed: int = 0
+    seed_drawn: bool = False  # True when no --seed was given and the plugin drew this one
 
     def check(self) -> None:
         """Cross-option consistency rules."""
+        from harness import pixits
         from harness.profiles import parse_pixit
 
         for key, value in self.pixit.items():
@@ -112,9 +150,13 @@ class RunOptions:
                 parse_pixit(value)
             except ValueError as exc:
                 raise OptionError(f"--pixit {key}={value!r}: {exc}; e.g. --pixit {key}=30s") from None
+            try:
+                pixits.check_text(key, value)
+            except pixits.PixitBoundError as exc:
+                raise OptionError(f"--pixit {key}={value}: {exc}") from None
         if not self.dut.is_simulated and self.radio is not None and self.radio.kind == "sim":
             raise OptionError(f"--dut {self.dut} is a physical device but the golden radio is simulated: "
-                              "give --radio ezsp:<port> or a --bench profile with an EZSP radio")
+                              "give --radio=ezsp:<port> or a --bench profile with an EZSP radio")
         if not self.dut.is_simulated and self.profile is None:
             raise OptionError(f"--dut {self.dut} is a physical device: give its profile with --profile "
                               "profiles/dut/<your-device>.yaml (see docs/profiles.md)")
@@ -123,3 +165,42 @@ class RunOptions:
         for path, name in ((self.profile, "--profile"), (self.bench, "--bench")):
             if path is not None and not path.is_file():
                 raise OptionError(f"{name} {path}: no such file")
+
+    def check_profile(self, dut_profile: Any) -> None:
+        """Rules between the options and the DUT profile: a --pics override never sets an item false that the
+        device type makes mandatory, and the PIXITs in force (profile, then --pixit) keep their mutual bounds."""
+        from harness import pixits
+        from harness.pics import ClaimError, check_claims
+
+        claims: dict[str, object] = dict(dut_profile.pics)
+        claims.update({key: value.lower() in ("true", "1") for key, value in self.pics.items()})
+        applications = ("openseg",) if dut_profile.openseg is not None else ()
+        try:
+            check_claims(claims, dut_profile.identity.device, applications)
+        except ClaimError as exc:
+            given = self.pics.get(exc.key, "false")
+            raise OptionError(f"--pics {exc.key}={given}: {exc}; drop the override") from None
+        amounts = {name: pixits.check(name, p.value, p.unit) for name, p in dut_profile.pixit.items()}
+        amounts.update({name: pixits.check_text(name, text) for name, text in self.pixit.items()})
+        try:
+            pixits.check_relations(amounts)
+        except pixits.PixitBoundError as exc:
+            # The profile alone keeps these bounds (checked when it loads), so an override is involved: name it.
+            name = next(n for n in exc.names if n in self.pixit)
+            message = str(exc).partition(": ")[2]
+            raise OptionError(f"--pixit {name}={self.pixit[name]}: {message}") from None
+
+    def pixits_in_force(self, dut_profile: Any) -> dict[str, tuple[float, str]]:
+        """Every PIXIT set for the run, as (number, unit): the profile's, overridden by --pixit."""
+        from harness import pixits
+
+        values: dict[str, tuple[float, str]] = {name: (p.value, p.unit) for name, p in dut_profile.pixit.items()}
+        values.update({name: pixits.split(text) for name, text in self.pixit.items()})
+        return values
+
+
+def widened_pixits(options: RunOptions, dut_profile: Any) -> dict[str, str]:
+    """The PIXITs in force that make a check more lenient than its default (for the run info and report)."""
+    from harness import pixits
+
+    return pixits.widened(options.pixits_in_force(dut_profile))

@@ -9,6 +9,10 @@ AREA: BASIC, IDENT, TIME, PRICE, DRLC, MTR, MSG, KE.
 Expressions: PICS keys combined with `and`, `or`, `not`, parentheses, `true`, `false`
 (e.g. `SE.DRLC.C and not SE.DRLC.C.A0002`). A key the profile does not list counts as false.
 
+Claims: a device type must claim its mandatory items (the data model's device_types, claim_sources and
+application_profiles): `check_claims` refuses a PICS map that sets one false, naming the item, the device type
+and the rule; `with_mandatory` adds the ones a profile leaves out (a device type claims them by being that type).
+
 `python -m harness.pics template --device-type pct` prints a PICS template for vendors: mandatory items
 true, optional ones false with a comment.
 """
@@ -19,7 +23,7 @@ import argparse
 import dataclasses
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from harness.se.datamodel import DataModel, DeviceTypeModel, Side, load_datamodel
 
@@ -61,6 +65,17 @@ OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN"})
 
 class PicsError(ValueError):
     """A PICS key or expression is malformed, or a device type is unknown."""
+
+
+class ClaimError(PicsError):
+    """A PICS map sets an item false that the device type (or an application profile) makes mandatory.
+
+    ``key`` is the item; the message (without the key) names the device type and the rule.
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def cluster_key(cluster_id: int, side: Side) -> str:
@@ -116,51 +131,126 @@ class PicsItem:
     mandatory: bool
     description: str
     since: str | None = None
+    rule: str = ""  # for a mandatory item: the rule that makes it so
 
 
-def pics_items(device_type: DeviceTypeModel, *, all_revisions: bool = False) -> list[PicsItem]:
-    """Every PICS item of the suite's clusters for a device type, mandatory ones marked.
+#: Application profiles a DUT profile can put its device under (data model application_profiles).
+APPLICATIONS = ("openseg",)
 
-    An attribute or command is mandatory when its cluster side is mandatory for the device type and the
-    data model marks the item mandatory. SE 1.2a additions are left out unless all_revisions.
+
+def _required_sides(device_type: DeviceTypeModel, applications: Iterable[str]) -> dict[tuple[int, Side], str]:
+    """(cluster id, side) -> the rule that makes that side mandatory for the device type and applications."""
+    model = load_datamodel()
+    every = model.every_device
+    sides: dict[tuple[int, Side], str] = {}
+    for side, ids in ((Side.SERVER, device_type.mandatory_server), (Side.CLIENT, device_type.mandatory_client)):
+        common = () if every is None else (every.mandatory_server if side is Side.SERVER else every.mandatory_client)
+        for cid in ids:
+            own = device_type.source or f"SE data model device type {device_type.name}"
+            sides[(cid, side)] = every.source if every is not None and cid in common else own
+    for name in applications:
+        app = model.application_profile(name)
+        for side, ids in ((Side.SERVER, app.mandatory_server), (Side.CLIENT, app.mandatory_client)):
+            for cid in ids:
+                sides.setdefault((cid, side), app.source)
+    return sides
+
+
+def pics_items(device_type: DeviceTypeModel, *, all_revisions: bool = False,
+               applications: Iterable[str] = ()) -> list[PicsItem]:
+    """Every PICS item of the suite's clusters for a device type, mandatory ones marked with their rule.
+
+    An attribute or command is mandatory when its cluster side is mandatory for the device type (or one of
+    the application profiles, e.g. openseg) and the data model marks the item mandatory. SE 1.2a additions
+    are left out unless all_revisions.
     """
     model = load_datamodel()
+    required_sides = _required_sides(device_type, applications)
     items: list[PicsItem] = []
     for cid in AREAS:
         cluster = model.cluster(cid)
         for side in (Side.SERVER, Side.CLIENT):
-            required = cid in (device_type.mandatory_server if side is Side.SERVER else device_type.mandatory_client)
-            items.append(PicsItem(cluster_key(cid, side), required, f"{cluster.name} {side.value}"))
+            side_rule = required_sides.get((cid, side), "")
+            required = bool(side_rule)
+            item_rule = f"{side_rule}; {model.items_source}" if model.items_source else side_rule
+            items.append(PicsItem(cluster_key(cid, side), required, f"{cluster.name} {side.value}",
+                                  rule=side_rule))
             for attr in cluster.attributes_of(side):
                 if attr.since and "1.2a" in attr.since and not all_revisions:
                     continue
-                items.append(
-                    PicsItem(attribute_key(cid, side, attr.id), required and attr.mandatory, attr.name, attr.since)
-                )
+                mandatory = required and attr.mandatory
+                items.append(PicsItem(attribute_key(cid, side, attr.id), mandatory, attr.name, attr.since,
+                                      rule=item_rule if mandatory else ""))
             for received, commands in ((True, cluster.commands_received_by(side)), (False, cluster.commands_sent_by(side))):
                 for cmd in commands:
                     if cmd.since and "1.2a" in cmd.since and not all_revisions:
                         continue
-                    items.append(
-                        PicsItem(command_key(cid, side, cmd.id, received), required and cmd.mandatory, cmd.name, cmd.since)
-                    )
+                    mandatory = required and cmd.mandatory
+                    items.append(PicsItem(command_key(cid, side, cmd.id, received), mandatory, cmd.name, cmd.since,
+                                          rule=item_rule if mandatory else ""))
     return items
 
 
-def template(device_type: DeviceTypeModel, *, all_revisions: bool = False) -> str:
+def mandatory_items(device_type: DeviceTypeModel, applications: Iterable[str] = ()) -> dict[str, PicsItem]:
+    """The PICS items a device of this type (under these application profiles) must claim, by key."""
+    return {item.key: item for item in pics_items(device_type, applications=applications) if item.mandatory}
+
+
+def _kind(item: PicsItem) -> str:
+    if item.key.count(".") == 2:
+        return f"the {item.description}"
+    return f"{item.description} ({'command' if item.key.endswith(('Rx', 'Tx')) else 'attribute'})"
+
+
+def check_claims(pics: Mapping[str, object], device_type: DeviceTypeModel, applications: Iterable[str] = ()) -> None:
+    """Refuse a PICS map that sets a mandatory item false (ClaimError naming the item, device type and rule).
+
+    Keys left out are not refused: `with_mandatory` claims them. KE suites: a device that carries Key
+    Establishment offers at least one suite, so SE.KE.SUITE1 and SE.KE.SUITE2 cannot both be false.
+    """
+    applications = tuple(applications)
+    where = f"{device_type.name} (0x{device_type.device_id:04X})" + "".join(
+        f" as an {load_datamodel().application_profile(a).title or a}" for a in applications)
+    for key, item in mandatory_items(device_type, applications).items():
+        if pics.get(key) is False:
+            raise ClaimError(key, f"{_kind(item)} is mandatory for {where} and cannot be false "
+                                  f"(rule: {item.rule})")
+    if pics.get("SE.KE.SUITE1", True) is False and pics.get("SE.KE.SUITE2", False) is not True:
+        raise ClaimError("SE.KE.SUITE1", f"a {where} carries Key Establishment, so it offers at least one CBKE "
+                                         "suite (rule: SE 1.x Annex C, KeyEstablishmentSuite names the suites a "
+                                         "device supports); claim SE.KE.SUITE1 or SE.KE.SUITE2")
+
+
+def with_mandatory(pics: Mapping[str, bool], device_type: DeviceTypeModel,
+                   applications: Iterable[str] = ()) -> dict[str, bool]:
+    """The PICS map with every mandatory item the map leaves out claimed (true)."""
+    claimed = dict(pics)
+    for key in mandatory_items(device_type, applications):
+        claimed.setdefault(key, True)
+    return claimed
+
+
+def template(device_type: DeviceTypeModel, *, all_revisions: bool = False, applications: Iterable[str] = ()) -> str:
     """A PICS template (YAML) for vendors: mandatory items true, optional ones false with a comment."""
+    applications = tuple(applications)
+    items = pics_items(device_type, all_revisions=all_revisions, applications=applications)
+    rules = sorted({item.rule.split("; ")[0] for item in items if item.mandatory})
     lines = [
-        f"# PICS template for {device_type.name} (device id 0x{device_type.device_id:04X}).",
-        "# Mandatory items are true and must stay true; set optional items your device implements to true.",
-        "# Attributes and commands of an optional cluster side count only when that side is claimed.",
+        f"# PICS template for {device_type.name} (device id 0x{device_type.device_id:04X})"
+        + "".join(f" as an {load_datamodel().application_profile(a).title or a}" for a in applications) + ".",
+        "# Mandatory items are true and must stay true: a profile or --pics that sets one false is refused,",
+        "# and a mandatory item the profile leaves out is claimed. Mandatory by these rules:",
+        *(f"#   {rule}" for rule in rules),
+        "# Set optional items your device implements to true. Attributes and commands of an optional cluster",
+        "# side count only when that side is claimed.",
         "pics:",
     ]
-    for item in pics_items(device_type, all_revisions=all_revisions):
+    for item in items:
         value = "true " if item.mandatory else "false"
         note = "mandatory" if item.mandatory else "optional"
         since = f", since {item.since}" if item.since else ""
         lines.append(f"  {item.key}: {value}  # {note}: {item.description}{since}")
-    keys = {item.key for item in pics_items(device_type, all_revisions=all_revisions)}
+    keys = {item.key for item in items}
     if keys & {"SE.KE.S", "SE.KE.C"}:
         lines.append("  SE.KE.SUITE1: true   # CBKE suite 1 (sect163k1); claimed unless set to false")
         lines.append("  SE.KE.SUITE2: false  # optional: CBKE suite 2 (sect283k1), SE 1.2")
@@ -264,19 +354,44 @@ def keys_in(expression: str) -> list[str]:
     return [tok for tok in _tokens(expression) if tok not in ("(", ")", "and", "or", "not", "true", "false")]
 
 
+#: The Gherkin step by which a scenario states the cluster side the DUT must claim (steps/test_attributes.py).
+CLAIM_STEP = re.compile(r"the DUT claims the (?P<cluster>.+) (?P<side>server|client)")
+
+
+def claimed_by_steps(step_names: Iterable[str]) -> list[str]:
+    """PICS keys a scenario's own steps require ("Given the DUT claims the Time server" -> SE.TIME.S), with a
+    Scenario Outline's example filled in. The plugin and the case catalogue decide applicability from them
+    before anything runs, so a failed commissioning never yields a verdict for a cluster the DUT does not claim.
+    A step naming no cluster of the data model requires nothing here (the step itself decides at run time)."""
+    keys = []
+    for name in step_names:
+        match = CLAIM_STEP.fullmatch(name)
+        if match is None:
+            continue
+        try:
+            cluster = load_datamodel().cluster_by_name(match["cluster"])
+        except (KeyError, ValueError):
+            continue
+        keys.append(cluster_key(cluster.id, Side(match["side"])))
+    return keys
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.pics", description="PICS tools of the SE suite")
     sub = parser.add_subparsers(dest="command", required=True)
     tmpl = sub.add_parser("template", help="print a PICS template for a device type")
     tmpl.add_argument("--device-type", required=True, help=f"one of {', '.join(DEVICE_TYPE_ALIASES)} or a device id")
     tmpl.add_argument("--all-revisions", action="store_true", help="include SE 1.2a additions")
+    tmpl.add_argument("--openseg", action="store_true",
+                      help="an OpenSEG consumer gateway (adds its mandatory Simple Metering client)")
     args = parser.parse_args(argv)
     try:
         device_type = resolve_device_type(args.device_type)
     except PicsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(template(device_type, all_revisions=args.all_revisions))
+    applications = ("openseg",) if args.openseg else ()
+    sys.stdout.write(template(device_type, all_revisions=args.all_revisions, applications=applications))
     return 0
 
 

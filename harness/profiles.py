@@ -2,11 +2,16 @@
 
 A bad profile stops the run with ONE line naming the file, the field path and the fix, e.g.
 `profiles/dut/x.yaml: pics.SE.DRLC.C: expected true/false, got 'yes please'`. Secrets (install code,
-network key, test-CA private key) are pydantic SecretStr: redacted in reprs and logs. Schema: docs/profiles.md.
+network key, test-CA private key) are pydantic SecretStr: redacted in reprs and logs, and an error about one
+names its field and the expected length, never the value. Schema: docs/profiles.md.
+
+A DUT profile claims the mandatory PICS items of its device type (harness.pics: one set false is refused, one
+left out is claimed) and keeps its PIXITs inside their bounds (harness.pixits).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,9 +29,11 @@ from pydantic import (
     model_validator,
 )
 
+from harness import pixits
 from harness.crypto.errors import InstallCodeError
 from harness.crypto.install_code import InstallCode
-from harness.pics import PicsError, check_key, resolve_device_type
+from harness.pics import ClaimError, PicsError, check_claims, check_key, resolve_device_type, with_mandatory
+from harness.pixits import UNITS
 from harness.se.datamodel import DeviceTypeModel
 
 
@@ -35,11 +42,6 @@ class ProfileError(ValueError):
 
 
 # --- field types --------------------------------------------------------------------------------------
-
-#: Units a PIXIT may carry, with their factor to seconds (None: not a duration).
-UNITS: dict[str, float | None] = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, "": None, "count": None,
-                                  "bytes": None, "%": None}
-_QUANTITY_RE = re.compile(r"^\s*(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>[a-z%]*)\s*$")
 
 
 class Pixit(BaseModel):
@@ -66,12 +68,8 @@ def _pixit(value: Any) -> Any:
     if isinstance(value, int | float):
         return {"value": value, "unit": ""}
     if isinstance(value, str):
-        match = _QUANTITY_RE.match(value)
-        if not match:
-            raise ValueError(f"expected a number with a unit such as '30 s', got {value!r}")
-        if match["unit"] not in UNITS:
-            raise ValueError(f"unknown unit {match['unit']!r} in {value!r}; use one of ms, s, min, h, count, bytes, %")
-        return {"value": float(match["value"]), "unit": match["unit"]}
+        number, unit = pixits.split(value)
+        return {"value": number, "unit": unit}
     return value
 
 
@@ -83,14 +81,26 @@ def parse_pixit(text: str) -> Pixit:
     return Pixit(**parsed)
 
 
-def _hex_bytes(length: int, what: str):
+def _hex_text(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    text = re.sub(r"[\s:-]", "", str(value))
+    return text[2:] if text.lower().startswith("0x") else text
+
+
+def _hex_bytes(length: int | tuple[int, ...], what: str):
+    """A hex value of a given length in bytes; the error names the lengths, never the value (it may be a secret)."""
+    lengths = (length,) if isinstance(length, int) else length
+    expected = " or ".join(str(n) for n in lengths)
+
     def check(value: Any) -> str:
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        text = re.sub(r"[\s:-]", "", str(value))
-        text = text[2:] if text.lower().startswith("0x") else text
-        if not re.fullmatch(r"[0-9a-fA-F]*", text) or len(text) != 2 * length:
-            raise ValueError(f"expected {what} as {length} hex bytes, got {len(text) // 2 if text else 0} bytes")
+        text = _hex_text(value)
+        if not re.fullmatch(r"[0-9a-fA-F]*", text):
+            raise ValueError(f"expected {what} as {expected} hex bytes; the value holds characters that are not "
+                             "hex digits (value not shown)")
+        if len(text) % 2 or len(text) // 2 not in lengths:
+            got = f"{len(text) / 2:g}" if len(text) % 2 else str(len(text) // 2)
+            raise ValueError(f"expected {what} as {expected} hex bytes, got {got} bytes")
         return text.lower()
 
     return check
@@ -210,12 +220,60 @@ class DutProfile(_Strict):
     @field_validator("install_code", mode="before")
     @classmethod
     def _install_code(cls, value: Any) -> str:
+        # The messages name lengths only: an install code is a secret, even a mistyped one.
         text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if not re.fullmatch(r"[0-9a-fA-F]*", _hex_text(text)):
+            raise ValueError("expected hex digits (spaces, ':' or '-' between bytes allowed); the value holds other "
+                             "characters (value not shown)")
         try:
             InstallCode.parse(text)
         except InstallCodeError as exc:
+            if "CRC mismatch" in str(exc):
+                raise ValueError("its last 2 bytes are not the CRC-16/X-25 of the code before them (the CRC is "
+                                 "little-endian); copy the code and CRC again from the device") from None
             raise ValueError(str(exc)) from None
         return text
+
+    @field_validator("pixit", mode="after")
+    @classmethod
+    def _pixit_bounds(cls, value: dict[str, Pixit]) -> dict[str, Pixit]:
+        """Every PIXIT is known and inside its bound (harness.pixits); a bare number gets its kind's unit."""
+        normalised: dict[str, Pixit] = {}
+        amounts: dict[str, float] = {}
+        for name, pixit in value.items():
+            try:
+                amounts[name] = pixits.check(name, pixit.value, pixit.unit)
+            except pixits.PixitBoundError as exc:
+                raise ValueError(f"pixit.{name}: {exc}") from None
+            unit = pixit.unit or ("s" if pixits.BOUNDS[name].kind == "duration" else "count")
+            normalised[name] = pixit if unit == pixit.unit else Pixit(value=pixit.value, unit=unit)
+        try:
+            pixits.check_relations(amounts)
+        except pixits.PixitBoundError as exc:
+            raise ValueError(f"pixit.{exc}") from None
+        return normalised
+
+    @model_validator(mode="before")
+    @classmethod
+    def _claims(cls, data: Any) -> Any:
+        """Refuse a mandatory PICS item set false; claim the mandatory items the profile leaves out.
+
+        Runs on the raw document: a malformed identity or pics map is left for the field checks to report.
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("pics", {}), dict):
+            return data
+        identity = data.get("identity")
+        try:
+            device = resolve_device_type(identity.get("device_type") if isinstance(identity, dict) else None)
+        except (PicsError, TypeError):
+            return data
+        applications = ("openseg",) if data.get("openseg") is not None else ()
+        pics = data.get("pics") or {}
+        try:
+            check_claims(pics, device, applications)
+        except ClaimError as exc:
+            raise ValueError(f"pics.{exc.key}: {exc}; set it true or remove the line") from None
+        return {**data, "pics": with_mandatory(pics, device, applications)}
 
     @field_validator("pics", mode="before")
     @classmethod
@@ -236,12 +294,17 @@ class DutProfile(_Strict):
 # --- bench profile --------------------------------------------------------------------------------------
 
 
+CaPrivateKey = Annotated[SecretStr, BeforeValidator(_hex_bytes(21, "the CA private key (a sect163k1 scalar)"))]
+
+
 class TestCa(_Strict):
     """Test certificate authority for CBKE: issuer id, public key, and (secret) private key."""
 
     issuer: Eui64
-    public_key: str
-    private_key: SecretStr | None = None
+    # Suite 1 (sect163k1) or suite 2 (sect283k1) compressed point.
+    public_key: Annotated[str, BeforeValidator(_hex_bytes((22, 37), "the CA public key (suite 1 or suite 2)"))]
+    # One scalar signs both suites' certificates (harness.crypto.ecqv.TestCA), so it is a sect163k1 scalar.
+    private_key: CaPrivateKey | None = None
 
 
 class Sniffer(_Strict):
@@ -285,22 +348,49 @@ _MESSAGES = {
 
 def _one_line(path: Path | str, error: ValidationError) -> str:
     first = error.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    loc = ".".join(str(p) for p in first["loc"])
     template = _MESSAGES.get(first["type"])
     if template:
         message = template.format(input=first.get("input"), **(first.get("ctx") or {}))
     else:
         message = re.sub(r"^Value error, ", "", first["msg"])
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{path}: {loc}: {message}{more}"
+    # A check over a whole mapping (pixit bounds, claims) names the entry itself: `pixit.join_timeout: ...`.
+    if re.match(r"^[a-z_]+\.\S+: ", message) and (not loc or message.startswith(f"{loc}.")):
+        return f"{path}: {message}{more}"
+    return f"{path}: {loc or '(top level)'}: {message}{more}"
+
+
+#: Byte-order marks of encodings a profile must not be in (a UTF-8 BOM is accepted and ignored).
+_FOREIGN_BOMS = {codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32", codecs.BOM_UTF16_LE: "UTF-16",
+                 codecs.BOM_UTF16_BE: "UTF-16"}
+
+
+def _read_text(path: Path | str) -> str:
+    """A profile's text: UTF-8, with or without a BOM; anything else is one line saying how to fix it."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile file; check the path given to --profile/--bench") from None
+    except IsADirectoryError:
+        raise ProfileError(f"{path}: is a folder, not a profile file; give the YAML file's path") from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    for bom, name in _FOREIGN_BOMS.items():  # UTF-32 LE before UTF-16 LE: it starts with the same two bytes
+        if raw.startswith(bom):
+            raise ProfileError(f"{path}: saved as {name}; save the profile as UTF-8 (docs/profiles.md)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProfileError(f"{path}: line {line}: not UTF-8 (byte 0x{raw[exc.start]:02X} at offset {exc.start}); "
+                           "save the profile as UTF-8 (docs/profiles.md)") from None
 
 
 def _load(path: Path | str, model: type[BaseModel]) -> Any:
+    text = _read_text(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise ProfileError(f"{path}: no such profile file; check the path given to --profile/--bench") from None
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "YAML"

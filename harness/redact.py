@@ -9,14 +9,21 @@ of any field whose name says it holds a secret, and any PEM private key block wh
 
 from __future__ import annotations
 
+import base64
+import logging
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.crypto.install_code import InstallCode
 
+LOGGER = logging.getLogger(__name__)
 REDACTED = "[redacted]"
+#: Written into a run folder by :func:`redact_tree` when it had to change files after they were written.
+REDACTION_NOTES = "REDACTIONS.txt"
 # Shorter values would match ordinary data (a 4-byte value is a counter, a timestamp ...); the shortest
 # Smart Energy secret is a 6-byte install code.
 MIN_SECRET_BYTES = 6
@@ -58,12 +65,84 @@ def _hex_pattern(raw: bytes) -> str:
     return _SEPARATOR.join(f"(?:0x)?{byte:02x}" for byte in raw)
 
 
+# How a character of a literal form (a bytes literal, base64) may look once the form sits inside a JSON
+# string, an XML attribute or HTML text: a step parameter's repr in allure-results is JSON-escaped, in
+# junit.xml it is XML-escaped. The literal itself comes last in each group.
+_ESCAPED = {
+    "\\": r"(?:\\\\|\\)",
+    '"': r'(?:\\"|&quot;|&#34;|&#x22;|")',
+    "'": r"(?:&#39;|&#x27;|&apos;|\\u0027|')",
+    "<": r"(?:&lt;|&#60;|&#x3c;|\\u003c|<)",
+    ">": r"(?:&gt;|&#62;|&#x3e;|\\u003e|>)",
+    "&": r"(?:&amp;|&#38;|\\u0026|&)",
+    "/": r"(?:\\/|/)",
+}
+
+
+def _literal_pattern(text: str) -> str:
+    return "".join(_ESCAPED.get(ch) or re.escape(ch) for ch in text)
+
+
+def base64_forms(raw: bytes) -> list[str]:
+    """The base64 texts of a secret: standard and URL-safe, with and without padding, and the part fully
+    determined by the secret when it sits at another offset inside a longer base64 blob (12 characters or
+    more, so that no ordinary text matches)."""
+    forms: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(raw).decode("ascii")
+        forms.update((whole, whole.rstrip("=")))
+        for shift in (0, 1, 2):
+            # With `shift` unknown bytes before it (and any after it), the 4-character groups whose 3 bytes
+            # all belong to the secret are the same whatever those bytes were.
+            encoded = encode(bytes(shift) + raw).decode("ascii")
+            first = 1 if shift else 0  # group 0 holds the unknown bytes
+            last = (shift + len(raw)) // 3  # groups from this one on hold bytes after the secret
+            core = encoded[4 * first:4 * last]
+            if len(core) >= 12:
+                forms.add(core)
+    return sorted(forms, key=len, reverse=True)
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    literal: re.Pattern[str]
+    hex: re.Pattern[str]
+    hex_digits: tuple[str, ...]  # a run of hex holds a secret only if its bare digits contain one of these
+    decimal: re.Pattern[str]
+    base64: tuple[str, ...]
+
+
+# Where a secret shown as hex or as a list of numbers can be: maximal runs of hex digits (or numbers) and
+# the separators _hex_pattern allows.
+# A secret's bytes are pairs of digits, so a piece of one digit is never part of one.
+_HEX_RUN = re.compile(r"(?:0x)?[0-9a-f]{2,}(?:(?:[ \t:._-]|,[ \t]*)(?:0x)?[0-9a-f]{2,})*", re.IGNORECASE)
+_DECIMAL_RUN = re.compile(rf"\d+(?:,\s*\d+){{{MIN_SECRET_BYTES - 1},}}")
+_NOT_HEX_DIGITS = re.compile(r"0x|[^0-9a-f]")
+
+
+def _holds(digits: str, secrets: tuple[str, ...]) -> bool:
+    return any(secret in digits for secret in secrets)
+
+
+def _within(runs: re.Pattern[str], detailed: re.Pattern[str], text: str, worth: Callable[[str], bool]) -> str:
+    parts, last = [], 0
+    for run in runs.finditer(text):
+        found = run.group()
+        if not worth(found):
+            continue
+        redacted = detailed.sub(REDACTED, found)
+        if redacted != found:
+            parts += [text[last:run.start()], redacted]
+            last = run.end()
+    return "".join(parts) + text[last:] if parts else text
+
+
 class Redactor:
     """Replaces the secret values of a run, given as bytes or hex text, by ``[redacted]``."""
 
     def __init__(self, secrets: Iterable[bytes | bytearray | str] = ()) -> None:
         self._secrets: set[bytes] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._pattern: _Patterns | None = None
         for secret in secrets:
             self.add(secret)
 
@@ -99,19 +178,37 @@ class Redactor:
                 redactor.add(test_ca.private_key.get_secret_value())
         return redactor
 
-    def _compiled(self) -> re.Pattern[str] | None:
+    def _compiled(self) -> _Patterns | None:
         if self._pattern is None and self._secrets:
             # Longest first, so a code with its CRC is replaced whole rather than leaving the CRC behind.
             ordered = sorted(self._secrets, key=len, reverse=True)
-            alternatives = [_hex_pattern(raw) for raw in ordered]
-            alternatives += [re.escape(repr(raw)[2:-1]) for raw in ordered]  # b'...' in a log line
-            self._pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+            self._pattern = _Patterns(
+                # b'...' in a log line or a step parameter, however the file around it escapes it.
+                literal=re.compile("|".join(_literal_pattern(repr(raw)[2:-1]) for raw in ordered)),
+                hex=re.compile("|".join(_hex_pattern(raw) for raw in ordered), re.IGNORECASE),
+                hex_digits=tuple(raw.hex() for raw in ordered),
+                # Decimal byte lists (a zigpy list type's repr, a JSON array of bytes).
+                decimal=re.compile("|".join(r"(?<!\d)" + r",\s*".join(map(str, raw)) + r"(?!\d)" for raw in ordered)),
+                base64=tuple(sorted({f for raw in ordered for f in base64_forms(raw)}, key=len, reverse=True)),
+            )
         return self._pattern
 
     def redact_text(self, text: str) -> str:
         text = _PEM_PRIVATE_KEY.sub(REDACTED, text)
-        pattern = self._compiled()
-        return pattern.sub(REDACTED, text) if pattern is not None else text
+        patterns = self._compiled()
+        if patterns is None:
+            return text
+        text = patterns.literal.sub(REDACTED, text)  # first: a literal's printable bytes may look like hex
+        # The detailed patterns (dozens of alternatives) run only inside the runs of hex or numbers that could
+        # hold a secret, found by one simple pattern: a large log is otherwise seconds per megabyte.
+        text = _within(_HEX_RUN, patterns.hex, text, lambda run: len(run) >= 2 * MIN_SECRET_BYTES and _holds(
+            _NOT_HEX_DIGITS.sub("", run.lower()), patterns.hex_digits))
+        text = _within(_DECIMAL_RUN, patterns.decimal, text, lambda run: True)
+        for form in patterns.base64:  # case-sensitive literals: plain substring search
+            for shown in (form, form.replace("/", "\\/")):  # JSON may escape '/'
+                if shown in text:
+                    text = text.replace(shown, REDACTED)
+        return text
 
     def redact(self, value: Any) -> Any:
         """A copy of JSON-like data (dicts, lists, tuples, strings, bytes) with every secret replaced."""
@@ -137,6 +234,19 @@ class Redactor:
             return self.redact(value)
         return value  # a flag or a number (secrets_revealed: true) is not itself a secret
 
+    def redact_bytes(self, data: bytes) -> tuple[bytes, int]:
+        """Binary data (a capture) with every secret's raw bytes, in either order, overwritten by zeros of the
+        same length, so offsets and lengths of everything else stay valid; and how many were overwritten."""
+        found = 0
+        buffer = bytearray(data)
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            start = buffer.find(secret)
+            while start != -1:
+                buffer[start:start + len(secret)] = bytes(len(secret))
+                found += 1
+                start = buffer.find(secret, start + len(secret))
+        return bytes(buffer), found
+
     def redact_file(self, path: Path | str) -> bool:
         """Rewrite a UTF-8 text file (a log, a JUnit file) with its secrets replaced; True when it changed."""
         path = Path(path)
@@ -150,3 +260,77 @@ class Redactor:
 
 def _is_secret_field(name: str) -> bool:
     return _SECRET_FIELD.search(re.sub(r"[\s.-]", "_", name).lower()) is not None
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    # Write aside, then rename over: a reader never sees half a file.
+    # Named like reports/atomic.py's leftovers, so a killed pass leaves nothing the manifest would cover.
+    partial = path.with_name(f".{path.name}.redacting.partial")
+    partial.write_bytes(data)
+    os.chmod(partial, path.stat().st_mode & 0o7777)
+    os.replace(partial, path)
+
+
+def redact_path(path: Path, redactor: Redactor) -> str | None:
+    """Redact one file in place (text: every form of every secret; binary: raw secrets zeroed byte-for-byte).
+    Returns what was done, or None when the file held no secret."""
+    data = path.read_bytes()
+    if _is_text(data):
+        text = data.decode("utf-8")
+        redacted = redactor.redact_text(text)
+        if redacted == text:
+            return None
+        _replace_file(path, redacted.encode("utf-8"))
+        return "text redacted"
+    zeroed, count = redactor.redact_bytes(data)
+    if not count:
+        return None
+    _replace_file(path, zeroed)
+    return f"{count} secret(s) overwritten with zero bytes"
+
+
+#: Files of a run folder that are sealed evidence (harness/results.py Journal, reports/manifest.py).
+_SEALED = frozenset({"journal.jsonl", "MANIFEST.json", "MANIFEST.sig"})
+
+
+def _holds_secret(path: Path, redactor: Redactor) -> bool:
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return redactor.redact_text(text) != text
+
+
+def redact_tree(run_dir: Path | str, redactor: Redactor) -> list[str]:
+    """One pass over every file under a run folder (JSON, XML, HTML, logs, allure-results, captures) before
+    its manifest is written, whatever wrote the file (pytest's JUnit writer and allure never see the
+    redactor). Text files get :meth:`Redactor.redact_text`; binary files (pcap) get every raw secret
+    zeroed byte-for-byte. Returns one note per changed file, and writes them into ``REDACTIONS.txt``."""
+    run_dir = Path(run_dir)
+    notes: list[str] = []
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.is_symlink()):
+        if path.name == REDACTION_NOTES:
+            continue
+        if path.parent == run_dir and path.name in _SEALED:
+            # Sealed evidence is never rewritten (that would break its chain or signature): the journal is
+            # redacted as each record is written. Should a secret still be there, say so loudly instead.
+            if _holds_secret(path, redactor):
+                notes.append(f"{path.name}: holds a secret and is sealed, so it was NOT rewritten; "
+                             "do not publish this run folder")
+            continue
+        done = redact_path(path, redactor)
+        if done is not None:
+            notes.append(f"{path.relative_to(run_dir).as_posix()}: {done}")
+    if notes:
+        LOGGER.warning("secrets found after the run and redacted in %d file(s): %s", len(notes), "; ".join(notes))
+        (run_dir / REDACTION_NOTES).write_text(
+            "# Files in which secrets were redacted after they were written (harness/redact.py redact_tree)\n"
+            + "\n".join(notes) + "\n", encoding="utf-8")
+    return notes

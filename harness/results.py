@@ -4,6 +4,8 @@ The journal (``journal.jsonl`` in the run directory) is the single source of a c
 line describes the run (DUT identity, PICS, PIXITs, suite version, bench), each further line is one finished
 case, and a last line marks the run complete. Every line is flushed and fsynced when written, so a run killed
 with SIGKILL keeps every case it finished; ``read_journal`` tolerates the torn last line such a kill can leave.
+Each record is hash-chained and sealed as it is written (``Journal``), so ``read_journal`` can tell an intact
+journal from one a record was edited in, removed from or appended to afterwards (``ChainState``).
 
 No pytest here: harness/plugin.py builds these objects from its hooks and calls ``Journal.record``.
 """
@@ -23,12 +25,15 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal, Self, TypeVar
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.redact import Redactor
 
 JOURNAL_NAME = "journal.jsonl"
-JOURNAL_FORMAT = 1
+JOURNAL_FORMAT = 2  # 2: every record chained and sealed (seq, prev, seal)
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -52,6 +57,20 @@ class OverallVerdict(StrEnum):
     CONFORMANT = "CONFORMANT"
     NOT_CONFORMANT = "NOT CONFORMANT"
     INCONCLUSIVE = "INCONCLUSIVE"
+    PARTIAL = "PARTIAL"  # every case that ran passed, but the run was a selection or overrode the profile
+
+    @property
+    def exit_code(self) -> int:
+        """The pytest exit status of a run with this verdict (docs/reports.md); pytest's own 2-5 stay theirs."""
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {
+    OverallVerdict.CONFORMANT: 0,
+    OverallVerdict.NOT_CONFORMANT: 1,
+    OverallVerdict.INCONCLUSIVE: 6,
+    OverallVerdict.PARTIAL: 7,
+}
 
 
 def utc_now() -> datetime:
@@ -93,18 +112,38 @@ class BenchInfo(_Model):
     simulated: bool = True
 
 
+class RunScope(_Model):
+    """What part of the suite a run judged, and on which claims: the difference between a complete run and a
+    selection. Written when the run starts, so a killed run still says what it set out to judge."""
+
+    selection: list[str] = Field(default_factory=list)  # "-k announces", "test paths: steps/test_joining.py"
+    overrides: list[str] = Field(default_factory=list)  # "--pics SE.KE.C=false", "--pixit join_timeout=45s"
+    applicable: list[str] = Field(default_factory=list)  # every case key the claims make applicable
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.selection or self.overrides)
+
+
 class RunInfo(_Model):
     """The first line of a journal: everything a reader needs to know what a run judged and how."""
 
     dut: DutIdentity = Field(default_factory=DutIdentity)
     pics: dict[str, Any] = Field(default_factory=dict)
     pixit: dict[str, Any] = Field(default_factory=dict)
+    #: PIXITs in force that make a check more lenient than its default (harness.pixits.widened): name -> why.
+    widened: dict[str, str] = Field(default_factory=dict)
     suite_version: str = ""
     bench: BenchInfo = Field(default_factory=BenchInfo)
     started: UtcTime = Field(default_factory=utc_now)
     options: dict[str, Any] = Field(default_factory=dict)  # dut spec, faults, command line choices
     host: str = Field(default_factory=lambda: default_host())
     secrets_revealed: bool = False  # --reveal-secrets: the report then says so on its first line
+    scope: RunScope | None = None  # None in journals written before the scope was recorded
+    observed_dut: DutIdentity | None = None  # the Basic identity read on the air (a "dut" journal line)
+    # The run's seed (--seed, or drawn when none was given): replaying it reproduces every case's random
+    # choices and simulated captures (docs/architecture.md, "Reproducible runs"). None in older journals.
+    seed: int | None = Field(default=None, ge=0)
 
     @property
     def pics_hash(self) -> str:
@@ -200,12 +239,39 @@ class Assessment:
     reasons: tuple[str, ...]
 
 
-def assess(cases: Iterable[CaseResult], complete: bool) -> Assessment:
-    """The overall verdict (docs/reports.md):
+def identity_mismatches(declared: DutIdentity, observed: DutIdentity | None) -> list[str]:
+    """Where the DUT on the air contradicts the one its profile describes (Basic ManufacturerName and
+    ModelIdentifier); empty when they agree.
 
-    NOT CONFORMANT when a mandatory case failed (an observed non-conformance stands even in an incomplete
-    run, and retries never hide it); CONFORMANT only when the run completed, at least one applicable mandatory
-    case ran, every applicable mandatory case passed and nothing errored or was blocked; INCONCLUSIVE otherwise.
+    Both attributes are optional in ZCL Basic (SE 1.x mandates only ZCLVersion and PowerSource), so a DUT
+    that does not serve them contradicts nothing: it is tied to its profile by joining with the profile's
+    IEEE address and install code, and the report says the names were not served.
+    """
+    if observed is None:
+        return []  # no identification was attempted (a journal from before it was recorded)
+    problems = []
+    for field_name, label in (("manufacturer", "manufacturer"), ("model", "model")):
+        want, got = getattr(declared, field_name).strip(), getattr(observed, field_name).strip()
+        if want and got and got != want:
+            problems.append(f"{label}: the profile declares {want!r}, the DUT answers {got!r}")
+    return problems
+
+
+def assess(
+    cases: Iterable[CaseResult],
+    complete: bool,
+    scope: RunScope | None = None,
+    identity_problems: Iterable[str] = (),
+) -> Assessment:
+    """The overall verdict (docs/reports.md), which claims no more than the run showed:
+
+    - NOT CONFORMANT when a mandatory case failed (an observed non-conformance stands even in an incomplete
+      or partial run, and retries never hide it);
+    - INCONCLUSIVE when the run stopped early, a case errored or was blocked, no applicable mandatory case
+      ran, or the DUT on the air is not the one the profile describes;
+    - PARTIAL when every case that ran passed but the run was a selection (paths, -k, -m, --case ...), an
+      override of the profile's PICS or PIXITs, or left applicable cases of the catalogue unrun;
+    - CONFORMANT only for a complete run of every applicable case on the profile's own claims and parameters.
     """
     cases = list(cases)
     failed_mandatory = [c for c in cases if c.mandatory and c.verdict is Verdict.FAILED]
@@ -224,12 +290,41 @@ def assess(cases: Iterable[CaseResult], complete: bool) -> Assessment:
     applicable_mandatory = [c for c in cases if c.mandatory and c.verdict is not Verdict.NOT_APPLICABLE]
     if not applicable_mandatory:
         reasons.append("no applicable mandatory case ran")
+    identity = list(identity_problems)
+    if identity:
+        reasons.append("not the DUT the profile describes: " + "; ".join(identity))
     if reasons:
         return Assessment(OverallVerdict.INCONCLUSIVE, tuple(reasons))
+    partial = scope_gaps(cases, scope)
+    if partial:
+        return Assessment(OverallVerdict.PARTIAL, tuple(partial))
     return Assessment(
         OverallVerdict.CONFORMANT,
         (f"all {len(applicable_mandatory)} applicable mandatory case(s) passed",),
     )
+
+
+def not_run(cases: Iterable[CaseResult], scope: RunScope | None) -> list[str]:
+    """Applicable case keys of the catalogue that no journal record covers, in catalogue order."""
+    if scope is None:
+        return []
+    ran = {c.case_id for c in cases}
+    return [key for key in scope.applicable if key not in ran]
+
+
+def scope_gaps(cases: Iterable[CaseResult], scope: RunScope | None) -> list[str]:
+    """Why a run that passed everything it ran is still not a complete conformance run (empty: it is)."""
+    cases = list(cases)
+    if scope is None:
+        return ["the run recorded no scope (a journal from before scopes were recorded): completeness unknown"]
+    reasons = [f"selection: {', '.join(scope.selection)}"] if scope.selection else []
+    if scope.overrides:
+        reasons.append(f"the profile's claims or parameters were overridden: {', '.join(scope.overrides)}")
+    missing = not_run(cases, scope)
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        reasons.append(f"{len(missing)} applicable case(s) of {len(scope.applicable)} did not run: {shown}")
+    return reasons
 
 
 def pics_hash(pics: Mapping[str, Any]) -> str:
@@ -267,10 +362,18 @@ def default_host() -> str:
 
 
 class Journal:
-    """The append-only record of a run. ``open`` writes the run line; ``record`` each finished case.
+    """The append-only, sealed record of a run. ``open`` writes the run line; ``record`` each finished case.
 
     A redactor, when given, is applied to every line before it reaches the disk (secrets never land in the
     run directory); the plugin passes none with --reveal-secrets.
+
+    Every record is chained and sealed as it is written (docs/reports.md, "Trust model"): it carries its
+    sequence number (``seq``), the hash of the record before it (``prev``) and an Ed25519 signature
+    (``seal``) of its own hash by a key generated in memory when the journal is opened. Only the public half
+    (``chain_key``, in the run line) is ever written; the private half is dropped at close and dies with the
+    process, so once the run is over nobody can edit, remove or append a record, an end record included,
+    without the chain saying so. With a lab key, ``close`` also has the lab sign the chain head (``lab_seal``
+    on the end record): the journal is then signed at the source.
     """
 
     def __init__(self, path: Path, file: Any, redactor: Redactor | None) -> None:
@@ -278,6 +381,10 @@ class Journal:
         self._file = file
         self._redactor = redactor
         self._closed = False
+        self._seal_key: Ed25519PrivateKey | None = None
+        self._seq = 0
+        self._head = CHAIN_GENESIS
+        self.chain_key = ""  # hex of the run's sealing public key
         self.run_info: RunInfo | None = None
 
     @classmethod
@@ -291,33 +398,60 @@ class Journal:
             raise JournalError(f"{path}: a journal already exists; use a fresh run directory") from None
         journal = cls(path, file, redactor)
         journal.run_info = run_info
-        journal._write({"type": "run", "format": JOURNAL_FORMAT, "run": run_info.model_dump(mode="json")})
+        # Generated here and never written: the seal of this run's records cannot be made by anyone later.
+        journal._seal_key = Ed25519PrivateKey.generate()
+        journal.chain_key = _public_hex(journal._seal_key.public_key())
+        journal._write({"type": "run", "format": JOURNAL_FORMAT, "run": run_info.model_dump(mode="json")},
+                       chain={"chain_key": journal.chain_key})
         _fsync_dir(run_dir)  # the directory entry must survive a crash as well as the file's contents
         return journal
+
+    @property
+    def head(self) -> str:
+        """Hash (hex) of the last record written: it covers every record before it."""
+        return self._head
 
     def record(self, case: CaseResult) -> None:
         self._write({"type": "case", "case": case.model_dump(mode="json")})
 
     def update_dut(self, dut: DutIdentity) -> None:
-        """Record the DUT's identity as read from the DUT itself (Basic cluster) once the run knows it."""
+        """Record the DUT's identity as read on the air (Basic cluster) once the run knows it."""
         self._write({"type": "dut", "dut": dut.model_dump(mode="json")})
 
-    def close(self, summary: Mapping[str, Any] | None = None) -> None:
-        """Mark the run complete. ``summary`` is free-form (exit status, interrupted ...), kept as is."""
-        self._write({"type": "end", "finished": utc_now().isoformat(), "summary": dict(summary or {})})
+    def update_bench_firmware(self, radio_firmware: str) -> None:
+        """Record the golden radio's firmware (EZSP NCP board info and protocol) once the radio is open."""
+        self._write({"type": "bench", "radio_firmware": radio_firmware})
+
+    def close(self, summary: Mapping[str, Any] | None = None, lab_key: Ed25519PrivateKey | None = None) -> None:
+        """Mark the run complete with the sealed end record. ``summary`` is free-form (exit status ...), kept as
+        is. With ``lab_key`` the lab signs the chain head, which covers every record of the run."""
+        entry = {"type": "end", "finished": utc_now().isoformat(), "summary": dict(summary or {})}
+        chain = {"lab_key": _public_hex(lab_key.public_key())} if lab_key is not None else None
+        self._write(entry, chain=chain, lab_key=lab_key)
         self._file.close()
         self._closed = True
+        self._seal_key = None
 
-    def _write(self, entry: dict[str, Any]) -> None:
-        if self._closed:
+    def _write(self, entry: dict[str, Any], *, chain: Mapping[str, str] | None = None,
+               lab_key: Ed25519PrivateKey | None = None) -> None:
+        if self._closed or self._seal_key is None:
             raise JournalError(f"{self.path}: the journal is closed; nothing can be recorded after close()")
         if self._redactor is not None:
             entry = self._redactor.redact(entry)
+        # The chain fields are added after redaction: a redactor must never be able to alter a key or hash.
+        entry = {**entry, **(chain or {}), "seq": self._seq + 1, "prev": self._head}
+        digest = record_hash(entry)
+        entry["seal"] = self._seal_key.sign(_RECORD_SEAL + bytes.fromhex(digest)).hex()
+        if lab_key is not None:
+            entry["lab_seal"] = lab_key.sign(_HEAD_SEAL + bytes.fromhex(digest)).hex()
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
-        # One write per line, then flush and fsync: a kill leaves at most the line being written torn.
+        # One write per line, then flush and fsync: a kill leaves at most the line being written torn, and a
+        # torn line is never a valid record, so a torn end record reads as an unsealed (incomplete) run.
         self._file.write(line + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+        self._seq += 1
+        self._head = digest
 
     def __enter__(self) -> Self:
         return self
@@ -327,6 +461,7 @@ class Journal:
         if not self._closed:
             self._file.close()
             self._closed = True
+            self._seal_key = None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -342,24 +477,140 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# -- the journal's chain and seals -------------------------------------------------------------------------
+
+CHAIN_GENESIS = "0" * 64  # the "previous record" of the run line
+# Domain prefixes: a signature made for one purpose (a record, the chain head) never verifies for another,
+# nor as a signature of a manifest (which is a JSON object and so starts with "{").
+_RECORD_SEAL = b"se-journal/2 record "
+_HEAD_SEAL = b"se-journal/2 head "
+_SIGNATURE_FIELDS = frozenset({"seal", "lab_seal"})  # what signs a record is not part of its hash
+
+
+def record_hash(entry: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a journal record as canonical JSON (sorted keys, ASCII), its signatures left out."""
+    body = {key: value for key, value in entry.items() if key not in _SIGNATURE_FIELDS}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def key_fingerprint(public_key: Ed25519PublicKey | bytes | str) -> str:
+    """How reports name a signer: ``ed25519:`` and the first 32 hex digits of SHA-256 of the raw public key."""
+    if isinstance(public_key, Ed25519PublicKey):
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    else:
+        raw = bytes.fromhex(public_key) if isinstance(public_key, str) else public_key
+    return "ed25519:" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _public_hex(key: Ed25519PublicKey) -> str:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def _public_key(value: Any) -> Ed25519PublicKey | None:
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _signed(key: Ed25519PublicKey, signature: Any, message: bytes) -> bool:
+    try:
+        key.verify(bytes.fromhex(signature), message)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """What ``read_journal`` found of the journal's chain and seals.
+
+    ``intact``: every record verifies and the run's end record is present; ``unsealed``: every record verifies
+    but there is no end record (the run was killed or crashed; nothing is known to be altered, but the run is
+    incomplete); ``broken``: the record on line ``broken_at`` does not verify: evidence was altered.
+    """
+
+    status: Literal["intact", "unsealed", "broken"]
+    records: int  # records that verified, from the first
+    head: str  # hash of the last record that verified ("" when none did)
+    chain_key: str = ""  # the run's sealing public key (hex) from the run line
+    broken_at: int | None = None
+    problem: str = ""
+    lab_key: str = ""  # hex of the lab key whose seal on the end record verified; "" when not signed at source
+
+    @property
+    def intact(self) -> bool:
+        return self.status == "intact"
+
+    @property
+    def signer(self) -> str:
+        """The fingerprint of the lab key that signed the journal at the source, or "unsigned"."""
+        return key_fingerprint(self.lab_key) if self.lab_key else "unsigned"
+
+    def describe(self) -> str:
+        if self.status == "broken":
+            return f"the journal's chain is broken at line {self.broken_at}: evidence was altered ({self.problem})"
+        if self.status == "unsealed":
+            return (f"the journal's chain holds for its {self.records} record(s) but has no end record: "
+                    "the run stopped before it finished")
+        return f"the journal's chain is intact: {self.records} record(s), sealed by the run's end record"
+
+
+def check_chain(entries: list[tuple[int, dict[str, Any]]]) -> ChainState:
+    """Verify the chain of a journal's records, given as (line number, parsed record) in file order."""
+    count, head = 0, CHAIN_GENESIS
+    chain_key = entries[0][1].get("chain_key") if entries else None
+    key = _public_key(chain_key)
+
+    def broken(number: int, problem: str) -> ChainState:
+        return ChainState("broken", count, head if count else "", chain_key if key else "", number, problem)
+
+    if key is None:
+        return broken(entries[0][0] if entries else 1, "the run line carries no valid chain key: not a sealed journal")
+    lab_key = ""
+    for index, (number, entry) in enumerate(entries, 1):
+        if entry.get("seq") != index:
+            return broken(number, f"record {index} is numbered {entry.get('seq')!r}: a record was removed, "
+                                  "inserted or moved")
+        if entry.get("prev") != head:
+            return broken(number, "it does not follow the record before it")
+        digest = record_hash(entry)
+        if not _signed(key, entry.get("seal"), _RECORD_SEAL + bytes.fromhex(digest)):
+            return broken(number, "its seal does not verify: the record was edited, or written after the run")
+        if "lab_key" in entry or "lab_seal" in entry:
+            lab = _public_key(entry.get("lab_key"))
+            if entry.get("type") != "end" or lab is None or not _signed(
+                lab, entry.get("lab_seal"), _HEAD_SEAL + bytes.fromhex(digest)
+            ):
+                return broken(number, "the lab's signature of the chain head does not verify")
+            lab_key = entry["lab_key"]
+        head, count = digest, count + 1
+    status = "intact" if entries[-1][1].get("type") == "end" else "unsealed"
+    return ChainState(status, count, head, chain_key, lab_key=lab_key)
+
+
 @dataclass(frozen=True)
 class JournalContents:
     run: RunInfo
     cases: list[CaseResult]
-    complete: bool
+    complete: bool  # the end record is present and the whole chain verifies
     summary: dict[str, Any]
     finished: datetime | None
     torn_tail: bool  # the last line was cut off (a killed run) and was ignored
+    chain: ChainState | None = None  # always set by read_journal
 
     def __iter__(self):  # (run, cases, complete) = read_journal(...)
         return iter((self.run, self.cases, self.complete))
 
 
 def read_journal(run_dir: Path | str) -> JournalContents:
-    """Read ``run_dir/journal.jsonl``. Unpacks as ``(run_info, cases, complete)``.
+    """Read ``run_dir/journal.jsonl``. Unpacks as ``(run_info, cases, complete)``; ``.chain`` says whether the
+    records verify (intact, unsealed: no end record, or broken at line N).
 
     A last line without its newline that does not parse is a killed writer's torn line: it is ignored and
-    the run reads as incomplete. Any other bad line raises JournalError naming its number.
+    the run reads as incomplete. Any other bad line raises JournalError naming its number. A record that
+    does not verify does not raise: the chain reads as broken, and the run is never complete.
     """
     path = Path(run_dir) / JOURNAL_NAME
     try:
@@ -388,24 +639,36 @@ def read_journal(run_dir: Path | str) -> JournalContents:
         raise JournalError(
             f"{path}: line {first_number}: journal format {first.get('format')!r} is not {JOURNAL_FORMAT}"
         )
+    chain = check_chain(entries)
     run = _validate(path, first_number, RunInfo, first.get("run"))
     cases: list[CaseResult] = []
-    complete, summary, finished = False, {}, None
+    ended, summary, finished = False, {}, None
     for number, entry in entries[1:]:
         kind = entry.get("type")
-        if complete:
+        if ended:
+            if chain.status == "broken":
+                break  # records after an end record are past a break the chain already reports
             raise JournalError(f"{path}: line {number}: a line after the completion line")
         if kind == "case":
             cases.append(_validate(path, number, CaseResult, entry.get("case")))
         elif kind == "dut":
-            run = run.model_copy(update={"dut": _validate(path, number, DutIdentity, entry.get("dut"))})
+            # Declared (the profile, in the run line) and observed (read on the air) are kept apart, so a
+            # report can set them side by side and a mismatch cannot overwrite the claim it contradicts.
+            run = run.model_copy(update={"observed_dut": _validate(path, number, DutIdentity, entry.get("dut"))})
+        elif kind == "bench":
+            firmware = entry.get("radio_firmware")
+            if not isinstance(firmware, str):
+                raise JournalError(f"{path}: line {number}: a bench line needs radio_firmware (text)")
+            run = run.model_copy(update={"bench": run.bench.model_copy(update={"radio_firmware": firmware})})
         elif kind == "end":
-            complete = True
+            ended = True
             summary = entry.get("summary") if isinstance(entry.get("summary"), dict) else {}
             finished = _finished(entry.get("finished"))
         else:
             raise JournalError(f"{path}: line {number}: unknown entry type {kind!r}")
-    return JournalContents(run, cases, complete, summary, finished, torn)
+    # Complete only when the end record is there and the chain holds up to it: an end line appended to a
+    # killed run does not verify, so it completes nothing.
+    return JournalContents(run, cases, ended and chain.intact, summary, finished, torn, chain)
 
 
 def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:

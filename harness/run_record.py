@@ -1,48 +1,54 @@
 """From pytest's phase reports to journal records: verdict classes, messages, steps and attachments.
 
-No pytest import: harness/plugin.py feeds plain values in. The verdict rules (docs/reports.md):
-- a NonConformance or any AssertionError in a step, or the DUT staying silent (ZclTimeout, NoResponse,
-  DeadlineExceeded), is a DUT failure;
-- any other exception (radio gone, serial timeout, a harness defect) is an error: never counted against the DUT;
+No pytest import: harness/plugin.py feeds plain values in. The verdict rules (docs/reports.md), by exception
+type (harness/errors.py) and by the phase the case was in:
+- setup (the bench, opening the radio and the DUT port, forming the network: before the DUT is asked to act):
+  any exception is an error, whatever its type;
+- call and teardown: a harness.errors.DutFailure (NonConformance, the DUT silent, a malformed frame from it with
+  its bytes, a frame its MAC acknowledged and its APS never did) is a DUT failure; anything else (a bench fault,
+  a bare assert or IndexError in a step's own code, a builtin TimeoutError) is an error, never counted against
+  the DUT;
+- a StepBlocked (a manual step nobody performed) is blocked in any phase;
 - a skip whose reason starts with "not applicable" is not_applicable; "blocked" is blocked.
+The verdict is computed where the exception is (the xdist worker, in pytest_runtest_makereport): only plain
+values travel to the controller.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from harness.errors import DutFailure, StepBlocked, is_retryable
+from harness.limits import MESSAGE_FIELD_LIMIT, clip, clip_message
 from harness.results import CaseMessage, CaseResult, Step, Verdict
 
-#: Exceptions that mean the DUT did not do what the case requires (class names, so xdist-serialised
-#: reports can be judged too).
-DUT_FAILURES = frozenset({
-    "AssertionError", "NonConformance", "ZclTimeout", "ZclStatusError", "NoResponse", "DeadlineExceeded",
-    "TimeoutError",
-})
 MAX_TEXT = 4000
-#: Bench faults worth another attempt (the radio, the serial link, the golden side); a harness defect is an
-#: error too, but retrying it would only repeat it.
-RETRYABLE = frozenset({"BenchError", "DutControlError", "GoldenError", "ConnectionError", "OSError", "HookError",
-                       "EzspRadioError"})
 BENCH_RETRIES = 2
+#: pytest's phase before the DUT is asked to act: fixtures (bench, radio, DUT port, forming the network).
+SETUP = "setup"
 
 
-def retryable(exception: BaseException | None) -> bool:
-    return exception is not None and bool({c.__name__ for c in type(exception).__mro__} & RETRYABLE) and (
-        classify(exception) == Verdict.ERROR)
+def retryable(exception: BaseException | None, phase: str = "call") -> bool:
+    """A bench fault worth another attempt (marked so by its class, see harness.errors.is_retryable); a harness
+    defect is an error too, but retrying it would only repeat it; a DUT failure is never retried."""
+    if exception is None or classify(exception, phase=phase) != Verdict.ERROR:
+        return False
+    # In setup every deadline is the bench's own (forming the network, opening the radio): worth another go.
+    return is_retryable(exception) or (phase == SETUP and isinstance(exception, TimeoutError))
 
 
-def classify(exception: BaseException | None, skipped_reason: str | None = None) -> Verdict:
+def classify(exception: BaseException | None, skipped_reason: str | None = None, phase: str = "call") -> Verdict:
     if skipped_reason is not None:
         if skipped_reason.lower().startswith("blocked"):
             return Verdict.BLOCKED
         return Verdict.NOT_APPLICABLE
     if exception is None:
         return Verdict.PASSED
-    names = {cls.__name__ for cls in type(exception).__mro__}
-    if "ManualStepBlocked" in names:  # an operator step nobody performed (no terminal, or skipped)
+    if isinstance(exception, StepBlocked):  # an operator step nobody performed (no terminal, or skipped)
         return Verdict.BLOCKED
-    return Verdict.FAILED if names & DUT_FAILURES else Verdict.ERROR
+    if phase == SETUP:  # nothing the DUT did can have caused it
+        return Verdict.ERROR
+    return Verdict.FAILED if isinstance(exception, DutFailure) else Verdict.ERROR
 
 
 def message_of(exception: BaseException | None, text: str) -> dict[str, str] | None:
@@ -50,8 +56,13 @@ def message_of(exception: BaseException | None, text: str) -> dict[str, str] | N
         return None
     fields = {name: getattr(exception, name, "") for name in ("expectation", "observation", "rule")}
     if any(fields.values()):
-        return {k: str(v) for k, v in fields.items()}
-    return {"text": text[-MAX_TEXT:]}
+        return clip_message({k: str(v) for k, v in fields.items()})
+    if len(text) <= MESSAGE_FIELD_LIMIT:
+        return {"text": text}
+    # Too long (a DUT's 20 MB answer in an exception): what went wrong first, the exception's name and first
+    # lines, then where, the end of the traceback; each cut says how much went (harness/limits.py).
+    summary = clip(f"{type(exception).__name__}: {exception}", MESSAGE_FIELD_LIMIT // 2)
+    return {"text": f"{summary}\n\n{clip(text, MESSAGE_FIELD_LIMIT // 2 - 2, head_share=0.0)}"}
 
 
 def steps_of(scenario: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -75,8 +86,9 @@ def case_result(nodeid: str, phases: dict[str, dict[str, Any]]) -> CaseResult:
     if verdict == Verdict.PASSED and setup.get("verdict") not in (None, Verdict.PASSED):
         verdict = Verdict(setup["verdict"])
     teardown = phases.get("teardown", {})
-    if verdict == Verdict.PASSED and teardown.get("verdict") == Verdict.ERROR:
-        verdict = Verdict.ERROR
+    if verdict == Verdict.PASSED and teardown.get("verdict") in (Verdict.ERROR, Verdict.FAILED):
+        # FAILED: a finding raised at teardown (an undecodable DUT frame after the last step).
+        verdict = Verdict(teardown["verdict"])
     message = decisive.get("message") or teardown.get("message")
     meta = {**setup, **call}
     return CaseResult(

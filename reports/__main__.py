@@ -1,8 +1,16 @@
 """``python -m reports``: build, manifest, verify, keygen, merge, diff (docs/reports.md).
 
-Exit status: 0 success (verify: intact; diff: nothing regressed), 1 a finding (verify: altered, removed or
-added files or a bad signature; diff: a regression), 2 a usage problem or a missing/malformed input, told
-in one line on stderr.
+Exit status:
+
+- 0 success. verify: intact, and signed by a pinned lab key (``--public-key`` or ``$SE_REPORTS_TRUST``);
+  diff: nothing regressed.
+- 1 a finding. verify: an altered, removed or added file, a bad or missing signature, a journal whose chain
+  is broken, a junit.xml or summary.json that does not parse or does not follow from the journal;
+  build/manifest with a lab key: refused to sign a journal whose chain is broken; diff: a regression.
+- 2 a usage problem or a missing/malformed input (no manifest, no journal, an unreadable key), told in one
+  line on stderr.
+- 3 verify: intact, but integrity only: the signer is not authenticated (no key pinned; the run is unsigned
+  or signed by a key nobody vouched for).
 """
 
 from __future__ import annotations
@@ -14,12 +22,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.redact import Redactor
-from harness.results import JournalError
-from reports.build import build_report
+from harness.results import JournalError, key_fingerprint
+from reports import nightly
+from reports.build import SigningRefused, build_report, check_signable
 from reports.junit import JUnitFileError, diff, merge
-from reports.manifest import ManifestError, keygen, load_private_key, load_public_key, verify, write_manifest
+from reports.manifest import ManifestError, keygen, load_private_key, load_trust_store, verify, write_manifest
 
 LAB_KEY_ENV = "SE_REPORTS_LAB_KEY"  # path of the lab's Ed25519 private key, when the lab signs its reports
+TRUST_ENV = "SE_REPORTS_TRUST"  # the lab public keys verify pins: one PEM file, or a folder of *.pem / *.pub
+EXIT_OK, EXIT_FINDING, EXIT_USAGE, EXIT_INTEGRITY_ONLY = 0, 1, 2, 3
 
 
 class _CommandError(ValueError):
@@ -49,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("verify", help="check a directory against its MANIFEST.json and signature")
     check.add_argument("dir", type=Path)
-    check.add_argument("--public-key", type=Path, help="the lab's Ed25519 public key (PEM) to pin")
+    check.add_argument("--public-key", type=Path, default=os.environ.get(TRUST_ENV) or None,
+                       help="the lab's Ed25519 public key (PEM), or a folder of them, to pin "
+                            f"(default: ${TRUST_ENV}); without one verify proves integrity only (exit 3)")
 
     keys = commands.add_parser("keygen", help="make an Ed25519 lab key pair (PEM files)")
     keys.add_argument("private", type=Path)
@@ -66,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="a passing case is slower beyond this growth (default 50)")
     compare.add_argument("--min-slowdown", type=float, default=1.0, metavar="SECONDS",
                          help="... and beyond this many seconds (default 1.0)")
+    nightly.add_parser(commands, _Parser)  # `nightly run|report`: its exit codes are in reports/nightly.py
     return parser
 
 
@@ -86,25 +100,37 @@ def _build(args: argparse.Namespace) -> int:
     built = build_report(args.dir, redactor=redactor, lab_key=key, manifest=not args.no_manifest)
     state = "" if built.complete else " (INCOMPLETE run)"
     print(f"{built.verdict.value}{state}: {built.html}")
-    return 0
+    return EXIT_OK
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    key = load_private_key(args.key) if args.key else None
+    if key is not None:
+        check_signable(args.dir)
+    print(write_manifest(args.dir, key))
+    return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
-    public = load_public_key(args.public_key) if args.public_key else None
-    result = verify(args.dir, public)
+    trusted = load_trust_store(args.public_key) if args.public_key else None
+    result = verify(args.dir, trusted)
     for line in result.problems():
         print(line)
+    chain = result.journal
+    if chain is not None and chain.status != "broken":
+        source = (f"signed at the source by {chain.signer}" if chain.lab_key
+                  else "not signed at the source")
+        print(f"journal: chain {chain.status}, {chain.records} record(s), head {chain.head}, {source}")
     if not result.ok:
         print(f"{args.dir}: NOT intact ({len(result.problems())} problem(s))", file=sys.stderr)
-        return 1
-    if result.signed_by is None:
-        print(f"{args.dir}: intact (unsigned)")
-    elif result.pinned:
-        print(f"{args.dir}: intact, signed by the given key")
-    else:
-        print(f"{args.dir}: intact, signed by {result.signed_by} (not pinned: pass --public-key to check "
-              "it is your lab's key)")
-    return 0
+        return EXIT_FINDING
+    if result.pinned:
+        print(f"{args.dir}: intact, signed by {result.signed_by}")
+        return EXIT_OK
+    named = f"the manifest names {result.signed_by}" if result.signed_by else "unsigned"
+    print(f"{args.dir}: intact; integrity only: signer not authenticated ({named}; pin the lab's public key "
+          f"with --public-key or ${TRUST_ENV})")
+    return EXIT_INTEGRITY_ONLY
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -123,21 +149,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build":
             return _build(args)
         if args.command == "manifest":
-            print(write_manifest(args.dir, load_private_key(args.key) if args.key else None))
-            return 0
+            return _manifest(args)
         if args.command == "verify":
             return _verify(args)
         if args.command == "keygen":
-            print(f"public key {keygen(args.private, args.public)}")
+            public = keygen(args.private, args.public)
+            print(f"public key {public} (fingerprint {key_fingerprint(public)})")
             return 0
         if args.command == "merge":
             merged = merge(args.out, args.inputs)
             print(f"{args.out}: {merged.tests} case(s) from {len(args.inputs)} file(s)")
             return 0
+        if args.command == "nightly":
+            return nightly.main(args)
         return _diff(args)
+    except SigningRefused as exc:
+        print(f"reports {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FINDING
     except (JournalError, ManifestError, JUnitFileError, _CommandError) as exc:
         print(f"reports {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -1,22 +1,24 @@
 """Build the conformance report of a run directory: summary.json, report.html, then MANIFEST.json.
 
-Called by the plugin at the end of a run and by ``python -m reports build DIR`` for any run directory,
-including one whose run was killed (its journal has no completion line; the report says INCOMPLETE).
+Called by the plugin at the end of a run and by ``python -m reports build DIR`` for any
+run directory, including one whose run was killed (its journal has no end record; the report says
+INCOMPLETE). Every file is written atomically (reports.atomic). A lab key never signs a journal whose chain
+is broken (``SigningRefused``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from harness.redact import Redactor
-from harness.results import OverallVerdict, read_journal
+from harness.redact import Redactor, redact_tree
+from harness.results import JOURNAL_NAME, JournalError, OverallVerdict, read_journal
+from reports.atomic import remove_partials, write_atomically
 from reports.html import render_html
-from reports.manifest import write_manifest
+from reports.manifest import fingerprint, write_manifest
 from reports.summary import build_summary
 
 SUMMARY_NAME = "summary.json"
@@ -32,11 +34,25 @@ class BuiltReport:
     complete: bool
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    # A reader (or a second build) never sees half a report: write aside, then rename over.
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+class SigningRefused(ValueError):
+    """A lab key was given for a run directory whose journal does not verify: the lab never signs altered
+    evidence. The one-line message names the journal and the line where its chain breaks."""
+
+
+def check_signable(run_dir: Path | str) -> None:
+    """Raise SigningRefused unless the journal of ``run_dir`` (when it has one) reads and its chain holds.
+
+    An unsealed chain (a killed run) may be signed: its report says INCOMPLETE, and signing it only vouches
+    for what the run recorded."""
+    run_dir = Path(run_dir)
+    if not (run_dir / JOURNAL_NAME).exists():
+        return
+    try:
+        chain = read_journal(run_dir).chain
+    except JournalError as exc:
+        raise SigningRefused(f"refusing to sign: {exc}") from None
+    if chain is not None and chain.status == "broken":
+        raise SigningRefused(f"{run_dir / JOURNAL_NAME}: refusing to sign: {chain.describe()}")
 
 
 def build_report(
@@ -47,13 +63,23 @@ def build_report(
     manifest: bool = True,
 ) -> BuiltReport:
     """Write summary.json and report.html into run_dir and, unless ``manifest`` is false, the manifest
-    (signed with ``lab_key`` when given). Raises harness.results.JournalError for an unreadable journal."""
+    (signed with ``lab_key`` when given). Raises harness.results.JournalError for an unreadable journal and
+    SigningRefused when ``lab_key`` is given for a journal whose chain is broken."""
     run_dir = Path(run_dir)
     contents = read_journal(run_dir)
-    summary = build_summary(contents, run_dir, redactor)
+    if lab_key is not None and contents.chain is not None and contents.chain.status == "broken":
+        raise SigningRefused(f"{run_dir / JOURNAL_NAME}: refusing to sign: {contents.chain.describe()}")
+    signer = fingerprint(lab_key.public_key()) if lab_key is not None and manifest else "unsigned"
+    summary = build_summary(contents, run_dir, redactor, signer=signer)
     summary_path, html_path = run_dir / SUMMARY_NAME, run_dir / REPORT_NAME
-    _write_atomically(summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    _write_atomically(html_path, render_html(summary))
+    write_atomically(summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(html_path, render_html(summary))
+    if redactor is not None and not contents.run.secrets_revealed:
+        redact_tree(run_dir, redactor)  # every file (allure-results, JUnit, logs, pcaps), whatever wrote it
+    if manifest:
+        remove_partials(run_dir)  # what a killed writer left is no output of the run: keep it out of the manifest
+    if manifest and lab_key is not None:
+        check_signable(run_dir)  # again: nothing since the first check (redaction included) may have altered it
     manifest_path = write_manifest(run_dir, lab_key) if manifest else None
     return BuiltReport(
         html=html_path,
@@ -62,3 +88,4 @@ def build_report(
         verdict=OverallVerdict(summary["overall"]["verdict"]),
         complete=contents.complete,
     )
+

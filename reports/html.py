@@ -47,6 +47,12 @@ th { background: #f3f3f3; } table.kv th { width: 14em; }
 #cases col.id { width: 10em; } #cases col.title { width: 20%; } #cases col.area { width: 9.5em; }
 #cases col.mandatory { width: 6.5em; } #cases col.verdict { width: 11em; } #cases col.duration { width: 5.5em; }
 @media print { details { display: block; } }
+.bench { font-size: 1em; } .bench-simulated { background: #e8f0fe; border-color: #1a56b0; color: #0d3a80; }
+.bench-emulated { background: #f1e8fd; border-color: #5b3a8c; color: #3d2463; }
+.bench-hardware { background: #eef5ee; border-color: #2e7d32; color: #1b5e20; }
+#attention ul { margin: .2em 0; } #attention li { margin: .15em 0; }
+dl.options { margin: 0; display: grid; grid-template-columns: max-content auto; gap: .1em 1em; }
+dl.options dt { font-weight: bold; } dl.options dd { margin: 0; font-family: monospace; overflow-wrap: anywhere; }
 """
 
 
@@ -67,9 +73,14 @@ def _verdict(verdict: str) -> str:
     return f'<span class="v v-{css}">{_text(VERDICT_LABELS.get(verdict, verdict))}</span>'
 
 
+class _Markup(str):
+    """HTML this module built from escaped parts: put into a table as is."""
+
+
 def _kv_table(rows: list[tuple[str, Any]], empty: str = "") -> str:
     body = "".join(
-        f"<tr><th>{_text(k)}</th><td>{_text(v) if v not in ('', None) else _text(empty)}</td></tr>"
+        f"<tr><th>{_text(k)}</th><td>"
+        f"{v if isinstance(v, _Markup) else _text(v) if v not in ('', None) else _text(empty)}</td></tr>"
         for k, v in rows
     )
     return f'<table class="kv">{body}</table>'
@@ -151,6 +162,106 @@ def _anchor(case: dict[str, Any]) -> str:
     return "case-" + re.sub(r"[^A-Za-z0-9._-]", "_", str(case.get("case_id") or case.get("nodeid")))
 
 
+def _option_value(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_option_value(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_option_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _options(options: Any) -> _Markup:
+    """The run's options as a definition list a reader can scan (not a JSON dump)."""
+    if not isinstance(options, dict) or not options:
+        return _Markup(_text("none"))
+    items = "".join(f"<dt>{_text(str(key).replace('_', ' '))}</dt><dd>{_text(_option_value(value))}</dd>"
+                    for key, value in options.items())
+    return _Markup(f'<dl class="options">{items}</dl>')
+
+
+_BENCH_BANNERS = {
+    "simulated": "SIMULATED BENCH: the golden radio and the DUT ran on the simulated Zigbee network, in virtual "
+                 "time. No radio was involved.",
+    "emulated": "EMULATED BENCH: the golden radio was bellows on the EZSP NCP emulator (python -m harness.sim "
+                "ncp), over a simulated air. No radio hardware was involved.",
+    "hardware": "HARDWARE BENCH: the golden radio was a real EZSP radio ({radio}; {firmware}).",
+}
+
+
+def _bench_banner(bench: dict[str, Any]) -> str:
+    kind = str(bench.get("kind") or ("simulated" if bench.get("simulated") else "hardware"))
+    text = _BENCH_BANNERS.get(kind, _BENCH_BANNERS["hardware"]).format(
+        radio=bench.get("radio") or "radio unknown",
+        firmware=bench.get("radio_firmware") or "firmware not recorded")
+    return f'<div class="banner bench bench-{_text(kind)}" id="bench-kind">{_text(text)}</div>'
+
+
+#: The cases a reader must look at, worst first, as the failures summary lists them.
+_ATTENTION = ("failed", "error", "blocked")
+
+
+def _reason(case: dict[str, Any]) -> str:
+    message = case.get("message") or {}
+    if message.get("expectation") or message.get("observation"):
+        return f"expected {message.get('expectation', '')}; observed {message.get('observation', '')}"
+    lines = [line.strip() for line in str(message.get("text") or "").splitlines() if line.strip()]
+    raised = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return (raised or lines or [""])[0][:300]
+
+
+def _attention(cases: list[dict[str, Any]]) -> str:
+    """The failures summary at the top: every failed, error and blocked case, linked to its row."""
+    rows = [c for verdict in _ATTENTION for c in cases if c.get("verdict") == verdict]
+    if not rows:
+        return '<div id="attention"><p>No case failed, errored or was blocked.</p></div>'
+    items = "".join(
+        f'<li>{_verdict(str(c.get("verdict")))} <a class="mono" href="#{_text(_anchor(c))}">'
+        f'{_text(c.get("case_id") or c.get("nodeid"))}</a> {_text(c.get("title"))}'
+        + (f' <span class="small">— {_text(_reason(c))}</span>' if _reason(c) else "") + "</li>"
+        for c in rows
+    )
+    counts = ", ".join(f"{sum(c.get('verdict') == v for c in rows)} {VERDICT_LABELS[v].lower()}"
+                       for v in _ATTENTION if any(c.get("verdict") == v for c in rows))
+    return f'<div id="attention"><h2>Needs attention ({_text(counts)})</h2><ul>{items}</ul></div>'
+
+
+def _scope(scope: dict[str, Any] | None) -> str:
+    """What part of the suite the verdict covers: a reader must see a selection before trusting a verdict."""
+    if not scope:
+        return ""
+    if scope.get("complete"):
+        return (f'<p id="scope" class="small">Scope: the complete suite, every one of the '
+                f"{_text(scope.get('applicable'))} case(s) applicable to the profile's claims, on its own PICS "
+                "and PIXITs.</p>")
+    rows = [("Selection", "; ".join(scope.get("selection") or []) or "none"),
+            ("Overrides of the profile", "; ".join(scope.get("overrides") or []) or "none"),
+            ("Applicable cases that did not run",
+             f"{len(scope.get('not_run') or [])} of {scope.get('applicable')}: "
+             + ", ".join(scope.get("not_run") or []))]
+    return '<h2 id="scope">Scope: PARTIAL run</h2>' + _kv_table(rows)
+
+
+def _identity(identity: dict[str, Any] | None) -> str:
+    """The DUT as its profile declares it and as it answered on the air (Basic cluster), side by side."""
+    if not identity:
+        return ""
+    declared, observed = identity.get("declared") or {}, identity.get("observed")
+    fields = (("manufacturer", "Manufacturer"), ("model", "Model"), ("firmware", "Firmware"),
+              ("date_code", "Date code"))
+    head = "<tr><th></th><th>Declared (profile)</th><th>Observed (Basic, on the air)</th></tr>"
+    body = "".join(
+        f"<tr><th>{label}</th><td>{_text(declared.get(key) or '')}</td>"
+        f"<td>{_text((observed or {}).get(key) or ('not read' if observed is None else 'not served'))}</td></tr>"
+        for key, label in fields)
+    problems = "".join(f"<li>{_text(p)}</li>" for p in identity.get("mismatches") or [])
+    note = f'<ul class="small">{problems}</ul>' if problems else ""
+    return f'<table id="identity">{head}{body}</table>{note}'
+
+
 def render_html(summary: dict[str, Any]) -> str:
     """The report page for a summary dict (reports.summary.build_summary)."""
     dut, bench = summary.get("dut", {}), summary.get("bench", {})
@@ -182,6 +293,9 @@ def render_html(summary: dict[str, Any]) -> str:
         f'<div class="banner overall {_text(verdict.replace(" ", "-"))}" id="overall">'
         f"Overall verdict: {_text(verdict)}<ul class=\"small\">{reasons}</ul></div>"
     )
+    out.append(_bench_banner(bench))
+    out.append(_attention(summary.get("cases", [])))
+    out.append(_scope(summary.get("scope")))
     out.append("<h2>Device under test</h2>")
     out.append(_kv_table([
         ("Manufacturer", dut.get("manufacturer")),
@@ -192,7 +306,8 @@ def render_html(summary: dict[str, Any]) -> str:
         ("Device type", dut.get("device_type")),
         ("DUT profile", dut.get("profile")),
     ], empty="(not reported)"))
-    kind = "simulated" if bench.get("simulated") else "physical"
+    out.append(_identity(summary.get("identity")))
+    kind = bench.get("kind") or ("simulated" if bench.get("simulated") else "physical")
     out.append("<h2>Test run</h2>")
     out.append(_kv_table([
         ("Suite version", summary.get("suite_version")),
@@ -202,10 +317,19 @@ def render_html(summary: dict[str, Any]) -> str:
         ("Started (UTC)", summary.get("started")),
         ("Finished (UTC)", summary.get("finished") or "not finished"),
         ("Host", summary.get("host")),
-        ("Options", summary.get("options")),
+        ("Options", _options(summary.get("options"))),
         ("PICS SHA-256", summary.get("pics_hash")),
         ("Report generated (UTC)", summary.get("generated")),
     ]))
+    # Who signs, and the journal's chain head: what a reader compares with `reports verify` and the lab's key.
+    integrity = summary.get("integrity") or {}
+    out.append('<h2 id="integrity">Integrity</h2>')
+    out.append(_kv_table([
+        ("Report signed by", integrity.get("signer") or "unsigned"),
+        ("Journal signed at the source by", integrity.get("journal_signer") or "unsigned"),
+        ("Journal chain", integrity.get("chain_state") or integrity.get("chain") or "unknown"),
+        ("Chain head", integrity.get("chain_head")),
+    ], empty="(none)"))
     out.append("<h2>Totals</h2>")
     labels = [(key, VERDICT_LABELS[key]) for key in VERDICT_LABELS]
     out.append(
@@ -220,9 +344,15 @@ def render_html(summary: dict[str, Any]) -> str:
     out.append(_kv_table(sorted(summary.get("pics", {}).items())) if summary.get("pics") else "<p>none</p>")
     out.append("<h2>PIXIT</h2>")
     out.append(_kv_table(sorted(summary.get("pixit", {}).items())) if summary.get("pixit") else "<p>none</p>")
+    # Inside their bounds, but more lenient than the defaults: a reader weighs the verdict with these in view.
+    out.append('<h2 id="widened">PIXITs that widen a check</h2>')
+    widened = summary.get("widened") or {}
+    out.append(_kv_table(sorted(widened.items())) if widened else "<p>none: every check ran at least as strict "
+               "as its default</p>")
     out.append(
-        '<p class="small">Integrity: <span class="mono">python -m reports verify DIR</span> checks every file '
-        "of this run against MANIFEST.json (and its Ed25519 signature, with --public-key).</p>"
+        '<p class="small">Integrity: <span class="mono">python -m reports verify DIR --public-key LAB.pub</span> '
+        "checks every file of this run against MANIFEST.json, the journal's chain, and that the signature is "
+        "the lab's; without a pinned key it proves integrity only, not who signed.</p>"
     )
     out.append("</body></html>")
     return "\n".join(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, when
 
+from harness.errors import BenchFault
 from harness.strategy import commission
 from harness.verdict import check
 
@@ -33,6 +34,8 @@ def dut_joined(bench, testbed):
     join_time = bench.pixit_seconds("join_timeout", 30)
     try:
         testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
+    except BenchFault:
+        raise  # the golden radio's own failure: never the DUT's
     except TimeoutError as exc:
         check(False, expected=f"the DUT joins with its install code and answers ZDO within {join_time:g} s",
               observed=str(exc), rule="SE 1.x 5.4: install-code joining")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 import zigpy.types as t
-from pytest_bdd import given, parsers, scenarios, then, when
+import zigpy.zdo.types as zdo_t
+from pytest_bdd import given, parsers, then, when
 from zigpy.zcl.foundation import DataType, Status, TypeValue
 from zigpy.zdo.types import ZDOCmd
 
+from harness.bdd import certification_cases
 from harness.golden.golden import ESI_ENDPOINT
 from harness.pics import cluster_key
 from harness.se.datamodel import SE_PROFILE_ID, Side, load_datamodel
@@ -16,7 +18,7 @@ from harness.zcl.errors import ZclStatusError, ZclTimeout
 
 from .conftest import dut_nwk
 
-scenarios("../features/attributes")
+certification_cases("../features/attributes")
 
 DRLC = 0x0701
 BASIC = 0x0000
@@ -41,6 +43,16 @@ def _read(bench, testbed, cluster_id: int, attr_ids: list[int], side: Side = Sid
     return records
 
 
+def _read_one(bench, testbed, cluster_id: int, attr_id: int, side: Side = Side.SERVER):
+    """The DUT's Read Attributes Response record for *attr_id*; a response without one fails the case."""
+    records = _read(bench, testbed, cluster_id, [attr_id], side)
+    record = next((r for r in records if int(r.attrid) == attr_id), None)
+    check(record is not None, expected=f"a Read Attributes Response record for attribute 0x{attr_id:04X}",
+          observed=f"records for {[f'0x{int(r.attrid):04X}' for r in records]}",
+          rule="ZCL 2.5.2: one read attribute status record per attribute requested")
+    return record
+
+
 def _write(bench, testbed, cluster_id: int, attr_id: int, value: TypeValue, side: Side = Side.SERVER):
     nwk, endpoint = _dut(bench, testbed)
     return bench.run(testbed.golden.engine.write_attributes(
@@ -59,10 +71,17 @@ def ask_descriptors(bench, testbed):
     nwk = dut_nwk(testbed)
     golden = testbed.golden
     active = bench.run(golden.zdo_request(nwk, ZDOCmd.Active_EP_req, [t.NWK(nwk)], ZCL_TIMEOUT))
+    status, _, endpoints = active.fields
+    check(status == zdo_t.Status.SUCCESS, expected="Active_EP_rsp with status SUCCESS",
+          observed=f"status {status!r}", rule="Zigbee 2.4.4.1.6: Active_EP_rsp")
     descriptors = {}
-    for endpoint in active.fields[2]:
+    for endpoint in endpoints:
         rsp = bench.run(golden.zdo_request(nwk, ZDOCmd.Simple_Desc_req, [t.NWK(nwk), endpoint], ZCL_TIMEOUT))
-        descriptors[int(endpoint)] = rsp.fields[2]
+        status, _, descriptor = rsp.fields
+        check(status == zdo_t.Status.SUCCESS and descriptor is not None,
+              expected=f"Simple_Desc_rsp with status SUCCESS and a descriptor for active endpoint {endpoint}",
+              observed=f"status {status!r}, descriptor {descriptor!r}", rule="Zigbee 2.4.4.1.5: Simple_Desc_rsp")
+        descriptors[int(endpoint)] = descriptor
     testbed.notes["descriptors"] = descriptors
 
 
@@ -179,7 +198,7 @@ def all_in_range(testbed):
 
 @when(parsers.parse("the golden radio writes the Basic attribute ZCL version with the value {value}"))
 def write_zcl_version(bench, testbed, value):
-    before = _read(bench, testbed, BASIC, [0x0000])[0]
+    before = _read_one(bench, testbed, BASIC, 0x0000)
     testbed.notes["before"] = before.value.value if before.status == Status.SUCCESS else None
     testbed.notes["write"] = _write(bench, testbed, BASIC, 0x0000, _typed(BASIC, Side.SERVER, 0x0000, int(value, 0)))
 
@@ -189,7 +208,7 @@ def _write_status(testbed, attr_id: int) -> Status:
     if len(records) == 1 and records[0].status == Status.SUCCESS:
         return Status.SUCCESS  # ZCL 2.5.5: all writes succeeded -> one SUCCESS record without an id
     for record in records:
-        if int(record.attrid) == attr_id:
+        if record.attrid is not None and int(record.attrid) == attr_id:
             return record.status
     return Status.SUCCESS
 
@@ -211,7 +230,7 @@ def write_status(testbed, status):
 
 @then("reading ZCL version still returns its former value")
 def zcl_version_unchanged(bench, testbed):
-    after = _read(bench, testbed, BASIC, [0x0000])[0]
+    after = _read_one(bench, testbed, BASIC, 0x0000)
     value = after.value.value if after.status == Status.SUCCESS else None
     check(value == testbed.notes["before"], expected=f"ZCL version still {testbed.notes['before']}",
           observed=f"{value}", rule="ZCL 2.5.4: a refused write leaves the attribute unchanged")
@@ -245,7 +264,11 @@ def discover(bench, testbed, cluster):
             found[int(record.attrid)] = int(record.datatype)
         if not records:
             break
-        start = max(found) + 1
+        after = max(int(r.attrid) for r in records) + 1
+        check(after > start, expected=f"Discover Attributes Response records from identifier 0x{start:04X} on",
+              observed=f"identifiers {[f'0x{int(r.attrid):04X}' for r in records]} (discovery complete: {complete})",
+              rule="ZCL 2.5.14: attributes from the start identifier, in ascending order")
+        start = after
     testbed.notes["discovered"] = found
     testbed.notes["cluster"] = model
 
@@ -284,7 +307,7 @@ def write_randomization(bench, testbed, value):
 
 @then(parsers.parse("reading StartRandomizationMinutes returns {value}"))
 def read_randomization(bench, testbed, value):
-    record = _read(bench, testbed, DRLC, [0x0001], Side.CLIENT)[0]
+    record = _read_one(bench, testbed, DRLC, 0x0001, Side.CLIENT)
     got = record.value.value if record.status == Status.SUCCESS else record.status.name
     check(got == int(value, 16), expected=f"StartRandomizationMinutes = {value}", observed=f"{got}",
           rule="SE 1.x DRLC client attributes: StartRandomizationMinutes 0x00-0x3C")

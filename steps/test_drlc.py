@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, then, when
 from zigpy.zcl.foundation import DataType, Status, TypeValue
 
+from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import Peer, load_control_event
 from harness.se.datamodel import Side, load_datamodel
@@ -18,7 +19,7 @@ from harness.zcl.errors import ZclError
 
 from .conftest import HEX, dut_nwk, pixit_count
 
-scenarios("../features/drlc")
+certification_cases("../features/drlc")
 
 DRLC = 0x0701
 ATTR_UEG, ATTR_START_RANDOMIZATION, ATTR_DURATION_RANDOMIZATION, ATTR_DEVICE_CLASS = 0x0000, 0x0001, 0x0002, 0x0003
@@ -116,10 +117,12 @@ def _read_client_attribute(bench, testbed, attr_id: int) -> int:
     records = bench.run(testbed.golden.engine.read_attributes(
         dut_nwk(testbed), bench.dut_profile.endpoint, DRLC, [attr_id], src_ep=1, target=Side.CLIENT,
         timeout=_response_time(bench)))
-    record = records[0]
-    check(record.status == Status.SUCCESS, expected=f"DRLC client attribute 0x{attr_id:04X} is readable",
-          observed=f"status {record.status!r}", rule="SE 1.x Annex D.2.3.2")
-    return int(record.value.value)
+    record = next((r for r in records if int(r.attrid) == attr_id), None)
+    value = record.value.value if record is not None and record.status == Status.SUCCESS else None
+    check(isinstance(value, int), expected=f"DRLC client attribute 0x{attr_id:04X} is readable as an integer",
+          observed="no record for it" if record is None else f"status {record.status!r}" if value is None
+          else f"a {type(value).__name__} value {value!r}", rule="SE 1.x Annex D.2.3.2")
+    return int(value)
 
 
 def _wait_status(bench, testbed, event_id: int, status: int, timeout: float):
@@ -142,7 +145,7 @@ def _status_at(bench, testbed, event_id: int, status: int, due: float, moment: s
 
 def _silence(bench, testbed, until: float) -> None:
     """Let the bench run until ESI time `until` (statuses that arrive meanwhile are logged)."""
-    bench.run(bench.clock.sleep(max(0.0, until - _now(testbed))))
+    bench.run(bench.clock.sleep(max(0.0, until - _now(testbed)), "the events' schedule"))
 
 
 # -- Given ---------------------------------------------------------------------------------------------------

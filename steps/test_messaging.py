@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, then, when
 
+from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import Message
 from harness.verdict import check
 
 from .conftest import dut_peer, dut_request, key_ready_at
 
-scenarios("../features/messaging")
+certification_cases("../features/messaging")
 
 MESSAGING = 0x0703
 CMD_GET_LAST_MESSAGE = 0x00

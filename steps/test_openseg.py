@@ -7,8 +7,10 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, then, when
 
+from harness.bdd import certification_cases
+from harness.errors import BenchFault, MalformedDutFrame
 from harness.golden.esi.drlc import load_control_event
 from harness.golden.esi.messaging import Message
 from harness.golden.esi.price import PriceEvent
@@ -21,7 +23,7 @@ from harness.zcl import ZclError
 
 from .conftest import dut_nwk, key_ready_at
 
-scenarios("../features/openseg")
+certification_cases("../features/openseg")
 
 ALLOWED_CLUSTERS = {0x0000: "Basic", 0x000A: "Time", 0x0702: "Simple Metering", 0x0800: "Key Establishment"}
 UTILITY_CLUSTERS = {0x0700: "Price", 0x0701: "DRLC", 0x0703: "Messaging"}
@@ -97,15 +99,24 @@ def utility_sends(bench, testbed):
     golden = testbed.golden
     dut = Peer(dut_nwk(testbed), bench.dut_profile.endpoint)
 
-    async def send():
-        await golden.drlc.issue_event(dut, load_control_event(EVENT_ID, duration_minutes=30))
-        await golden.price.publish(dut, PriceEvent(PRICE_ID, PRICE_VALUE))
-        await golden.messaging.display(dut, Message(MESSAGE_ID, MESSAGE_TEXT))
+    async def send() -> list[str]:
+        answers = []
+        for what, command in (
+            ("Load Control Event", lambda: golden.drlc.issue_event(dut, load_control_event(EVENT_ID, duration_minutes=30))),
+            ("Publish Price", lambda: golden.price.publish(dut, PriceEvent(PRICE_ID, PRICE_VALUE))),
+            ("Display Message", lambda: golden.messaging.display(dut, Message(MESSAGE_ID, MESSAGE_TEXT))),
+        ):
+            try:
+                await command()
+            except (BenchFault, MalformedDutFrame):
+                raise  # the bench's own failure (error), or garbage from the gateway (failed)
+            except (ZclError, TimeoutError) as exc:
+                # A gateway may refuse or ignore utility commands it does not implement: what it passes on to
+                # the home network is judged by the next steps, not how it answered.
+                answers.append(f"{what}: {exc}")
+        return answers
 
-    try:
-        bench.run(send(), 30, "the utility's DRLC, Price and Messaging commands")
-    except ZclError as exc:
-        raise RuntimeError(f"the golden ESI could not send the utility commands: {exc}") from None
+    testbed.notes["utility_answers"] = bench.run(send(), 60, "the utility's DRLC, Price and Messaging commands")
     testbed.notes["utility_sent_at"] = bench.clock.monotonic()
 
 
@@ -264,14 +275,29 @@ def demand_value(bench, testbed):
 
 # -- Then: the cache ------------------------------------------------------------------------------------------
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def _reading_rows(response) -> list[list] | None:
+    """The readings of a readings response as [unix time, raw summation] rows; None when the body does not
+    have that shape (judged by the caller with what the gateway sent)."""
+    body = response.json()
+    rows = body.get("readings") if isinstance(body, dict) else None
+    if not isinstance(rows, list) or not all(
+            isinstance(r, list) and len(r) >= 2 and _is_number(r[0]) and _is_number(r[1]) for r in rows):
+        return None
+    return rows
+
+
 def _cached(bench, testbed) -> list[list]:
     home, _ = _clients(testbed)
     if "cache_rows" not in testbed.notes:
         response = _run_api(bench, home.request("readings", _range(bench, 50 * 3600)), "GET readings")
-        body = response.json()
-        rows = body.get("readings") if isinstance(body, dict) else None
-        check(response.status == 200 and isinstance(rows, list) and bool(rows),
-              expected="HTTP 200 with the cached readings", observed=response.describe(), rule=RULE_API)
+        rows = _reading_rows(response)
+        check(response.status == 200 and bool(rows),
+              expected="HTTP 200 with the cached readings as [unix time, raw summation] rows",
+              observed=response.describe(), rule=RULE_API)
         testbed.notes["cache_rows"] = rows
     return testbed.notes["cache_rows"]
 
@@ -315,7 +341,9 @@ def _feed(testbed) -> gb.GreenButtonFeed:
     try:
         return gb.parse_feed(response.body)
     except gb.GreenButtonError as exc:
-        check(False, expected="a Green Button feed", observed=f"{exc}; {response.describe()}", rule="NAESB REQ.21 ESPI")
+        check(False, expected="a Green Button feed (an Atom feed of ESPI objects)",
+              observed=f"{exc}; {response.describe()}; first bytes {response.body[:64].hex()}",
+              rule="NAESB REQ.21 ESPI")
 
 
 @then("the export is a schema-valid ESPI feed")
@@ -345,6 +373,8 @@ def gb_units(bench, testbed):
 def gb_sum(bench, testbed):
     feed = _feed(testbed)
     readings = feed.readings
+    check(bool(readings), expected="IntervalReadings in the Green Button export",
+          observed=f"{len(feed.blocks)} IntervalBlocks without IntervalReading", rule="NAESB REQ.21 ESPI")
     meter = testbed.golden.meter
     first, last = readings[0].start, readings[-1].start + readings[-1].duration
     true_wh = meter.formatting.scaled(meter.summation_raw(last) - meter.summation_raw(first)) * 1000
@@ -447,9 +477,8 @@ def burst_reads(bench, testbed):
     home, _ = _clients(testbed)
     response = _run_api(bench, home.request("readings", {"start": int(start) - 1, "end": int(end) + 1}),
                         "GET readings of the burst")
-    body = response.json()
-    rows = body.get("readings") if isinstance(body, dict) else None
-    times = [float(r[0]) for r in rows] if response.status == 200 and isinstance(rows, list) else []
+    rows = _reading_rows(response)
+    times = [float(r[0]) for r in rows] if response.status == 200 and rows is not None else []
     window = [t for t in times if start <= t <= end]
     edges = [max([t for t in times if t < start], default=start), *window]
     gaps = [b - a for a, b in zip(edges, edges[1:], strict=False) if b - a > slack]

@@ -3,8 +3,9 @@ Acknowledgements (ids, PriceAckTime against the golden clock) within the DUT's P
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, then, when
 
+from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import PriceEvent
 from harness.se.types import PriceControl
@@ -12,7 +13,7 @@ from harness.verdict import check
 
 from .conftest import dut_peer, dut_request, key_ready_at
 
-scenarios("../features/price")
+certification_cases("../features/price")
 
 PRICE = 0x0700
 CMD_GET_CURRENT_PRICE = 0x00

@@ -4,16 +4,17 @@ whether it runs on the ESI's time."""
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, then, when
 from zigpy.zcl.foundation import GeneralCommand
 
+from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import load_control_event
 from harness.verdict import check
 
 from .conftest import HEX, dut_peer, dut_request, key_ready_at
 
-scenarios("../features/time")
+certification_cases("../features/time")
 
 TIME = 0x000A
 ATTR_TIME = 0x0000

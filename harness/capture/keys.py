@@ -72,14 +72,22 @@ def write_key_file(path: str | os.PathLike[str], keys: Iterable[CaptureKey | tup
 def read_key_file(path: str | os.PathLike[str]) -> list[CaptureKey]:
     """Parse a file written by :func:`write_key_file` (or Wireshark); comments and blank lines skipped."""
     keys = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KeyFileError(f"{path}: not UTF-8 text (byte {exc.start}): not a zigbee_pc_keys file") from None
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         match = _RECORD.match(line)
         if match is None:
             raise KeyFileError(f"line {number} is not a zigbee_pc_keys record")
-        raw = bytes.fromhex(re.sub(r"[:\- ]", "", match.group(1)))
+        digits = re.sub(r"[:\- ]", "", match.group(1))
+        try:
+            raw = bytes.fromhex(digits)
+        except ValueError:
+            raise KeyFileError(f"line {number}: the key is not whole hex bytes ({len(digits)} hex digits)") from None
         if match.group(2) == "Reverse":
             raw = raw[::-1]
         keys.append(CaptureKey(raw, match.group(3)))

@@ -17,6 +17,8 @@ from pathlib import Path
 from struct import Struct
 from typing import BinaryIO
 
+from harness.errors import BenchFault
+
 LINKTYPE_IEEE802_15_4_WITHFCS = 195
 LINKTYPE_IEEE802_15_4_NOFCS = 230
 SNAPLEN = 65535  # an 802.15.4 PSDU is at most 127 bytes; this is the customary default
@@ -27,8 +29,9 @@ _GLOBAL = Struct("<IHHiIII")
 _RECORD = Struct("<IIII")
 
 
-class CaptureError(ValueError):
-    """A pcap file that cannot be read (bad magic, truncated header or record)."""
+class CaptureError(BenchFault, ValueError):
+    """A pcap file that cannot be read (bad magic, truncated header or record). Captures are the bench's own
+    evidence (its sniffer's or the simulated air's): one it cannot read is a bench fault."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,8 +189,8 @@ class ApplicationDevice(ReferenceDevice):
     #: Seed of the DRLC client's randomization (a fixed seed keeps runs reproducible).
     drlc_seed: ClassVar[int] = 0x5E
 
-    def __init__(self, air, profile, clock, faults: tuple[str, ...] = ()) -> None:
-        super().__init__(air, profile, clock, faults)
+    def __init__(self, air, profile, clock, faults: tuple[str, ...] = (), *, rng=None) -> None:
+        super().__init__(air, profile, clock, faults, rng=rng)
         self._create_clients()
         if self.has_fault("acts-on-unprotected-se-commands"):
             # Processes application commands that arrive without APS security (a conformant device drops them).
@@ -242,7 +242,8 @@ class ApplicationDevice(ReferenceDevice):
     def add_drlc_client(self) -> DrlcClient:
         signs = bool(self.profile.pics.get("SE.DRLC.C.SIGN", False))
         self.drlc = FaultyDrlcClient(
-            self.engine, self.time, endpoint=self.endpoint, device_class=self.device_class, seed=self.drlc_seed,
+            self.engine, self.time, endpoint=self.endpoint, device_class=self.device_class,
+            seed=self.seed_for("drlc", self.drlc_seed),
             faults=DrlcClientFaults(**self._client_faults("drlc")), device_faults=self._device_faults(),
             signer=self._sign_report if signs else None,
         )

@@ -20,6 +20,7 @@ from harness.ke import DeviceKeFaults, KeOutcome, KeTiming, KeyEstablishment, Re
 from harness.ke.material import KeMaterial
 from harness.ke.sim import aps_ack_switch, find_key_establishment_server, ieee_resolver
 from harness.profiles import DutProfile
+from harness.rng import CaseRandom
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.air import Air
 from harness.sim.behaviour import StackBehaviour
@@ -28,6 +29,7 @@ from harness.zcl.engine import ZclEngine
 from harness.zcl.store import AttributeStore
 
 from .faults import Fault, check_faults
+from .garbage import garbler_for
 
 LOGGER = logging.getLogger(__name__)
 
@@ -45,8 +47,11 @@ class ReferenceDevice:
     #: fault name -> DeviceKeFaults field set to True (the ways devices get CBKE wrong, harness.ke.faults).
     ke_faults: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = ()) -> None:
+    def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = (), *,
+                 rng: CaseRandom | None = None) -> None:
         self.profile = profile
+        # The case's random state (harness/rng.py); without one (self-tests), fixed seeds per model.
+        self.rng = rng
         self.faults = check_faults(self.model, faults, self.faults_catalogue)
         self.clock = clock
         self.endpoint = profile.endpoint
@@ -57,6 +62,7 @@ class ReferenceDevice:
             if name in self.faults
         })
         self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key, behaviour=behaviour, clock=clock)
+        self.node.garbler = garbler_for(self.faults)  # its garbage faults' malformed frames (garbage.py)
         self.store = self.build_store()
         self._factory_values = self.store.snapshot()  # what a factory reset puts back
         self.engine = ZclEngine(self.node.send_packet, store=self.store)
@@ -129,6 +135,10 @@ class ReferenceDevice:
     def ke_device_faults(self) -> DeviceKeFaults:
         return DeviceKeFaults(**{field: True for name, field in self.ke_faults.items() if name in self.faults})
 
+    def seed_for(self, purpose: str, default: int) -> int:
+        """The seed of one of the device's generators: from the case's random state, else *default*."""
+        return self.rng.seed_for(purpose) if self.rng is not None else default
+
     def provision_key_establishment(self, material: KeMaterial, suites: tuple[int, ...] = (1,)) -> None:
         """Give the device its certificates (minted by the bench's test CA for its IEEE) and attach the Key
         Establishment server and client to its SE endpoint; it advertises the PIXIT generate times."""
@@ -141,7 +151,9 @@ class ReferenceDevice:
             if "confirm_key_generate_time" in pixit else KeTiming.confirm_key_generate_time,
         )
         sides = {side for cluster_id, side in self.clusters if cluster_id == 0x0800}
-        self.ke_engine = material.engine(self.ieee, suites, faults)
+        # Ephemeral keys from the case's own stream: an exchange does not depend on the cases before it.
+        self.ke_engine = material.engine(self.ieee, suites, faults,
+                                         rng=self.rng.stream("ke:dut") if self.rng is not None else None)
         self.ke = KeyEstablishment(
             self.engine, self.endpoint, self.ke_engine,
             send=self.node.send_packet, ieee_of=ieee_resolver(self.node), install_key=self._install_link_key,

@@ -20,6 +20,7 @@ from .application_faults import MESSAGING as MESSAGING_FAULTS
 from .application_faults import PRICE as PRICE_FAULTS
 from .base import replace_model
 from .faults import Fault
+from .garbage import GARBAGE_FAULTS
 
 BASIC, IDENTIFY, TIME, PRICE, DRLC, METERING, MESSAGING, KEY_ESTABLISHMENT = (
     0x0000, 0x0003, 0x000A, 0x0700, 0x0701, 0x0702, 0x0703, 0x0800,
@@ -125,6 +126,8 @@ class _FaultyStore(AttributeStore):
 
 # Its Price, Messaging and Time clients (issue 6): the cases of features/price, messaging and time it runs.
 _FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4")]
+# Garbage on the air (issue 15): malformed ZCL, KE, ZDO, APS and NWK frames; each must fail, never err.
+_FAULTS += GARBAGE_FAULTS
 
 
 class InHomeDisplay(ApplicationDevice):

@@ -46,6 +46,7 @@ from harness.zcl.peer import Peer
 
 from .application import ESI, ApplicationDevice
 from .faults import Fault
+from .garbage import GREEN_BUTTON_FAULTS, green_button_rewrite
 
 LOGGER = logging.getLogger(__name__)
 
@@ -168,10 +169,10 @@ class OpenSegGateway(ApplicationDevice):
     # Only the gateway's own rules: the joining, attribute and key establishment cases it shares with the IHD
     # are shown able to fail by the IHD's faults (the same stack and KE engine; the fault matrix accepts a
     # shared case failed by any model's fault), so each gateway fault run tests something only it runs.
-    faults_catalogue = {fault.name: fault for fault in OPENSEG}
+    faults_catalogue = {fault.name: fault for fault in (*OPENSEG, *GREEN_BUTTON_FAULTS)}
 
-    def __init__(self, air, profile, clock, faults: tuple[str, ...] = ()) -> None:
-        super().__init__(air, profile, clock, faults)
+    def __init__(self, air, profile, clock, faults: tuple[str, ...] = (), *, rng=None) -> None:
+        super().__init__(air, profile, clock, faults, rng=rng)
         pixit = profile.pixit.get("meter_read_interval")
         self.read_interval = pixit.seconds if pixit is not None else 4.0
         hours = 47 if self.has_fault("cache-47-hours") else 49 if self.has_fault("cache-49-hours") else CACHE_HOURS
@@ -194,6 +195,9 @@ class OpenSegGateway(ApplicationDevice):
             field: True for name, field in _SERVER_FAULTS.items() if name in self.faults}))
         if self.has_fault("api-blocks-meter-reads"):
             self.api.app.middlewares.append(self._serialised)
+        self._garble_green_button = green_button_rewrite(self.faults)
+        if self._garble_green_button is not None:
+            self.api.app.middlewares.append(self._garbled_green_button)
         self.api_url: str | None = None
         # Not one of self._tasks: a factory reset stops the device's network work, not its web server.
         self._serving = self.node.loop.create_task(self._serve())
@@ -351,6 +355,18 @@ class OpenSegGateway(ApplicationDevice):
         async with self._lock:
             await asyncio.sleep(1.0)
             return await handler(request)
+
+    # -- Green Button garbage faults (garbage.py) --------------------------------------------------------------
+
+    @web.middleware
+    async def _garbled_green_button(self, request: web.Request, handler) -> web.StreamResponse:
+        response = await handler(request)
+        rewrite = self._garble_green_button
+        if (rewrite is None or request.path != self.api.paths["greenbutton"] or response.status != 200
+                or not isinstance(response, web.Response) or response.body is None):
+            return response
+        return web.Response(status=response.status, body=rewrite(bytes(response.body)),
+                            content_type=response.content_type)
 
     def factory_reset(self) -> None:
         super().factory_reset()

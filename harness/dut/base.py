@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from harness.errors import BenchFault
+
 #: The actions a DUT profile's control.commands (cli) or control.prompts (manual) may map, with the
 #: placeholders each may use.
 DUT_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -13,8 +15,10 @@ DUT_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class DutControlError(RuntimeError):
+class DutControlError(BenchFault, RuntimeError):
     """The DUT could not be driven (serial timeout, disconnect, nobody at the prompt): a bench error."""
+
+    retryable = True
 
 
 class DutControl(ABC):

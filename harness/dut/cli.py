@@ -63,6 +63,7 @@ class CliDutControl(DutControl):
         self.commands = {action: CliCommand.parse(action, text) for action, text in commands.items()}
         self.transcript: list[tuple[str, str]] = []  # (sent, reply) for the scenario's log
         self._serial: serial.SerialBase | None = None
+        self.lost: str | None = None  # why the port went away, once it did (the bench's health check reads it)
 
     def _open(self) -> serial.SerialBase:
         if self._serial is None:
@@ -70,6 +71,7 @@ class CliDutControl(DutControl):
                 self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=self.timeout)
             except (serial.SerialException, ValueError, OSError) as exc:
                 raise DutControlError(f"DUT control port {self.port}: cannot open: {exc}") from None
+            self.lost = None  # open again (a DUT that came back): its earlier loss no longer stands
         return self._serial
 
     def command(self, action: str, **fields: object) -> str:
@@ -107,7 +109,23 @@ class CliDutControl(DutControl):
                     return lines
         except (serial.SerialException, OSError) as exc:
             self.close()
-            raise DutControlError(f"DUT control {self.port}: disconnected during {line!r}: {exc}") from None
+            self.lost = f"disconnected during {line!r}: {exc}"
+            raise DutControlError(f"DUT control {self.port}: {self.lost}") from None
+
+    def port_fault(self) -> str | None:
+        """Why the open control port is no longer usable (closed at the other end, unplugged), else None. Reads
+        nothing: it asks how many bytes wait (an I/O error on a port whose other end is gone)."""
+        if self.lost is not None:
+            return f"{self.port}: {self.lost}"
+        if self._serial is None:
+            return None  # not opened yet: the next command opens it (or says why it cannot)
+        try:
+            self._serial.in_waiting  # noqa: B018 - the ioctl is the probe
+        except (serial.SerialException, OSError) as exc:
+            self.close()
+            self.lost = f"the port reports {exc}"
+            return f"{self.port}: {self.lost}"
+        return None
 
     async def _run(self, action: str, **fields: object) -> list[str]:
         # Serial I/O blocks in a worker thread so the bench loop (and the golden radio) keep running.

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from harness.errors import StepBlocked
+
 from .base import DutControl
 
 DEFAULT_PROMPTS = {
@@ -25,7 +27,7 @@ DEFAULT_PROMPTS = {
 }
 
 
-class ManualStepBlocked(RuntimeError):
+class ManualStepBlocked(StepBlocked, RuntimeError):
     """A manual step could not be performed (no operator terminal, or the operator declined): verdict blocked."""
 
 

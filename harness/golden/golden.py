@@ -16,15 +16,19 @@ import zigpy.zdo.types as zdo_t
 from zigpy.zdo.types import ZDOCmd
 
 from harness.clock import Clock
+from harness.errors import BenchFault, DeliveryFault, DutFailure, DutSilent, MalformedDutFrame
 from harness.golden.esi import DrlcServer, MessagingServer, PriceServer, TimeServer
 from harness.golden.esi.common import utc_seconds
 from harness.golden.ke import GoldenKe
-from harness.golden.meter import GoldenMeter
+from harness.golden.meter import DemandProfile, GoldenMeter
 from harness.ke import KeEngine
+from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, KeCommand, KeFrameError, parse_payload
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.frames import FrameError
 from harness.sim.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
 from harness.zcl.engine import ZclEngine
+from harness.zcl.errors import Finding, FindingKind, MalformedFrame
+from harness.zcl.frame import parse_frame
 from harness.zcl.store import AttributeStore
 
 from .trust_center import GoldenTrustCenter
@@ -36,12 +40,35 @@ ESI_DEVICE_ID = 0x0500
 ZDO_PROFILE = 0x0000
 
 
-class NoResponse(TimeoutError):
+class NoResponse(DutSilent):
     """The DUT did not answer (no APS ack, or no response before the deadline): an observation, not a bench fault."""
 
+    default_expectation = "a ZDO response from the DUT before the deadline"
+    default_rule = "Zigbee 2.4.3 / 2.4.4: ZDO client requests are answered"
 
-class GoldenError(RuntimeError):
+
+class GoldenError(BenchFault, RuntimeError):
     """The golden side could not do what a step asked (radio refused, nothing to act on): a bench fault."""
+
+    retryable = True
+
+
+@dataclass
+class UndecodableFrame:
+    """A frame from the DUT the golden could not decode (ZCL, ZDO, Key Establishment, or zigpy's own decoding):
+    a finding that fails the case at its next step or at teardown (harness/plugin.py), with its bytes."""
+
+    time: float
+    source: str
+    what: str  # "ZCL frame", "ZDO Active_EP_rsp", ...
+    reason: str
+    raw: bytes
+    reported: bool = False  # already raised (to a waiting request or a step)
+
+    def failure(self, more: int = 0) -> MalformedDutFrame:
+        extra = f" (and {more} more undecodable frame(s) from the DUT in this case)" if more else ""
+        return MalformedDutFrame(f"{self.reason} at t={self.time:.3f}s{extra}", self.raw, what=self.what,
+                                 source=self.source)
 
 
 @dataclass(frozen=True)
@@ -56,16 +83,21 @@ class ZdoEvent:
 class Golden:
     """One per scenario; ``await start()`` after the radio formed the network."""
 
-    def __init__(self, app, clock: Clock) -> None:
+    def __init__(self, app, clock: Clock, *, demand_seed: int | None = None) -> None:
+        """*demand_seed* draws the household's demand the golden meter serves (the case's random state in a
+        suite run, harness/rng.py); without one, the meter's fixed default household."""
         self.app = app
         self.clock = clock
         store = AttributeStore()
         for cluster_id in (0x0000, 0x000A, 0x0800):
             store.add_cluster(ESI_ENDPOINT, cluster_id, Side.SERVER)
         store.add_cluster(ESI_ENDPOINT, 0x0800, Side.CLIENT)
-        self.engine = ZclEngine(self._send, store=store)
+        self.engine = ZclEngine(self._send, store=store, on_finding=self._zcl_finding)
+        # Frames from the DUT that did not decode, for the plugin to fail the case with (take_failure()).
+        self.undecodable: list[UndecodableFrame] = []
         # The utility meter the ESI endpoint also plays (Simple Metering server, with an access log).
-        self.meter = GoldenMeter(store, clock, endpoint=ESI_ENDPOINT, send=self._send, next_tsn=self.engine.next_tsn)
+        self.meter = GoldenMeter(store, clock, endpoint=ESI_ENDPOINT, send=self._send, next_tsn=self.engine.next_tsn,
+                                 profile=DemandProfile(seed=demand_seed) if demand_seed is not None else None)
         # The ESI's application services (issue 6): the network clock, demand response, price and messaging.
         self.time_server = TimeServer(self.engine, clock, endpoint=ESI_ENDPOINT)
         self.drlc = DrlcServer(self.engine, clock, endpoint=ESI_ENDPOINT)
@@ -86,7 +118,65 @@ class Golden:
         self._se_held_until_admission = False
         self.stale_packets: list[tuple[float, t.ZigbeePacket]] = []
         self._unsubscribe = app.register_packet_callback(None, self._packet)
+        on_undecodable = getattr(app, "on_undecodable", None)  # harness.radio.UndecodableTap
+        self._untap = on_undecodable(self._zigpy_undecodable) if on_undecodable is not None else None
         app.add_listener(self)
+
+    # -- what the DUT sent that does not decode ---------------------------------------------------------------
+
+    def _own_address(self, address) -> bool:
+        try:
+            return int(address) == int(self.app.state.node_info.nwk)
+        except (AttributeError, TypeError, ValueError):
+            return False
+
+    def _own_source(self, source: str) -> bool:
+        """Whether a ZCL finding's source text (``0x1234``) names the golden itself."""
+        try:
+            return self._own_address(int(source, 16))
+        except ValueError:
+            return False
+
+    def _undecodable(self, packet: t.ZigbeePacket, what: str, reason: str, raw: bytes) -> UndecodableFrame | None:
+        src = packet.src
+        if src is not None and src.addr_mode == t.AddrMode.NWK and self._own_address(src.address):
+            return None  # the golden talking to itself (zigpy interviews its own coordinator)
+        source = f"0x{int(src.address):04X}" if src is not None and src.addr_mode == t.AddrMode.NWK else str(
+            src.address if src is not None else "?")
+        finding = UndecodableFrame(self.clock.monotonic(), source, what, reason, bytes(raw))
+        LOGGER.info("undecodable %s from %s: %s (raw %s)", what, source, reason, finding.raw.hex())
+        self.undecodable.append(finding)
+        return finding
+
+    def _zcl_finding(self, finding: Finding) -> None:
+        if finding.kind not in (FindingKind.MALFORMED_FRAME, FindingKind.MALFORMED_PAYLOAD):
+            return  # a security or handler finding is judged elsewhere, not a decode error
+        source = finding.source
+        if self._own_source(source):
+            return
+        what = f"ZCL frame on cluster 0x{finding.cluster_id:04X}" if finding.cluster_id is not None else "ZCL frame"
+        record = UndecodableFrame(self.clock.monotonic(), source, what, finding.reason, finding.raw)
+        LOGGER.info("undecodable %s from %s: %s", what, source, finding.reason)
+        self.undecodable.append(record)
+
+    def _zigpy_undecodable(self, packet: t.ZigbeePacket, exc: Exception) -> None:
+        raw = packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
+        self._undecodable(packet, f"frame on profile 0x{int(packet.profile_id or 0):04X} cluster "
+                                  f"0x{int(packet.cluster_id or 0):04X}", f"zigpy: {type(exc).__name__}: {exc}", raw)
+
+    def take_failure(self) -> MalformedDutFrame | None:
+        """The first undecodable DUT frame not yet raised, as the failure to raise (None when there is none);
+        all pending ones count as reported from here on."""
+        pending = [f for f in self.undecodable if not f.reported]
+        if not pending:
+            return None
+        for finding in pending:
+            finding.reported = True
+        return pending[0].failure(len(pending) - 1)
+
+    def adopt_findings(self, old: Golden) -> None:
+        """Keep what an earlier golden of the same scenario found (the golden radio was restarted)."""
+        self.undecodable[:0] = old.undecodable
 
     # -- zigpy listener events -----------------------------------------------------------------------------
 
@@ -125,12 +215,30 @@ class Golden:
                 task.add_done_callback(self._tasks.discard)
                 return
             # KE frames go through the KE state machine first (it answers even malformed ones), the rest on.
+            if int(packet.cluster_id) == KEY_ESTABLISHMENT_CLUSTER:
+                self._judge_ke_payload(packet)
             handle = self.ke.handle if self.ke is not None else self.engine.handle
             task = asyncio.get_running_loop().create_task(handle(packet))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         elif packet.profile_id == ZDO_PROFILE and packet.dst_ep == 0:
             self._zdo_packet(packet)
+
+    def _judge_ke_payload(self, packet: t.ZigbeePacket) -> None:
+        """A Key Establishment command whose payload does not have its command's layout is a finding (the KE
+        state machine still answers it with Terminate BAD_MESSAGE); a frame that is not ZCL at all is the
+        ZCL engine's finding."""
+        raw = packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
+        try:
+            frame = parse_frame(raw)
+        except MalformedFrame:
+            return
+        if frame.is_general or frame.manufacturer is not None or frame.command_id not in set(KeCommand):
+            return
+        try:
+            parse_payload(frame.command_id, frame.payload)
+        except KeFrameError as exc:
+            self._undecodable(packet, f"Key Establishment {KeCommand(frame.command_id).name}", str(exc), raw)
 
     def _zdo_packet(self, packet: t.ZigbeePacket) -> None:
         raw = packet.data.serialize()
@@ -139,6 +247,14 @@ class Golden:
             message = deserialize_zdo(packet.cluster_id, raw)
         except FrameError as exc:
             self.zdo_events.append(ZdoEvent(self.clock.monotonic(), src, None, raw, str(exc)))
+            cluster = int(packet.cluster_id)
+            if _known_zdo(cluster):
+                # A ZDO command the golden knows whose payload does not decode (an unknown cluster is no error).
+                finding = self._undecodable(packet, f"ZDO {ZDOCmd(cluster).name}", exc.reason, raw)
+                waiter = self._zdo_waiters.pop((cluster, raw[0]), None) if raw else None
+                if finding is not None and waiter is not None and not waiter.done():
+                    finding.reported = True  # the waiting request raises it
+                    waiter.set_exception(finding.failure())
             return
         self.zdo_events.append(ZdoEvent(self.clock.monotonic(), src, message, raw))
         waiter = self._zdo_waiters.pop((packet.cluster_id, message.tsn), None)
@@ -167,7 +283,10 @@ class Golden:
             try:
                 await self.app.send_packet(packet)
             except zigpy.exceptions.DeliveryError as exc:
-                raise NoResponse(f"{command.name} to 0x{nwk:04X} was not acknowledged: {exc}") from None
+                if isinstance(exc, DutFailure):  # the radio could tell: the DUT did not take the frame
+                    raise NoResponse(f"{command.name} to 0x{nwk:04X} was not acknowledged: {exc}") from None
+                raise DeliveryFault(f"{command.name} to 0x{nwk:04X}: the golden radio reports it undelivered "
+                                    f"({exc}); the link cannot be told from the DUT") from None
             return await self.clock.wait_for(waiter, timeout, f"{command.name} response from 0x{nwk:04X}")
         finally:
             self._zdo_waiters.pop((response_cluster, tsn), None)
@@ -242,6 +361,8 @@ class Golden:
             held.tx_counter = max(held.tx_counter, counter.tx_counter)
 
     async def close(self) -> None:
+        if self._untap is not None:
+            self._untap()
         if self.ke is not None:
             self.ke.close()
         for task in list(self._tasks):
@@ -249,3 +370,11 @@ class Golden:
         self.meter.close()
         self.engine.close()
         self._unsubscribe()
+
+
+def _known_zdo(cluster: int) -> bool:
+    """A ZDO cluster zigpy has a schema for (its payload must decode); an unknown one is no decode error."""
+    try:
+        return ZDOCmd(cluster) in zdo_t.CLUSTERS
+    except ValueError:
+        return False

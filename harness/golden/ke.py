@@ -21,6 +21,7 @@ import zigpy.types as t
 from zigpy.zcl.foundation import Direction, GeneralCommand
 
 from harness.clock import Clock
+from harness.errors import BenchFault
 from harness.ke import (
     GoldenKeFaults,
     KeEngine,
@@ -46,7 +47,7 @@ NO_RETRY = RetryPolicy(busy_retries=0, timeout_retries=0)
 FOREIGN_KEY_COUNTER_BASE = 0x0100_0000
 
 
-class GoldenKeError(RuntimeError):
+class GoldenKeError(BenchFault, RuntimeError):
     """The golden KE endpoint could not do what a step asked (a bench fault, never a DUT failure)."""
 
 

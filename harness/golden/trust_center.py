@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import zigpy.types as t
 
 from harness.clock import Clock
+from harness.errors import BenchFault
 from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
 
 
-class TrustCenterError(RuntimeError):
+class TrustCenterError(BenchFault, RuntimeError):
     """The golden radio cannot apply a Trust Center action (a bench fault, never the DUT's)."""
 
 

@@ -10,6 +10,7 @@ on harness.crypto (SE spec 5.4 / Annex C) with the bench's test-CA material.
 
 from __future__ import annotations
 
+import copy
 import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -182,6 +183,13 @@ class SoftwareKeEngine(KeEngine):
         suites = tuple(suites)
         identities = {s: ca.issue(subject, s, issuer=issuer, rng=rng) for s in suites}
         return cls({s: ca.public_key_bytes(s) for s in suites}, identities, rng=rng)
+
+    def with_rng(self, rng: Random) -> SoftwareKeEngine:
+        """The same certificates with ephemeral keys drawn from *rng* (a case's own stream): certificates are
+        costly to mint and identify a device across cases, ephemeral keys belong to one case."""
+        engine = copy.copy(self)
+        engine._rng = rng
+        return engine
 
     @property
     def suites(self) -> frozenset[int]:

@@ -66,12 +66,16 @@ class KeMaterial:
         return self.ca.public_key_bytes(suite)
 
     def engine(self, ieee: int, suites: Iterable[int] = (1,),
-               faults: DeviceKeFaults = NO_DEVICE_FAULTS) -> SoftwareKeEngine:
-        """An engine holding certificates for *ieee* (minting is the costly part, so engines are reused: they
-        keep no exchange state). Ephemeral keys come from a generator seeded by the identity."""
+               faults: DeviceKeFaults = NO_DEVICE_FAULTS, rng: Random | None = None) -> SoftwareKeEngine:
+        """An engine holding certificates for *ieee* (minting is the costly part, so certificates are minted
+        once per identity, from a generator seeded by the CA seed and the identity: they are the bench's test
+        material, like a lab's test certificates). Ephemeral keys come from *rng*, the case's own stream
+        (harness/rng.py), so they do not depend on the exchanges earlier cases ran; without one, from a
+        generator shared by every use of this identity (self-tests)."""
         suites = tuple(sorted(set(suites)))
         key = (ieee, suites, faults.foreign_subject)
         if key not in self._engines:
-            rng = Random(self._seed ^ ieee ^ (len(suites) << 60))
-            self._engines[key] = device_engine(self.ca, ieee, suites, faults, rng=rng, issuer=self.issuer)
-        return self._engines[key]
+            minting = Random(self._seed ^ ieee ^ (len(suites) << 60))
+            self._engines[key] = device_engine(self.ca, ieee, suites, faults, rng=minting, issuer=self.issuer)
+        engine = self._engines[key]
+        return engine if rng is None else engine.with_rng(rng)

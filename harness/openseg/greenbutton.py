@@ -187,10 +187,14 @@ def espi_schema():
 
 
 def _root(document: bytes) -> ET.Element:
+    # The document is the DUT's: an XML declaration naming an unknown encoding makes expat raise LookupError,
+    # a bad one ValueError or UnicodeError; each is a malformed feed, reported as GreenButtonError.
     try:
         root = ET.fromstring(document)
     except ET.ParseError as exc:
         raise GreenButtonError(f"not well-formed XML: {exc}") from None
+    except (LookupError, ValueError, UnicodeError, TypeError) as exc:
+        raise GreenButtonError(f"not readable XML: {type(exc).__name__}: {exc}") from None
     if root.tag != f"{{{ATOM}}}feed":
         raise GreenButtonError(f"root element is {root.tag}, expected an Atom feed {{{ATOM}}}feed")
     return root
@@ -219,12 +223,17 @@ def schema_problems(document: bytes) -> list[str]:
         if root.find(f"{{{ATOM}}}{tag}") is None:
             problems.append(f"Atom feed lacks {tag}")
     schema = espi_schema()
+    from xmlschema import XMLSchemaException
     for title, element in objects:
         if not element.tag.startswith(f"{{{ESPI}}}"):
             problems.append(f"entry {title!r} content {element.tag} is not in the ESPI namespace")
             continue
-        for error in schema.iter_errors(element):
-            problems.append(f"{element.tag.split('}')[1]}: {error.reason} at {error.path}")
+        name = element.tag.split('}')[1]
+        try:
+            for error in schema.iter_errors(element):
+                problems.append(f"{name}: {error.reason} at {error.path}")
+        except XMLSchemaException as exc:  # content the validator itself cannot take is a problem too
+            problems.append(f"{name}: cannot be validated: {type(exc).__name__}: {exc}")
     return problems
 
 

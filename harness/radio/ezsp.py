@@ -9,7 +9,12 @@
   "ZigBeeAlliance09" as a wildcard transient key; an SE Trust Center admits only install-code keys
   (``permit_with_link_key``, which also sets TRUST_CENTER_POLICY = ALLOW_JOINS | JOINS_USE_INSTALL_CODE_KEY).
 - ``packet_received``: the raw packet tap (``register_packet_callback``) sees every frame before zigpy does.
-- ``trust_center.update_network_key``: broadcastNextNetworkKey + broadcastNetworkKeySwitch.
+- ``trust_center.update_network_key``: broadcastNextNetworkKey + broadcastNetworkKeySwitch; each switch is
+  reported to ``trust_center.key_listeners`` with the sequence number the NCP really gave the key.
+- ``network_state()``: the network the NCP runs now (key, key sequence, frame counter, channel, PAN), so the
+  bench can tell the network it formed from one an earlier case or session left behind.
+- ``air_frames`` / ``lost``: what the bench's health checks read (frames the NCP reported sent or received,
+  and the connection loss bellows reported).
 - ``cbke_status()`` / ``require_cbke()``: getLibraryStatus for the CBKE libraries and getCertificate[283k1]; a
   bench without them fails with :class:`CbkeUnavailable` naming what is missing.
 - ``ke_engine()``: CBKE on the NCP behind the KeEngine interface (harness.ke.ezsp.EzspKeEngine).
@@ -19,7 +24,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +38,9 @@ import zigpy.application
 import zigpy.config as conf
 import zigpy.types as t
 import zigpy.zdo.types as zdo_t
+
+from harness.errors import BenchFault
+from harness.radio import UndecodableTap
 
 if TYPE_CHECKING:
     from harness.ke.ezsp import EzspKeEngine
@@ -49,12 +61,52 @@ LIBRARY_PRESENT = 0x80
 LIBRARY_ERROR = 0xFF
 
 
-class EzspRadioError(ConnectionError):
+class EzspRadioError(BenchFault, ConnectionError):
     """The EZSP radio cannot do what the bench needs (not an NCP, refused a command)."""
+
+    retryable = True
+
+
+class RadioLost(EzspRadioError):
+    """The golden radio stopped answering (its port closed, or it did not answer a probe): a bench error."""
 
 
 class CbkeUnavailable(EzspRadioError):
     """The NCP lacks the CBKE library or its certificate: key-establishment cases cannot run on this bench."""
+
+
+#: EZSP callbacks that each mean a frame went over the air (sent by the NCP, or received by it).
+AIR_CALLBACKS = frozenset({"incomingMessageHandler", "messageSentHandler", "trustCenterJoinHandler"})
+#: How many air frames the health checks remember (their times; older ones are not needed).
+AIR_FRAMES_KEPT = 256
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """The network an NCP runs: what must match the bench profile before a scenario starts."""
+
+    network_key: bytes
+    key_seq: int
+    nwk_frame_counter: int
+    channel: int
+    pan_id: int
+    extended_pan_id: bytes  # as the profile writes it (big-endian)
+
+    def differences(self, *, network_key: bytes, key_seq: int, channel: int, pan_id: int,
+                    extended_pan_id: bytes) -> list[str]:
+        """What differs from the expected network, in words that never show a key."""
+        found = []
+        if self.key_seq != key_seq:
+            found.append(f"network key sequence {self.key_seq} (the bench's is {key_seq})")
+        if self.network_key != network_key:
+            found.append("a network key other than the bench profile's")
+        if self.channel != channel:
+            found.append(f"channel {self.channel} (the bench's is {channel})")
+        if self.pan_id != pan_id:
+            found.append(f"PAN 0x{self.pan_id:04X} (the bench's is 0x{pan_id:04X})")
+        if self.extended_pan_id != extended_pan_id:
+            found.append(f"extended PAN {self.extended_pan_id.hex(':')} (the bench's is {extended_pan_id.hex(':')})")
+        return found
 
 
 @dataclass(frozen=True)
@@ -119,12 +171,24 @@ class EzspTrustCenter:
 
     def __init__(self, app: ControllerApplication) -> None:
         self.app = app
+        #: Called with (key sequence, key) when the network is switched to another key.
+        self.key_listeners: list[Callable[[int, bytes], None]] = []
 
     async def update_network_key(self, key: bytes, key_seq: int) -> list[int]:
         ezsp = self.app._ezsp
+        # The NCP numbers the next key itself (its current sequence + 1); the keyring needs that number, and a
+        # different one than the case asked for means the network did not start from the bench's state.
+        current = await self.app.network_state()
+        real_seq = (current.key_seq + 1) & 0xFF
+        if real_seq != key_seq:
+            raise EzspRadioError(f"the NCP would switch to network key sequence {real_seq}, not {key_seq}: the "
+                                 f"network runs key sequence {current.key_seq}, not the bench's starting state")
         (status,) = await ezsp.broadcastNextNetworkKey(key=t.KeyData(key))
         if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
             raise EzspRadioError(f"broadcastNextNetworkKey refused: {status!r}")
+        # From here the network may run the new key: whoever keeps the bench's state must know it.
+        for listener in list(self.key_listeners):
+            listener(real_seq, key)
         (status,) = await ezsp.broadcastNetworkKeySwitch()
         if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
             raise EzspRadioError(f"broadcastNetworkKeySwitch refused: {status!r}")
@@ -133,12 +197,46 @@ class EzspTrustCenter:
                 if ieee != self.app.state.node_info.ieee]
 
 
-class ControllerApplication(bellows.zigbee.application.ControllerApplication):
+class ControllerApplication(UndecodableTap, bellows.zigbee.application.ControllerApplication):
     """bellows' controller as a Smart Energy Trust Center and ESI."""
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         self.trust_center = EzspTrustCenter(self)
+        #: time.monotonic() of the last frames the NCP reported on the air (sent or received), newest last.
+        self.air_frames: deque[float] = deque(maxlen=AIR_FRAMES_KEPT)
+        self.lost: BaseException | None = None  # why bellows lost the radio, once it did
+
+    def ezsp_callback_handler(self, frame_name, args):
+        if frame_name in AIR_CALLBACKS:
+            self.air_frames.append(time.monotonic())
+        return super().ezsp_callback_handler(frame_name, args)
+
+    def connection_lost(self, exc: Exception) -> None:
+        self.lost = exc or ConnectionError("the radio's port closed")
+        super().connection_lost(exc)
+
+    async def network_state(self) -> NetworkState:
+        """The network the NCP runs now (getKey CURRENT_NETWORK_KEY and getNetworkParameters)."""
+        ezsp = self._ezsp
+        key = await ezsp.get_network_key()
+        status, _node_type, params = await ezsp.getNetworkParameters()
+        if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
+            raise EzspRadioError(f"getNetworkParameters refused: {status!r} (the NCP runs no network)")
+        return NetworkState(network_key=bytes(key.key), key_seq=int(key.seq), nwk_frame_counter=int(key.tx_counter),
+                            channel=int(params.radioChannel), pan_id=int(params.panId),
+                            extended_pan_id=bytes(params.extendedPanId)[::-1])
+
+    async def answers(self, timeout: float) -> bool:
+        """Whether the NCP answers a harmless command (networkState) within *timeout* seconds."""
+        if self.lost is not None or self._ezsp is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ezsp.networkState()
+        except Exception:  # noqa: BLE001 - whatever the transport raised, the radio did not answer
+            return False
+        return True
 
     async def register_endpoints(self) -> None:
         await self.add_endpoint(zdo_t.SimpleDescriptor(

@@ -28,6 +28,8 @@ import zigpy.types as t
 import zigpy.zdo.types as zdo_t
 
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY
+from harness.errors import ApsNotAcknowledged, BenchFault, DutUnreachable
+from harness.radio import UndecodableTap
 from harness.sim.air import Air
 from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
 from harness.sim.node import ApsDeliveryError, Node, NodeError, Role
@@ -41,8 +43,10 @@ DEFAULT_COORDINATOR_IEEE = 0x00124B0000C0FFEE
 _AIRS: dict[str, Air] = {}
 
 
-class SimRadioError(ConnectionError):
+class SimRadioError(BenchFault, ConnectionError):
     """The simulated radio cannot start (unknown air name, channel mismatch, ...)."""
+
+    retryable = True
 
 
 def register_air(name: str, air: Air) -> str:
@@ -84,7 +88,7 @@ def sim_config(
     }
 
 
-class ControllerApplication(zigpy.application.ControllerApplication):
+class ControllerApplication(UndecodableTap, zigpy.application.ControllerApplication):
     """zigpy's application controller on a simulated coordinator with an SE Trust Center."""
 
     def __init__(self, config: dict) -> None:
@@ -221,7 +225,13 @@ class ControllerApplication(zigpy.application.ControllerApplication):
         try:
             await node.send_packet(packet)
         except ApsDeliveryError as exc:
-            raise zigpy.exceptions.DeliveryError(str(exc), status=t.MACStatus.MAC_NO_ACK) from exc
+            # The simulated air tells MAC from APS: a frame the DUT's MAC took but its APS never acknowledged
+            # is the DUT's doing (it could not, or would not, take it); so, on an air that loses nothing, is a
+            # frame not even its MAC acknowledged. Both stay zigpy DeliveryErrors for code that handles those.
+            if exc.mac_acked:
+                raise ApsNotAcknowledged(str(exc), observation=f"the DUT's MAC acknowledged the frame but its APS "
+                                         f"layer did not ({exc})") from exc
+            raise DutUnreachable(str(exc), observation=f"no MAC acknowledgement from the DUT ({exc})") from exc
         except NodeError as exc:
             raise zigpy.exceptions.DeliveryError(str(exc)) from exc
 

@@ -5,6 +5,10 @@ mandatory/optional, revision that introduced an item; "mandatory" as the Silicon
 implementation marks it). Everything that needs ids, types, ranges or device-type requirements reads them
 from here: the zigpy cluster schemas (harness.se.clusters), the attribute store (harness.zcl.store), the
 PICS scheme (harness.pics) and the data-driven attribute cases.
+
+The suite adds to the copy (the end of the YAML) where the device types' mandatory clusters come from
+(claim_sources) and the application profiles that add mandatory clusters (application_profiles: OpenSEG),
+so a refused PICS claim can name its rule.
 """
 
 from __future__ import annotations
@@ -200,6 +204,21 @@ class DeviceTypeModel:
     device_id: int
     mandatory_server: tuple[int, ...]
     mandatory_client: tuple[int, ...]
+    #: Where the type's own mandatory clusters come from (claim_sources.device_types); "" in a bare model.
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimSet:
+    """Cluster sides a device must carry, with the rule that says so: the clusters of every SE device, or an
+    application profile's additions (OpenSEG: Simple Metering client)."""
+
+    name: str
+    mandatory_server: tuple[int, ...]
+    mandatory_client: tuple[int, ...]
+    source: str
+    title: str = ""
+    applies: str = ""
 
 
 @dataclass(frozen=True)
@@ -208,6 +227,12 @@ class DataModel:
     device_types: tuple[DeviceTypeModel, ...] = field(default=())
     #: Clusters a device type names that the model does not define (e.g. Prepayment), kept by name.
     undefined_cluster_names: frozenset[str] = frozenset()
+    #: The clusters of every SE device and their rule (claim_sources.every_device).
+    every_device: ClaimSet | None = None
+    #: Where the mandatory attributes and commands of a mandatory cluster side come from.
+    items_source: str = ""
+    #: Application profiles that add mandatory clusters (by name, e.g. "openseg").
+    application_profiles: tuple[ClaimSet, ...] = ()
 
     def cluster(self, cluster_id: int) -> ClusterModel:
         try:
@@ -226,6 +251,13 @@ class DataModel:
             if dev.name == name:
                 return dev
         raise DataModelError(f"device type {name!r} is not in the SE data model")
+
+    def application_profile(self, name: str) -> ClaimSet:
+        for app in self.application_profiles:
+            if app.name == name:
+                return app
+        known = ", ".join(a.name for a in self.application_profiles) or "none"
+        raise DataModelError(f"application profile {name!r} is not in the SE data model (known: {known})")
 
 
 def _attribute(raw: dict, where: str) -> AttributeModel:
@@ -287,6 +319,8 @@ def parse_datamodel(doc: dict) -> DataModel:
         clusters[cid] = ClusterModel(id=cid, name=raw["name"], attributes=attrs, commands=cmds)
     by_name = {c.name: c.id for c in clusters.values()}
     undefined: set[str] = set()
+    claims = doc.get("claim_sources") or {}
+    type_sources = {_int(k, "claim_sources.device_types"): v for k, v in (claims.get("device_types") or {}).items()}
     device_types = []
     for raw in doc.get("device_types", []):
         ids = {}
@@ -294,15 +328,42 @@ def parse_datamodel(doc: dict) -> DataModel:
             names = raw.get(key, [])
             undefined.update(n for n in names if n not in by_name)
             ids[key] = tuple(by_name[n] for n in names if n in by_name)
+        device_id = _int(raw["device_id"], f"device type {raw['name']}")
         device_types.append(
             DeviceTypeModel(
                 name=raw["name"],
-                device_id=_int(raw["device_id"], f"device type {raw['name']}"),
+                device_id=device_id,
                 mandatory_server=ids["mandatory_server"],
                 mandatory_client=ids["mandatory_client"],
+                source=type_sources.get(device_id, ""),
             )
         )
-    return DataModel(clusters=clusters, device_types=tuple(device_types), undefined_cluster_names=frozenset(undefined))
+    every = _claim_set(claims["every_device"], "every_device", by_name) if "every_device" in claims else None
+    if every is not None:
+        # The every-device rule must hold for each device type, or its source would be cited for a cluster the
+        # type does not carry.
+        for dev in device_types:
+            if not (set(every.mandatory_server) <= set(dev.mandatory_server)
+                    and set(every.mandatory_client) <= set(dev.mandatory_client)):
+                raise DataModelError(f"device type {dev.name} lacks a cluster of claim_sources.every_device")
+    apps = tuple(_claim_set(raw, raw.get("name", "?"), by_name) for raw in doc.get("application_profiles") or [])
+    return DataModel(clusters=clusters, device_types=tuple(device_types), undefined_cluster_names=frozenset(undefined),
+                     every_device=every, items_source=str(claims.get("items", "")), application_profiles=apps)
+
+
+def _claim_set(raw: dict, name: str, by_name: dict[str, int]) -> ClaimSet:
+    ids = {}
+    for key in ("mandatory_server", "mandatory_client"):
+        names = raw.get(key) or []
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise DataModelError(f"claim set {name}: {key} names cluster {missing[0]!r}, which the model lacks")
+        ids[key] = tuple(by_name[n] for n in names)
+    if not raw.get("source"):
+        raise DataModelError(f"claim set {name}: a source (the rule that makes the clusters mandatory) is required")
+    return ClaimSet(name=str(raw.get("name", name)), mandatory_server=ids["mandatory_server"],
+                    mandatory_client=ids["mandatory_client"], source=str(raw["source"]),
+                    title=str(raw.get("title", "")), applies=str(raw.get("applies", "")))
 
 
 @functools.cache

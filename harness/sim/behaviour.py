@@ -7,6 +7,10 @@ non-conformance (their fault catalogues), so each knob names the rule it breaks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .frames.aps import ApsFrame
 
 
 @dataclass(frozen=True)
@@ -43,3 +47,18 @@ class StackBehaviour:
 
 
 CONFORMANT = StackBehaviour()
+
+
+class Garbler(Protocol):
+    """Garbage a broken stack puts on the air: a reference device's garbage faults (harness/devices/garbage.py)
+    rewrite the bytes of the APS frames its node sends, at the layer each breaks. A conformant node has none.
+
+    Each method gets the APS frame as the node built it (to pick the frames it garbles) and returns the bytes
+    to send instead: its APS payload (before APS security, so the receiver decrypts garbage), its APS frame
+    (before NWK security) or its NWK frame (after NWK security, so the receiver cannot even parse it)."""
+
+    def payload(self, frame: ApsFrame) -> bytes: ...
+
+    def aps(self, frame: ApsFrame, aps_bytes: bytes) -> bytes: ...
+
+    def nwk(self, frame: ApsFrame, nwk_bytes: bytes) -> bytes: ...

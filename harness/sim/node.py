@@ -26,6 +26,7 @@ see why something was dropped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 from collections import Counter, deque
@@ -42,7 +43,7 @@ from harness.crypto import WELL_KNOWN_TC_LINK_KEY, AuthenticationError
 
 from . import zdo
 from .air import Air
-from .behaviour import CONFORMANT, StackBehaviour
+from .behaviour import CONFORMANT, Garbler, StackBehaviour
 from .frames.aps import (
     ApsFrame,
     ApsFrameType,
@@ -129,7 +130,12 @@ class JoinError(NodeError):
 
 
 class ApsDeliveryError(NodeError):
-    """An APS frame requesting an ack was not acknowledged after all retries."""
+    """An APS frame requesting an ack was not acknowledged after all retries. ``mac_acked``: the destination's
+    MAC acknowledged at least one transmission (the frame reached it; its APS layer did not take it)."""
+
+    def __init__(self, message: str, *, mac_acked: bool = False) -> None:
+        super().__init__(message)
+        self.mac_acked = mac_acked
 
 
 @dataclass
@@ -182,6 +188,10 @@ class Node:
         self._aps_pending: dict[tuple[int, int], asyncio.Future] = {}
         self._mac_pending: dict[int, int] = {}  # MAC sequence number -> retries so far, until acked
         self._mac_timers: dict[int, asyncio.TimerHandle] = {}  # MAC sequence number -> its ack wait
+        #: MAC sequence number -> where to note its acknowledgement (aps_send_reliably watches its own frames,
+        #: so an APS delivery failure says whether the frame reached the destination at all).
+        self._mac_watch: dict[int, list[int]] = {}
+        self._last_mac_seq: int | None = None
         self._aps_seen: dict[int, deque[tuple[int, float]]] = {}
         self._beacons: list[tuple[MacFrame, Beacon]] = []
         self._association: asyncio.Future | None = None
@@ -189,6 +199,7 @@ class Node:
         self._network_key_event: asyncio.Event | None = None
         self._permit_until = 0.0
         self.trust_center = None  # set by harness.sim.trust_center.TrustCenter on a coordinator
+        self.garbler: Garbler | None = None  # a reference device's garbage faults; None on a conformant stack
 
     # -- identity --------------------------------------------------------------------------------------
 
@@ -278,11 +289,15 @@ class Node:
         airtime = self.radio.transmit(psdu)
         if frame.ack_request:
             self._mac_pending[frame.seq] = 0
+            self._last_mac_seq = frame.seq
             self._mac_timers[frame.seq] = self.loop.call_later(
                 airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, frame.seq, psdu)
 
     def _mac_acked(self, seq: int) -> None:
         if self._mac_pending.pop(seq, None) is not None:
+            watch = self._mac_watch.pop(seq, None)
+            if watch is not None:
+                watch.append(seq)
             # The ack wait is over: cancel its timer rather than let it fire for nothing (a cancelled timer
             # costs the loop no iteration).
             timer = self._mac_timers.pop(seq, None)
@@ -393,8 +408,10 @@ class Node:
         secure: bool = True,
         dst_ieee: int | None = None,
         radius: int = 30,
+        rewrite: Callable[[bytes], bytes] | None = None,
     ) -> None:
-        """Send a NWK frame (single hop: the MAC destination is the NWK destination)."""
+        """Send a NWK frame (single hop: the MAC destination is the NWK destination); *rewrite* garbles the
+        finished NWK bytes (a seeded garbage fault, see Garbler)."""
         frame = NwkFrame(
             frame_type, dst, self.nwk, self.security.next_nwk_seq(), payload, radius=radius,
             dst_ieee=dst_ieee, src_ieee=self.ieee,
@@ -408,6 +425,8 @@ class Node:
             )
         else:
             nwk_bytes = frame.serialize()
+        if rewrite is not None:
+            nwk_bytes = rewrite(nwk_bytes)
         mac_dst = BROADCAST_ADDR if dst in NWK_BROADCASTS else dst
         self._mac_transmit(MacFrame.data(self.security.next_mac_seq(), self.pan_id, mac_dst, self.nwk, nwk_bytes))
 
@@ -496,26 +515,38 @@ class Node:
         nwk_secure: bool = True,
     ) -> None:
         """Put one APS frame on the air, APS-secured with *encrypt_key* when given."""
+        garbler = self.garbler
+        sent = frame if garbler is None else dataclasses.replace(frame, payload=garbler.payload(frame))
         if encrypt_key is not None:
             entry = counter_entry
             counter = entry.tx_counter if entry else 0
             if entry:
                 entry.tx_counter += 1
-            aps_bytes = secure_aps(frame, encrypt_key, counter, self.ieee, key_id)
+            aps_bytes = secure_aps(sent, encrypt_key, counter, self.ieee, key_id)
         else:
-            aps_bytes = frame.serialize()
-        self.nwk_send(dst_nwk, aps_bytes, secure=nwk_secure)
+            aps_bytes = sent.serialize()
+        if garbler is None:
+            self.nwk_send(dst_nwk, aps_bytes, secure=nwk_secure)
+            return
+        self.nwk_send(dst_nwk, garbler.aps(frame, aps_bytes), secure=nwk_secure,
+                      rewrite=lambda nwk_bytes: garbler.nwk(frame, nwk_bytes))
 
     async def aps_send_reliably(self, dst_nwk: int, frame: ApsFrame, **kwargs) -> None:
         """Send with an APS ack request; retry up to apscMaxFrameRetries; ApsDeliveryError if never acked."""
         frame.ack_request = True
         key = (dst_nwk, frame.counter)
+        mac_acked: list[int] = []  # MAC sequence numbers of this frame's transmissions the destination acknowledged
+        watched: list[int] = []
         for attempt in range(1 + APSC_MAX_FRAME_RETRIES):
             future = self.loop.create_future()
             self._aps_pending[key] = future
             if attempt:
                 self.stats["aps_retries"] += 1
+            self._last_mac_seq = None
             self.aps_send_frame(dst_nwk, frame, **kwargs)
+            if self._last_mac_seq is not None:  # the MAC frame this attempt went out in
+                self._mac_watch[self._last_mac_seq] = mac_acked
+                watched.append(self._last_mac_seq)
             try:
                 async with asyncio.timeout(APS_ACK_WAIT_DURATION):
                     await future
@@ -524,9 +555,14 @@ class Node:
                 continue
             finally:
                 self._aps_pending.pop(key, None)
+                for seq in watched:
+                    if self._mac_watch.get(seq) is mac_acked:
+                        del self._mac_watch[seq]
+                watched.clear()
         self.stats["aps_delivery_failed"] += 1
         raise ApsDeliveryError(
-            f"no APS ack from 0x{dst_nwk:04X} for counter {frame.counter} after {APSC_MAX_FRAME_RETRIES} retries"
+            f"no APS ack from 0x{dst_nwk:04X} for counter {frame.counter} after {APSC_MAX_FRAME_RETRIES} retries",
+            mac_acked=bool(mac_acked),
         )
 
     async def send_packet(self, packet: t.ZigbeePacket) -> None:

@@ -12,30 +12,38 @@ import enum
 
 from zigpy.zcl.foundation import Status
 
+from harness.errors import DutRefused, DutSilent, MalformedDutFrame
+
 
 class ZclError(Exception):
     """Base class of the engine's errors."""
 
 
-class ZclTimeout(ZclError, TimeoutError):
+class ZclTimeout(ZclError, DutSilent):
     """No matching response arrived before the deadline; the message names what was awaited."""
 
+    default_expectation = "a ZCL response from the DUT before the deadline"
+    default_rule = "ZCL 07-5123 2.5: every general command is answered (response or Default Response)"
 
-class ZclStatusError(ZclError):
+
+class ZclStatusError(ZclError, DutRefused):
     """The peer answered a request with a Default Response carrying an error status."""
 
     def __init__(self, what: str, status: Status) -> None:
-        super().__init__(f"{what}: peer answered Default Response {status.name} (0x{status:02X})")
+        super().__init__(f"{what}: peer answered Default Response {status.name} (0x{status:02X})",
+                         expectation=f"a {what} Response from the DUT",
+                         observation=f"Default Response with status {status.name} (0x{status:02X})",
+                         rule="ZCL 07-5123 2.5: general commands and their responses")
         self.status = status
 
 
-class MalformedFrame(ZclError, ValueError):
-    """Bytes that are not a valid ZCL frame (or payload); reason says what is wrong."""
+class MalformedFrame(ZclError, MalformedDutFrame):
+    """Bytes that are not a valid ZCL frame (or payload); reason says what is wrong. Raised out of a request
+    (a DUT's response that does not decode), it fails the case with the bytes."""
 
     def __init__(self, reason: str, raw: bytes) -> None:
-        super().__init__(f"malformed ZCL frame: {reason} (raw {raw.hex()})")
-        self.reason = reason
-        self.raw = raw
+        super().__init__(reason, raw, what="ZCL frame",
+                         rule="ZCL 07-5123 2.4: general ZCL frame format; 2.5: general command payloads")
 
 
 class FindingKind(enum.StrEnum):

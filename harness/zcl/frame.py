@@ -125,3 +125,13 @@ def decode_general(frame: ZclFrame) -> foundation.CommandSchema:
         raise MalformedFrame(f"{frame.describe()} payload: {len(rest)} trailing bytes", frame.raw)
     return value
 
+
+
+def decode_cluster_command(frame: ZclFrame, definition: foundation.ZCLCommandDef) -> foundation.CommandSchema:
+    """Decode a cluster-specific command's payload with its schema (harness.se.clusters); MalformedFrame on
+    failure. Trailing bytes are left to the handler, as zigpy does (later SE revisions append fields)."""
+    try:
+        value, _rest = definition.schema.deserialize(frame.payload)
+    except DECODE_ERRORS as exc:
+        raise MalformedFrame(f"{definition.name} payload: {exc}", frame.raw) from None
+    return value

@@ -11,25 +11,17 @@ from tests.integration.test_fault_matrix import ROOT, run_suite
 FEATURE_STEPS = str(ROOT / "steps" / "test_key_establishment.py")
 
 
+# Under xdist the tests that share the suite-2 run (a module fixture) stay on one worker, which builds it once.
+pytestmark = pytest.mark.xdist_group("ke-suite-claims")
+
+
 @pytest.fixture(scope="module")
 def suite2_results(tmp_path_factory):
     return _run(tmp_path_factory.mktemp("suite2"), "--pics=SE.KE.SUITE2=true")
 
 
 def _run(tmp, *extra):
-    import tests.integration.test_fault_matrix as matrix
-
-    original = matrix.subprocess.run
-
-    def only_ke(args, **kwargs):  # the KE feature alone, with the extra options
-        args = [FEATURE_STEPS if a == "steps" else a for a in args] + list(extra)
-        return original(args, **kwargs)
-
-    matrix.subprocess.run = only_ke
-    try:
-        return run_suite(tmp, "ihd", ())
-    finally:
-        matrix.subprocess.run = original
+    return run_suite(tmp, "ihd", paths=(FEATURE_STEPS,), options=extra)  # the KE feature alone
 
 
 def test_suite_2_claimed_runs_and_passes_the_suite_2_case(suite2_results):

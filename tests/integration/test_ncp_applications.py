@@ -13,6 +13,7 @@ reference PCT, in about 8 minutes:
 
 from __future__ import annotations
 
+import pytest
 from test_ncp_joining import run_on_emulator  # tests/integration is on sys.path (no package)
 
 from harness.results import read_journal
@@ -32,6 +33,7 @@ def _verdicts(run) -> dict[str, object]:
     return {case.case_id: case for case in cases}
 
 
+@pytest.mark.realtime(120)
 def test_time_price_and_messaging_run_through_bellows_and_the_dut_cli(tmp_path):
     run = run_on_emulator(tmp_path, "steps/test_time.py", "steps/test_price.py", "steps/test_messaging.py")
     cases = _verdicts(run)
@@ -40,9 +42,10 @@ def test_time_price_and_messaging_run_through_bellows_and_the_dut_cli(tmp_path):
               if case.verdict != "passed" and case_id in IHD_CASES}
     assert not failed, f"{failed}\n{run.report}"
     assert passed == IHD_CASES, f"{sorted(passed)}\n{run.report}"
-    assert run.done.returncode == 0, run.report
+    assert run.done.returncode == 7, run.report  # PARTIAL: one feature of the suite, with bench PIXITs
 
 
+@pytest.mark.realtime(330)
 def test_drlc_lifecycle_user_actions_and_signed_reports_run_through_bellows(tmp_path):
     selection = " or ".join(("scheduled_event_is_received", "opts_out", "opts_back", "signs_its_event_status",
                              "load_control_events_run_on_the_esis_time"))
@@ -53,7 +56,7 @@ def test_drlc_lifecycle_user_actions_and_signed_reports_run_through_bellows(tmp_
     assert verdicts.keys() == PCT_CASES, f"{sorted(verdicts)}\n{run.report}"
     failed = {case_id: (case.verdict, case.message) for case_id, case in cases.items() if case.verdict != "passed"}
     assert not failed, f"{failed}\n{run.report}"
-    assert run.done.returncode == 0, run.report
+    assert run.done.returncode == 7, run.report  # PARTIAL: one feature of the suite, with bench PIXITs
     # The user's actions went through the DUT control: the DUT's own log, read over its CLI, shows them.
     dut_log = (run.artifacts / "TC-DRLC-1.16" / "dut-log.txt").read_text()
     assert "the user opts out of event 118 (shown)" in dut_log and "the user opts into event 118 (shown)" in dut_log

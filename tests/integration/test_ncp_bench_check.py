@@ -38,6 +38,7 @@ def lines(done: subprocess.CompletedProcess) -> dict[str, str]:
     return out
 
 
+@pytest.mark.realtime(30)
 @pytest.mark.parametrize("command", sorted(CHECK_COMMANDS))
 def test_a_ready_bench_prints_firmware_ezsp_cbke_and_the_duts_answer(command):
     with EmulatorProcess(device="ihd") as emulator:
@@ -56,6 +57,7 @@ def test_a_ready_bench_prints_firmware_ezsp_cbke_and_the_duts_answer(command):
     assert out["result"] == "ready for every feature"
 
 
+@pytest.mark.realtime(40)
 def test_an_ncp_without_cbke_and_a_dut_that_refuses_are_each_named():
     with EmulatorProcess(device="ihd", extra=("--no-cbke",)) as emulator:
         done = bench_check(f"--bench={BENCH}", f"--radio=ezsp:{emulator.ncp}", f"--dut={emulator.dut_cli}",
@@ -73,6 +75,7 @@ def test_an_ncp_without_cbke_and_a_dut_that_refuses_are_each_named():
     assert refused.returncode == 2 and refused.stderr.startswith("ERROR: ") and "nonexistent.yaml" in refused.stderr
 
 
+@pytest.mark.realtime(45)
 def test_a_dut_answering_error_and_a_silent_radio_are_problems_not_crashes(tmp_path):
     profile = (ROOT / "profiles" / "dut" / "ref-ihd-cli.yaml").read_text().replace(
         'info: "info -> ^OK ieee="', 'info: "frobnicate"')

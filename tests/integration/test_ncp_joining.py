@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from harness.results import read_journal
 from harness.sim.ncp.process import EmulatorProcess
 
@@ -66,6 +68,7 @@ def run_on_emulator(tmp_path: Path, *selection: str, profile: str | None = None,
     return RunOnEmulator(done, artifacts, pcap, report)
 
 
+@pytest.mark.realtime(110)
 def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
     run = run_on_emulator(tmp_path, "steps/test_joining.py", "--artifacts-always")
     _run, cases, complete = read_journal(run.artifacts)
@@ -73,7 +76,7 @@ def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
     assert complete, run.report
     assert verdicts.keys() == JOINING_CASES, run.report
     assert all(v == "passed" for v in verdicts.values()), f"{verdicts}\n{run.report}"
-    assert run.done.returncode == 0, run.report
+    assert run.done.returncode == 7, run.report  # PARTIAL: one feature of the suite, with bench PIXITs
     # The frames were judged from the emulator's live capture.
     assert run.pcap.stat().st_size > 24
     # Each case keeps the DUT's own log, read through the cli driver's read_log, with its install code redacted.

@@ -8,6 +8,7 @@ SE.KE.SUITE2 claimed).
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from test_ncp_joining import ROOT, run_on_emulator  # tests/integration is on sys.path (no package)
 
@@ -47,6 +48,7 @@ def _check_verdicts(run, not_applicable):
             assert case.verdict == "passed", (case_id, case.verdict, case.message, run.report)
 
 
+@pytest.mark.realtime(150)
 def test_key_establishment_runs_on_the_ncps_cbke_library(tmp_path):
     run = run_on_emulator(tmp_path, "steps/test_key_establishment.py")
     _check_verdicts(run, NOT_APPLICABLE_SUITE1_ONLY)
@@ -55,6 +57,7 @@ def test_key_establishment_runs_on_the_ncps_cbke_library(tmp_path):
     assert suites.count(0x0001) >= 10, suites
 
 
+@pytest.mark.realtime(170)
 def test_suite_2_runs_on_the_ncps_283k1_library(tmp_path):
     """The reference IHD claiming suites 1 and 2: every case runs with suite 2 (the highest common suite)
     through the NCP's *283k1 commands, except TC-KE-1.1[1], where the golden offers suite 1 only."""

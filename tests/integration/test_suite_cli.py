@@ -32,7 +32,12 @@ def error_line(done: subprocess.CompletedProcess) -> str:
 @pytest.mark.parametrize(("args", "words"), [
     (["--dut=sim:nosuch"], ["sim:nosuch", "--list-faults"]),
     (["--dut=bogus"], ["--dut", "not understood", "sim:<model>"]),
-    (["--dut=/dev/ttyUSB0", "--radio=sim"], ["physical device", "--radio ezsp"]),
+    (["--dut=/dev/ttyUSB0", "--radio=sim"], ["physical device", "--radio=ezsp"]),
+    (["--dut=/dev/ttyUSB0", "--profile=profiles/dut/ref-ihd-cli.yaml"], ["physical device", "--radio=ezsp"]),
+    (["--radio=ezsp:/dev/ttyNOSUCH0"], ["--radio=ezsp:/dev/ttyNOSUCH0", "no such port"]),
+    (["--dut=/dev/ttyNOSUCH1", "--radio=ezsp:/dev/null", "--profile=profiles/dut/ref-ihd-cli.yaml"],
+     ["--dut=/dev/ttyNOSUCH1", "no such port"]),
+    (["--profile=profiles/dut/sim-pct.yaml"], ["sim:pct", "not sim:ihd", "sim-ihd.yaml"]),
     (["--dut=/dev/ttyUSB0", "--radio=ezsp:/dev/ttyACM0"], ["--profile"]),
     (["--fault=not-a-fault"], ["not-a-fault", "sim:ihd", "--list-faults"]),
     (["--pics=SE.DRLC.C"], ["--pics", "KEY=VALUE"]),
@@ -126,7 +131,7 @@ def _run_with_radio_failures(tmp_path, failures: int, *extra: str):
 
 def test_a_bench_fault_is_retried_and_recorded(tmp_path):
     done, (run, cases, complete) = _run_with_radio_failures(tmp_path, 1)
-    assert done.returncode == 0, done.stdout[-3000:]
+    assert done.returncode == 7, done.stdout[-3000:]  # PARTIAL: one feature of the suite
     retried = [c for c in cases if c.bench_errors]
     assert len(retried) == 1 and retried[0].verdict == "passed", [(c.case_id, c.verdict) for c in cases]
     assert "radio stopped answering" in retried[0].bench_errors[0].error

@@ -59,11 +59,22 @@ def serialize_zdo(command: int, tsn: int, fields: Sequence[Any]) -> bytes:
 
 
 def deserialize_zdo(command: int, data: bytes) -> ZdoMessage:
-    """Decode the APS payload of ZDO cluster *command*. Trailing bytes are tolerated, as zigpy does."""
+    """Decode the APS payload of ZDO cluster *command*. Trailing bytes are tolerated, as zigpy does, but an
+    optional field (a response's descriptor) whose bytes are there and do not decode is malformed."""
     cmd, schema = _schema(command)
     need(LAYER, data, 0, 1, "transaction sequence number")
-    try:
-        fields, _rest = t.deserialize(bytes(data[1:]), schema)
-    except (ValueError, KeyError, IndexError) as exc:  # zigpy raises ValueError on short data; be defensive
-        raise FrameError(LAYER, f"{cmd.name} payload does not decode: {exc}", 1) from None
+    fields, rest = [], bytes(data[1:])
+    for name, field_type in zip(CLUSTERS[cmd][0], schema, strict=True):
+        before = rest
+        try:
+            value, rest = field_type.deserialize(rest)
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:  # zigpy raises ValueError
+            # on short data; the rest is defence against bytes no schema was written for
+            raise FrameError(LAYER, f"{cmd.name} payload does not decode: {exc}", 1) from None
+        if value is None and before:
+            # zigpy's Optional turns a field that does not decode into None and drops its bytes: a
+            # Simple_Desc_rsp cut short inside its descriptor would read as SUCCESS without a descriptor.
+            raise FrameError(LAYER, f"{cmd.name} {name} does not decode from the {len(before)} bytes left "
+                             f"({before.hex()})", len(data) - len(before))
+        fields.append(value)
     return ZdoMessage(cmd, data[0], fields)

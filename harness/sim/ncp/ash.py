@@ -35,6 +35,14 @@ class AshError(ValueError):
     """Bytes from the host that are not a valid ASH frame."""
 
 
+def decode_ash_frame(stuffed: bytes) -> AshFrame:
+    """One ASH frame from its stuffed bytes (between flags, XON/XOFF removed); AshError when it is none."""
+    try:
+        return parse_frame(AshProtocol._unstuff_bytes(stuffed))
+    except (ParsingError, ValueError, IndexError, KeyError, TypeError) as exc:  # bellows' parser and types
+        raise AshError(f"bad ASH frame {bytes(stuffed).hex()}: {exc}") from None
+
+
 class AshNcp:
     """Feed host bytes with :meth:`data_received`; EZSP frames come out through *on_ezsp*, resets *on_reset*.
 
@@ -73,10 +81,10 @@ class AshNcp:
 
     def _frame_bytes(self, stuffed: bytes) -> None:
         try:
-            frame = parse_frame(AshProtocol._unstuff_bytes(stuffed))
-        except (ParsingError, ValueError, IndexError) as exc:
+            frame = decode_ash_frame(stuffed)
+        except AshError as exc:
             self.frames_rejected += 1
-            LOGGER.debug("ASH: bad frame %s from host: %s", stuffed.hex(), exc)
+            LOGGER.debug("ASH: %s", exc)
             if stuffed and not stuffed[0] & 0x80 and self.connected:
                 self._send(NakFrame(res=0, ncp_ready=0, ack_num=self._rx_seq))
             return

@@ -69,9 +69,9 @@ class EzspNcp:
                           frame_id=COMMANDS["invalidCommand"][0])
             return
         try:
-            kwargs = self._decode(name, params)
-        except (ValueError, KeyError, IndexError) as exc:
-            LOGGER.warning("EZSP: %s parameters %s do not decode: %s", name, params.hex(), exc)
+            kwargs = self.decode_parameters(name, params)
+        except EzspFrameError as exc:
+            LOGGER.warning("EZSP: %s", exc)
             self._respond(seq, "invalidCommand", {"status": t.EzspStatus.ERROR_INVALID_CALL}, extended)
             return
         handler: Handler | None = getattr(self.stack, f"cmd_{name}", None)
@@ -96,6 +96,14 @@ class EzspNcp:
         if data[2] == COMMANDS["version"][0]:
             return data[0], data[2], data[3:], False  # legacy format: only the version handshake uses it
         raise EzspFrameError(f"frame {data.hex()} is neither extended nor a legacy version command")
+
+    @classmethod
+    def decode_parameters(cls, name: str, params: bytes) -> dict[str, Any]:
+        """The parameters of host command *name*; EzspFrameError when *params* do not decode."""
+        try:
+            return cls._decode(name, params)
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:  # bellows' and zigpy's types
+            raise EzspFrameError(f"{name} parameters {bytes(params).hex()} do not decode: {exc}") from None
 
     @staticmethod
     def _decode(name: str, params: bytes) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import pytest
 from harness.bench import BenchError
 from harness.clock import DeadlineExceeded
 from harness.dut.base import DutControlError
+from harness.dut.manual import ManualStepBlocked
 from harness.golden.golden import NoResponse
 from harness.results import Verdict
 from harness.run_record import case_result, classify, message_of, retryable, steps_of
@@ -14,14 +15,11 @@ from harness.verdict import NonConformance
 from harness.zcl.errors import ZclTimeout
 
 
-class ManualStepBlocked(RuntimeError):
-    """Stands for harness.dut.manual.ManualStepBlocked (classified by name)."""
-
-
 @pytest.mark.parametrize(("exception", "verdict"), [
     (None, Verdict.PASSED),
     (NonConformance("x", "y", "z"), Verdict.FAILED),
-    (AssertionError("plain"), Verdict.FAILED),
+    (AssertionError("plain"), Verdict.ERROR),  # a bare assert is the harness's, not a DUT verdict
+    (TimeoutError("builtin"), Verdict.ERROR),  # a library's timeout is not the DUT's by itself
     (ZclTimeout("no answer"), Verdict.FAILED),
     (NoResponse("no ack"), Verdict.FAILED),
     (DeadlineExceeded("late"), Verdict.FAILED),
@@ -79,11 +77,12 @@ def test_a_setup_error_is_an_error():
     assert result.verdict == Verdict.ERROR
 
 
-def test_the_dut_identity_read_from_the_dut_updates_the_run(tmp_path):
+def test_the_dut_identity_read_on_the_air_is_kept_beside_the_declared_one(tmp_path):
     from harness.results import DutIdentity, Journal, RunInfo, read_journal
 
     journal = Journal.open(tmp_path, RunInfo(dut=DutIdentity(manufacturer="Profile Co", model="P1")))
-    journal.update_dut(DutIdentity(manufacturer="Profile Co", model="P1", firmware="1.2.3", date_code="20261122"))
+    journal.update_dut(DutIdentity(manufacturer="Other Co", model="P1", firmware="1.2.3", date_code="20261122"))
     journal.close({})
     run, _cases, complete = read_journal(tmp_path)
-    assert complete and run.dut.firmware == "1.2.3" and run.dut.date_code == "20261122"
+    assert complete and run.dut.manufacturer == "Profile Co" and run.dut.firmware == ""
+    assert run.observed_dut.manufacturer == "Other Co" and run.observed_dut.firmware == "1.2.3"

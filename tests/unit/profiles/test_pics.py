@@ -79,7 +79,9 @@ def test_template_cli(capsys):
     out = capsys.readouterr().out
     assert "  SE.DRLC.C: true   # mandatory: Demand Response and Load Control client\n" in out
     assert "  SE.PRICE.C: false  # optional: Price client\n" in out
-    assert out.splitlines()[3] == "pics:"
+    header = out.split("pics:\n")[0].splitlines()
+    assert all(line.startswith("#") for line in header) and "must stay true" in header[1]
+    assert any("a PCT carries the DRLC client and the Time client" in line for line in header)  # the rules
     # The option items follow, each a key the profile loader accepts.
     assert "  SE.KE.SUITE2: false  # optional: CBKE suite 2 (sect283k1), SE 1.2\n" in out
     assert "  SE.DRLC.C.SIGN: false" in out

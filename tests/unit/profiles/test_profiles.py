@@ -102,8 +102,89 @@ def test_a_bad_pixit_option_is_one_line_naming_it():
 def test_bad_install_code_crc(tmp_path):
     doc = ihd_doc()
     doc["install_code"] = "83FED3407A939723A5C639B26916D505C3B6"
-    with pytest.raises(ProfileError, match=r"x.yaml: install_code: install code CRC mismatch"):
+    with pytest.raises(ProfileError, match=r"x.yaml: install_code: its last 2 bytes are not the CRC-16/X-25") as err:
         load_dut_profile(write(tmp_path, doc))
+    assert "C3B" not in str(err.value).upper()  # neither the given nor the expected CRC: both derive from the secret
+
+
+SECRET = "5A17C0DE5A17C0DE"  # an 8-byte marker no error message may echo, in any case
+
+
+@pytest.mark.parametrize(("kind", "field", "value", "words"), [
+    ("dut", "install_code", SECRET[:8], ["install_code:", "4 bytes", "6, 8, 12 or 16 bytes"]),
+    ("dut", "install_code", SECRET + "ZZ", ["install_code:", "expected hex digits", "value not shown"]),
+    ("bench", "network_key", SECRET, ["network_key:", "16 hex bytes, got 8 bytes"]),
+    ("bench", "network_key", SECRET + "ZZ", ["network_key:", "not hex digits", "value not shown"]),
+    ("bench", "test_ca", {"issuer": "11:22:33:44:55:66:77:88", "public_key": "02" + "11" * 21,
+                          "private_key": SECRET[:4]}, ["test_ca.private_key:", "21 hex bytes, got 2 bytes"]),
+    ("bench", "test_ca", {"issuer": "11:22:33:44:55:66:77:88", "public_key": "02" + "11" * 21,
+                          "private_key": SECRET * 3}, ["test_ca.private_key:", "21 hex bytes, got 24 bytes"]),
+    ("bench", "test_ca", {"issuer": "11:22:33:44:55:66:77:88", "public_key": "0203",
+                          "private_key": "01" * 21}, ["test_ca.public_key:", "22 or 37 hex bytes, got 2 bytes"]),
+])
+def test_a_secret_of_the_wrong_length_names_field_and_length_never_the_value(tmp_path, kind, field, value, words):
+    doc = ihd_doc() if kind == "dut" else yaml.safe_load(SIM.read_text())
+    doc[field] = value
+    with pytest.raises(ProfileError) as err:
+        (load_dut_profile if kind == "dut" else load_bench_profile)(write(tmp_path, doc))
+    text = str(err.value)
+    assert "\n" not in text and all(word in text for word in words), text
+    for part in (SECRET, SECRET[:8], SECRET[:4], SECRET[4:8]):
+        assert part.lower() not in text.lower(), f"{part} echoed in {text!r}"
+
+
+def test_a_test_ca_of_the_right_lengths_loads(tmp_path):
+    doc = yaml.safe_load(SIM.read_text())
+    doc["test_ca"] = {"issuer": "11:22:33:44:55:66:77:88", "public_key": "03" + "22" * 36, "private_key": "01" * 21}
+    bench = load_bench_profile(write(tmp_path, doc))
+    assert bench.test_ca.private_key.get_secret_value() == "01" * 21
+
+
+def test_a_utf8_bom_is_accepted_and_other_encodings_are_one_line(tmp_path):
+    import codecs
+
+    text = IHD.read_text()
+    bom = tmp_path / "bom.yaml"
+    bom.write_bytes(codecs.BOM_UTF8 + text.encode())
+    assert load_dut_profile(bom).identity.model == "Reference IHD"
+    for name, raw, words in (
+        ("utf16.yaml", codecs.BOM_UTF16_LE + text.encode("utf-16-le"), ["saved as UTF-16", "save the profile as UTF-8"]),
+        ("utf32.yaml", codecs.BOM_UTF32_LE + text.encode("utf-32-le"), ["saved as UTF-32"]),
+        ("latin1.yaml", text.replace("Suite", "Suit\u00e9").encode("latin-1"),
+         ["line 3: not UTF-8 (byte 0xE9", "save the profile as UTF-8"]),
+    ):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        with pytest.raises(ProfileError) as err:
+            load_dut_profile(path)
+        assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+        assert all(word in str(err.value) for word in words), err.value
+
+
+def test_a_folder_given_as_profile_is_one_line(tmp_path):
+    with pytest.raises(ProfileError, match="is a folder, not a profile file"):
+        load_dut_profile(tmp_path)
+
+
+def test_a_duration_pixit_written_as_a_bare_number_is_seconds(tmp_path):
+    doc = ihd_doc()
+    doc["pixit"]["join_timeout"] = 45
+    assert load_dut_profile(write(tmp_path, doc)).pixit["join_timeout"].seconds == 45
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("0 s", ["pixit.join_timeout: 0 s is below its minimum 1 s"]),
+    ("-5 s", ["pixit.join_timeout: -5 s is below its minimum 1 s", "a wait is positive"]),
+    ("300 s", ["pixit.join_timeout: 300 s is above its maximum 254 s", "Mgmt_Permit_Joining_req"]),
+])
+def test_a_profile_pixit_outside_its_bound_is_one_line(tmp_path, value, words):
+    doc = ihd_doc()
+    doc["pixit"]["join_timeout"] = value
+    path = write(tmp_path, doc)
+    with pytest.raises(ProfileError) as err:
+        load_dut_profile(path)
+    assert str(err.value).startswith(f"{path}: pixit.join_timeout: ")
+    assert all(word in str(err.value) for word in words), err.value
 
 
 def test_unknown_device_type_and_missing_field(tmp_path):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
+from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped, TestCase, TestSuite
 
+from harness.results import CaseMessage, Verdict
 from reports.__main__ import main
-from reports.junit import JUnitFileError, add_suite_properties, diff, merge
+from reports.junit import JUnitFileError, add_suite_properties, apply_verdicts, diff, merge
 
-from .samples import run_info
+from .samples import case, run_info
 
 
 def _case(name: str, outcome: str = "passed", time: float = 1.0, classname: str = "steps.test_joining"):
@@ -84,16 +85,16 @@ def test_diff_finds_new_failures_fixes_flaky_and_slower(tmp_path: Path) -> None:
         _case("test_tiny", time=0.9),  # +800 % but only +0.8 s: noise
         _case("test_key_update", time=14.0),  # +4 s but only +40 %: within bounds
         _case("test_retry", "failed"), _case("test_retry", "passed"),  # flaky: verdict changed on retry
-        _case("test_bench", "error"),  # a new bench error is a regression for CI too
+        _case("test_bench", "error"),  # a new bench error: a regression for CI too, but never a DUT failure
         _case("test_new", "failed"),  # a new case that fails
     )
     result = diff(old, new)
     assert result.new_failures == [
         "steps.test_joining::test_join (failed, was passed)",
         "steps.test_joining::test_retry (failed, was passed)",  # a retry never hides the failure
-        "steps.test_joining::test_bench (error, was passed)",
         "steps.test_joining::test_new (failed, new case)",
     ]
+    assert result.new_errors == ["steps.test_joining::test_bench (error, was passed)"]
     assert result.fixes == ["steps.test_joining::test_leave (was failed)"]
     assert result.flaky == ["steps.test_joining::test_retry (failed -> passed)"]
     assert result.slower == ["steps.test_joining::test_rejoin (2.00 s -> 3.50 s)"]
@@ -161,3 +162,93 @@ def test_missing_and_malformed_files_exit_2_with_one_line(
         assert err.count("\n") == 1 and problem in err and str(bad) in err
     with pytest.raises(JUnitFileError, match=problem):
         diff(good, bad)
+
+
+# -- JUnit agrees with the journal (apply_verdicts) and diff by case id ----------------------------------------
+
+SITE = "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages"
+TRACE = f"{SITE}/harness/radio/sim.py:44: in open\n    raise SimRadioError\nE   SimRadioError: radio stopped answering"
+
+
+def _pytest_case(name: str, case_id: str, outcome: str = "passed") -> TestCase:
+    """A <testcase> as pytest's JUnit writer leaves it: a case_id property, and only pass/fail/error/skip."""
+    item = _case(name, "passed")
+    properties = Properties()
+    properties.add_property(Property("case_id", case_id))
+    item.append(properties)
+    if outcome == "failed":
+        failure = Failure("SimRadioError: radio stopped answering")
+        failure.text = TRACE
+        item.result = [failure]
+    elif outcome == "error":
+        item.result = [Error("failed on setup with NonConformance")]
+    elif outcome == "skipped":
+        skipped = Skipped("not applicable: the DUT does not claim PICS SE.DRLC.C", "pytest.skip")
+        skipped.text = f"{SITE}/pytest_bdd/scenario.py:303: not applicable: the DUT does not claim PICS SE.DRLC.C"
+        item.result = [skipped]
+    return item
+
+
+def _journal_cases():
+    return [
+        case("TC-JOIN-1.1", Verdict.PASSED),
+        case("TC-JOIN-1.2", Verdict.FAILED, message=CaseMessage(expectation="no Transport Key",
+                                                                 observation="Transport Key sent", rule="SE 5.4.1")),
+        case("TC-JOIN-1.3", Verdict.ERROR, message=CaseMessage(text=TRACE)),
+        case("TC-DRLC-1.1", Verdict.NOT_APPLICABLE, pics=["SE.DRLC.C"],
+             message="not applicable: the DUT does not claim PICS SE.DRLC.C"),
+        case("TC-MSG-2.1", Verdict.BLOCKED, message=CaseMessage(
+            text="harness/dut/manual.py:51: in ask\nE   harness.dut.manual.ManualStepBlocked: the operator could "
+                 "not perform: confirm the message on screen")),
+    ]
+
+
+def test_apply_verdicts_makes_junit_agree_with_the_journal(tmp_path: Path) -> None:
+    path = _junit(
+        tmp_path / "junit.xml",
+        _pytest_case("test_join", "TC-JOIN-1.1"),
+        _pytest_case("test_refused", "TC-JOIN-1.2", "error"),  # setup-phase failure: pytest wrote <error>
+        _pytest_case("test_radio", "TC-JOIN-1.3", "failed"),  # a bench fault: pytest wrote <failure>
+        _pytest_case("test_drlc", "TC-DRLC-1.1", "skipped"),
+        _pytest_case("test_message", "TC-MSG-2.1", "failed"),
+        _pytest_case("test_other", "TC-NOT-IN-JOURNAL", "failed"),  # left as pytest wrote it
+    )
+    assert apply_verdicts(path, _journal_cases()) == 4
+    suite = next(iter(JUnitXml.fromfile(str(path))))
+    by_name = {c.name: c for c in suite}
+    assert by_name["test_join"].result == []
+    [failure] = by_name["test_refused"].result
+    assert type(failure) is Failure and failure.message.startswith("expected no Transport Key")
+    [error] = by_name["test_radio"].result
+    assert type(error) is Error and error.message == "SimRadioError: radio stopped answering"
+    assert error.text == TRACE  # the traceback stays for the bench engineer
+    [skipped] = by_name["test_drlc"].result
+    assert type(skipped) is Skipped
+    assert skipped.message == skipped.text == "not applicable: the DUT does not claim PICS SE.DRLC.C"
+    [blocked] = by_name["test_message"].result
+    assert type(blocked) is Skipped
+    assert blocked.message == "blocked: the operator could not perform: confirm the message on screen"
+    assert type(by_name["test_other"].result[0]) is Failure
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (6, 2, 1, 2)
+    assert "site-packages" not in path.read_text().split("test_drlc")[1].split("</testcase>")[0]
+    assert not list(tmp_path.glob(".*partial"))  # replaced atomically, nothing left behind
+    assert apply_verdicts(path, _journal_cases()) == 0  # idempotent
+
+
+def test_diff_prints_case_ids_and_never_calls_an_error_a_new_failure(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    old = _junit(tmp_path / "old.xml", _pytest_case("test_a", "TC-JOIN-1.1"), _pytest_case("test_b", "TC-JOIN-1.2"),
+                 _pytest_case("test_c", "TC-JOIN-1.3", "error"), _pytest_case("test_d", "TC-JOIN-1.4", "failed"))
+    new = _junit(tmp_path / "new.xml", _pytest_case("test_a", "TC-JOIN-1.1", "error"),
+                 _pytest_case("test_b", "TC-JOIN-1.2", "failed"), _pytest_case("test_c", "TC-JOIN-1.3", "failed"),
+                 _pytest_case("test_d", "TC-JOIN-1.4"))
+    result = diff(old, new)
+    assert result.new_errors == ["TC-JOIN-1.1 (error, was passed)"]
+    assert result.new_failures == ["TC-JOIN-1.2 (failed, was passed)",
+                                   "TC-JOIN-1.3 (failed, was error)"]  # the bench no longer hides the DUT
+    assert result.fixes == ["TC-JOIN-1.4 (was failed)"]
+    assert main(["diff", str(old), str(new)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert "new error (bench): TC-JOIN-1.1 (error, was passed)" in lines
+    assert not any("TC-JOIN-1.1" in line for line in lines if line.startswith("new failure"))
+    assert not any("test_" in line for line in lines)  # ids, never function names

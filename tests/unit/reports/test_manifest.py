@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from reports.__main__ import main
 from reports.manifest import (
     ManifestError,
+    fingerprint,
     keygen,
     load_private_key,
     load_public_key,
@@ -150,7 +151,7 @@ def test_cli_verify_exit_codes_and_output(run_dir: Path, lab_keys: tuple[Path, P
     assert main(["manifest", str(run_dir), "--key", str(private)]) == 0
     capsys.readouterr()
     assert main(["verify", str(run_dir), "--public-key", str(public)]) == 0
-    assert "intact, signed by the given key" in capsys.readouterr().out
+    assert f"intact, signed by {fingerprint(load_public_key(public))}" in capsys.readouterr().out
 
     (run_dir / "report.html").write_text("<html>CONFORMANT</html>")
     (run_dir / "new.txt").write_text("x")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 from pathlib import Path
 
 import pytest
 
-from harness.redact import REDACTED, RedactionError, Redactor
+from harness.redact import REDACTED, REDACTION_NOTES, RedactionError, Redactor, redact_tree
 
 from .samples import INSTALL_CODE, LINK_KEY
 
@@ -100,3 +103,60 @@ def test_bad_secrets_are_refused_without_echoing_them() -> None:
 def test_repr_shows_no_secret(redactor: Redactor) -> None:
     assert repr(redactor) == "Redactor(<8 secret(s)>)"
     assert LINK_KEY not in repr(redactor).upper()
+
+
+LINK = bytes.fromhex(LINK_KEY)
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        json.dumps(repr(LINK))[1:-1],  # a step parameter's repr inside allure's JSON: backslashes doubled
+        html.escape(repr(LINK)),  # inside JUnit XML or the HTML report
+        base64.b64encode(LINK).decode(),
+        base64.urlsafe_b64encode(LINK[::-1]).decode().rstrip("="),
+        ", ".join(str(b) for b in LINK),  # a decimal byte list
+    ],
+)
+def test_escaped_encoded_and_listed_forms_are_redacted(redactor: Redactor, shown: str) -> None:
+    assert shown not in redactor.redact_text(f"param={shown};")
+    assert REDACTED in redactor.redact_text(f"param={shown};")
+
+
+def test_base64_inside_a_longer_blob_is_redacted(redactor: Redactor) -> None:
+    for prefix in (b"x", b"xy", b"xyz"):
+        blob = base64.b64encode(prefix + LINK + b"tail").decode()
+        assert REDACTED in redactor.redact_text(blob), prefix
+
+
+def test_testbed_repr_shows_no_link_key() -> None:
+    from harness.bench import Testbed
+
+    testbed = Testbed(name="case", golden=None, dut=None, dut_ieee=0x000D6F0000001001, dut_link_key=LINK,
+                      keyring=None, frames=[(0.0, LINK)])
+    shown = repr(testbed)
+    assert "case" in shown and "000d6f0000001001" in shown
+    assert Redactor([LINK]).redact_text(shown) == shown  # no form of the key in it
+
+
+def test_redact_tree_covers_every_file_and_zeroes_binary_secrets(tmp_path: Path, redactor: Redactor) -> None:
+    (tmp_path / "allure-results").mkdir()
+    (tmp_path / "allure-results" / "x-result.json").write_text(json.dumps({"value": f"Testbed(key={LINK!r})"}))
+    (tmp_path / "junit.xml").write_text(f"<testcase><failure>{html.escape(repr(LINK))}</failure></testcase>")
+    pcap = b"\xd4\xc3\xb2\xa1" + bytes(20) + LINK + b"\x01\x02" + LINK[::-1]
+    (tmp_path / "TC-1").mkdir()
+    (tmp_path / "TC-1" / "capture.pcap").write_bytes(pcap)
+    (tmp_path / "clean.txt").write_text("nothing secret here\n")
+    notes = redact_tree(tmp_path, redactor)
+    assert sorted(n.split(":")[0] for n in notes) == ["TC-1/capture.pcap", "allure-results/x-result.json",
+                                                      "junit.xml"]
+    assert "2 secret(s) overwritten" in next(n for n in notes if "pcap" in n)
+    zeroed = (tmp_path / "TC-1" / "capture.pcap").read_bytes()
+    assert len(zeroed) == len(pcap) and LINK not in zeroed and LINK[::-1] not in zeroed
+    assert zeroed[24:40] == bytes(16) and zeroed[40:42] == b"\x01\x02"  # everything else in place
+    assert json.loads((tmp_path / "allure-results" / "x-result.json").read_text())["value"] == \
+        f"Testbed(key=b'{REDACTED}')"
+    assert (tmp_path / REDACTION_NOTES).read_text().count("\n") == 4  # a heading and one line per file
+    assert LINK_KEY.lower() not in (tmp_path / REDACTION_NOTES).read_text().lower()
+    assert not list(tmp_path.rglob("*.partial"))
+    assert redact_tree(tmp_path, redactor) == []  # nothing left to find

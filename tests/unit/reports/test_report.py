@@ -35,7 +35,7 @@ def test_summary_has_identity_run_and_one_row_per_case(run_dir: Path) -> None:
     assert summary["dut"]["model"] == "IHD-7 <b>Pro</b>" and summary["dut"]["firmware"] == "2.1.0"
     assert summary["dut"]["ieee"] == "00:0D:6F:00:00:00:10:01"
     assert summary["bench"] == {"id": "lab-bench-3", "radio": "ezsp:/dev/ttyACM0",
-                                "radio_firmware": "EmberZNet 7.4.1", "simulated": False}
+                                "radio_firmware": "EmberZNet 7.4.1", "simulated": False, "kind": "hardware"}
     assert summary["suite_version"] == "v0.1.0-12-gabc1234"
     assert summary["started"] == "2025-03-01T12:00:00+00:00"
     assert summary["pics"] == {"SE.KE.S": True, "SE.PRICE.C": True, "SE.DRLC.C": False}
@@ -67,7 +67,7 @@ def test_html_shows_verdicts_details_and_links(run_dir: Path) -> None:
     assert '<a href="TC-JOIN-1.2/capture.pcap">' in page
     assert "TC-JOIN-1.2/log.txt (missing)" in page and 'href="TC-JOIN-1.2/log.txt"' not in page
     assert "Transport Key sent 0.8 s after Association Request" in page
-    assert "EmberZNet 7.4.1" in page and "physical" in page
+    assert "EmberZNet 7.4.1" in page and "HARDWARE BENCH" in page
 
 
 def test_html_is_self_contained(run_dir: Path) -> None:

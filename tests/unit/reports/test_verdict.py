@@ -6,7 +6,16 @@ import hashlib
 
 import pytest
 
-from harness.results import OverallVerdict, Totals, Verdict, assess, pics_hash
+from harness.results import (
+    DutIdentity,
+    OverallVerdict,
+    RunScope,
+    Totals,
+    Verdict,
+    assess,
+    identity_mismatches,
+    pics_hash,
+)
 
 from .samples import case
 
@@ -38,7 +47,56 @@ def _cases(*verdicts: tuple[Verdict, bool]):
     ],
 )
 def test_overall_verdict(verdicts, complete, expected) -> None:
-    assert assess(_cases(*verdicts), complete).verdict is expected
+    cases = _cases(*verdicts)
+    assert assess(cases, complete, _complete_scope(cases)).verdict is expected
+
+
+def _complete_scope(cases) -> RunScope:
+    return RunScope(applicable=[c.case_id for c in cases])
+
+
+@pytest.mark.parametrize(("scope", "words"), [
+    (RunScope(selection=["-k 'announces'"], applicable=["TC-X-0", "TC-X-1"]), ["selection: -k 'announces'"]),
+    (RunScope(overrides=["--pixit timing_tolerance=3s"], applicable=["TC-X-0", "TC-X-1"]),
+     ["overridden: --pixit timing_tolerance=3s"]),
+    (RunScope(applicable=["TC-X-0", "TC-X-1", "TC-Y-9"]), ["1 applicable case(s) of 3 did not run: TC-Y-9"]),
+    (None, ["no scope"]),
+])
+def test_a_selection_an_override_or_an_unrun_case_is_partial_never_conformant(scope, words) -> None:
+    assessment = assess(_cases((P, True), (P, True)), True, scope)
+    assert assessment.verdict is OverallVerdict.PARTIAL and assessment.verdict.exit_code == 7
+    for word in words:
+        assert any(word in reason for reason in assessment.reasons), (word, assessment.reasons)
+
+
+def test_a_failure_in_a_partial_run_still_stands() -> None:
+    scope = RunScope(selection=["--case TC-X-1"], applicable=["TC-X-0", "TC-X-1"])
+    assert assess(_cases((F, True)), True, scope).verdict is OverallVerdict.NOT_CONFORMANT
+
+
+def test_a_complete_run_is_conformant_and_exits_zero() -> None:
+    cases = _cases((P, True), (NA, True))
+    assessment = assess(cases, True, _complete_scope(cases))
+    assert assessment.verdict is OverallVerdict.CONFORMANT and assessment.verdict.exit_code == 0
+
+
+@pytest.mark.parametrize(("observed", "expected_problem"), [
+    (DutIdentity(manufacturer="Acme", model="IHD-7"), None),
+    (DutIdentity(manufacturer="Acme", model="PCT-2"), "model: the profile declares 'IHD-7', the DUT answers 'PCT-2'"),
+    (DutIdentity(), None),  # ManufacturerName and ModelIdentifier are optional: not served contradicts nothing
+    (DutIdentity(manufacturer="Other"), "manufacturer: the profile declares 'Acme', the DUT answers 'Other'"),
+])
+def test_the_dut_on_the_air_must_be_the_one_the_profile_describes(observed, expected_problem) -> None:
+    declared = DutIdentity(manufacturer="Acme", model="IHD-7")
+    problems = identity_mismatches(declared, observed)
+    cases = _cases((P, True))
+    assessment = assess(cases, True, _complete_scope(cases), problems)
+    if expected_problem is None:
+        assert problems == [] and assessment.verdict is OverallVerdict.CONFORMANT
+    else:
+        assert any(expected_problem in p for p in problems), problems
+        assert assessment.verdict is OverallVerdict.INCONCLUSIVE and assessment.verdict.exit_code == 6
+        assert any("not the DUT the profile describes" in r for r in assessment.reasons)
 
 
 def test_reasons_name_what_decided() -> None:
