@@ -17,10 +17,10 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from harness.capture import PcapWriter, write_key_file
-from harness.clock import Clock, VirtualClock, new_virtual_loop
+from harness.clock import Clock, VirtualClock, VirtualTimeLoop, new_virtual_loop
 from harness.devices.base import ReferenceDevice
 from harness.devices.catalogue import MODELS
 from harness.dut.base import DutControl, DutControlError
@@ -36,6 +36,10 @@ from harness.radio.sim import ControllerApplication, register_air, sim_config, u
 from harness.rng import CaseRandom
 from harness.sim.air import Air, AirFrame
 from harness.verify import Keyring, ObservedFrame, decode_frames
+
+if TYPE_CHECKING:  # harness.hardware imports this module; Bench imports it only on a real bench
+    from harness.hardware import HardwareBench
+    from harness.ke.engine import KeEngine
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,7 +72,7 @@ class Testbed:
     keyring: Keyring
     frames: list[tuple[float, bytes]]
     air: Air | None = None
-    app: Any = None
+    app: Any = None  # the golden zigpy ControllerApplication (bellows' on a real bench, untyped): library edge
     device: ReferenceDevice | None = None  # the reference DUT in simulation: driven, never inspected
     notes: dict[str, Any] = field(default_factory=dict)  # what earlier steps of the scenario established
     # The case's random state (harness/rng.py): install codes and other choices a step makes come from it.
@@ -90,9 +94,9 @@ class Bench:
         self.options = options
         self.dut_profile = dut_profile
         self.bench_profile = bench_profile
-        self._case = CaseRandom(options.seed, "")  # the open scenario's random state (open_testbed)
+        self.case_random = CaseRandom(options.seed, "")  # the open scenario's random state (open_testbed)
         radio = options.radio.kind if options.radio is not None else bench_profile.radio.split(":")[0]
-        self.hardware = None
+        self.hardware: HardwareBench | None = None
         if radio != "sim" or not options.dut.is_simulated:
             # The real bench (harness/hardware.py): EZSP golden radio, CLI/manual DUT control, wall clock.
             if radio == "sim":
@@ -101,7 +105,7 @@ class Bench:
             from harness.hardware import HardwareBench
 
             self.loop = asyncio.new_event_loop()
-            self.clock = WallClock(self.loop)
+            self.clock: Clock = WallClock(self.loop)
             self.network_key = bytes.fromhex(bench_profile.network_key.get_secret_value().replace(":", ""))
             self.ke_material = self._ke_material(bench_profile)
             self.golden_ke_suites = (1, 2)
@@ -113,7 +117,7 @@ class Bench:
                               f"known: {', '.join('sim:' + m for m in sorted(MODELS))}")
         self.model = MODELS[options.dut.target]
         self.loop = new_virtual_loop(CASE_LOOP_START)
-        self.clock: Clock = VirtualClock(self.loop, VIRTUAL_EPOCH, origin=CASE_LOOP_START)
+        self.clock = VirtualClock(self.loop, VIRTUAL_EPOCH, origin=CASE_LOOP_START)
         self.network_key = bytes.fromhex(bench_profile.network_key.get_secret_value().replace(":", ""))
         self.ke_material = self._ke_material(bench_profile)
         # The golden ESI runs both CBKE suites; a reference DUT the suites its PICS claim.
@@ -131,12 +135,12 @@ class Bench:
         except KeMaterialError as exc:
             raise OptionError(str(exc)) from None
 
-    def golden_ke_engine(self, suites: tuple[int, ...]):
+    def golden_ke_engine(self, suites: tuple[int, ...]) -> KeEngine:
         """The golden ESI's key-establishment engine offering only *suites*: minted for the simulated
         coordinator, or on the real bench the EZSP NCP's own CBKE library (harness/hardware.py)."""
         if self.hardware is not None:
             return self.hardware.golden_ke_engine(tuple(suites))
-        return self.ke_material.engine(COORDINATOR_IEEE, tuple(suites), rng=self._case.stream("ke:golden"))
+        return self.ke_material.engine(COORDINATOR_IEEE, tuple(suites), rng=self.case_random.stream("ke:golden"))
 
     def claims(self, pics_key: str) -> bool:
         """Whether the DUT claims a PICS item (its profile, overridden by --pics)."""
@@ -178,19 +182,19 @@ class Bench:
         id; *name* when none), and in simulation its virtual clock starts at the same instant whatever ran
         before, so a case's capture is the same alone or inside the whole suite. A hardware bench keeps the
         wall clock; only the random state applies there."""
-        self._case = CaseRandom(self.options.seed, case or name)
+        self.case_random = CaseRandom(self.options.seed, case or name)
         if self.hardware is not None:
             testbed = self.run(self.hardware.open_testbed(name, case or name), 120.0,
                                "opening the EZSP golden radio")
-            testbed.random = self._case
+            testbed.random = self.case_random
             return testbed
-        self._start_case_clock(self._case)
-        return self.run(self._open_testbed(name, self._case), 60.0, "forming the simulated network")
+        self._start_case_clock(self.case_random)
+        return self.run(self._open_testbed(name, self.case_random), 60.0, "forming the simulated network")
 
     def _start_case_clock(self, case: CaseRandom) -> None:
         # Timers a closed scenario left behind keep their remaining delays; the new scenario's clock reads
         # its own start instant at loop time CASE_LOOP_START.
-        self.loop.rebase(CASE_LOOP_START)
+        cast(VirtualTimeLoop, self.loop).rebase(CASE_LOOP_START)  # simulation only: the loop is virtual
         self.clock = VirtualClock(self.loop, VIRTUAL_EPOCH + timedelta(seconds=case.clock_start()),
                                   origin=CASE_LOOP_START)
 
@@ -309,7 +313,7 @@ class Bench:
         await testbed.golden.close()
         await testbed.app.shutdown()
         profile = self.bench_profile
-        path = register_air(testbed.notes["air_name"], testbed.air)
+        path = register_air(testbed.notes["air_name"], cast(Air, testbed.air))  # a simulated testbed has air
         testbed.app = await ControllerApplication.new(
             sim_config(path, channel=profile.channel, pan_id=profile.pan_id,
                        extended_pan_id=bytes.fromhex(str(profile.extended_pan_id).replace(":", "")),
@@ -350,12 +354,12 @@ def air_frame_sender(frame: AirFrame) -> int:
 _RADIO_FAILURES = {"left": int(os.environ.get("SE_SIM_RADIO_FAILURES", "0") or 0)}
 
 
-def _inject_radio_failures(app: Any) -> None:
+def _inject_radio_failures(app: Any) -> None:  # app: a zigpy ControllerApplication whose send is replaced
     if _RADIO_FAILURES["left"] <= 0:
         return
     send = app.send_packet
 
-    async def failing_send(packet):
+    async def failing_send(packet: object) -> object:
         if _RADIO_FAILURES["left"] > 0:
             _RADIO_FAILURES["left"] -= 1
             raise BenchError("simulated golden radio: the radio stopped answering (self-test fault injection)")

@@ -23,11 +23,17 @@ import selectors
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from harness.errors import DutSilent
+
+if TYPE_CHECKING:
+    from collections import deque
+    from contextvars import Context
+
+    from _typeshed import FileDescriptorLike
 
 T = TypeVar("T")
 
@@ -80,22 +86,22 @@ class _VirtualSelector(selectors.BaseSelector):
     def real(self) -> selectors.BaseSelector:
         return self._real
 
-    def register(self, fileobj, events, data=None):
+    def register(self, fileobj: FileDescriptorLike, events: int, data: object = None) -> selectors.SelectorKey:
         return self._real.register(fileobj, events, data)
 
-    def unregister(self, fileobj):
+    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
         return self._real.unregister(fileobj)
 
-    def modify(self, fileobj, events, data=None):
+    def modify(self, fileobj: FileDescriptorLike, events: int, data: object = None) -> selectors.SelectorKey:
         return self._real.modify(fileobj, events, data)
 
-    def get_map(self):
+    def get_map(self) -> Mapping[FileDescriptorLike, selectors.SelectorKey]:
         return self._real.get_map()
 
     def close(self) -> None:
         self._real.close()
 
-    def select(self, timeout: float | None = None):
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is None:
             # Nothing scheduled: only real I/O (or a thread's call_soon_threadsafe) can wake the loop.
             return self._real.select(None)
@@ -114,12 +120,24 @@ class _OrderedTimerHandle(asyncio.TimerHandle):
     """
 
     __slots__ = ("_seq",)
+    if TYPE_CHECKING:  # asyncio's private TimerHandle slots, which typeshed lists without types
+        _when: float
+        _scheduled: bool
 
-    def __init__(self, when, callback, args, loop, context, seq: int) -> None:
+    def __init__(
+        self,
+        when: float,
+        callback: Callable[..., object],
+        args: tuple[object, ...],
+        loop: asyncio.AbstractEventLoop,
+        context: Context | None,
+        seq: int,
+    ) -> None:
         super().__init__(when, callback, args, loop, context)
         self._seq = seq
 
-    def __lt__(self, other):
+    # Only ordered handles share this loop's heap, so `other` is one (asyncio types it as any TimerHandle).
+    def __lt__(self, other: _OrderedTimerHandle) -> bool:  # type: ignore[override]
         # heapq compares with < only; no tuples built (this runs a dozen times per timer).
         try:
             when, other_when = self._when, other._when
@@ -127,7 +145,7 @@ class _OrderedTimerHandle(asyncio.TimerHandle):
         except AttributeError:
             return super().__lt__(other)
 
-    def __gt__(self, other):
+    def __gt__(self, other: _OrderedTimerHandle) -> bool:  # type: ignore[override]
         try:
             when, other_when = self._when, other._when
             return when > other_when or (when == other_when and self._seq > other._seq)
@@ -143,6 +161,17 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     client in another thread must get its answer in before a virtual deadline passes).
     """
 
+    if TYPE_CHECKING:  # asyncio's private loop state driven below (CPython base_events), untyped in typeshed
+        _scheduled: list[_OrderedTimerHandle]
+        _ready: deque[asyncio.Handle]
+        _selector: _VirtualSelector
+        _stopping: bool
+        _debug: bool
+        _timer_cancelled_count: int
+
+        def _check_closed(self) -> None: ...
+        def _process_events(self, event_list: list[tuple[selectors.SelectorKey, int]]) -> None: ...
+
     def __init__(self, start: float = 0.0, real_io_grace: float = 0.0) -> None:
         self._virtual_now = float(start)
         self._timer_seq = 0
@@ -155,7 +184,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def time(self) -> float:
         return self._virtual_now
 
-    def call_at(self, when, callback, *args, context=None):
+    def call_at(
+        self, when: float, callback: Callable[..., object], *args: object, context: Context | None = None
+    ) -> _OrderedTimerHandle:
         # Same as BaseEventLoop.call_at, with FIFO order among equal deadlines.
         if when is None:
             raise TypeError("when cannot be None")
@@ -179,12 +210,13 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         call_soon_threadsafe was measured to starve for seconds.
         """
         if self.real_io_grace > 0 or self._debug or threading.active_count() > 1:
-            super()._run_once()
+            super()._run_once()  # type: ignore[misc]  # asyncio's private loop step, absent from typeshed
             return
+        handle: asyncio.Handle | None  # a timer from the heap, then any ready callback
         scheduled = self._scheduled
         count = len(scheduled)
         if count > _MIN_SCHEDULED_TIMER_HANDLES and self._timer_cancelled_count / count > _MIN_CANCELLED_FRACTION:
-            kept = []
+            kept: list[_OrderedTimerHandle] = []
             for handle in scheduled:
                 if handle._cancelled:
                     handle._scheduled = False

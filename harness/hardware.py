@@ -36,6 +36,7 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import zigpy.types as t
 
@@ -51,6 +52,11 @@ from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, EzspRadio
 from harness.sim.frames.types import eui64_to_ieee
 from harness.sim.material import LinkKeyEntry
 from harness.verify import Keyring
+
+if TYPE_CHECKING:  # harness.bench builds this bench and owns Testbed; ke.ezsp needs bellows
+    from harness.bench import Testbed
+    from harness.ke.engine import KeEngine
+    from harness.ke.ezsp import EzspKeEngine
 
 LOGGER = logging.getLogger(__name__)
 #: Lines the operator must see as they happen (the pytest plugin writes this logger's WARNINGs to the terminal).
@@ -163,7 +169,7 @@ class LivePcap:
                                    "the scenario read it: the sniffer restarted or another file replaced it")
             fh.seek(self._offset)
             data = fh.read()
-        record = self._record
+        record = cast(struct.Struct, self._record)  # _read_header set it, or we returned above
         frames = []
         pos = 0
         while pos + record.size <= len(data):
@@ -202,7 +208,8 @@ class HardwareBench:
         self.port = bench.options.radio.port if bench.options.radio is not None else \
             bench.bench_profile.radio.split(":", 1)[1]
         self.app: ControllerApplication | None = None
-        self.ke_engine = None  # EzspKeEngine on the NCP, or the CbkeUnavailable that says why there is none
+        # EzspKeEngine on the NCP, or the CbkeUnavailable that says why there is none
+        self.ke_engine: EzspKeEngine | CbkeUnavailable | None = None
         self.dut = dut_control(bench)
         sniffer = bench.bench_profile.hooks.get("sniffer_pcap")
         self.capture = LivePcap(Path(sniffer)) if sniffer else None
@@ -266,8 +273,12 @@ class HardwareBench:
         channel = expected["channel"]
         network_info = info.replace(
             network_key=zigpy.state.Key(key=t.KeyData(expected["network_key"]), seq=expected["key_seq"],
-                                        tx_counter=int(current.tx_counter) + REFORM_COUNTER_SKIP, rx_counter=0),
-            channel=channel, channel_mask=t.Channels.from_channel_list([channel]), pan_id=t.PanId(expected["pan_id"]),
+                                        # zigpy annotates the counters uint32_t and stores plain ints as given
+                                        tx_counter=int(current.tx_counter) + REFORM_COUNTER_SKIP,  # type: ignore[arg-type]
+                                        rx_counter=0),  # type: ignore[arg-type]
+            # zigpy's classmethod is typed with an instance self (zigpy.types.Channels.from_channel_list)
+            channel=channel, channel_mask=t.Channels.from_channel_list([channel]),  # type: ignore[misc]
+            pan_id=t.PanId(expected["pan_id"]),
             extended_pan_id=t.ExtendedPanId(expected["extended_pan_id"][::-1]), key_table=[], children=[],
             nwk_addresses={})
         await app.write_network_info(network_info=network_info, node_info=app.state.node_info)
@@ -292,7 +303,7 @@ class HardwareBench:
         testbed.notes["ncp_aps_sender"] = probes
         golden.learn_from_key_establishment(testbed.keyring, self.bench.ke_material.ca_public_key(1))
 
-    def golden_ke_engine(self, suites: tuple[int, ...]):
+    def golden_ke_engine(self, suites: tuple[int, ...]) -> KeEngine:
         """The NCP's engine offering only *suites* (the golden's certificate is the NCP's own: on hardware no
         other identity can answer for the Trust Center's address)."""
         from harness.ke.ezsp import EzspKeEngine
@@ -322,7 +333,7 @@ class HardwareBench:
                 break
         return done
 
-    async def open_testbed(self, name: str, case: str = ""):
+    async def open_testbed(self, name: str, case: str = "") -> Testbed:
         case = case or name
         self.case = case
         self.progress.start(case)
@@ -347,7 +358,8 @@ class HardwareBench:
         # The keyring follows the network's real key history: the key the NCP runs now, then every switch.
         keyring = Keyring(network_keys={state.key_seq: state.network_key})
         keyring.add_link_key(ieee, link_key)
-        golden = Golden(app, self.bench.clock)
+        # The case's random state (harness/rng.py) draws the golden meter's household, as in simulation.
+        golden = Golden(app, self.bench.clock, demand_seed=self.bench.case_random.seed_for("meter"))
         # The golden listens (and drops stale SE frames) before the reset, so it can tell when the DUT's
         # previous life has gone quiet.
         golden.ignore_se_until_admission()
@@ -464,7 +476,7 @@ class HardwareBench:
         if app is not None:
             self._watch_key_switches(testbed, testbed.app)
         old = testbed.golden
-        testbed.golden = Golden(testbed.app, self.bench.clock)
+        testbed.golden = Golden(testbed.app, self.bench.clock, demand_seed=testbed.random.seed_for("meter"))
         testbed.golden.zdo_events.extend(old.zdo_events)
         testbed.golden.adopt_findings(old)
         testbed.golden.trust_center.joins.extend(old.trust_center.joins)
@@ -478,8 +490,10 @@ class HardwareBench:
         pending, and asyncio logs that from the garbage collector, which on Python 3.11 can break an ast.parse
         running at that moment (pytest then ends with a SystemError)."""
         # By task rather than through app.devices: a device the DUT's reset removed keeps its interview running.
+        # typeshed types get_coro() as a generator or coroutine without __qualname__, which both carry.
         pending = [task for task in asyncio.all_tasks()
-                   if task.get_name() == "initialize" and task.get_coro().__qualname__.endswith("Device.initialize")]
+                   if task.get_name() == "initialize"
+                   and task.get_coro().__qualname__.endswith("Device.initialize")]  # type: ignore[union-attr]
         for task in pending:
             task.cancel()
         if pending:
@@ -545,25 +559,26 @@ class NcpApsSender:
 
     async def _send(self, nwk: int, frame, encrypt_key: bytes | None) -> None:
         ieee = self._ieee_of(nwk)
-        held = self.key_table.get(ieee).key if ieee is not None and ieee in self.key_table else None
+        held = cast(LinkKeyEntry, self.key_table.get(ieee)).key if ieee is not None and ieee in self.key_table else None
         swap = encrypt_key is not None and encrypt_key != held
         if swap and (ieee is None or held is None):
             self.errors.append(f"no IEEE address or held key for 0x{nwk:04X}: cannot send under another key")
             return
         packet = t.ZigbeePacket(
-            src_ep=frame.src_endpoint, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk),
+            # zigpy annotates the address as NWK and takes a plain int as well
+            src_ep=frame.src_endpoint, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk),  # type: ignore[arg-type]
             dst_ep=frame.dst_endpoint, profile_id=frame.profile, cluster_id=frame.cluster, tsn=frame.counter,
             data=t.SerializableBytes(frame.payload),
             tx_options=t.TransmitOptions.APS_Encryption if encrypt_key is not None else t.TransmitOptions.NONE)
         try:
             if swap:
-                await self._key_table_entry(ieee, encrypt_key)
+                await self._key_table_entry(ieee, cast(bytes, encrypt_key))  # swap: a key to send under
             await self.app.send_packet(packet)
         except Exception as exc:  # noqa: BLE001 - a probe that cannot go out is judged by the missing answer
             self.errors.append(f"probe to 0x{nwk:04X}: {type(exc).__name__}: {exc}")
         finally:
             if swap:
-                await self._key_table_entry(ieee, held)
+                await self._key_table_entry(ieee, cast(bytes, held))  # swap: the key held before
 
     async def _key_table_entry(self, ieee: int, key: bytes) -> None:
         (status,) = await self.app._ezsp.addOrUpdateKeyTableEntry(

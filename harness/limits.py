@@ -110,32 +110,46 @@ def clip_allure_item(item: Any, limit: int = ALLURE_STRING_LIMIT) -> Any:
     return walk(item)
 
 
-def bound_allure_output() -> bool:
-    """Make the Allure file writer of this process bound what it writes (results, containers, attachments).
+def bound_allure_output() -> Any | None:
+    """Make what allure writes in this process bounded: results, containers and attachments.
 
-    allure-pytest-bdd registers an ``AllureFileLogger`` in its pytest_configure; it is swapped, in place, for
+    Two parts. A hook clips every result before any other hook sees it (registered last among the tryfirst
+    hooks, it runs first: redacting or copying 20 MB strings would cost time before they are cut). And
+    allure-pytest-bdd's ``AllureFileLogger`` (registered in its pytest_configure) is swapped, in place, for
     the bounded subclass below and registered again under its own name (its cleanup unregisters it by object,
-    so it must stay the same object). Returns whether a writer was found."""
+    so it must stay the same object): attachments are clipped as they are written, results once more.
+    Returns the clipping hook (for :func:`release_allure_clipper` at the session's end), None without allure."""
     try:
         import allure_commons
         from allure_commons.logger import AllureFileLogger
     except ImportError:  # allure is optional at run time
-        return False
+        return None
     manager = allure_commons.plugin_manager
+    bounded = _bounded_logger_class()
     found = False
     for plugin in list(manager.get_plugins()):
         if type(plugin) is AllureFileLogger:
             name = manager.get_name(plugin)
             manager.unregister(plugin)
-            plugin.__class__ = _bounded_logger_class()
+            plugin.__class__ = bounded
             manager.register(plugin, name)
-            found = True
-        elif isinstance(plugin, AllureFileLogger) and type(plugin).__name__ == "BoundedAllureFileLogger":
-            found = True
-    return found
+        found |= isinstance(plugin, AllureFileLogger)
+    if not found:
+        return None
+    clipper = _CLIPPER[0]()
+    manager.register(clipper)
+    return clipper
+
+
+def release_allure_clipper(clipper: Any) -> None:
+    import allure_commons
+
+    if allure_commons.plugin_manager.is_registered(clipper):
+        allure_commons.plugin_manager.unregister(clipper)
 
 
 _BOUNDED: list[type] = []
+_CLIPPER: list[type] = []
 
 
 def _bounded_logger_class() -> type:
@@ -161,7 +175,19 @@ def _bounded_logger_class() -> type:
             data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
             super().report_attached_data(clip_bytes(data), file_name)
 
+    class ClipAllureResults:
+        """Clips each result and container before the other allure hooks see it."""
+
+        @hookimpl(tryfirst=True)
+        def report_result(self, result):
+            clip_allure_item(result)
+
+        @hookimpl(tryfirst=True)
+        def report_container(self, container):
+            clip_allure_item(container)
+
     _BOUNDED.append(BoundedAllureFileLogger)
+    _CLIPPER.append(ClipAllureResults)
     return BoundedAllureFileLogger
 
 
@@ -169,5 +195,5 @@ __all__ = [
     "ALLURE_DETAILS_LIMIT", "ALLURE_STRING_LIMIT", "ATTACHMENT_LIMIT", "CAPTURE_LIMIT", "LOG_FILE_LIMIT",
     "LOG_LINE_LIMIT",
     "MESSAGE_FIELD_LIMIT", "MESSAGE_LIMIT", "bound_allure_output", "clip", "clip_allure_item", "clip_bytes",
-    "clip_message", "copy_clipped", "cut_note",
+    "clip_message", "copy_clipped", "cut_note", "release_allure_clipper",
 ]

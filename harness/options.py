@@ -10,7 +10,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pydantic and the data model load only when a run checks its profile
+    from harness.profiles import DutProfile
 
 
 class OptionError(ValueError):
@@ -166,7 +169,7 @@ class RunOptions:
             if path is not None and not path.is_file():
                 raise OptionError(f"{name} {path}: no such file")
 
-    def check_profile(self, dut_profile: Any) -> None:
+    def check_profile(self, dut_profile: DutProfile) -> None:
         """Rules between the options and the DUT profile: a --pics override never sets an item false that the
         device type makes mandatory, and the PIXITs in force (profile, then --pixit) keep their mutual bounds."""
         from harness import pixits
@@ -190,7 +193,7 @@ class RunOptions:
             message = str(exc).partition(": ")[2]
             raise OptionError(f"--pixit {name}={self.pixit[name]}: {message}") from None
 
-    def pixits_in_force(self, dut_profile: Any) -> dict[str, tuple[float, str]]:
+    def pixits_in_force(self, dut_profile: DutProfile) -> dict[str, tuple[float, str]]:
         """Every PIXIT set for the run, as (number, unit): the profile's, overridden by --pixit."""
         from harness import pixits
 
@@ -199,7 +202,7 @@ class RunOptions:
         return values
 
 
-def widened_pixits(options: RunOptions, dut_profile: Any) -> dict[str, str]:
+def widened_pixits(options: RunOptions, dut_profile: DutProfile) -> dict[str, str]:
     """The PIXITs in force that make a check more lenient than its default (for the run info and report)."""
     from harness import pixits
 

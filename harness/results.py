@@ -18,17 +18,17 @@ import json
 import os
 import platform
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Literal, Self, TextIO, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from harness.redact import Redactor
 
@@ -129,14 +129,14 @@ class RunInfo(_Model):
     """The first line of a journal: everything a reader needs to know what a run judged and how."""
 
     dut: DutIdentity = Field(default_factory=DutIdentity)
-    pics: dict[str, Any] = Field(default_factory=dict)
-    pixit: dict[str, Any] = Field(default_factory=dict)
+    pics: dict[str, bool] = Field(default_factory=dict)
+    pixit: dict[str, str] = Field(default_factory=dict)  # name -> value as given ("30 s")
     #: PIXITs in force that make a check more lenient than its default (harness.pixits.widened): name -> why.
     widened: dict[str, str] = Field(default_factory=dict)
     suite_version: str = ""
     bench: BenchInfo = Field(default_factory=BenchInfo)
     started: UtcTime = Field(default_factory=utc_now)
-    options: dict[str, Any] = Field(default_factory=dict)  # dut spec, faults, command line choices
+    options: dict[str, JsonValue] = Field(default_factory=dict)  # dut spec, faults, command line choices
     host: str = Field(default_factory=lambda: default_host())
     secrets_revealed: bool = False  # --reveal-secrets: the report then says so on its first line
     scope: RunScope | None = None  # None in journals written before the scope was recorded
@@ -206,7 +206,7 @@ class CaseResult(_Model):
 
     @field_validator("message", mode="before")
     @classmethod
-    def _free_text(cls, value: Any) -> Any:
+    def _free_text(cls, value: object) -> object:
         return CaseMessage(text=value) if isinstance(value, str) else value
 
 
@@ -327,7 +327,7 @@ def scope_gaps(cases: Iterable[CaseResult], scope: RunScope | None) -> list[str]
     return reasons
 
 
-def pics_hash(pics: Mapping[str, Any]) -> str:
+def pics_hash(pics: Mapping[str, JsonValue]) -> str:
     """SHA-256 (hex) of the PICS as canonical JSON with sorted keys: equal claims give equal hashes."""
     canonical = json.dumps(dict(pics), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
@@ -376,7 +376,7 @@ class Journal:
     on the end record): the journal is then signed at the source.
     """
 
-    def __init__(self, path: Path, file: Any, redactor: Redactor | None) -> None:
+    def __init__(self, path: Path, file: TextIO, redactor: Redactor | None) -> None:
         self.path = path
         self._file = file
         self._redactor = redactor
@@ -422,17 +422,21 @@ class Journal:
         """Record the golden radio's firmware (EZSP NCP board info and protocol) once the radio is open."""
         self._write({"type": "bench", "radio_firmware": radio_firmware})
 
-    def close(self, summary: Mapping[str, Any] | None = None, lab_key: Ed25519PrivateKey | None = None) -> None:
+    def close(
+        self, summary: Mapping[str, JsonValue] | None = None, lab_key: Ed25519PrivateKey | None = None
+    ) -> None:
         """Mark the run complete with the sealed end record. ``summary`` is free-form (exit status ...), kept as
         is. With ``lab_key`` the lab signs the chain head, which covers every record of the run."""
-        entry = {"type": "end", "finished": utc_now().isoformat(), "summary": dict(summary or {})}
+        entry: dict[str, JsonValue] = {
+            "type": "end", "finished": utc_now().isoformat(), "summary": dict(summary or {})
+        }
         chain = {"lab_key": _public_hex(lab_key.public_key())} if lab_key is not None else None
         self._write(entry, chain=chain, lab_key=lab_key)
         self._file.close()
         self._closed = True
         self._seal_key = None
 
-    def _write(self, entry: dict[str, Any], *, chain: Mapping[str, str] | None = None,
+    def _write(self, entry: dict[str, JsonValue], *, chain: Mapping[str, str] | None = None,
                lab_key: Ed25519PrivateKey | None = None) -> None:
         if self._closed or self._seal_key is None:
             raise JournalError(f"{self.path}: the journal is closed; nothing can be recorded after close()")
@@ -487,7 +491,7 @@ _HEAD_SEAL = b"se-journal/2 head "
 _SIGNATURE_FIELDS = frozenset({"seal", "lab_seal"})  # what signs a record is not part of its hash
 
 
-def record_hash(entry: Mapping[str, Any]) -> str:
+def record_hash(entry: Mapping[str, JsonValue]) -> str:
     """SHA-256 (hex) of a journal record as canonical JSON (sorted keys, ASCII), its signatures left out."""
     body = {key: value for key, value in entry.items() if key not in _SIGNATURE_FIELDS}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -507,14 +511,16 @@ def _public_hex(key: Ed25519PublicKey) -> str:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
-def _public_key(value: Any) -> Ed25519PublicKey | None:
+def _public_key(value: object) -> Ed25519PublicKey | None:
     try:
         return Ed25519PublicKey.from_public_bytes(bytes.fromhex(value)) if isinstance(value, str) else None
     except ValueError:
         return None
 
 
-def _signed(key: Ed25519PublicKey, signature: Any, message: bytes) -> bool:
+def _signed(key: Ed25519PublicKey, signature: object, message: bytes) -> bool:
+    if not isinstance(signature, str):
+        return False
     try:
         key.verify(bytes.fromhex(signature), message)
     except (InvalidSignature, ValueError, TypeError):
@@ -557,10 +563,11 @@ class ChainState:
         return f"the journal's chain is intact: {self.records} record(s), sealed by the run's end record"
 
 
-def check_chain(entries: list[tuple[int, dict[str, Any]]]) -> ChainState:
+def check_chain(entries: list[tuple[int, dict[str, JsonValue]]]) -> ChainState:
     """Verify the chain of a journal's records, given as (line number, parsed record) in file order."""
     count, head = 0, CHAIN_GENESIS
-    chain_key = entries[0][1].get("chain_key") if entries else None
+    given_key = entries[0][1].get("chain_key") if entries else None
+    chain_key = given_key if isinstance(given_key, str) else ""
     key = _public_key(chain_key)
 
     def broken(number: int, problem: str) -> ChainState:
@@ -584,9 +591,9 @@ def check_chain(entries: list[tuple[int, dict[str, Any]]]) -> ChainState:
                 lab, entry.get("lab_seal"), _HEAD_SEAL + bytes.fromhex(digest)
             ):
                 return broken(number, "the lab's signature of the chain head does not verify")
-            lab_key = entry["lab_key"]
+            lab_key = str(entry["lab_key"])  # text: lab is not None
         head, count = digest, count + 1
-    status = "intact" if entries[-1][1].get("type") == "end" else "unsealed"
+    status: Literal["intact", "unsealed"] = "intact" if entries[-1][1].get("type") == "end" else "unsealed"
     return ChainState(status, count, head, chain_key, lab_key=lab_key)
 
 
@@ -595,12 +602,12 @@ class JournalContents:
     run: RunInfo
     cases: list[CaseResult]
     complete: bool  # the end record is present and the whole chain verifies
-    summary: dict[str, Any]
+    summary: dict[str, JsonValue]
     finished: datetime | None
     torn_tail: bool  # the last line was cut off (a killed run) and was ignored
     chain: ChainState | None = None  # always set by read_journal
 
-    def __iter__(self):  # (run, cases, complete) = read_journal(...)
+    def __iter__(self) -> Iterator[RunInfo | list[CaseResult] | bool]:  # (run, cases, complete) = read_journal(...)
         return iter((self.run, self.cases, self.complete))
 
 
@@ -621,7 +628,7 @@ def read_journal(run_dir: Path | str) -> JournalContents:
         raise JournalError(f"{path}: cannot read: {exc.strerror}") from None
     lines = data.split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline
-    entries: list[tuple[int, dict[str, Any]]] = [
+    entries: list[tuple[int, dict[str, JsonValue]]] = [
         (number, _parse_line(path, number, raw)) for number, raw in enumerate(lines, 1) if raw.strip()
     ]
     torn = False
@@ -642,7 +649,8 @@ def read_journal(run_dir: Path | str) -> JournalContents:
     chain = check_chain(entries)
     run = _validate(path, first_number, RunInfo, first.get("run"))
     cases: list[CaseResult] = []
-    ended, summary, finished = False, {}, None
+    ended, finished = False, None
+    summary: dict[str, JsonValue] = {}
     for number, entry in entries[1:]:
         kind = entry.get("type")
         if ended:
@@ -662,7 +670,8 @@ def read_journal(run_dir: Path | str) -> JournalContents:
             run = run.model_copy(update={"bench": run.bench.model_copy(update={"radio_firmware": firmware})})
         elif kind == "end":
             ended = True
-            summary = entry.get("summary") if isinstance(entry.get("summary"), dict) else {}
+            given_summary = entry.get("summary")
+            summary = given_summary if isinstance(given_summary, dict) else {}
             finished = _finished(entry.get("finished"))
         else:
             raise JournalError(f"{path}: line {number}: unknown entry type {kind!r}")
@@ -671,7 +680,7 @@ def read_journal(run_dir: Path | str) -> JournalContents:
     return JournalContents(run, cases, ended and chain.intact, summary, finished, torn, chain)
 
 
-def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
+def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, JsonValue]:
     try:
         entry = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -681,7 +690,7 @@ def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
     return entry
 
 
-def _validate(path: Path, number: int, model: type[_M], value: Any) -> _M:
+def _validate(path: Path, number: int, model: type[_M], value: object) -> _M:
     try:
         return model.model_validate(value)
     except ValidationError as exc:
@@ -693,7 +702,7 @@ def _validate(path: Path, number: int, model: type[_M], value: Any) -> _M:
         ) from None
 
 
-def _finished(value: Any) -> datetime | None:
+def _finished(value: object) -> datetime | None:
     try:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:

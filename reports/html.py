@@ -318,6 +318,8 @@ def render_html(summary: dict[str, Any]) -> str:
         ("Finished (UTC)", summary.get("finished") or "not finished"),
         ("Host", summary.get("host")),
         ("Options", _options(summary.get("options"))),
+        ("Seed", "not recorded" if summary.get("seed") is None else
+         f"{summary['seed']} (--seed {summary['seed']} replays the run's random choices)"),
         ("PICS SHA-256", summary.get("pics_hash")),
         ("Report generated (UTC)", summary.get("generated")),
     ]))

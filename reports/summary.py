@@ -155,6 +155,7 @@ def build_summary(contents: JournalContents, run_dir: Path, redactor: Redactor |
         "finished": contents.finished.isoformat() if contents.finished else None,
         "host": run.host,
         "options": run.options,
+        "seed": run.seed,  # --seed replays the run's random choices (docs/architecture.md, "Reproducible runs")
         "secrets_revealed": run.secrets_revealed,
         "pics_hash": run.pics_hash,
         "pics": run.pics,

@@ -86,12 +86,26 @@ def dut_joined_with_key(bench, testbed):
               observed=ke_trail(testbed), rule="SE 1.x 5.4.7: a joined device establishes its link key by CBKE")
 
 
+def se_application_cluster(bench):
+    """The first SE application cluster (0x0700-0x07FF) and side the DUT claims, as (cluster id, Side): the
+    target of the golden's SE probes; None when it claims none."""
+    from harness.pics import AREAS, cluster_key
+    from harness.se.datamodel import Side
+
+    for cluster_id in sorted(c for c in AREAS if 0x0700 <= c <= 0x07FF):
+        for side in (Side.SERVER, Side.CLIENT):
+            if bench.claims(cluster_key(cluster_id, side)):
+                return cluster_id, side
+    return None
+
+
 def parse_hex(text: str) -> int:
     return int(text, 16)
 
 
 HEX = {"value": parse_hex}
-__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "key_ready_at", "dut_peer", "dut_request", "parsers", "pixit_count"]
+__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "key_ready_at", "dut_peer", "dut_request", "parsers", "pixit_count",
+           "se_application_cluster"]
 
 
 # -- application clusters (issue 6) ------------------------------------------------------------------------

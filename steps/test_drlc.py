@@ -93,6 +93,7 @@ def _issue(bench, testbed, event_id: int, start_time: int, duration_minutes: int
                                device_class=fields.pop("device_class", ALL_DEVICE_CLASSES), **fields)
     start = _now(testbed) if start_time == 0 else start_time
     _events(testbed)[event_id] = IssuedEvent(start, duration_minutes * 60)
+    testbed.notes.setdefault("drlc_payloads", {})[event_id] = event  # the fields the reports are judged against
     bench.run(testbed.golden.drlc.issue_event(_dut(bench, testbed), event), 30, f"issuing event {event_id}")
 
 
@@ -474,3 +475,103 @@ def not_acted_on(bench, testbed, event_id):
     check(not seen, expected=f"no Report Event Status for event {event_id}, which was not secured with the DUT's "
                              "CBKE link key", observed=f"statuses {[_name(s) for s in seen]}",
           rule="SE 1.x 5.4.7: SE application commands are APS-secured with the CBKE link key; others are dropped")
+
+
+# -- every field of Report Event Status (TC-DRLC-1.22) ----------------------------------------------------------
+
+#: A load control event with every control set: criticality 5 (level 4, above green), set points a PCT
+#: can apply (26.00 / 19.00 degrees C), a 25 % load reduction, a 60 % duty cycle, and a randomized end (bit 1:
+#: only the completion moves, which this case does not wait for). Temperature offsets stay unused: a set point
+#: takes precedence over an offset, and an applied set point must then be the event's.
+EVERY_CONTROL = {"criticality_level": 5, "cooling_temperature_set_point": 2600, "heating_temperature_set_point": 1900,
+                 "average_load_adjustment_percentage": -25, "duty_cycle": 60,
+                 "event_control": EventControl.Randomize_End_Time}
+#: Report Event Status "not used" values of the applied fields (SE 1.x Annex D.2.3.3.1).
+NOT_USED = {"cooling_temperature_set_point": 0x8000, "heating_temperature_set_point": 0x8000,
+            "average_load_adjustment_percentage": -0x80, "duty_cycle": 0xFF}
+APPLIED_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): each applied field is the event's value the device "
+                "applied, or its \"not used\" value (set points 0x8000, average load adjustment 0x80, duty cycle 0xFF) "
+                "when the device does not apply it; reference client behaviour (Silicon Labs drlc "
+                "fillReportEventData: the event's values)")
+SIGNATURE_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): SignatureType 0x01 (ECDSA) when the device signs, "
+                  "0x00 when it does not (signing optional since SE 1.1); reference client behaviour (Silicon Labs "
+                  "drlc addSignature: type 0x00 and 42 x 0xFF): an unused Signature is a uniform fill")
+#: The uniform fills an unsigned report's Signature may carry (see features/drlc: 0xFF reference, 0x00 zeroed).
+BLANK_SIGNATURES = (b"\xff" * 42, b"\x00" * 42)
+
+
+def _reports_of(bench, testbed, event_id: int) -> list:
+    """Every report for *event_id* so far (the lifecycle steps before waited for them); none is a failure."""
+    reports = [r for r in testbed.golden.drlc.reports if r.issuer_event_id == event_id]
+    check(bool(reports), expected=f"Report Event Status for event {event_id}", observed="none", rule=RULE)
+    return reports
+
+
+def _u16(value: int) -> int:
+    return int(value) & 0xFFFF
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting after the PIXIT lead time with every load control "
+                    "field set"))
+def issue_every_control(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, int(_now(testbed)) + _lead(bench), _duration_minutes(bench), **EVERY_CONTROL)
+
+
+@then(parsers.parse("every status for event {event_id:d} reports the event's criticality level as applied"))
+def criticality_applied(bench, testbed, event_id):
+    level = int(testbed.notes["drlc_payloads"][event_id].criticality_level)
+    off = [(_name(int(r.status)), r.criticality_level_applied) for r in _reports_of(bench, testbed, event_id)
+           if r.criticality_level_applied != level]
+    check(not off, expected=f"CriticalityLevelApplied {level} (the event's level) in every report",
+          observed=f"(status, CriticalityLevelApplied): {off}",
+          rule="SE 1.x Annex D.2.3.3.1 (Report Event Status): Criticality Level Applied is the level of the event "
+               "the device acts on; reference client behaviour (Silicon Labs drlc: the event's level)")
+
+
+@then(parsers.parse("every status for event {event_id:d} reports each set point, the load adjustment and the duty "
+                    "cycle as applied or not used"))
+def controls_applied(bench, testbed, event_id):
+    event = testbed.notes["drlc_payloads"][event_id]
+    fields = {  # event field -> (report field, how the two are compared)
+        "cooling_temperature_set_point": ("cooling_temperature_set_point_applied", _u16),
+        "heating_temperature_set_point": ("heating_temperature_set_point_applied", _u16),
+        "average_load_adjustment_percentage": ("average_load_adjustment_percentage_applied", int),
+        "duty_cycle": ("duty_cycle_applied", int),
+    }
+    off = []
+    for report in _reports_of(bench, testbed, event_id):
+        for name, (applied_name, norm) in fields.items():
+            sent, applied = norm(getattr(event, name)), norm(getattr(report, applied_name))
+            if applied not in (sent, norm(NOT_USED[name])):
+                off.append(f"{_name(int(report.status))} {applied_name} {applied} (event {sent})")
+    check(not off, expected="each set point, average load adjustment and duty cycle applied is the event's value "
+                            "or its \"not used\" value",
+          observed="; ".join(off), rule=APPLIED_RULE)
+
+
+@then(parsers.parse("every status for event {event_id:d} carries the event's EventControl"))
+def event_control_reported(bench, testbed, event_id):
+    control = int(testbed.notes["drlc_payloads"][event_id].event_control)
+    off = [(_name(int(r.status)), f"0x{r.event_control:02X}") for r in _reports_of(bench, testbed, event_id)
+           if r.event_control != control]
+    check(not off, expected=f"EventControl 0x{control:02X} (the event's) in every report",
+          observed=f"(status, EventControl): {off}",
+          rule="SE 1.x Annex D.2.3.3.1 (Report Event Status): Event Control is the event's; reference client "
+               "behaviour (Silicon Labs drlc: the event's EventControl)")
+
+
+@then(parsers.parse("every status for event {event_id:d} carries the SignatureType the DUT's PICS claim, and a "
+                    "uniform fill when unsigned"))
+def signature_type_and_fill(bench, testbed, event_id):
+    signs = bool(bench.dut_profile.pics.get("SE.DRLC.C.SIGN", False))
+    claimed = 0x01 if signs else 0x00
+    off = []
+    for report in _reports_of(bench, testbed, event_id):
+        if report.signature_type != claimed:
+            off.append(f"{_name(int(report.status))} SignatureType 0x{report.signature_type:02X}")
+        elif report.signature_type == 0x00 and report.signature not in BLANK_SIGNATURES:
+            off.append(f"{_name(int(report.status))} unsigned with Signature {report.signature.hex()}")
+    check(not off,
+          expected=f"SignatureType 0x{claimed:02X} (PICS SE.DRLC.C.SIGN is {str(signs).lower()})"
+                   + ("" if signs else " and a Signature of 42 x 0xFF (or 42 x 0x00)"),
+          observed="; ".join(off), rule=SIGNATURE_RULE)

@@ -14,7 +14,7 @@ from harness.sim.frames.nwk import NwkCommandId, NwkFrameType
 from harness.sim.frames.types import ieee_to_eui64
 from harness.verdict import check
 
-from .conftest import dut_nwk
+from .conftest import commission, dut_nwk, key_established, se_application_cluster
 
 certification_cases("../features/joining")
 
@@ -72,6 +72,28 @@ def no_permit(bench, testbed):
 def told_to_join(bench, testbed):
     testbed.notes["join_started"] = bench.clock.monotonic()
     bench.run(testbed.dut.start_joining(), 10)
+
+
+@when("the DUT joins, establishes its link key and answers an SE command under it, as far as it gets")
+def joins_and_talks(bench, testbed):
+    """The traffic TC-JOIN-1.9 judges: the join, CBKE and an APS-secured SE probe under the new link key. How far
+    the DUT gets is other cases' verdict (TC-JOIN-1.1, TC-KE-1.1, TC-KE-4.1); this one judges the security of
+    every frame it sent on the way, so a DUT whose frames no receiver authenticates still gets there."""
+    testbed.notes["join_started"] = bench.clock.monotonic()
+    join_time = bench.pixit_seconds("join_timeout", 30)
+    try:
+        testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
+        joined_at = testbed.notes["join_event"].time
+        event = bench.run(key_established(bench, testbed, joined_at, bench.pixit_seconds("ke_timeout", 20)))
+    except TimeoutError:
+        return  # BenchFault passes: the golden radio's own failure is never the DUT's
+    target = se_application_cluster(bench)
+    if target is None:
+        return
+    cluster_id, side = target
+    testbed.notes["se_probe"] = bench.run(testbed.golden.ke.probe_se(
+        testbed.notes["dut_nwk"], testbed.dut_ieee, bench.dut_profile.endpoint, cluster_id, side, timeout=10.0,
+        link_key=event.key))
 
 
 @when("the golden radio restarts and stays silent for the PIXIT golden silence time")
@@ -202,6 +224,32 @@ def annce_nwk(testbed):
     nwk = dut_nwk(testbed)
     check(int(annce.fields[0]) == nwk, expected=f"NWK address 0x{nwk:04X} from the association",
           observed=f"0x{int(annce.fields[0]):04X}", rule="Zigbee 2.4.3.1.11: Device_annce carries the device's own address")
+
+
+RULE_SECURITY_LEVEL = ("Zigbee spec 4.5.1.1.1 (Table 4.38), 4.3.1.1-4.3.1.2 and 4.4.1.1-4.4.1.2; SE 1.x 5.4: NWK and "
+                       "APS frames are secured at nwkSecurityLevel 5 (ENC-MIC-32), the level subfield is 0 on the "
+                       "air, and a frame whose MIC does not verify at level 5 is not authentic")
+
+
+@then("every NWK- and APS-secured frame from the DUT is secured at level 5 (ENC-MIC-32) and its MIC verifies")
+def secured_at_level_5(bench, testbed):
+    level = testbed.keyring.security_level
+    frames = _dut_frames(testbed, testbed.notes["join_started"])
+    nwk_secured = [f for f in frames if f.nwk_secured]
+    aps_secured = [f for f in frames if f.aps_secured]
+    findings = [(f, problem) for f in frames for problem in f.security_problems(level)]
+    # Whether the DUT answered the probe, or secured anything at the APS layer at all, is other cases' verdict
+    # (TC-KE-4.1, the application cases); here every secured frame it did send is judged.
+    observed = (f"{len(nwk_secured)} NWK-secured and {len(aps_secured)} APS-secured frames from the DUT, "
+                f"{len(findings)} findings")
+    if findings:
+        frame, problem = findings[0]
+        # describe() shows the bytes of a frame that did not decode; the others' bytes are added here.
+        observed += f"; first: {problem}; frame {frame.describe()}" + ("" if frame.error else f" raw={frame.raw.hex()}")
+    check(bool(nwk_secured) and not findings,
+          expected=f"NWK-secured frames from the DUT, and every NWK- and APS-secured frame from it at level "
+                   f"{int(level)} (ENC-MIC-32), its MIC verifying and the level subfield 0 on the air",
+          observed=observed, rule=RULE_SECURITY_LEVEL)
 
 
 @then("the DUT is back on the network within the PIXIT rejoin time")

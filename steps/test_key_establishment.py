@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from pytest_bdd import given, parsers, then, when
-from zigpy.zcl.foundation import Direction, Status
+from zigpy.zcl.foundation import Direction, GeneralCommand, Status
 
 from harness.bdd import certification_cases
 from harness.crypto import CryptoError, parse_certificate
@@ -16,15 +16,14 @@ from harness.errors import BenchFault
 from harness.golden.golden import ESI_ENDPOINT
 from harness.ke import CertificateMangle, GoldenKeFaults, KeCommand, KeEventKind, TerminatedBy, suite_bitmap
 from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, Initiate, KeFrameError, parse_payload
-from harness.pics import AREAS, cluster_key
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.se.types import KeyEstablishmentStatus as KeStatus
 from harness.sim.frames import ApsFrameType
 from harness.verdict import NonConformance, check
 from harness.zcl.errors import MalformedFrame, ZclError
-from harness.zcl.frame import parse_frame
+from harness.zcl.frame import ZclFrame, decode_general, parse_frame
 
-from .conftest import commission, dut_nwk, ke_trail, key_established
+from .conftest import commission, dut_nwk, ke_trail, key_established, se_application_cluster
 
 certification_cases("../features/key_establishment")
 
@@ -58,11 +57,10 @@ def _unclaimed_suite_bit(bench) -> int:
 
 def _se_cluster(bench) -> tuple[int, Side]:
     """The first SE application cluster side the DUT claims (the probes' target)."""
-    for cluster_id in sorted(c for c in AREAS if 0x0700 <= c <= 0x07FF):
-        for side in (Side.SERVER, Side.CLIENT):
-            if bench.claims(cluster_key(cluster_id, side)):
-                return cluster_id, side
-    pytest.skip("not applicable: the DUT claims no SE application cluster to send a command to")
+    claimed = se_application_cluster(bench)
+    if claimed is None:
+        pytest.skip("not applicable: the DUT claims no SE application cluster to send a command to")
+    return claimed
 
 
 def _probe(bench, testbed, **kwargs):
@@ -86,11 +84,29 @@ def _wait_ke(bench, testbed, accept, what: str, within: float | None = None):
         return None
 
 
-def _acted(testbed, probe) -> tuple[bool, str]:
-    """Whether the DUT answered the probe: as the golden read it, or on the air under any key of the keyring
-    (an answer under a key the golden no longer holds is still the DUT acting on the command)."""
-    if probe.acted:
-        return True, f"the DUT answered with command 0x{probe.answer.command_id:02X}"
+#: Default Response statuses with which a DUT refuses an SE command it does not accept, without acting on it.
+#: EmberZNet's application framework answers a command that lacks its APS security with FAILURE (SE builds,
+#: older releases) or NOT_AUTHORIZED (newer releases, builds with WWAH), sent without APS security; other
+#: stacks drop it silently. Either way the command is not acted on.
+REFUSALS = frozenset({Status.NOT_AUTHORIZED, Status.FAILURE})
+RULE_NOT_ACTED = ("SE 1.x 5.4.7: SE application commands are accepted only under the CBKE link key; a command "
+                  "that is not is not acted on: no command-specific response or effect. Dropping it silently and "
+                  "refusing it with a Default Response NOT_AUTHORIZED (0x7E) or FAILURE (0x01) are both that "
+                  "(reference implementation behaviour: Silicon Labs EmberZNet application framework, "
+                  "app/framework/util/util.c emberAfProcessMessage, \"Drop clus ... due to no aps security\")")
+
+
+def _answers(bench, testbed, probe) -> list[tuple[ZclFrame, str]]:
+    """Every answer of the DUT to the probe, with where it was seen: the golden's (the key it holds), and any
+    on the air under any key of the keyring (an answer under a key the golden no longer holds is still an
+    answer)."""
+    _cluster, side = _se_cluster(bench)
+    # The answer travels from the DUT's side of the cluster (its server answers server to client).
+    direction = Direction.Server_to_Client if side == Side.SERVER else Direction.Client_to_Server
+    answers = []
+    if probe.answer is not None:
+        secured = "APS-secured" if probe.aps_encrypted_answer else "without APS security"
+        answers.append((probe.answer, f"to the golden, {secured}"))
     nwk = dut_nwk(testbed)
     for frame in testbed.observed():
         if frame.timestamp < probe.sent_at or frame.nwk is None or frame.nwk.src != nwk or frame.aps is None:
@@ -101,8 +117,47 @@ def _acted(testbed, probe) -> tuple[bool, str]:
             zcl = parse_frame(frame.aps.payload)
         except MalformedFrame:
             continue
-        if zcl.tsn == probe.tsn:
-            return True, f"the DUT answered on the air: {frame.describe()}"
+        if zcl.tsn == probe.tsn and zcl.direction == direction:
+            answers.append((zcl, f"on the air: {frame.describe()}"))
+    return answers
+
+
+def _refusal(zcl: ZclFrame) -> Status | None:
+    """The status of a Default Response that refuses the probe (Read Attributes, command 0x00) without acting on
+    it; None for anything else (a command-specific response, a success, a Default Response naming another
+    command or giving another status)."""
+    if not zcl.is_general or zcl.command_id != GeneralCommand.Default_Response:
+        return None
+    try:
+        response = decode_general(zcl)
+    except MalformedFrame:
+        return None
+    status = Status(int(response.status))  # zigpy keeps undefined values as undefined_0xNN members
+    return status if int(response.command_id) == GeneralCommand.Read_Attributes and status in REFUSALS else None
+
+
+def _describe_answer(zcl: ZclFrame) -> str:
+    if zcl.is_general and zcl.command_id == GeneralCommand.Default_Response:
+        try:
+            response = decode_general(zcl)
+            return (f"a Default Response to command 0x{int(response.command_id):02X} with status "
+                    f"0x{int(response.status):02X}")
+        except MalformedFrame:
+            return f"a malformed Default Response ({zcl.raw.hex()})"
+    return f"{zcl.describe()}"
+
+
+def _acted(bench, testbed, probe) -> tuple[bool, str]:
+    """Whether the DUT acted on the probe, and what it did: any answer other than a refusal (REFUSALS) is
+    acting on it: a command-specific response, or a Default Response SUCCESS."""
+    answers = _answers(bench, testbed, probe)
+    acting = [(zcl, where) for zcl, where in answers if _refusal(zcl) is None]
+    if acting:
+        zcl, where = acting[0]
+        return True, f"the DUT answered with {_describe_answer(zcl)}, {where}"
+    if answers:
+        zcl, where = answers[0]
+        return False, f"the DUT refused it with {_describe_answer(zcl)}, {where}"
     return False, "no answer from the DUT, on the air or to the golden"
 
 
@@ -287,8 +342,9 @@ def answers_under_new_key(bench, testbed):
     event = testbed.notes["ke_completed"]
     probe = _probe(bench, testbed, link_key=event.key)
     answer = probe.answer
-    check(probe.acted and probe.aps_encrypted_answer,
-          expected="an APS-secured answer to Read Attributes secured with the CBKE link key",
+    read_response = answer is not None and answer.is_general and answer.command_id == GeneralCommand.Read_Attributes_rsp
+    check(read_response and probe.aps_encrypted_answer,
+          expected="an APS-secured Read Attributes Response to Read Attributes secured with the CBKE link key",
           observed="no answer" if answer is None else
           f"answer command 0x{answer.command_id:02X}, APS-secured: {probe.aps_encrypted_answer}",
           rule="SE 1.x 5.4.7: SE application frames use the link key from CBKE")
@@ -392,9 +448,11 @@ def ignores_unconfirmed_key(bench, testbed):
     check(bool(completed), expected="the exchange reached Confirm Key (the golden sent its wrong MACV)",
           observed=ke_trail(testbed), rule=RULE_CBKE)
     probe = _probe(bench, testbed, link_key=completed[-1].key)
-    acted, observed = _acted(testbed, probe)
-    check(not acted, expected="no answer to Read Attributes secured with the unconfirmed key", observed=observed,
-          rule="SE 1.x 5.4.7: a key whose MACV did not verify is discarded")
+    acted, observed = _acted(bench, testbed, probe)
+    check(not acted, expected="no Read Attributes Response nor a Default Response SUCCESS to Read Attributes "
+                              "secured with the unconfirmed key (no answer, or a Default Response NOT_AUTHORIZED "
+                              "or FAILURE)", observed=observed,
+          rule=f"SE 1.x 5.4.7: a key whose MACV did not verify is discarded; {RULE_NOT_ACTED}")
 
 
 @then(parsers.parse("the DUT starts key establishment again no sooner than {seconds:d} seconds later"))
@@ -454,9 +512,10 @@ def retries_after_silence(bench, testbed):
 
 @then("the DUT does not act on it")
 def not_acted(bench, testbed):
-    acted, observed = _acted(testbed, testbed.notes["probe"])
-    check(not acted, expected="no answer to an SE command that is not secured with the DUT's CBKE link key",
-          observed=observed, rule="SE 1.x 5.4.7: SE application frames are accepted only under the CBKE link key")
+    acted, observed = _acted(bench, testbed, testbed.notes["probe"])
+    check(not acted, expected="no Read Attributes Response nor a Default Response SUCCESS to an SE command that is "
+                              "not secured with the DUT's CBKE link key: no answer, or a Default Response "
+                              "NOT_AUTHORIZED or FAILURE", observed=observed, rule=RULE_NOT_ACTED)
 
 
 @then("every Key Establishment frame from the DUT is secured at the network layer and not APS-encrypted")

@@ -7,6 +7,13 @@ Feature: Demand response and load control events
   F9 invalid effective time, FE rejected). The golden ESI judges each status by its arrival on the golden
   clock, within the tolerance the DUT's PIXITs give; event durations and lead times come from PIXITs too, so
   a hardware bench runs the same cases with short events.
+  Every field of Report Event Status is judged against the event and the DUT's claims (TC-DRLC-1.22): the
+  criticality level applied is the event's; each set point, the average load adjustment and the duty cycle
+  applied are the event's value or the field's "not used" value (0x8000, 0x80, 0xFF: the profile has no claim
+  of which controls a DUT applies, so either is accepted, and nothing else); EventControl is the event's; the
+  SignatureType is 0x01 (ECDSA) when the PICS claim SE.DRLC.C.SIGN and 0x00 otherwise, and an unsigned report's
+  42-byte Signature is a uniform fill: 0xFF (what SE 1.1 and later reference code sends) or 0x00, never other
+  bytes.
   Sources: SE 1.x Annex D.2 (DRLC cluster), reference client behaviour (Silicon Labs drlc plugin).
 
   Background:
@@ -180,3 +187,13 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 123 within the PIXIT response time
     And the DUT reports status 0x02 for event 123 at the event's start
     And every status for event 123 carries an ECDSA signature that verifies with the DUT's certificate
+
+  @id:TC-DRLC-1.22 @pics:SE.DRLC.C.C00.Rx
+  Scenario: Every Report Event Status says what the DUT applied of the event, with the signature it claims
+    When the ESI issues event 130 starting after the PIXIT lead time with every load control field set
+    Then the DUT reports status 0x01 for event 130 within the PIXIT response time
+    And the DUT reports status 0x02 for event 130 at the event's start
+    And every status for event 130 reports the event's criticality level as applied
+    And every status for event 130 reports each set point, the load adjustment and the duty cycle as applied or not used
+    And every status for event 130 carries the event's EventControl
+    And every status for event 130 carries the SignatureType the DUT's PICS claim, and a uniform fill when unsigned

@@ -70,3 +70,13 @@ Feature: Joining a Smart Energy network with an install code
     When the Trust Center sends a new network key with sequence number 1 and then switches to it
     Then the DUT secures its next frames with network key sequence number 1
     And the DUT answers a ZDO request secured with the new network key
+
+  # The level on the air is judged, not trusted. A Zigbee PRO sender writes 0 into the level subfield of the
+  # security control field (Zigbee spec 4.3.1.1 / 4.4.1.1) and the receiver overwrites it with nwkSecurityLevel
+  # (4.3.1.2 / 4.4.1.2), 5 = ENC-MIC-32 in an SE network. So every secured frame is authenticated at level 5:
+  # one secured at another level (4, ENC without a MIC) fails its MIC, which makes it a finding with its bytes,
+  # and so does a non-zero level subfield on the air.
+  @id:TC-JOIN-1.9
+  Scenario: Every secured frame from the DUT is ENC-MIC-32 and authenticates
+    When the DUT joins, establishes its link key and answers an SE command under it, as far as it gets
+    Then every NWK- and APS-secured frame from the DUT is secured at level 5 (ENC-MIC-32) and its MIC verifies

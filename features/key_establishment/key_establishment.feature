@@ -94,6 +94,12 @@ Feature: Certificate-Based Key Establishment with the Trust Center
     When the DUT joins with its install code
     Then the DUT starts key establishment again after the golden's advertised generate time, within the PIXIT retry time
 
+  # "Not acted on" means no command-specific response or effect: no Read Attributes Response and no Default
+  # Response SUCCESS. A silent drop passes, and so does a refusal by Default Response NOT_AUTHORIZED (0x7E) or
+  # FAILURE (0x01), which EmberZNet's application framework sends without APS security to an SE command that
+  # arrives without it (Silicon Labs gecko_sdk protocol/zigbee/app/framework/util/util.c, emberAfProcessMessage:
+  # "Drop clus ... due to no aps security"; FAILURE in SE builds and older releases, NOT_AUTHORIZED in newer
+  # ones and with WWAH). Rule: SE 1.x 5.4.7 (SE application frames only under the CBKE link key).
   @id:TC-KE-3.3
   Scenario Outline: The DUT does not act on SE commands secured with <protection>
     Given the DUT has joined and completed key establishment

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from .cbke import CbkeParty, Role
 from .curves import curve_for_suite
@@ -43,7 +43,7 @@ def _upper(data: bytes) -> str:
     return data.hex().upper()
 
 
-def cmd_link_key(args: argparse.Namespace) -> dict[str, Any]:
+def cmd_link_key(args: argparse.Namespace) -> dict[str, str | int]:
     code = InstallCode.parse(args.code)
     return {
         "install_code": _upper(code.code),
@@ -53,7 +53,7 @@ def cmd_link_key(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def cmd_cert(args: argparse.Namespace) -> dict[str, Any]:
+def cmd_cert(args: argparse.Namespace) -> dict[str, str | int]:
     cert = parse_certificate(_hex(args.certificate, "certificate"))
     result = cert.to_dict()
     if args.ca is not None:
@@ -62,7 +62,7 @@ def cmd_cert(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def cmd_cbke(args: argparse.Namespace) -> dict[str, Any]:
+def cmd_cbke(args: argparse.Namespace) -> dict[str, str | int]:
     curve = curve_for_suite(args.suite)
     party = CbkeParty(
         args.suite,
@@ -86,7 +86,7 @@ def cmd_cbke(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def cmd_mint(args: argparse.Namespace) -> dict[str, Any]:
+def cmd_mint(args: argparse.Namespace) -> dict[str, str | int]:
     ca = TestCA.from_bytes(_hex(args.ca_key, "CA private key"))
     subject = ieee_msb_first(_hex(args.subject, "subject EUI-64"), "subject EUI-64")
     issued = ca.issue(subject, args.suite)

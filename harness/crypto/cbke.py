@@ -151,7 +151,8 @@ class CbkeParty:
 
     def derive(self, peer_certificate: bytes, peer_ephemeral: bytes, role: Role) -> CbkeKeys:
         """Validate the peer's certificate and ephemeral key, then derive Z, the keys and both MACs."""
-        if self._ephemeral_private is None or self._ephemeral_public is None:
+        own_qe = self.ephemeral_public_bytes
+        if self._ephemeral_private is None or self._ephemeral_public is None or own_qe is None:
             raise RuntimeError("call ephemeral() before derive()")
         peer_cert = parse_certificate(peer_certificate, self.suite)
         peer_static = peer_cert.public_key(self.ca_public)
@@ -166,7 +167,6 @@ class CbkeParty:
             peer_ephemeral_point,
         )
         mac_key, key_data = kdf(z)
-        own_qe = self.ephemeral_public_bytes
         own_id, peer_id = self.certificate.subject, peer_cert.subject
         if role is Role.INITIATOR:
             mac_u, mac_v = confirmation_macs(mac_key, own_id, peer_id, own_qe, peer_qe)

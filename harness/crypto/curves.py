@@ -131,8 +131,12 @@ class KoblitzCurve:
             return None
         return f.mul(f.from_spread(x1), f.inv(z1))
 
-    def base_multiply(self, k: int) -> Point | None:
-        return self.multiply(k, self.g)
+    def base_multiply(self, k: int) -> Point:
+        """k*G for a secret k in [1, n-1] (a private key or nonce): never the point at infinity."""
+        point = self.multiply(k, self.g)
+        if point is None:
+            raise ValueError("scalar is a multiple of the group order: k*G is the point at infinity")
+        return point
 
     def linear_combination(self, k1: int, p1: Point | None, k2: int, p2: Point | None) -> Point | None:
         """k1*P1 + k2*P2 for public scalars (ECDSA verification)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
 from random import Random
 
 from .curves import SECT163K1, KoblitzCurve, Point
@@ -22,7 +23,7 @@ def message_digest(message: bytes) -> int:
     return int.from_bytes(aes_mmo(bytes(message)), "big")
 
 
-def _rfc6979_nonces(curve: KoblitzCurve, private_key: int, digest: int):
+def _rfc6979_nonces(curve: KoblitzCurve, private_key: int, digest: int) -> Iterator[int]:
     """Candidate nonces k in [1, n-1] (RFC 6979 3.2 with HMAC-SHA-256), generated until one is used."""
     size = curve.scalar_bytes
     qlen = curve.n.bit_length()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from random import Random
-from typing import Any
 
 import zigpy.types as t
 
@@ -104,7 +103,7 @@ class ImplicitCertificate:
             raise InvalidPointError("reconstructed public key is the point at infinity")
         return q
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | int]:
         """Named fields as JSON-friendly values (hex strings MSB first, integers for times)."""
         return {
             "suite": self.suite,
@@ -127,7 +126,7 @@ class Suite1Certificate(ImplicitCertificate):
         return cls(raw=raw, public_reconstruction=raw[0:22], subject=raw[22:30], issuer=raw[30:38],
                    profile_data=raw[38:48])
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | int]:
         return {**super().to_dict(), "profile_data": self.profile_data.hex().upper()}
 
 
@@ -173,7 +172,7 @@ class Suite2Certificate(ImplicitCertificate):
         """Absolute expiry (seconds, same epoch as valid_from), or None for FFFFFFFF."""
         return None if self.valid_to == SUITE2_NO_EXPIRY else self.valid_from + self.valid_to
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | int]:
         return {
             **super().to_dict(),
             "type": self.type,

@@ -14,8 +14,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 SpreadOps = tuple[Callable[[int, int], int], Callable[[int], int]]
+
+
+class _FieldConstants(TypedDict, total=False):
+    """Per-field constants, computed once in __post_init__ (a dict so the frozen dataclass can fill it)."""
+
+    width: int
+    ones: int
+    low: int
+    shift: int
+    spread_byte: tuple[int, ...]
+    nbytes: int
+    trace_mask: int
+    ops: SpreadOps
+    sqrt_x: int
 
 
 @dataclass(frozen=True)
@@ -24,7 +39,7 @@ class BinaryField:
 
     m: int
     taps: tuple[int, ...]
-    _consts: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _consts: _FieldConstants = field(default_factory=_FieldConstants, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.m % 2 == 0 or len(self.taps) != 3 or max(self.taps) * 2 >= self.m:
@@ -43,13 +58,15 @@ class BinaryField:
                     value |= 1 << (width * bit)
             spread_byte.append(value)
         self._consts.update(
-            width=width,
-            ones=ones,
-            low=(1 << (m * width)) - 1,
-            shift=m * width,
-            spread_byte=tuple(spread_byte),
-            nbytes=(m + 7) // 8,
-            trace_mask=self._trace_mask(),
+            {
+                "width": width,
+                "ones": ones,
+                "low": (1 << (m * width)) - 1,
+                "shift": m * width,
+                "spread_byte": tuple(spread_byte),
+                "nbytes": (m + 7) // 8,
+                "trace_mask": self._trace_mask(),
+            }
         )
         self._consts["ops"] = self._build_spread_ops()
         self._consts["sqrt_x"] = self._sqrt_x()

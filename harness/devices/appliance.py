@@ -10,7 +10,7 @@ from __future__ import annotations
 from harness.se.datamodel import Side
 
 from .application import ApplicationDevice
-from .application_faults import CLIENT_FAULTS, PRICE, catalogue
+from .application_faults import NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT, catalogue
 
 BASIC, TIME, PRICE_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0700, 0x0800
 
@@ -24,8 +24,7 @@ class SmartAppliance(ApplicationDevice):
     )
     # The Price cases are shared with the IHD, whose catalogue seeds every Price fault; the appliance seeds
     # the two its device type is bought for (SE-FACTS: Smart Appliance = Price client with acknowledgements).
-    faults_catalogue = catalogue([f for f in PRICE if f.name in ("no-get-current-price", "no-price-acknowledgement")])
-    client_faults = CLIENT_FAULTS
+    faults_catalogue = catalogue([NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT])
 
     def attribute_values(self):
         identity = self.profile.identity

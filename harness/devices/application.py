@@ -9,14 +9,14 @@ coordinator and Trust Center of the HAN; the golden plays both).
 User actions (opt out of / back into an event, confirm a message) are what the DUT control asks of a person
 or a vendor CLI; here they call the clients directly.
 
-Seeded faults are either client faults (a field of a client's ``faults`` dataclass, see ``client_faults``) or
-device faults this module implements around the clients (see the ``*_FAULTS`` names below).
+Seeded faults (harness/devices/application_faults.py) are either client settings (a field of a client's
+``faults`` dataclass, derived from the faults chosen) or behaviours this module implements around the clients,
+where it asks ``faults.has(FAULT)``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from zigpy.zcl.foundation import ReadAttributeRecord, Status
@@ -47,7 +47,33 @@ from harness.zcl import (
     ZclRequest,
 )
 
+from .application_faults import (
+    ACTS_ON_UNPROTECTED_SE_COMMANDS,
+    BASIC_POWER_SOURCE_UINT8,
+    CLAMPS_OVERSIZED_DURATION,
+    CONFIRMS_UNASKED,
+    DESCRIPTOR_OMITS_KEY_ESTABLISHMENT,
+    IGNORES_CANCEL_MESSAGE,
+    IGNORES_OPT_OUT,
+    KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE,
+    KE_CLIENT_SUITE_MISSING,
+    KE_SERVER_SUITE_MISSING,
+    LAST_PRICE_WINS,
+    NEVER_READS_TIME,
+    NO_COMPLETION_REPORT,
+    NO_GET_CURRENT_PRICE,
+    NO_GET_LAST_MESSAGE,
+    NO_GET_SCHEDULED_EVENTS,
+    NO_REPORT_EVENT_STATUS,
+    SIGNS_WITH_TYPE_BYTE,
+    SILENT_OPT_IN,
+    START_NOW_TAKEN_LITERALLY,
+    STORES_DUPLICATE_PRICE,
+    UNSUPPORTED_ATTRIBUTE_FAILURE,
+    ZCL_VERSION_WRITABLE,
+)
 from .base import ReferenceDevice
+from .faults import FaultSet
 
 LOGGER = logging.getLogger(__name__)
 
@@ -61,24 +87,6 @@ EPOCH_START = 1
 MAX_DURATION_MINUTES = 1440
 
 BASIC, KEY_ESTABLISHMENT = 0x0000, 0x0800
-
-#: The faults this module implements (device-level, around the clients and the attribute table).
-DEVICE_FAULTS = frozenset({
-    # attribute table and descriptor
-    "basic-power-source-uint8", "ke-server-suite-missing", "ke-client-suite-missing", "zcl-version-writable",
-    "unsupported-attribute-failure", "descriptor-omits-key-establishment",
-    # security of SE application frames
-    "acts-on-unprotected-se-commands", "ke-accepts-install-code-key-after-cbke",
-    # start-up requests and time
-    "never-reads-time", "no-get-scheduled-events", "no-get-current-price", "no-get-last-message",
-    # DRLC, Price and Messaging clients
-    "start-now-taken-literally", "clamps-oversized-duration", "no-completion-report", "no-report-event-status",
-    "ignores-opt-out", "silent-opt-in", "stores-duplicate-price", "last-price-wins", "ignores-cancel-message",
-    "confirms-unasked",
-    # the signature of a DRLC client that claims SE.DRLC.C.SIGN (_sign_report)
-    "signs-with-type-byte",
-})
-
 
 class _FaultyStore(AttributeStore):
     """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""
@@ -97,12 +105,12 @@ class _FaultyStore(AttributeStore):
 class FaultyDrlcClient(DrlcClient):
     """The DRLC client with the device-level faults the client library does not seed."""
 
-    def __init__(self, *args: Any, device_faults: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, device_faults: FaultSet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device_faults = device_faults
+        self.device_faults = device_faults or FaultSet()
 
     def _silence(self, request: ZclRequest) -> None:
-        if "no-report-event-status" in self.device_faults:
+        if self.device_faults.has(NO_REPORT_EVENT_STATUS):
             async def swallow(*_args: Any, **_kwargs: Any) -> None:
                 request.responded = True  # nothing goes out, not even a Default Response
 
@@ -115,26 +123,26 @@ class FaultyDrlcClient(DrlcClient):
     async def _on_load_control_event(self, request: ZclRequest) -> Status | None:
         self._silence(request)
         event = request.command
-        if "start-now-taken-literally" in self.device_faults and int(event.start_time) == 0:
+        if self.device_faults.has(START_NOW_TAKEN_LITERALLY) and int(event.start_time) == 0:
             request.command = event = event.replace(start_time=EPOCH_START)
-        if "clamps-oversized-duration" in self.device_faults and int(event.duration_in_minutes) > MAX_DURATION_MINUTES:
+        if self.device_faults.has(CLAMPS_OVERSIZED_DURATION) and int(event.duration_in_minutes) > MAX_DURATION_MINUTES:
             request.command = event.replace(duration_in_minutes=MAX_DURATION_MINUTES)
         return await super()._on_load_control_event(request)
 
     async def _send_report(self, entry, status: EventStatus) -> None:
-        if "no-completion-report" in self.device_faults and status == EventStatus.Event_Completed:
+        if self.device_faults.has(NO_COMPLETION_REPORT) and status == EventStatus.Event_Completed:
             return
-        if "no-report-event-status" in self.device_faults:
+        if self.device_faults.has(NO_REPORT_EVENT_STATUS):
             return
         await super()._send_report(entry, status)
 
     def opt_out(self, event_id: int) -> bool:
-        if "ignores-opt-out" in self.device_faults:
+        if self.device_faults.has(IGNORES_OPT_OUT):
             return any(e.active and e.issuer_event_id == event_id for e in self.entries)
         return super().opt_out(event_id)
 
     def opt_in(self, event_id: int) -> bool:
-        if "silent-opt-in" in self.device_faults:
+        if self.device_faults.has(SILENT_OPT_IN):
             entry = next((e for e in self.entries if e.active and e.issuer_event_id == event_id), None)
             if entry is not None:
                 entry.opted_in = True  # participates again but never says so
@@ -145,15 +153,15 @@ class FaultyDrlcClient(DrlcClient):
 class FaultyPriceClient(PriceClient):
     """The Price client with the device-level faults the client library does not seed."""
 
-    def __init__(self, *args: Any, device_faults: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, device_faults: FaultSet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device_faults = device_faults
+        self.device_faults = device_faults or FaultSet()
 
     def _store(self, publish: Any, esi: Peer) -> Status:
         event_id = int(publish.issuer_event_id)
-        if "stores-duplicate-price" in self.device_faults:
+        if self.device_faults.has(STORES_DUPLICATE_PRICE):
             self.prices = [p for p in self.prices if p.issuer_event_id != event_id]
-        if "last-price-wins" in self.device_faults and not any(p.issuer_event_id == event_id for p in self.prices):
+        if self.device_faults.has(LAST_PRICE_WINS) and not any(p.issuer_event_id == event_id for p in self.prices):
             # Drops every other price instead of refusing one older than a price it overlaps.
             self.prices = []
         return super()._store(publish, esi)
@@ -162,18 +170,18 @@ class FaultyPriceClient(PriceClient):
 class FaultyMessagingClient(MessagingClient):
     """The Messaging client with the device-level faults the client library does not seed."""
 
-    def __init__(self, *args: Any, device_faults: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, device_faults: FaultSet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device_faults = device_faults
+        self.device_faults = device_faults or FaultSet()
 
     def _on_cancel(self, request: ZclRequest) -> Status:
-        if "ignores-cancel-message" in self.device_faults:
+        if self.device_faults.has(IGNORES_CANCEL_MESSAGE):
             return Status.SUCCESS
         return super()._on_cancel(request)
 
     async def confirm_message(self, message_id: int) -> bool:
         shown = self.message
-        if ("confirms-unasked" in self.device_faults and shown is not None and shown.message_id == message_id
+        if (self.device_faults.has(CONFIRMS_UNASKED) and shown is not None and shown.message_id == message_id
                 and not shown.confirmation_required):
             shown.display = shown.display.replace(message_control=int(shown.display.message_control) | 0x80)
         return await super().confirm_message(message_id)
@@ -182,8 +190,6 @@ class FaultyMessagingClient(MessagingClient):
 class ApplicationDevice(ReferenceDevice):
     """A reference device whose SE application clients start once it is on the network."""
 
-    #: fault name -> (client, field of that client's faults dataclass) for faults the client library seeds.
-    client_faults: ClassVar[Mapping[str, tuple[str, str]]] = {}
     #: DRLC client attributes: DeviceClassValue and UtilityEnrollmentGroup of this model.
     device_class: ClassVar[int] = 0x0000
     #: Seed of the DRLC client's randomization (a fixed seed keeps runs reproducible).
@@ -192,10 +198,10 @@ class ApplicationDevice(ReferenceDevice):
     def __init__(self, air, profile, clock, faults: tuple[str, ...] = (), *, rng=None) -> None:
         super().__init__(air, profile, clock, faults, rng=rng)
         self._create_clients()
-        if self.has_fault("acts-on-unprotected-se-commands"):
+        if self.faults.has(ACTS_ON_UNPROTECTED_SE_COMMANDS):
             # Processes application commands that arrive without APS security (a conformant device drops them).
             self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
-        if self.has_fault("ke-accepts-install-code-key-after-cbke"):
+        if self.faults.has(KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE):
             self.node._aps_unsecure = self._also_install_code_key(self.node._aps_unsecure)
 
     def _also_install_code_key(self, unsecure):
@@ -218,7 +224,7 @@ class ApplicationDevice(ReferenceDevice):
     def _create_clients(self) -> None:
         """The Time client and the model's application clients, as from the factory."""
         self.time = TimeClient(self.engine, self.clock, endpoint=self.endpoint,
-                               faults=TimeClientFaults(**self._client_faults("time")))
+                               faults=self.faults.settings(TimeClientFaults))
         self.drlc: DrlcClient | None = None
         self.price: PriceClient | None = None
         self.messaging: MessagingClient | None = None
@@ -232,26 +238,19 @@ class ApplicationDevice(ReferenceDevice):
     def compose_clients(self) -> None:
         """Create the model's clients on `self.engine` (overridden by models)."""
 
-    def _client_faults(self, client: str) -> dict[str, bool]:
-        return {field: True for name, (owner, field) in self.client_faults.items()
-                if owner == client and name in self.faults}
-
-    def _device_faults(self) -> frozenset[str]:
-        return frozenset(name for name in self.faults if name not in self.client_faults)
-
     def add_drlc_client(self) -> DrlcClient:
         signs = bool(self.profile.pics.get("SE.DRLC.C.SIGN", False))
         self.drlc = FaultyDrlcClient(
             self.engine, self.time, endpoint=self.endpoint, device_class=self.device_class,
             seed=self.seed_for("drlc", self.drlc_seed),
-            faults=DrlcClientFaults(**self._client_faults("drlc")), device_faults=self._device_faults(),
+            faults=self.faults.settings(DrlcClientFaults), device_faults=self.faults,
             signer=self._sign_report if signs else None,
         )
         return self.drlc
 
     def _sign_report(self, signed_part: bytes) -> bytes:
         """ECDSA over a Report Event Status with the device's suite-1 key (its PICS claim SE.DRLC.C.SIGN)."""
-        if self.has_fault("signs-with-type-byte"):
+        if self.faults.has(SIGNS_WITH_TYPE_BYTE):
             signed_part += b"\x01"  # covers the SignatureType byte too: no verifier agrees
         if self.ke_engine is None or 1 not in self.ke_engine.suites:
             LOGGER.warning("reference %s claims SE.DRLC.C.SIGN but holds no suite-1 key", self.model)
@@ -260,19 +259,18 @@ class ApplicationDevice(ReferenceDevice):
 
     def add_price_client(self) -> PriceClient:
         self.price = FaultyPriceClient(self.engine, self.time, endpoint=self.endpoint,
-                                       faults=PriceClientFaults(**self._client_faults("price")),
-                                       device_faults=self._device_faults())
+                                       faults=self.faults.settings(PriceClientFaults), device_faults=self.faults)
         return self.price
 
     def add_messaging_client(self) -> MessagingClient:
         # confirm_after=None: only the user's action (DUT control) confirms a message.
         self.messaging = FaultyMessagingClient(self.engine, self.time, endpoint=self.endpoint, confirm_after=None,
-                                               faults=MessagingClientFaults(**self._client_faults("messaging")),
-                                               device_faults=self._device_faults())
+                                               faults=self.faults.settings(MessagingClientFaults),
+                                               device_faults=self.faults)
         return self.messaging
 
     def build_store(self) -> AttributeStore:
-        store = _FaultyStore(self.has_fault("unsupported-attribute-failure"))
+        store = _FaultyStore(self.faults.has(UNSUPPORTED_ATTRIBUTE_FAILURE))
         values = self.attribute_values()
         for cluster_id, side in self.clusters:
             store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
@@ -280,22 +278,22 @@ class ApplicationDevice(ReferenceDevice):
         return store
 
     def seed_store_faults(self, store: AttributeStore) -> None:
-        """Attribute-table faults shared by the application devices (see `attribute_faults`)."""
+        """Attribute-table faults shared by the application devices (application_faults.ATTRIBUTES)."""
         from .base import replace_model
 
         ep = self.endpoint
-        if self.has_fault("basic-power-source-uint8"):
+        if self.faults.has(BASIC_POWER_SOURCE_UINT8):
             replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
-        if self.has_fault("ke-server-suite-missing"):
+        if self.faults.has(KE_SERVER_SUITE_MISSING):
             store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.SERVER, 0x0000))
-        if self.has_fault("ke-client-suite-missing"):
+        if self.faults.has(KE_CLIENT_SUITE_MISSING):
             store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
-        if self.has_fault("zcl-version-writable"):
+        if self.faults.has(ZCL_VERSION_WRITABLE):
             replace_model(store, ep, BASIC, Side.SERVER, 0x0000, writable=True)
 
     def simple_descriptor(self):
         descriptor = super().simple_descriptor()
-        if self.has_fault("descriptor-omits-key-establishment"):
+        if self.faults.has(DESCRIPTOR_OMITS_KEY_ESTABLISHMENT):
             descriptor.input_clusters = [c for c in descriptor.input_clusters if c != KEY_ESTABLISHMENT]
         return descriptor
 
@@ -313,7 +311,7 @@ class ApplicationDevice(ReferenceDevice):
 
     async def start_applications(self) -> None:
         """Take the network time from the ESI, then run the model's start-up requests."""
-        if not self.has_fault("never-reads-time"):
+        if not self.faults.has(NEVER_READS_TIME):
             try:
                 await self.time.synchronize(ESI, timeout=STARTUP_TIMEOUT)
             except (ZclError, TimeSyncError, NodeError) as exc:
@@ -326,11 +324,11 @@ class ApplicationDevice(ReferenceDevice):
             LOGGER.info("reference %s start-up request failed: %s", self.model, exc)
 
     async def startup_requests(self) -> None:
-        if self.drlc is not None and not self.has_fault("no-get-scheduled-events"):
+        if self.drlc is not None and not self.faults.has(NO_GET_SCHEDULED_EVENTS):
             await self.drlc.get_scheduled_events(ESI, timeout=STARTUP_TIMEOUT)
-        if self.price is not None and not self.has_fault("no-get-current-price"):
+        if self.price is not None and not self.faults.has(NO_GET_CURRENT_PRICE):
             await self.price.get_current_price(ESI, timeout=STARTUP_TIMEOUT)
-        if self.messaging is not None and not self.has_fault("no-get-last-message"):
+        if self.messaging is not None and not self.faults.has(NO_GET_LAST_MESSAGE):
             await self.messaging.get_last_message(ESI, timeout=STARTUP_TIMEOUT)
 
     # -- user actions -----------------------------------------------------------------------------------

@@ -1,150 +1,236 @@
-"""Fault catalogues of the SE application clients (DRLC, Price, Messaging, Time) of the reference devices.
+"""Fault catalogues of the reference devices' stack, attribute table and SE application clients (DRLC, Price,
+Messaging, Time).
 
-Each fault names the rule it breaks and the case keys it must fail (the fault matrix checks both ways). The
-groups below are shared by the models; a model lists the groups whose cases it runs (its PICS decide which).
-Client faults set a field of a client's faults dataclass (ApplicationDevice.client_faults); the rest are
-implemented in application.py (DEVICE_FAULTS); joining faults set a StackBehaviour field
-(ReferenceDevice.stack_faults). The PCT, LCD and appliance leave joining, attribute and key establishment
-faults to the IHD's catalogue (the fault matrix accepts a case shared by several device types failed by any
-model's fault); the OpenSEG gateway uses the JOINING and ATTRIBUTES groups.
+Each fault names the rule it breaks, the case keys it must fail (the fault matrix checks both ways) and what it
+seeds (harness/devices/faults.py). The faults the device code branches on are module constants, imported where
+the code asks ``self.faults.has(FAULT)``; the groups below are shared by the models, and a model lists the
+groups whose cases it runs (its PICS decide which). The PCT, LCD and appliance leave joining, attribute and key
+establishment faults to the IHD's catalogue (the fault matrix accepts a case shared by several device types
+failed by any model's fault).
 """
 
 from __future__ import annotations
 
-from .faults import Fault
+from .faults import Behaviour, ClientSetting, Fault, StackSetting
 
-#: fault name -> StackBehaviour field it turns off.
-STACK_FAULTS = {
-    "wrong-key-sequence-number": "correct_key_sequence_number",
-    "announces-without-network-key": "stay_silent_without_network_key",
-    "joins-without-permit": "associate_only_when_permitted",
-    "no-device-annce": "send_device_annce",
-    "ignores-leave": "obey_leave",
-}
+# -- joining (the node's stack) -------------------------------------------------------------------------------
 
-JOINING = [
-    Fault("wrong-key-sequence-number", "writes key sequence 1 in its NWK auxiliary headers while key 0 is active",
-          ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8")),
-    Fault("announces-without-network-key", "announces itself although no network key could be authenticated",
-          ("TC-JOIN-1.2", "TC-JOIN-1.4")),
-    Fault("joins-without-permit", "associates with a network whose beacons do not permit joining", ("TC-JOIN-1.3",)),
-    Fault("no-device-annce", "does not send ZDO Device_annce after joining", ("TC-JOIN-1.5",)),
-    Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network", ("TC-JOIN-1.7",)),
-]
+WRONG_KEY_SEQUENCE_NUMBER = Fault(
+    "wrong-key-sequence-number", "writes key sequence 1 in its NWK auxiliary headers while key 0 is active",
+    ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8"), StackSetting("correct_key_sequence_number"))
+ANNOUNCES_WITHOUT_NETWORK_KEY = Fault(
+    "announces-without-network-key", "announces itself although no network key could be authenticated",
+    ("TC-JOIN-1.2", "TC-JOIN-1.4"), StackSetting("stay_silent_without_network_key"))
+JOINS_WITHOUT_PERMIT = Fault(
+    "joins-without-permit", "associates with a network whose beacons do not permit joining", ("TC-JOIN-1.3",),
+    StackSetting("associate_only_when_permitted"))
+NO_DEVICE_ANNCE = Fault("no-device-annce", "does not send ZDO Device_annce after joining", ("TC-JOIN-1.5",),
+                        StackSetting("send_device_annce"))
+IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network", ("TC-JOIN-1.7",),
+                      StackSetting("obey_leave"))
 
-ATTRIBUTES = [
-    Fault("descriptor-omits-key-establishment", "simple descriptor leaves out the Key Establishment server",
-          ("TC-ATTR-1.1",)),
-    Fault("basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
-          ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]")),
-    Fault("ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
-          ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]")),
-    Fault("ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
-          ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]")),
-    Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",)),
-    Fault("unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",)),
-]
+JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
+           IGNORES_LEAVE]
 
-#: Client-library faults: fault name -> (client, field of its faults dataclass).
-CLIENT_FAULTS = {
-    "reports-start-before-randomized-start": ("drlc", "early_start_report"),
-    "ignores-cancel": ("drlc", "ignore_cancel"),
-    "misses-supersession": ("drlc", "miss_supersession"),
-    "wrong-event-status-time": ("drlc", "wrong_event_status_time"),
-    "acts-on-foreign-device-class": ("drlc", "ignore_device_class"),
-    "acts-on-foreign-enrollment-group": ("drlc", "ignore_enrollment_group"),
-    "randomizes-outside-window": ("drlc", "randomize_outside_window"),
-    "accepts-expired-event": ("drlc", "accept_expired"),
-    "processes-duplicate-event": ("drlc", "process_duplicate"),
-    "no-price-acknowledgement": ("price", "no_acknowledgement"),
-    "no-message-confirmation": ("messaging", "no_confirmation"),
-    "ignores-esi-time": ("time", "ignore_esi_time"),
-}
+# -- the attribute table and descriptor (ApplicationDevice.seed_store_faults, simple_descriptor) ---------------
+
+DESCRIPTOR_OMITS_KEY_ESTABLISHMENT = Fault(
+    "descriptor-omits-key-establishment", "simple descriptor leaves out the Key Establishment server",
+    ("TC-ATTR-1.1",), Behaviour())
+BASIC_POWER_SOURCE_UINT8 = Fault(
+    "basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
+    ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]"), Behaviour())
+KE_SERVER_SUITE_MISSING = Fault(
+    "ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
+    ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]"), Behaviour())
+KE_CLIENT_SUITE_MISSING = Fault(
+    "ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
+    ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]"), Behaviour())
+ZCL_VERSION_WRITABLE = Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",), Behaviour())
+UNSUPPORTED_ATTRIBUTE_FAILURE = Fault(
+    "unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",), Behaviour())
+
+ATTRIBUTES = [DESCRIPTOR_OMITS_KEY_ESTABLISHMENT, BASIC_POWER_SOURCE_UINT8, KE_SERVER_SUITE_MISSING,
+              KE_CLIENT_SUITE_MISSING, ZCL_VERSION_WRITABLE, UNSUPPORTED_ATTRIBUTE_FAILURE]
+
+# -- DRLC -----------------------------------------------------------------------------------------------------
+
+#: The DRLC cases of a device with the event lifecycle.
+DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
+              "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
+              "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22")
+
+ACTS_ON_FOREIGN_DEVICE_CLASS = Fault(
+    "acts-on-foreign-device-class", "acts on events for a device class it does not have",
+    ("TC-DRLC-1.4[device class]",), ClientSetting(client="drlc", field="ignore_device_class"))
+ACTS_ON_FOREIGN_ENROLLMENT_GROUP = Fault(
+    "acts-on-foreign-enrollment-group", "acts on events for another utility enrollment group",
+    ("TC-DRLC-1.4[enrollment group]",), ClientSetting(client="drlc", field="ignore_enrollment_group"))
+CLAMPS_OVERSIZED_DURATION = Fault(
+    "clamps-oversized-duration", "clamps a duration above 1440 minutes instead of rejecting the event with FE",
+    ("TC-DRLC-1.6",), Behaviour())
+START_NOW_TAKEN_LITERALLY = Fault(
+    "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
+    ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
+     "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]"), Behaviour())
+NO_COMPLETION_REPORT = Fault(
+    "no-completion-report", "never reports 03 when an event completes",
+    ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19"), Behaviour())
+IGNORES_OPT_OUT = Fault("ignores-opt-out", "the user's opt-out changes nothing",
+                        ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16"), Behaviour())
+SILENT_OPT_IN = Fault("silent-opt-in", "the user's opt-in is applied but never reported (no 05, no 09)",
+                      ("TC-DRLC-1.16",), Behaviour())
+NO_GET_SCHEDULED_EVENTS = Fault(
+    "no-get-scheduled-events", "does not ask for scheduled events after joining or rejoining", ("TC-DRLC-1.17",),
+    Behaviour())
+#: Every DRLC case in which the DUT must report a status (all but TC-DRLC-1.4, which expects none).
+NO_REPORT_EVENT_STATUS = Fault(
+    "no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
+    (*(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4[")), "TC-TIME-1.2"), Behaviour())
 
 DRLC = [
     Fault("reports-start-before-randomized-start", "reports 02 at the nominal start although EventControl asks for "
-          "a randomized start", ("TC-DRLC-1.3",)),
-    Fault("randomizes-outside-window", "draws randomization offsets from [window, 2 x window)", ("TC-DRLC-1.3",)),
+          "a randomized start", ("TC-DRLC-1.3",), ClientSetting(client="drlc", field="early_start_report")),
+    Fault("randomizes-outside-window", "draws randomization offsets from [window, 2 x window)", ("TC-DRLC-1.3",),
+          ClientSetting(client="drlc", field="randomize_outside_window")),
     Fault("ignores-cancel", "acts on no Cancel Load Control Event or Cancel All",
-          ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12")),
-    Fault("misses-supersession", "lets overlapping events run side by side and never reports 07", ("TC-DRLC-1.13",)),
+          ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12"),
+          ClientSetting(client="drlc", field="ignore_cancel")),
+    Fault("misses-supersession", "lets overlapping events run side by side and never reports 07", ("TC-DRLC-1.13",),
+          ClientSetting(client="drlc", field="miss_supersession")),
     Fault("wrong-event-status-time", "EventStatusTime one hour off the network time",
-          ("TC-DRLC-1.18", "TC-TIME-1.2")),
-    Fault("acts-on-foreign-device-class", "acts on events for a device class it does not have",
-          ("TC-DRLC-1.4[device class]",)),
-    Fault("acts-on-foreign-enrollment-group", "acts on events for another utility enrollment group",
-          ("TC-DRLC-1.4[enrollment group]",)),
+          ("TC-DRLC-1.18", "TC-TIME-1.2"), ClientSetting(client="drlc", field="wrong_event_status_time")),
+    ACTS_ON_FOREIGN_DEVICE_CLASS,
+    ACTS_ON_FOREIGN_ENROLLMENT_GROUP,
     Fault("accepts-expired-event", "schedules an event that already ended instead of rejecting it with FB",
-          ("TC-DRLC-1.5",)),
-    Fault("clamps-oversized-duration", "clamps a duration above 1440 minutes instead of rejecting the event with FE",
-          ("TC-DRLC-1.6",)),
-    Fault("processes-duplicate-event", "processes a repeated IssuerEventID a second time", ("TC-DRLC-1.7",)),
-    Fault("start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as "
-          "expired", ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
-                        "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]")),
-    Fault("no-completion-report", "never reports 03 when an event completes",
-          ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19")),
-    Fault("ignores-opt-out", "the user's opt-out changes nothing", ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16")),
-    Fault("silent-opt-in", "the user's opt-in is applied but never reported (no 05, no 09)", ("TC-DRLC-1.16",)),
-    Fault("no-get-scheduled-events", "does not ask for scheduled events after joining or rejoining",
-          ("TC-DRLC-1.17",)),
+          ("TC-DRLC-1.5",), ClientSetting(client="drlc", field="accept_expired")),
+    CLAMPS_OVERSIZED_DURATION,
+    Fault("processes-duplicate-event", "processes a repeated IssuerEventID a second time", ("TC-DRLC-1.7",),
+          ClientSetting(client="drlc", field="process_duplicate")),
+    START_NOW_TAKEN_LITERALLY,
+    NO_COMPLETION_REPORT,
+    IGNORES_OPT_OUT,
+    SILENT_OPT_IN,
+    NO_GET_SCHEDULED_EVENTS,
 ]
 
-PRICE = [
-    Fault("no-get-current-price", "does not ask for the current price after joining", ("TC-PRICE-1.1",)),
-    Fault("no-price-acknowledgement", "never sends Price Acknowledgement, even when PriceControl asks",
-          ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.3")),
-    Fault("stores-duplicate-price", "takes a repeated IssuerEventID as a new price and acknowledges it again",
-          ("TC-PRICE-1.3",)),
-    Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
-          ("TC-PRICE-1.4",)),
+#: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
+SIGNS_WITH_TYPE_BYTE = Fault(
+    "signs-with-type-byte", "signs Report Event Status over the SignatureType byte too, so the ECDSA signature "
+    "does not verify", ("TC-DRLC-1.21",), Behaviour())
+DRLC_SIGNING = [SIGNS_WITH_TYPE_BYTE]
+
+#: What a Report Event Status says the device applied (TC-DRLC-1.22), seeded one by one in the reference PCT.
+DRLC_APPLIED_FIELDS = [
+    Fault("constant-criticality-applied", "reports CriticalityLevelApplied 1 (green) whatever the event's level",
+          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="constant_criticality_applied")),
+    Fault("set-points-applied-swapped", "reports the cooling and heating set points applied swapped",
+          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="swap_set_points_applied")),
+    Fault("load-adjustment-sign-lost", "reports the average load adjustment applied without its sign (-25 % as 25)",
+          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
+    Fault("duty-cycle-applied-as-off-share", "reports the duty cycle applied as the off share (100 - duty cycle)",
+          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="duty_cycle_off_share")),
+    Fault("drops-event-control", "reports EventControl 0 whatever the event's", ("TC-DRLC-1.22",),
+          ClientSetting(client="drlc", field="drop_event_control")),
 ]
+
+#: The signature of a device that does not sign (PICS without SE.DRLC.C.SIGN, the reference LCD): TC-DRLC-1.22.
+DRLC_UNSIGNED = [
+    Fault("unsigned-signature-not-blank", "sends unsigned reports (type 0x00) with whatever its buffer held as Signature "
+          "instead of a uniform fill", ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="garbage_signature_fill")),
+    Fault("unsigned-as-ecdsa", "names SignatureType 0x01 (ECDSA) on reports it does not sign", ("TC-DRLC-1.22",),
+          ClientSetting(client="drlc", field="unsigned_as_ecdsa")),
+]
+
+# -- Price ----------------------------------------------------------------------------------------------------
+
+NO_GET_CURRENT_PRICE = Fault("no-get-current-price", "does not ask for the current price after joining",
+                             ("TC-PRICE-1.1",), Behaviour())
+NO_PRICE_ACKNOWLEDGEMENT = Fault(
+    "no-price-acknowledgement", "never sends Price Acknowledgement, even when PriceControl asks",
+    ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.3"),
+    ClientSetting(client="price", field="no_acknowledgement"))
+STORES_DUPLICATE_PRICE = Fault(
+    "stores-duplicate-price", "takes a repeated IssuerEventID as a new price and acknowledges it again",
+    ("TC-PRICE-1.3",), Behaviour())
+LAST_PRICE_WINS = Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
+                        ("TC-PRICE-1.4",), Behaviour())
+
+PRICE = [NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT, STORES_DUPLICATE_PRICE, LAST_PRICE_WINS]
+
+# -- Messaging ------------------------------------------------------------------------------------------------
+
+CONFIRMS_UNASKED = Fault("confirms-unasked", "sends Message Confirmation for a message that did not ask for one",
+                         ("TC-MSG-1.2",), Behaviour())
+IGNORES_CANCEL_MESSAGE = Fault(
+    "ignores-cancel-message", "keeps showing a cancelled message, so the user can still confirm it",
+    ("TC-MSG-1.3",), Behaviour())
+NO_GET_LAST_MESSAGE = Fault("no-get-last-message", "does not ask for the last message after joining",
+                            ("TC-MSG-1.4", "TC-MSG-1.11"), Behaviour())
+#: The Messaging cases in which the user's confirmation must go out (each new case has a positive control).
+_CONFIRMING_CASES = ("TC-MSG-1.1", "TC-MSG-1.5", "TC-MSG-1.6", "TC-MSG-1.7", "TC-MSG-1.8", "TC-MSG-1.9",
+                     "TC-MSG-1.10", "TC-MSG-1.11", "TC-MSG-1.12[low-normal]", "TC-MSG-1.12[medium-normal]",
+                     "TC-MSG-1.12[high-normal]", "TC-MSG-1.12[critical-normal]",
+                     "TC-MSG-1.12[critical-normal and Inter-PAN]")
 
 MESSAGING = [
     Fault("no-message-confirmation", "the user's confirmation never goes out as Message Confirmation",
-          ("TC-MSG-1.1", "TC-TIME-1.4")),
-    Fault("confirms-unasked", "sends Message Confirmation for a message that did not ask for one", ("TC-MSG-1.2",)),
-    Fault("ignores-cancel-message", "keeps showing a cancelled message, so the user can still confirm it",
-          ("TC-MSG-1.3",)),
-    Fault("no-get-last-message", "does not ask for the last message after joining", ("TC-MSG-1.4",)),
+          (*_CONFIRMING_CASES, "TC-TIME-1.4"), ClientSetting(client="messaging", field="no_confirmation")),
+    CONFIRMS_UNASKED,
+    IGNORES_CANCEL_MESSAGE,
+    NO_GET_LAST_MESSAGE,
+    # What is on display (issue 18): StartTime, Duration, replacement, cancels, ConfirmationTime, MessageControl.
+    Fault("shows-message-before-start", "shows every message on arrival, whatever its StartTime",
+          ("TC-MSG-1.5", "TC-MSG-1.7"), ClientSetting(client="messaging", field="show_before_start")),
+    Fault("message-never-expires", "takes every Duration as \"until changed\"", ("TC-MSG-1.6", "TC-MSG-1.7"),
+          ClientSetting(client="messaging", field="never_expire")),
+    Fault("keeps-shown-message", "a Display Message with a new MessageID does not replace the message on display",
+          ("TC-MSG-1.8",), ClientSetting(client="messaging", field="keep_shown_message")),
+    Fault("cancel-clears-any-message", "a Cancel Message naming another message takes the shown one away",
+          ("TC-MSG-1.9",), ClientSetting(client="messaging", field="cancel_any_message")),
+    Fault("confirmation-time-of-display", "ConfirmationTime is when the message appeared, not when the user "
+          "confirmed it", ("TC-MSG-1.10",), ClientSetting(client="messaging", field="confirmation_time_of_display")),
+    Fault("confirmation-bit-by-equality", "asks for a confirmation only when MessageControl is exactly 0x80, so "
+          "importance or transmission bits hide bit 7",
+          ("TC-MSG-1.12[medium-normal]", "TC-MSG-1.12[high-normal]", "TC-MSG-1.12[critical-normal]",
+           "TC-MSG-1.12[critical-normal and Inter-PAN]"),
+          ClientSetting(client="messaging", field="confirmation_bit_by_equality")),
+    Fault("retries-get-last-message", "takes the ESI's NOT_FOUND to Get Last Message as a failure and asks again",
+          ("TC-MSG-1.11",), ClientSetting(client="messaging", field="retry_get_last_message")),
 ]
+
+# -- Time -----------------------------------------------------------------------------------------------------
+
+NEVER_READS_TIME = Fault("never-reads-time", "never reads Time from the ESI and runs on its own clock",
+                         ("TC-TIME-1.1",), Behaviour())
+IGNORES_ESI_TIME = Fault("ignores-esi-time", "reads the ESI's Time but keeps running on its own clock", (),
+                         ClientSetting(client="time", field="ignore_esi_time"))
 
 
 def time_faults(*timestamp_cases: str) -> list[Fault]:
     """Time faults; `timestamp_cases` are the TC-TIME cases a model runs that judge its timestamps."""
-    return [
-        Fault("never-reads-time", "never reads Time from the ESI and runs on its own clock",
-              ("TC-TIME-1.1", *timestamp_cases)),
-        Fault("ignores-esi-time", "reads the ESI's Time but keeps running on its own clock", timestamp_cases),
-    ]
+    return [NEVER_READS_TIME.aimed_at(*NEVER_READS_TIME.targets, *timestamp_cases),
+            IGNORES_ESI_TIME.aimed_at(*timestamp_cases)]
+
+
+# -- protection of SE application frames (ApplicationDevice) ---------------------------------------------------
+
+ACTS_ON_UNPROTECTED_SE_COMMANDS = Fault(
+    "acts-on-unprotected-se-commands", "processes SE application commands that arrive without APS security",
+    ("TC-KE-3.3[no APS security]",), Behaviour())
+KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE = Fault(
+    "ke-accepts-install-code-key-after-cbke", "after CBKE still accepts SE frames under its install-code key",
+    ("TC-KE-3.3[its install-code link key]",), Behaviour())
 
 
 def protection_faults(*, drlc: bool) -> list[Fault]:
     """Acting on SE commands that are not secured with the CBKE link key (TC-KE-3.3, and TC-DRLC-1.20 for a
     device with the DRLC lifecycle)."""
-    def targets(example: str) -> tuple[str, ...]:
-        return (f"TC-KE-3.3[{example}]", *((f"TC-DRLC-1.20[{example}]",) if drlc else ()))
+    def with_drlc(fault: Fault, example: str) -> Fault:
+        return fault.aimed_at(*fault.targets, *((f"TC-DRLC-1.20[{example}]",) if drlc else ()))
 
-    return [
-        Fault("acts-on-unprotected-se-commands", "processes SE application commands that arrive without APS security",
-              targets("no APS security")),
-        Fault("ke-accepts-install-code-key-after-cbke", "after CBKE still accepts SE frames under its install-code key",
-              targets("its install-code link key")),
-    ]
-
-
-#: The DRLC cases of a device with the event lifecycle.
-DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
-              "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
-              "TC-DRLC-1.20[no APS security]")
-
-
-
-#: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
-DRLC_SIGNING = [
-    Fault("signs-with-type-byte", "signs Report Event Status over the SignatureType byte too, so the ECDSA "
-          "signature does not verify", ("TC-DRLC-1.21",)),
-]
+    return [with_drlc(ACTS_ON_UNPROTECTED_SE_COMMANDS, "no APS security"),
+            with_drlc(KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE, "its install-code link key")]
 
 
 def catalogue(*groups: list[Fault]) -> dict[str, Fault]:

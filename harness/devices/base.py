@@ -28,7 +28,7 @@ from harness.sim.node import JoinError, Node, Role
 from harness.zcl.engine import ZclEngine
 from harness.zcl.store import AttributeStore
 
-from .faults import Fault, check_faults
+from .faults import Fault, select_faults
 from .garbage import garbler_for
 
 LOGGER = logging.getLogger(__name__)
@@ -41,27 +41,24 @@ class ReferenceDevice:
     device_id: ClassVar[int]
     #: (cluster id, side) the SE endpoint carries.
     clusters: ClassVar[tuple[tuple[int, Side], ...]]
+    #: fault name -> Fault: each declares what it seeds (harness/devices/faults.py).
     faults_catalogue: ClassVar[Mapping[str, Fault]] = {}
-    #: fault name -> StackBehaviour field set to False (a conformant stack has them all True).
-    stack_faults: ClassVar[Mapping[str, str]] = {}
-    #: fault name -> DeviceKeFaults field set to True (the ways devices get CBKE wrong, harness.ke.faults).
-    ke_faults: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = (), *,
                  rng: CaseRandom | None = None) -> None:
         self.profile = profile
         # The case's random state (harness/rng.py); without one (self-tests), fixed seeds per model.
         self.rng = rng
-        self.faults = check_faults(self.model, faults, self.faults_catalogue)
+        # The faults chosen (names, checked when the options were parsed) and, derived from what each declares
+        # it seeds, the settings of the stack, of key establishment and of the garbler; subclasses derive
+        # their clients' and server's settings from self.faults the same way.
+        self.faults = select_faults(self.model, faults, self.faults_catalogue)
         self.clock = clock
         self.endpoint = profile.endpoint
         self.ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
         self.link_key = profile.install_code_value.link_key
-        behaviour = StackBehaviour(**{
-            field: (not getattr(StackBehaviour(), field)) for name, field in self.stack_faults.items()
-            if name in self.faults
-        })
-        self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key, behaviour=behaviour, clock=clock)
+        self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key,
+                         behaviour=self.faults.settings(StackBehaviour), clock=clock)
         self.node.garbler = garbler_for(self.faults)  # its garbage faults' malformed frames (garbage.py)
         self.store = self.build_store()
         self._factory_values = self.store.snapshot()  # what a factory reset puts back
@@ -93,9 +90,6 @@ class ReferenceDevice:
             input_clusters=[c for c, side in self.clusters if side == Side.SERVER],
             output_clusters=[c for c, side in self.clusters if side == Side.CLIENT],
         )
-
-    def has_fault(self, name: str) -> bool:
-        return name in self.faults
 
     # -- traffic -----------------------------------------------------------------------------------------
 
@@ -133,7 +127,7 @@ class ReferenceDevice:
     # -- Key Establishment -----------------------------------------------------------------------------
 
     def ke_device_faults(self) -> DeviceKeFaults:
-        return DeviceKeFaults(**{field: True for name, field in self.ke_faults.items() if name in self.faults})
+        return self.faults.settings(DeviceKeFaults)
 
     def seed_for(self, purpose: str, default: int) -> int:
         """The seed of one of the device's generators: from the case's random state, else *default*."""

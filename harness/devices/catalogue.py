@@ -5,10 +5,13 @@ from __future__ import annotations
 from .appliance import SmartAppliance
 from .base import ReferenceDevice
 from .ihd import InHomeDisplay
+from .ihd_ember import EmberInHomeDisplay
 from .lcd import LoadControlDevice
 from .openseg import OpenSegGateway
 from .pct import ProgrammableThermostat
 
 MODELS: dict[str, type[ReferenceDevice]] = {cls.model: cls for cls in (
     InHomeDisplay, ProgrammableThermostat, LoadControlDevice, SmartAppliance, OpenSegGateway,
+    # The IHD on an EmberZNet-like stack (refuses unprotected SE commands by Default Response): must pass too.
+    EmberInHomeDisplay,
 )}

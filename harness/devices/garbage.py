@@ -8,10 +8,11 @@ Each garbage fault rewrites the bytes of one kind of frame the reference device 
   parse it;
 - the NWK header, after NWK security, so the golden cannot parse the frame at all.
 
-The node calls the device's garbler for every APS frame it sends (harness.sim.behaviour.Garbler); a garbage
-fault picks its frames narrowly (one cluster, one command, one direction), so it fails only the cases that
-judge those frames (its targets in the catalogue). Green Button garbage (the OpenSEG gateway's feed) is
-seeded in harness/devices/openseg.py.
+Each garbage fault seeds a ``Garble`` (its layer, the frames it selects, its rewrite). The node calls the
+device's garbler for every APS frame it sends (harness.sim.behaviour.Garbler); a garbage fault picks its frames
+narrowly (one cluster, one command, one direction), so it fails only the cases that
+judge those frames (its targets in the catalogue). Green Button garbage (``GarbleGreenButton``, the OpenSEG
+gateway's feed) is applied by harness/devices/openseg.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 
 from harness.sim.frames.aps import ApsFrame, ApsFrameType
 
-from .faults import Fault
+from .faults import Fault, FaultSet, Seed
 
 
 class Layer(enum.Enum):
@@ -36,8 +37,8 @@ Rewrite = Callable[[bytes], bytes]
 
 
 @dataclasses.dataclass(frozen=True)
-class Garbage:
-    """What one garbage fault does: the frames it *selects* get *rewrite* applied at *layer*."""
+class Garble(Seed):
+    """What one garbage fault seeds: the frames it *selects* get *rewrite* applied at *layer*."""
 
     layer: Layer
     selects: Selector
@@ -116,65 +117,54 @@ def pad_to(size: int) -> Rewrite:
     return lambda data: data + bytes(max(0, size - len(data)))
 
 
-#: Garbage fault name -> what it does. The catalogue entries (name, rule, targets) live with the models.
-GARBAGE: dict[str, Garbage] = {
+#: The stack and ZCL garbage faults and the cases each must fail (reference IHD).
+GARBAGE_FAULTS = [
     # Truncated ZCL: the IdentifyTime record loses the high byte of its uint16 value.
-    "garbage-truncated-read-response": Garbage(
-        Layer.PAYLOAD, zcl(IDENTIFY, READ_ATTRIBUTES_RSP, general=True), cut(1)),
+    Fault("garbage-truncated-read-response", "cuts its Read Attributes Response on the Identify server short, "
+          "inside the IdentifyTime value", ("TC-ATTR-1.2[Identify]",),
+          Garble(Layer.PAYLOAD, zcl(IDENTIFY, READ_ATTRIBUTES_RSP, general=True), cut(1))),
     # Bad ZCL frame control: frame type 0b11 is reserved (ZCL 2.4.1.1.1).
-    "garbage-reserved-zcl-frame-type": Garbage(
-        Layer.PAYLOAD, zcl(IDENTIFY, DISCOVER_ATTRIBUTES_RSP, general=True), first_byte(lambda fc: fc | 0x03)),
+    Fault("garbage-reserved-zcl-frame-type", "sends its Discover Attributes Response on the Identify server with "
+          "the reserved ZCL frame type 0b11", ("TC-ATTR-1.6[Identify]",),
+          Garble(Layer.PAYLOAD, zcl(IDENTIFY, DISCOVER_ATTRIBUTES_RSP, general=True),
+                 first_byte(lambda fc: fc | 0x03))),
     # Bad ZCL frame control: the client's response claims to travel server to client (ZCL 2.4.1.1.3).
-    "garbage-wrong-zcl-direction": Garbage(
-        Layer.PAYLOAD, zcl(DRLC, WRITE_ATTRIBUTES_RSP, general=True, from_server=False),
-        first_byte(lambda fc: fc ^ ZCL_SERVER_TO_CLIENT)),
+    Fault("garbage-wrong-zcl-direction", "sends its Write Attributes Response on the DRLC client with the "
+          "server-to-client direction bit", ("TC-ATTR-1.7",),
+          Garble(Layer.PAYLOAD, zcl(DRLC, WRITE_ATTRIBUTES_RSP, general=True, from_server=False),
+                 first_byte(lambda fc: fc ^ ZCL_SERVER_TO_CLIENT))),
     # Oversized ZCL: 70 stray zero bytes after the KeyEstablishmentSuite record (they divide into no records).
-    "garbage-oversized-read-response": Garbage(
-        Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, READ_ATTRIBUTES_RSP, general=True), pad_to(80)),
+    Fault("garbage-oversized-read-response", "pads its Read Attributes Response on the Key Establishment server "
+          "with stray bytes after the last record, to 80 bytes",
+          ("TC-ATTR-1.2[Key Establishment]", "TC-KE-3.5[server]"),
+          Garble(Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, READ_ATTRIBUTES_RSP, general=True), pad_to(80))),
     # Nonsense KE: a suite-1 ephemeral public key is 22 bytes (SE 1.x C.4.2.2.3).
-    "garbage-short-ke-ephemeral-data": Garbage(
-        Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, KE_EPHEMERAL_DATA, general=False), cut(1)),
+    Fault("garbage-short-ke-ephemeral-data", "as responder sends an Ephemeral Data Response one byte short of "
+          "its 22-byte public key", ("TC-KE-4.1",),
+          Garble(Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, KE_EPHEMERAL_DATA, general=False), cut(1))),
     # Nonsense KE: the server sends commands 0x00-0x03 only; 0x0F is none of them.
-    "garbage-unknown-ke-command": Garbage(
-        Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, KE_TERMINATE, general=False), zcl_command(0x0F)),
+    Fault("garbage-unknown-ke-command", "as responder sends its Terminate Key Establishment as server command "
+          "0x0F, which Key Establishment does not define", ("TC-KE-4.2",),
+          Garble(Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, KE_TERMINATE, general=False), zcl_command(0x0F))),
     # The stack garbage below is aimed at Mgmt_Leave_rsp: the golden judges every frame the DUT sends, and the
     # other ZDO frames come in every case (Device_annce after each join, descriptors for zigpy's interview),
     # while only TC-JOIN-1.7 asks for a Mgmt_Leave_rsp.
     # Malformed ZDO: Mgmt_Leave_rsp without its status byte.
-    "garbage-short-mgmt-leave-rsp": Garbage(Layer.PAYLOAD, zdo(MGMT_LEAVE_RSP), cut(1)),
+    Fault("garbage-short-mgmt-leave-rsp", "sends a Mgmt_Leave_rsp without its status byte", ("TC-JOIN-1.7",),
+          Garble(Layer.PAYLOAD, zdo(MGMT_LEAVE_RSP), cut(1))),
     # Corrupted APS header: delivery mode 0b01 is reserved (Zigbee 2.2.5.1.1.2).
-    "garbage-aps-reserved-delivery-mode": Garbage(Layer.APS, zdo(MGMT_LEAVE_RSP), first_byte(lambda fc: fc | 0x04)),
-    # Corrupted NWK header: the frame ends inside the 8-byte NWK header (Zigbee 3.3.1).
-    "garbage-truncated-nwk-header": Garbage(Layer.NWK, zdo(MGMT_LEAVE_RSP), keep(5)),
-}
-
-#: The catalogue entries of the stack and ZCL garbage faults: the cases each must fail (reference IHD).
-GARBAGE_FAULTS = [
-    Fault("garbage-truncated-read-response", "cuts its Read Attributes Response on the Identify server short, "
-          "inside the IdentifyTime value", ("TC-ATTR-1.2[Identify]",)),
-    Fault("garbage-reserved-zcl-frame-type", "sends its Discover Attributes Response on the Identify server with "
-          "the reserved ZCL frame type 0b11", ("TC-ATTR-1.6[Identify]",)),
-    Fault("garbage-wrong-zcl-direction", "sends its Write Attributes Response on the DRLC client with the "
-          "server-to-client direction bit", ("TC-ATTR-1.7",)),
-    Fault("garbage-oversized-read-response", "pads its Read Attributes Response on the Key Establishment server "
-          "with stray bytes after the last record, to 80 bytes",
-          ("TC-ATTR-1.2[Key Establishment]", "TC-KE-3.5[server]")),
-    Fault("garbage-short-ke-ephemeral-data", "as responder sends an Ephemeral Data Response one byte short of "
-          "its 22-byte public key", ("TC-KE-4.1",)),
-    Fault("garbage-unknown-ke-command", "as responder sends its Terminate Key Establishment as server command "
-          "0x0F, which Key Establishment does not define", ("TC-KE-4.2",)),
-    Fault("garbage-short-mgmt-leave-rsp", "sends a Mgmt_Leave_rsp without its status byte", ("TC-JOIN-1.7",)),
     Fault("garbage-aps-reserved-delivery-mode", "sends Mgmt_Leave_rsp with the reserved APS delivery mode 0b01",
-          ("TC-JOIN-1.7",)),
+          ("TC-JOIN-1.7",), Garble(Layer.APS, zdo(MGMT_LEAVE_RSP), first_byte(lambda fc: fc | 0x04))),
+    # Corrupted NWK header: the frame ends inside the 8-byte NWK header (Zigbee 3.3.1).
     Fault("garbage-truncated-nwk-header", "sends Mgmt_Leave_rsp in a NWK frame that ends inside its NWK header",
-          ("TC-JOIN-1.7",)),
+          ("TC-JOIN-1.7",), Garble(Layer.NWK, zdo(MGMT_LEAVE_RSP), keep(5))),
 ]
 
 
 class DeviceGarbler:
     """The garbler (harness.sim.behaviour.Garbler) of a device with garbage faults."""
 
-    def __init__(self, garbage: Iterable[Garbage]) -> None:
+    def __init__(self, garbage: Iterable[Garble]) -> None:
         self._by_layer = {layer: [g for g in garbage if g.layer is layer] for layer in Layer}
 
     def _apply(self, layer: Layer, frame: ApsFrame, data: bytes) -> bytes:
@@ -193,9 +183,9 @@ class DeviceGarbler:
         return self._apply(Layer.NWK, frame, nwk_bytes)
 
 
-def garbler_for(faults: Iterable[str]) -> DeviceGarbler | None:
-    """The garbler of a device with *faults*, or None when none of them is a garbage fault of the stack."""
-    chosen = [GARBAGE[name] for name in sorted(faults) if name in GARBAGE]
+def garbler_for(faults: FaultSet) -> DeviceGarbler | None:
+    """The garbler of a device with *faults*, or None when none of them garbles its frames."""
+    chosen = faults.seeds(Garble)
     return DeviceGarbler(chosen) if chosen else None
 
 
@@ -214,31 +204,31 @@ def _declared(encoding: str) -> Rewrite:
     return rewrite
 
 
-#: Green Button garbage fault name -> what it does to the served feed (harness/devices/openseg.py).
-GREEN_BUTTON_GARBAGE: dict[str, Rewrite] = {
-    # Not XML: the feed ends halfway, inside an element.
-    "garbage-greenbutton-truncated": lambda document: document[: len(document) // 2],
-    # An encoding no XML processor knows (XML 1.0 4.3.3: a document in an encoding the processor cannot read
-    # is a fatal error).
-    "garbage-greenbutton-unknown-encoding": _declared("x-se-undefined"),
-    # The ESPI objects in a namespace that is not ESPI's (NAESB REQ.21: http://naesb.org/espi).
-    "garbage-greenbutton-wrong-namespace": lambda document: document.replace(
-        b"http://naesb.org/espi", b"http://naesb.org/espi/v0"),
-}
+@dataclasses.dataclass(frozen=True)
+class GarbleGreenButton(Seed):
+    """What one Green Button garbage fault seeds: *rewrite* applied to the feed the gateway serves."""
+
+    rewrite: Rewrite
+
 
 GREEN_BUTTON_FAULTS = [
+    # Not XML: the feed ends halfway, inside an element.
     Fault("garbage-greenbutton-truncated", "serves a Green Button feed cut off halfway, not well-formed XML",
-          ("TC-OSEG-5.1",)),
+          ("TC-OSEG-5.1",), GarbleGreenButton(lambda document: document[: len(document) // 2])),
+    # An encoding no XML processor knows (XML 1.0 4.3.3: a document in an encoding the processor cannot read
+    # is a fatal error).
     Fault("garbage-greenbutton-unknown-encoding", "serves a Green Button feed whose XML declaration names an "
-          "encoding no XML processor knows", ("TC-OSEG-5.1",)),
+          "encoding no XML processor knows", ("TC-OSEG-5.1",), GarbleGreenButton(_declared("x-se-undefined"))),
+    # The ESPI objects in a namespace that is not ESPI's (NAESB REQ.21: http://naesb.org/espi).
     Fault("garbage-greenbutton-wrong-namespace", "serves a Green Button feed whose ESPI objects are in a "
-          "namespace other than http://naesb.org/espi", ("TC-OSEG-5.1",)),
+          "namespace other than http://naesb.org/espi", ("TC-OSEG-5.1",),
+          GarbleGreenButton(lambda document: document.replace(b"http://naesb.org/espi", b"http://naesb.org/espi/v0"))),
 ]
 
 
-def green_button_rewrite(faults: Iterable[str]) -> Rewrite | None:
+def green_button_rewrite(faults: FaultSet) -> Rewrite | None:
     """What a device with *faults* does to its Green Button feed, or None when it serves it as built."""
-    chosen = [GREEN_BUTTON_GARBAGE[name] for name in sorted(faults) if name in GREEN_BUTTON_GARBAGE]
+    chosen = [garble.rewrite for garble in faults.seeds(GarbleGreenButton)]
     if not chosen:
         return None
 

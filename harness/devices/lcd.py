@@ -3,21 +3,23 @@
 The same clusters and DRLC lifecycle as the PCT (Basic and Key Establishment servers; Key Establishment,
 DRLC and Time clients), for device class bit 2 (water heater). Its fault catalogue is coarse where the code
 is shared with the PCT, whose catalogue seeds the lifecycle faults one by one: one fault silences every
-Report Event Status, two act on events for others, so the fault matrix reruns the suite only three times.
+Report Event Status, two act on events for others, and two get the signature of its unsigned reports wrong
+(the PCT signs, so only a device like this one shows them), so the fault matrix reruns the suite five times.
 """
 
 from __future__ import annotations
 
-from .application_faults import DRLC, DRLC_CASES, catalogue
-from .faults import Fault
+from .application_faults import (
+    ACTS_ON_FOREIGN_DEVICE_CLASS,
+    ACTS_ON_FOREIGN_ENROLLMENT_GROUP,
+    DRLC_UNSIGNED,
+    NO_REPORT_EVENT_STATUS,
+    catalogue,
+)
 from .pct import DrlcDevice
 
 #: DeviceClass bit 2: water heater.
 WATER_HEATER = 0x0004
-
-#: Every DRLC case in which the DUT must report a status (all but TC-DRLC-1.4, which expects none).
-_REPORTING_CASES = (*(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4[")), "TC-TIME-1.2")
-_FOREIGN = ("acts-on-foreign-device-class", "acts-on-foreign-enrollment-group")
 
 
 class LoadControlDevice(DrlcDevice):
@@ -26,7 +28,7 @@ class LoadControlDevice(DrlcDevice):
     device_class = WATER_HEATER
     drlc_seed = 0x1CD
     faults_catalogue = catalogue(
-        [f for f in DRLC if f.name in _FOREIGN],
-        [Fault("no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
-               _REPORTING_CASES)],
+        [ACTS_ON_FOREIGN_DEVICE_CLASS, ACTS_ON_FOREIGN_ENROLLMENT_GROUP],
+        [NO_REPORT_EVENT_STATUS],
+        DRLC_UNSIGNED,  # it does not sign (no SE.DRLC.C.SIGN): its unsigned reports' type and fill
     )

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import zigpy.types as t
@@ -45,7 +46,7 @@ from harness.zcl.engine import report_reporting_config
 from harness.zcl.peer import Peer
 
 from .application import ESI, ApplicationDevice
-from .faults import Fault
+from .faults import Behaviour, Fault, Setting
 from .garbage import GREEN_BUTTON_FAULTS, green_button_rewrite
 
 LOGGER = logging.getLogger(__name__)
@@ -63,41 +64,61 @@ METER_DISCOVERY_TSN = 0x4D  # its own ZDO sequence number, apart from the KE ser
 SILENT_INTERVALS = 3  # no report for this many intervals: configure reporting again
 PRICE_READ_PERIOD = 900.0  # the reads-price fault reads the ESI's Price cluster every 15 minutes
 
-OPENSEG = [
-    Fault("reads-before-key-establishment", "starts reading the meter as soon as it joined, before CBKE completed",
-          ("TC-OSEG-1.1",)),
-    Fault("reads-price", "reads the Price cluster of the ESI as well as Simple Metering", ("TC-OSEG-2.1",)),
-    Fault("requests-fast-poll", "sends Request Fast Poll Mode to the meter", ("TC-OSEG-2.2",)),
-    # A served utility-control path is no longer 404, which TC-OSEG-6.3 checks too.
-    Fault("exposes-drlc-event", "serves Load Control Events from the utility on the API's drlc path",
-          ("TC-OSEG-3.1", "TC-OSEG-6.3")),
-    Fault("ignores-multiplier", "scales raw values by 1 / Divisor, ignoring the Multiplier",
-          ("TC-OSEG-3.2", "TC-OSEG-5.1")),
-    Fault("ignores-formatting", "rounds values to whole kWh / kW, ignoring the formatting's digits right",
-          ("TC-OSEG-3.2",)),
-    Fault("cache-47-hours", "keeps 47 hours of readings instead of 48", ("TC-OSEG-4.1",)),
-    Fault("cache-49-hours", "keeps 49 hours of readings instead of 48", ("TC-OSEG-4.1",)),
-    Fault("drops-readings-at-wrap", "loses the newest reading each time the circular cache wraps around",
-          ("TC-OSEG-4.1",)),
-    Fault("greenbutton-zcl-epoch", "writes Green Button times as ZCL UTC (seconds since 2000)", ("TC-OSEG-5.1",)),
-    Fault("greenbutton-uom-w", "labels Green Button energy intervals with uom 38 (W) instead of 72 (Wh)",
-          ("TC-OSEG-5.1",)),
-    Fault("answers-foreign-network", "serves clients outside its home network", ("TC-OSEG-6.1",)),
-    Fault("dies-on-malformed", "stops serving after a malformed request", ("TC-OSEG-6.2",)),
-    # The utility-control paths are unknown paths to a conformant gateway; TC-OSEG-3.1 checks they answer 404.
-    Fault("unknown-path-ok", "answers unknown paths 200 with its resource index", ("TC-OSEG-3.1", "TC-OSEG-6.3")),
-    Fault("accepts-any-method", "serves POST and DELETE like GET", ("TC-OSEG-6.4",)),
-    Fault("api-blocks-meter-reads", "takes in meter reports and serves API requests under one lock, one second "
-          "per request", ("TC-OSEG-7.1",)),
-]
 
-_SERVER_FAULTS = {
-    "answers-foreign-network": "answer_foreign", "dies-on-malformed": "die_on_malformed",
-    "greenbutton-zcl-epoch": "zcl_epoch_greenbutton", "unknown-path-ok": "unknown_path_ok",
-    "accepts-any-method": "any_method", "ignores-multiplier": "ignore_multiplier",
-    "ignores-formatting": "ignore_formatting", "greenbutton-uom-w": "greenbutton_uom_w",
-    "exposes-drlc-event": "expose_utility_events",
-}
+@dataclass(frozen=True)
+class ServerSetting(Setting):
+    """A rule the gateway's consumer API server breaks (harness.openseg.server.ServerFaults)."""
+
+    of: ClassVar[type] = ServerFaults
+
+
+# The gateway's own behaviours, which this module implements.
+READS_BEFORE_KEY_ESTABLISHMENT = Fault(
+    "reads-before-key-establishment", "starts reading the meter as soon as it joined, before CBKE completed",
+    ("TC-OSEG-1.1",), Behaviour())
+READS_PRICE = Fault("reads-price", "reads the Price cluster of the ESI as well as Simple Metering", ("TC-OSEG-2.1",),
+                    Behaviour())
+REQUESTS_FAST_POLL = Fault("requests-fast-poll", "sends Request Fast Poll Mode to the meter", ("TC-OSEG-2.2",),
+                           Behaviour())
+# A served utility-control path is no longer 404, which TC-OSEG-6.3 checks too.
+EXPOSES_DRLC_EVENT = Fault(
+    "exposes-drlc-event", "serves Load Control Events from the utility on the API's drlc path",
+    ("TC-OSEG-3.1", "TC-OSEG-6.3"), ServerSetting("expose_utility_events"))
+CACHE_47_HOURS = Fault("cache-47-hours", "keeps 47 hours of readings instead of 48", ("TC-OSEG-4.1",), Behaviour())
+CACHE_49_HOURS = Fault("cache-49-hours", "keeps 49 hours of readings instead of 48", ("TC-OSEG-4.1",), Behaviour())
+DROPS_READINGS_AT_WRAP = Fault(
+    "drops-readings-at-wrap", "loses the newest reading each time the circular cache wraps around",
+    ("TC-OSEG-4.1",), Behaviour())
+API_BLOCKS_METER_READS = Fault(
+    "api-blocks-meter-reads", "takes in meter reports and serves API requests under one lock, one second per "
+    "request", ("TC-OSEG-7.1",), Behaviour())
+
+OPENSEG = [
+    READS_BEFORE_KEY_ESTABLISHMENT,
+    READS_PRICE,
+    REQUESTS_FAST_POLL,
+    EXPOSES_DRLC_EVENT,
+    Fault("ignores-multiplier", "scales raw values by 1 / Divisor, ignoring the Multiplier",
+          ("TC-OSEG-3.2", "TC-OSEG-5.1"), ServerSetting("ignore_multiplier")),
+    Fault("ignores-formatting", "rounds values to whole kWh / kW, ignoring the formatting's digits right",
+          ("TC-OSEG-3.2",), ServerSetting("ignore_formatting")),
+    CACHE_47_HOURS,
+    CACHE_49_HOURS,
+    DROPS_READINGS_AT_WRAP,
+    Fault("greenbutton-zcl-epoch", "writes Green Button times as ZCL UTC (seconds since 2000)", ("TC-OSEG-5.1",),
+          ServerSetting("zcl_epoch_greenbutton")),
+    Fault("greenbutton-uom-w", "labels Green Button energy intervals with uom 38 (W) instead of 72 (Wh)",
+          ("TC-OSEG-5.1",), ServerSetting("greenbutton_uom_w")),
+    Fault("answers-foreign-network", "serves clients outside its home network", ("TC-OSEG-6.1",),
+          ServerSetting("answer_foreign")),
+    Fault("dies-on-malformed", "stops serving after a malformed request", ("TC-OSEG-6.2",),
+          ServerSetting("die_on_malformed")),
+    # The utility-control paths are unknown paths to a conformant gateway; TC-OSEG-3.1 checks they answer 404.
+    Fault("unknown-path-ok", "answers unknown paths 200 with its resource index", ("TC-OSEG-3.1", "TC-OSEG-6.3"),
+          ServerSetting("unknown_path_ok")),
+    Fault("accepts-any-method", "serves POST and DELETE like GET", ("TC-OSEG-6.4",), ServerSetting("any_method")),
+    API_BLOCKS_METER_READS,
+]
 
 
 class MeterReadError(ValueError):
@@ -175,10 +196,10 @@ class OpenSegGateway(ApplicationDevice):
         super().__init__(air, profile, clock, faults, rng=rng)
         pixit = profile.pixit.get("meter_read_interval")
         self.read_interval = pixit.seconds if pixit is not None else 4.0
-        hours = 47 if self.has_fault("cache-47-hours") else 49 if self.has_fault("cache-49-hours") else CACHE_HOURS
+        hours = 47 if self.faults.has(CACHE_47_HOURS) else 49 if self.faults.has(CACHE_49_HOURS) else CACHE_HOURS
         window = hours * 3600.0
         self.cache = (_WrapLosingCache(window, int(window / self.read_interval))
-                      if self.has_fault("drops-readings-at-wrap") else ReadingCache(window))
+                      if self.faults.has(DROPS_READINGS_AT_WRAP) else ReadingCache(window))
         self._meter_info: MeterInfo | None = None
         self._meter: Peer | None = None  # found by service discovery after key establishment
         self._utility_events: list[dict[str, Any]] = []
@@ -191,9 +212,9 @@ class OpenSegGateway(ApplicationDevice):
             raise ValueError(f"sim:{self.model} needs an openseg section in its DUT profile")
         self._host = urlsplit(api.base_url).hostname or "127.0.0.1"
         self._port = urlsplit(api.base_url).port or 0
-        self.api = GatewayApi(self, HomeNetwork([api.home_network]), dict(api.paths), ServerFaults(**{
-            field: True for name, field in _SERVER_FAULTS.items() if name in self.faults}))
-        if self.has_fault("api-blocks-meter-reads"):
+        self.api = GatewayApi(self, HomeNetwork([api.home_network]), dict(api.paths),
+                              self.faults.settings(ServerFaults))
+        if self.faults.has(API_BLOCKS_METER_READS):
             self.api.app.middlewares.append(self._serialised)
         self._garble_green_button = green_button_rewrite(self.faults)
         if self._garble_green_button is not None:
@@ -235,7 +256,7 @@ class OpenSegGateway(ApplicationDevice):
             self._spawn(self._read_meter())
 
     async def establish_key(self):
-        if self.has_fault("reads-before-key-establishment") and not self.reads_started and self.node.joined:
+        if self.faults.has(READS_BEFORE_KEY_ESTABLISHMENT) and not self.reads_started and self.node.joined:
             self.reads_started = True
             self._spawn(self._read_meter())
         return await super().establish_key()
@@ -277,7 +298,7 @@ class OpenSegGateway(ApplicationDevice):
         """Formatting once, then reports every read interval; configure again whenever reports stop."""
         meter = self._meter = await self._find_meter()
         await self._read_formatting(meter)
-        if self.has_fault("requests-fast-poll"):
+        if self.faults.has(REQUESTS_FAST_POLL):
             await self.engine.command(meter.address, meter.endpoint, METERING, REQUEST_FAST_POLL_MODE, bytes([2, 15]),
                                       src_ep=self.endpoint, timeout=READ_TIMEOUT)
         loop = asyncio.get_running_loop()
@@ -286,7 +307,7 @@ class OpenSegGateway(ApplicationDevice):
         while True:
             if loop.time() - self._last_report >= watch:
                 await self._configure_reports(meter)
-            if self.has_fault("reads-price") and loop.time() >= price_due:
+            if self.faults.has(READS_PRICE) and loop.time() >= price_due:
                 price_due = loop.time() + PRICE_READ_PERIOD
                 try:
                     await self.engine.read_attributes(ESI.address, ESI.endpoint, PRICE, [0x0000],
@@ -316,7 +337,7 @@ class OpenSegGateway(ApplicationDevice):
         self._latest.update((a, v) for a, v in values.items() if a in LIVE_ATTRIBUTES)
         if CURRENT_SUMMATION_DELIVERED not in values or INSTANTANEOUS_DEMAND not in self._latest:
             return
-        if self.has_fault("api-blocks-meter-reads"):
+        if self.faults.has(API_BLOCKS_METER_READS):
             self._spawn(self._take_report_locked(values[CURRENT_SUMMATION_DELIVERED], self._latest[INSTANTANEOUS_DEMAND]))
             return
         self.cache.append(Reading(self.now_unix(), values[CURRENT_SUMMATION_DELIVERED],
@@ -340,7 +361,8 @@ class OpenSegGateway(ApplicationDevice):
                 except MeterReadError as exc:
                     LOGGER.info("reference openseg dropped a meter report: %s", exc)
                 return
-        if self.has_fault("exposes-drlc-event") and int(packet.cluster_id) == DRLC:
+        # Kept only by a gateway whose server serves them (the exposes-drlc-event fault).
+        if self.api.faults.expose_utility_events and int(packet.cluster_id) == DRLC:
             data = packet.data.serialize()
             # ZCL header (no manufacturer code): frame control, sequence number, command id 0x00 = LCE.
             if len(data) >= 7 and data[0] & 0x03 == 0x01 and data[2] == 0x00:

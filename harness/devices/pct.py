@@ -15,7 +15,15 @@ from __future__ import annotations
 from harness.se.datamodel import Side
 
 from .application import ApplicationDevice
-from .application_faults import CLIENT_FAULTS, DRLC, DRLC_SIGNING, catalogue, protection_faults, time_faults
+from .application_faults import (
+    DRLC,
+    DRLC_APPLIED_FIELDS,
+    DRLC_SIGNING,
+    IGNORES_ESI_TIME,
+    catalogue,
+    protection_faults,
+    time_faults,
+)
 
 BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
 #: DeviceClass bit 0: HVAC compressor or furnace.
@@ -30,9 +38,8 @@ class DrlcDevice(ApplicationDevice):
         (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
     )
     faults_catalogue = catalogue(
-        DRLC, protection_faults(drlc=True), [f for f in time_faults("TC-TIME-1.2") if f.name == "ignores-esi-time"],
+        DRLC, protection_faults(drlc=True), [f for f in time_faults("TC-TIME-1.2") if f.name == IGNORES_ESI_TIME.name],
     )
-    client_faults = CLIENT_FAULTS
 
     def attribute_values(self):
         identity = self.profile.identity
@@ -53,4 +60,4 @@ class ProgrammableThermostat(DrlcDevice):
     device_id = 0x0503
     device_class = HVAC_COMPRESSOR_OR_FURNACE
     # Its profile claims SE.DRLC.C.SIGN: it signs every Report Event Status (ApplicationDevice._sign_report).
-    faults_catalogue = {**DrlcDevice.faults_catalogue, **catalogue(DRLC_SIGNING)}
+    faults_catalogue = {**DrlcDevice.faults_catalogue, **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS)}

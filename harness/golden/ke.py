@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import zigpy.types as t
@@ -82,7 +82,7 @@ class GoldenKe:
         ieee_of: Callable[[int], int | None],
         install_key: Callable[[int, bytes], None] | None,
         set_aps_acks: Callable[[bool], None] | None = None,
-        key_table: MutableMapping | None = None,
+        key_table: Mapping | None = None,  # read only: the NCP bench passes its held keys
         aps_send_frame: Callable[..., None] | None = None,
         next_aps_counter: Callable[[], int] | None = None,
         timing: KeTiming | None = None,

@@ -2,7 +2,8 @@
 
 GoldenKeFaults are the golden unit's test hooks: what the golden ESI/Trust Center does wrong on purpose so
 a step can check that the DUT reacts as the SE spec demands. DeviceKeFaults are the ways real devices get
-CBKE wrong; reference devices expose them as seeded faults so the suite can show it catches each one.
+CBKE wrong; reference devices expose them as seeded faults (a Fault seeding ``KeSetting(field=...)``,
+harness/devices/faults.py) so the suite can show it catches each one.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 bench's loop that answers only its home network, serves the metering resources from a GatewayData source,
 answers every error with the profile's JSON body, and never serves a utility-control resource.
 
-Seeded faults (ServerFaults) make it break one rule each, for the fault matrix.
+Seeded faults (ServerFaults, set by a gateway fault's ``ServerSetting`` in harness/devices/openseg.py) make it
+break one rule each, for the fault matrix.
 """
 
 from __future__ import annotations

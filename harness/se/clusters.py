@@ -14,11 +14,16 @@ ControllerApplication in the same process keeps its own definitions.
 from __future__ import annotations
 
 import types as pytypes
-from typing import Final
 
 import zigpy.types as t
 from zigpy.zcl import Cluster
-from zigpy.zcl.foundation import BaseAttributeDefs, BaseCommandDefs, ZCLAttributeDef, ZCLCommandDef
+from zigpy.zcl.foundation import (
+    BaseAttributeDefs,
+    BaseCommandDefs,
+    ZCLAttributeAccess,
+    ZCLAttributeDef,
+    ZCLCommandDef,
+)
 
 from harness.se.datamodel import CommandModel, Side, load_datamodel, snake_name
 from harness.se.types import SE_RAW_RECORD_TYPES, TailBytes, field_type
@@ -42,7 +47,12 @@ def attribute_defs(cluster_id: int, side: Side) -> type[BaseAttributeDefs]:
         setattr(
             defs,
             attr.python_name,
-            ZCLAttributeDef(id=attr.id, type=field_type(attr.type), access=access, mandatory=attr.mandatory),
+            ZCLAttributeDef(
+                id=t.uint16_t(attr.id),
+                type=field_type(attr.type),
+                access=ZCLAttributeAccess.from_str(access),
+                mandatory=attr.mandatory,
+            ),
         )
     return defs
 
@@ -56,7 +66,8 @@ def _schema(cluster_id: int, command: CommandModel) -> dict[str, type]:
         if fld.type in SE_RAW_RECORD_TYPES:
             ftype: type = RawRecords
         elif fld.is_array:
-            ftype = t.List[field_type(fld.type)]
+            # zigpy parametrises List at run time; the item type comes from the data model, not the source.
+            ftype = t.List[field_type(fld.type)]  # type: ignore[misc, assignment]
         else:
             ftype = field_type(fld.type)
         schema[snake_name(fld.name) + ("?" if optional else "")] = ftype
@@ -69,7 +80,11 @@ def command_defs(cluster_id: int, receiver: Side) -> type[BaseCommandDefs]:
     name = "ServerCommandDefs" if receiver is Side.SERVER else "ClientCommandDefs"
     defs = pytypes.new_class(name, (BaseCommandDefs,))
     for command in cluster.commands_received_by(receiver):
-        setattr(defs, command.python_name, ZCLCommandDef(id=command.id, schema=_schema(cluster_id, command)))
+        # zigpy takes a schema as a field dict and compiles it (with_compiled_schema); its annotation only
+        # names the compiled CommandSchema class.
+        schema = _schema(cluster_id, command)
+        definition = ZCLCommandDef(id=t.uint8_t(command.id), schema=schema)  # type: ignore[arg-type]
+        setattr(defs, command.python_name, definition)
     return defs
 
 
@@ -88,7 +103,7 @@ class SeCluster(Cluster):
         return cls.ServerCommandDefs if side is Side.SERVER else cls.ClientCommandDefs
 
 
-def _cluster(cluster_id: int) -> dict:
+def _cluster(cluster_id: int) -> dict[str, type[BaseAttributeDefs] | type[BaseCommandDefs]]:
     return {
         "AttributeDefs": attribute_defs(cluster_id, Side.SERVER),
         "ClientAttributeDefs": attribute_defs(cluster_id, Side.CLIENT),
@@ -98,50 +113,50 @@ def _cluster(cluster_id: int) -> dict:
 
 
 class Basic(SeCluster):
-    cluster_id: Final = 0x0000
-    ep_attribute: Final = "se_basic"
+    cluster_id = t.uint16_t(0x0000)
+    ep_attribute = "se_basic"
     locals().update(_cluster(0x0000))
 
 
 class Identify(SeCluster):
-    cluster_id: Final = 0x0003
-    ep_attribute: Final = "se_identify"
+    cluster_id = t.uint16_t(0x0003)
+    ep_attribute = "se_identify"
     locals().update(_cluster(0x0003))
 
 
 class Time(SeCluster):
-    cluster_id: Final = 0x000A
-    ep_attribute: Final = "se_time"
+    cluster_id = t.uint16_t(0x000A)
+    ep_attribute = "se_time"
     locals().update(_cluster(0x000A))
 
 
 class Price(SeCluster):
-    cluster_id: Final = 0x0700
-    ep_attribute: Final = "se_price"
+    cluster_id = t.uint16_t(0x0700)
+    ep_attribute = "se_price"
     locals().update(_cluster(0x0700))
 
 
 class Drlc(SeCluster):
-    cluster_id: Final = 0x0701
-    ep_attribute: Final = "se_drlc"
+    cluster_id = t.uint16_t(0x0701)
+    ep_attribute = "se_drlc"
     locals().update(_cluster(0x0701))
 
 
 class Metering(SeCluster):
-    cluster_id: Final = 0x0702
-    ep_attribute: Final = "se_metering"
+    cluster_id = t.uint16_t(0x0702)
+    ep_attribute = "se_metering"
     locals().update(_cluster(0x0702))
 
 
 class Messaging(SeCluster):
-    cluster_id: Final = 0x0703
-    ep_attribute: Final = "se_messaging"
+    cluster_id = t.uint16_t(0x0703)
+    ep_attribute = "se_messaging"
     locals().update(_cluster(0x0703))
 
 
 class KeyEstablishment(SeCluster):
-    cluster_id: Final = 0x0800
-    ep_attribute: Final = "se_key_establishment"
+    cluster_id = t.uint16_t(0x0800)
+    ep_attribute = "se_key_establishment"
     locals().update(_cluster(0x0800))
 
 

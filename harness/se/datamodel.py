@@ -24,6 +24,10 @@ import yaml
 
 DATAMODEL_PATH = Path(__file__).with_name("datamodel.yaml")
 
+#: A mapping as PyYAML parsed it from datamodel.yaml: its values are whatever the document holds (library
+#: edge), and the loaders below check and convert each one into the typed model.
+YamlMapping = dict[str, Any]
+
 #: Smart Energy application profile id (SE-FACTS "Basics").
 SE_PROFILE_ID = 0x0109
 
@@ -75,7 +79,7 @@ ZCL_TYPES: dict[str, tuple[int, int | None, bool]] = {
 }
 
 
-def _int(text: Any, where: str) -> int:
+def _int(text: object, where: str) -> int:
     if isinstance(text, int):
         return text
     try:
@@ -110,7 +114,7 @@ class AttributeModel:
     type: str
     mandatory: bool
     writable: bool
-    default: Any = None
+    default: str | int | None = None
     min: int | None = None
     max: int | None = None
     length: int | None = None
@@ -260,7 +264,7 @@ class DataModel:
         raise DataModelError(f"application profile {name!r} is not in the SE data model (known: {known})")
 
 
-def _attribute(raw: dict, where: str) -> AttributeModel:
+def _attribute(raw: YamlMapping, where: str) -> AttributeModel:
     try:
         type_name = raw["type"]
         size, signed = ZCL_TYPES[type_name][1], ZCL_TYPES[type_name][2]
@@ -286,7 +290,7 @@ def _attribute(raw: dict, where: str) -> AttributeModel:
     )
 
 
-def _command(raw: dict, where: str) -> CommandModel:
+def _command(raw: YamlMapping, where: str) -> CommandModel:
     fields = []
     for item in raw.get("fields", []):
         name, type_name, *flags = item
@@ -308,7 +312,7 @@ def _command(raw: dict, where: str) -> CommandModel:
     )
 
 
-def parse_datamodel(doc: dict) -> DataModel:
+def parse_datamodel(doc: YamlMapping) -> DataModel:
     """Build the typed model from the parsed YAML document; DataModelError names a bad entry."""
     clusters: dict[int, ClusterModel] = {}
     for raw in doc.get("clusters", []):
@@ -351,7 +355,7 @@ def parse_datamodel(doc: dict) -> DataModel:
                      every_device=every, items_source=str(claims.get("items", "")), application_profiles=apps)
 
 
-def _claim_set(raw: dict, name: str, by_name: dict[str, int]) -> ClaimSet:
+def _claim_set(raw: YamlMapping, name: str, by_name: dict[str, int]) -> ClaimSet:
     ids = {}
     for key in ("mandatory_server", "mandatory_client"):
         names = raw.get(key) or []

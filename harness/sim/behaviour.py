@@ -31,6 +31,13 @@ class StackBehaviour:
     send_device_annce: bool = True
     # Leave: a device obeys a NWK leave request / ZDO Mgmt_Leave_req addressed to it (Zigbee 3.6.1.10).
     obey_leave: bool = True
+    # NWK security: broadcasts are secured at nwkSecurityLevel 5, ENC-MIC-32, like every frame (Zigbee 4.5.1.1.1
+    # Table 4.38, 4.3.1.1; SE 1.x 5.4: a Zigbee PRO network at level 5); without it the stack's broadcast path
+    # secures at level 4 (ENC, no MIC), which no receiver can authenticate.
+    mic_on_broadcasts: bool = True
+    # NWK and APS security: the sender overwrites the security level subfield with 0 before transmission
+    # (Zigbee 4.3.1.1 / 4.4.1.1); receivers use nwkSecurityLevel instead (4.3.1.2 / 4.4.1.2).
+    zero_level_on_air: bool = True
     # NWK security: frames whose frame counter is not above the last one seen from that source are dropped
     # (Zigbee 4.3.1.2 step 5).
     replay_check: bool = True

@@ -39,7 +39,7 @@ import zigpy.zdo.types as zdo_t
 from zigpy.zdo.types import ZDOCmd
 
 from harness.clock import Clock
-from harness.crypto import WELL_KNOWN_TC_LINK_KEY, AuthenticationError
+from harness.crypto import WELL_KNOWN_TC_LINK_KEY, AuthenticationError, SecurityLevel
 
 from . import zdo
 from .air import Air
@@ -82,7 +82,7 @@ from .frames.nwk import (
 )
 from .frames.types import BROADCAST_ADDR, NO_SHORT_ADDRESS, format_ieee, ieee_to_eui64
 from .material import LinkKeyEntry, SecurityMaterial
-from .security import KeyId, secure_aps, secure_nwk, unsecure_aps, unsecure_nwk
+from .security import DEFAULT_LEVEL, KeyId, secure_aps, secure_nwk, unsecure_aps, unsecure_nwk
 
 LOGGER = logging.getLogger(__name__)
 
@@ -420,8 +420,11 @@ class Node:
             key = self.security.network_key
             if key is None:
                 raise NodeError(f"{self!r} has no network key to secure a NWK frame")
+            behaviour = self.behaviour
+            level = DEFAULT_LEVEL if behaviour.mic_on_broadcasts or dst not in NWK_BROADCASTS else SecurityLevel.ENC
             nwk_bytes = secure_nwk(
-                frame, key, self.security.next_nwk_tx_counter(), self.ieee, self._aux_key_seq()
+                frame, key, self.security.next_nwk_tx_counter(), self.ieee, self._aux_key_seq(), level,
+                on_air_level=0 if behaviour.zero_level_on_air else level,
             )
         else:
             nwk_bytes = frame.serialize()
@@ -522,7 +525,8 @@ class Node:
             counter = entry.tx_counter if entry else 0
             if entry:
                 entry.tx_counter += 1
-            aps_bytes = secure_aps(sent, encrypt_key, counter, self.ieee, key_id)
+            aps_bytes = secure_aps(sent, encrypt_key, counter, self.ieee, key_id,
+                                   on_air_level=0 if self.behaviour.zero_level_on_air else DEFAULT_LEVEL)
         else:
             aps_bytes = sent.serialize()
         if garbler is None:

@@ -5,10 +5,14 @@ security control (1) | frame counter (4, LE) | source IEEE (8, iff extended nonc
 key id = network). Security control: bits 0-2 level, 3-4 key identifier (data, network, key-transport,
 key-load), bit 5 extended nonce.
 
-Over the air the level field is 0; sender and receiver use the stack's level (5, ENC-MIC-32) both in the
-nonce and in the authenticated data, which is the frame header through the auxiliary header with that
-level written back in. The encrypted part is the frame payload (for APS commands: command id and body);
-the MIC follows it.
+Over the air the level field is 0 (Zigbee 4.3.1.1 / 4.4.1.1: the sender overwrites it with 0b000 once the
+frame is secured); the receiver overwrites it with nwkSecurityLevel (4.3.1.2 / 4.4.1.2), 5 (ENC-MIC-32) in
+every Zigbee PRO and Smart Energy network, and uses that level both in the nonce and in the authenticated
+data, which is the frame header through the auxiliary header with the level written back in. So the level a
+receiver decodes with is the network's, never the frame's own subfield: a frame secured at another level
+(4, ENC without MIC) then fails its MIC, which is how a receiver finds it. :func:`secured_level` says, for
+a frame that fails, at which level it was secured. The encrypted part is the frame payload (for APS
+commands: command id and body); the MIC follows it.
 
 Keys: NWK frames use the network key. APS frames are keyed by the link key the caller holds; the key id
 says which key derives from it: data = the link key itself, key-transport = HMAC-MMO(link key, 0x00)
@@ -55,7 +59,9 @@ _NONCE = Struct("<QIB")  # CCM* nonce: source IEEE, frame counter, security cont
 
 
 class AuxHeader(NamedTuple):
-    """The auxiliary security header. ``level`` is the real level (nonce, MIC), not the 0 sent on air.
+    """The auxiliary security header. ``level`` is the real level (nonce, MIC): the network's
+    nwkSecurityLevel on receipt; ``on_air_level`` is the level subfield as it was on the air (0 from a
+    conformant sender; the receiver does not use it).
 
     A NamedTuple (immutable, compares by value): two are decoded or built per secured frame."""
 
@@ -64,6 +70,7 @@ class AuxHeader(NamedTuple):
     source_ieee: int | None = None  # present iff the extended nonce bit is set
     key_seq: int | None = None  # present iff key_id is NETWORK
     level: SecurityLevel = DEFAULT_LEVEL
+    on_air_level: int = 0
 
     @property
     def extended_nonce(self) -> bool:
@@ -90,7 +97,9 @@ class AuxHeader(NamedTuple):
 
     @classmethod
     def deserialize(cls, data: bytes, offset: int = 0, level: SecurityLevel = DEFAULT_LEVEL) -> tuple[AuxHeader, int]:
-        """The header at *offset* and the offset after it. A non-zero level on air is taken as given."""
+        """The header at *offset* and the offset after it. Its level is *level* (the network's nwkSecurityLevel)
+        whatever the level subfield says: Zigbee 4.3.1.2 step 1 overwrites the subfield with nwkSecurityLevel,
+        so a frame cannot choose a weaker level (4, no MIC) for itself. The subfield is kept as on_air_level."""
         if len(data) < offset + 5:
             need("security", data, offset, 5, "auxiliary security header")
         control = data[offset]
@@ -109,7 +118,7 @@ class AuxHeader(NamedTuple):
             need("security", data, pos, 1, "auxiliary header key sequence number")
             key_seq = data[pos]
             pos += 1
-        return cls(key_id, counter, source, key_seq, _LEVELS[on_air_level or level]), pos
+        return cls(key_id, counter, source, key_seq, _LEVELS[level], on_air_level), pos
 
 
 class Unsecured(NamedTuple):
@@ -133,6 +142,12 @@ def _derived(link_key: bytes, key_id: KeyId) -> bytes:
     if key_id == KeyId.KEY_LOAD:
         return key_load_key(link_key)
     return link_key
+
+
+def derived_key(link_key: bytes, key_id: KeyId) -> bytes:
+    """The key that secures an APS frame with *key_id* under *link_key* (Zigbee 4.5.3: key-transport and
+    key-load keys are hashed from the link key; data and network keys are used as they are)."""
+    return _derived(_check_key(link_key), key_id)
 
 
 def _check_key(key: bytes) -> bytes:
@@ -169,7 +184,9 @@ def secure(header: bytes, aux: AuxHeader, payload: bytes, key: bytes, source_iee
     nonce = _NONCE.pack(source_ieee, aux.frame_counter, control)
     fields = aux._fields_after_control()
     adata = header + bytes((control,)) + fields
-    return header + bytes((control & 0xF8,)) + fields + _encrypt(key, nonce, adata, payload, level)
+    # On the air the level subfield is 0 (Zigbee 4.3.1.1); aux.on_air_level is non-zero only for a seeded fault.
+    on_air = (control & 0xF8) | (aux.on_air_level & 0b111)
+    return header + bytes((on_air,)) + fields + _encrypt(key, nonce, adata, payload, level)
 
 
 def unsecure(
@@ -197,15 +214,44 @@ def unsecure(
     return aux, _decrypt(key, nonce, adata, data[pos:], real)
 
 
+#: The levels a frame that fails at nwkSecurityLevel is tried at, to say how it was secured: the MIC levels first
+#: (a verifying MIC proves the level), then ENC and NONE, which no MIC confirms (the caller's check of the
+#: plaintext decides).
+_DIAGNOSTIC_LEVELS = (SecurityLevel.ENC_MIC_32, SecurityLevel.ENC_MIC_64, SecurityLevel.ENC_MIC_128, SecurityLevel.MIC_32,
+                      SecurityLevel.MIC_64, SecurityLevel.MIC_128, SecurityLevel.ENC, SecurityLevel.NONE)
+
+
+def secured_level(
+    data: bytes, header_length: int, keys: list[bytes], source_ieee: int | None = None, *,
+    plausible: Callable[[bytes], bool], expected: SecurityLevel = DEFAULT_LEVEL,
+) -> SecurityLevel | None:
+    """The level a secured frame that does not authenticate at *expected* was secured at, under one of *keys*
+    (already derived for the frame's key id): a level whose MIC verifies, or ENC / NONE when the payload they
+    give is one *plausible* accepts (without a MIC nothing else can tell). None when no level explains it (a
+    key the caller does not hold, or a tampered frame). Diagnosis only: the frame is not authentic either way."""
+    for level in _DIAGNOSTIC_LEVELS:
+        if level == expected:
+            continue
+        for key in keys:
+            try:
+                _aux, payload = unsecure(data, header_length, key, source_ieee, level)
+            except (AuthenticationError, FrameError):
+                continue
+            if level.mic_length or plausible(payload):
+                return level
+    return None
+
+
 # --- NWK ------------------------------------------------------------------------------------------------
 
 def secure_nwk(
     frame: NwkFrame, network_key: bytes, frame_counter: int, source_ieee: int, key_seq: int,
-    level: SecurityLevel = DEFAULT_LEVEL,
+    level: SecurityLevel = DEFAULT_LEVEL, *, on_air_level: int = 0,
 ) -> bytes:
-    """The NWK frame with security on: aux header (network key id, extended nonce) and encrypted payload."""
+    """The NWK frame with security on: aux header (network key id, extended nonce) and encrypted payload.
+    *level* and *on_air_level* (the subfield sent) differ from 5 and 0 only for a seeded fault."""
     header = frame.serialize_header(security=True)
-    aux = AuxHeader(KeyId.NETWORK, frame_counter & 0xFFFFFFFF, source_ieee, key_seq, level)
+    aux = AuxHeader(KeyId.NETWORK, frame_counter & 0xFFFFFFFF, source_ieee, key_seq, level, on_air_level)
     return secure(header, aux, frame.payload, network_key, source_ieee)
 
 
@@ -232,6 +278,7 @@ def unsecure_nwk(
 def secure_aps(
     frame: ApsFrame, key: bytes, frame_counter: int, source_ieee: int, key_id: KeyId = KeyId.DATA, *,
     extended_nonce: bool | None = None, key_seq: int | None = None, level: SecurityLevel = DEFAULT_LEVEL,
+    on_air_level: int = 0,
 ) -> bytes:
     """The APS frame with security on. *key* is the link key (or the network key for key id NETWORK).
 
@@ -242,7 +289,8 @@ def secure_aps(
     if extended_nonce is None:
         extended_nonce = key_id in (KeyId.KEY_TRANSPORT, KeyId.KEY_LOAD)
     header = frame.serialize_header(security=True)
-    aux = AuxHeader(key_id, frame_counter & 0xFFFFFFFF, source_ieee if extended_nonce else None, key_seq, level)
+    aux = AuxHeader(key_id, frame_counter & 0xFFFFFFFF, source_ieee if extended_nonce else None, key_seq, level,
+                    on_air_level)
     return secure(header, aux, frame.payload, _derived(key, key_id), source_ieee)
 
 

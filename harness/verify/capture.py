@@ -2,6 +2,14 @@
 
 Nothing here raises on a malformed or undecryptable frame: the frame is kept with ``error`` set, because a
 DUT's bad frame is a finding with its raw bytes, never a harness crash.
+
+Security levels are judged, not trusted: every NWK- and APS-secured frame is authenticated at the network's
+nwkSecurityLevel (``Keyring.security_level``, 5 = ENC-MIC-32 in every SE network), never at the level its
+security control field names. On the air that subfield is 0 (Zigbee 4.3.1.1 / 4.4.1.1) and a receiver
+overwrites it with nwkSecurityLevel (4.3.1.2 / 4.4.1.2), so a frame secured at level 4 (ENC, no MIC) fails its
+MIC like any forgery. Each secured layer's outcome is kept as a :class:`SecurityCheck` (the subfield as sent,
+whether the MIC verified, the level the frame was secured at when another level explains it) for the cases
+that judge it (:meth:`ObservedFrame.security_problems`).
 """
 
 from __future__ import annotations
@@ -11,18 +19,63 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.capture import read_pcap
-from harness.crypto import AuthenticationError
+from harness.crypto import AuthenticationError, SecurityLevel
 from harness.sim.frames import ApsFrame, ApsFrameType, FrameError, MacFrame, MacFrameType, parse_aps_command
-from harness.sim.frames.nwk import NwkFrame, NwkFrameType
-from harness.sim.security import KeyId, unsecure_aps, unsecure_nwk
+from harness.sim.frames.nwk import NwkFrame, NwkFrameType, parse_nwk_command
+from harness.sim.security import (
+    DEFAULT_LEVEL,
+    AuxHeader,
+    KeyId,
+    derived_key,
+    secured_level,
+    unsecure_aps,
+    unsecure_nwk,
+)
+
+#: How each security level reads in a finding (Zigbee spec Table 4.38).
+LEVEL_NAMES = {
+    SecurityLevel.NONE: "no security", SecurityLevel.MIC_32: "MIC-32, no encryption",
+    SecurityLevel.MIC_64: "MIC-64, no encryption", SecurityLevel.MIC_128: "MIC-128, no encryption",
+    SecurityLevel.ENC: "ENC, no MIC", SecurityLevel.ENC_MIC_32: "ENC-MIC-32", SecurityLevel.ENC_MIC_64: "ENC-MIC-64",
+    SecurityLevel.ENC_MIC_128: "ENC-MIC-128",
+}
+
+
+def level_name(level: int) -> str:
+    return f"level {int(level)} ({LEVEL_NAMES[SecurityLevel(level)]})"
+
+
+@dataclass(frozen=True)
+class SecurityCheck:
+    """One secured layer (NWK or APS) of one frame, judged at the network's security level."""
+
+    on_air_level: int  # the security control's level subfield as sent (Zigbee PRO senders write 0)
+    authenticated: bool  # its MIC verified at the network's level under a key the verifier holds
+    #: the level it was secured at: the network's when authenticated, else one that explains the bytes (a MIC
+    #: that verifies at it, or a plausible plaintext at ENC / NONE); None when nothing explains them.
+    level: SecurityLevel | None
+
+    def problem(self, layer: str, expected: SecurityLevel) -> str | None:
+        """What is wrong with this layer's security, in a finding's words; None when nothing is."""
+        if not self.authenticated:
+            observed = (f"secured at {level_name(self.level)}" if self.level is not None
+                        else "secured at an unknown level or under a key the bench does not hold")
+            return (f"{layer} security: expected {level_name(expected)}, its MIC verifying; observed: its MIC does "
+                    f"not verify at level {int(expected)}, {observed}")
+        if self.on_air_level:
+            return (f"{layer} security: expected the level subfield 0 on the air (the receiver uses "
+                    f"nwkSecurityLevel {int(expected)}); observed level subfield {self.on_air_level}")
+        return None
 
 
 @dataclass
 class Keyring:
-    """Keys the verifier may use: network keys by sequence number, link keys by device IEEE."""
+    """Keys the verifier may use: network keys by sequence number, link keys by device IEEE; and the network's
+    nwkSecurityLevel, the level every secured frame is authenticated at."""
 
     network_keys: dict[int, bytes] = field(default_factory=dict)
     link_keys: dict[int, list[bytes]] = field(default_factory=dict)
+    security_level: SecurityLevel = DEFAULT_LEVEL
 
     def add_link_key(self, ieee: int, key: bytes) -> None:
         keys = self.link_keys.setdefault(ieee, [])
@@ -50,6 +103,8 @@ class ObservedFrame:
     aps_key_id: KeyId | None = None
     aps_command: object | None = None
     error: str | None = None
+    nwk_security: SecurityCheck | None = None  # set for every NWK-secured frame
+    aps_security: SecurityCheck | None = None  # set for every APS-secured frame whose NWK layer authenticated
 
     @property
     def mac_src(self) -> int | None:
@@ -66,6 +121,11 @@ class ObservedFrame:
     @property
     def is_zdo(self) -> bool:
         return self.aps is not None and self.aps.frame_type == ApsFrameType.DATA and self.aps.profile == 0x0000
+
+    def security_problems(self, expected: SecurityLevel = DEFAULT_LEVEL) -> list[str]:
+        """What is wrong with the frame's NWK and APS security at the network's level *expected*."""
+        checks = (("NWK", self.nwk_security), ("APS", self.aps_security))
+        return [p for layer, check in checks if check is not None and (p := check.problem(layer, expected))]
 
     def describe(self) -> str:
         parts = [f"#{self.index} t={self.timestamp:.3f}s"]
@@ -126,6 +186,8 @@ def _decode(observed: ObservedFrame, keyring: Keyring, address_map: dict[int, in
         nwk = _unsecure_nwk(observed, mac.payload, keyring)
         if nwk is None:
             observed.nwk = header
+            # Whose frame it is still shows (a frame that does not authenticate is the sender's finding).
+            observed.nwk_source_ieee = header.src_ieee if header.src_ieee is not None else address_map.get(header.src)
             return
     else:
         try:
@@ -142,16 +204,75 @@ def _decode(observed: ObservedFrame, keyring: Keyring, address_map: dict[int, in
 
 def _unsecure_nwk(observed: ObservedFrame, data: bytes, keyring: Keyring) -> NwkFrame | None:
     errors = []
+    level = keyring.security_level
     for seq, key in sorted(keyring.network_keys.items()):
         try:
-            frame, aux = unsecure_nwk(data, key)
+            frame, aux = unsecure_nwk(data, key, level)
         except (AuthenticationError, FrameError) as exc:
             errors.append(f"key seq {seq}: {exc}")
             continue
         observed.nwk_key_seq = aux.key_seq
+        observed.nwk_security = SecurityCheck(aux.on_air_level, True, aux.level)
         return frame
+    header, offset = NwkFrame.deserialize_header(data)  # parsed before: it does not raise here
+    seen = _secured_level(data, offset, list(keyring.network_keys.values()), header.src_ieee, level,
+                          lambda plain: _plausible_nwk_payload(header.frame_type, plain))
+    observed.nwk_security = SecurityCheck(*seen)
     observed.error = "NWK: no known network key decrypts it" + (f" ({errors[0]})" if errors else "")
+    if seen[2] is not None:
+        observed.error += f"; it decrypts at {level_name(seen[2])}"
     return None
+
+
+def _secured_level(data: bytes, offset: int, keys: list[bytes], source_ieee: int | None, level: SecurityLevel,
+                   plausible) -> tuple[int, bool, SecurityLevel | None]:
+    """(on-air level subfield, False, the level the frame was secured at if another level explains it) of a
+    secured frame that did not authenticate at *level*."""
+    try:
+        aux, _ = AuxHeader.deserialize(data, offset, level)
+    except FrameError:
+        return (data[offset] & 0b111 if len(data) > offset else 0), False, None
+    if aux.key_id != KeyId.NETWORK:
+        keys = [derived_key(key, aux.key_id) for key in keys]
+    try:
+        return aux.on_air_level, False, secured_level(data, offset, keys, source_ieee, plausible=plausible,
+                                                      expected=level)
+    except FrameError:  # no nonce address to try any level with
+        return aux.on_air_level, False, None
+
+
+#: The application profiles of an SE network: ZDO and Smart Energy.
+_SE_NETWORK_PROFILES = (0x0000, 0x0109)
+
+
+def _plausible_nwk_payload(frame_type: NwkFrameType, payload: bytes) -> bool:
+    """Whether a NWK payload decrypted without a MIC reads as what the frame type says it carries: a NWK command,
+    or an APS frame (data on a profile of the network, an APS command, an ack). Random bytes rarely do; nothing
+    better exists without a MIC, and the answer only names the level in a finding, never makes one."""
+    try:
+        if frame_type == NwkFrameType.COMMAND:
+            parse_nwk_command(payload)
+            return True
+        aps = ApsFrame.deserialize(payload)
+    except FrameError:
+        return False
+    if aps.frame_type == ApsFrameType.DATA:
+        return aps.profile in _SE_NETWORK_PROFILES
+    if aps.frame_type == ApsFrameType.COMMAND and not aps.security:
+        return _plausible_aps_payload(aps.frame_type, aps.payload)
+    return True
+
+
+def _plausible_aps_payload(frame_type: ApsFrameType, payload: bytes) -> bool:
+    """Whether an APS payload decrypted without a MIC reads as what the frame type says it carries: an APS
+    command, or a ZCL/ZDO frame (at least a frame control, sequence number and command id)."""
+    if frame_type == ApsFrameType.COMMAND:
+        try:
+            parse_aps_command(payload)
+        except FrameError:
+            return False
+        return True
+    return frame_type == ApsFrameType.DATA and len(payload) >= 3
 
 
 def _decode_aps(observed: ObservedFrame, data: bytes, keyring: Keyring) -> None:
@@ -165,16 +286,23 @@ def _decode_aps(observed: ObservedFrame, data: bytes, keyring: Keyring) -> None:
         source = observed.nwk_source_ieee
         candidates = [k for ieee, keys in keyring.link_keys.items() for k in keys]
         aps = None
+        level = keyring.security_level
         for key in candidates:
             try:
-                aps, aux = unsecure_aps(data, key, source)
+                aps, aux = unsecure_aps(data, key, source, level)
             except (AuthenticationError, FrameError):
                 continue
             observed.aps_key_id = aux.key_id
+            observed.aps_security = SecurityCheck(aux.on_air_level, True, aux.level)
             break
         if aps is None:
             observed.aps = header
-            observed.error = "APS: no known link key decrypts it"
+            _, offset = ApsFrame.deserialize_header(data)
+            seen = _secured_level(data, offset, candidates, source, level,
+                                  lambda plain: _plausible_aps_payload(header.frame_type, plain))
+            observed.aps_security = SecurityCheck(*seen)
+            observed.error = "APS: no known link key decrypts it" + (
+                f"; it decrypts at {level_name(seen[2])}" if seen[2] is not None else "")
             return
     else:
         try:

@@ -15,7 +15,8 @@ reference DUT). Rules follow ZCL 07-5123 (rev 6 as used by SE 1.x):
 - A frame that is not valid ZCL, or a payload that does not decode, becomes a Finding (engine.findings) and,
   for a decodable unicast header, a MALFORMED_COMMAND Default Response. Nothing escapes handle().
 - A frame on a cluster that requires APS encryption (SecurityPolicy) without it becomes a Finding and is
-  dropped (or processed when the policy says FLAG).
+  dropped (refused with a Default Response sent without APS security when the policy says REFUSE, as
+  EmberZNet does; processed when it says FLAG).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import inspect
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Protocol, TypedDict, Unpack
 
 import zigpy.types as t
 from zigpy.zcl import foundation
@@ -34,6 +35,7 @@ from zigpy.zcl.foundation import (
     AttributeReportingConfigWithStatus,
     ConfigureReportingResponseRecord,
     DataType,
+    DataTypeId,
     Direction,
     DiscoverAttributesResponseRecord,
     GeneralCommand,
@@ -47,15 +49,51 @@ from zigpy.zcl.foundation import (
 from harness.se.clusters import command_def
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.zcl.errors import Finding, FindingKind, MalformedFrame, ZclStatusError, ZclTimeout
-from harness.zcl.frame import DECODE_ERRORS, ZclFrame, build_frame, decode_general, parse_frame
+from harness.zcl.frame import (
+    DECODE_ERRORS,
+    DecodedCommand,
+    ZclFrame,
+    build_frame,
+    decode_general,
+    parse_frame,
+)
+from harness.zcl.peer import Address, peer_of
 from harness.zcl.reporting import REPORTING_OFF, ReportingConfig, ReportScheduler
 from harness.zcl.security import SE_SECURITY_POLICY, InsecureFrameAction, SecurityPolicy
 from harness.zcl.store import AttributeKey, AttributeStore
 
 LOGGER = logging.getLogger(__name__)
 
-SendFn = Callable[[t.ZigbeePacket], Awaitable[Any]]
+SendFn = Callable[[t.ZigbeePacket], Awaitable[object]]
 BROADCAST_ENDPOINT = 0xFF
+
+
+class Serializable(Protocol):
+    """A zigpy value or command schema that encodes itself."""
+
+    def serialize(self) -> bytes: ...
+
+
+#: A command payload: encoded bytes, or a zigpy value to encode.
+Payload = bytes | bytearray | Serializable
+
+
+class CommandOptions(TypedDict, total=False):
+    """Options of `ZclEngine.request` that `command` passes through."""
+
+    disable_default_response: bool
+    manufacturer: int | None
+    timeout: float
+
+
+class RequestOptions(CommandOptions, total=False):
+    """Options of `ZclEngine.request` that the general-command calls pass through."""
+
+    target: Side
+
+
+def _encode(payload: Payload) -> bytes:
+    return bytes(payload) if isinstance(payload, bytes | bytearray) else payload.serialize()
 
 
 def receiving_side(direction: Direction) -> Side:
@@ -68,7 +106,7 @@ def direction_to(side: Side) -> Direction:
     return Direction.Client_to_Server if side is Side.SERVER else Direction.Server_to_Client
 
 
-def _addr(address: t.AddrModeAddress | t.NWK | t.EUI64 | int) -> t.AddrModeAddress:
+def _addr(address: Address) -> t.AddrModeAddress:
     if isinstance(address, t.AddrModeAddress):
         return address
     if isinstance(address, t.EUI64):
@@ -87,7 +125,9 @@ def _describe_addr(address: t.AddrModeAddress | None) -> str:
 class ZclRequest:
     """A received command as a handler sees it; `respond` sends a cluster-specific or general answer."""
 
-    def __init__(self, engine: ZclEngine, packet: t.ZigbeePacket, frame: ZclFrame, endpoint: int, command: Any):
+    def __init__(
+        self, engine: ZclEngine, packet: t.ZigbeePacket, frame: ZclFrame, endpoint: int, command: DecodedCommand
+    ) -> None:
         self.engine = engine
         self.packet = packet
         self.frame = frame
@@ -100,7 +140,7 @@ class ZclRequest:
     def cluster_id(self) -> int:
         return int(self.packet.cluster_id)
 
-    async def respond(self, command_id: int, payload: bytes | Any = b"", *, general: bool = False) -> None:
+    async def respond(self, command_id: int, payload: Payload = b"", *, general: bool = False) -> None:
         """Answer with the request's sequence number, in the opposite direction."""
         self.responded = True
         await self.engine._reply(self, command_id, payload, general=general)
@@ -108,6 +148,10 @@ class ZclRequest:
 
 Handler = Callable[[ZclRequest], Awaitable[Status | None] | Status | None]
 ReportListener = Callable[[t.ZigbeePacket, list[foundation.Attribute]], None]
+#: Answers one general command from the attribute store, given its decoded payload.
+GeneralProcessor = Callable[["ZclRequest", DecodedCommand], Awaitable[Status | None]]
+#: What an answer is matched by: the sender's address, the cluster and the sequence number.
+PendingKey = tuple[t.NWK | t.EUI64 | t.Group | t.BroadcastAddress | None, int, int]
 
 
 class _Pending:
@@ -137,9 +181,9 @@ class ZclEngine:
         self._on_finding = on_finding
         self._handlers: dict[tuple[int | None, int, Side, int], Handler] = {}
         self._report_listeners: list[ReportListener] = []
-        self._pending: dict[tuple[Any, int, int], list[_Pending]] = {}
+        self._pending: dict[PendingKey, list[_Pending]] = {}
         self._tsn = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.reports = ReportScheduler(self._report_due)
         self._unsubscribe = self.store.subscribe(lambda key, _old, new: self.reports.value_changed(key, new))
 
@@ -177,11 +221,14 @@ class ZclEngine:
         """Process one received packet. Never raises for anything the peer sent."""
         if int(packet.profile_id) != self.profile_id:
             return  # ZDO and other profiles are someone else's
-        raw = packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
+        raw = packet.data.serialize()
         cluster_id = int(packet.cluster_id)
         if not self.security.accepts(cluster_id, packet.tx_options):
             self._finding(FindingKind.MISSING_APS_SECURITY, "frame without APS encryption", packet, raw)
             if self.security.on_missing is InsecureFrameAction.DROP:
+                return
+            if self.security.on_missing is InsecureFrameAction.REFUSE:
+                await self._refuse(packet, raw)
                 return
         try:
             frame = parse_frame(raw)
@@ -201,8 +248,20 @@ class ZclEngine:
             LOGGER.exception("ZCL dispatch failed")
             self._finding(FindingKind.HANDLER_ERROR, f"{type(exc).__name__}: {exc}", packet, raw)
 
+    async def _refuse(self, packet: t.ZigbeePacket, raw: bytes) -> None:
+        """Answer a frame that lacks its APS security with the policy's Default Response status, itself sent
+        without APS security (InsecureFrameAction.REFUSE); responses and malformed frames get none."""
+        try:
+            frame = parse_frame(raw)
+        except MalformedFrame:
+            return
+        if frame.is_general_response:
+            return
+        await self._default_response(packet, frame, int(packet.dst_ep or 0), Status(self.security.refusal_status),
+                                     aps_encryption=False)
+
     def _resolve_pending(self, packet: t.ZigbeePacket, frame: ZclFrame) -> bool:
-        key = (packet.src.address if packet.src else None, int(packet.cluster_id), frame.tsn)
+        key: PendingKey = (packet.src.address if packet.src else None, int(packet.cluster_id), frame.tsn)
         for pending in self._pending.get(key, []):
             if not pending.future.done() and pending.accept(frame):
                 pending.future.set_result(frame)
@@ -222,7 +281,7 @@ class ZclEngine:
             return False
         if dst.addr_mode in (t.AddrMode.Group, t.AddrMode.Broadcast):
             return True
-        return dst.addr_mode == t.AddrMode.NWK and int(dst.address) >= 0xFFF8
+        return dst.addr_mode == t.AddrMode.NWK and isinstance(dst.address, int) and dst.address >= 0xFFF8
 
     async def _dispatch(self, packet: t.ZigbeePacket, frame: ZclFrame) -> None:
         side = receiving_side(frame.direction)
@@ -280,7 +339,7 @@ class ZclEngine:
 
     async def _process_general(self, request: ZclRequest) -> Status | None:
         command = request.frame.command_id
-        process = {
+        processors: dict[int, GeneralProcessor] = {
             GeneralCommand.Read_Attributes: self._read_attributes,
             GeneralCommand.Write_Attributes: self._write_attributes,
             GeneralCommand.Write_Attributes_Undivided: self._write_attributes,
@@ -289,7 +348,8 @@ class ZclEngine:
             GeneralCommand.Configure_Reporting: self._configure_reporting,
             GeneralCommand.Read_Reporting_Configuration: self._read_reporting_configuration,
             GeneralCommand.Report_Attributes: self._report_attributes,
-        }.get(command)
+        }
+        process = processors.get(command)
         if process is None:
             return Status.UNSUP_GENERAL_COMMAND
         return await process(request, decode_general(request.frame))
@@ -297,12 +357,12 @@ class ZclEngine:
     def _key(self, request: ZclRequest, attr_id: int) -> AttributeKey:
         return AttributeKey(request.endpoint, request.cluster_id, request.side, int(attr_id))
 
-    async def _read_attributes(self, request: ZclRequest, cmd: Any) -> Status | None:
+    async def _read_attributes(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         records = [self.store.read_record(self._key(request, a)) for a in cmd.attribute_ids]
         await request.respond(GeneralCommand.Read_Attributes_rsp, t.List[ReadAttributeRecord](records), general=True)
         return None
 
-    async def _write_attributes(self, request: ZclRequest, cmd: Any) -> Status | None:
+    async def _write_attributes(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         command = request.frame.command_id
         checked = [(rec, self.store.check_write(self._key(request, rec.attrid), rec.value)) for rec in cmd.attributes]
         failed = [WriteAttributesStatusRecord(status=s, attrid=rec.attrid) for rec, s in checked if s != Status.SUCCESS]
@@ -317,7 +377,7 @@ class ZclEngine:
         await request.respond(GeneralCommand.Write_Attributes_rsp, response, general=True)
         return None
 
-    async def _discover_attributes(self, request: ZclRequest, cmd: Any) -> Status | None:
+    async def _discover_attributes(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         entries = [
             (attr_id, entry)
             for attr_id, entry in self.store.entries(request.endpoint, request.cluster_id, request.side)
@@ -345,7 +405,7 @@ class ZclEngine:
             return Status.INVALID_VALUE
         return Status.SUCCESS
 
-    async def _configure_reporting(self, request: ZclRequest, cmd: Any) -> Status | None:
+    async def _configure_reporting(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         records = []
         for cfg in cmd.config_records:
             status = self._reporting_status(request, cfg)
@@ -353,14 +413,15 @@ class ZclEngine:
             if status != Status.SUCCESS or cfg.direction != ReportingDirection.SendReports:
                 continue
             key = self._key(request, cfg.attrid)
+            sender = peer_of(request.packet)
             config = ReportingConfig(
                 key=key,
                 type_id=int(cfg.datatype),
                 min_interval=int(cfg.min_interval),
                 max_interval=int(cfg.max_interval),
                 reportable_change=getattr(cfg, "reportable_change", None),
-                destination=request.packet.src,
-                destination_endpoint=int(request.packet.src_ep),
+                destination=_addr(sender.address),
+                destination_endpoint=sender.endpoint,
             )
             self.reports.configure(config, self.store.get(key))
         await request.respond(
@@ -368,7 +429,7 @@ class ZclEngine:
         )
         return None
 
-    async def _read_reporting_configuration(self, request: ZclRequest, cmd: Any) -> Status | None:
+    async def _read_reporting_configuration(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         out = []
         for rec in cmd.attribute_records:
             key = self._key(request, rec.attrid)
@@ -383,22 +444,24 @@ class ZclEngine:
                 status = Status.NOT_FOUND
             else:
                 status = Status.SUCCESS
-                cfg.datatype, cfg.min_interval, cfg.max_interval = config.type_id, config.min_interval, config.max_interval
-                cfg.reportable_change = config.reportable_change
+                cfg.datatype = DataTypeId(config.type_id)
+                cfg.min_interval, cfg.max_interval = config.min_interval, config.max_interval
+                if config.reportable_change is not None:  # analog types only, as zigpy decodes it
+                    cfg.reportable_change = config.reportable_change
             out.append(AttributeReportingConfigWithStatus(status=status, config=cfg))
         payload = b"".join(r.serialize() for r in out)
         await request.respond(GeneralCommand.Read_Reporting_Configuration_rsp, payload, general=True)
         return None
 
-    async def _report_attributes(self, request: ZclRequest, cmd: Any) -> Status | None:
+    async def _report_attributes(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         for listener in list(self._report_listeners):
             listener(request.packet, list(cmd.attribute_reports))
         return Status.SUCCESS
 
     # --- send ----------------------------------------------------------------------------------------
 
-    async def _reply(self, request: ZclRequest, command_id: int, payload: Any, *, general: bool) -> None:
-        body = payload if isinstance(payload, bytes | bytearray) else payload.serialize()
+    async def _reply(self, request: ZclRequest, command_id: int, payload: Payload, *, general: bool) -> None:
+        body = _encode(payload)
         data = build_frame(
             tsn=request.frame.tsn,
             command_id=command_id,
@@ -408,9 +471,13 @@ class ZclEngine:
             disable_default_response=True,
             manufacturer=request.frame.manufacturer,
         )
-        await self._transmit(request.packet.src, int(request.packet.src_ep), request.endpoint, request.cluster_id, request.frame.tsn, data)
+        sender = peer_of(request.packet)
+        await self._transmit(
+            _addr(sender.address), sender.endpoint, request.endpoint, request.cluster_id, request.frame.tsn, data
+        )
 
-    async def _default_response(self, packet: t.ZigbeePacket, frame: ZclFrame, endpoint: int, status: Status) -> None:
+    async def _default_response(self, packet: t.ZigbeePacket, frame: ZclFrame, endpoint: int, status: Status, *,
+                                aps_encryption: bool = True) -> None:
         # ZCL 2.5.12.2: never to broadcasts/groups; the DDR bit suppresses only SUCCESS.
         if self._is_broadcast(packet) or int(packet.dst_ep or 0) == BROADCAST_ENDPOINT:
             return
@@ -426,14 +493,20 @@ class ZclEngine:
             disable_default_response=True,
             manufacturer=frame.manufacturer,
         )
-        await self._transmit(packet.src, int(packet.src_ep), endpoint, int(packet.cluster_id), frame.tsn, data)
+        sender = peer_of(packet)
+        await self._transmit(_addr(sender.address), sender.endpoint, endpoint, int(packet.cluster_id), frame.tsn, data,
+                             aps_encryption=aps_encryption)
 
     async def _transmit(
-        self, dst: t.AddrModeAddress, dst_ep: int, src_ep: int, cluster_id: int, tsn: int, data: bytes
+        self, dst: t.AddrModeAddress, dst_ep: int, src_ep: int, cluster_id: int, tsn: int, data: bytes, *,
+        aps_encryption: bool = True,
     ) -> None:
         unicast = dst.addr_mode in (t.AddrMode.NWK, t.AddrMode.IEEE) and not (
-            dst.addr_mode == t.AddrMode.NWK and int(dst.address) >= 0xFFF8
+            dst.addr_mode == t.AddrMode.NWK and isinstance(dst.address, int) and dst.address >= 0xFFF8
         )
+        options = self.security.tx_options(cluster_id, unicast=unicast)
+        if not aps_encryption:
+            options &= ~t.TransmitOptions.APS_Encryption
         packet = t.ZigbeePacket(
             dst=dst,
             dst_ep=t.uint8_t(dst_ep),
@@ -442,7 +515,7 @@ class ZclEngine:
             profile_id=t.uint16_t(self.profile_id),
             cluster_id=t.uint16_t(cluster_id),
             data=t.SerializableBytes(data),
-            tx_options=self.security.tx_options(cluster_id, unicast=unicast),
+            tx_options=options,
         )
         await self._send(packet)
 
@@ -473,11 +546,11 @@ class ZclEngine:
 
     async def request(
         self,
-        dst: t.AddrModeAddress | t.NWK | int,
+        dst: Address,
         dst_ep: int,
         cluster_id: int,
         command_id: int,
-        payload: bytes | Any = b"",
+        payload: Payload = b"",
         *,
         src_ep: int,
         general: bool,
@@ -495,7 +568,7 @@ class ZclEngine:
         """
         address = _addr(dst)
         tsn = self.next_tsn()
-        body = payload if isinstance(payload, bytes | bytearray) else payload.serialize()
+        body = _encode(payload)
         data = build_frame(
             tsn=tsn,
             command_id=command_id,
@@ -525,7 +598,7 @@ class ZclEngine:
             f"cluster 0x{cluster_id:04X}"
         )
         pending = _Pending(what, accept)
-        key = (address.address, cluster_id, tsn)
+        key: PendingKey = (address.address, cluster_id, tsn)
         self._pending.setdefault(key, []).append(pending)
         try:
             await self._transmit(address, dst_ep, src_ep, cluster_id, tsn, data)
@@ -540,8 +613,22 @@ class ZclEngine:
             if not waiters:
                 self._pending.pop(key, None)
 
-    async def _general(self, what: str, response: GeneralCommand, *args: Any, **kwargs: Any) -> Any:
-        frame = await self.request(*args, general=True, expect=[response], **kwargs)
+    async def _general(
+        self,
+        what: str,
+        response: GeneralCommand,
+        dst: Address,
+        dst_ep: int,
+        cluster_id: int,
+        command_id: int,
+        payload: bytes,
+        *,
+        src_ep: int,
+        **kw: Unpack[RequestOptions],
+    ) -> DecodedCommand:
+        frame = await self.request(
+            dst, dst_ep, cluster_id, command_id, payload, src_ep=src_ep, general=True, expect=[response], **kw
+        )
         assert frame is not None
         if frame.command_id == GeneralCommand.Default_Response:
             default = decode_general(frame)
@@ -549,7 +636,8 @@ class ZclEngine:
         return decode_general(frame)
 
     async def read_attributes(
-        self, dst: Any, dst_ep: int, cluster_id: int, attr_ids: Iterable[int], *, src_ep: int, **kw: Any
+        self, dst: Address, dst_ep: int, cluster_id: int, attr_ids: Iterable[int], *, src_ep: int,
+        **kw: Unpack[RequestOptions],
     ) -> list[ReadAttributeRecord]:
         payload = t.List[t.uint16_t]([t.uint16_t(a) for a in attr_ids]).serialize()
         rsp = await self._general(
@@ -560,14 +648,14 @@ class ZclEngine:
 
     async def write_attributes(
         self,
-        dst: Any,
+        dst: Address,
         dst_ep: int,
         cluster_id: int,
         values: Mapping[int, TypeValue],
         *,
         src_ep: int,
         undivided: bool = False,
-        **kw: Any,
+        **kw: Unpack[RequestOptions],
     ) -> list[WriteAttributesStatusRecord]:
         records = t.List[foundation.Attribute]([foundation.Attribute(attrid=a, value=v) for a, v in values.items()])
         command = GeneralCommand.Write_Attributes_Undivided if undivided else GeneralCommand.Write_Attributes
@@ -578,7 +666,8 @@ class ZclEngine:
         return list(rsp.status_records)
 
     async def discover_attributes(
-        self, dst: Any, dst_ep: int, cluster_id: int, *, src_ep: int, start: int = 0, max_ids: int = 0xFF, **kw: Any
+        self, dst: Address, dst_ep: int, cluster_id: int, *, src_ep: int, start: int = 0, max_ids: int = 0xFF,
+        **kw: Unpack[RequestOptions],
     ) -> tuple[bool, list[DiscoverAttributesResponseRecord]]:
         payload = t.uint16_t(start).serialize() + t.uint8_t(max_ids).serialize()
         rsp = await self._general(
@@ -588,8 +677,8 @@ class ZclEngine:
         return bool(rsp.discovery_complete), list(rsp.attribute_info)
 
     async def configure_reporting(
-        self, dst: Any, dst_ep: int, cluster_id: int, configs: Iterable[AttributeReportingConfig], *, src_ep: int,
-        **kw: Any,
+        self, dst: Address, dst_ep: int, cluster_id: int, configs: Iterable[AttributeReportingConfig], *, src_ep: int,
+        **kw: Unpack[RequestOptions],
     ) -> list[ConfigureReportingResponseRecord]:
         payload = b"".join(c.serialize() for c in configs)
         rsp = await self._general(
@@ -599,7 +688,8 @@ class ZclEngine:
         return list(rsp.status_records)
 
     async def read_reporting_configuration(
-        self, dst: Any, dst_ep: int, cluster_id: int, attr_ids: Iterable[int], *, src_ep: int, **kw: Any
+        self, dst: Address, dst_ep: int, cluster_id: int, attr_ids: Iterable[int], *, src_ep: int,
+        **kw: Unpack[RequestOptions],
     ) -> list[AttributeReportingConfigWithStatus]:
         payload = b"".join(
             foundation.ReadReportingConfigRecord(direction=0, attrid=a).serialize() for a in attr_ids
@@ -612,16 +702,16 @@ class ZclEngine:
 
     async def command(
         self,
-        dst: Any,
+        dst: Address,
         dst_ep: int,
         cluster_id: int,
         command_id: int,
-        payload: bytes | Any = b"",
+        payload: Payload = b"",
         *,
         src_ep: int,
         target: Side = Side.SERVER,
         response: int | None = None,
-        **kw: Any,
+        **kw: Unpack[CommandOptions],
     ) -> ZclFrame | None:
         """Send a cluster-specific command; await cluster command `response` (or the Default Response)."""
         disable = kw.get("disable_default_response", False)
@@ -642,9 +732,9 @@ def report_reporting_config(
     cfg = AttributeReportingConfig()
     cfg.direction = ReportingDirection.SendReports
     cfg.attrid = t.uint16_t(attr_id)
-    cfg.datatype = type_id
+    cfg.datatype = DataTypeId(type_id)
     cfg.min_interval = min_interval
     cfg.max_interval = max_interval
-    analog = DataType.from_type_id(type_id).type_class is foundation.Analog
-    cfg.reportable_change = (reportable_change or 0) if analog else None
+    if DataType.from_type_id(cfg.datatype).type_class is foundation.Analog:
+        cfg.reportable_change = reportable_change or 0  # discrete types carry none: zigpy leaves it unset too
     return cfg

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+from typing import Any
 
+import zigpy.types as t
 from zigpy.zcl import foundation
 from zigpy.zcl.foundation import Direction, FrameControl, FrameType, GeneralCommand, ZCLHeader
 
@@ -31,6 +33,11 @@ GENERAL_RESPONSES = frozenset(
 )
 
 DECODE_ERRORS = (ValueError, KeyError, IndexError, TypeError, struct.error, OverflowError)
+
+#: A decoded command payload (a zigpy CommandSchema instance). zigpy builds each schema's fields at run time
+#: from its definition, so no static type names them: this is a library edge, and handlers read the fields
+#: their command's definition declares.
+DecodedCommand = Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,11 +117,16 @@ def build_frame(
         disable_default_response=int(disable_default_response),
         reserved=0,
     )
-    header = ZCLHeader(frame_control=fc, manufacturer=manufacturer, tsn=tsn, command_id=command_id)
+    header = ZCLHeader(
+        frame_control=fc,
+        manufacturer=None if manufacturer is None else t.uint16_t(manufacturer),
+        tsn=tsn,
+        command_id=command_id,
+    )
     return header.serialize() + bytes(payload)
 
 
-def decode_general(frame: ZclFrame) -> foundation.CommandSchema:
+def decode_general(frame: ZclFrame) -> DecodedCommand:
     """Decode a general command's payload with zigpy's foundation schemas; MalformedFrame on failure."""
     try:
         schema = foundation.GENERAL_COMMANDS[GeneralCommand(frame.command_id)].schema
@@ -127,7 +139,7 @@ def decode_general(frame: ZclFrame) -> foundation.CommandSchema:
 
 
 
-def decode_cluster_command(frame: ZclFrame, definition: foundation.ZCLCommandDef) -> foundation.CommandSchema:
+def decode_cluster_command(frame: ZclFrame, definition: foundation.ZCLCommandDef) -> DecodedCommand:
     """Decode a cluster-specific command's payload with its schema (harness.se.clusters); MalformedFrame on
     failure. Trailing bytes are left to the handler, as zigpy does (later SE revisions append fields)."""
     try:

@@ -23,6 +23,9 @@ class Peer:
 
 def peer_of(packet: t.ZigbeePacket) -> Peer:
     """The sender of a received packet, as a Peer to answer later."""
+    # zigpy leaves src unset only on packets we send; a received one always names its sender.
+    if packet.src is None or packet.src_ep is None:
+        raise ValueError("received packet names no source address or endpoint")
     return Peer(packet.src, int(packet.src_ep))
 
 

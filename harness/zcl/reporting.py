@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 from zigpy.types import AddrModeAddress
-from zigpy.zcl.foundation import Analog, DataType
+from zigpy.zcl.foundation import Analog, DataType, DataTypeId
 
-from harness.zcl.store import AttributeKey
+from harness.zcl.store import AttributeKey, AttributeValue
 
 REPORTING_OFF = 0xFFFF
 
@@ -28,17 +27,17 @@ class ReportingConfig:
     type_id: int
     min_interval: int
     max_interval: int
-    reportable_change: Any
+    reportable_change: int | None  # analog types only
     destination: AddrModeAddress
     destination_endpoint: int
     last_report: float | None = None
-    last_value: Any = None
+    last_value: AttributeValue | None = None
     timer: asyncio.TimerHandle | None = None
 
     @property
     def is_analog(self) -> bool:
         try:
-            return DataType.from_type_id(self.type_id).type_class is Analog
+            return DataType.from_type_id(DataTypeId(self.type_id)).type_class is Analog
         except ValueError:
             return False
 
@@ -53,7 +52,7 @@ class ReportScheduler:
     def get(self, key: AttributeKey) -> ReportingConfig | None:
         return self._configs.get(key)
 
-    def configure(self, config: ReportingConfig, current_value: Any) -> None:
+    def configure(self, config: ReportingConfig, current_value: AttributeValue) -> None:
         self.remove(config.key)
         if config.max_interval == REPORTING_OFF:
             return
@@ -71,7 +70,7 @@ class ReportScheduler:
         for key in list(self._configs):
             self.remove(key)
 
-    def value_changed(self, key: AttributeKey, new_value: Any) -> None:
+    def value_changed(self, key: AttributeKey, new_value: AttributeValue) -> None:
         config = self._configs.get(key)
         if config is None or not self._significant(config, new_value):
             return
@@ -79,7 +78,7 @@ class ReportScheduler:
         earliest = 0.0 if config.last_report is None else config.last_report + config.min_interval - now
         self._schedule(config, max(0.0, earliest))
 
-    def _significant(self, config: ReportingConfig, new_value: Any) -> bool:
+    def _significant(self, config: ReportingConfig, new_value: AttributeValue) -> bool:
         if config.is_analog and isinstance(new_value, int) and isinstance(config.last_value, int):
             return abs(new_value - config.last_value) >= max(1, int(config.reportable_change or 0))
         return new_value != config.last_value

@@ -19,6 +19,12 @@ KEY_ESTABLISHMENT_CLUSTER = 0x0800
 
 class InsecureFrameAction(enum.StrEnum):
     DROP = "drop"  # record a finding and do not process the frame (what a conformant device does)
+    # Record a finding, do not process the frame, and answer it with a Default Response of the policy's
+    # refusal_status sent without APS security: what EmberZNet's application framework does (Silicon Labs
+    # gecko_sdk protocol/zigbee/app/framework/util/util.c, emberAfProcessMessage: "Drop clus ... due to no aps
+    # security", FAILURE in SE builds, NOT_AUTHORIZED with WWAH and in some releases). Conformant too: the
+    # command is not acted on.
+    REFUSE = "refuse"
     FLAG = "flag"  # record a finding and process the frame anyway (to observe what follows)
 
 
@@ -26,6 +32,7 @@ class InsecureFrameAction(enum.StrEnum):
 class SecurityPolicy:
     aps_required: frozenset[int] = frozenset(SE_APPLICATION_CLUSTERS)
     on_missing: InsecureFrameAction = InsecureFrameAction.DROP
+    refusal_status: int = 0x7E  # NOT_AUTHORIZED: the Default Response status of InsecureFrameAction.REFUSE
 
     def requires_aps(self, cluster_id: int) -> bool:
         return cluster_id in self.aps_required

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+import zigpy.types as t
 from zigpy.zcl.foundation import ReadAttributeRecord, Status, TypeValue
 
 from harness.se.datamodel import AttributeModel, DataModel, Side, load_datamodel
 from harness.se.types import field_type
+
+#: An attribute's value: an instance of its zigpy type (harness.se.types), each an int (integers, enums,
+#: bitmaps, UTC time), str (character string) or bytes (octet string) subclass.
+AttributeValue = int | str | bytes
 
 
 class AttributeKey(NamedTuple):
@@ -36,7 +41,7 @@ class StoreError(KeyError):
 class AttributeEntry:
     model: AttributeModel
     python_type: type
-    value: Any
+    value: AttributeValue
     writable: bool
     reportable: bool = True
     readable: bool = True
@@ -46,27 +51,37 @@ class AttributeEntry:
         return self.model.type_id
 
     def type_value(self) -> TypeValue:
-        return TypeValue(type=self.model.type_id, value=self.value)
+        return TypeValue(type=t.uint8_t(self.model.type_id), value=self.value)
 
 
-def default_value(model: AttributeModel, python_type: type) -> Any:
+def as_attribute_value(python_type: type, value: object) -> AttributeValue:
+    """*value* converted to the attribute's zigpy type; TypeError if that type is not an attribute type."""
+    converted = python_type(value)
+    if not isinstance(converted, int | str | bytes):
+        raise TypeError(f"{python_type.__name__} is not an attribute value type (int, str or bytes)")
+    return converted
+
+
+def default_value(model: AttributeModel, python_type: type) -> AttributeValue:
     """The model's default as a typed value (0 / empty when the model gives none)."""
     raw = model.default
     if model.type in ("OCTET_STRING", "CHAR_STRING"):
         text = "" if raw is None else str(raw)
-        return python_type(text.encode() if model.type == "OCTET_STRING" else text)
+        return as_attribute_value(python_type, text.encode() if model.type == "OCTET_STRING" else text)
     if raw is None or raw == "":
         value = 0
     else:
         value = int(str(raw), 0)
         if model.signed and model.size and value >= 1 << (model.size * 8 - 1):
             value -= 1 << (model.size * 8)
-    return python_type(value)
+    return as_attribute_value(python_type, value)
 
 
-def value_status(model: AttributeModel, value: Any) -> Status:
+def value_status(model: AttributeModel, value: object) -> Status:
     """SUCCESS if a value fits the attribute's range or length, else INVALID_VALUE."""
     if model.type in ("OCTET_STRING", "CHAR_STRING"):
+        if not isinstance(value, str | bytes):
+            return Status.INVALID_VALUE
         length = len(value.encode() if isinstance(value, str) else value)
         return Status.INVALID_VALUE if model.length is not None and length > model.length else Status.SUCCESS
     if isinstance(value, int) and not model.in_range(int(value)):
@@ -74,7 +89,8 @@ def value_status(model: AttributeModel, value: Any) -> Status:
     return Status.SUCCESS
 
 
-ChangeListener = Callable[[AttributeKey, Any, Any], None]
+#: Told of each change: (key, old value, new value).
+ChangeListener = Callable[[AttributeKey, AttributeValue, AttributeValue], None]
 
 
 class AttributeStore:
@@ -95,7 +111,7 @@ class AttributeStore:
         *,
         attributes: Iterable[int] | None = None,
         all_optional: bool = False,
-        values: Mapping[int, Any] | None = None,
+        values: Mapping[int, AttributeValue] | None = None,
     ) -> None:
         """Carry a cluster: its mandatory attributes, plus `attributes`, plus those given in `values`."""
         cluster = self._model.cluster(cluster_id)
@@ -108,7 +124,7 @@ class AttributeStore:
             if model is None:
                 raise StoreError(f"cluster 0x{cluster_id:04X} {side} has no attribute 0x{attr_id:04X} in the model")
             ptype = field_type(model.type)
-            value = ptype(values[attr_id]) if attr_id in values else default_value(model, ptype)
+            value = as_attribute_value(ptype, values[attr_id]) if attr_id in values else default_value(model, ptype)
             table[attr_id] = AttributeEntry(model=model, python_type=ptype, value=value, writable=model.writable)
 
     def has_cluster(self, endpoint: int, cluster_id: int, side: Side) -> bool:
@@ -132,27 +148,27 @@ class AttributeStore:
 
     # --- local access (the device itself, bypassing ZCL access rules) --------------------------------
 
-    def get(self, key: AttributeKey) -> Any:
+    def get(self, key: AttributeKey) -> AttributeValue:
         entry = self.entry(key)
         if entry is None:
             raise StoreError(f"no {key}")
         return entry.value
 
-    def set(self, key: AttributeKey, value: Any) -> None:
+    def set(self, key: AttributeKey, value: AttributeValue) -> None:
         """Update a value as the device's application does (no access check); listeners are told."""
         entry = self.entry(key)
         if entry is None:
             raise StoreError(f"no {key}")
-        old, entry.value = entry.value, entry.python_type(value)
+        old, entry.value = entry.value, as_attribute_value(entry.python_type, value)
         for listener in list(self._listeners):
             listener(key, old, entry.value)
 
-    def snapshot(self) -> dict[AttributeKey, Any]:
+    def snapshot(self) -> dict[AttributeKey, AttributeValue]:
         """Every attribute's value now (a reference device keeps its factory values to restore on reset)."""
         return {AttributeKey(ep, cluster_id, side, attr_id): entry.value
                 for (ep, cluster_id, side), table in self._clusters.items() for attr_id, entry in table.items()}
 
-    def restore(self, values: Mapping[AttributeKey, Any]) -> None:
+    def restore(self, values: Mapping[AttributeKey, AttributeValue]) -> None:
         """Put back a snapshot's values through `set`, so reporting hears of each change; attributes added
         since the snapshot keep theirs."""
         for key, value in values.items():
@@ -170,8 +186,8 @@ class AttributeStore:
         """The Read Attributes response record for one attribute."""
         entry = self.entry(key)
         if entry is None or not entry.readable:
-            return ReadAttributeRecord(attrid=key.attr_id, status=Status.UNSUPPORTED_ATTRIBUTE)
-        return ReadAttributeRecord(attrid=key.attr_id, status=Status.SUCCESS, value=entry.type_value())
+            return ReadAttributeRecord(attrid=t.uint16_t(key.attr_id), status=Status.UNSUPPORTED_ATTRIBUTE)
+        return ReadAttributeRecord(attrid=t.uint16_t(key.attr_id), status=Status.SUCCESS, value=entry.type_value())
 
     def check_write(self, key: AttributeKey, value: TypeValue) -> Status:
         """The status a Write Attributes record gets, checked in the ZCL order."""

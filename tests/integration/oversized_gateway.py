@@ -2,7 +2,7 @@
 20 MB (a misbehaving gateway), loaded into a suite run with ``-p tests.integration.oversized_gateway``.
 
 Each answer keeps its status and shape and carries one oversized value where a step reports what it saw:
-- JSON: the first reading row gets a wrong summation and an extra 20 MB string, and every other answer an
+- JSON: the first reading row gets a summation the meter never served and an extra 20 MB string, and every other answer an
   extra 20 MB field;
 - Green Button: the UsagePoint's ServiceCategory kind becomes a 20 MB number (the schema rejects it and
   quotes it).
@@ -33,7 +33,7 @@ def _oversized(response: web.StreamResponse) -> web.StreamResponse:
             return response
         rows = data.get("readings") if isinstance(data, dict) else None
         if isinstance(rows, list) and rows and isinstance(rows[0], list) and len(rows[0]) >= 2:
-            rows[0] = [rows[0][0], rows[0][1] + 1, "9" * SIZE]
+            rows[0] = [rows[0][0], -1, "9" * SIZE]  # a summation the meter never served
         elif isinstance(data, dict):
             data["padding"] = "9" * SIZE
         new_body = json.dumps(data).encode()

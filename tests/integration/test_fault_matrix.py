@@ -65,11 +65,18 @@ PRELOAD = ["pytest", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", 
            "harness.run_record", "reports.build", "reports.html", "reports.summary", "reports.junit",
            "reports.manifest"]
 _FORK_SERVER = "forkserver" in multiprocessing.get_all_start_methods()
+_preloaded: float | None = None  # the source stamp when this worker's fork server imported the harness
 
 
 def _suite_env() -> dict[str, str]:
-    # The suite's own options come from its arguments alone, not from SE_* variables of whoever runs the tests.
-    return {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
+    # The suite's options come from its arguments alone, not from SE_* variables of whoever runs the tests, and
+    # it runs as CI runs it, not as an xdist worker.
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("SE_", "PYTEST_XDIST_")) and k != "PYTEST_CURRENT_TEST"}
+
+
+def _source_stamp() -> float:
+    return max(path.stat().st_mtime for package in ("harness", "reports") for path in (ROOT / package).rglob("*.py"))
 
 
 def _suite_in_child(args: list[str], env: dict[str, str], log: str) -> None:
@@ -104,13 +111,24 @@ def _run_subprocess(args: list[str], log: Path) -> int | None:
             return None
 
 
+def _fork_server_is_fresh() -> bool:
+    """Whether a forked run would see the sources as they are: once they change (an edit while the tests run),
+    the fork server's imports are stale, and each run takes a new interpreter instead."""
+    global _preloaded
+    if not _FORK_SERVER:
+        return False
+    if _preloaded is None:
+        _preloaded = _source_stamp()
+    return _source_stamp() == _preloaded
+
+
 def run_suite(tmp: Path, model: str, fault: str | None = None, *, paths: tuple[str, ...] = ("steps",),
               options: tuple[str, ...] = ()) -> Results:
     """Run the suite (or the step files *paths*, with more *options*); return {case key: (outcome, message)}
     from its JUnit file."""
     junit, log = tmp / "junit.xml", tmp / "suite.log"
     args = suite_args(tmp, model, fault, paths, options)
-    code = (_run_forked if _FORK_SERVER else _run_subprocess)(args, log)
+    code = (_run_forked if _fork_server_is_fresh() else _run_subprocess)(args, log)
     output = log.read_text(errors="replace")[-6000:] if log.exists() else ""
     assert code is not None, f"the suite did not end within {RUN_TIMEOUT:.0f} s: {args}\n{output}"
     assert junit.exists(), f"the suite wrote no JUnit file (exit {code}): {args}\n{output}"

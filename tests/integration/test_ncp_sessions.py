@@ -29,8 +29,6 @@ from test_ncp_joining import ROOT, bench_profile  # tests/integration is on sys.
 from harness.results import read_journal
 from harness.sim.ncp.process import EmulatorProcess
 
-pytestmark = pytest.mark.slow
-
 #: The lab preset plus the self-tests' usual join and rejoin times (the reference profiles declare 30 s).
 FAST = ("--pixit-preset=lab", "--pixit=join_timeout=10s", "--pixit=rejoin_timeout=20s")
 #: The cases that change the network (TC-JOIN-1.8 switches its key, TC-JOIN-1.6 restarts the golden radio), then
@@ -62,6 +60,7 @@ def _not_passed(cases: dict) -> dict:
     return {key: (case.verdict, case.message) for key, case in cases.items() if case.verdict != "passed"}
 
 
+@pytest.mark.realtime(110)
 def test_joining_then_key_establishment_then_price_in_one_session_twice_on_one_emulator(tmp_path):
     """The reference IHD: one session runs joining (TC-JOIN-1.8 switches the network key), key establishment and
     the Price feature; a second session against the same emulator process runs joining and key establishment
@@ -94,6 +93,7 @@ def test_joining_then_key_establishment_then_price_in_one_session_twice_on_one_e
     print(f"two sessions, {len(verdicts) + len(again)} cases: {time.monotonic() - started:.0f} s")
 
 
+@pytest.mark.realtime(35)
 def test_a_session_left_on_another_network_key_is_reformed_and_the_pct_passes(tmp_path):
     """The reference PCT on an NCP an earlier session left on network key sequence 1 (a session killed during
     TC-JOIN-1.8): the bench finds it, re-forms the bench's network with one line on the terminal, and joining,
@@ -137,6 +137,7 @@ def _switch_the_ncp_key(emulator: EmulatorProcess, bench: Path) -> None:
     assert done.stdout.strip().endswith("1"), done.stdout + done.stderr[-2000:]
 
 
+@pytest.mark.realtime(25)
 def test_a_stale_sniffer_capture_is_a_bench_error_naming_the_case(tmp_path):
     """The bench profile names a capture no sniffer writes (an earlier run's file, full of frames): the case is a
     bench error naming it and the sniffer, never a DUT failure."""
@@ -204,6 +205,7 @@ class _DutPortRelay:
             self.cut.set()
 
 
+@pytest.mark.realtime(25)
 def test_a_dut_control_port_that_closes_is_a_bench_error_naming_the_case(tmp_path):
     """The DUT's control port goes away during TC-JOIN-1.1 (after its factory reset, before "join"): the case is a
     bench error naming the case and the port, never a DUT failure."""
@@ -223,6 +225,7 @@ def test_a_dut_control_port_that_closes_is_a_bench_error_naming_the_case(tmp_pat
     assert done.returncode == 6, report  # INCONCLUSIVE
 
 
+# Not marked realtime: CI skips it, and a skipped test must not weigh on the realtime lanes (tests/conftest.py).
 @pytest.mark.skipif(not NIGHTLY, reason="the whole suite through the NCP emulator takes tens of minutes (nightly job): "
                     "run it with SE_NIGHTLY_EMULATOR=1 python3 -m pytest "
                     "tests/integration/test_ncp_sessions.py -k whole_suite -s")

@@ -22,6 +22,9 @@ reference client, gecko_sdk plugin/drlc/demand-response-load-control.c and load-
   effective time (0 = now), plus the event's end offset (else its start offset) when CancelControl bit0.
   Cancel All cancels every event now; with none the Default Response says SUCCESS.
 - EventStatusTime is the network time (Time client) of the status; signature type 0x00 + 42 x 0xFF.
+- The "applied" fields echo the event (reference client fillReportEventData): its criticality level, set
+  points, average load adjustment and duty cycle, whose "not used" values (0x8000, 0x80, 0xFF) say the device
+  does not apply them, and its EventControl.
 """
 
 from __future__ import annotations
@@ -68,6 +71,12 @@ UNSIGNED = Signature(b"\xff" * 42)
 SIGNATURE_TRAILER = 1 + 42
 #: How far off the faulty EventStatusTime is: one hour, as a device reporting local (UTC+1) time would be.
 WRONG_STATUS_TIME_SKEW = 3600
+#: CriticalityLevelApplied of a device that reports a constant level: 1, green.
+GREEN = 1
+#: "Not used" markers of Report Event Status (the event's unused values, set points as uint16).
+SET_POINT_NOT_USED, LOAD_ADJUSTMENT_NOT_USED, DUTY_CYCLE_NOT_USED = 0x8000, -0x80, 0xFF
+#: What an uninitialised signature buffer holds (the garbage-fill fault): no uniform fill.
+GARBAGE_SIGNATURE = Signature(bytes((17 * i + 0x5A) & 0xFF for i in range(42)))
 
 ReportEventStatus = Drlc.server_commands[CMD_REPORT_EVENT_STATUS].schema
 GetScheduledEvents = Drlc.server_commands[CMD_GET_SCHEDULED_EVENTS].schema
@@ -86,6 +95,14 @@ class DrlcClientFaults:
     randomize_outside_window: bool = False  # offsets drawn from [window, 2 x window)
     accept_expired: bool = False  # schedules an event that already ended instead of FB
     process_duplicate: bool = False  # processes a repeated IssuerEventID again
+    # Report Event Status fields (issue 18): what the report says the device applied, and its signature.
+    constant_criticality_applied: bool = False  # CriticalityLevelApplied 1 (green) whatever the event's level
+    swap_set_points_applied: bool = False  # cooling and heating set points applied reported swapped
+    load_adjustment_sign_lost: bool = False  # AverageLoadAdjustmentPercentageApplied without its sign
+    duty_cycle_off_share: bool = False  # DutyCycleApplied as the off share (100 - duty cycle)
+    drop_event_control: bool = False  # EventControl 0 in every report
+    garbage_signature_fill: bool = False  # unsigned (type 0x00) with whatever bytes its buffer held as Signature
+    unsigned_as_ecdsa: bool = False  # SignatureType 0x01 (ECDSA) on a report it does not sign
 
 
 class EntryState(enum.Enum):
@@ -232,19 +249,30 @@ class DrlcClient:
     def _report(self, event: Any, status: EventStatus) -> Any:
         status_time = self._status_time()
         self.reported.append((int(event.issuer_event_id), status, status_time))
+        faults = self.faults
+        # Applied set points travel as uint16 in Report Event Status; 0x8000 stays "not used".
+        cooling = int(event.cooling_temperature_set_point) & 0xFFFF
+        heating = int(event.heating_temperature_set_point) & 0xFFFF
+        if faults.swap_set_points_applied:
+            cooling, heating = heating, cooling
+        load = int(event.average_load_adjustment_percentage)
+        if faults.load_adjustment_sign_lost and load != LOAD_ADJUSTMENT_NOT_USED:
+            load = abs(load)
+        duty = int(event.duty_cycle)
+        if faults.duty_cycle_off_share and duty != DUTY_CYCLE_NOT_USED:
+            duty = 100 - duty
         return self._signed(ReportEventStatus(
             issuer_event_id=int(event.issuer_event_id),
             event_status=status,
             event_status_time=status_time,
-            criticality_level_applied=int(event.criticality_level),
-            # Applied set points travel as uint16 in Report Event Status; 0x8000 stays "not used".
-            cooling_temperature_set_point_applied=int(event.cooling_temperature_set_point) & 0xFFFF,
-            heating_temperature_set_point_applied=int(event.heating_temperature_set_point) & 0xFFFF,
-            average_load_adjustment_percentage_applied=int(event.average_load_adjustment_percentage),
-            duty_cycle_applied=int(event.duty_cycle),
-            event_control=EventControl(int(event.event_control)),
-            signature_type=SignatureType.No_Signature,
-            signature=UNSIGNED,
+            criticality_level_applied=GREEN if faults.constant_criticality_applied else int(event.criticality_level),
+            cooling_temperature_set_point_applied=cooling,
+            heating_temperature_set_point_applied=heating,
+            average_load_adjustment_percentage_applied=load,
+            duty_cycle_applied=duty,
+            event_control=EventControl(0 if faults.drop_event_control else int(event.event_control)),
+            signature_type=SignatureType.ECDSA if faults.unsigned_as_ecdsa else SignatureType.No_Signature,
+            signature=GARBAGE_SIGNATURE if faults.garbage_signature_fill else UNSIGNED,
         ))
 
     def _signed(self, report: Any) -> Any:

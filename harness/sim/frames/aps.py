@@ -13,6 +13,7 @@ is still secured, the auxiliary security header, ciphertext and MIC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from struct import Struct
@@ -36,7 +37,8 @@ class DeliveryMode(IntEnum):
 
 
 _FRAME_TYPES = tuple(ApsFrameType)
-_DELIVERY_MODES = (DeliveryMode.UNICAST, None, DeliveryMode.BROADCAST, DeliveryMode.GROUP)
+# Delivery mode 1 (indirect) is reserved and refused before this lookup.
+_DELIVERY_MODES = {0: DeliveryMode.UNICAST, 2: DeliveryMode.BROADCAST, 3: DeliveryMode.GROUP}
 _U16 = Struct("<H")
 _U64 = Struct("<Q")
 _UNICAST_DATA = Struct("<BBHHBB")  # fc, dst ep, cluster, profile, src ep, counter
@@ -383,8 +385,9 @@ class ConfirmKey:
 
 ApsCommand = TransportKey | UpdateDevice | RemoveDevice | RequestKey | SwitchKey | VerifyKey | ConfirmKey
 
-_COMMANDS: dict[int, type] = {
-    cls.command_id: cls
+#: Body decoders by command identifier.
+_COMMANDS: dict[int, Callable[[bytes, int], ApsCommand]] = {
+    cls.command_id: cls.deserialize_body
     for cls in (TransportKey, UpdateDevice, RemoveDevice, RequestKey, SwitchKey, VerifyKey, ConfirmKey)
 }
 
@@ -392,7 +395,7 @@ _COMMANDS: dict[int, type] = {
 def parse_aps_command(payload: bytes) -> ApsCommand:
     """Decode a command frame's (unsecured) payload: command id and body."""
     need(LAYER, payload, 0, 1, "command identifier")
-    cls = _COMMANDS.get(payload[0])
-    if cls is None:
+    decode = _COMMANDS.get(payload[0])
+    if decode is None:
         raise FrameError(LAYER, f"unsupported APS command 0x{payload[0]:02X}", 0)
-    return cls.deserialize_body(payload, 1)
+    return decode(payload, 1)

@@ -13,9 +13,11 @@ data path (the hot one) never pays for them. MAC-layer security is not used by Z
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from struct import Struct
+from typing import ClassVar, Self
 
 from .errors import FrameError, need
 from .types import BROADCAST_ADDR
@@ -59,7 +61,8 @@ class AddrMode(IntEnum):
 
 # Lookups instead of Enum(value) calls: decoding runs once per frame on the hot path.
 _FRAME_TYPES = tuple(MacFrameType)
-_ADDR_MODES = (AddrMode.NONE, None, AddrMode.SHORT, AddrMode.EXTENDED)
+# Addressing mode 1 is reserved and refused before this lookup.
+_ADDR_MODES = {0: AddrMode.NONE, 2: AddrMode.SHORT, 3: AddrMode.EXTENDED}
 _DATA, _SHORT = MacFrameType.DATA, AddrMode.SHORT
 
 
@@ -434,11 +437,13 @@ class DisassociationNotification:
 
 @dataclass(slots=True)
 class _EmptyCommand:
+    command_id: ClassVar[MacCommandId]
+
     def serialize(self) -> bytes:
         return bytes([self.command_id])
 
     @classmethod
-    def deserialize_body(cls, body: bytes, offset: int):
+    def deserialize_body(cls, body: bytes, offset: int) -> Self:
         return cls()
 
 
@@ -472,8 +477,9 @@ MacCommand = (
     | PanIdConflictNotification
 )
 
-_COMMANDS: dict[int, type] = {
-    cls.command_id: cls
+#: Body decoders by command identifier.
+_COMMANDS: dict[int, Callable[[bytes, int], MacCommand]] = {
+    cls.command_id: cls.deserialize_body
     for cls in (
         AssociationRequest,
         AssociationResponse,
@@ -489,10 +495,10 @@ _COMMANDS: dict[int, type] = {
 def parse_mac_command(payload: bytes) -> MacCommand:
     """Decode a command frame's MSDU (command id and body)."""
     need(LAYER, payload, 0, 1, "command identifier")
-    cls = _COMMANDS.get(payload[0])
-    if cls is None:
+    decode = _COMMANDS.get(payload[0])
+    if decode is None:
         raise FrameError(LAYER, f"unsupported MAC command 0x{payload[0]:02X}", 0)
-    return cls.deserialize_body(payload, 1)
+    return decode(payload, 1)
 
 
 def beacon_request_frame(seq: int) -> MacFrame:

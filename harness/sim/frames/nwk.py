@@ -12,6 +12,7 @@ security header, ciphertext and MIC (harness.sim.security turns that into plaint
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from struct import Struct
@@ -34,7 +35,8 @@ class DiscoverRoute(IntEnum):
     ENABLE = 1
 
 
-_FRAME_TYPES = (NwkFrameType.DATA, NwkFrameType.COMMAND, None, NwkFrameType.INTER_PAN)
+# Frame type 2 is reserved and refused before this lookup.
+_FRAME_TYPES = {0: NwkFrameType.DATA, 1: NwkFrameType.COMMAND, 3: NwkFrameType.INTER_PAN}
 _DISCOVER = tuple(DiscoverRoute)
 _HEADER = Struct("<HHHBB")  # fc, dst, src, radius, seq
 _U16 = Struct("<H")
@@ -315,15 +317,17 @@ class RouteReply:
 
 NwkCommand = Leave | RejoinRequest | RejoinResponse | NetworkStatus | RouteRequest | RouteReply
 
-_COMMANDS: dict[int, type] = {
-    cls.command_id: cls for cls in (Leave, RejoinRequest, RejoinResponse, NetworkStatus, RouteRequest, RouteReply)
+#: Body decoders by command identifier.
+_COMMANDS: dict[int, Callable[[bytes, int], NwkCommand]] = {
+    cls.command_id: cls.deserialize_body
+    for cls in (Leave, RejoinRequest, RejoinResponse, NetworkStatus, RouteRequest, RouteReply)
 }
 
 
 def parse_nwk_command(payload: bytes) -> NwkCommand:
     """Decode a command frame's (unsecured) payload: command id and body."""
     need(LAYER, payload, 0, 1, "command identifier")
-    cls = _COMMANDS.get(payload[0])
-    if cls is None:
+    decode = _COMMANDS.get(payload[0])
+    if decode is None:
         raise FrameError(LAYER, f"unsupported NWK command 0x{payload[0]:02X}", 0)
-    return cls.deserialize_body(payload, 1)
+    return decode(payload, 1)

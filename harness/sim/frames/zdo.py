@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import zigpy.types as t
 from zigpy.zdo.types import CLUSTERS, ZDOCmd
 
 from .errors import FrameError, need
+
+#: One ZDO field: a value of zigpy's schema type for it (NWK, EUI64, NodeDescriptor, a list, ...). Readers
+#: take what the command's schema declares, which zigpy does not type per command: a library edge.
+ZdoField = Any
 
 LAYER = "ZDO"
 ZDO_ENDPOINT = 0
@@ -27,35 +31,36 @@ class ZdoMessage:
 
     command: ZDOCmd
     tsn: int
-    fields: list[Any]
+    fields: list[ZdoField]
 
     @property
     def names(self) -> list[str]:
         return list(CLUSTERS[self.command][0])
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, ZdoField]:
         return dict(zip(self.names, self.fields, strict=True))
 
     def serialize(self) -> bytes:
         return serialize_zdo(self.command, self.tsn, self.fields)
 
 
-def _schema(command: int) -> tuple[ZDOCmd, list[type]]:
+def _schema(command: int) -> tuple[ZDOCmd, list[type[t.Serializable]]]:
     try:
         cmd = ZDOCmd(command)
     except ValueError:
         raise FrameError(LAYER, f"unknown ZDO cluster 0x{command:04X}") from None
     if cmd not in CLUSTERS:
         raise FrameError(LAYER, f"ZDO cluster 0x{command:04X} has no schema in zigpy")
-    return cmd, list(CLUSTERS[cmd][1])
+    # zigpy annotates CLUSTERS loosely; entry [1] holds the field types.
+    return cmd, cast(list[type[t.Serializable]], list(CLUSTERS[cmd][1]))
 
 
-def serialize_zdo(command: int, tsn: int, fields: Sequence[Any]) -> bytes:
+def serialize_zdo(command: int, tsn: int, fields: Sequence[ZdoField]) -> bytes:
     """tsn followed by *fields* encoded with zigpy's schema for *command* (a ZDOCmd / cluster id)."""
     cmd, schema = _schema(command)
     if len(fields) != len(schema):
         raise FrameError(LAYER, f"{cmd.name} takes {len(schema)} fields, got {len(fields)}")
-    return bytes([tsn & 0xFF]) + t.serialize(list(fields), schema)
+    return bytes([tsn & 0xFF]) + b"".join(ftype(v).serialize() for ftype, v in zip(schema, fields, strict=True))
 
 
 def deserialize_zdo(command: int, data: bytes) -> ZdoMessage:

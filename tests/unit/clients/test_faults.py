@@ -115,6 +115,30 @@ def duplicate_processed_once(make_link, faults) -> bool:
     return link.drlc.status_codes(1) == [RECEIVED, STARTED, COMPLETED]
 
 
+# -- Report Event Status fields (issue 18) --------------------------------------------------------------------
+
+EVERY_CONTROL = {"criticality_level": 5, "cooling_temperature_set_point": 2600, "heating_temperature_set_point": 1900,
+                 "average_load_adjustment_percentage": -25, "duty_cycle": 60, "event_control": 0x02}
+BLANK_SIGNATURES = (b"\xff" * 42, b"\x00" * 42)
+
+
+def report_fields_hold(make_link, faults: DrlcClientFaults) -> bool:
+    """The judgement of TC-DRLC-1.22 on the 01 and 02 of an event with every control set (unsigned client)."""
+    link = make_link(drlc_faults=faults)
+    issue(link, 9, start_time=T0 + 60, duration_minutes=30, **EVERY_CONTROL)
+    link.advance(120)
+    reports = [r for r in link.drlc.reports if r.issuer_event_id == 9]
+    return len(reports) == 2 and all(
+        r.criticality_level_applied == 5
+        and r.cooling_temperature_set_point_applied in (2600, 0x8000)
+        and r.heating_temperature_set_point_applied in (1900, 0x8000)
+        and r.average_load_adjustment_percentage_applied in (-25, -0x80)
+        and r.duty_cycle_applied in (60, 0xFF)
+        and r.event_control == 0x02
+        and r.signature_type == 0x00 and r.signature in BLANK_SIGNATURES
+        for r in reports)
+
+
 DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
     ("early_start_report", started_no_earlier_than_its_randomized_start),
     ("ignore_cancel", cancel_is_honoured),
@@ -126,6 +150,9 @@ DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
     ("randomize_outside_window", offsets_inside_window),
     ("accept_expired", expired_rejected),
     ("process_duplicate", duplicate_processed_once),
+    *((fault, report_fields_hold) for fault in (
+        "constant_criticality_applied", "swap_set_points_applied", "load_adjustment_sign_lost", "duty_cycle_off_share",
+        "drop_event_control", "garbage_signature_fill", "unsigned_as_ecdsa")),
 ]
 
 
@@ -175,3 +202,77 @@ def message_confirmed(make_link, faults) -> bool:
 def test_missing_message_confirmation_fails_its_check(make_link):
     assert message_confirmed(make_link, MessagingClientFaults())
     assert not message_confirmed(make_link, MessagingClientFaults(no_confirmation=True))
+
+
+# -- Messaging time windows, replacement, cancels, ConfirmationTime, NOT_FOUND and MessageControl (issue 18) --
+
+def _user_link(make_link, faults: MessagingClientFaults) -> EsiLink:
+    return make_link(messaging_faults=faults, confirm_after=None)
+
+
+def _display(link: EsiLink, message_id: int, **kwargs) -> None:
+    kwargs.setdefault("message_control", 0x80)
+    link.run(link.messaging.display(link.dut_peer, Message(message_id=message_id, text="m", **kwargs)))
+    link.advance(1)
+
+
+def _confirms(link: EsiLink, message_id: int) -> bool:
+    link.run(link.messaging_client.confirm_message(message_id))
+    link.advance(1)
+    return bool(link.messaging.confirmed(message_id))
+
+
+def refused_before_start(link: EsiLink) -> bool:
+    _display(link, 1, start_time=T0 + 600)
+    return not _confirms(link, 1)
+
+
+def refused_after_end(link: EsiLink) -> bool:
+    _display(link, 2, duration_minutes=1)
+    link.advance(120)
+    return not _confirms(link, 2)
+
+
+def replaced_by_new_id(link: EsiLink) -> bool:
+    _display(link, 3)
+    _display(link, 4)
+    return not _confirms(link, 3) and _confirms(link, 4)
+
+
+def kept_after_cancel_of_another(link: EsiLink) -> bool:
+    _display(link, 5)
+    link.run(link.messaging.cancel(link.dut_peer, 6))
+    link.advance(1)
+    return _confirms(link, 5)
+
+
+def confirmation_time_is_the_users(link: EsiLink) -> bool:
+    _display(link, 7)
+    link.advance(300)
+    return _confirms(link, 7) and link.messaging.confirmed(7)[0].confirmation_time == T0 + 301
+
+
+def confirmed_whatever_the_importance(link: EsiLink) -> bool:
+    _display(link, 8, message_control=0x8C)  # critical importance
+    return _confirms(link, 8)
+
+
+def asks_last_message_once(link: EsiLink) -> bool:
+    link.run(link.messaging_client.get_last_message(link.esi_peer))
+    link.advance(30)
+    asked = [p for p in link.dut_sent if int(p.cluster_id) == 0x0703 and p.data.serialize()[2] == 0x00]
+    return len(asked) == 1
+
+
+@pytest.mark.parametrize(("check", "fault"), [
+    (refused_before_start, "show_before_start"),
+    (refused_after_end, "never_expire"),
+    (replaced_by_new_id, "keep_shown_message"),
+    (kept_after_cancel_of_another, "cancel_any_message"),
+    (confirmation_time_is_the_users, "confirmation_time_of_display"),
+    (confirmed_whatever_the_importance, "confirmation_bit_by_equality"),
+    (asks_last_message_once, "retry_get_last_message"),
+], ids=lambda v: getattr(v, "__name__", v))
+def test_messaging_fault_fails_its_check(make_link, check: Callable[[EsiLink], bool], fault: str):
+    assert check(_user_link(make_link, MessagingClientFaults()))
+    assert not check(_user_link(make_link, MessagingClientFaults(**{fault: True})))

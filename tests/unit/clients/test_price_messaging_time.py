@@ -124,6 +124,97 @@ def test_get_last_message(link):
 
 def test_get_last_message_with_none_answers_not_found(link):
     assert not link.run(link.messaging_client.get_last_message(link.esi_peer))
+    assert get_last_messages_sent(link) == 1  # NOT_FOUND is final: not asked again
+    assert link.messaging_client.message is None
+
+
+# -- what is on display: StartTime, Duration, replacement, cancels (Silicon Labs messaging-client behaviour) --
+
+def get_last_messages_sent(link) -> int:
+    return sum(1 for pkt in link.dut_sent if int(pkt.cluster_id) == 0x0703
+               and pkt.data.serialize()[0] & 0x03 == 0x01 and pkt.data.serialize()[2] == 0x00)
+
+
+def display(link, message_id: int, **kwargs) -> None:
+    kwargs.setdefault("message_control", 0x80)
+    link.run(link.messaging.display(link.dut_peer, Message(message_id=message_id, text=f"m{message_id}", **kwargs)))
+    link.advance(1)
+
+
+def user_confirms(link, message_id: int) -> bool:
+    sent = link.run(link.messaging_client.confirm_message(message_id))
+    link.advance(1)
+    return sent
+
+
+@pytest.fixture
+def user_link(make_link):
+    return make_link(confirm_after=None)  # no simulated user: the test is the user
+
+
+def test_message_is_not_shown_before_its_start_and_is_from_it(user_link):
+    display(user_link, 21, start_time=T0 + 600)
+    assert user_link.messaging_client.displayed() is None
+    assert not user_confirms(user_link, 21)
+    user_link.advance(600)
+    assert user_link.messaging_client.displayed().message_id == 21
+    assert user_confirms(user_link, 21) and user_link.messaging.confirmed(21)[0].confirmation_time == T0 + 602
+
+
+def test_message_is_shown_for_its_duration_only(user_link):
+    display(user_link, 22, duration_minutes=2)  # StartTime 0: from its arrival
+    user_link.advance(100)
+    assert user_link.messaging_client.displayed().message_id == 22
+    user_link.advance(20)  # 121 s after arrival: two minutes have passed
+    assert user_link.messaging_client.displayed() is None
+    assert not user_confirms(user_link, 22) and user_link.messaging.confirmations.items == []
+
+
+def test_message_whose_window_passed_is_never_shown_and_one_in_it_is(user_link):
+    display(user_link, 23, start_time=T0 - 120, duration_minutes=1)
+    assert user_link.messaging_client.displayed() is None and not user_confirms(user_link, 23)
+    display(user_link, 24, start_time=T0 - 60, duration_minutes=2)  # ends at T0 + 60
+    assert user_confirms(user_link, 24)
+    user_link.advance(60)
+    assert user_link.messaging_client.displayed() is None
+
+
+def test_until_changed_message_stays_until_a_new_message_id_replaces_it(user_link):
+    display(user_link, 25)
+    user_link.advance(30 * 86400)
+    assert user_link.messaging_client.displayed().message_id == 25
+    display(user_link, 26)
+    assert user_link.messaging_client.displayed().message_id == 26
+    assert not user_confirms(user_link, 25) and user_confirms(user_link, 26)
+    display(user_link, 26)  # the same message again changes nothing: it stays confirmed, once
+    assert not user_confirms(user_link, 26) and len(user_link.messaging.confirmed(26)) == 1
+
+
+def test_cancel_naming_another_message_changes_nothing(user_link):
+    display(user_link, 27)
+    user_link.run(user_link.messaging.cancel(user_link.dut_peer, 28))
+    user_link.advance(1)
+    assert user_link.messaging_client.displayed().message_id == 27 and user_confirms(user_link, 27)
+
+
+def test_confirmation_time_is_when_the_user_confirmed(user_link):
+    display(user_link, 29)
+    user_link.advance(300)
+    assert user_confirms(user_link, 29)
+    assert user_link.messaging.confirmed(29)[0].confirmation_time == T0 + 301
+
+
+@pytest.mark.parametrize("control", [0x80, 0x84, 0x88, 0x8C, 0x8D, 0x81])
+def test_confirmation_bit_is_read_whatever_the_importance_and_transmission(user_link, control):
+    display(user_link, 30, message_control=control)
+    assert user_confirms(user_link, 30)
+
+
+def test_simulated_user_confirms_a_later_message_when_it_appears(make_link):
+    link = make_link(confirm_after=5)
+    display(link, 31, start_time=T0 + 100)
+    link.advance(110)
+    assert [c.confirmation_time for c in link.messaging.confirmed(31)] == [T0 + 105]
 
 
 def test_time_client_takes_network_time_from_the_esi(make_link):

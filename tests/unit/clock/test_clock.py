@@ -190,3 +190,22 @@ def test_zcl_utc_out_of_range_or_naive(bad):
 def test_zcl_utc_invalid_value():
     with pytest.raises(ClockError, match="0xffffffff"):
         datetime_from_zcl_utc(0xFFFFFFFF)
+
+
+def test_rebase_starts_again_at_a_given_time_and_keeps_pending_delays(loop):
+    """The bench starts every scenario at the same loop time; a timer left pending keeps its remaining delay."""
+    fired = []
+    run(loop, asyncio.sleep(1234.5))
+    loop.call_later(10, lambda: fired.append(loop.time()))
+    loop.rebase(0.0)
+    assert loop.time() == 0.0
+    run(loop, asyncio.sleep(20))
+    assert fired == [10.0]
+
+
+def test_rebase_refuses_a_running_loop(loop):
+    async def main() -> None:
+        loop.rebase(0.0)
+
+    with pytest.raises(ClockError, match="not running"):
+        run(loop, main())

@@ -6,28 +6,30 @@ from __future__ import annotations
 
 import pytest
 
+from harness.devices import application_faults as faults
 from harness.devices.application import FaultyDrlcClient, FaultyMessagingClient, FaultyPriceClient
+from harness.devices.faults import Fault, FaultSet
 from harness.golden.esi import Message, PriceEvent, load_control_event
 from tests.unit.esi.esi_link import T0, EsiLink
 
 RECEIVED, STARTED, COMPLETED, OPTED_OUT, OPTED_IN, EXPIRED, REJECTED = 0x01, 0x02, 0x03, 0x04, 0x05, 0xFB, 0xFE
 
 
-def with_drlc(link: EsiLink, *faults: str) -> EsiLink:
+def with_drlc(link: EsiLink, *chosen: Fault) -> EsiLink:
     link.drlc_client.close()
-    link.drlc_client = FaultyDrlcClient(link.dut, link.time_client, seed=1, device_faults=frozenset(faults))
+    link.drlc_client = FaultyDrlcClient(link.dut, link.time_client, seed=1, device_faults=FaultSet(chosen))
     return link
 
 
-def with_price(link: EsiLink, *faults: str) -> EsiLink:
-    link.price_client = FaultyPriceClient(link.dut, link.time_client, device_faults=frozenset(faults))
+def with_price(link: EsiLink, *chosen: Fault) -> EsiLink:
+    link.price_client = FaultyPriceClient(link.dut, link.time_client, device_faults=FaultSet(chosen))
     return link
 
 
-def with_messaging(link: EsiLink, *faults: str) -> EsiLink:
+def with_messaging(link: EsiLink, *chosen: Fault) -> EsiLink:
     link.messaging_client.close()
     link.messaging_client = FaultyMessagingClient(link.dut, link.time_client, confirm_after=None,
-                                                  device_faults=frozenset(faults))
+                                                  device_faults=FaultSet(chosen))
     return link
 
 
@@ -35,7 +37,7 @@ def issue(link: EsiLink, event_id: int, **kwargs) -> None:
     link.run(link.drlc.issue_event(link.dut_peer, load_control_event(event_id, **kwargs)))
 
 
-@pytest.mark.parametrize(("fault", "conformant"), [(None, True), ("start-now-taken-literally", False)])
+@pytest.mark.parametrize(("fault", "conformant"), [(None, True), (faults.START_NOW_TAKEN_LITERALLY, False)])
 def test_start_now_event_is_received(make_link, fault, conformant):
     link = with_drlc(make_link(), *([fault] if fault else []))
     issue(link, 1, start_time=0, duration_minutes=30)
@@ -45,7 +47,7 @@ def test_start_now_event_is_received(make_link, fault, conformant):
         assert link.drlc.status_codes(1) == [EXPIRED]
 
 
-@pytest.mark.parametrize(("fault", "conformant"), [(None, True), ("clamps-oversized-duration", False)])
+@pytest.mark.parametrize(("fault", "conformant"), [(None, True), (faults.CLAMPS_OVERSIZED_DURATION, False)])
 def test_oversized_duration_is_rejected(make_link, fault, conformant):
     link = with_drlc(make_link(), *([fault] if fault else []))
     issue(link, 1, start_time=T0 + 600, duration_minutes=1441)
@@ -53,7 +55,7 @@ def test_oversized_duration_is_rejected(make_link, fault, conformant):
     assert (link.drlc.status_codes(1) == [REJECTED]) is conformant
 
 
-@pytest.mark.parametrize(("fault", "conformant"), [(None, True), ("no-completion-report", False)])
+@pytest.mark.parametrize(("fault", "conformant"), [(None, True), (faults.NO_COMPLETION_REPORT, False)])
 def test_completion_is_reported(make_link, fault, conformant):
     link = with_drlc(make_link(), *([fault] if fault else []))
     issue(link, 1, start_time=0, duration_minutes=10)
@@ -62,7 +64,7 @@ def test_completion_is_reported(make_link, fault, conformant):
     assert link.drlc.status_codes(1)[:2] == [RECEIVED, STARTED]
 
 
-@pytest.mark.parametrize(("fault", "conformant"), [(None, True), ("ignores-opt-out", False)])
+@pytest.mark.parametrize(("fault", "conformant"), [(None, True), (faults.IGNORES_OPT_OUT, False)])
 def test_opt_out_while_running_is_reported(make_link, fault, conformant):
     link = with_drlc(make_link(), *([fault] if fault else []))
     issue(link, 1, start_time=0, duration_minutes=10)
@@ -72,7 +74,7 @@ def test_opt_out_while_running_is_reported(make_link, fault, conformant):
     assert (OPTED_OUT in link.drlc.status_codes(1)) is conformant
 
 
-@pytest.mark.parametrize(("fault", "conformant"), [(None, True), ("silent-opt-in", False)])
+@pytest.mark.parametrize(("fault", "conformant"), [(None, True), (faults.SILENT_OPT_IN, False)])
 def test_opt_in_is_reported(make_link, fault, conformant):
     link = with_drlc(make_link(), *([fault] if fault else []))
     issue(link, 1, start_time=0, duration_minutes=10)
@@ -86,7 +88,7 @@ def test_opt_in_is_reported(make_link, fault, conformant):
 
 
 def test_no_report_event_status_silences_every_status(make_link):
-    link = with_drlc(make_link(), "no-report-event-status")
+    link = with_drlc(make_link(), faults.NO_REPORT_EVENT_STATUS)
     issue(link, 1, start_time=0, duration_minutes=10)
     issue(link, 2, start_time=T0 - 7200, duration_minutes=10)  # expired: FB for a conformant client
     link.run(link.drlc.cancel_event(link.dut_peer, 3))  # unknown: FD for a conformant client
@@ -95,7 +97,7 @@ def test_no_report_event_status_silences_every_status(make_link):
     assert not any(p.cluster_id == 0x0701 for p in link.dut_sent)  # not even a Default Response
 
 
-@pytest.mark.parametrize(("fault", "acks"), [(None, 1), ("stores-duplicate-price", 2)])
+@pytest.mark.parametrize(("fault", "acks"), [(None, 1), (faults.STORES_DUPLICATE_PRICE, 2)])
 def test_repeated_price_is_acknowledged_once(make_link, fault, acks):
     link = with_price(make_link(), *([fault] if fault else []))
     price = PriceEvent(7, price=1234, start_time=T0 + 600, duration_minutes=60, price_control=0x01)
@@ -106,7 +108,7 @@ def test_repeated_price_is_acknowledged_once(make_link, fault, acks):
     assert len(link.price.acknowledged(7)) == acks
 
 
-@pytest.mark.parametrize(("fault", "older_acknowledged"), [(None, False), ("last-price-wins", True)])
+@pytest.mark.parametrize(("fault", "older_acknowledged"), [(None, False), (faults.LAST_PRICE_WINS, True)])
 def test_older_overlapping_price_is_refused(make_link, fault, older_acknowledged):
     link = with_price(make_link(), *([fault] if fault else []))
     link.run(link.price.publish(link.dut_peer, PriceEvent(20, price=1, price_control=0x01)))
@@ -117,7 +119,7 @@ def test_older_overlapping_price_is_refused(make_link, fault, older_acknowledged
     assert bool(link.price.acknowledged(19)) is older_acknowledged
 
 
-@pytest.mark.parametrize(("fault", "confirmed"), [(None, False), ("confirms-unasked", True)])
+@pytest.mark.parametrize(("fault", "confirmed"), [(None, False), (faults.CONFIRMS_UNASKED, True)])
 def test_unasked_message_is_not_confirmed(make_link, fault, confirmed):
     link = with_messaging(make_link(), *([fault] if fault else []))
     link.run(link.messaging.display(link.dut_peer, Message(5, "hello", message_control=0x00)))
@@ -127,7 +129,7 @@ def test_unasked_message_is_not_confirmed(make_link, fault, confirmed):
     assert bool(link.messaging.confirmed(5)) is confirmed
 
 
-@pytest.mark.parametrize(("fault", "confirmed"), [(None, False), ("ignores-cancel-message", True)])
+@pytest.mark.parametrize(("fault", "confirmed"), [(None, False), (faults.IGNORES_CANCEL_MESSAGE, True)])
 def test_cancelled_message_cannot_be_confirmed(make_link, fault, confirmed):
     link = with_messaging(make_link(), *([fault] if fault else []))
     link.run(link.messaging.display(link.dut_peer, Message(6, "hello", message_control=0x80)))

@@ -1,5 +1,6 @@
-"""The application reference devices' fault catalogues: every fault is implemented somewhere, names a rule
-and case keys, and a device builds with each fault on; user actions reach the clients through DUT control."""
+"""The application reference devices' fault catalogues: every fault names a rule, case keys and what it seeds,
+and a device builds with each fault on (tests/integration/test_fault_effects.py shows each one changes what
+the suite sees); user actions reach the clients through DUT control."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from harness.clock import VirtualClock, new_virtual_loop
 from harness.devices.appliance import SmartAppliance
-from harness.devices.application import DEVICE_FAULTS
+from harness.devices.faults import Seed
 from harness.devices.ihd import InHomeDisplay
 from harness.devices.lcd import LoadControlDevice
 from harness.devices.pct import ProgrammableThermostat
@@ -25,16 +26,11 @@ MODELS = [ProgrammableThermostat, LoadControlDevice, SmartAppliance]
 CASE_KEY = re.compile(r"^TC-[A-Z]+-\d+\.\d+(\[[^\]]+\])?$")
 
 
-def implemented(cls) -> set[str]:
-    return set(cls.client_faults) | DEVICE_FAULTS
-
-
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.model)
-def test_every_fault_is_implemented_and_names_its_targets(cls):
-    catalogue = cls.faults_catalogue
-    assert set(catalogue) <= implemented(cls), sorted(set(catalogue) - implemented(cls))
-    for fault in catalogue.values():
-        assert fault.breaks and fault.targets, fault
+def test_every_fault_names_its_rule_targets_and_seed(cls):
+    for name, fault in cls.faults_catalogue.items():
+        assert fault.name == name and fault.breaks and fault.targets, fault
+        assert isinstance(fault.seeds, Seed), fault
         assert all(CASE_KEY.match(t) for t in fault.targets), fault
 
 
@@ -67,7 +63,7 @@ def build():
                          ids=lambda v: getattr(v, "model", v))
 def test_device_builds_with_each_fault(build, cls, fault):
     device = build(cls, (fault,))
-    assert device.has_fault(fault)
+    assert device.faults.names == {fault}
 
 
 def test_clients_follow_the_device_type(build):

@@ -1,0 +1,71 @@
+"""A DUT cannot decide how much a run writes (issue 15, "Bounded").
+
+The auditor's 20 MB OpenSEG answers made a 2.4 GB Allure result. Here the reference gateway answers with
+20 MB (tests/integration/oversized_gateway.py): the cases that look at those answers fail, as a misbehaving
+gateway must, and every output of the run stays within the suite's limits (harness/limits.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.limits import (
+    ALLURE_DETAILS_LIMIT,
+    CAPTURE_LIMIT,
+    LOG_FILE_LIMIT,
+    MESSAGE_FIELD_LIMIT,
+    MESSAGE_LIMIT,
+    MIB,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSWER_BYTES = 20 * 1000 * 1000
+#: The whole run folder: 12 cases, one of which keeps a 50-hour capture (about 5 MB) twice (artifact and Allure).
+RUN_CEILING = 40 * MIB
+CUT = "characters cut by the suite's output limit"
+
+
+@pytest.mark.slow
+def test_twenty_megabyte_answers_stay_bounded(tmp_path):
+    run = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
+    env["OVERSIZED_GATEWAY_BYTES"] = str(ANSWER_BYTES)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "tests.integration.oversized_gateway",
+         "steps/test_openseg.py", "--dut=sim:openseg", "--seed=1", f"--artifacts={run}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 1, done.stdout[-3000:]  # NOT CONFORMANT: the gateway's answers are wrong
+    assert len(done.stdout) < 16 * MESSAGE_LIMIT, "the terminal got the 20 MB answers"
+
+    cases = {rec["case"]["case_id"]: rec["case"] for rec in map(json.loads, (run / "journal.jsonl").open())
+             if rec.get("type") == "case"}
+    failed = {case_id: case for case_id, case in cases.items() if case["verdict"] != "passed"}
+    # The readings (TC-OSEG-4.1) and the Green Button export (TC-OSEG-5.1) carry the 20 MB values.
+    assert {"TC-OSEG-4.1", "TC-OSEG-5.1"} <= set(failed), {k: v["verdict"] for k, v in cases.items()}
+    for case_id, case in failed.items():
+        assert case["verdict"] == "failed", f"{case_id}: {case['verdict']}: {case['message']}"
+        message = case["message"]
+        assert all(len(value) <= MESSAGE_FIELD_LIMIT for value in message.values()), case_id
+        cut = [value for value in message.values() if CUT in value]
+        assert cut, f"{case_id}: the limit was never reached"
+        assert all(value.index("[...") > 40 for value in cut), f"{case_id}: the message lost its head"
+
+    sizes = {path.relative_to(run).as_posix(): path.stat().st_size for path in run.rglob("*") if path.is_file()}
+    assert sum(sizes.values()) < RUN_CEILING, sorted(sizes.items(), key=lambda item: -item[1])[:5]
+    for name, size in sizes.items():
+        if name.endswith(".pcap"):
+            assert size <= CAPTURE_LIMIT, name
+        elif name.startswith("allure-results/") and name.endswith("-result.json"):
+            assert size <= 16 * ALLURE_DETAILS_LIMIT, (name, size)  # a few clipped strings per step
+        elif name.endswith(".txt"):
+            assert size <= 4 * LOG_FILE_LIMIT, (name, size)
+        else:
+            assert size <= 4 * MIB, (name, size)  # journal, junit, summary, report, manifest
