@@ -276,7 +276,7 @@ def _is_text(data: bytes) -> bool:
 
 def _replace_file(path: Path, data: bytes) -> None:
     # Write aside, then rename over: a reader never sees half a file.
-    # Named like reports/atomic.py's leftovers, so a killed pass leaves nothing the manifest would cover.
+    # Named like harness/atomic.py's leftovers, so a killed pass leaves nothing the manifest would cover.
     partial = path.with_name(f".{path.name}.redacting.partial")
     partial.write_bytes(data)
     os.chmod(partial, path.stat().st_mode & 0o7777)

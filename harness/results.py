@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
+from harness.atomic import fsync_dir
 from harness.redact import Redactor
 
 JOURNAL_NAME = "journal.jsonl"
@@ -403,7 +404,7 @@ class Journal:
         journal.chain_key = _public_hex(journal._seal_key.public_key())
         journal._write({"type": "run", "format": JOURNAL_FORMAT, "run": run_info.model_dump(mode="json")},
                        chain={"chain_key": journal.chain_key})
-        _fsync_dir(run_dir)  # the directory entry must survive a crash as well as the file's contents
+        fsync_dir(run_dir)  # the directory entry must survive a crash as well as the file's contents
         return journal
 
     @property
@@ -466,19 +467,6 @@ class Journal:
             self._file.close()
             self._closed = True
             self._seal_key = None
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return  # some filesystems cannot open a directory; the file itself is fsynced
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- the journal's chain and seals -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Called by the plugin at the end of a run and by ``python -m reports build DIR`` for any
 run directory, including one whose run was killed (its journal has no end record; the report says
-INCOMPLETE). Every file is written atomically (reports.atomic). A lab key never signs a journal whose chain
+INCOMPLETE). Every file is written atomically (harness.atomic). A lab key never signs a journal whose chain
 is broken (``SigningRefused``).
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from harness.atomic import remove_partials, write_atomically
 from harness.redact import Redactor, redact_tree
 from harness.results import JOURNAL_NAME, JournalError, OverallVerdict, read_journal
-from reports.atomic import remove_partials, write_atomically
 from reports.html import render_html
 from reports.manifest import fingerprint, write_manifest
 from reports.summary import build_summary

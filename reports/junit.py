@@ -23,8 +23,8 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, JUnitXmlError, Properties, Property, Skipped, TestSuite
 
+from harness.atomic import write_atomically
 from harness.results import CaseResult, RunInfo, Verdict
-from reports.atomic import write_atomically
 
 
 class JUnitFileError(ValueError):

@@ -23,8 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from harness.atomic import write_atomically
 from harness.results import JOURNAL_NAME, ChainState, JournalError, key_fingerprint, read_journal, utc_now
-from reports.atomic import write_atomically
 
 MANIFEST_NAME = "MANIFEST.json"
 SIGNATURE_NAME = "MANIFEST.sig"

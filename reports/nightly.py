@@ -49,6 +49,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_atomically
 from harness.results import (
     Assessment,
     CaseResult,
@@ -62,7 +63,6 @@ from harness.results import (
     not_run,
     read_journal,
 )
-from reports.atomic import write_atomically
 from reports.junit import JUnitFileError, merge
 
 ROOT = Path(__file__).resolve().parent.parent

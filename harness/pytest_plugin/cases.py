@@ -46,7 +46,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     patterns = option_values(config, "case")
     if patterns:
-        chosen = [i for i in items if case_key(i) is None or matches(patterns, case_id_of(i), case_key(i))]
+        keys = {id(i): case_key(i) for i in items}
+        chosen = [i for i in items if (key := keys[id(i)]) is None or matches(patterns, case_id_of(i), key)]
         dropped = [i for i in items if i not in chosen]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
@@ -78,8 +79,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def scenario_template(item: pytest.Item):
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
+    function = getattr(item, "obj", None)
+    if function is None:
+        return None
     try:
-        return scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+        return scenario_wrapper_template_registry.get(function)
     except TypeError:  # not weak-referenceable: not a scenario
         return None
 

@@ -107,8 +107,9 @@ def testbed(bench, request: pytest.FixtureRequest):
     failed = report is not None and report.failed
     options = bench.options
     artifacts_root = request.config.stash.get(ARTIFACTS, None)
-    keep = artifacts_root is not None and (failed or options.artifacts_always)
-    folder = artifacts_root / safe_name(case_key(request.node) or request.node.name) if keep else None
+    keep = failed or options.artifacts_always
+    folder = (artifacts_root / safe_name(case_key(request.node) or request.node.name)
+              if artifacts_root is not None and keep else None)
     dut_log = bench.read_dut_log(tb) if folder is not None else None
     written = bench.close_testbed(tb, folder)
     if folder is not None:

@@ -121,6 +121,7 @@ def build_run_options(config: pytest.Config) -> RunOptions:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and "se_seed" in workerinput:
         seed_text = str(workerinput["se_seed"])  # an xdist worker runs with the controller's (maybe drawn) seed
+    seed, seed_drawn = _seed(seed_text)
     options = RunOptions(
         dut=dut,
         radio=parse_radio(radio_text) if radio_text else None,
@@ -132,7 +133,8 @@ def build_run_options(config: pytest.Config) -> RunOptions:
         artifacts=Path(artifacts_text) if artifacts_text else None,
         artifacts_always=option_flag(config, "artifacts_always"),
         reveal_secrets=option_flag(config, "reveal_secrets"),
-        **_seed(seed_text),
+        seed=seed,
+        seed_drawn=seed_drawn,
     )
     options.check()
     if dut.is_simulated and options.faults:
@@ -163,16 +165,17 @@ def _pixit_preset(config: pytest.Config) -> dict[str, str]:
         raise OptionError(f"--pixit-preset={name}: {exc}") from None
 
 
-def _seed(text: str | None) -> dict[str, int | bool]:
-    """The run's seed: the one given, else a drawn one (recorded and printed, so the run can be replayed)."""
+def _seed(text: str | None) -> tuple[int, bool]:
+    """The run's seed and whether it was drawn: the one given, else a drawn one (recorded and printed, so the
+    run can be replayed)."""
     from harness.rng import SeedError, draw_seed, parse_seed
 
     if text is None:
-        return {"seed": draw_seed(), "seed_drawn": True}
+        return draw_seed(), True
     if not text.strip():
         raise OptionError("--seed is empty: give a number such as --seed 12345, or leave --seed out to draw one")
     try:
-        return {"seed": parse_seed(text)}
+        return parse_seed(text), False
     except SeedError as exc:
         raise OptionError(f"--seed {exc}") from None
 
@@ -240,6 +243,8 @@ def profiles(config: pytest.Config):
         from harness.profiles import ProfileError, load_bench_profile, load_dut_profile
 
         options = config.stash[RUN_OPTIONS]
+        # build_run_options always sets both: a default for sim:<model>, a usage error for a physical DUT.
+        assert options.profile is not None and options.bench is not None
         try:
             config.stash[PROFILES] = (load_dut_profile(options.profile), load_bench_profile(options.bench))
         except ProfileError as exc:

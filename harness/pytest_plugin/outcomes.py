@@ -48,7 +48,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
         scenario = scenario_reports_registry.get(item)
         if scenario is not None:
-            phase["steps"] = steps_of(scenario.serialize())
+            phase["steps"] = steps_of(dict(scenario.serialize()))
             phase["title"] = scenario.scenario.name
     if report.when == "teardown":
         phase["attachments"] = item.stash.get(ATTACHMENTS, [])
@@ -141,7 +141,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
             break
         error = next(p["error"] for p in phases if p.get("retryable"))
         bench_errors.append({"attempt": attempt, "error": error})
-        item._initrequest()  # a fresh fixture request (and so a fresh testbed) for the next attempt
+        # A fresh fixture request (and so a fresh testbed) for the next attempt: private pytest API (docstring).
+        item._initrequest()  # type: ignore[attr-defined]
     for report in reports:
         if report.when == "teardown" and hasattr(report, "se_phase"):
             report.se_phase["bench_errors"] = bench_errors

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.pytest_plugin.keys import _PROGRESS_HANDLER, ARTIFACTS, REPORT, RUN_OPTIONS
+from harness.pytest_plugin.keys import ARTIFACTS, PROGRESS_HANDLER, REPORT, RUN_OPTIONS
 from harness.pytest_plugin.options import seed_line
 
 
@@ -50,12 +50,12 @@ class _TerminalLines(logging.Handler):
 def progress_to_terminal(config: pytest.Config) -> None:
     handler = _TerminalLines(config)
     logging.getLogger("harness.progress").addHandler(handler)
-    config.stash[_PROGRESS_HANDLER] = handler
+    config.stash[PROGRESS_HANDLER] = handler
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    handler = config.stash.get(_PROGRESS_HANDLER, None)
+    handler = config.stash.get(PROGRESS_HANDLER, None)
     if handler is not None:
         logging.getLogger("harness.progress").removeHandler(handler)
     # After pytest's own "N passed" line: the overall verdict is the last thing a run prints.

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from harness.atomic import write_atomically
 from harness.results import (
     JOURNAL_NAME,
     Journal,
@@ -26,7 +27,6 @@ from harness.results import (
     record_hash,
 )
 from reports.__main__ import main
-from reports.atomic import write_atomically
 from reports.build import SigningRefused, build_report
 from reports.junit import add_suite_properties
 from reports.manifest import ManifestError, fingerprint, keygen, load_private_key, load_public_key, verify
