@@ -40,9 +40,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_cmdline_main(config: pytest.Config) -> None:
     # Before xdist reads them: with -n and no --dist of the user's, keep xdist_group tests on one worker and
     # hand work out in the order collected, which puts the realtime lanes first.
+    distributed = bool(getattr(config.option, "numprocesses", None)) or hasattr(config, "workerinput")
     if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
         config.option.dist = "loadgroup"
         config.option.loadscopereorder = False
+    if distributed and hasattr(config.option, "benchmark_disable"):
+        # pytest-benchmark never times under xdist; saying so once per worker is noise at the top of CI's log.
+        config.option.benchmark_disable = True
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_fault_matrix import run_suite
+from tests.integration.test_fault_matrix import run_suite
 
 KE_3_3 = ("TC-KE-3.3[its install-code link key]", "TC-KE-3.3[no APS security]")
 
