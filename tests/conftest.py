@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).parent / "benchmarks"
-#: The realtime self-tests add up to about 15 minutes of waiting; three lanes keep each under about 6.
+#: The realtime self-tests add up to about 18 minutes of waiting: three lanes of about 6 minutes each, shorter
+#: than the computing workers' share of the rest on 2 cores. Add a lane when they no longer are.
 REALTIME_LANES = 3
 
 
@@ -30,8 +31,8 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "realtime(seconds): waits on the wall clock for about this long (the NCP "
-                                       "emulator); under xdist it runs in a realtime lane")
+    config.addinivalue_line("markers", "realtime(seconds): waits on the wall clock for about this long "
+                                       "(the NCP emulator); under xdist it runs in a realtime lane")
     if getattr(config, "workerinput", {}).get("se_dist") == "loadgroup":
         config.option.loadgroup = True  # what xdist's worker reads to name each test's group
 

@@ -31,6 +31,13 @@ from .base import DutControl, DutControlError
 DEFAULT_REPLY = r"^OK\b"
 DEFAULT_TIMEOUT = 5.0
 
+try:  # pyserial's POSIX backend lets termios.error (not an OSError) out of flush() on a port whose peer is gone
+    import termios
+
+    _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # Windows: no termios
+    _PORT_ERRORS = (serial.SerialException, OSError)
+
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ class CliDutControl(DutControl):
                 if spec.reply.search(reply):
                     self.transcript.append((line, reply))
                     return lines
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             self.close()
             self.lost = f"disconnected during {line!r}: {exc}"
             raise DutControlError(f"DUT control {self.port}: {self.lost}") from None
@@ -121,7 +128,7 @@ class CliDutControl(DutControl):
             return None  # not opened yet: the next command opens it (or says why it cannot)
         try:
             self._serial.in_waiting  # noqa: B018 - the ioctl is the probe
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             self.close()
             self.lost = f"the port reports {exc}"
             return f"{self.port}: {self.lost}"

@@ -38,7 +38,8 @@ def targets(model: str, fault: str) -> set[str]:
 
 
 def left_out(model: str, fault: str | None) -> set[str]:
-    """The long cases a run leaves out: none for the conformant device, else those its fault does not target."""
+    """The long cases a run leaves out: none for the conformant device, else those its fault does not
+    target."""
     return set() if fault is None else set(LONG_CASES) - targets(model, fault)
 
 
@@ -56,27 +57,29 @@ def suite_args(tmp: Path, model: str, fault: str | None, paths: tuple[str, ...] 
 
 
 # -- Running the suite ---------------------------------------------------------------------------------------
-# A fresh interpreter spends about 40% of a 6 s run importing zigpy, bellows, cryptography and the harness.
-# multiprocessing's fork server imports them once per xdist worker, and forks a child per run that calls
-# pytest.main in-process: the same suite, the same arguments, a process of its own. No pytest plugin is
+# A new interpreter spends about a third of a run starting and importing zigpy, bellows, cryptography and the
+# harness. multiprocessing's fork server imports them once per xdist worker, and forks a child per run that
+# calls pytest.main in-process: the same suite, the same arguments, a process of its own. No pytest plugin is
 # preloaded, since pytest rewrites a plugin's asserts when it imports it and warns about one already imported.
-PRELOAD = ["pytest", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", "zigpy", "bellows.zigbee.application",
-           "harness.devices.catalogue", "harness.bench", "harness.ke", "harness.verify", "harness.results",
-           "harness.run_record", "reports.build", "reports.html", "reports.summary", "reports.junit",
-           "reports.manifest"]
+# A module named here that no longer exists is skipped by the server (the runs only get slower).
+PRELOAD = ["pytest", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", "zigpy",
+           "bellows.zigbee.application", "harness.devices.catalogue", "harness.bench", "harness.ke",
+           "harness.verify", "harness.results", "harness.run_record", "reports.build", "reports.html",
+           "reports.summary", "reports.junit", "reports.manifest"]
 _FORK_SERVER = "forkserver" in multiprocessing.get_all_start_methods()
 _preloaded: float | None = None  # the source stamp when this worker's fork server imported the harness
 
 
 def _suite_env() -> dict[str, str]:
-    # The suite's options come from its arguments alone, not from SE_* variables of whoever runs the tests, and
-    # it runs as CI runs it, not as an xdist worker.
+    # The suite's options come from its arguments alone, not from SE_* variables of whoever runs the tests,
+    # and it runs as CI runs it, not as an xdist worker.
     return {k: v for k, v in os.environ.items()
             if not k.startswith(("SE_", "PYTEST_XDIST_")) and k != "PYTEST_CURRENT_TEST"}
 
 
 def _source_stamp() -> float:
-    return max(path.stat().st_mtime for package in ("harness", "reports") for path in (ROOT / package).rglob("*.py"))
+    return max(path.stat().st_mtime for package in ("harness", "reports")
+               for path in (ROOT / package).rglob("*.py"))
 
 
 def _suite_in_child(args: list[str], env: dict[str, str], log: str) -> None:
@@ -105,8 +108,8 @@ def _run_forked(args: list[str], log: Path) -> int | None:
 def _run_subprocess(args: list[str], log: Path) -> int | None:
     with log.open("w") as out:
         try:
-            return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=_suite_env(), stdout=out,
-                                  stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT).returncode
+            return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=_suite_env(),
+                                  stdout=out, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT).returncode
         except subprocess.TimeoutExpired:
             return None
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 import pytest
 from test_ncp_joining import run_on_emulator  # tests/integration is on sys.path (no package)
 
+from harness.cases import catalogue
 from harness.results import read_journal
 
 #: What the reference IHD claims of Time, Price and Messaging (profiles/dut/ref-ihd-cli.yaml): every case but
 #: TC-TIME-1.2, which needs a DRLC client.
 IHD_CASES = {"TC-TIME-1.1", "TC-TIME-1.3", "TC-TIME-1.4", *(f"TC-PRICE-1.{n}" for n in range(1, 5)),
-             *(f"TC-MSG-1.{n}" for n in range(1, 5))}
+             *(case.key for case in catalogue() if case.area == "messaging")}  # the IHD claims all of Messaging
 PCT_CASES = {"TC-DRLC-1.1", "TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.21", "TC-TIME-1.2"}
 #: Events as short as DRLC allows (Duration is in minutes) and a lead time the emulator meets on a busy machine.
 SHORT_DRLC = ("--pixit=drlc_start_lead=20s", "--pixit=drlc_event_duration=1min")

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.cases import catalogue
 from harness.results import read_journal
 from harness.sim.ncp.process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-JOINING_CASES = {f"TC-JOIN-1.{n}" for n in range(1, 9)}
+JOINING_CASES = {case.key for case in catalogue() if case.area == "joining"}  # every one applies to the IHD
 #: PIXITs short enough for a self-test and long enough for the emulator on a loaded 2-core machine.
 SHORT_PIXITS = ("join_timeout=10s", "rejoin_timeout=20s", "leave_silence_time=30s", "golden_silence_time=10s")
 

@@ -1,5 +1,5 @@
 """The application reference devices' fault catalogues: every fault names a rule, case keys and what it seeds,
-and a device builds with each fault on (tests/integration/test_fault_effects.py shows each one changes what
+and a device builds with each fault on (tests/integration/test_fault_matrix.py shows each one changes what
 the suite sees); user actions reach the clients through DUT control."""
 
 from __future__ import annotations
