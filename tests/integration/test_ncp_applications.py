@@ -34,7 +34,7 @@ def _verdicts(run) -> dict[str, object]:
     return {case.case_id: case for case in cases}
 
 
-@pytest.mark.realtime(120)
+@pytest.mark.realtime(455)
 def test_time_price_and_messaging_run_through_bellows_and_the_dut_cli(tmp_path):
     run = run_on_emulator(tmp_path, "steps/test_time.py", "steps/test_price.py", "steps/test_messaging.py")
     cases = _verdicts(run)
@@ -46,7 +46,7 @@ def test_time_price_and_messaging_run_through_bellows_and_the_dut_cli(tmp_path):
     assert run.done.returncode == 7, run.report  # PARTIAL: one feature of the suite, with bench PIXITs
 
 
-@pytest.mark.realtime(330)
+@pytest.mark.realtime(335)
 def test_drlc_lifecycle_user_actions_and_signed_reports_run_through_bellows(tmp_path):
     selection = " or ".join(("scheduled_event_is_received", "opts_out", "opts_back", "signs_its_event_status",
                              "load_control_events_run_on_the_esis_time"))

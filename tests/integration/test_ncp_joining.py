@@ -69,7 +69,7 @@ def run_on_emulator(tmp_path: Path, *selection: str, profile: str | None = None,
     return RunOnEmulator(done, artifacts, pcap, report)
 
 
-@pytest.mark.realtime(110)
+@pytest.mark.realtime(90)
 def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
     run = run_on_emulator(tmp_path, "steps/test_joining.py", "--artifacts-always")
     _run, cases, complete = read_journal(run.artifacts)

@@ -48,7 +48,7 @@ def _check_verdicts(run, not_applicable):
             assert case.verdict == "passed", (case_id, case.verdict, case.message, run.report)
 
 
-@pytest.mark.realtime(150)
+@pytest.mark.realtime(125)
 def test_key_establishment_runs_on_the_ncps_cbke_library(tmp_path):
     run = run_on_emulator(tmp_path, "steps/test_key_establishment.py")
     _check_verdicts(run, NOT_APPLICABLE_SUITE1_ONLY)
@@ -57,7 +57,7 @@ def test_key_establishment_runs_on_the_ncps_cbke_library(tmp_path):
     assert suites.count(0x0001) >= 10, suites
 
 
-@pytest.mark.realtime(170)
+@pytest.mark.realtime(125)
 def test_suite_2_runs_on_the_ncps_283k1_library(tmp_path):
     """The reference IHD claiming suites 1 and 2: every case runs with suite 2 (the highest common suite)
     through the NCP's *283k1 commands, except TC-KE-1.1[1], where the golden offers suite 1 only."""

@@ -60,7 +60,7 @@ def _not_passed(cases: dict) -> dict:
     return {key: (case.verdict, case.message) for key, case in cases.items() if case.verdict != "passed"}
 
 
-@pytest.mark.realtime(110)
+@pytest.mark.realtime(90)
 def test_joining_then_key_establishment_then_price_in_one_session_twice_on_one_emulator(tmp_path):
     """The reference IHD: one session runs joining (TC-JOIN-1.8 switches the network key), key establishment and
     the Price feature; a second session against the same emulator process runs joining and key establishment
