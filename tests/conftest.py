@@ -18,9 +18,9 @@ import pytest
 
 BENCHMARKS = Path(__file__).parent / "benchmarks"
 #: The realtime self-tests add up to about 23 minutes of waiting (measured on a fresh clone, 2026-12-06; each
-#: test's realtime mark carries its figure). Four lanes keep the longest lane to the longest test, about 7.5
-#: minutes, shorter than the computing workers' share of the rest on 2 cores. Add a lane when it no longer is.
-REALTIME_LANES = 4
+#: test's realtime mark carries its figure): three lanes of about 8 minutes. A fourth lane made the whole run
+#: slower on 2 cores (12m22s against 11m47s), since the emulator tests compete with the computing workers.
+REALTIME_LANES = 3
 
 
 def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
