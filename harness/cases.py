@@ -11,6 +11,8 @@ as pytest-bdd names it (``TC-ATTR-1.2[Basic]``).
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +42,10 @@ def _tag(tags: Iterable[str], prefix: str) -> list[str]:
     return sorted(tag.partition(":")[2] for tag in tags if tag.startswith(prefix + ":"))
 
 
-def catalogue(features: Path = FEATURES) -> list[CaseSpec]:
-    """Every case of every feature file under *features*, sorted by key."""
+@functools.cache
+def catalogue(features: Path = FEATURES) -> tuple[CaseSpec, ...]:
+    """Every case of every feature file under *features*, sorted by key (read once per process: the plugin's
+    applicability and the run's scope both come from it)."""
     cases: list[CaseSpec] = []
     for feature in get_features(sorted(str(p) for p in features.rglob("*.feature"))):
         area = next(iter(_tag(feature.tags, "area")), "")
@@ -58,7 +62,7 @@ def catalogue(features: Path = FEATURES) -> list[CaseSpec]:
                 example_pics = tuple(_tag(examples.tags or (), "pics")) + _step_claims(scenario, context)
                 key = f"{ids[0]}[{'-'.join(context.values())}]"
                 cases.append(CaseSpec(key, ids[0], scenario.name, area, pics + example_pics))
-    return sorted(cases, key=lambda c: _natural(c.key))
+    return tuple(sorted(cases, key=lambda c: _natural(c.key)))
 
 
 def _step_claims(scenario, context: Mapping[str, str]) -> tuple[str, ...]:
@@ -70,8 +74,6 @@ def _step_claims(scenario, context: Mapping[str, str]) -> tuple[str, ...]:
 
 def _natural(key: str) -> tuple:
     # TC-DRLC-1.2 before TC-DRLC-1.10, as a test plan lists them.
-    import re
-
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
 
 

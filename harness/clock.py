@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from harness.errors import DutSilent
+from harness.progress import Waits
 
 if TYPE_CHECKING:
     from collections import deque
@@ -338,17 +339,15 @@ class WallClock(Clock):
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(loop)
-        from harness.progress import Waits
-
         self.waits = Waits()
 
     async def sleep(self, seconds: float, what: str = "") -> None:
         with self.waits.waiting(what, seconds):
-            await asyncio.sleep(seconds)
+            await super().sleep(seconds, what)
 
     async def wait_for(self, awaitable: Awaitable[T], deadline: float, what: str = "") -> T:
         with self.waits.waiting(what, deadline):
-            return await wait_for(awaitable, deadline, what)
+            return await super().wait_for(awaitable, deadline, what)
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -102,21 +102,3 @@ class DeliveryFault(BenchFault, TimeoutError):
 
 class StepBlocked(Exception):
     """A manual step nobody performed (no operator terminal, or the operator skipped it): blocked."""
-
-
-class HarnessDefect(Exception):
-    """The harness could not judge because of its own shortcoming (named where it is detected)."""
-
-
-def is_dut_failure(exception: BaseException) -> bool:
-    return isinstance(exception, DutFailure)
-
-
-def is_retryable(exception: BaseException) -> bool:
-    """A bench fault worth another attempt: marked so by its class, or a lost connection or a timeout of the
-    radio or serial stack (builtins a third-party library raises; our own DUT timeouts are DutFailures)."""
-    if isinstance(exception, DutFailure):
-        return False
-    if isinstance(exception, BenchFault):
-        return type(exception).retryable
-    return isinstance(exception, ConnectionError | TimeoutError)

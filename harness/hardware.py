@@ -47,8 +47,16 @@ from harness.dut.manual import ManualDutControl
 from harness.errors import BenchFault
 from harness.golden.golden import ESI_ENDPOINT, Golden
 from harness.golden.ke import GoldenKe
+from harness.progress import LOGGER as TERMINAL  # the operator's lines: the plugin writes its WARNINGs
 from harness.progress import Progress
-from harness.radio.ezsp import CbkeUnavailable, ControllerApplication, EzspRadioError, RadioLost, ezsp_config
+from harness.radio.ezsp import (
+    CbkeUnavailable,
+    ControllerApplication,
+    EzspRadioError,
+    NetworkState,
+    RadioLost,
+    ezsp_config,
+)
 from harness.sim.frames.types import eui64_to_ieee
 from harness.sim.material import LinkKeyEntry
 from harness.verify import Keyring
@@ -59,8 +67,6 @@ if TYPE_CHECKING:  # harness.bench builds this bench and owns Testbed; ke.ezsp n
     from harness.ke.ezsp import EzspKeEngine
 
 LOGGER = logging.getLogger(__name__)
-#: Lines the operator must see as they happen (the pytest plugin writes this logger's WARNINGs to the terminal).
-TERMINAL = logging.getLogger("harness.progress")
 
 HOOK_TIMEOUT = 60.0
 #: After the DUT's reset: the host waits for SETTLE_QUIET s without a stale SE frame (at most SETTLE_LIMIT s)
@@ -224,12 +230,14 @@ class HardwareBench:
                 "extended_pan_id": bytes.fromhex(str(profile.extended_pan_id).replace(":", ""))}
 
     def _config(self) -> dict:
-        profile = self.bench.bench_profile
-        return ezsp_config(self.port, channel=profile.channel, pan_id=profile.pan_id,
-                           extended_pan_id=bytes.fromhex(str(profile.extended_pan_id).replace(":", "")),
-                           network_key=self.bench.network_key)
+        network = self.expected_network()
+        return ezsp_config(self.port, channel=network["channel"], pan_id=network["pan_id"],
+                           extended_pan_id=network["extended_pan_id"], network_key=network["network_key"])
 
     async def open_app(self) -> ControllerApplication:
+        """The golden radio, connected again when it dropped off (during an earlier case, or the NCP reset)."""
+        if self.app is not None and self.app.lost is not None:
+            await self._close_app()
         if self.app is None:
             self.app = await ControllerApplication.new(self._config(), auto_form=True)
             try:
@@ -246,35 +254,38 @@ class HardwareBench:
             await self.app.shutdown()
             self.app = None
 
-    async def bench_network(self, why: str = "") -> None:
+    async def bench_network(self, why: str = "") -> NetworkState:
         """Make the NCP run the bench profile's network, re-forming it when it runs another (an earlier session's
-        key sequence, a key a case switched to). *why* says what changed it, for the one warning line."""
+        key sequence, a key a case switched to), and return the network it runs. *why* says what changed it, for
+        the one warning line."""
         app = await self.open_app()
         expected = self.expected_network()
-        differences = (await app.network_state()).differences(**expected)
+        state = await app.network_state()
+        differences = state.differences(**expected)
         if not differences:
-            return
+            return state
         TERMINAL.warning("%sthe NCP's network has %s%s: re-forming the bench's network",
                          f"{self.case}: " if self.case else "", ", ".join(differences), f" ({why})" if why else "")
-        await self._reform(app, expected)
+        await self._reform(app, expected, state)
         app = await self.open_app()
-        left = (await app.network_state()).differences(**expected)
+        state = await app.network_state()
+        left = state.differences(**expected)
         if left:
             raise NetworkStateError(f"re-forming left the NCP's network with {', '.join(left)}: reset the NCP "
                                     "(or erase its network) and run again")
+        return state
 
-    async def _reform(self, app: ControllerApplication, expected: dict) -> None:
+    async def _reform(self, app: ControllerApplication, expected: dict, current: NetworkState) -> None:
         """Write the bench's network to the NCP (bellows' own restore path: leave, security state, form), then
         reopen the radio so the ESI endpoint and the CBKE engine are registered on the new network."""
         import zigpy.state
 
         info = app.state.network_info
-        current = await app._ezsp.get_network_key()
         channel = expected["channel"]
         network_info = info.replace(
             network_key=zigpy.state.Key(key=t.KeyData(expected["network_key"]), seq=expected["key_seq"],
                                         # zigpy annotates the counters uint32_t and stores plain ints as given
-                                        tx_counter=int(current.tx_counter) + REFORM_COUNTER_SKIP,  # type: ignore[arg-type]
+                                        tx_counter=current.nwk_frame_counter + REFORM_COUNTER_SKIP,  # type: ignore[arg-type]
                                         rx_counter=0),  # type: ignore[arg-type]
             # zigpy's classmethod is typed with an instance self (zigpy.types.Channels.from_channel_list)
             channel=channel, channel_mask=t.Channels.from_channel_list([channel]),  # type: ignore[misc]
@@ -345,11 +356,8 @@ class HardwareBench:
 
     async def _open_testbed(self, name: str, case: str):
         run_hook(self.bench.bench_profile.hooks, "rf_shield_close", name)
-        if self.app is not None and self.app.lost is not None:
-            await self._close_app()  # the radio dropped off during an earlier case: connect to it again
-        await self.bench_network("left by an earlier case or session")
+        state = await self.bench_network("left by an earlier case or session")
         app = await self.open_app()
-        state = await app.network_state()
         LOGGER.info("network at the scenario's start: key sequence %d, NWK frame counter %d, channel %d",
                     state.key_seq, state.nwk_frame_counter, state.channel)
         profile = self.bench.dut_profile
@@ -501,13 +509,8 @@ class HardwareBench:
 
     async def close(self) -> None:
         self.progress.stop()
-        if self.ke_engine is not None and not isinstance(self.ke_engine, CbkeUnavailable):
-            self.ke_engine.close()
-        self.ke_engine = None
         await self._cancel_device_interviews()
-        if self.app is not None:
-            await self.app.shutdown()
-            self.app = None
+        await self._close_app()
         if isinstance(self.dut, CliDutControl):
             self.dut.close()
 

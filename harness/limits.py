@@ -15,6 +15,7 @@ Limits (chosen so a whole suite's output stays in the tens of MB whatever the DU
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -125,7 +126,7 @@ def bound_allure_output() -> Any | None:
     except ImportError:  # allure is optional at run time
         return None
     manager = allure_commons.plugin_manager
-    bounded = _bounded_logger_class()
+    bounded, clipper_class = _allure_classes()
     found = False
     for plugin in list(manager.get_plugins()):
         if type(plugin) is AllureFileLogger:
@@ -136,7 +137,7 @@ def bound_allure_output() -> Any | None:
         found |= isinstance(plugin, AllureFileLogger)
     if not found:
         return None
-    clipper = _CLIPPER[0]()
+    clipper = clipper_class()
     manager.register(clipper)
     return clipper
 
@@ -148,13 +149,9 @@ def release_allure_clipper(clipper: Any) -> None:
         allure_commons.plugin_manager.unregister(clipper)
 
 
-_BOUNDED: list[type] = []
-_CLIPPER: list[type] = []
-
-
-def _bounded_logger_class() -> type:
-    if _BOUNDED:
-        return _BOUNDED[0]
+@functools.cache
+def _allure_classes() -> tuple[type, type]:
+    """The bounded file logger and the clipping hook (defined once allure is known to be installed)."""
     from allure_commons import hookimpl
     from allure_commons.logger import AllureFileLogger
 
@@ -186,9 +183,7 @@ def _bounded_logger_class() -> type:
         def report_container(self, container):
             clip_allure_item(container)
 
-    _BOUNDED.append(BoundedAllureFileLogger)
-    _CLIPPER.append(ClipAllureResults)
-    return BoundedAllureFileLogger
+    return BoundedAllureFileLogger, ClipAllureResults
 
 
 __all__ = [

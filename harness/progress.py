@@ -58,10 +58,8 @@ class Waits:
 
 def describe(case: str, wait: Wait | None, step: str, now: float) -> str:
     """The progress line: the case, then the time left of what it waits for (or the step it runs)."""
-    if wait is not None and wait.what:
-        return f"{case}: {wait.left(now):.0f} s of {wait.seconds:.0f} s of {wait.what} left"
     if wait is not None:
-        doing = f"the step '{step}'" if step else "the scenario"
+        doing = wait.what or (f"the step '{step}'" if step else "the scenario")
         return f"{case}: {wait.left(now):.0f} s of {wait.seconds:.0f} s of {doing} left"
     return f"{case}: still running the step '{step}'" if step else f"{case}: still running"
 

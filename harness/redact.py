@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_atomically
 from harness.crypto.install_code import InstallCode
 
 LOGGER = logging.getLogger(__name__)
@@ -275,12 +276,9 @@ def _is_text(data: bytes) -> bool:
 
 
 def _replace_file(path: Path, data: bytes) -> None:
-    # Write aside, then rename over: a reader never sees half a file.
-    # Named like harness/atomic.py's leftovers, so a killed pass leaves nothing the manifest would cover.
-    partial = path.with_name(f".{path.name}.redacting.partial")
-    partial.write_bytes(data)
-    os.chmod(partial, path.stat().st_mode & 0o7777)
-    os.replace(partial, path)
+    mode = path.stat().st_mode & 0o7777
+    write_atomically(path, data)  # a reader never sees half a file; a killed pass leaves only a .partial
+    os.chmod(path, mode)
 
 
 def redact_path(path: Path, redactor: Redactor) -> str | None:

@@ -305,6 +305,16 @@ def assess(
     )
 
 
+def assess_run(run: RunInfo, cases: Iterable[CaseResult], complete: bool,
+               chain: ChainState | None = None) -> Assessment:
+    """``assess`` of one journal's run: on its recorded scope and the DUT identity it observed on the air. A
+    journal whose chain is broken is not evidence: the run is then INCONCLUSIVE whatever its cases say."""
+    assessment = assess(cases, complete, run.scope, identity_mismatches(run.dut, run.observed_dut))
+    if chain is None or chain.status != "broken":
+        return assessment
+    return Assessment(OverallVerdict.INCONCLUSIVE, (chain.describe(), *assessment.reasons))
+
+
 def not_run(cases: Iterable[CaseResult], scope: RunScope | None) -> list[str]:
     """Applicable case keys of the catalogue that no journal record covers, in catalogue order."""
     if scope is None:
@@ -401,7 +411,7 @@ class Journal:
         journal.run_info = run_info
         # Generated here and never written: the seal of this run's records cannot be made by anyone later.
         journal._seal_key = Ed25519PrivateKey.generate()
-        journal.chain_key = _public_hex(journal._seal_key.public_key())
+        journal.chain_key = public_key_hex(journal._seal_key.public_key())
         journal._write({"type": "run", "format": JOURNAL_FORMAT, "run": run_info.model_dump(mode="json")},
                        chain={"chain_key": journal.chain_key})
         fsync_dir(run_dir)  # the directory entry must survive a crash as well as the file's contents
@@ -431,7 +441,7 @@ class Journal:
         entry: dict[str, JsonValue] = {
             "type": "end", "finished": utc_now().isoformat(), "summary": dict(summary or {})
         }
-        chain = {"lab_key": _public_hex(lab_key.public_key())} if lab_key is not None else None
+        chain = {"lab_key": public_key_hex(lab_key.public_key())} if lab_key is not None else None
         self._write(entry, chain=chain, lab_key=lab_key)
         self._file.close()
         self._closed = True
@@ -495,7 +505,8 @@ def key_fingerprint(public_key: Ed25519PublicKey | bytes | str) -> str:
     return "ed25519:" + hashlib.sha256(raw).hexdigest()[:32]
 
 
-def _public_hex(key: Ed25519PublicKey) -> str:
+def public_key_hex(key: Ed25519PublicKey) -> str:
+    """The raw 32-byte public key as hex, as journals and manifests record a key."""
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
@@ -506,11 +517,14 @@ def _public_key(value: object) -> Ed25519PublicKey | None:
         return None
 
 
-def _signed(key: Ed25519PublicKey, signature: object, message: bytes) -> bool:
-    if not isinstance(signature, str):
-        return False
+def signs(key: Ed25519PublicKey, signature: object, message: bytes) -> bool:
+    """Whether ``signature`` (raw bytes, or hex text as a journal records it) is ``key``'s signature of
+    ``message``; False for anything else."""
     try:
-        key.verify(bytes.fromhex(signature), message)
+        raw = bytes.fromhex(signature) if isinstance(signature, str) else signature
+        if not isinstance(raw, bytes):
+            return False
+        key.verify(raw, message)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
@@ -571,11 +585,11 @@ def check_chain(entries: list[tuple[int, dict[str, JsonValue]]]) -> ChainState:
         if entry.get("prev") != head:
             return broken(number, "it does not follow the record before it")
         digest = record_hash(entry)
-        if not _signed(key, entry.get("seal"), _RECORD_SEAL + bytes.fromhex(digest)):
+        if not signs(key, entry.get("seal"), _RECORD_SEAL + bytes.fromhex(digest)):
             return broken(number, "its seal does not verify: the record was edited, or written after the run")
         if "lab_key" in entry or "lab_seal" in entry:
             lab = _public_key(entry.get("lab_key"))
-            if entry.get("type") != "end" or lab is None or not _signed(
+            if entry.get("type") != "end" or lab is None or not signs(
                 lab, entry.get("lab_seal"), _HEAD_SEAL + bytes.fromhex(digest)
             ):
                 return broken(number, "the lab's signature of the chain head does not verify")

@@ -18,23 +18,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import DutFailure, StepBlocked, is_retryable
+from harness.errors import BenchFault, DutFailure, StepBlocked
 from harness.limits import MESSAGE_FIELD_LIMIT, clip, clip_message
 from harness.results import CaseMessage, CaseResult, Step, Verdict
 
-MAX_TEXT = 4000
 BENCH_RETRIES = 2
 #: pytest's phase before the DUT is asked to act: fixtures (bench, radio, DUT port, forming the network).
 SETUP = "setup"
 
 
 def retryable(exception: BaseException | None, phase: str = "call") -> bool:
-    """A bench fault worth another attempt (marked so by its class, see harness.errors.is_retryable); a harness
-    defect is an error too, but retrying it would only repeat it; a DUT failure is never retried."""
+    """A bench fault worth another attempt: marked so by its class (BenchFault.retryable), or a lost connection or
+    a timeout of the radio or serial stack (builtins a third-party library raises). A harness defect is an error
+    too, but retrying it would only repeat it; a DUT failure is never retried. In setup every deadline is the
+    bench's own (forming the network, opening the radio), a DutSilent one too: worth another go."""
     if exception is None or classify(exception, phase=phase) != Verdict.ERROR:
         return False
-    # In setup every deadline is the bench's own (forming the network, opening the radio): worth another go.
-    return is_retryable(exception) or (phase == SETUP and isinstance(exception, TimeoutError))
+    if isinstance(exception, BenchFault):
+        return type(exception).retryable
+    # classify() made every DutFailure of a later phase FAILED: what is left here is the bench's or a builtin.
+    return isinstance(exception, ConnectionError | TimeoutError)
 
 
 def classify(exception: BaseException | None, skipped_reason: str | None = None, phase: str = "call") -> Verdict:

@@ -16,9 +16,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from harness.atomic import remove_partials, write_atomically
 from harness.redact import Redactor, redact_tree
-from harness.results import JOURNAL_NAME, JournalError, OverallVerdict, read_journal
+from harness.results import (
+    JOURNAL_NAME,
+    ChainState,
+    JournalError,
+    OverallVerdict,
+    key_fingerprint,
+    read_journal,
+)
 from reports.html import render_html
-from reports.manifest import fingerprint, write_manifest
+from reports.manifest import write_manifest
 from reports.summary import build_summary
 
 SUMMARY_NAME = "summary.json"
@@ -51,6 +58,10 @@ def check_signable(run_dir: Path | str) -> None:
         chain = read_journal(run_dir).chain
     except JournalError as exc:
         raise SigningRefused(f"refusing to sign: {exc}") from None
+    _refuse_broken(run_dir, chain)
+
+
+def _refuse_broken(run_dir: Path, chain: ChainState | None) -> None:
     if chain is not None and chain.status == "broken":
         raise SigningRefused(f"{run_dir / JOURNAL_NAME}: refusing to sign: {chain.describe()}")
 
@@ -67,9 +78,9 @@ def build_report(
     SigningRefused when ``lab_key`` is given for a journal whose chain is broken."""
     run_dir = Path(run_dir)
     contents = read_journal(run_dir)
-    if lab_key is not None and contents.chain is not None and contents.chain.status == "broken":
-        raise SigningRefused(f"{run_dir / JOURNAL_NAME}: refusing to sign: {contents.chain.describe()}")
-    signer = fingerprint(lab_key.public_key()) if lab_key is not None and manifest else "unsigned"
+    if lab_key is not None:
+        _refuse_broken(run_dir, contents.chain)
+    signer = key_fingerprint(lab_key.public_key()) if lab_key is not None and manifest else "unsigned"
     summary = build_summary(contents, run_dir, redactor, signer=signer)
     summary_path, html_path = run_dir / SUMMARY_NAME, run_dir / REPORT_NAME
     write_atomically(summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

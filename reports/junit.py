@@ -24,7 +24,7 @@ from pathlib import Path
 from junitparser import Error, Failure, JUnitXml, JUnitXmlError, Properties, Property, Skipped, TestSuite
 
 from harness.atomic import write_atomically
-from harness.results import CaseResult, RunInfo, Verdict
+from harness.results import CaseResult, RunInfo, Verdict, assess_run, not_run
 
 
 class JUnitFileError(ValueError):
@@ -62,10 +62,9 @@ def suite_properties(run: RunInfo, cases: list[CaseResult] | None = None) -> dic
         properties["scope.overrides"] = "; ".join(run.scope.overrides) or "none"
         properties["scope.applicable"] = str(len(run.scope.applicable))
     if cases is not None:
-        from harness.results import assess, identity_mismatches, not_run
-
+        # Written before the journal's end record (which seals JUnit in), so judged as a complete run.
         properties["scope.not_run"] = str(len(not_run(cases, run.scope)))
-        properties["verdict"] = assess(cases, True, run.scope, identity_mismatches(run.dut, run.observed_dut)).verdict.value
+        properties["verdict"] = assess_run(run, cases, True).verdict.value
     return properties
 
 

@@ -19,12 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from harness.atomic import write_atomically
-from harness.results import JOURNAL_NAME, ChainState, JournalError, key_fingerprint, read_journal, utc_now
+from harness.results import (
+    JOURNAL_NAME,
+    ChainState,
+    JournalError,
+    key_fingerprint,
+    public_key_hex,
+    read_journal,
+    signs,
+    utc_now,
+)
 
 MANIFEST_NAME = "MANIFEST.json"
 SIGNATURE_NAME = "MANIFEST.sig"
@@ -56,15 +64,6 @@ def _files(run_dir: Path) -> dict[str, Path]:
                 continue
             found[relative] = path
     return dict(sorted(found.items()))
-
-
-def public_key_hex(key: Ed25519PublicKey) -> str:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
-
-
-def fingerprint(key: Ed25519PublicKey) -> str:
-    """How a lab key is named in reports and by ``verify``: ``ed25519:`` and 32 hex digits of its SHA-256."""
-    return key_fingerprint(key)
 
 
 def load_private_key(path: Path | str) -> Ed25519PrivateKey:
@@ -259,8 +258,8 @@ def _check_signature(
     if trusted is not None:
         # Pinned: only a key the caller trusts can make the signature good; the manifest's own claim is moot.
         for key in trusted:
-            if _signs(key, signature, data):
-                result.signed_by, result.pinned = fingerprint(key), True
+            if signs(key, signature, data):
+                result.signed_by, result.pinned = key_fingerprint(key), True
                 return
         result.signature_problems.append(
             "MANIFEST.json does not match MANIFEST.sig under "
@@ -272,19 +271,11 @@ def _check_signature(
     except ValueError:
         result.signature_problems.append("the manifest does not record a valid Ed25519 public key")
         return
-    if not _signs(key, signature, data):
+    if not signs(key, signature, data):
         result.signature_problems.append("MANIFEST.json does not match MANIFEST.sig under the key recorded in "
                                          "the manifest")
         return
-    result.signed_by = fingerprint(key)
-
-
-def _signs(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
-    try:
-        key.verify(signature, data)
-    except InvalidSignature:
-        return False
-    return True
+    result.signed_by = key_fingerprint(key)
 
 
 def _check_evidence(run_dir: Path, trusted: list[Ed25519PublicKey] | None, result: Verification) -> None:
@@ -320,7 +311,7 @@ def _check_evidence(run_dir: Path, trusted: list[Ed25519PublicKey] | None, resul
         result.evidence_problems.append(f"{JOURNAL_NAME}: {chain.describe()}")
         return
     if trusted is not None and chain is not None and chain.lab_key:
-        if chain.signer not in {fingerprint(key) for key in trusted}:
+        if chain.signer not in {key_fingerprint(key) for key in trusted}:
             result.evidence_problems.append(
                 f"{JOURNAL_NAME}: signed at the source by {chain.signer}, which is not a pinned key")
     if summary is not None and "overall" in summary:

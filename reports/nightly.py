@@ -59,6 +59,7 @@ from harness.results import (
     RunScope,
     Verdict,
     assess,
+    assess_run,
     identity_mismatches,
     not_run,
     read_journal,
@@ -72,14 +73,11 @@ RERUN_DIR, LOG_DIR, LATEST = "rerun", "logs", "LATEST"
 NIGHT_FORMAT = 1
 FLAKY = "flaky"  # the night verdict of a case that failed, then passed on its immediate rerun
 
-EXIT_CONFORMANT, EXIT_REGRESSION, EXIT_USAGE, EXIT_KNOWN_FAILURES = 0, 1, 2, 3
-EXIT_BROKEN_SHARD, EXIT_INCONCLUSIVE, EXIT_PARTIAL = 4, 6, 7
-_VERDICT_EXIT = {
-    OverallVerdict.CONFORMANT: EXIT_CONFORMANT,
-    OverallVerdict.NOT_CONFORMANT: EXIT_KNOWN_FAILURES,
-    OverallVerdict.INCONCLUSIVE: EXIT_INCONCLUSIVE,
-    OverallVerdict.PARTIAL: EXIT_PARTIAL,
-}
+EXIT_REGRESSION, EXIT_USAGE, EXIT_KNOWN_FAILURES, EXIT_BROKEN_SHARD = 1, 2, 3, 4
+# The other verdicts exit as a suite run does (0, 6, 7); NOT CONFORMANT is EXIT_KNOWN_FAILURES or a regression.
+EXIT_CONFORMANT = OverallVerdict.CONFORMANT.exit_code
+EXIT_INCONCLUSIVE = OverallVerdict.INCONCLUSIVE.exit_code
+EXIT_PARTIAL = OverallVerdict.PARTIAL.exit_code
 _NIGHT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.(\d+))?$")
 _PYTEST_USAGE = 4  # pytest's exit status for a refused option or profile (the plugin's one-line error)
 _PYTEST_BROKE = {2: "interrupted", 3: "internal error"}  # the run's verdicts cannot be the whole shard's
@@ -352,7 +350,8 @@ class Night:
             return EXIT_REGRESSION
         if self.broken:
             return EXIT_BROKEN_SHARD
-        return _VERDICT_EXIT[self.assessment.verdict]
+        verdict = self.assessment.verdict
+        return EXIT_KNOWN_FAILURES if verdict is OverallVerdict.NOT_CONFORMANT else verdict.exit_code
 
     def totals(self) -> dict[str, int]:
         totals = {v.value: 0 for v in Verdict} | {FLAKY: 0}
@@ -451,8 +450,7 @@ def assemble(night: Path, root: Path | None = None) -> Night:
             shards.append(report)
             continue
         run = contents.run
-        report.verdict = assess(contents.cases, contents.complete, run.scope,
-                                identity_mismatches(run.dut, run.observed_dut)).verdict.value
+        report.verdict = assess_run(run, contents.cases, contents.complete).verdict.value
         report.complete, report.cases = contents.complete, len(contents.cases)
         report.bench, report.seed = f"{run.bench.id} ({run.bench.radio})", run.seed
         report.dut = " ".join(x for x in (run.dut.manufacturer, run.dut.model, run.options.get("dut", "")) if x)

@@ -1,6 +1,6 @@
 """The JSON summary of a run: what the HTML report shows, as data (``summary.json``).
 
-Built from a journal; the overall verdict is recomputed from the cases (harness.results.assess), never
+Built from a journal; the overall verdict is recomputed from the cases (harness.results.assess_run), never
 taken from the journal's own summary line. Redaction is applied to the whole summary unless the run was
 made with --reveal-secrets, so the HTML rendered from it is redacted too.
 """
@@ -14,17 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.redact import Redactor
-from harness.results import (
-    Assessment,
-    ChainState,
-    JournalContents,
-    OverallVerdict,
-    Totals,
-    assess,
-    identity_mismatches,
-    not_run,
-    utc_now,
-)
+from harness.results import JournalContents, Totals, assess_run, identity_mismatches, not_run, utc_now
 
 SUMMARY_FORMAT = 1
 SUITE_ROOT = Path(__file__).resolve().parent.parent
@@ -79,13 +69,6 @@ def bench_kind(radio: str, radio_firmware: str, bench_id: str) -> str:
     return "hardware"
 
 
-def chain_verdict(assessment: Assessment, chain: ChainState | None) -> Assessment:
-    """A journal whose chain is broken is not evidence: the run is then INCONCLUSIVE whatever its cases say."""
-    if chain is None or chain.status != "broken":
-        return assessment
-    return Assessment(OverallVerdict.INCONCLUSIVE, (chain.describe(), *assessment.reasons))
-
-
 def integrity(contents: JournalContents, signer: str) -> dict[str, Any]:
     """Who signs the report and the state of the journal's chain, as the report shows them."""
     chain = contents.chain
@@ -109,8 +92,7 @@ def build_summary(contents: JournalContents, run_dir: Path, redactor: Redactor |
     fingerprint of the lab key that will sign the manifest covering this summary.
     """
     run, cases = contents.run, contents.cases
-    identity_problems = identity_mismatches(run.dut, run.observed_dut)
-    assessment = chain_verdict(assess(cases, contents.complete, run.scope, identity_problems), contents.chain)
+    assessment = assess_run(run, cases, contents.complete, contents.chain)
     totals = Totals.of(cases)
     rows = []
     for case in cases:
@@ -139,7 +121,7 @@ def build_summary(contents: JournalContents, run_dir: Path, redactor: Redactor |
         "identity": {
             "declared": run.dut.model_dump(mode="json"),
             "observed": run.observed_dut.model_dump(mode="json") if run.observed_dut else None,
-            "mismatches": identity_problems,
+            "mismatches": identity_mismatches(run.dut, run.observed_dut),
         },
         "scope": {
             "complete": run.scope is not None and not run.scope.narrowed and not not_run(cases, run.scope),

@@ -12,8 +12,14 @@ from zigpy.zcl.foundation import DataType, Status, TypeValue
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import Peer, load_control_event
+from harness.golden.esi.drlc import UNSIGNED_FILL
 from harness.se.datamodel import Side, load_datamodel
-from harness.se.types import EventControl
+from harness.se.types import (
+    AVERAGE_LOAD_ADJUSTMENT_UNUSED,
+    DUTY_CYCLE_UNUSED,
+    TEMPERATURE_SET_POINT_UNUSED,
+    EventControl,
+)
 from harness.verdict import check
 from harness.zcl.errors import ZclError
 
@@ -487,8 +493,9 @@ EVERY_CONTROL = {"criticality_level": 5, "cooling_temperature_set_point": 2600, 
                  "average_load_adjustment_percentage": -25, "duty_cycle": 60,
                  "event_control": EventControl.Randomize_End_Time}
 #: Report Event Status "not used" values of the applied fields (SE 1.x Annex D.2.3.3.1).
-NOT_USED = {"cooling_temperature_set_point": 0x8000, "heating_temperature_set_point": 0x8000,
-            "average_load_adjustment_percentage": -0x80, "duty_cycle": 0xFF}
+NOT_USED = {"cooling_temperature_set_point": TEMPERATURE_SET_POINT_UNUSED,
+            "heating_temperature_set_point": TEMPERATURE_SET_POINT_UNUSED,
+            "average_load_adjustment_percentage": AVERAGE_LOAD_ADJUSTMENT_UNUSED, "duty_cycle": DUTY_CYCLE_UNUSED}
 APPLIED_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): each applied field is the event's value the device "
                 "applied, or its \"not used\" value (set points 0x8000, average load adjustment 0x80, duty cycle 0xFF) "
                 "when the device does not apply it; reference client behaviour (Silicon Labs drlc "
@@ -497,14 +504,20 @@ SIGNATURE_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): SignatureType 0
                   "0x00 when it does not (signing optional since SE 1.1); reference client behaviour (Silicon Labs "
                   "drlc addSignature: type 0x00 and 42 x 0xFF): an unused Signature is a uniform fill")
 #: The uniform fills an unsigned report's Signature may carry (see features/drlc: 0xFF reference, 0x00 zeroed).
-BLANK_SIGNATURES = (b"\xff" * 42, b"\x00" * 42)
+BLANK_SIGNATURES = (UNSIGNED_FILL, bytes(len(UNSIGNED_FILL)))
 
 
-def _reports_of(bench, testbed, event_id: int) -> list:
+def _reports_of(testbed, event_id: int) -> list:
     """Every report for *event_id* so far (the lifecycle steps before waited for them); none is a failure."""
     reports = [r for r in testbed.golden.drlc.reports if r.issuer_event_id == event_id]
     check(bool(reports), expected=f"Report Event Status for event {event_id}", observed="none", rule=RULE)
     return reports
+
+
+def _reports_not(testbed, event_id: int, field: str, want: int, show=lambda value: value) -> list[tuple]:
+    """(status, shown value) of every report for *event_id* whose *field* is not *want*."""
+    return [(_name(int(r.status)), show(getattr(r, field))) for r in _reports_of(testbed, event_id)
+            if getattr(r, field) != want]
 
 
 def _u16(value: int) -> int:
@@ -520,8 +533,7 @@ def issue_every_control(bench, testbed, event_id):
 @then(parsers.parse("every status for event {event_id:d} reports the event's criticality level as applied"))
 def criticality_applied(bench, testbed, event_id):
     level = int(testbed.notes["drlc_payloads"][event_id].criticality_level)
-    off = [(_name(int(r.status)), r.criticality_level_applied) for r in _reports_of(bench, testbed, event_id)
-           if r.criticality_level_applied != level]
+    off = _reports_not(testbed, event_id, "criticality_level_applied", level)
     check(not off, expected=f"CriticalityLevelApplied {level} (the event's level) in every report",
           observed=f"(status, CriticalityLevelApplied): {off}",
           rule="SE 1.x Annex D.2.3.3.1 (Report Event Status): Criticality Level Applied is the level of the event "
@@ -539,7 +551,7 @@ def controls_applied(bench, testbed, event_id):
         "duty_cycle": ("duty_cycle_applied", int),
     }
     off = []
-    for report in _reports_of(bench, testbed, event_id):
+    for report in _reports_of(testbed, event_id):
         for name, (applied_name, norm) in fields.items():
             sent, applied = norm(getattr(event, name)), norm(getattr(report, applied_name))
             if applied not in (sent, norm(NOT_USED[name])):
@@ -552,8 +564,7 @@ def controls_applied(bench, testbed, event_id):
 @then(parsers.parse("every status for event {event_id:d} carries the event's EventControl"))
 def event_control_reported(bench, testbed, event_id):
     control = int(testbed.notes["drlc_payloads"][event_id].event_control)
-    off = [(_name(int(r.status)), f"0x{r.event_control:02X}") for r in _reports_of(bench, testbed, event_id)
-           if r.event_control != control]
+    off = _reports_not(testbed, event_id, "event_control", control, lambda value: f"0x{value:02X}")
     check(not off, expected=f"EventControl 0x{control:02X} (the event's) in every report",
           observed=f"(status, EventControl): {off}",
           rule="SE 1.x Annex D.2.3.3.1 (Report Event Status): Event Control is the event's; reference client "
@@ -563,10 +574,10 @@ def event_control_reported(bench, testbed, event_id):
 @then(parsers.parse("every status for event {event_id:d} carries the SignatureType the DUT's PICS claim, and a "
                     "uniform fill when unsigned"))
 def signature_type_and_fill(bench, testbed, event_id):
-    signs = bool(bench.dut_profile.pics.get("SE.DRLC.C.SIGN", False))
+    signs = bench.claims("SE.DRLC.C.SIGN")
     claimed = 0x01 if signs else 0x00
     off = []
-    for report in _reports_of(bench, testbed, event_id):
+    for report in _reports_of(testbed, event_id):
         if report.signature_type != claimed:
             off.append(f"{_name(int(report.status))} SignatureType 0x{report.signature_type:02X}")
         elif report.signature_type == 0x00 and report.signature not in BLANK_SIGNATURES:

@@ -12,7 +12,6 @@ from zigpy.zcl.foundation import Direction, GeneralCommand, Status
 
 from harness.bdd import certification_cases
 from harness.crypto import CryptoError, parse_certificate
-from harness.errors import BenchFault
 from harness.golden.golden import ESI_ENDPOINT
 from harness.ke import CertificateMangle, GoldenKeFaults, KeCommand, KeEventKind, TerminatedBy, suite_bitmap
 from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, Initiate, KeFrameError, parse_payload
@@ -23,7 +22,7 @@ from harness.verdict import NonConformance, check
 from harness.zcl.errors import MalformedFrame, ZclError
 from harness.zcl.frame import ZclFrame, decode_general, parse_frame
 
-from .conftest import commission, dut_nwk, ke_trail, key_established, se_application_cluster
+from .conftest import dut_joined, dut_nwk, ke_trail, key_established, se_application_cluster
 
 certification_cases("../features/key_establishment")
 
@@ -248,14 +247,7 @@ def golden_silent(testbed):
 
 @when("the DUT joins with its install code")
 def dut_joins(bench, testbed):
-    join_time = bench.pixit_seconds("join_timeout", 30)
-    try:
-        testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
-    except BenchFault:
-        raise  # the golden radio's own failure: never the DUT's
-    except TimeoutError as exc:
-        check(False, expected=f"the DUT joins with its install code and answers ZDO within {join_time:g} s",
-              observed=str(exc), rule="SE 1.x 5.4: install-code joining")
+    dut_joined(bench, testbed)
 
 
 @when(parsers.parse("the golden ESI sends the DUT an SE command secured with {protection}"))

@@ -26,7 +26,7 @@ from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, KeCommand, KeFrameError
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.frames import FrameError
 from harness.sim.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
-from harness.zcl.engine import ZclEngine
+from harness.zcl.engine import ZclEngine, _describe_addr
 from harness.zcl.errors import Finding, FindingKind, MalformedFrame
 from harness.zcl.frame import parse_frame
 from harness.zcl.store import AttributeStore
@@ -124,45 +124,34 @@ class Golden:
 
     # -- what the DUT sent that does not decode ---------------------------------------------------------------
 
-    def _own_address(self, address) -> bool:
+    def _own_source(self, source: str) -> bool:
+        """Whether a source text (``0x1234``, a NWK address) names the golden itself."""
         try:
-            return int(address) == int(self.app.state.node_info.nwk)
+            return int(source, 16) == int(self.app.state.node_info.nwk)
         except (AttributeError, TypeError, ValueError):
             return False
 
-    def _own_source(self, source: str) -> bool:
-        """Whether a ZCL finding's source text (``0x1234``) names the golden itself."""
-        try:
-            return self._own_address(int(source, 16))
-        except ValueError:
-            return False
-
-    def _undecodable(self, packet: t.ZigbeePacket, what: str, reason: str, raw: bytes) -> UndecodableFrame | None:
-        src = packet.src
-        if src is not None and src.addr_mode == t.AddrMode.NWK and self._own_address(src.address):
+    def _record(self, source: str, what: str, reason: str, raw: bytes) -> UndecodableFrame | None:
+        if self._own_source(source):
             return None  # the golden talking to itself (zigpy interviews its own coordinator)
-        source = f"0x{int(src.address):04X}" if src is not None and src.addr_mode == t.AddrMode.NWK else str(
-            src.address if src is not None else "?")
         finding = UndecodableFrame(self.clock.monotonic(), source, what, reason, bytes(raw))
         LOGGER.info("undecodable %s from %s: %s (raw %s)", what, source, reason, finding.raw.hex())
         self.undecodable.append(finding)
         return finding
 
+    def _undecodable(self, packet: t.ZigbeePacket, what: str, reason: str, raw: bytes) -> UndecodableFrame | None:
+        return self._record(_describe_addr(packet.src), what, reason, raw)  # the source as ZCL findings name it
+
     def _zcl_finding(self, finding: Finding) -> None:
         if finding.kind not in (FindingKind.MALFORMED_FRAME, FindingKind.MALFORMED_PAYLOAD):
             return  # a security or handler finding is judged elsewhere, not a decode error
-        source = finding.source
-        if self._own_source(source):
-            return
         what = f"ZCL frame on cluster 0x{finding.cluster_id:04X}" if finding.cluster_id is not None else "ZCL frame"
-        record = UndecodableFrame(self.clock.monotonic(), source, what, finding.reason, finding.raw)
-        LOGGER.info("undecodable %s from %s: %s", what, source, finding.reason)
-        self.undecodable.append(record)
+        self._record(finding.source, what, finding.reason, finding.raw)
 
     def _zigpy_undecodable(self, packet: t.ZigbeePacket, exc: Exception) -> None:
-        raw = packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
         self._undecodable(packet, f"frame on profile 0x{int(packet.profile_id or 0):04X} cluster "
-                                  f"0x{int(packet.cluster_id or 0):04X}", f"zigpy: {type(exc).__name__}: {exc}", raw)
+                                  f"0x{int(packet.cluster_id or 0):04X}", f"zigpy: {type(exc).__name__}: {exc}",
+                          _payload(packet))
 
     def take_failure(self) -> MalformedDutFrame | None:
         """The first undecodable DUT frame not yet raised, as the failure to raise (None when there is none);
@@ -228,7 +217,7 @@ class Golden:
         """A Key Establishment command whose payload does not have its command's layout is a finding (the KE
         state machine still answers it with Terminate BAD_MESSAGE); a frame that is not ZCL at all is the
         ZCL engine's finding."""
-        raw = packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
+        raw = _payload(packet)
         try:
             frame = parse_frame(raw)
         except MalformedFrame:
@@ -370,6 +359,10 @@ class Golden:
         self.meter.close()
         self.engine.close()
         self._unsubscribe()
+
+
+def _payload(packet: t.ZigbeePacket) -> bytes:
+    return packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
 
 
 def _known_zdo(cluster: int) -> bool:

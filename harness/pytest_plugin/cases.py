@@ -41,7 +41,7 @@ def case_id_of(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not any(item.get_closest_marker("case_id") for item in items):
         return
-    from harness.cases import matches
+    from harness.cases import catalogue, matches
     from harness.pics import evaluate
 
     patterns = option_values(config, "case")
@@ -53,14 +53,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             config.hook.pytest_deselected(items=dropped)
             items[:] = chosen
     pics = claimed_pics(config)
+    specs = {spec.key: spec for spec in catalogue()}
     for item in items:
         key = case_key(item)
         if key is None:
             continue
-        # Applicability from the claims, before anything runs: a Scenario Outline example whose steps say
-        # "Given the DUT claims the <cluster> <side>" is a case of that PICS item (so a failed commissioning
-        # never produces a verdict for a cluster the DUT does not claim).
-        for expression in claimed_in_steps(item):
+        # Applicability comes from the case catalogue, the same one the run's scope is judged against: the
+        # scenario's @pics: tags and, for a Scenario Outline example whose steps say "Given the DUT claims the
+        # <cluster> <side>", that PICS item (so a failed commissioning never produces a verdict for a cluster
+        # the DUT does not claim).
+        spec = specs.get(key)
+        for expression in spec.pics if spec is not None else ():
             if expression not in {m.args[0] for m in item.iter_markers("pics")}:
                 item.add_marker(pytest.mark.pics(expression))
         # `-k TC-JOIN-1.5` selects by case id (a keyword match, like the function name's).
@@ -86,18 +89,6 @@ def scenario_template(item: pytest.Item):
         return scenario_wrapper_template_registry.get(function)
     except TypeError:  # not weak-referenceable: not a scenario
         return None
-
-
-def claimed_in_steps(item: pytest.Item) -> list[str]:
-    """PICS keys the scenario's own steps require (its Scenario Outline example filled in): harness.pics."""
-    template = scenario_template(item)
-    if template is None:
-        return []
-    callspec = getattr(item, "callspec", None)
-    example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
-    from harness.pics import claimed_by_steps
-
-    return claimed_by_steps(step.name for step in template.render(example).steps)
 
 
 def scenario_title(item: pytest.Item) -> str | None:

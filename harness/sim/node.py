@@ -191,7 +191,6 @@ class Node:
         #: MAC sequence number -> where to note its acknowledgement (aps_send_reliably watches its own frames,
         #: so an APS delivery failure says whether the frame reached the destination at all).
         self._mac_watch: dict[int, list[int]] = {}
-        self._last_mac_seq: int | None = None
         self._aps_seen: dict[int, deque[tuple[int, float]]] = {}
         self._beacons: list[tuple[MacFrame, Beacon]] = []
         self._association: asyncio.Future | None = None
@@ -289,7 +288,6 @@ class Node:
         airtime = self.radio.transmit(psdu)
         if frame.ack_request:
             self._mac_pending[frame.seq] = 0
-            self._last_mac_seq = frame.seq
             self._mac_timers[frame.seq] = self.loop.call_later(
                 airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, frame.seq, psdu)
 
@@ -408,10 +406,16 @@ class Node:
         secure: bool = True,
         dst_ieee: int | None = None,
         radius: int = 30,
-        rewrite: Callable[[bytes], bytes] | None = None,
     ) -> None:
-        """Send a NWK frame (single hop: the MAC destination is the NWK destination); *rewrite* garbles the
-        finished NWK bytes (a seeded garbage fault, see Garbler)."""
+        """Send a NWK frame (single hop: the MAC destination is the NWK destination)."""
+        self._nwk_transmit(dst, self._nwk_bytes(dst, payload, frame_type, secure=secure, dst_ieee=dst_ieee,
+                                                radius=radius))
+
+    def _nwk_bytes(
+        self, dst: int, payload: bytes, frame_type: NwkFrameType = NwkFrameType.DATA, *, secure: bool = True,
+        dst_ieee: int | None = None, radius: int = 30,
+    ) -> bytes:
+        """The NWK frame to *dst* as it goes on the air (NWK-secured when *secure*)."""
         frame = NwkFrame(
             frame_type, dst, self.nwk, self.security.next_nwk_seq(), payload, radius=radius,
             dst_ieee=dst_ieee, src_ieee=self.ieee,
@@ -422,14 +426,13 @@ class Node:
                 raise NodeError(f"{self!r} has no network key to secure a NWK frame")
             behaviour = self.behaviour
             level = DEFAULT_LEVEL if behaviour.mic_on_broadcasts or dst not in NWK_BROADCASTS else SecurityLevel.ENC
-            nwk_bytes = secure_nwk(
+            return secure_nwk(
                 frame, key, self.security.next_nwk_tx_counter(), self.ieee, self._aux_key_seq(), level,
                 on_air_level=0 if behaviour.zero_level_on_air else level,
             )
-        else:
-            nwk_bytes = frame.serialize()
-        if rewrite is not None:
-            nwk_bytes = rewrite(nwk_bytes)
+        return frame.serialize()
+
+    def _nwk_transmit(self, dst: int, nwk_bytes: bytes) -> None:
         mac_dst = BROADCAST_ADDR if dst in NWK_BROADCASTS else dst
         self._mac_transmit(MacFrame.data(self.security.next_mac_seq(), self.pan_id, mac_dst, self.nwk, nwk_bytes))
 
@@ -532,25 +535,23 @@ class Node:
         if garbler is None:
             self.nwk_send(dst_nwk, aps_bytes, secure=nwk_secure)
             return
-        self.nwk_send(dst_nwk, garbler.aps(frame, aps_bytes), secure=nwk_secure,
-                      rewrite=lambda nwk_bytes: garbler.nwk(frame, nwk_bytes))
+        nwk_bytes = self._nwk_bytes(dst_nwk, garbler.aps(frame, aps_bytes), secure=nwk_secure)
+        self._nwk_transmit(dst_nwk, garbler.nwk(frame, nwk_bytes))
 
     async def aps_send_reliably(self, dst_nwk: int, frame: ApsFrame, **kwargs) -> None:
         """Send with an APS ack request; retry up to apscMaxFrameRetries; ApsDeliveryError if never acked."""
         frame.ack_request = True
         key = (dst_nwk, frame.counter)
         mac_acked: list[int] = []  # MAC sequence numbers of this frame's transmissions the destination acknowledged
-        watched: list[int] = []
         for attempt in range(1 + APSC_MAX_FRAME_RETRIES):
             future = self.loop.create_future()
             self._aps_pending[key] = future
             if attempt:
                 self.stats["aps_retries"] += 1
-            self._last_mac_seq = None
             self.aps_send_frame(dst_nwk, frame, **kwargs)
-            if self._last_mac_seq is not None:  # the MAC frame this attempt went out in
-                self._mac_watch[self._last_mac_seq] = mac_acked
-                watched.append(self._last_mac_seq)
+            mac_seq = self.security.mac_seq  # the MAC frame this attempt went out in
+            if mac_seq in self._mac_pending:  # it asked for a MAC ack (a unicast)
+                self._mac_watch[mac_seq] = mac_acked
             try:
                 async with asyncio.timeout(APS_ACK_WAIT_DURATION):
                     await future
@@ -559,10 +560,8 @@ class Node:
                 continue
             finally:
                 self._aps_pending.pop(key, None)
-                for seq in watched:
-                    if self._mac_watch.get(seq) is mac_acked:
-                        del self._mac_watch[seq]
-                watched.clear()
+                if self._mac_watch.get(mac_seq) is mac_acked:
+                    del self._mac_watch[mac_seq]
         self.stats["aps_delivery_failed"] += 1
         raise ApsDeliveryError(
             f"no APS ack from 0x{dst_nwk:04X} for counter {frame.counter} after {APSC_MAX_FRAME_RETRIES} retries",

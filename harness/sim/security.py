@@ -10,9 +10,9 @@ frame is secured); the receiver overwrites it with nwkSecurityLevel (4.3.1.2 / 4
 every Zigbee PRO and Smart Energy network, and uses that level both in the nonce and in the authenticated
 data, which is the frame header through the auxiliary header with the level written back in. So the level a
 receiver decodes with is the network's, never the frame's own subfield: a frame secured at another level
-(4, ENC without MIC) then fails its MIC, which is how a receiver finds it. :func:`secured_level` says, for
-a frame that fails, at which level it was secured. The encrypted part is the frame payload (for APS
-commands: command id and body); the MIC follows it.
+(4, ENC without MIC) then fails its MIC, which is how a receiver finds it (harness/verify/capture.py says
+at which level such a frame was secured). The encrypted part is the frame payload (for APS commands: command
+id and body); the MIC follows it.
 
 Keys: NWK frames use the network key. APS frames are keyed by the link key the caller holds; the key id
 says which key derives from it: data = the link key itself, key-transport = HMAC-MMO(link key, 0x00)
@@ -212,34 +212,6 @@ def unsecure(
     # The a-data is the header through the aux header with the real level written into the control byte.
     adata = data[:header_length] + bytes((control,)) + data[header_length + 1 : pos]
     return aux, _decrypt(key, nonce, adata, data[pos:], real)
-
-
-#: The levels a frame that fails at nwkSecurityLevel is tried at, to say how it was secured: the MIC levels first
-#: (a verifying MIC proves the level), then ENC and NONE, which no MIC confirms (the caller's check of the
-#: plaintext decides).
-_DIAGNOSTIC_LEVELS = (SecurityLevel.ENC_MIC_32, SecurityLevel.ENC_MIC_64, SecurityLevel.ENC_MIC_128, SecurityLevel.MIC_32,
-                      SecurityLevel.MIC_64, SecurityLevel.MIC_128, SecurityLevel.ENC, SecurityLevel.NONE)
-
-
-def secured_level(
-    data: bytes, header_length: int, keys: list[bytes], source_ieee: int | None = None, *,
-    plausible: Callable[[bytes], bool], expected: SecurityLevel = DEFAULT_LEVEL,
-) -> SecurityLevel | None:
-    """The level a secured frame that does not authenticate at *expected* was secured at, under one of *keys*
-    (already derived for the frame's key id): a level whose MIC verifies, or ENC / NONE when the payload they
-    give is one *plausible* accepts (without a MIC nothing else can tell). None when no level explains it (a
-    key the caller does not hold, or a tampered frame). Diagnosis only: the frame is not authentic either way."""
-    for level in _DIAGNOSTIC_LEVELS:
-        if level == expected:
-            continue
-        for key in keys:
-            try:
-                _aux, payload = unsecure(data, header_length, key, source_ieee, level)
-            except (AuthenticationError, FrameError):
-                continue
-            if level.mic_length or plausible(payload):
-                return level
-    return None
 
 
 # --- NWK ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ that judge it (:meth:`ObservedFrame.security_problems`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from harness.sim.security import (
     AuxHeader,
     KeyId,
     derived_key,
-    secured_level,
+    unsecure,
     unsecure_aps,
     unsecure_nwk,
 )
@@ -215,30 +215,44 @@ def _unsecure_nwk(observed: ObservedFrame, data: bytes, keyring: Keyring) -> Nwk
         observed.nwk_security = SecurityCheck(aux.on_air_level, True, aux.level)
         return frame
     header, offset = NwkFrame.deserialize_header(data)  # parsed before: it does not raise here
-    seen = _secured_level(data, offset, list(keyring.network_keys.values()), header.src_ieee, level,
+    check = _failed_check(data, offset, list(keyring.network_keys.values()), header.src_ieee, level,
                           lambda plain: _plausible_nwk_payload(header.frame_type, plain))
-    observed.nwk_security = SecurityCheck(*seen)
+    observed.nwk_security = check
     observed.error = "NWK: no known network key decrypts it" + (f" ({errors[0]})" if errors else "")
-    if seen[2] is not None:
-        observed.error += f"; it decrypts at {level_name(seen[2])}"
+    if check.level is not None:
+        observed.error += f"; it decrypts at {level_name(check.level)}"
     return None
 
 
-def _secured_level(data: bytes, offset: int, keys: list[bytes], source_ieee: int | None, level: SecurityLevel,
-                   plausible) -> tuple[int, bool, SecurityLevel | None]:
-    """(on-air level subfield, False, the level the frame was secured at if another level explains it) of a
-    secured frame that did not authenticate at *level*."""
+#: The levels a frame that fails at nwkSecurityLevel is tried at, to say how it was secured: the MIC levels first
+#: (a verifying MIC proves the level), then ENC and NONE, which no MIC confirms (the plaintext check decides).
+_DIAGNOSTIC_LEVELS = (SecurityLevel.ENC_MIC_32, SecurityLevel.ENC_MIC_64, SecurityLevel.ENC_MIC_128, SecurityLevel.MIC_32,
+                      SecurityLevel.MIC_64, SecurityLevel.MIC_128, SecurityLevel.ENC, SecurityLevel.NONE)
+
+
+def _failed_check(data: bytes, offset: int, keys: list[bytes], source_ieee: int | None, expected: SecurityLevel,
+                  plausible: Callable[[bytes], bool]) -> SecurityCheck:
+    """The check of a secured frame that did not authenticate at *expected*: its level subfield as sent, and the
+    level it was secured at under one of *keys* if another level explains it (a level whose MIC verifies, or
+    ENC / NONE when the payload they give is one *plausible* accepts: without a MIC nothing else can tell);
+    None when no level does (a key the bench does not hold, or a tampered frame). Diagnosis only: the frame
+    is not authentic either way."""
     try:
-        aux, _ = AuxHeader.deserialize(data, offset, level)
+        aux, _ = AuxHeader.deserialize(data, offset, expected)
     except FrameError:
-        return (data[offset] & 0b111 if len(data) > offset else 0), False, None
-    if aux.key_id != KeyId.NETWORK:
-        keys = [derived_key(key, aux.key_id) for key in keys]
-    try:
-        return aux.on_air_level, False, secured_level(data, offset, keys, source_ieee, plausible=plausible,
-                                                      expected=level)
-    except FrameError:  # no nonce address to try any level with
-        return aux.on_air_level, False, None
+        return SecurityCheck(data[offset] & 0b111 if len(data) > offset else 0, False, None)
+    keys = [derived_key(key, aux.key_id) for key in keys]
+    for level in _DIAGNOSTIC_LEVELS:
+        if level == expected:
+            continue
+        for key in keys:
+            try:
+                _aux, payload = unsecure(data, offset, key, source_ieee, level)
+            except (AuthenticationError, FrameError):  # FrameError: no nonce address to try any level with
+                continue
+            if level.mic_length or plausible(payload):
+                return SecurityCheck(aux.on_air_level, False, level)
+    return SecurityCheck(aux.on_air_level, False, None)
 
 
 #: The application profiles of an SE network: ZDO and Smart Energy.
@@ -277,7 +291,7 @@ def _plausible_aps_payload(frame_type: ApsFrameType, payload: bytes) -> bool:
 
 def _decode_aps(observed: ObservedFrame, data: bytes, keyring: Keyring) -> None:
     try:
-        header, _ = ApsFrame.deserialize_header(data)
+        header, offset = ApsFrame.deserialize_header(data)
     except FrameError as exc:
         observed.error = f"APS: {exc}"
         return
@@ -297,12 +311,11 @@ def _decode_aps(observed: ObservedFrame, data: bytes, keyring: Keyring) -> None:
             break
         if aps is None:
             observed.aps = header
-            _, offset = ApsFrame.deserialize_header(data)
-            seen = _secured_level(data, offset, candidates, source, level,
+            check = _failed_check(data, offset, candidates, source, level,
                                   lambda plain: _plausible_aps_payload(header.frame_type, plain))
-            observed.aps_security = SecurityCheck(*seen)
+            observed.aps_security = check
             observed.error = "APS: no known link key decrypts it" + (
-                f"; it decrypts at {level_name(seen[2])}" if seen[2] is not None else "")
+                f"; it decrypts at {level_name(check.level)}" if check.level is not None else "")
             return
     else:
         try:

@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from harness.results import read_journal
-from reports.manifest import fingerprint, keygen, load_public_key, verify
+from harness.results import key_fingerprint, read_journal
+from reports.manifest import keygen, load_public_key, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,10 +60,10 @@ def test_a_run_with_a_lab_key_signs_its_journal_and_manifest_as_it_finishes(tmp_
     assert (artifacts / "summary.json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
     lab = load_public_key(tmp_path / "lab.pub")
     chain = read_journal(artifacts).chain
-    assert chain.intact and chain.signer == fingerprint(lab)
+    assert chain.intact and chain.signer == key_fingerprint(lab)
     result = verify(artifacts, lab)
-    assert result.ok and result.pinned and result.signed_by == fingerprint(lab), result.problems()
+    assert result.ok and result.pinned and result.signed_by == key_fingerprint(lab), result.problems()
     integrity = json.loads((artifacts / "summary.json").read_text())["integrity"]
-    assert integrity["signer"] == integrity["journal_signer"] == fingerprint(lab)
+    assert integrity["signer"] == integrity["journal_signer"] == key_fingerprint(lab)
     assert integrity["chain_head"] == chain.head
     assert "PRIVATE KEY" not in "".join(p.read_text(errors="replace") for p in artifacts.rglob("*") if p.is_file())

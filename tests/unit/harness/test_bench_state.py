@@ -88,7 +88,7 @@ def _hardware(apps: list[_StateApp]) -> tuple[HardwareBench, list[str]]:
             hardware.app = apps.pop(0)
         return hardware.app
 
-    async def reform(app, expected):
+    async def reform(app, expected, current):
         assert expected == EXPECTED
         reforms.append("reform")
         hardware.app = None  # the radio is opened again on the new network

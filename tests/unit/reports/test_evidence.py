@@ -29,7 +29,7 @@ from harness.results import (
 from reports.__main__ import main
 from reports.build import SigningRefused, build_report
 from reports.junit import add_suite_properties
-from reports.manifest import ManifestError, fingerprint, keygen, load_private_key, load_public_key, verify
+from reports.manifest import ManifestError, keygen, load_private_key, load_public_key, verify
 
 from .samples import case, run_info
 
@@ -60,13 +60,6 @@ def _lines(run_dir: Path) -> list[dict]:
 
 def _write_lines(run_dir: Path, records: list[dict]) -> None:
     (run_dir / JOURNAL_NAME).write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> tuple[Path, Path]:
-    private, public = tmp_path / "lab.key", tmp_path / "lab.pub"
-    keygen(private, public)
-    return private, public
 
 
 # -- the chain -----------------------------------------------------------------------------------------------
@@ -184,15 +177,15 @@ def _verify(capsys: pytest.CaptureFixture[str], run_dir: Path, *args: str) -> tu
 
 
 def test_signed_at_the_source_verifies_only_against_the_pinned_key(
-    tmp_path: Path, lab: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, lab_keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("SE_REPORTS_TRUST", raising=False)
-    private, public = lab
+    private, public = lab_keys
     run = tmp_path / "run"
     lab_key = load_private_key(private)
     _conformant_run(run, lab_key=lab_key)
     build_report(run, lab_key=lab_key)
-    lab_fp = fingerprint(load_public_key(public))
+    lab_fp = key_fingerprint(load_public_key(public))
     code, out = _verify(capsys, run, "--public-key", str(public))
     assert code == 0 and f"intact, signed by {lab_fp}" in out and f"signed at the source by {lab_fp}" in out
     code, out = _verify(capsys, run)
@@ -203,9 +196,9 @@ def test_signed_at_the_source_verifies_only_against_the_pinned_key(
     assert code == 0 and f"signed by {lab_fp}" in out
 
 
-def test_re_signing_with_another_key_is_detected(tmp_path: Path, lab: tuple[Path, Path],
+def test_re_signing_with_another_key_is_detected(tmp_path: Path, lab_keys: tuple[Path, Path],
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    private, public = lab
+    private, public = lab_keys
     run = tmp_path / "run"
     _conformant_run(run, lab_key=load_private_key(private))
     keygen(tmp_path / "forger.key", tmp_path / "forger.pub")
@@ -216,9 +209,9 @@ def test_re_signing_with_another_key_is_detected(tmp_path: Path, lab: tuple[Path
     assert code == 3 and "signer not authenticated" in out
 
 
-def test_stripping_the_signature_is_detected(tmp_path: Path, lab: tuple[Path, Path],
+def test_stripping_the_signature_is_detected(tmp_path: Path, lab_keys: tuple[Path, Path],
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    private, public = lab
+    private, public = lab_keys
     run = tmp_path / "run"
     lab_key = load_private_key(private)
     _conformant_run(run, lab_key=lab_key)
@@ -234,9 +227,9 @@ def test_stripping_the_signature_is_detected(tmp_path: Path, lab: tuple[Path, Pa
 
 
 def test_a_report_rebuilt_from_an_edited_journal_cannot_verify_as_the_labs(
-    tmp_path: Path, lab: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, lab_keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
 ) -> None:
-    private, public = lab
+    private, public = lab_keys
     run = tmp_path / "run"
     lab_key = load_private_key(private)
     _conformant_run(run, failed="TC-JOIN-1.2", lab_key=lab_key)
@@ -261,11 +254,11 @@ def test_a_report_rebuilt_from_an_edited_journal_cannot_verify_as_the_labs(
 
 
 def test_a_journal_rechained_by_a_forger_is_not_signed_at_the_source(
-    tmp_path: Path, lab: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, lab_keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
 ) -> None:
     # The forger rewrites every record under a sealing key of their own: a consistent chain, but the lab's
     # signature of the head cannot come along, and neither can the lab's signature of the manifest.
-    private, public = lab
+    private, public = lab_keys
     run = tmp_path / "run"
     _conformant_run(run, failed="TC-JOIN-1.2", lab_key=load_private_key(private))
     records = _lines(run)
@@ -330,7 +323,7 @@ def test_the_report_shows_the_signer_and_the_chain_head(tmp_path: Path) -> None:
     assert unsigned["signer"] == "unsigned" and unsigned["journal_signer"] == lab_fp
 
 
-def test_trust_store_and_lab_key_problems_are_one_line(tmp_path: Path, lab: tuple[Path, Path],
+def test_trust_store_and_lab_key_problems_are_one_line(tmp_path: Path, lab_keys: tuple[Path, Path],
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     _conformant_run(tmp_path / "run")
     build_report(tmp_path / "run")

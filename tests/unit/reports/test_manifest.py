@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from harness.results import key_fingerprint
 from reports.__main__ import main
 from reports.manifest import (
     ManifestError,
-    fingerprint,
     keygen,
     load_private_key,
     load_public_key,
@@ -29,13 +29,6 @@ def run_dir(tmp_path: Path) -> Path:
     (run / "summary.json").write_text('{"overall": "NOT CONFORMANT"}')
     (run / "TC-JOIN-1.2" / "capture.pcap").write_bytes(bytes(range(256)))
     return run
-
-
-@pytest.fixture
-def lab_keys(tmp_path: Path) -> tuple[Path, Path]:
-    private, public = tmp_path / "lab.key", tmp_path / "lab.pub"
-    keygen(private, public)
-    return private, public
 
 
 def test_manifest_lists_every_file_with_its_sha256(run_dir: Path) -> None:
@@ -151,7 +144,7 @@ def test_cli_verify_exit_codes_and_output(run_dir: Path, lab_keys: tuple[Path, P
     assert main(["manifest", str(run_dir), "--key", str(private)]) == 0
     capsys.readouterr()
     assert main(["verify", str(run_dir), "--public-key", str(public)]) == 0
-    assert f"intact, signed by {fingerprint(load_public_key(public))}" in capsys.readouterr().out
+    assert f"intact, signed by {key_fingerprint(load_public_key(public))}" in capsys.readouterr().out
 
     (run_dir / "report.html").write_text("<html>CONFORMANT</html>")
     (run_dir / "new.txt").write_text("x")
