@@ -72,7 +72,7 @@ from .application_faults import (
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     ZCL_VERSION_WRITABLE,
 )
-from .base import ReferenceDevice
+from .base import ReferenceDevice, replace_model
 from .faults import FaultSet
 
 LOGGER = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ MAX_DURATION_MINUTES = 1440
 
 BASIC, KEY_ESTABLISHMENT = 0x0000, 0x0800
 
-class _FaultyStore(AttributeStore):
+class FaultyStore(AttributeStore):
     """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""
 
     def __init__(self, unsupported_as_failure: bool) -> None:
@@ -269,18 +269,13 @@ class ApplicationDevice(ReferenceDevice):
                                                device_faults=self.faults)
         return self.messaging
 
+    def empty_store(self) -> AttributeStore:
+        return FaultyStore(self.faults.has(UNSUPPORTED_ATTRIBUTE_FAILURE))
+
     def build_store(self) -> AttributeStore:
-        store = _FaultyStore(self.faults.has(UNSUPPORTED_ATTRIBUTE_FAILURE))
-        values = self.attribute_values()
-        for cluster_id, side in self.clusters:
-            store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
-        self.seed_store_faults(store)
-        return store
-
-    def seed_store_faults(self, store: AttributeStore) -> None:
-        """Attribute-table faults shared by the application devices (application_faults.ATTRIBUTES)."""
-        from .base import replace_model
-
+        """The attribute table, with the attribute-table faults the application devices share
+        (application_faults.ATTRIBUTES)."""
+        store = super().build_store()
         ep = self.endpoint
         if self.faults.has(BASIC_POWER_SOURCE_UINT8):
             replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
@@ -290,6 +285,7 @@ class ApplicationDevice(ReferenceDevice):
             store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
         if self.faults.has(ZCL_VERSION_WRITABLE):
             replace_model(store, ep, BASIC, Side.SERVER, 0x0000, writable=True)
+        return store
 
     def simple_descriptor(self):
         descriptor = super().simple_descriptor()

@@ -32,7 +32,7 @@ IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
            IGNORES_LEAVE]
 
-# -- the attribute table and descriptor (ApplicationDevice.seed_store_faults, simple_descriptor) ---------------
+# -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 
 DESCRIPTOR_OMITS_KEY_ESTABLISHMENT = Fault(
     "descriptor-omits-key-establishment", "simple descriptor leaves out the Key Establishment server",

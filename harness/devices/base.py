@@ -77,8 +77,12 @@ class ReferenceDevice:
     def attribute_values(self) -> dict[tuple[int, Side], dict[int, object]]:
         return {}
 
+    def empty_store(self) -> AttributeStore:
+        """The store build_store fills (a model with attribute-table faults returns its faulty store)."""
+        return AttributeStore()
+
     def build_store(self) -> AttributeStore:
-        store = AttributeStore()
+        store = self.empty_store()
         values = self.attribute_values()
         for cluster_id, side in self.clusters:
             store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))

@@ -21,7 +21,9 @@ import dataclasses
 import enum
 from collections.abc import Callable, Iterable
 
+from harness.se.datamodel import SE_PROFILE_ID
 from harness.sim.frames.aps import ApsFrame, ApsFrameType
+from harness.sim.frames.zdo import ZDO_PROFILE
 
 from .faults import Fault, FaultSet, Seed
 
@@ -47,7 +49,6 @@ class Garble(Seed):
 
 # -- selectors ----------------------------------------------------------------------------------------------
 
-SE_PROFILE, ZDO_PROFILE = 0x0109, 0x0000
 ZCL_CLUSTER_COMMAND, ZCL_SERVER_TO_CLIENT, ZCL_MANUFACTURER_SPECIFIC = 0x01, 0x08, 0x04
 READ_ATTRIBUTES_RSP, WRITE_ATTRIBUTES_RSP, DISCOVER_ATTRIBUTES_RSP = 0x01, 0x04, 0x0D
 IDENTIFY, DRLC, KEY_ESTABLISHMENT = 0x0003, 0x0701, 0x0800
@@ -65,7 +66,7 @@ def zcl(cluster: int, command: int, *, general: bool, from_server: bool = True) 
 
     def selects(frame: ApsFrame) -> bool:
         payload = frame.payload
-        if frame.frame_type != ApsFrameType.DATA or frame.profile != SE_PROFILE or frame.cluster != cluster:
+        if frame.frame_type != ApsFrameType.DATA or frame.profile != SE_PROFILE_ID or frame.cluster != cluster:
             return False
         if len(payload) < 3 or len(payload) <= _zcl_command_offset(payload):
             return False

@@ -9,12 +9,10 @@ the last message; the DRLC client has its attributes but no event lifecycle (its
 
 from __future__ import annotations
 
-from zigpy.zcl.foundation import ReadAttributeRecord, Status
-
 from harness.se.datamodel import Side
 from harness.zcl.store import AttributeKey, AttributeStore
 
-from .application import ApplicationDevice
+from .application import ApplicationDevice, FaultyStore
 from .application_faults import (
     ACTS_ON_UNPROTECTED_SE_COMMANDS,
     ANNOUNCES_WITHOUT_NETWORK_KEY,
@@ -134,22 +132,16 @@ _FAULTS = [
 ]
 
 
-class _FaultyStore(AttributeStore):
-    """An attribute store with the ZCL-level faults a device's attribute table can have."""
+class _FaultyStore(FaultyStore):
+    """The application devices' faulty store, whose Discover Attributes can also leave out Basic ZCLVersion."""
 
     def __init__(self, faults: FaultSet) -> None:
-        super().__init__()
-        self._faults = faults
-
-    def read_record(self, key: AttributeKey) -> ReadAttributeRecord:
-        record = super().read_record(key)
-        if self._faults.has(UNSUPPORTED_ATTRIBUTE_FAILURE) and record.status == Status.UNSUPPORTED_ATTRIBUTE:
-            return ReadAttributeRecord(attrid=key.attr_id, status=Status.FAILURE)
-        return record
+        super().__init__(faults.has(UNSUPPORTED_ATTRIBUTE_FAILURE))
+        self._omit_zcl_version = faults.has(DISCOVER_OMITS_ZCL_VERSION)
 
     def entries(self, endpoint, cluster_id, side):
         listed = super().entries(endpoint, cluster_id, side)
-        if self._faults.has(DISCOVER_OMITS_ZCL_VERSION) and cluster_id == BASIC and side == Side.SERVER:
+        if self._omit_zcl_version and cluster_id == BASIC and side == Side.SERVER:
             return [(a, e) for a, e in listed if a != 0x0000]
         return listed
 
@@ -201,12 +193,11 @@ class InHomeDisplay(ApplicationDevice):
         self.add_price_client()
         self.add_messaging_client()
 
+    def empty_store(self) -> AttributeStore:
+        return _FaultyStore(self.faults)
+
     def build_store(self) -> AttributeStore:
-        store = _FaultyStore(self.faults)
-        values = self.attribute_values()
-        for cluster_id, side in self.clusters:
-            store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
-        self.seed_store_faults(store)  # the attribute-table faults every application device shares
+        store = super().build_store()  # with the attribute-table faults every application device shares
         ep = self.endpoint
         if self.faults.has(IDENTIFY_TIME_MISSING):
             store.remove_attribute(AttributeKey(ep, IDENTIFY, Side.SERVER, 0x0000))

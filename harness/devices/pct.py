@@ -22,7 +22,6 @@ from .application_faults import (
     IGNORES_ESI_TIME,
     catalogue,
     protection_faults,
-    time_faults,
 )
 
 BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
@@ -38,7 +37,7 @@ class DrlcDevice(ApplicationDevice):
         (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
     )
     faults_catalogue = catalogue(
-        DRLC, protection_faults(drlc=True), [f for f in time_faults("TC-TIME-1.2") if f.name == IGNORES_ESI_TIME.name],
+        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2")],
     )
 
     def attribute_values(self):

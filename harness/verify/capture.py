@@ -20,7 +20,16 @@ from pathlib import Path
 
 from harness.capture import read_pcap
 from harness.crypto import AuthenticationError, SecurityLevel
-from harness.sim.frames import ApsFrame, ApsFrameType, FrameError, MacFrame, MacFrameType, parse_aps_command
+from harness.se.datamodel import SE_PROFILE_ID
+from harness.sim.frames import (
+    ZDO_PROFILE,
+    ApsFrame,
+    ApsFrameType,
+    FrameError,
+    MacFrame,
+    MacFrameType,
+    parse_aps_command,
+)
 from harness.sim.frames.nwk import NwkFrame, NwkFrameType, parse_nwk_command
 from harness.sim.security import (
     DEFAULT_LEVEL,
@@ -120,7 +129,7 @@ class ObservedFrame:
 
     @property
     def is_zdo(self) -> bool:
-        return self.aps is not None and self.aps.frame_type == ApsFrameType.DATA and self.aps.profile == 0x0000
+        return self.aps is not None and self.aps.frame_type == ApsFrameType.DATA and self.aps.profile == ZDO_PROFILE
 
     def security_problems(self, expected: SecurityLevel = DEFAULT_LEVEL) -> list[str]:
         """What is wrong with the frame's NWK and APS security at the network's level *expected*."""
@@ -256,7 +265,7 @@ def _failed_check(data: bytes, offset: int, keys: list[bytes], source_ieee: int 
 
 
 #: The application profiles of an SE network: ZDO and Smart Energy.
-_SE_NETWORK_PROFILES = (0x0000, 0x0109)
+_SE_NETWORK_PROFILES = (ZDO_PROFILE, SE_PROFILE_ID)
 
 
 def _plausible_nwk_payload(frame_type: NwkFrameType, payload: bytes) -> bool:

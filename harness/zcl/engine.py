@@ -50,10 +50,10 @@ from harness.se.clusters import command_def
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.zcl.errors import Finding, FindingKind, MalformedFrame, ZclStatusError, ZclTimeout
 from harness.zcl.frame import (
-    DECODE_ERRORS,
     DecodedCommand,
     ZclFrame,
     build_frame,
+    decode_cluster_command,
     decode_general,
     parse_frame,
 )
@@ -257,7 +257,7 @@ class ZclEngine:
             return
         if frame.is_general_response:
             return
-        await self._default_response(packet, frame, int(packet.dst_ep or 0), Status(self.security.refusal_status),
+        await self._default_response(packet, frame, int(packet.dst_ep or 0), self.security.refusal_status,
                                      aps_encryption=False)
 
     def _resolve_pending(self, packet: t.ZigbeePacket, frame: ZclFrame) -> bool:
@@ -328,10 +328,7 @@ class ZclEngine:
             return Status.UNSUP_CLUSTER_COMMAND
         definition = command_def(request.cluster_id, request.side, frame.command_id)
         if definition is not None:
-            try:
-                request.command, _rest = definition.schema.deserialize(frame.payload)
-            except DECODE_ERRORS as exc:
-                raise MalformedFrame(f"{definition.name} payload: {exc}", frame.raw) from None
+            request.command = decode_cluster_command(frame, definition)
         result = handler(request)
         if inspect.isawaitable(result):
             result = await result

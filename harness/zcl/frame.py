@@ -138,7 +138,6 @@ def decode_general(frame: ZclFrame) -> DecodedCommand:
     return value
 
 
-
 def decode_cluster_command(frame: ZclFrame, definition: foundation.ZCLCommandDef) -> DecodedCommand:
     """Decode a cluster-specific command's payload with its schema (harness.se.clusters); MalformedFrame on
     failure. Trailing bytes are left to the handler, as zigpy does (later SE revisions append fields)."""

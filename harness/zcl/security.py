@@ -12,6 +12,7 @@ import dataclasses
 import enum
 
 from zigpy.types import TransmitOptions
+from zigpy.zcl.foundation import Status
 
 SE_APPLICATION_CLUSTERS = range(0x0700, 0x0800)
 KEY_ESTABLISHMENT_CLUSTER = 0x0800
@@ -32,7 +33,7 @@ class InsecureFrameAction(enum.StrEnum):
 class SecurityPolicy:
     aps_required: frozenset[int] = frozenset(SE_APPLICATION_CLUSTERS)
     on_missing: InsecureFrameAction = InsecureFrameAction.DROP
-    refusal_status: int = 0x7E  # NOT_AUTHORIZED: the Default Response status of InsecureFrameAction.REFUSE
+    refusal_status: Status = Status.NOT_AUTHORIZED  # the Default Response status of InsecureFrameAction.REFUSE
 
     def requires_aps(self, cluster_id: int) -> bool:
         return cluster_id in self.aps_required

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import VirtualClock, new_virtual_loop
 from harness.devices.appliance import SmartAppliance
 from harness.devices.faults import Seed
 from harness.devices.ihd import InHomeDisplay
@@ -19,7 +18,6 @@ from harness.devices.pct import ProgrammableThermostat
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.sim import SimDutControl
 from harness.profiles import load_dut_profile
-from harness.sim.air import Air
 
 ROOT = Path(__file__).resolve().parents[3]
 MODELS = [ProgrammableThermostat, LoadControlDevice, SmartAppliance]
@@ -39,24 +37,6 @@ def test_profile_names_the_model_and_its_device_type(cls):
     profile = load_dut_profile(ROOT / "profiles" / "dut" / f"sim-{cls.model}.yaml")
     assert profile.control.model == cls.model
     assert profile.identity.device.device_id == cls.device_id
-
-
-@pytest.fixture
-def build():
-    loop = new_virtual_loop()
-    asyncio.set_event_loop(loop)
-    devices = []
-
-    def make(cls, faults=()):
-        profile = load_dut_profile(ROOT / "profiles" / "dut" / f"sim-{cls.model}.yaml")
-        device = cls(Air(channel=15, loop=loop), profile, VirtualClock(loop), tuple(faults))
-        devices.append(device)
-        return device
-
-    yield make
-    for device in devices:
-        device.close()
-    loop.close()
 
 
 @pytest.mark.parametrize(("cls", "fault"), [(c, f) for c in MODELS for f in sorted(c.faults_catalogue)],

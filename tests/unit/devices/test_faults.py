@@ -3,13 +3,10 @@ fails where it is declared, in one line, and a device derives its settings from 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from pathlib import Path
 
 import pytest
 
-from harness.clock import VirtualClock, new_virtual_loop
 from harness.devices import application_faults as shared
 from harness.devices.catalogue import MODELS
 from harness.devices.faults import (
@@ -28,11 +25,8 @@ from harness.devices.faults import (
 from harness.devices.openseg import ServerSetting
 from harness.ke.faults import DeviceKeFaults
 from harness.openseg.server import ServerFaults
-from harness.profiles import load_dut_profile
-from harness.sim.air import Air
 from harness.sim.behaviour import CONFORMANT, StackBehaviour
 
-ROOT = Path(__file__).resolve().parents[3]
 SETTING_FAULTS = [(model, fault) for model, cls in sorted(MODELS.items()) for fault in cls.faults_catalogue.values()
                   if isinstance(fault.seeds, Setting)]
 
@@ -99,35 +93,15 @@ def test_every_behaviour_and_setting_is_declared_once_per_model():
         assert len(seeds) == len(set(seeds)), model
 
 
-@pytest.fixture
-def build():
-    loop = new_virtual_loop()
-    asyncio.set_event_loop(loop)
-    devices = []
-
-    def make(model, faults=()):
-        cls = MODELS[model]
-        profile = load_dut_profile(ROOT / "profiles" / "dut" / f"sim-{model}.yaml")
-        device = cls(Air(channel=15, loop=loop), profile, VirtualClock(loop), tuple(faults))
-        devices.append(device)
-        return device
-
-    yield make
-    for device in devices:
-        device.close()
-    loop.run_until_complete(asyncio.sleep(0))  # lets cancelled tasks end
-    loop.close()
-
-
 def test_the_device_derives_its_settings_from_the_faults_chosen(build):
-    ihd = build("ihd", ("ignores-leave", "ke-wrong-mac", "ignores-esi-time", "garbage-short-mgmt-leave-rsp"))
+    ihd = build(MODELS["ihd"], ("ignores-leave", "ke-wrong-mac", "ignores-esi-time", "garbage-short-mgmt-leave-rsp"))
     assert ihd.node.behaviour == dataclasses.replace(CONFORMANT, obey_leave=False)
     assert ihd.ke_device_faults() == DeviceKeFaults(wrong_mac=True)
     assert ihd.time.faults.ignore_esi_time and ihd.node.garbler is not None
-    pct = build("pct", ("ignores-cancel",))
+    pct = build(MODELS["pct"], ("ignores-cancel",))
     assert pct.drlc.faults.ignore_cancel and pct.node.behaviour == CONFORMANT and pct.node.garbler is None
-    gateway = build("openseg", ("dies-on-malformed",))
+    gateway = build(MODELS["openseg"], ("dies-on-malformed",))
     assert gateway.api.faults == ServerFaults(die_on_malformed=True)
     gateway._serving.cancel()  # its API server is not needed here: never started, nothing to stop
     with pytest.raises(UnknownFaultError):
-        build("appliance", ("ignores-cancel",))
+        build(MODELS["appliance"], ("ignores-cancel",))
