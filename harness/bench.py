@@ -168,6 +168,14 @@ class Bench:
         # Through the clock: a wall clock announces a long wait while it runs (harness/progress.py).
         return self.loop.run_until_complete(self.clock.wait_for(awaitable, deadline, what))
 
+    def run_bench(self, awaitable: Awaitable[T], deadline: float, what: str) -> T:
+        """Run the bench's own work (opening, restarting or shutting down the golden side): a deadline passing
+        here is a bench fault, never the DUT's silence that ``run``'s deadlines stand for in the steps."""
+        try:
+            return self.run(awaitable, deadline, what)
+        except TimeoutError as exc:
+            raise BenchError(str(exc)) from exc
+
     def pixit_seconds(self, name: str, default: float) -> float:
         value = self.options.pixit.get(name)
         if value is not None:
@@ -184,12 +192,12 @@ class Bench:
         wall clock; only the random state applies there."""
         self.case_random = CaseRandom(self.options.seed, case or name)
         if self.hardware is not None:
-            testbed = self.run(self.hardware.open_testbed(name, case or name), 120.0,
+            testbed = self.run_bench(self.hardware.open_testbed(name, case or name), 120.0,
                                "opening the EZSP golden radio")
             testbed.random = self.case_random
             return testbed
         self._start_case_clock(self.case_random)
-        return self.run(self._open_testbed(name, self.case_random), 60.0, "forming the simulated network")
+        return self.run_bench(self._open_testbed(name, self.case_random), 60.0, "forming the simulated network")
 
     def _start_case_clock(self, case: CaseRandom) -> None:
         # Timers a closed scenario left behind keep their remaining delays; the new scenario's clock reads
@@ -280,7 +288,7 @@ class Bench:
                                + [(k, f"link key {ieee:016X}") for ieee, ks in testbed.keyring.link_keys.items()
                                   for k in ks])
                 written.append(keys)
-        self.run(self._close(testbed), 30.0, "shutting the simulated network down")
+        self.run_bench(self._close(testbed), 30.0, "shutting the simulated network down")
         return written
 
     async def _close(self, testbed: Testbed) -> None:
@@ -298,14 +306,10 @@ class Bench:
 
     def restart_golden(self, testbed: Testbed) -> None:
         """Power-cycle the golden radio: a new ControllerApplication on the same air and network settings."""
-        # The golden's own power cycle: a deadline passing here is the bench's, not the DUT's.
-        try:
-            if self.hardware is not None:
-                self.run(self.hardware.restart_golden(testbed), 120.0, "restarting the EZSP golden radio")
-                return
-            self.run(self._restart_golden(testbed), 60.0, "restarting the golden radio")
-        except TimeoutError as exc:
-            raise BenchError(str(exc)) from exc
+        if self.hardware is not None:
+            self.run_bench(self.hardware.restart_golden(testbed), 120.0, "restarting the EZSP golden radio")
+            return
+        self.run_bench(self._restart_golden(testbed), 60.0, "restarting the golden radio")
 
     async def _restart_golden(self, testbed: Testbed) -> None:
         # A real coordinator keeps its frame counters and key table in non-volatile memory.
@@ -340,7 +344,7 @@ class Bench:
 
     def close(self) -> None:
         if self.hardware is not None:
-            self.run(self.hardware.close(), 60.0, "closing the EZSP golden radio")
+            self.run_bench(self.hardware.close(), 60.0, "closing the EZSP golden radio")
         self.loop.close()
 
 

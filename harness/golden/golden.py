@@ -26,7 +26,7 @@ from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, KeCommand, KeFrameError
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.frames import FrameError
 from harness.sim.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
-from harness.zcl.engine import ZclEngine, _describe_addr
+from harness.zcl.engine import ZclEngine, describe_address
 from harness.zcl.errors import Finding, FindingKind, MalformedFrame
 from harness.zcl.frame import parse_frame
 from harness.zcl.store import AttributeStore
@@ -140,7 +140,7 @@ class Golden:
         return finding
 
     def _undecodable(self, packet: t.ZigbeePacket, what: str, reason: str, raw: bytes) -> UndecodableFrame | None:
-        return self._record(_describe_addr(packet.src), what, reason, raw)  # the source as ZCL findings name it
+        return self._record(describe_address(packet.src), what, reason, raw)  # the source as ZCL findings name it
 
     def _zcl_finding(self, finding: Finding) -> None:
         if finding.kind not in (FindingKind.MALFORMED_FRAME, FindingKind.MALFORMED_PAYLOAD):

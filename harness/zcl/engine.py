@@ -114,7 +114,7 @@ def _addr(address: Address) -> t.AddrModeAddress:
     return t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(address))
 
 
-def _describe_addr(address: t.AddrModeAddress | None) -> str:
+def describe_address(address: t.AddrModeAddress | None) -> str:
     if address is None:
         return "?"
     if isinstance(address.address, int) and address.addr_mode != t.AddrMode.IEEE:
@@ -209,7 +209,7 @@ class ZclEngine:
         return next(self._tsn) & 0xFF
 
     def _finding(self, kind: FindingKind, reason: str, packet: t.ZigbeePacket, raw: bytes) -> None:
-        finding = Finding(kind, reason, raw, _describe_addr(packet.src), int(packet.cluster_id))
+        finding = Finding(kind, reason, raw, describe_address(packet.src), int(packet.cluster_id))
         LOGGER.info("ZCL finding: %s", finding)
         self.findings.append(finding)
         if self._on_finding:
@@ -591,7 +591,7 @@ class ZclEngine:
 
         kind = GeneralCommand(command_id).name if general else f"cluster command 0x{command_id:02X}"
         what = (
-            f"response to {kind} (tsn 0x{tsn:02X}) from {_describe_addr(address)} ep {dst_ep} "
+            f"response to {kind} (tsn 0x{tsn:02X}) from {describe_address(address)} ep {dst_ep} "
             f"cluster 0x{cluster_id:04X}"
         )
         pending = _Pending(what, accept)
