@@ -99,12 +99,18 @@ def se_application_cluster(bench):
     return None
 
 
+def attribute_record(records, attr_id: int):
+    """The read attribute status record for *attr_id* among *records* (a Read Attributes Response's); None when
+    the response has none for it."""
+    return next((r for r in records if int(r.attrid) == attr_id), None)
+
+
 def parse_hex(text: str) -> int:
     return int(text, 16)
 
 
 HEX = {"value": parse_hex}
-__all__ = ["HEX", "commission", "dut_nwk", "ke_trail", "key_established", "key_ready_at", "dut_peer", "dut_request", "parsers", "pixit_count",
+__all__ = ["HEX", "attribute_record", "commission", "dut_nwk", "ke_trail", "key_established", "key_ready_at", "dut_peer", "dut_request", "parsers", "pixit_count",
            "se_application_cluster"]
 
 

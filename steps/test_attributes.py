@@ -16,7 +16,7 @@ from harness.se.datamodel import SE_PROFILE_ID, Side, load_datamodel
 from harness.verdict import check
 from harness.zcl.errors import ZclStatusError, ZclTimeout
 
-from .conftest import dut_nwk
+from .conftest import attribute_record, dut_nwk
 
 certification_cases("../features/attributes")
 
@@ -46,7 +46,7 @@ def _read(bench, testbed, cluster_id: int, attr_ids: list[int], side: Side = Sid
 def _read_one(bench, testbed, cluster_id: int, attr_id: int, side: Side = Side.SERVER):
     """The DUT's Read Attributes Response record for *attr_id*; a response without one fails the case."""
     records = _read(bench, testbed, cluster_id, [attr_id], side)
-    record = next((r for r in records if int(r.attrid) == attr_id), None)
+    record = attribute_record(records, attr_id)
     check(record is not None, expected=f"a Read Attributes Response record for attribute 0x{attr_id:04X}",
           observed=f"records for {[f'0x{int(r.attrid):04X}' for r in records]}",
           rule="ZCL 2.5.2: one read attribute status record per attribute requested")

@@ -23,7 +23,7 @@ from harness.se.types import (
 from harness.verdict import check
 from harness.zcl.errors import ZclError
 
-from .conftest import HEX, dut_nwk, pixit_count
+from .conftest import HEX, attribute_record, dut_nwk, pixit_count
 
 certification_cases("../features/drlc")
 
@@ -124,7 +124,7 @@ def _read_client_attribute(bench, testbed, attr_id: int) -> int:
     records = bench.run(testbed.golden.engine.read_attributes(
         dut_nwk(testbed), bench.dut_profile.endpoint, DRLC, [attr_id], src_ep=1, target=Side.CLIENT,
         timeout=_response_time(bench)))
-    record = next((r for r in records if int(r.attrid) == attr_id), None)
+    record = attribute_record(records, attr_id)
     value = record.value.value if record is not None and record.status == Status.SUCCESS else None
     check(isinstance(value, int), expected=f"DRLC client attribute 0x{attr_id:04X} is readable as an integer",
           observed="no record for it" if record is None else f"status {record.status!r}" if value is None

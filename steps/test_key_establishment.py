@@ -17,12 +17,12 @@ from harness.ke import CertificateMangle, GoldenKeFaults, KeCommand, KeEventKind
 from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, Initiate, KeFrameError, parse_payload
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.se.types import KeyEstablishmentStatus as KeStatus
-from harness.sim.frames import ApsFrameType
 from harness.verdict import NonConformance, check
+from harness.verify.probe import judge as probe_verdict
 from harness.zcl.errors import MalformedFrame, ZclError
-from harness.zcl.frame import ZclFrame, decode_general, parse_frame
+from harness.zcl.frame import parse_frame
 
-from .conftest import dut_joined, dut_nwk, ke_trail, key_established, se_application_cluster
+from .conftest import attribute_record, dut_joined, dut_nwk, ke_trail, key_established, se_application_cluster
 
 certification_cases("../features/key_establishment")
 
@@ -87,7 +87,6 @@ def _wait_ke(bench, testbed, accept, what: str, within: float | None = None):
 #: EmberZNet's application framework answers a command that lacks its APS security with FAILURE (SE builds,
 #: older releases) or NOT_AUTHORIZED (newer releases, builds with WWAH), sent without APS security; other
 #: stacks drop it silently. Either way the command is not acted on.
-REFUSALS = frozenset({Status.NOT_AUTHORIZED, Status.FAILURE})
 RULE_NOT_ACTED = ("SE 1.x 5.4.7: SE application commands are accepted only under the CBKE link key; a command "
                   "that is not is not acted on: no command-specific response or effect. Dropping it silently and "
                   "refusing it with a Default Response NOT_AUTHORIZED (0x7E) or FAILURE (0x01) are both that "
@@ -95,69 +94,10 @@ RULE_NOT_ACTED = ("SE 1.x 5.4.7: SE application commands are accepted only under
                   "app/framework/util/util.c emberAfProcessMessage, \"Drop clus ... due to no aps security\")")
 
 
-def _answers(bench, testbed, probe) -> list[tuple[ZclFrame, str]]:
-    """Every answer of the DUT to the probe, with where it was seen: the golden's (the key it holds), and any
-    on the air under any key of the keyring (an answer under a key the golden no longer holds is still an
-    answer)."""
-    _cluster, side = _se_cluster(bench)
-    # The answer travels from the DUT's side of the cluster (its server answers server to client).
-    direction = Direction.Server_to_Client if side == Side.SERVER else Direction.Client_to_Server
-    answers = []
-    if probe.answer is not None:
-        secured = "APS-secured" if probe.aps_encrypted_answer else "without APS security"
-        answers.append((probe.answer, f"to the golden, {secured}"))
-    nwk = dut_nwk(testbed)
-    for frame in testbed.observed():
-        if frame.timestamp < probe.sent_at or frame.nwk is None or frame.nwk.src != nwk or frame.aps is None:
-            continue
-        if frame.aps.frame_type != ApsFrameType.DATA or frame.aps.cluster != probe.cluster_id:
-            continue
-        try:
-            zcl = parse_frame(frame.aps.payload)
-        except MalformedFrame:
-            continue
-        if zcl.tsn == probe.tsn and zcl.direction == direction:
-            answers.append((zcl, f"on the air: {frame.describe()}"))
-    return answers
-
-
-def _refusal(zcl: ZclFrame) -> Status | None:
-    """The status of a Default Response that refuses the probe (Read Attributes, command 0x00) without acting on
-    it; None for anything else (a command-specific response, a success, a Default Response naming another
-    command or giving another status)."""
-    if not zcl.is_general or zcl.command_id != GeneralCommand.Default_Response:
-        return None
-    try:
-        response = decode_general(zcl)
-    except MalformedFrame:
-        return None
-    status = Status(int(response.status))  # zigpy keeps undefined values as undefined_0xNN members
-    return status if int(response.command_id) == GeneralCommand.Read_Attributes and status in REFUSALS else None
-
-
-def _describe_answer(zcl: ZclFrame) -> str:
-    if zcl.is_general and zcl.command_id == GeneralCommand.Default_Response:
-        try:
-            response = decode_general(zcl)
-            return (f"a Default Response to command 0x{int(response.command_id):02X} with status "
-                    f"0x{int(response.status):02X}")
-        except MalformedFrame:
-            return f"a malformed Default Response ({zcl.raw.hex()})"
-    return f"{zcl.describe()}"
-
-
 def _acted(bench, testbed, probe) -> tuple[bool, str]:
-    """Whether the DUT acted on the probe, and what it did: any answer other than a refusal (REFUSALS) is
-    acting on it: a command-specific response, or a Default Response SUCCESS."""
-    answers = _answers(bench, testbed, probe)
-    acting = [(zcl, where) for zcl, where in answers if _refusal(zcl) is None]
-    if acting:
-        zcl, where = acting[0]
-        return True, f"the DUT answered with {_describe_answer(zcl)}, {where}"
-    if answers:
-        zcl, where = answers[0]
-        return False, f"the DUT refused it with {_describe_answer(zcl)}, {where}"
-    return False, "no answer from the DUT, on the air or to the golden"
+    """Whether the DUT acted on the probe, and what it did (harness/verify/probe.py)."""
+    verdict = probe_verdict(probe, testbed.observed(), dut_nwk(testbed), _se_cluster(bench)[1])
+    return verdict.acted, verdict.observed
 
 
 def _dut_ke_frames(testbed):
@@ -531,7 +471,7 @@ def suite_value(bench, testbed):
     expected = suite_bitmap(bench.dut_ke_suites)
     observed = testbed.notes.get("suite_error", "no answer")
     ok = False
-    record = next((r for r in records or () if r.attrid is not None and int(r.attrid) == 0x0000), None)
+    record = attribute_record(records or (), 0x0000)
     if records is not None and record is None:
         observed = f"no record for attribute 0x0000 in the response ({len(records)} records)"
     elif record is not None and record.status == Status.SUCCESS:

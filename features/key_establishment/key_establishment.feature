@@ -99,7 +99,8 @@ Feature: Certificate-Based Key Establishment with the Trust Center
   # FAILURE (0x01), which EmberZNet's application framework sends without APS security to an SE command that
   # arrives without it (Silicon Labs gecko_sdk protocol/zigbee/app/framework/util/util.c, emberAfProcessMessage:
   # "Drop clus ... due to no aps security"; FAILURE in SE builds and older releases, NOT_AUTHORIZED in newer
-  # ones and with WWAH). Rule: SE 1.x 5.4.7 (SE application frames only under the CBKE link key).
+  # ones and with WWAH). Any other answer, a Default Response with another status included, is acting on it.
+  # Rule: SE 1.x 5.4.7 (SE application frames only under the CBKE link key).
   @id:TC-KE-3.3
   Scenario Outline: The DUT does not act on SE commands secured with <protection>
     Given the DUT has joined and completed key establishment

@@ -61,11 +61,7 @@ class ProbeResult:
     tsn: int  # the ZCL sequence number of the probe (an answer carries it too)
     answer: ZclFrame | None
     answered_at: float | None = None
-    aps_encrypted_answer: bool = False
-
-    @property
-    def acted(self) -> bool:
-        return self.answer is not None
+    aps_encrypted_answer: bool = False  # whether the DUT acted on it is harness/verify/probe.py's judgement
 
 
 class GoldenKe:
