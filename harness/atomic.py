@@ -21,6 +21,9 @@ def write_atomically(path: Path | str, data: bytes | str) -> Path:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
     try:
+        # mkstemp makes the file owner-only; a report is read by others (CI artifact upload, the lab's staff):
+        # give it the mode of the file it replaces, else what the umask gives a new file.
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else _new_file_mode())
         with os.fdopen(fd, "wb") as file:
             file.write(payload)
             file.flush()
@@ -31,6 +34,19 @@ def write_atomically(path: Path | str, data: bytes | str) -> Path:
         raise
     fsync_dir(path.parent)
     return path
+
+
+def _read_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)  # reading the umask means setting it: put it back at once (once, at import, not per write)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _new_file_mode() -> int:
+    return 0o666 & ~_UMASK
 
 
 def fsync_dir(path: Path) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_atomically
 from harness.redact import Redactor, redact_path
 from harness.results import RunInfo
 
@@ -157,8 +158,7 @@ def _escape(text: str, key: bool = False) -> str:
 
 def environment(run: RunInfo) -> dict[str, str]:
     """What Allure's Environment panel shows: who was tested on what, with which claims."""
-    dut = run.dut
-    observed = getattr(run, "observed_dut", None)
+    dut, observed = run.dut, run.observed_dut
     firmware = dut.firmware or (observed.firmware if observed is not None else "")
     values = {
         "DUT": " ".join(part for part in (dut.manufacturer, dut.model) if part),
@@ -173,11 +173,8 @@ def environment(run: RunInfo) -> dict[str, str]:
     }
     if run.bench.radio_firmware:
         values["bench.radio_firmware"] = run.bench.radio_firmware
-    seed = getattr(run, "seed", None)
-    if seed is None:
-        seed = run.options.get("seed")
-    if seed is not None:
-        values["seed"] = str(seed)
+    if run.seed is not None:
+        values["seed"] = str(run.seed)
     return values
 
 
@@ -186,7 +183,4 @@ def write_environment(results_dir: Path | str, run: RunInfo) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / ENVIRONMENT_NAME
     text = "".join(f"{_escape(k, key=True)}={_escape(v)}\n" for k, v in environment(run).items())
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    return write_atomically(path, text)
