@@ -4,7 +4,7 @@
 model. One ControllerApplication serves the whole session (forming takes seconds on hardware); each scenario
 gets a fresh :class:`~harness.golden.golden.Golden` on it. Frames are observed through the bench profile's
 ``hooks.sniffer_pcap`` (a live pcap another process writes with CLOCK_MONOTONIC stamps, e.g.
-``python -m harness.sim ncp --pcap``); without it the capture is empty and capture-judged steps cannot pass.
+``python -m harness.emulator ncp --pcap``); without it the capture is empty and capture-judged steps cannot pass.
 
 Bench profile hooks (shell commands, run with the scenario name in $SE_SCENARIO): ``power_cycle``,
 ``reset``, ``rf_shield_close``, ``rf_shield_open``; ``sniffer_pcap`` names the live capture to import.
@@ -57,9 +57,9 @@ from harness.radio.ezsp import (
     RadioLost,
     ezsp_config,
 )
-from harness.sim.frames.types import eui64_to_ieee
-from harness.sim.material import LinkKeyEntry
 from harness.verify import Keyring
+from harness.wire.frames.types import eui64_to_ieee
+from harness.wire.material import LinkKeyEntry
 
 if TYPE_CHECKING:  # harness.bench builds this bench and owns Testbed; ke.ezsp needs bellows
     from harness.bench import Testbed

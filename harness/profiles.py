@@ -175,11 +175,18 @@ class Control(_Strict):
         return self
 
 
+#: The actions of harness.dut's DutControl that a DUT profile's control.commands (cli) or control.prompts
+#: (manual) may map, with the placeholders each may use.
+DUT_ACTIONS: dict[str, tuple[str, ...]] = {
+    "factory_reset": (), "start_joining": (), "start_rejoin": (), "opt_out": ("event_id",),
+    "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (),
+    "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
+}
+
+
 def _check_action(field: str, action: str, text: str) -> None:
     """A control.commands entry names a harness action and uses only that action's placeholders."""
     import string
-
-    from harness.dut.base import DUT_ACTIONS
 
     if action not in DUT_ACTIONS:
         raise ValueError(f"{field}.{action}: not a harness action; use one of {', '.join(DUT_ACTIONS)}")

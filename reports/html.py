@@ -186,7 +186,7 @@ def _options(options: Any) -> _Markup:
 _BENCH_BANNERS = {
     "simulated": "SIMULATED BENCH: the golden radio and the DUT ran on the simulated Zigbee network, in virtual "
                  "time. No radio was involved.",
-    "emulated": "EMULATED BENCH: the golden radio was bellows on the EZSP NCP emulator (python -m harness.sim "
+    "emulated": "EMULATED BENCH: the golden radio was bellows on the EZSP NCP emulator (python -m harness.emulator "
                 "ncp), over a simulated air. No radio hardware was involved.",
     "hardware": "HARDWARE BENCH: the golden radio was a real EZSP radio ({radio}; {firmware}).",
 }

@@ -63,7 +63,7 @@ def bench_kind(radio: str, radio_firmware: str, bench_id: str) -> str:
     """simulated (the virtual air), emulated (bellows on the EZSP NCP emulator) or hardware (a real stick)."""
     if not radio or radio.split(":", 1)[0] == "sim":
         return "simulated"
-    # The emulator answers bellows' board query with this board name (harness/sim/ncp/stack.py).
+    # The emulator answers bellows' board query with this board name (harness/emulator/ncp/stack.py).
     if "ncp emulator" in radio_firmware.lower() or bench_id == "ncp-emulator":
         return "emulated"
     return "hardware"

@@ -9,11 +9,11 @@ from harness.bdd import certification_cases
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY, InstallCode
 from harness.errors import ApsNotAcknowledged, BenchFault, DutUnreachable
 from harness.golden.golden import ESI_ENDPOINT
-from harness.sim.frames import MacFrameType
-from harness.sim.frames.mac import MacCommandId
-from harness.sim.frames.nwk import NwkCommandId, NwkFrameType
-from harness.sim.frames.types import ieee_to_eui64
 from harness.verdict import check
+from harness.wire.frames import MacFrameType
+from harness.wire.frames.mac import MacCommandId
+from harness.wire.frames.nwk import NwkCommandId, NwkFrameType
+from harness.wire.frames.types import ieee_to_eui64
 from harness.zcl.errors import ZclError
 
 from .conftest import commission, dut_nwk, key_established, se_application_cluster

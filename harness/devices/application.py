@@ -37,7 +37,7 @@ from harness.devices.clients import (
 from harness.se.datamodel import Side
 from harness.se.types import EventStatus
 from harness.sim.node import NodeError
-from harness.sim.security import unsecure_aps
+from harness.wire.security import unsecure_aps
 from harness.zcl import (
     AttributeKey,
     AttributeStore,

@@ -22,8 +22,8 @@ import enum
 from collections.abc import Callable, Iterable
 
 from harness.se.datamodel import SE_PROFILE_ID
-from harness.sim.frames.aps import ApsFrame, ApsFrameType
-from harness.sim.frames.zdo import ZDO_PROFILE
+from harness.wire.frames.aps import ApsFrame, ApsFrameType
+from harness.wire.frames.zdo import ZDO_PROFILE
 
 from .faults import Fault, FaultSet, Seed
 

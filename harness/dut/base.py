@@ -6,14 +6,6 @@ from abc import ABC, abstractmethod
 
 from harness.errors import BenchFault
 
-#: The actions a DUT profile's control.commands (cli) or control.prompts (manual) may map, with the
-#: placeholders each may use.
-DUT_ACTIONS: dict[str, tuple[str, ...]] = {
-    "factory_reset": (), "start_joining": (), "start_rejoin": (), "opt_out": ("event_id",),
-    "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (),
-    "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
-}
-
 
 class DutControlError(BenchFault, RuntimeError):
     """The DUT could not be driven (serial timeout, disconnect, nobody at the prompt): a bench error."""

@@ -24,8 +24,8 @@ from harness.golden.meter import DemandProfile, GoldenMeter
 from harness.ke import KeEngine
 from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, KeCommand, KeFrameError, parse_payload
 from harness.se.datamodel import SE_PROFILE_ID, Side
-from harness.sim.frames import FrameError
-from harness.sim.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
+from harness.wire.frames import FrameError
+from harness.wire.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
 from harness.zcl.engine import ZclEngine, describe_address
 from harness.zcl.errors import Finding, FindingKind, MalformedFrame
 from harness.zcl.frame import parse_frame
@@ -325,8 +325,8 @@ class Golden:
                                     payload, *, link_key: bytes | None) -> None:
         """Send a server-to-client cluster command to the DUT APS-secured with *link_key* instead of the link key
         the golden holds for *ieee* (None: NWK security only), to judge that the DUT does not act on it."""
-        from harness.sim.frames import ApsFrame
-        from harness.sim.material import LinkKeyEntry
+        from harness.wire.frames import ApsFrame
+        from harness.wire.material import LinkKeyEntry
         from harness.zcl.engine import direction_to
         from harness.zcl.frame import build_frame
 

@@ -34,8 +34,8 @@ from harness.ke import (
 )
 from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER
 from harness.se.datamodel import SE_PROFILE_ID, Side
-from harness.sim.frames import ApsFrame
-from harness.sim.material import LinkKeyEntry
+from harness.wire.frames import ApsFrame
+from harness.wire.material import LinkKeyEntry
 from harness.zcl.engine import ZclEngine, direction_to
 from harness.zcl.errors import MalformedFrame
 from harness.zcl.frame import ZclFrame, build_frame, parse_frame

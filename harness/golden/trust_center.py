@@ -16,7 +16,7 @@ import zigpy.types as t
 
 from harness.clock import Clock
 from harness.errors import BenchFault
-from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
+from harness.wire.frames.types import eui64_to_ieee, ieee_to_eui64
 
 
 class TrustCenterError(BenchFault, RuntimeError):

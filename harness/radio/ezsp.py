@@ -1,4 +1,4 @@
-"""The golden radio on a Silicon Labs EZSP NCP through bellows (or the emulator of harness/sim/ncp).
+"""The golden radio on a Silicon Labs EZSP NCP through bellows (or the emulator of harness/emulator/ncp).
 
 :class:`ControllerApplication` is bellows' controller with what a Smart Energy Trust Center/ESI needs:
 

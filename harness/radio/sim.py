@@ -31,9 +31,9 @@ from harness.crypto import WELL_KNOWN_TC_LINK_KEY
 from harness.errors import ApsNotAcknowledged, BenchFault, DutUnreachable
 from harness.radio import UndecodableTap
 from harness.sim.air import Air
-from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
 from harness.sim.node import ApsDeliveryError, Node, NodeError, Role
 from harness.sim.trust_center import TrustCenter
+from harness.wire.frames.types import eui64_to_ieee, ieee_to_eui64
 
 LOGGER = logging.getLogger(__name__)
 

@@ -2,9 +2,10 @@
 
 - air: virtual air on one channel, link table, seeded fault injection, sniffers;
 - node: a Zigbee PRO node (MAC, NWK, APS, ZDO) with roles coordinator / router / end device (receiver on),
-  single hop; behaviour: its knobs; material: its security material; zdo: the ZDO server;
+  single hop; behaviour: its knobs; zdo: the ZDO server; discovery: finding a node's peers;
 - trust_center: SE Trust Center on the coordinator (install-code admission, key transport, rejoin, leave,
   network key update);
-- frames, security: byte-exact codecs and NWK/APS frame security (the codec engineer's);
-- demo / __main__: ``python -m harness.sim demo --pcap PATH --keys PATH``.
+
+The wire format (frames, NWK/APS security, key material) is harness.wire's; the emulators built on this network
+are harness.emulator's. The simulator imports only the floors below it (wire, crypto, clock, capture).
 """

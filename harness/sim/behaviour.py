@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .frames.aps import ApsFrame
+    from harness.wire.frames.aps import ApsFrame
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""A simulated Zigbee PRO node: MAC, NWK, APS and ZDO on the virtual air, byte-exact via harness.sim.frames.
+"""A simulated Zigbee PRO node: MAC, NWK, APS and ZDO on the virtual air, byte-exact via harness.wire.frames.
 
 Roles: coordinator (with the Trust Center, see harness.sim.trust_center), router, and end device with its
 receiver on. The network is single hop: every node hears every other (the air decides losses), there is
@@ -40,11 +40,7 @@ from zigpy.zdo.types import ZDOCmd
 
 from harness.clock import Clock
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY, AuthenticationError, SecurityLevel
-
-from . import zdo
-from .air import Air
-from .behaviour import CONFORMANT, Garbler, StackBehaviour
-from .frames.aps import (
+from harness.wire.frames.aps import (
     ApsFrame,
     ApsFrameType,
     DeliveryMode,
@@ -55,8 +51,8 @@ from .frames.aps import (
     UpdateDevice,
     parse_aps_command,
 )
-from .frames.errors import FrameError
-from .frames.mac import (
+from harness.wire.frames.errors import FrameError
+from harness.wire.frames.mac import (
     ACK_PSDUS,
     AddrMode,
     AssociationRequest,
@@ -71,7 +67,7 @@ from .frames.mac import (
     beacon_request_frame,
     parse_mac_command,
 )
-from .frames.nwk import (
+from harness.wire.frames.nwk import (
     Leave,
     NwkFrame,
     NwkFrameType,
@@ -80,9 +76,13 @@ from .frames.nwk import (
     RejoinStatus,
     parse_nwk_command,
 )
-from .frames.types import BROADCAST_ADDR, NO_SHORT_ADDRESS, format_ieee, ieee_to_eui64
-from .material import LinkKeyEntry, SecurityMaterial
-from .security import DEFAULT_LEVEL, KeyId, secure_aps, secure_nwk, unsecure_aps, unsecure_nwk
+from harness.wire.frames.types import BROADCAST_ADDR, NO_SHORT_ADDRESS, format_ieee, ieee_to_eui64
+from harness.wire.material import LinkKeyEntry, SecurityMaterial
+from harness.wire.security import DEFAULT_LEVEL, KeyId, secure_aps, secure_nwk, unsecure_aps, unsecure_nwk
+
+from . import zdo
+from .air import Air
+from .behaviour import CONFORMANT, Garbler, StackBehaviour
 
 LOGGER = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class _Association:
 
 
 class Node:
-    """One simulated node on the air. Addresses are ints (see harness.sim.frames.types)."""
+    """One simulated node on the air. Addresses are ints (see harness.wire.frames.types)."""
 
     def __init__(
         self,

@@ -19,12 +19,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .frames.aps import ApsFrame, KeyType, RequestKey, SwitchKey, TransportKey, UpdateDevice
-from .frames.mac import AssociationStatus, CapabilityInformation
-from .frames.nwk import Leave, NwkFrameType, RejoinResponse, RejoinStatus
-from .frames.types import format_ieee
+from harness.wire.frames.aps import ApsFrame, KeyType, RequestKey, SwitchKey, TransportKey, UpdateDevice
+from harness.wire.frames.mac import AssociationStatus, CapabilityInformation
+from harness.wire.frames.nwk import Leave, NwkFrameType, RejoinResponse, RejoinStatus
+from harness.wire.frames.types import format_ieee
+from harness.wire.security import KeyId
+
 from .node import ApsDeliveryError, Node, NodeError, Role
-from .security import KeyId
 
 LOGGER = logging.getLogger(__name__)
 

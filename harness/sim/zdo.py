@@ -19,7 +19,7 @@ import zigpy.types as t
 import zigpy.zdo.types as zdo_t
 from zigpy.zdo.types import ZDOCmd
 
-from .frames.types import ieee_to_eui64
+from harness.wire.frames.types import ieee_to_eui64
 
 ZDO_ENDPOINT = 0
 ZDO_PROFILE = 0x0000

@@ -21,7 +21,7 @@ from pathlib import Path
 from harness.capture import read_pcap
 from harness.crypto import AuthenticationError, SecurityLevel
 from harness.se.datamodel import SE_PROFILE_ID
-from harness.sim.frames import (
+from harness.wire.frames import (
     ZDO_PROFILE,
     ApsFrame,
     ApsFrameType,
@@ -30,8 +30,8 @@ from harness.sim.frames import (
     MacFrameType,
     parse_aps_command,
 )
-from harness.sim.frames.nwk import NwkFrame, NwkFrameType, parse_nwk_command
-from harness.sim.security import (
+from harness.wire.frames.nwk import NwkFrame, NwkFrameType, parse_nwk_command
+from harness.wire.security import (
     DEFAULT_LEVEL,
     AuxHeader,
     KeyId,

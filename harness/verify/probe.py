@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from zigpy.zcl.foundation import Direction, GeneralCommand, Status
 
 from harness.se.datamodel import Side
-from harness.sim.frames import ApsFrameType
 from harness.verify.capture import ObservedFrame
+from harness.wire.frames import ApsFrameType
 from harness.zcl.errors import MalformedFrame
 from harness.zcl.frame import ZclFrame, decode_general, parse_frame
 

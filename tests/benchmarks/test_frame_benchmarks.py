@@ -6,8 +6,8 @@ codec alone must take well under 100 us. Run: python3 -m pytest tests/benchmarks
 
 from __future__ import annotations
 
-from harness.sim.frames import ApsFrame, MacFrame, NwkFrame, NwkFrameType
-from harness.sim.security import secure_aps, secure_nwk, unsecure_aps, unsecure_nwk
+from harness.wire.frames import ApsFrame, MacFrame, NwkFrame, NwkFrameType
+from harness.wire.security import secure_aps, secure_nwk, unsecure_aps, unsecure_nwk
 
 PAN = 0x1A62
 METER, METER_SHORT = 0x00124B0000000002, 0x3F46

@@ -12,7 +12,7 @@ import asyncio
 
 from harness.clock import new_virtual_loop
 from harness.ke import RetryPolicy
-from harness.ke.simnet import COORDINATOR_IEEE, DEVICE_IEEE, KeNet, engine_for
+from tests.support.ke_simnet import COORDINATOR_IEEE, DEVICE_IEEE, KeNet, engine_for
 
 
 def test_join_and_cbke_suite1_wall_time(benchmark):

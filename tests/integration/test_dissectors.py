@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from harness.capture import PcapWriter, read_pcap, tshark_key_options, write_key_file
 from harness.crypto import InstallCode
-from harness.sim.frames import (
+from harness.wire.frames import (
     AddrMode,
     ApsFrame,
     AssociationRequest,
@@ -30,7 +30,7 @@ from harness.sim.frames import (
     beacon_request_frame,
     serialize_zdo,
 )
-from harness.sim.security import KeyId, secure_aps, secure_nwk
+from harness.wire.security import KeyId, secure_aps, secure_nwk
 
 PAN = 0x1A62
 EXTENDED_PAN = 0x00124B0000ABCDEF

@@ -20,8 +20,8 @@ from harness.profiles import load_bench_profile, load_dut_profile
 from harness.results import Verdict
 from harness.run_record import classify
 from harness.se.datamodel import SE_PROFILE_ID, Side
-from harness.sim.frames import ApsFrame
 from harness.strategy import commission
+from harness.wire.frames import ApsFrame
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICE = 0x0700

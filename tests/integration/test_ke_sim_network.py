@@ -21,7 +21,10 @@ from harness.ke import (
     RetryPolicy,
     TerminatedBy,
 )
-from harness.ke.simnet import (
+from harness.se.types import KeyEstablishmentStatus as S
+from harness.wire.frames.mac import MacFrame, MacFrameType
+from harness.wire.security import unsecure_aps, unsecure_nwk
+from tests.support.ke_simnet import (
     COORDINATOR_IEEE,
     DEVICE_ENDPOINT,
     DEVICE_IEEE,
@@ -30,9 +33,6 @@ from harness.ke.simnet import (
     NETWORK_KEY,
     KeNet,
 )
-from harness.se.types import KeyEstablishmentStatus as S
-from harness.sim.frames.mac import MacFrame, MacFrameType
-from harness.sim.security import unsecure_aps, unsecure_nwk
 
 NO_RETRY = RetryPolicy(busy_retries=0, timeout_retries=0)
 

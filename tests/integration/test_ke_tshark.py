@@ -14,7 +14,7 @@ from harness.capture import PcapWriter, tshark_key_options, write_key_file
 from harness.clock import new_virtual_loop
 from harness.crypto import parse_certificate
 from harness.ke import KeCommand, KeEventKind
-from harness.ke.simnet import COORDINATOR_IEEE, DEVICE_IEEE, INSTALL_CODE, NETWORK_KEY, KeNet
+from tests.support.ke_simnet import COORDINATOR_IEEE, DEVICE_IEEE, INSTALL_CODE, NETWORK_KEY, KeNet
 
 FIELDS = [
     "zbee_zcl_se.ke.cmd.srv_rx.id", "zbee_zcl_se.ke.cmd.srv_tx.id", "zbee_zcl_se.ke.attr.suite",

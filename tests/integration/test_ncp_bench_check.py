@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.sim.ncp.process import EmulatorProcess
-from harness.sim.ncp.server import DEFAULT_NCP_IEEE
+from harness.emulator.ncp.process import EmulatorProcess
+from harness.emulator.ncp.server import DEFAULT_NCP_IEEE
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = "profiles/bench/ncp-emulator.yaml"

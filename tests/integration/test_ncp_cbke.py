@@ -14,13 +14,13 @@ import pytest
 import zigpy.types as zt
 
 from harness.crypto import Role
+from harness.emulator.ncp import CbkeData, NcpServer
+from harness.emulator.ncp.server import DEFAULT_NCP_IEEE
 from harness.ke.ezsp import EzspKeEngine, EzspKeError
 from harness.ke.material import KeMaterial
 from harness.radio.ezsp import ControllerApplication, ezsp_config
 from harness.sim.air import Air
-from harness.sim.frames.types import ieee_to_eui64
-from harness.sim.ncp import CbkeData, NcpServer
-from harness.sim.ncp.server import DEFAULT_NCP_IEEE
+from harness.wire.frames.types import ieee_to_eui64
 
 NETWORK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")
 EPID = bytes.fromhex("000D6FFFFE000001")
@@ -192,8 +192,8 @@ def test_the_ncp_probe_goes_out_under_the_chosen_key_and_the_held_key_comes_back
     from harness.golden.golden import Golden
     from harness.hardware import NcpApsSender
     from harness.profiles import load_dut_profile
-    from harness.sim.frames import ApsFrame
     from harness.verify import Keyring, decode_frames
+    from harness.wire.frames import ApsFrame
 
     other_key = bytes(range(0x40, 0x50))
 

@@ -16,6 +16,8 @@ from harness.devices.catalogue import MODELS
 from harness.dut.base import DutControlError
 from harness.dut.cli import CliDutControl
 from harness.dut.manual import ManualDutControl, ManualStepBlocked, TerminalPrompt
+from harness.emulator.ncp import NcpServer
+from harness.emulator.ncp.dut_cli import PROFILE_COMMANDS, ReferenceCli
 from harness.profiles import load_dut_profile
 from harness.radio.ezsp import (
     ESI_DEVICE_ID,
@@ -25,9 +27,7 @@ from harness.radio.ezsp import (
     ezsp_config,
 )
 from harness.sim.air import Air
-from harness.sim.frames.types import ieee_to_eui64
-from harness.sim.ncp import NcpServer
-from harness.sim.ncp.dut_cli import PROFILE_COMMANDS, ReferenceCli
+from harness.wire.frames.types import ieee_to_eui64
 
 NETWORK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")
 EPID = bytes.fromhex("000D6FFFFE000001")

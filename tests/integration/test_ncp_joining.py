@@ -1,5 +1,5 @@
 """The joining feature end to end on the real-bench path: the suite in its own process, unmodified bellows on
-the NCP emulator's pty (`python -m harness.sim ncp --device ihd`), the reference IHD driven through its CLI
+the NCP emulator's pty (`python -m harness.emulator ncp --device ihd`), the reference IHD driven through its CLI
 pty by the cli DUT driver, frames judged from the emulator's live pcap.
 
 Real time: about 2 minutes, with TC-JOIN-1.6's and TC-JOIN-1.7's silences shortened by their PIXITs
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from harness.cases import catalogue
+from harness.emulator.ncp.process import EmulatorProcess
 from harness.results import read_journal
-from harness.sim.ncp.process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 JOINING_CASES = {case.key for case in catalogue() if case.area == "joining"}  # every one applies to the IHD

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from test_ncp_joining import ROOT, bench_profile  # tests/integration is on sys.path (no package)
 
+from harness.emulator.ncp.process import EmulatorProcess
 from harness.results import read_journal
-from harness.sim.ncp.process import EmulatorProcess
 
 #: The lab preset plus the self-tests' usual join and rejoin times (the reference profiles declare 30 s).
 FAST = ("--pixit-preset=lab", "--pixit=join_timeout=10s", "--pixit=rejoin_timeout=20s")

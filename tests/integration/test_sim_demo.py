@@ -1,4 +1,4 @@
-"""`python -m harness.sim demo`: the capture is deterministic and tshark decrypts it with the key file."""
+"""`python -m harness.emulator demo`: the capture is deterministic and tshark decrypts it with the key file."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import shutil
 import subprocess
 
 import pytest
+from harness.sim.__main__ import main
 
 from harness.capture import LINKTYPE_IEEE802_15_4_WITHFCS, read_pcap, tshark_key_options
-from harness.sim.__main__ import main
 
 
 def test_demo_writes_capture_and_keys(tmp_path, capsys):

@@ -16,10 +16,10 @@ from harness.sim import zdo
 from harness.sim.air import Air, Impairment
 from harness.sim.behaviour import StackBehaviour
 from harness.sim.discovery import RX_ON_WHEN_IDLE, DiscoveryError, find_se_server
-from harness.sim.frames.mac import MacFrame, MacFrameType
-from harness.sim.frames.nwk import NwkFrame
 from harness.sim.node import JoinError, Node, Role
 from harness.sim.trust_center import TrustCenter
+from harness.wire.frames.mac import MacFrame, MacFrameType
+from harness.wire.frames.nwk import NwkFrame
 
 # Zigbee SE test install code (with CRC) and its link key: the public vector of the install-code spec.
 INSTALL_CODE = InstallCode.parse("83FED3407A939723A5C639B26916D505C3B5")

@@ -13,8 +13,8 @@ from harness.clock import new_virtual_loop
 from harness.crypto import InstallCode
 from harness.radio.sim import ControllerApplication, SimRadioError, register_air, sim_config, unregister_air
 from harness.sim.air import Air
-from harness.sim.frames.types import ieee_to_eui64
 from harness.sim.node import JoinError, Node, Role
+from harness.wire.frames.types import ieee_to_eui64
 
 INSTALL_CODE = InstallCode.parse("83FED3407A939723A5C639B26916D505C3B5")
 NETWORK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")

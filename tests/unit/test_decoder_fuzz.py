@@ -22,12 +22,15 @@ from harness.capture.keys import KeyFileError, read_key_file
 from harness.capture.pcap import MAGIC_USEC, CaptureError, read_pcap
 from harness.crypto.ecqv import parse_certificate
 from harness.crypto.errors import InvalidCertificateError
+from harness.emulator.ncp.ash import AshError, AshNcp, decode_ash_frame
+from harness.emulator.ncp.ezsp import EzspFrameError, EzspNcp
 from harness.ke.frames import KeCommand, KeFrameError, parse_payload
 from harness.openseg import greenbutton as gb
 from harness.se.clusters import SE_CLUSTERS
 from harness.se.datamodel import Side
 from harness.se.types import Certificate, EphemeralData, SeTypeError, Signature, Smac
-from harness.sim.frames import (
+from harness.verify.capture import Keyring, decode_frames
+from harness.wire.frames import (
     ApsFrame,
     Beacon,
     FrameError,
@@ -38,11 +41,8 @@ from harness.sim.frames import (
     parse_mac_command,
     parse_nwk_command,
 )
-from harness.sim.frames.mac import fcs
-from harness.sim.frames.zdo import deserialize_zdo
-from harness.sim.ncp.ash import AshError, AshNcp, decode_ash_frame
-from harness.sim.ncp.ezsp import EzspFrameError, EzspNcp
-from harness.verify.capture import Keyring, decode_frames
+from harness.wire.frames.mac import fcs
+from harness.wire.frames.zdo import deserialize_zdo
 from harness.zcl.errors import MalformedFrame
 from harness.zcl.frame import build_frame, decode_cluster_command, decode_general, parse_frame
 
@@ -69,7 +69,7 @@ def with_fcs(body: bytes) -> bytes:
     return body + fcs(body).to_bytes(2, "little")
 
 
-# -- Zigbee frames: MAC, NWK, APS, ZDO (harness/sim/frames) -------------------------------------------------
+# -- Zigbee frames: MAC, NWK, APS, ZDO (harness/wire/frames) -------------------------------------------------
 
 @FUZZ
 @given(raw)
@@ -284,7 +284,7 @@ def test_a_feed_under_an_unknown_encoding_is_a_green_button_error():
     assert gb.schema_problems(_mutated(0, b"", "x-se-undefined"))
 
 
-# -- The NCP emulator's host link: ASH and EZSP (harness/sim/ncp) -------------------------------------------------
+# -- The NCP emulator's host link: ASH and EZSP (harness/emulator/ncp) -------------------------------------------------
 
 @FUZZ
 @given(raw)

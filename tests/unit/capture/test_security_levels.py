@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.crypto import SecurityLevel
-from harness.sim.frames import ApsFrame, MacFrame, NwkFrame, NwkFrameType
-from harness.sim.security import AuxHeader, KeyId, secure_aps, secure_nwk, unsecure_nwk
 from harness.verify.capture import Keyring, SecurityCheck, decode_frames
+from harness.wire.frames import ApsFrame, MacFrame, NwkFrame, NwkFrameType
+from harness.wire.security import AuxHeader, KeyId, secure_aps, secure_nwk, unsecure_nwk
 
 NETWORK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")
 LINK_KEY = bytes.fromhex("66B6900981E1EE3CA4206B6B861C02BB")
@@ -76,7 +76,7 @@ def test_a_level_4_frame_that_names_level_4_on_the_air_is_not_taken_at_its_word(
 def test_a_frame_whose_mic_does_not_verify_is_a_finding_of_unknown_level():
     psdu = bytearray(_psdu(_aps()))
     psdu[-3] ^= 0x01  # the MIC's last byte (before the 2-byte FCS)
-    from harness.sim.frames.mac import fcs
+    from harness.wire.frames.mac import fcs
 
     psdu[-2:] = fcs(bytes(psdu[:-2])).to_bytes(2, "little")
     observed = _decode(bytes(psdu))

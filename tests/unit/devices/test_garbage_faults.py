@@ -21,8 +21,8 @@ from harness.devices.garbage import (
 from harness.devices.openseg import CACHE_47_HOURS
 from harness.ke.frames import KeFrameError, parse_payload
 from harness.openseg import greenbutton as gb
-from harness.sim.frames import ApsFrame, FrameError, NwkFrame, NwkFrameType
-from harness.sim.frames.zdo import deserialize_zdo
+from harness.wire.frames import ApsFrame, FrameError, NwkFrame, NwkFrameType
+from harness.wire.frames.zdo import deserialize_zdo
 from harness.zcl.errors import MalformedFrame
 from harness.zcl.frame import build_frame, decode_general, parse_frame
 

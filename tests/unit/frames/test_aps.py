@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.sim.frames import (
+from harness.wire.frames import (
     ApsFrame,
     ApsFrameType,
     ConfirmKey,

@@ -22,7 +22,7 @@ from scapy.layers.zigbee import (
     ZigbeeSecurityHeader,
 )
 
-from harness.sim.frames import (
+from harness.wire.frames import (
     AddrMode,
     ApsFrame,
     AssociationRequest,
@@ -39,7 +39,7 @@ from harness.sim.frames import (
     ZigbeeBeaconPayload,
     parse_nwk_command,
 )
-from harness.sim.security import KeyId, secure_aps, secure_nwk
+from harness.wire.security import KeyId, secure_aps, secure_nwk
 
 TC = 0x00124B0000000001
 DEVICE = 0x00124B0000000002

@@ -6,7 +6,7 @@ import pytest
 
 from harness.crypto import AuthenticationError, InstallCode, SecurityLevel, key_transport_key
 from harness.crypto import ccm as reference_ccm
-from harness.sim.frames import (
+from harness.wire.frames import (
     ApsFrame,
     ApsFrameType,
     FrameError,
@@ -21,7 +21,7 @@ from harness.sim.frames import (
     parse_aps_command,
     parse_nwk_command,
 )
-from harness.sim.security import (
+from harness.wire.security import (
     AuxHeader,
     KeyId,
     secure_aps,

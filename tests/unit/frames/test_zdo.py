@@ -6,7 +6,7 @@ import pytest
 import zigpy.types as t
 from zigpy.zdo.types import LogicalType, NodeDescriptor, ZDOCmd
 
-from harness.sim.frames import FrameError, deserialize_zdo, eui64_to_ieee, ieee_to_eui64, serialize_zdo
+from harness.wire.frames import FrameError, deserialize_zdo, eui64_to_ieee, ieee_to_eui64, serialize_zdo
 
 
 def test_match_desc_req_encoding():

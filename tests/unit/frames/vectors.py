@@ -51,7 +51,7 @@ def psdu(name: str) -> bytes:
 
 def with_fcs(name: str) -> bytes:
     """The PSDU with a real FCS in place of the sniffer's RSSI/LQI bytes."""
-    from harness.sim.frames.mac import fcs
+    from harness.wire.frames.mac import fcs
 
     body = psdu(name)[:-2]
     return body + fcs(body).to_bytes(2, "little")

@@ -30,9 +30,9 @@ import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
 
 from harness.sim.air import Air
-from harness.sim.frames.types import eui64_to_ieee, ieee_to_eui64
 from harness.sim.node import ApsDeliveryError, Node, NodeError, Role
 from harness.sim.trust_center import TrustCenter
+from harness.wire.frames.types import eui64_to_ieee, ieee_to_eui64
 
 from .cbke import CbkeData, CbkeLibrary, CbkeLibraryError
 
@@ -104,7 +104,7 @@ class _EmulatedTrustCenter(TrustCenter):
 
 
 class NcpStack:
-    """The command handlers (``cmd_<name>``) behind :class:`~harness.sim.ncp.ezsp.EzspNcp`."""
+    """The command handlers (``cmd_<name>``) behind :class:`~harness.emulator.ncp.ezsp.EzspNcp`."""
 
     def __init__(self, air: Air, ieee: int, *, cbke: CbkeData | Iterable[CbkeData] | None = None) -> None:
         self.air = air

@@ -1,4 +1,4 @@
-"""The NCP emulator as a separate process (`python -m harness.sim ncp`), for tests and scripted benches.
+"""The NCP emulator as a separate process (`python -m harness.emulator ncp`), for tests and scripted benches.
 
 :class:`EmulatorProcess` starts it, reads the endpoint lines it prints (``ncp PATH``, ``dut-cli PATH``,
 ``pcap PATH``) with a deadline, and always ends it (SIGTERM to its own process id, SIGKILL if it lingers).
@@ -29,7 +29,7 @@ class EmulatorProcess:
 
     def __init__(self, *, device: str | None = None, pcap: Path | None = None, extra: tuple[str, ...] = (),
                  start_timeout: float = START_TIMEOUT) -> None:
-        self.args = [sys.executable, "-m", "harness.sim", "ncp"]
+        self.args = [sys.executable, "-m", "harness.emulator", "ncp"]
         if device is not None:
             self.args += ["--device", device]
         if pcap is not None:

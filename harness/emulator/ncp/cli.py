@@ -1,4 +1,4 @@
-"""`python -m harness.sim ncp`: run the NCP emulator (and optionally a reference DUT) until interrupted.
+"""`python -m harness.emulator ncp`: run the NCP emulator (and optionally a reference DUT) until interrupted.
 
 Prints one line per endpoint a bench needs, then serves them in real time:
 

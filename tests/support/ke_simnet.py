@@ -17,19 +17,18 @@ import zigpy.zdo.types as zdo_t
 from zigpy.zdo.types import ZDOCmd
 
 from harness.crypto import InstallCode, TestCA
+from harness.ke.engine import SoftwareKeEngine
+from harness.ke.events import KeOutcome
+from harness.ke.faults import DeviceKeFaults, GoldenKeFaults, device_engine
+from harness.ke.sim import aps_ack_switch, attach, ieee_resolver, route_packets
+from harness.ke.state_machine import KeTiming, KeyEstablishment, RetryPolicy
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
 from harness.se.datamodel import Side
 from harness.sim import zdo
 from harness.sim.air import Air, AirFrame
-from harness.sim.frames.types import ieee_to_eui64
 from harness.sim.node import Node, Role
+from harness.wire.frames.types import ieee_to_eui64
 from harness.zcl import ZclEngine
-
-from .engine import SoftwareKeEngine
-from .events import KeOutcome
-from .faults import DeviceKeFaults, GoldenKeFaults, device_engine
-from .sim import aps_ack_switch, attach, ieee_resolver, route_packets
-from .state_machine import KeTiming, KeyEstablishment, RetryPolicy
 
 INSTALL_CODE = InstallCode.parse("83FED3407A939723A5C639B26916D505C3B5")  # the public SE test install code
 NETWORK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")

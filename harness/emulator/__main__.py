@@ -1,8 +1,8 @@
-"""Command line of the simulated network.
+"""Command line of the emulators on the simulated network.
 
-    python -m harness.sim demo --pcap demo.pcap --keys demo.keys [--seed N]
+    python -m harness.emulator demo --pcap demo.pcap --keys demo.keys [--seed N]
 
-    python -m harness.sim ncp [--device ihd] [--pcap air.pcap]   (an EZSP NCP emulator on a pseudo-terminal)
+    python -m harness.emulator ncp [--device ihd] [--pcap air.pcap]   (an EZSP NCP emulator on a pseudo-terminal)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .ncp import cli as ncp_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.sim", description="The simulated Zigbee network.")
+    parser = argparse.ArgumentParser(prog="python -m harness.emulator", description="Emulators on the simulated Zigbee network.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="form a network, join a meter, exchange SE frames, write a capture")
     demo.add_argument("--pcap", required=True, help="where to write the capture (pcap, 802.15.4 with FCS)")

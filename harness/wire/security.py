@@ -36,9 +36,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
 from harness.crypto import AuthenticationError, SecurityLevel, key_load_key, key_transport_key
 from harness.crypto import ccm as _ccm
-from harness.sim.frames.aps import ApsFrame
-from harness.sim.frames.errors import FrameError, need
-from harness.sim.frames.nwk import NwkFrame
+from harness.wire.frames.aps import ApsFrame
+from harness.wire.frames.errors import FrameError, need
+from harness.wire.frames.nwk import NwkFrame
 
 DEFAULT_LEVEL = SecurityLevel.ENC_MIC_32  # nwkSecurityLevel of every Zigbee PRO network
 

@@ -13,7 +13,7 @@ API (stable; only additions from here on):
   ``MacFrame.deserialize(psdu)`` checks it. ``NwkFrame(NwkFrameType.DATA, dst, src, seq, aps_bytes)``;
   ``ApsFrame.data(counter, profile, cluster, src_ep, dst_ep, asdu)``; ``ApsFrame.command(counter, cmd)``;
   ``frame.ack_for()`` builds the APS ack.
-- Security lives in :mod:`harness.sim.security`: ``secure_nwk(frame, nwk_key, counter, src_ieee, key_seq)``,
+- Security lives in :mod:`harness.wire.security`: ``secure_nwk(frame, nwk_key, counter, src_ieee, key_seq)``,
   ``unsecure_nwk(data, nwk_key) -> (frame, aux)``, ``secure_aps(frame, link_key, counter, src_ieee,
   KeyId.DATA | KeyId.KEY_TRANSPORT | ...)``, ``unsecure_aps(data, link_key, source_ieee) -> (frame, aux)``.
 - Beacons: ``Beacon(association_permit, payload=ZigbeeBeaconPayload(ext_pan_id).serialize())`` as the MSDU

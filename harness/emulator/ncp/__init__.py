@@ -10,7 +10,7 @@ path) forms the network, admits devices joining on the simulated air and exchang
     cbke.py     the emulated CBKE library (one exchange's temporary data, on harness.crypto.cbke)
     process.py  the emulator as a child process (tests, scripted benches)
     pty.py      a raw-mode pseudo-terminal pair served on the asyncio loop
-    server.py   the pieces wired together (`python -m harness.sim ncp`)
+    server.py   the pieces wired together (`python -m harness.emulator ncp`)
 """
 
 from .ash import AshError, AshNcp

@@ -21,10 +21,9 @@ from harness.capture import PcapWriter, write_key_file
 from harness.clock import new_virtual_loop
 from harness.crypto import InstallCode
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
-
-from .air import Air, AirFrame
-from .frames.types import ieee_to_eui64
-from .node import APS_ACK_WAIT_DURATION, SE_PROFILE, Node, Role
+from harness.sim.air import Air, AirFrame
+from harness.sim.node import APS_ACK_WAIT_DURATION, SE_PROFILE, Node, Role
+from harness.wire.frames.types import ieee_to_eui64
 
 METERING = 0x0702
 CURRENT_SUMMATION_DELIVERED = 0x0000

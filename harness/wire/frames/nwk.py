@@ -7,7 +7,7 @@ Frame control bits: 0-1 frame type, 2-5 protocol version (2 for PRO), 6-7 discov
 
 ``NwkFrame.payload`` is everything after the header: the APS frame of a data frame, the command id and
 body of a command frame, or, while ``security`` is set and the frame is still secured, the auxiliary
-security header, ciphertext and MIC (harness.sim.security turns that into plaintext).
+security header, ciphertext and MIC (harness.wire.security turns that into plaintext).
 """
 
 from __future__ import annotations

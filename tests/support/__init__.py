@@ -1,0 +1,1 @@
+"""Test-only support code: helpers that the self-tests and benchmarks share and the harness never imports."""
