@@ -6,7 +6,7 @@ import shutil
 import subprocess
 
 import pytest
-from harness.sim.__main__ import main
+from harness.emulator.__main__ import main
 
 from harness.capture import LINKTYPE_IEEE802_15_4_WITHFCS, read_pcap, tshark_key_options
 
