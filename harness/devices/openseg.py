@@ -31,7 +31,7 @@ from harness.openseg.cache import Reading, ReadingCache
 from harness.openseg.network import HomeNetwork
 from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
 from harness.se.clusters import Basic, Drlc, KeyEstablishment, Metering, Price, Time
-from harness.se.datamodel import Side
+from harness.se.datamodel import Side, load_datamodel
 from harness.sim.discovery import RX_ON_WHEN_IDLE, DiscoveryError, find_se_server
 from harness.zcl import ZclError
 from harness.zcl.engine import report_reporting_config
@@ -172,7 +172,7 @@ class _WrapLosingCache(ReadingCache):
 
 class OpenSegGateway(ApplicationDevice):
     model = "openseg"
-    device_id = 0x0502
+    device_id = load_datamodel().device_type("SE-IPD").device_id
     clusters = (
         (Basic.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
         (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Metering.cluster_id, Side.CLIENT),
