@@ -115,8 +115,10 @@ class MeterReadError(ValueError):
 
 
 #: ZCL data types of the Metering attributes the gateway reads: type id -> (size, signed).
-_TYPES: dict[int, tuple[int, bool]] = {DataTypeId.uint48: (6, False), DataTypeId.int24: (3, True), DataTypeId.uint24: (3, False),
-          DataTypeId.map8: (1, False), DataTypeId.enum8: (1, False)}
+_TYPES: dict[int, tuple[int, bool]] = {
+    DataTypeId.uint48: (6, False), DataTypeId.int24: (3, True), DataTypeId.uint24: (3, False),
+    DataTypeId.map8: (1, False), DataTypeId.enum8: (1, False),
+}
 
 
 def decode_read_response(payload: bytes) -> dict[int, int]:
@@ -127,7 +129,7 @@ def decode_read_response(payload: bytes) -> dict[int, int]:
             raise MeterReadError(f"read response record at byte {i} is truncated: {payload.hex()}")
         attr_id, status = int.from_bytes(payload[i:i + 2], "little"), payload[i + 2]
         i += 3
-        if status != 0:
+        if status != Status.SUCCESS:
             continue
         if i >= len(payload) or payload[i] not in _TYPES:
             raise MeterReadError(f"attribute 0x{attr_id:04X}: unexpected data type in {payload.hex()}")
