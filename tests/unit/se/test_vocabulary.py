@@ -4,9 +4,10 @@ definitions of harness/se (zigpy style: ``Drlc.cluster_id``, ``Price.ClientComma
 of ids a module writes by hand.
 
 The scan reads the source of harness/ and steps/ (harness/se is the vocabulary; harness/wire holds Zigbee frame
-ids, which are not SE's) and fails on a module-level SE id table: a name of the vocabulary (``DRLC_CLUSTER``,
-``CMD_PUBLISH_PRICE``, ``ATTR_TIME``, ``STATUS_NAMES``, ``METERING``, ``MULTIPLIER``, ...) bound to integer
-literals, a table of SE cluster ids under any name, or an enum of command or status codes.
+ids, which are not SE's) and fails on an SE id table at module or class level: a table-like name (``DRLC_CLUSTER``,
+``CMD_PUBLISH_PRICE``, ``ATTR_TIME``, ``STATUS_NAMES``, ``ESI_INPUT_CLUSTERS``) bound to integer literals, a name
+of the vocabulary bound to its own id (``METERING = 0x0702``, ``MULTIPLIER = 0x0301``, ``SE_PROFILE = 0x0109``),
+a table of SE cluster ids under any name, or an enum of command or status codes.
 """
 
 from __future__ import annotations
@@ -103,18 +104,21 @@ def _literal_ints(node: ast.AST) -> list[int] | None:
     return None
 
 
-def _targets(node: ast.Assign | ast.AnnAssign) -> list[tuple[str, ast.AST | None]]:
-    """(name, value) of every name a module-level assignment binds, pairing tuple unpacking element-wise."""
+def _targets(node: ast.Assign | ast.AnnAssign) -> list[tuple[str, ast.AST]]:
+    """(name, value) of every name an assignment binds, pairing tuple unpacking element-wise."""
+    assert node.value is not None
+    value = node.value
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    pairs: list[tuple[str, ast.AST | None]] = []
+    pairs: list[tuple[str, ast.AST]] = []
     for target in targets:
         if isinstance(target, ast.Name):
-            pairs.append((target.id, node.value))
+            pairs.append((target.id, value))
         elif isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
-            values = node.value.elts if isinstance(node.value, ast.Tuple) else [None] * len(target.elts)
-            if len(values) != len(target.elts):
-                values = [node.value] * len(target.elts)
-            pairs += [(e.id, v) for e, v in zip(target.elts, values, strict=True) if isinstance(e, ast.Name)]
+            names = [e.id for e in target.elts if isinstance(e, ast.Name)]
+            if isinstance(value, ast.Tuple) and len(value.elts) == len(names):
+                pairs += zip(names, value.elts, strict=True)
+            else:
+                pairs += [(name, value) for name in names]
     return pairs
 
 
@@ -147,10 +151,10 @@ def _assignments(body: list[ast.stmt], where: str) -> list[str]:
     for node in body:
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             for name, value in _targets(node):
-                ints = _literal_ints(value) if value is not None else None
+                ints = _literal_ints(value)
                 if ints and _copies_an_id(name, ints):
                     found.append(f"{where}:{node.lineno}: {name} holds hand-written ids {ints[:6]}")
-                elif value is not None and _cluster_id_table(value):
+                elif _cluster_id_table(value):
                     found.append(f"{where}:{node.lineno}: {name} is a table of SE cluster ids")
     return found
 
