@@ -90,9 +90,9 @@ def se_application_cluster(bench):
     """The first SE application cluster (0x0700-0x07FF) and side the DUT claims, as (cluster id, Side): the
     target of the golden's SE probes; None when it claims none."""
     from harness.pics import AREAS, cluster_key
-    from harness.se.datamodel import Side
+    from harness.se.datamodel import SE_APPLICATION_CLUSTERS, Side
 
-    for cluster_id in sorted(c for c in AREAS if 0x0700 <= c <= 0x07FF):
+    for cluster_id in sorted(c for c in AREAS if c in SE_APPLICATION_CLUSTERS):
         for side in (Side.SERVER, Side.CLIENT):
             if bench.claims(cluster_key(cluster_id, side)):
                 return cluster_id, side
@@ -167,8 +167,9 @@ def publish_price_now(bench, testbed, event_id):
 @when(parsers.parse("the ESI displays message {message_id:d} starting now until changed, {asking} for confirmation"))
 def display_message(bench, testbed, message_id, asking):
     from harness.golden.esi import Message
+    from harness.se.types import CONFIRMATION_REQUIRED
 
-    control = 0x80 if asking == "asking" else 0x00  # MessageControl bit 7: confirmation required
+    control = CONFIRMATION_REQUIRED if asking == "asking" else 0x00
     message = Message(message_id, f"Test message {message_id}", message_control=control)
     bench.run(testbed.golden.messaging.display(dut_peer(bench, testbed), message), 30,
               f"displaying message {message_id}")
