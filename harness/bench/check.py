@@ -15,7 +15,8 @@ version handshake only) and prints what the suite needs of it, then asks the DUT
 The DUT command is the DUT profile's ``control.commands.info`` (``--profile``), else the line ``info``; an
 answer matching its reply pattern (default ``^OK``) is ready. Exit status 0 when the bench is ready for every
 feature, 1 when something is missing (each said on a ``missing:`` line), 2 for a bad option or profile.
-(The check lives in its own module because harness.bench is the bench's module, not a package.)
+``python -m harness.bench check ...`` is the same command. It needs no Bench, backend or testbed: only the
+EZSP radio (harness/radio/ezsp.py) and the DUT's CLI driver.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import asyncio
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from harness.dut.base import DutControlError
 from harness.dut.cli import CliDutControl
@@ -92,7 +93,7 @@ async def check_radio(port: str, baudrate: int = 115200) -> RadioReport:
     return report
 
 
-async def _stack_version(ezsp) -> tuple[int, int]:
+async def _stack_version(ezsp: Any) -> tuple[int, int]:  # bellows' EZSP: library edge
     # The version handshake again (harmless, same answer): bellows keeps only the protocol version.
     _protocol, stack_type, stack_version = await ezsp._command("version", desiredProtocolVersion=ezsp.ezsp_version)
     return int(stack_type), int(stack_version)
@@ -128,11 +129,12 @@ def render(report: CheckReport, out: TextIO) -> None:
         print(f"ezsp protocol {radio.protocol}, stack type {radio.stack_type}, "
               f"stack version 0x{radio.stack_version or 0:04X}", file=out)
         print(f"eui64 {radio.eui64}", file=out)
-        cbke = radio.cbke
-        for suite, (library, certificate) in {
+        cbke = radio.cbke  # read whenever the radio answered (no error)
+        suites = {} if cbke is None else {
             1: ("CBKE (suite 1)", cbke.certificate), 2: ("CBKE 283k1 (suite 2)", cbke.certificate_283k1),
-        }.items():
-            present = cbke.libraries.get(library, False)
+        }
+        for suite, (library, certificate) in suites.items():
+            present = cbke is not None and cbke.libraries.get(library, False)
             line = f"cbke suite {suite} ({SUITE_CURVES[suite]}): library {'present' if present else 'absent'}"
             if present:
                 line += (f", certificate {certificate.hex()} ({len(certificate)} bytes, subject "
