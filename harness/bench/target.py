@@ -62,17 +62,19 @@ def port_exists(port: str) -> bool:
     return "://" in port or os.path.exists(port)
 
 
-def resolve(options: RunOptions, dut_profile: DutProfile, bench_profile: BenchProfile) -> BenchTarget:
+def resolve(options: RunOptions, dut_profile: DutProfile, bench_profile: BenchProfile, *,
+            check_ports: bool = False) -> BenchTarget:
     """The bench the options and profiles describe, or an OptionError naming the option and the fix: a
-    physical DUT with the simulated radio, a radio or DUT port that does not exist, a reference device driven
-    with another model's profile, a real radio with no way to drive the DUT."""
+    physical DUT with the simulated radio, a reference device driven with another model's profile, a real radio
+    with no way to drive the DUT, and with *check_ports* (before the run: a port that goes away later is a bench
+    error of the case it hits, not of the run) a radio or DUT port that does not exist."""
     dut = options.dut
     radio = options.radio or parse_radio(bench_profile.radio)
     check_radio(dut, radio)
-    if radio.kind == "ezsp" and not port_exists(radio.port):
+    if check_ports and radio.kind == "ezsp" and not port_exists(radio.port):
         raise OptionError(f"--radio={radio}: no such port {radio.port!r}; plug in the EZSP stick or name its "
                           "port (ls /dev/ttyACM* /dev/ttyUSB* /dev/serial/by-id/)")
-    if dut.kind == "cli" and not port_exists(dut.target):
+    if check_ports and dut.kind == "cli" and not port_exists(dut.target):
         raise OptionError(f"--dut={dut}: no such port; connect the DUT's CLI or name its port "
                           "(ls /dev/ttyUSB* /dev/serial/by-id/), or use --dut=manual")
     control = dut_profile.control

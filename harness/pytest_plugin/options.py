@@ -191,7 +191,7 @@ def check_bench_reachable(options: RunOptions, dut_profile, bench_profile) -> Be
     has (harness/bench/target.py, where --dut is interpreted)."""
     from harness.bench.target import resolve
 
-    return resolve(options, dut_profile, bench_profile)
+    return resolve(options, dut_profile, bench_profile, check_ports=True)
 
 
 def is_suite_run(config: pytest.Config) -> bool:
