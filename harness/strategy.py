@@ -28,7 +28,7 @@ async def commission(bench, testbed) -> int:
     await golden.trust_center.admit(testbed.dut_ieee, testbed.dut_link_key, 180)
     await testbed.dut.start_joining()
     event = await golden.trust_center.wait_join(testbed.dut_ieee, join_time)
-    testbed.notes["join_event"] = event
+    testbed.join_event = event
     # Admission is proven by the DUT answering with the network key, not by its (separately judged) annce.
     deadline = bench.clock.monotonic() + join_time
     while True:

@@ -10,7 +10,7 @@ from harness.verdict import check
 
 
 def dut_nwk(testbed) -> int:
-    nwk = testbed.notes.get("dut_nwk")
+    nwk = testbed.dut_nwk
     check(nwk is not None, expected="the DUT has a network address from an earlier step",
           observed="the DUT never joined in this scenario", rule="scenario precondition")
     return nwk
@@ -33,7 +33,7 @@ def factory_new(bench, testbed):
 def dut_joined(bench, testbed):
     join_time = bench.pixit_seconds("join_timeout", 30)
     try:
-        testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
+        testbed.dut_nwk = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
     except BenchFault:
         raise  # the golden radio's own failure: never the DUT's
     except TimeoutError as exc:
@@ -43,7 +43,7 @@ def dut_joined(bench, testbed):
 
 def ke_trail(testbed, limit: int = 12) -> str:
     """The golden ESI's Key Establishment events with the DUT, for an observed= text."""
-    nwk = testbed.notes.get("dut_nwk")
+    nwk = testbed.dut_nwk
     events = [e for e in testbed.golden.ke.events if nwk is None or e.partner_nwk == nwk]
     return "; ".join(str(e) for e in events[-limit:]) or "no Key Establishment frame from the DUT"
 
@@ -66,7 +66,7 @@ def key_ready_at(testbed) -> float:
     key as soon as it has the last frame; "after key establishment" is judged from this moment."""
     from harness.ke import KeEventKind
 
-    completed = testbed.notes["ke_completed"]
+    completed = testbed.ke_completed
     frames = [e.at for e in testbed.golden.ke.events
               if e.partner_nwk == completed.partner_nwk and e.at <= completed.at
               and e.kind in (KeEventKind.FRAME_SENT, KeEventKind.FRAME_RECEIVED)]
@@ -78,9 +78,9 @@ def dut_joined_with_key(bench, testbed):
     """Commissioned as above, then CBKE with the golden ESI completed; SE frames now use the CBKE link key."""
     dut_joined(bench, testbed)
     ke_time = bench.pixit_seconds("ke_timeout", 20)
-    joined_at = testbed.notes["join_event"].time
+    joined_at = testbed.join_event.time
     try:
-        testbed.notes["ke_completed"] = bench.run(key_established(bench, testbed, joined_at, ke_time))
+        testbed.ke_completed = bench.run(key_established(bench, testbed, joined_at, ke_time))
     except TimeoutError:
         check(False, expected=f"CBKE between the DUT and the golden ESI completes within {ke_time:g} s of joining",
               observed=ke_trail(testbed), rule="SE 1.x 5.4.7: a joined device establishes its link key by CBKE")

@@ -51,7 +51,7 @@ def _retry_time(bench) -> float:
 
 def _started(testbed) -> float:
     """When the exchange under judgement could start: the golden's own initiation, else the DUT's admission."""
-    return testbed.notes.get("ke_started_at", testbed.notes["join_event"].time)
+    return testbed.notes.get("ke_started_at", testbed.join_event.time)
 
 
 def _arm(testbed, **faults) -> None:
@@ -249,7 +249,7 @@ def _completed(bench, testbed):
     except TimeoutError:
         check(False, expected=f"CBKE between the DUT and the golden ESI completes within {ke_time:g} s",
               observed=ke_trail(testbed), rule=RULE_CBKE)
-    testbed.notes["ke_completed"] = event
+    testbed.ke_completed = event
     return event
 
 
@@ -276,12 +276,12 @@ def golden_initiated_completes(bench, testbed):
           expected=f"the DUT as responder completes CBKE within {ke_time:g} s",
           observed=f"{outcome}" + (f" after {took:.3f} s" if took is not None else "") + f"; {ke_trail(testbed)}",
           rule="SE 1.x 10.7: the Key Establishment server answers Initiate, Ephemeral Data and Confirm Key")
-    testbed.notes["ke_completed"] = completed[-1]
+    testbed.ke_completed = completed[-1]
 
 
 @then("the DUT answers an SE command secured with the new link key")
 def answers_under_new_key(bench, testbed):
-    event = testbed.notes["ke_completed"]
+    event = testbed.ke_completed
     probe = _probe(bench, testbed, link_key=event.key)
     answer = probe.answer
     read_response = answer is not None and answer.is_general and answer.command_id == GeneralCommand.Read_Attributes_rsp
