@@ -120,7 +120,11 @@ def _forked(module: str, args: list[str], cwd: Path, env: dict[str, str], python
                                 args=(module, args, str(cwd), env, pythonpath, str(stdout), str(stderr)))
         with _start_lock:
             child.start()
-        child.join(timeout)
+        try:
+            child.join(timeout)
+        except BaseException:  # an interrupted test (Ctrl-C, pytest's own timeout) leaves no run behind
+            child.kill()
+            raise
         command = [sys.executable, "-m", module, *args]
 
         def read(path: Path) -> str:
