@@ -226,6 +226,7 @@ def test_bench_errors_are_junit_errors(tmp_path: Path) -> None:
     assert summary["totals"]["error"] == errors
 
 
+@pytest.mark.realtime(20)  # one joining case on the NCP emulator: in a realtime lane, not on the planted run's worker
 def test_radio_firmware_and_bench_kind_on_the_emulator(tmp_path: Path) -> None:
     """A real-radio run (bellows on the EZSP NCP emulator) names the radio's firmware and says it was emulated."""
     from test_ncp_joining import run_on_emulator
