@@ -146,17 +146,62 @@ DRLC_UNSIGNED = [
 
 NO_GET_CURRENT_PRICE = Fault("no-get-current-price", "does not ask for the current price after joining",
                              ("TC-PRICE-1.1",), Behaviour())
+#: The Price cases in which the DUT must acknowledge a price (each new case has a positive control).
+_ACKNOWLEDGING_CASES = ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-PRICE-1.5[0x01]", "TC-PRICE-1.5[0xFF]",
+                        "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.9[SE 1.1]", "TC-PRICE-1.9[SE 1.2]",
+                        "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]", "TC-PRICE-1.10", "TC-PRICE-1.11")
 NO_PRICE_ACKNOWLEDGEMENT = Fault(
     "no-price-acknowledgement", "never sends Price Acknowledgement, even when PriceControl asks",
-    ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.3"),
+    (*_ACKNOWLEDGING_CASES, "TC-TIME-1.3"),
     ClientSetting(client="price", field="no_acknowledgement"))
 STORES_DUPLICATE_PRICE = Fault(
     "stores-duplicate-price", "takes a repeated IssuerEventID as a new price and acknowledges it again",
-    ("TC-PRICE-1.3",), Behaviour())
+    ("TC-PRICE-1.3", "TC-PRICE-1.8"), Behaviour())
 LAST_PRICE_WINS = Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
-                        ("TC-PRICE-1.4",), Behaviour())
+                        ("TC-PRICE-1.4", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), Behaviour())
 
-PRICE = [NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT, STORES_DUPLICATE_PRICE, LAST_PRICE_WINS]
+NO_GET_SCHEDULED_PRICES = Fault("no-get-scheduled-prices", "does not ask for the scheduled prices after joining "
+                                "although it claims Get Scheduled Prices", ("TC-PRICE-1.11",), Behaviour())
+
+
+def _price(field: str) -> ClientSetting:
+    return ClientSetting(client="price", field=field)
+
+
+#: Issue 18 item 2: PriceControl, expiry, overlap boundaries, refusal statuses, layouts, windows, scheduled prices.
+PRICE_WINDOWS = [
+    Fault("acknowledges-unasked-price", "acknowledges every price it takes, whatever PriceControl says",
+          ("TC-PRICE-1.5[absent]", "TC-PRICE-1.5[0x00]", "TC-PRICE-1.5[0xFE]", "TC-PRICE-1.8"),
+          _price("acknowledge_unasked")),
+    Fault("price-ack-bit-by-equality", "acknowledges a price only when PriceControl is exactly 0x01, so other "
+          "bits hide bit 0", ("TC-PRICE-1.5[0xFF]",), _price("acknowledgement_bit_by_equality")),
+    Fault("price-ack-control-zero", "sends Control 0x00 in its Price Acknowledgements instead of the price's "
+          "PriceControl", _ACKNOWLEDGING_CASES, _price("acknowledgement_control_zero")),
+    Fault("accepts-expired-price", "takes a price that has already ended", ("TC-PRICE-1.6", "TC-PRICE-1.8"),
+          _price("accept_expired")),
+    Fault("price-never-expires", "takes every Duration as \"until changed\"",
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), _price("never_expire")),
+    Fault("price-starts-on-arrival", "takes every StartTime as \"now\"",
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), _price("start_on_arrival")),
+    Fault("price-duration-in-seconds", "reads DurationInMinutes as seconds",
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.10"), _price("duration_in_seconds")),
+    Fault("price-overlap-when-touching", "takes a price that starts when another ends as overlapping it",
+          ("TC-PRICE-1.7", "TC-PRICE-1.10"),
+          _price("overlap_when_touching")),
+    Fault("refuses-older-price-anywhere", "refuses every price older than the newest it holds, overlapping or not",
+          ("TC-PRICE-1.7", "TC-PRICE-1.10"), _price("refuse_older_anywhere")),
+    Fault("price-refusals-answered-success", "answers a price it does not take with a Default Response SUCCESS",
+          ("TC-PRICE-1.8",), _price("refusals_answered_success")),
+    Fault("price-layout-se11-only", "answers MALFORMED_COMMAND to a Publish Price with the SE 1.2 fields",
+          ("TC-PRICE-1.9[SE 1.2]", "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]"), _price("se11_layout_only")),
+    Fault("rejects-unknown-price-fields", "answers MALFORMED_COMMAND to bytes after the Publish Price fields it knows",
+          ("TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]",), _price("reject_unknown_fields")),
+    Fault("scheduled-prices-from-tomorrow", "asks Get Scheduled Prices from a day after now, missing the running price",
+          ("TC-PRICE-1.11",), _price("scheduled_prices_from_tomorrow")),
+    NO_GET_SCHEDULED_PRICES,
+]
+
+PRICE = [NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT, STORES_DUPLICATE_PRICE, LAST_PRICE_WINS, *PRICE_WINDOWS]
 
 # -- Messaging ------------------------------------------------------------------------------------------------
 

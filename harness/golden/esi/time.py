@@ -21,6 +21,10 @@ from harness.zcl.store import AttributeEntry
 TIME_CLUSTER = 0x000A
 ATTR_TIME = 0x0000
 ATTR_TIME_STATUS = 0x0001
+#: TimeZone (int32 s), DstStart (u32 UTC), DstEnd (u32 UTC), DstShift (int32 s): what a device that shows local time
+#: reads (ZCL Time cluster; SE-FACTS "Time"). The golden serves them with `set_zone`.
+ATTR_TIME_ZONE, ATTR_DST_START, ATTR_DST_END, ATTR_DST_SHIFT = 0x0002, 0x0003, 0x0004, 0x0005
+ZONE_ATTRIBUTES = (ATTR_TIME_ZONE, ATTR_DST_START, ATTR_DST_END, ATTR_DST_SHIFT)
 
 
 class TimeStatus(t.bitmap8):
@@ -69,8 +73,8 @@ class TimeServer:
         self.clock = clock
         self.endpoint = endpoint
         store = engine.store
-        if not store.has_cluster(endpoint, TIME_CLUSTER, Side.SERVER):
-            store.add_cluster(endpoint, TIME_CLUSTER, Side.SERVER, attributes=[ATTR_TIME_STATUS])
+        # Carried afresh even where the golden's store has the cluster: its time zone and DST attributes too.
+        store.add_cluster(endpoint, TIME_CLUSTER, Side.SERVER, attributes=[ATTR_TIME_STATUS, *ZONE_ATTRIBUTES])
         self._time_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME)
         self._status_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME_STATUS)
         entry = store.entry(self._time_key)
@@ -102,3 +106,8 @@ class TimeServer:
     @status.setter
     def status(self, value: TimeStatus) -> None:
         self.engine.store.set(self._status_key, value)
+
+    def set_zone(self, time_zone: int, dst_start: int, dst_end: int, dst_shift: int) -> None:
+        """Serve a time zone (seconds east of UTC) and a daylight saving period (UTC) with its shift (seconds)."""
+        for attr_id, value in zip(ZONE_ATTRIBUTES, (time_zone, dst_start, dst_end, dst_shift), strict=True):
+            self.engine.store.set(AttributeKey(self.endpoint, TIME_CLUSTER, Side.SERVER, attr_id), value)
