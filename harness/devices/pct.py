@@ -22,6 +22,8 @@ from .application_faults import (
     IGNORES_ESI_TIME,
     catalogue,
     protection_faults,
+    stamped_cases,
+    time_source_faults,
 )
 
 BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
@@ -37,7 +39,8 @@ class DrlcDevice(ApplicationDevice):
         (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
     )
     faults_catalogue = catalogue(
-        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2")],
+        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2", *stamped_cases("event status"))],
+        time_source_faults("event status"),
     )
 
     def attribute_values(self):

@@ -54,6 +54,8 @@ class TimeClientFaults:
     no_resync: bool = False
     #: At a resynchronisation, takes a time ahead of its own only (keeps its clock when the ESI's went back).
     forward_only: bool = False
+    #: At a resynchronisation, reads Time alone and trusts the TimeStatus it read when it joined.
+    resync_without_status: bool = False
     #: Shows local time from TimeZone alone: never reads DstStart, DstEnd, DstShift.
     local_time_without_dst: bool = False
 
@@ -74,6 +76,7 @@ class TimeClient:
         self.zone: dict[int, int] = {}
         self._listeners: list[Callable[[], None]] = []
         self._resync: asyncio.Task[None] | None = None
+        self._status: int | None = None  # the TimeStatus last read
 
     def utc_seconds(self) -> float:
         """Network time as fractional ZCL UTC seconds."""
@@ -107,16 +110,19 @@ class TimeClient:
             return status & wanted == wanted
         return bool(status & wanted)
 
-    async def synchronize(self, esi: Peer, *, timeout: float = 5.0) -> float:
+    async def synchronize(self, esi: Peer, *, timeout: float = 5.0, resync: bool = False) -> float:
         """Read Time and TimeStatus from the ESI and adopt its time; returns the offset now in use."""
+        with_status = not (resync and self.faults.resync_without_status and self._status is not None)
+        attributes = [ATTR_TIME, ATTR_TIME_STATUS] if with_status else [ATTR_TIME]
         records = await self.engine.read_attributes(
-            esi.address, esi.endpoint, TIME_CLUSTER, [ATTR_TIME, ATTR_TIME_STATUS], src_ep=self.endpoint,
-            timeout=timeout,
+            esi.address, esi.endpoint, TIME_CLUSTER, attributes, src_ep=self.endpoint, timeout=timeout,
         )
         values = {int(r.attrid): r.value.value for r in records if r.status == Status.SUCCESS}
         if ATTR_TIME not in values:
             raise TimeSyncError("the ESI's Time server did not return the Time attribute")
-        status = int(values.get(ATTR_TIME_STATUS, 0))
+        if with_status:
+            self._status = int(values.get(ATTR_TIME_STATUS, 0))
+        status = self._status or 0
         if not self._usable(status):
             raise TimeSyncError(f"the ESI's TimeStatus 0x{status:02X} is neither master nor synchronized")
         if not self.faults.ignore_esi_time:
@@ -148,7 +154,7 @@ class TimeClient:
             while True:
                 await self.clock.sleep(period)
                 try:
-                    await self.synchronize(esi, timeout=timeout)
+                    await self.synchronize(esi, timeout=timeout, resync=True)
                 except Exception as exc:  # the ESI may be away for a while: try again next period
                     if on_error is not None:
                         on_error(exc)
