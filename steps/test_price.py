@@ -9,15 +9,14 @@ from zigpy.zcl.foundation import Status
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import PriceEvent
-from harness.se.types import PriceControl
+from harness.se.clusters import Price
+from harness.se.types import START_NOW, UNTIL_CHANGED, PriceControl
 from harness.verdict import check
 
 from .conftest import dut_peer, dut_request, key_ready_at
 
 certification_cases("../features/price")
 
-PRICE = 0x0700
-CMD_GET_CURRENT_PRICE = 0x00
 RULE = "SE 1.x Annex D.4 (Price), reference client behaviour (Silicon Labs price-client plugin)"
 ACK_REQUIRED = int(PriceControl.Acknowledgement_Required)
 
@@ -51,8 +50,8 @@ def publish_again(bench, testbed, event_id):
 def asks_current_price(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
     since = key_ready_at(testbed)
-    access = bench.run(dut_request(bench, testbed, PRICE, CMD_GET_CURRENT_PRICE, general=False, since=since,
-                                   timeout=timeout))
+    access = bench.run(dut_request(bench, testbed, Price.cluster_id, Price.ServerCommandDefs.get_current_price.id,
+                                   general=False, since=since, timeout=timeout))
     check(access is not None, expected=f"Get Current Price from the DUT within {timeout:g} s of key establishment",
           observed="no Get Current Price", rule="SE 1.x Annex D.4.2.3.1: a device that joins asks for the current "
                                                 "price (reference client: on joining)")
@@ -152,8 +151,8 @@ def _publish_for_answer(bench, testbed, price: PriceEvent) -> None:
 
 
 def _start_end(price: PriceEvent, published_at: int) -> tuple[int, int | None]:
-    start = published_at if price.start_time == 0 else price.start_time
-    return start, None if price.duration_minutes == 0xFFFF else start + price.duration_minutes * 60
+    start = published_at if price.start_time == START_NOW else price.start_time
+    return start, None if price.duration_minutes == UNTIL_CHANGED else start + price.duration_minutes * 60
 
 
 def _window(testbed, event_id: int) -> tuple[int, int | None]:
@@ -217,7 +216,7 @@ def takes_acknowledging_if_asked(bench, testbed, event_id):
     bench.run(bench.clock.sleep(_response_time(bench)))
     acks = testbed.golden.price.acknowledged(event_id)
     check(not acks and answer is not None and answer.default_response == Status.SUCCESS
-          and answer.answered_command == 0x00,
+          and answer.answered_command == Price.ClientCommandDefs.publish_price.id,
           expected=f"price {event_id} taken without acknowledgement (PriceControl {shown}: bit 0 clear): a Default "
                    f"Response SUCCESS naming Publish Price (0x00), no Price Acknowledgement",
           observed=f"{len(acks)} Price Acknowledgement(s); answer: {_describe_answer(answer)}", rule=CONTROL_RULE)
@@ -267,13 +266,13 @@ def publish_until_start(bench, testbed, event_id, minutes, other):
 @when(parsers.re(r"the ESI publishes price (?P<event_id>\d+) starting now for (?P<minutes>\d+) minutes?, asking for "
                  r"acknowledgement"), converters={"event_id": int, "minutes": int})
 def publish_window(bench, testbed, event_id, minutes):
-    _publish_window(bench, testbed, event_id, 0, minutes)
+    _publish_window(bench, testbed, event_id, START_NOW, minutes)
 
 
 @when(parsers.parse("the ESI publishes price {event_id:d} starting now until changed, asking for acknowledgement"))
 def publish_now_window(bench, testbed, event_id):
     """The shared step (steps/conftest.py), noting the window for this feature's boundaries."""
-    _publish_window(bench, testbed, event_id, 0, 0xFFFF)
+    _publish_window(bench, testbed, event_id, START_NOW, UNTIL_CHANGED)
 
 
 @when(parsers.re(r"the (?P<moment>start|end) of price (?P<event_id>\d+) has passed(?P<more> by a minute)?"),
@@ -295,7 +294,8 @@ def answers_with_status(bench, testbed, event_id, status):
     why = {Status.SUCCESS: "a price it takes without acknowledgement",
            Status.DUPLICATE_EXISTS: "an IssuerEventID it already holds",
            Status.FAILURE: "a price that has ended or is older than one it overlaps"}.get(expected, "")
-    check(answer is not None and answer.default_response == expected and answer.answered_command == 0x00,
+    check(answer is not None and answer.default_response == expected
+          and answer.answered_command == Price.ClientCommandDefs.publish_price.id,
           expected=f"a Default Response {expected.name} naming Publish Price (0x00) within {_response_time(bench):g} s "
                    f"({why}" + (f"; window {window}" if window else "") + ")",
           observed=_describe_answer(answer), rule=REFUSAL_RULE)
@@ -315,9 +315,9 @@ def publish_layout(bench, testbed, event_id, layout):
                      "scheduled after it, each asking for acknowledgement"))
 def scheduled_prices(bench, testbed, current, first, second):
     now = _now(testbed)
-    for event_id, start in ((current, 0), (first, now + 3600), (second, now + 7200)):
+    for event_id, start in ((current, START_NOW), (first, now + 3600), (second, now + 7200)):
         testbed.golden.price.add_price(PriceEvent(event_id, price=1000 + event_id, start_time=start,
-                                                  duration_minutes=0xFFFF if start == 0 else 60,
+                                                  duration_minutes=UNTIL_CHANGED if start == START_NOW else 60,
                                                   price_control=ACK_REQUIRED))
 
 

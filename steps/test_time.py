@@ -9,16 +9,15 @@ from zigpy.zcl.foundation import GeneralCommand
 
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
-from harness.golden.esi import PriceEvent, TimeStatus, load_control_event
-from harness.se.types import PriceControl
+from harness.golden.esi import PriceEvent, load_control_event
+from harness.se.clusters import Time
+from harness.se.types import EventStatus, PriceControl, TimeStatus
 from harness.verdict import check
 
 from .conftest import HEX, dut_nwk, dut_peer, dut_request, key_ready_at
 
 certification_cases("../features/time")
 
-TIME = 0x000A
-ATTR_TIME = 0x0000
 RULE = "SE 1.x: devices take network time from the ESI's Time server (SE-FACTS \"Time\")"
 
 
@@ -61,9 +60,9 @@ def issue_event(bench, testbed, event_id):
 def reads_time(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
     since = key_ready_at(testbed)
-    access = bench.run(dut_request(bench, testbed, TIME, GeneralCommand.Read_Attributes, general=True, since=since,
-                                   timeout=timeout))
-    check(access is not None and ATTR_TIME in access.attr_ids,
+    access = bench.run(dut_request(bench, testbed, Time.cluster_id, GeneralCommand.Read_Attributes, general=True,
+                                   since=since, timeout=timeout))
+    check(access is not None and Time.AttributeDefs.time.id in access.attr_ids,
           expected=f"Read Attributes of the ESI's Time (0x0000) from the DUT within {timeout:g} s of key establishment",
           observed=f"read of attributes {list(access.attr_ids)}" if access else "no Read Attributes on the Time cluster",
           rule=RULE)
@@ -133,7 +132,8 @@ STEP_RULE = RESYNC_RULE + "; the ESI is the network's clock, so a step back is t
 LOCAL_RULE = ("ZCL 07-5123 Time cluster: local time is Time + TimeZone, + DstShift between DstStart and DstEnd (or "
               "the server's LocalTime); PICS SE.TIME.C.LOCAL: the DUT shows local time")
 #: What a device that shows local time reads: TimeZone, DstStart, DstEnd, DstShift; or LocalTime alone.
-ZONE_ATTRIBUTES, ATTR_LOCAL_TIME, ATTR_TIME_STATUS = {0x0002, 0x0003, 0x0004, 0x0005}, 0x0007, 0x0001
+ZONE_READS = frozenset(a.id for a in (Time.AttributeDefs.time_zone, Time.AttributeDefs.dst_start,
+                                      Time.AttributeDefs.dst_end, Time.AttributeDefs.dst_shift))
 #: Events and prices the stamps use, one per case (a case stamps once).
 STAMP_ID = 790
 
@@ -141,7 +141,7 @@ STAMP_ID = 790
 def _time_reads(bench, testbed, since: float) -> list:
     """The DUT's Read Attributes of the ESI's Time server at or after *since* (bench clock), in order."""
     return [a for a in testbed.golden.meter.accesses_from(dut_nwk(testbed), since)
-            if a.cluster_id == TIME and a.is_read]
+            if a.cluster_id == Time.cluster_id and a.is_read]
 
 
 def _resync_period(bench) -> float:
@@ -168,7 +168,7 @@ def dut_stamps(bench, testbed, stamp):
             minutes = max(1, round(bench.pixit_seconds("drlc_event_duration", 1800) / 60))
             bench.run(testbed.golden.drlc.issue_event(peer, load_control_event(STAMP_ID, duration_minutes=minutes)),
                       30, f"issuing event {STAMP_ID}")
-            report = bench.run(testbed.golden.drlc.wait_for_status(STAMP_ID, 0x01, timeout))
+            report = bench.run(testbed.golden.drlc.wait_for_status(STAMP_ID, EventStatus.Load_Control_Event_Command_Received, timeout))
             testbed.notes["stamp"] = ("EventStatusTime", report.event_status_time, report.arrival)
         else:
             raise ValueError(f"no stamp {stamp!r}: price acknowledgement or event status")
@@ -217,7 +217,7 @@ def resynchronises(bench, testbed):
     for n in (1, 2):
         deadline = last + period + slack
         bench.run(bench.clock.sleep(max(0.0, deadline - bench.clock.monotonic()), f"resynchronisation {n}"))
-        later = [a for a in _time_reads(bench, testbed, last + 0.001) if ATTR_TIME in a.attr_ids]
+        later = [a for a in _time_reads(bench, testbed, last + 0.001) if Time.AttributeDefs.time.id in a.attr_ids]
         check(bool(later), expected=f"a read of the ESI's Time within {period:g} s (+{slack:g} s) of the last one "
                                     f"(resynchronisation {n})",
               observed=f"reads of the Time server: {[(round(a.time - first.time), list(a.attr_ids)) for a in _time_reads(bench, testbed, first.time)]} (s after the first, attributes)",
@@ -225,7 +225,7 @@ def resynchronises(bench, testbed):
         read = later[0]
         # TimeStatus in the same read, or in another read within the response time.
         status_read = [a for a in _time_reads(bench, testbed, read.time - _response_time(bench))
-                       if ATTR_TIME_STATUS in a.attr_ids and abs(a.time - read.time) <= _response_time(bench)]
+                       if Time.AttributeDefs.time_status.id in a.attr_ids and abs(a.time - read.time) <= _response_time(bench)]
         check(bool(status_read), expected=f"TimeStatus (0x0001) read with Time at resynchronisation {n}",
               observed=f"the read {round(read.time - first.time)} s after the first names attributes "
                        f"{list(read.attr_ids)}, and no TimeStatus read within {_response_time(bench):g} s",
@@ -248,8 +248,8 @@ def read_again(bench, testbed):
     since = testbed.notes["stepped_at"]
     try:
         bench.run(testbed.golden.meter.accesses.wait(
-            lambda a: a.source == dut_nwk(testbed) and a.cluster_id == TIME and a.is_read and a.time >= since
-            and ATTR_TIME in a.attr_ids, period + slack, "the DUT's next read of the ESI's Time"))
+            lambda a: a.source == dut_nwk(testbed) and a.cluster_id == Time.cluster_id and a.is_read and a.time >= since
+            and Time.AttributeDefs.time.id in a.attr_ids, period + slack, "the DUT's next read of the ESI's Time"))
     except DeadlineExceeded:
         check(False, expected=f"a read of the ESI's Time within {period:g} s (+{slack:g} s) of the step of its clock",
               observed="none", rule=RESYNC_RULE)
@@ -266,10 +266,10 @@ def esi_time_zone(testbed):
       "start time")
 def reads_local_time(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
-    since = testbed.notes["join_event"].time
+    since = testbed.join_event.time
     bench.run(bench.clock.sleep(max(0.0, key_ready_at(testbed) + timeout - bench.clock.monotonic())))
     read = set().union(*(set(a.attr_ids) for a in _time_reads(bench, testbed, since)))
-    check(ZONE_ATTRIBUTES <= read or ATTR_LOCAL_TIME in read,
+    check(ZONE_READS <= read or Time.AttributeDefs.local_time.id in read,
           expected=f"reads of TimeZone, DstStart, DstEnd and DstShift (0x0002-0x0005), or of LocalTime (0x0007), "
                    f"within {timeout:g} s of key establishment",
           observed=f"attributes read of the Time server: {sorted(f'0x{a:04X}' for a in read)}", rule=LOCAL_RULE)

@@ -25,15 +25,15 @@ from zigpy.zcl.foundation import Status
 
 from harness.clock import ZCL_EPOCH, Clock
 from harness.devices.clients.common import Peer
+from harness.se.clusters import Time
+from harness.se.types import TimeStatus
 from harness.zcl import ZclEngine
 
-TIME_CLUSTER = 0x000A
-ATTR_TIME = 0x0000
-ATTR_TIME_STATUS = 0x0001
-TIME_STATUS_MASTER = 0x01
-TIME_STATUS_SYNCHRONIZED = 0x02
+_TIME, _STATUS = Time.AttributeDefs.time.id, Time.AttributeDefs.time_status.id
+_ZONE, _DST_START, _DST_END, _DST_SHIFT = (Time.AttributeDefs.time_zone.id, Time.AttributeDefs.dst_start.id,
+                                           Time.AttributeDefs.dst_end.id, Time.AttributeDefs.dst_shift.id)
 #: TimeZone, DstStart, DstEnd, DstShift: what a device that shows local time reads besides Time.
-LOCAL_TIME_ATTRIBUTES = (0x0002, 0x0003, 0x0004, 0x0005)
+LOCAL_TIME_READS = (_ZONE, _DST_START, _DST_END, _DST_SHIFT)
 
 
 class TimeSyncError(RuntimeError):
@@ -88,14 +88,14 @@ class TimeClient:
 
     def local(self) -> int | None:
         """Local time as the device shows it (None before it learnt the ESI's time zone)."""
-        if 0x0002 not in self.zone:
+        if _ZONE not in self.zone:
             return None
         now = self.utc()
         shift = 0
-        start, end = self.zone.get(0x0003), self.zone.get(0x0004)
+        start, end = self.zone.get(_DST_START), self.zone.get(_DST_END)
         if start is not None and end is not None and start <= now < end:
-            shift = self.zone.get(0x0005, 0)
-        return now + self.zone[0x0002] + shift
+            shift = self.zone.get(_DST_SHIFT, 0)
+        return now + self.zone[_ZONE] + shift
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` whenever the network time jumps (timers that wait for a UTC moment re-arm)."""
@@ -105,7 +105,7 @@ class TimeClient:
     def _usable(self, status: int) -> bool:
         if self.faults.ignore_time_status:
             return True
-        wanted = TIME_STATUS_MASTER | TIME_STATUS_SYNCHRONIZED
+        wanted = TimeStatus.Master | TimeStatus.Synchronized
         if self.faults.require_master_and_synchronized:
             return status & wanted == wanted
         return bool(status & wanted)
@@ -113,21 +113,21 @@ class TimeClient:
     async def synchronize(self, esi: Peer, *, timeout: float = 5.0, resync: bool = False) -> float:
         """Read Time and TimeStatus from the ESI and adopt its time; returns the offset now in use."""
         with_status = not (resync and self.faults.resync_without_status and self._status is not None)
-        attributes = [ATTR_TIME, ATTR_TIME_STATUS] if with_status else [ATTR_TIME]
+        attributes = [_TIME, _STATUS] if with_status else [_TIME]
         records = await self.engine.read_attributes(
-            esi.address, esi.endpoint, TIME_CLUSTER, attributes, src_ep=self.endpoint, timeout=timeout,
+            esi.address, esi.endpoint, Time.cluster_id, attributes, src_ep=self.endpoint, timeout=timeout,
         )
         values = {int(r.attrid): r.value.value for r in records if r.status == Status.SUCCESS}
-        if ATTR_TIME not in values:
+        if _TIME not in values:
             raise TimeSyncError("the ESI's Time server did not return the Time attribute")
         if with_status:
-            self._status = int(values.get(ATTR_TIME_STATUS, 0))
+            self._status = int(values.get(_STATUS, 0))
         status = self._status or 0
         if not self._usable(status):
             raise TimeSyncError(f"the ESI's TimeStatus 0x{status:02X} is neither master nor synchronized")
         if not self.faults.ignore_esi_time:
             local = (self.clock.now() - ZCL_EPOCH).total_seconds()
-            offset = int(values[ATTR_TIME]) - int(local)
+            offset = int(values[_TIME]) - int(local)
             if not (self.faults.forward_only and self.synchronized and offset < self.offset):
                 self.offset = offset
             self.synchronized = True
@@ -138,8 +138,8 @@ class TimeClient:
         return self.offset
 
     async def _read_zone(self, esi: Peer, timeout: float) -> None:
-        wanted = LOCAL_TIME_ATTRIBUTES[:1] if self.faults.local_time_without_dst else LOCAL_TIME_ATTRIBUTES
-        records = await self.engine.read_attributes(esi.address, esi.endpoint, TIME_CLUSTER, list(wanted),
+        wanted = LOCAL_TIME_READS[:1] if self.faults.local_time_without_dst else LOCAL_TIME_READS
+        records = await self.engine.read_attributes(esi.address, esi.endpoint, Time.cluster_id, list(wanted),
                                                     src_ep=self.endpoint, timeout=timeout)
         self.zone = {int(r.attrid): int(r.value.value) for r in records if r.status == Status.SUCCESS}
 

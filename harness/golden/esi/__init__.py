@@ -11,7 +11,8 @@ from harness.golden.esi.price import (
     PublishAnswer,
     ScheduledAnswer,
 )
-from harness.golden.esi.time import TimeServer, TimeStatus
+from harness.golden.esi.time import TimeServer
+from harness.se.types import TimeStatus
 
 __all__ = [
     "DrlcServer",
