@@ -24,6 +24,8 @@ from .application_faults import (
     IGNORES_ESI_TIME,
     catalogue,
     protection_faults,
+    stamped_cases,
+    time_source_faults,
 )
 
 
@@ -35,7 +37,8 @@ class DrlcDevice(ApplicationDevice):
         (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Drlc.cluster_id, Side.CLIENT),
     )
     faults_catalogue = catalogue(
-        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2")],
+        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2", *stamped_cases("event status"))],
+        time_source_faults("event status"),
     )
 
     def attribute_values(self):
