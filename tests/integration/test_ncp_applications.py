@@ -65,8 +65,8 @@ def _part_cases(part: str) -> set[str]:
 
 
 @pytest.mark.parametrize("part", [pytest.param("minute-long-messages", marks=pytest.mark.realtime(235)),
-                                  pytest.param("price", marks=pytest.mark.realtime(240)),
-                                  pytest.param("time-and-other-messages", marks=pytest.mark.realtime(240))])
+                                  pytest.param("price", marks=pytest.mark.realtime(210)),
+                                  pytest.param("time-and-other-messages", marks=pytest.mark.realtime(265))])
 def test_time_price_and_messaging_run_through_bellows_and_the_dut_cli(tmp_path, part):
     run = run_on_emulator(tmp_path, "steps/test_time.py", "steps/test_price.py", "steps/test_messaging.py",
                           "-k", PARTS[part])
