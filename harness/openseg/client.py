@@ -1,5 +1,8 @@
-"""The bench's OpenSEG API client: aiohttp on the bench loop, from a home or a foreign source address, and raw
-sockets for what a well-behaved client never sends (malformed, oversized and slow requests, a thousand at once).
+"""The bench's OpenSEG API client: HTTP/1.1 over asyncio streams on the bench loop, from a home or a foreign
+source address, one connection per request (Connection: close), and the requests a well-behaved client never
+sends (malformed, oversized and slow ones, a thousand at once). It speaks HTTP itself rather than through a
+library so that whatever the gateway answers reaches the steps as bytes: an answer that is not HTTP is a
+finding with its bytes, not a library's exception.
 
 HTTP runs over real loopback sockets while the loop's time is virtual. While any request is in flight the
 client raises the loop's real_io_grace, so the selector waits (in wall time) for the socket instead of
@@ -25,8 +28,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import aiohttp
-
 from .api import resolve_paths
 
 #: Wall seconds the selector may wait for a pending socket before virtual time moves on.
@@ -35,8 +36,13 @@ REAL_IO_GRACE = 0.5
 #: short, so ten virtual seconds do not cost ten wall seconds; an in-process gateway's bytes are in the socket
 #: before the next poll anyway.
 SLOW_CLIENT_GRACE = 0.02
-#: The most of an answer the client reads (a gateway cannot make the bench hold more).
-MAX_ANSWER = 4 * 1024 * 1024
+#: The most of an answer the client reads (a gateway cannot make the bench hold more; what reaches a report is cut
+#: further by harness/limits.py): a profile's answer is at most some 2 MB (48 hours of readings).
+MAX_ANSWER = 32 * 1024 * 1024
+#: The most of each answer a burst of many clients reads (a summation answer is some 100 bytes).
+MAX_BURST_ANSWER = 64 * 1024
+#: The most of an unparseable answer a description shows.
+SHOWN_RAW = 64 * 1024
 
 
 class ApiClientError(ConnectionError):
@@ -72,14 +78,19 @@ class ApiResponse:
     def describe(self) -> str:
         text = self.body[:200].decode("utf-8", "replace")
         if self.status == 0:
-            return f"no HTTP response ({self.problem}); {len(self.body)} bytes {self.body[:120]!r}"
+            return f"no HTTP response ({self.problem}); {len(self.body)} bytes {self.body[:SHOWN_RAW]!r}"
         return f"HTTP {self.status} {self.content_type} {text!r}"
 
 
-def parse_response(data: bytes, sent_at: float, received_at: float, wall_seconds: float) -> ApiResponse:
-    """An HTTP/1.x response read to the end of the connection; status 0 with the reason when it is not one."""
+def parse_response(data: bytes, sent_at: float, received_at: float, wall_seconds: float, *,
+                   limit: int | None = None) -> ApiResponse:
+    """An HTTP/1.x response read to the end of the connection; status 0 with the reason when it is not one, or
+    when it reached *limit*, the most the bench read of it."""
     def bad(problem: str) -> ApiResponse:
         return ApiResponse(0, "", data, sent_at, received_at, wall_seconds, problem)
+
+    if limit is not None and len(data) >= limit:
+        return bad(f"an answer of {limit} bytes or more, more than the bench reads of it")
 
     head, separator, body = data.partition(b"\r\n\r\n")
     if not separator:
@@ -180,41 +191,28 @@ class OpenSegClient:
     def path(self, resource: str) -> str:
         return self.paths.get(resource, resource)
 
-    def target(self, resource: str, params: dict[str, Any] | None = None) -> str:
+    def target(self, resource: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> str:
         """The request target of *resource* with *params* percent-encoded as UTF-8."""
         return self.path(resource) + (f"?{urlencode(params)}" if params else "")
 
-    def head(self, resource: str, params: dict[str, Any] | None = None, extra: bytes = b"",
+    def head(self, resource: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None, extra: bytes = b"",
              method: str = "GET") -> bytes:
         """A complete request head for a raw exchange (Connection: close), with *extra* header lines."""
         return (f"{method} {self.target(resource, params)} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"Connection: close\r\n").encode() + extra + b"\r\n"
 
-    async def request(self, resource: str, params: dict[str, Any] | None = None, method: str = "GET") -> ApiResponse:
-        """One request on a fresh connection (each call is a separate client of the gateway)."""
-        loop = asyncio.get_running_loop()
-        connector = aiohttp.TCPConnector(local_addr=(self.source, 0) if self.source else None, force_close=True)
-        sent, wall = loop.time(), time.perf_counter()
-        with _Grace.held(loop):
-            try:
-                async with aiohttp.ClientSession(connector=connector) as session, session.request(
-                    method, self.base_url + self.path(resource), params=params,
-                    timeout=aiohttp.ClientTimeout(total=self.timeout),
-                ) as response:
-                    body = await response.read()
-                    return ApiResponse(response.status, response.content_type, body, sent, loop.time(),
-                                       time.perf_counter() - wall,
-                                       headers=tuple((k.lower(), v) for k, v in response.headers.items()))
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                raise ApiClientError(f"{method} {self.path(resource)} from {self.source or 'default'}: "
-                                     f"{type(exc).__name__}: {exc}") from None
+    async def request(self, resource: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+                      method: str = "GET") -> ApiResponse:
+        """One request on a fresh connection (each call is a separate client of the gateway); *params* are
+        percent-encoded as UTF-8."""
+        return await self.raw(self.head(resource, params, method=method), what=f"{method} {self.path(resource)}")
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.wait_for(asyncio.open_connection(
             self.host, self.port, local_addr=(self.source, 0) if self.source else None), self.timeout)
 
-    async def raw(self, data: bytes) -> ApiResponse:
-        """Send raw bytes as a request (malformed or oversized), then read the answer to the end of the
+    async def raw(self, data: bytes, what: str = "raw request") -> ApiResponse:
+        """Send *data* as a request (well-formed, malformed or oversized), then read the answer to the end of the
         connection (at most MAX_ANSWER bytes); a reset after an answer keeps the answer."""
         loop = asyncio.get_running_loop()
         sent, wall = loop.time(), time.perf_counter()
@@ -222,26 +220,28 @@ class OpenSegClient:
             try:
                 reader, writer = await self._open()
             except (OSError, TimeoutError) as exc:
-                raise ApiClientError(f"raw request from {self.source or 'default'}: {type(exc).__name__}: {exc}") \
+                raise ApiClientError(f"{what} from {self.source or 'default'}: {type(exc).__name__}: {exc}") \
                     from None
             answer = bytearray()
             try:
-                writer.write(data)
-                await writer.drain()
+                with contextlib.suppress(ConnectionError):  # a gateway may answer (and close) before it read all
+                    writer.write(data)
+                    await writer.drain()
                 async with asyncio.timeout(self.timeout):
                     while len(answer) < MAX_ANSWER and (chunk := await reader.read(65536)):
                         answer += chunk
+                answer = answer[:MAX_ANSWER]
             except (ConnectionError, TimeoutError):
                 if not answer:  # a gateway that answered and then reset has answered
-                    raise ApiClientError(f"raw request from {self.source or 'default'}: no answer before the "
+                    raise ApiClientError(f"{what} from {self.source or 'default'}: no answer before the "
                                          f"connection failed or {self.timeout:g} s passed") from None
             finally:
                 writer.close()
-        return parse_response(bytes(answer), sent, loop.time(), time.perf_counter() - wall)
+        return parse_response(bytes(answer), sent, loop.time(), time.perf_counter() - wall, limit=MAX_ANSWER)
 
     async def burst(self, count: int, resource: str, deadline: float) -> list[ApiResponse | str]:
-        """*count* requests for *resource* at once, each on its own connection; each result is the answer or
-        why there was none. Every connection is opened before any answer is read."""
+        """*count* requests for *resource* at once, each on its own connection; each result is the answer (of which
+        the bench reads MAX_BURST_ANSWER bytes at most) or why there was none."""
         _enough_files(2 * count + 256)
         loop = asyncio.get_running_loop()
         request = self.head(resource)
@@ -257,14 +257,15 @@ class OpenSegClient:
             try:
                 writer.write(request)
                 await writer.drain()
-                while len(answer) < MAX_ANSWER and (chunk := await reader.read(65536)):
+                while len(answer) < MAX_BURST_ANSWER and (chunk := await reader.read(65536)):
                     answer += chunk
             except ConnectionError as exc:
                 if not answer:
                     return f"connection failed: {type(exc).__name__}: {exc}"
             finally:
                 writer.close()
-            return parse_response(bytes(answer), sent, loop.time(), time.perf_counter() - wall)
+            return parse_response(bytes(answer[:MAX_BURST_ANSWER]), sent, loop.time(), time.perf_counter() - wall,
+                                  limit=MAX_BURST_ANSWER)
 
         with _Grace.held(loop):
             tasks = [loop.create_task(one()) for _ in range(count)]
@@ -320,7 +321,7 @@ class OpenSegClient:
                 with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                     await reading
                 writer.close()
-        got = parse_response(bytes(answer), opened, loop.time(), 0.0) if answer else None
+        got = parse_response(bytes(answer[:MAX_ANSWER]), opened, loop.time(), 0.0, limit=MAX_ANSWER) if answer else None
         return SlowClient(opened, closed_at, completed_at, got, lines)
 
     @staticmethod

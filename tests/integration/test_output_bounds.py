@@ -39,7 +39,10 @@ def test_twenty_megabyte_answers_stay_bounded(tmp_path):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "tests.integration.oversized_gateway",
-         "steps/test_openseg.py", "--dut=sim:openseg", "--seed=1", f"--artifacts={run}"],
+         "steps/test_openseg.py", "--dut=sim:openseg", "--seed=1", f"--artifacts={run}",
+         # A thousand 20 MB answers at once would take the test double (not the bench) 20 GB; the bench reads
+         # 64 KiB of each (harness/openseg/client.py MAX_BURST_ANSWER).
+         "-k", "not TC-OSEG-7.2"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 1, done.stdout[-3000:]  # NOT CONFORMANT: the gateway's answers are wrong

@@ -284,3 +284,39 @@ def test_grace_is_the_largest_asked_and_restored():
         assert loop.real_io_grace == 0.02
     assert loop.real_io_grace == 0.0
     loop.close()
+
+
+def test_the_outside_address_must_be_outside_the_home_network():
+    from pydantic import ValidationError
+
+    from harness.profiles import OpenSegApi
+
+    assert OpenSegApi(outside_address="127.0.0.3").outside_address == "127.0.0.3"
+    with pytest.raises(ValidationError, match="inside the home network"):
+        OpenSegApi(home_network="192.168.1.0/24", outside_address="192.168.1.20")
+    with pytest.raises(ValidationError, match="openseg"):
+        OpenSegApi(outside_address="not-an-address")
+
+
+def test_power_actions_are_profile_actions_and_only_the_gateway_models_its_power():
+    from harness.dut.base import DutControlError
+    from harness.dut.manual import DEFAULT_PROMPTS
+    from harness.dut.sim import SimDutControl
+    from harness.profiles import DUT_ACTIONS
+
+    assert DUT_ACTIONS["power_off"] == DUT_ACTIONS["power_on"] == ()
+    assert {"power_off", "power_on"} <= DEFAULT_PROMPTS.keys()
+
+    class _NoPower:
+        model = "ihd"
+
+    loop = new_virtual_loop()
+    with pytest.raises(DutControlError, match="only the OpenSEG gateway"):
+        loop.run_until_complete(SimDutControl(_NoPower()).power_off())  # type: ignore[arg-type]
+    loop.close()
+
+
+def test_an_answer_at_the_benchs_limit_is_a_finding():
+    answer = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 58, 0.0, 0.0, 0.0, limit=100)
+    assert answer.status == 0 and "more than the bench reads" in answer.problem
+    assert answer.describe().count("x") == 58  # the bytes it did read are shown
