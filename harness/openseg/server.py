@@ -65,6 +65,7 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TARGET = re.compile(rb"[\x21-\x7e]+")  # visible ASCII: no spaces, controls or raw non-ASCII bytes
 _UNIX_SECONDS = re.compile(f"[0-9]{{1,{MAX_TIME_DIGITS}}}")  # ASCII digits only (not str.isdigit's)
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
+_SINGLE = ("host", "content-length", "transfer-encoding")  # fields a request carries once (RFC 9112 3.2, 6.3)
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
            500: "Internal Server Error", 503: "Service Unavailable"}
@@ -341,10 +342,13 @@ class GatewayApi:
                 raise _HttpError(400, f"header line {line[:60]!r} is not 'name: value'")
             key = name.decode().lower()
             text = value.strip(b" \t").decode("latin-1")
-            if key in headers and (key in ("host", "content-length") and headers[key] != text):
-                raise _HttpError(400, f"header {key} given twice with different values")
-            headers[key] = f"{headers[key]}, {text}" if key in headers and key not in ("host", "content-length") \
-                else text
+            if key not in headers:
+                headers[key] = text
+            elif key in _SINGLE:
+                if headers[key] != text:
+                    raise _HttpError(400, f"header {key} given twice with different values")
+            else:
+                headers[key] = f"{headers[key]}, {text}"  # a list-valued field (RFC 9110 5.3)
         if version == b"HTTP/1.1" and "host" not in headers:
             raise _HttpError(400, "HTTP/1.1 request without Host")
         path, query = self._target(target)
@@ -550,13 +554,10 @@ class GatewayApi:
 
         step = GREEN_BUTTON_INTERVAL
         intervals = []
-        oldest = times[0] if times else math.inf
         for begin in range(math.ceil(start / step) * step, end - step + 1, step):
-            if begin < oldest:
-                continue  # no reading at or before the interval's start: the cache does not cover it
             first, last = summation_at(begin), summation_at(begin + step)
             if first is None or last is None:
-                continue
+                continue  # no reading at or before the interval's start: the cache does not cover it
             stamp = begin - ZCL_UNIX_OFFSET if self.faults.zcl_epoch_greenbutton else begin
             intervals.append(gb.IntervalReading(stamp, step, gb.raw_to_value(last - first, multiplier, info.divisor, power)))
         reading_type = gb.ReadingType(
