@@ -148,30 +148,32 @@ class _MeterLog:
 
     def __init__(self, bench, testbed) -> None:
         offset = _now(bench) - bench.clock.monotonic()
-        self.services = [(s.time + offset, dict(s.served)) for s in _metering_reads(testbed)]
-        self.times = [time for time, _ in self.services]
-        self._first: dict[int, dict[int, float]] = {}
-        for time, served in self.services:
-            for attr, raw in served.items():
-                self._first.setdefault(attr, {}).setdefault(raw, time)
+        services = _metering_reads(testbed)
+        self.times = [s.time + offset for s in services]
+        self.served = [s.served for s in services]  # ((attribute id, raw), ...) of each service
+        self._first: dict[tuple[int, int], float] = {}
+        for time, served in zip(self.times, self.served, strict=True):
+            for pair in served:
+                self._first.setdefault(pair, time)
 
     def first_served(self, attr: int, raw: int) -> float | None:
         """When the meter first served *raw* for *attr* (None: never)."""
-        return self._first.get(attr, {}).get(raw)
+        return self._first.get((attr, raw))
 
     def served_near(self, values: dict[int, int], moment: float, slack: float) -> bool:
         """Whether the meter served all of *values* together within *slack* seconds of *moment*."""
+        pairs = tuple(values.items())
         for index in range(bisect.bisect_left(self.times, moment - slack), len(self.times)):
-            time, served = self.services[index]
-            if time > moment + slack:
+            if self.times[index] > moment + slack:
                 return False
-            if all(served.get(attr) == raw for attr, raw in values.items()):
+            served = self.served[index]
+            if all(pair in served for pair in pairs):
                 return True
         return False
 
     def times_of(self, attr: int, raw: int, since: float) -> list[float]:
         start = bisect.bisect_left(self.times, since)
-        return [time for time, served in self.services[start:] if served.get(attr) == raw]
+        return [self.times[i] for i in range(start, len(self.times)) if (attr, raw) in self.served[i]]
 
 
 # -- Judges: every field of a response, against the profile and what the meter served -----------------------
