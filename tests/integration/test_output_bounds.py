@@ -26,7 +26,7 @@ from harness.limits import (
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER_BYTES = 20 * 1000 * 1000
-#: The whole run folder: 12 cases, one of which keeps a 50-hour capture (about 5 MB) twice (artifact and Allure).
+#: The whole run folder: 19 cases, one of which keeps a 50-hour capture (about 5 MB) twice (artifact and Allure).
 RUN_CEILING = 40 * MIB
 CUT = "characters cut by the suite's output limit"
 
