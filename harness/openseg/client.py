@@ -35,7 +35,7 @@ REAL_IO_GRACE = 0.5
 #: The grace while a slow client waits for the gateway to act on a virtual-time deadline (its head timeout):
 #: short, so ten virtual seconds do not cost ten wall seconds; an in-process gateway's bytes are in the socket
 #: before the next poll anyway.
-SLOW_CLIENT_GRACE = 0.02
+SLOW_CLIENT_GRACE = 0.005
 #: The most of an answer the client reads (a gateway cannot make the bench hold more; what reaches a report is cut
 #: further by harness/limits.py): a profile's answer is at most some 2 MB (48 hours of readings).
 MAX_ANSWER = 32 * 1024 * 1024

@@ -277,11 +277,11 @@ def test_chunked_and_plain_answers_parse():
 
 def test_grace_is_the_largest_asked_and_restored():
     loop = new_virtual_loop(real_io_grace=0.0)
-    with _Grace.held(loop, 0.02):
-        assert loop.real_io_grace == 0.02
+    with _Grace.held(loop, 0.005):
+        assert loop.real_io_grace == 0.005
         with _Grace.held(loop):
             assert loop.real_io_grace == 0.5
-        assert loop.real_io_grace == 0.02
+        assert loop.real_io_grace == 0.005
     assert loop.real_io_grace == 0.0
     loop.close()
 
