@@ -208,8 +208,15 @@ def decode_read_response(payload: bytes) -> dict[int, int]:
     return values
 
 
+#: The meter's usual report: CurrentSummationDelivered (uint48) then InstantaneousDemand (int24).
+_SUMMATION_AND_DEMAND = bytes.fromhex("000025"), bytes.fromhex("00042a")
+
+
 def decode_report(payload: bytes) -> dict[int, int]:
     """attribute id -> value of a Report Attributes payload (attribute id, data type, value per record)."""
+    if len(payload) == 15 and payload[:3] == _SUMMATION_AND_DEMAND[0] and payload[9:12] == _SUMMATION_AND_DEMAND[1]:
+        return {CURRENT_SUMMATION_DELIVERED: int.from_bytes(payload[3:9], "little"),
+                INSTANTANEOUS_DEMAND: int.from_bytes(payload[12:15], "little", signed=True)}
     values, i = {}, 0
     while i < len(payload):
         if i + 3 > len(payload) or payload[i + 2] not in _TYPES:
@@ -266,6 +273,7 @@ class OpenSegGateway(ApplicationDevice):
         self._latest: dict[int, int] = {}  # the meter's last reported live values
         self._last_report = -float("inf")  # loop time of the last report (or of the last configuration)
         self._lock = asyncio.Lock()  # only the api-blocks-meter-reads fault shares it between API and reports
+        self._blocking_api = self.faults.has(API_BLOCKS_METER_READS)
         self.reads_started = False
         api = profile.openseg
         if api is None:
@@ -408,17 +416,22 @@ class OpenSegGateway(ApplicationDevice):
             LOGGER.info("reference openseg: the meter refused reporting: %s", records)
 
     def _take_report(self, values: dict[int, int]) -> None:
-        if not self.powered or asyncio.get_running_loop().time() < self._booted_at:
+        # A report every read interval for days: the hot path of a long case, kept to plain lookups.
+        now = self.node.loop.time()
+        if not self.powered or now < self._booted_at:
             return  # the slow-resume fault's application is still starting
-        self._last_report = asyncio.get_running_loop().time()
-        self._latest.update((a, v) for a, v in values.items() if a in LIVE_ATTRIBUTES)
-        if CURRENT_SUMMATION_DELIVERED not in values or INSTANTANEOUS_DEMAND not in self._latest:
+        self._last_report = now
+        latest = self._latest
+        for attr in LIVE_ATTRIBUTES:
+            if attr in values:
+                latest[attr] = values[attr]
+        summation, demand = values.get(CURRENT_SUMMATION_DELIVERED), latest.get(INSTANTANEOUS_DEMAND)
+        if summation is None or demand is None:
             return
-        if self.faults.has(API_BLOCKS_METER_READS):
-            self._spawn(self._take_report_locked(values[CURRENT_SUMMATION_DELIVERED], self._latest[INSTANTANEOUS_DEMAND]))
+        if self._blocking_api:
+            self._spawn(self._take_report_locked(summation, demand))
             return
-        self.cache.append(Reading(self.now_unix(), values[CURRENT_SUMMATION_DELIVERED],
-                                  self._latest[INSTANTANEOUS_DEMAND]))
+        self.cache.append(Reading(self.now_unix(), summation, demand))
 
     async def _take_report_locked(self, summation: int, demand: int) -> None:
         async with self._lock:
