@@ -28,6 +28,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from harness.errors import BenchFault
+
 from .api import resolve_paths
 
 #: Wall seconds the selector may wait for a pending socket before virtual time moves on.
@@ -351,10 +353,18 @@ class OpenSegClient:
         return f"accepted a connection on {address}:{self.port}" + (f" and answered {first[:80]!r}" if first else "")
 
 
+class BenchFileLimit(BenchFault, OSError):
+    """The bench process may not open as many sockets as a case needs (its open-file limit): a bench error."""
+
+
 def _enough_files(needed: int) -> None:
-    """Raise the process's open-file limit (up to its hard limit) for *needed* sockets."""
+    """Raise the process's open-file limit (up to its hard limit) for *needed* sockets, or say it cannot."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
         target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            raise BenchFileLimit(f"the bench may open {soft} files, and {needed} concurrent requests need about "
+                                 f"{needed} (raise `ulimit -n`, hard limit {hard})")

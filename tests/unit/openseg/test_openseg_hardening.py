@@ -321,3 +321,14 @@ def test_an_answer_at_the_benchs_limit_is_a_finding():
     answer = parse_response(data + b"Z" * (100 - len(data)), 0.0, 0.0, 0.0, limit=100)
     assert answer.status == 0 and "more than the bench reads" in answer.problem
     assert answer.describe().count("Z") == 100 - len(data)  # the bytes it did read are shown
+
+
+def test_too_few_files_for_a_burst_is_a_bench_error(monkeypatch):
+    from harness.errors import BenchFault
+    from harness.openseg import client
+
+    monkeypatch.setattr(client.resource, "getrlimit", lambda _which: (256, 256))
+    monkeypatch.setattr(client.resource, "setrlimit", lambda _which, _limits: None)
+    with pytest.raises(BenchFault, match="ulimit -n"):
+        client._enough_files(2256)
+    client._enough_files(200)  # enough already: nothing to do
