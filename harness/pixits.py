@@ -110,6 +110,10 @@ BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
     _d("timing_tolerance", "2 s", ("1 s", "ZCL UTCTime counts whole seconds (07-5123)"),
        ("30 s", _DRLC_MINUTES + ": a wider tolerance could take one event minute for the next"), "longer",
        "allowed difference between an observed event time and the expected one"),
+    _d("time_resync_period", "24 h", ("1 min", _POSITIVE),
+       ("24 h", "a device's own clock drifts between readings (a 20 ppm crystal: 1.7 s a day, the timing tolerance); "
+                + PROGRAM_RULE), "longer",
+       "after taking the ESI's time the DUT takes it again within this time (resynchronisation)"),
     _d("drlc_start_lead", "120 s", ("10 s", "the DUT reports the event received before it starts; "
                                     + PROGRAM_RULE), ("1 h", PROGRAM_RULE), None,
        "how far ahead of its start a scheduled DRLC event is issued"),

@@ -26,14 +26,6 @@ from harness.errors import BenchFault, MalformedDutFrame
 from harness.golden.esi.drlc import load_control_event
 from harness.golden.esi.messaging import Message
 from harness.golden.esi.price import PriceEvent
-from harness.golden.meter import (
-    CURRENT_SUMMATION_DELIVERED,
-    INSTANTANEOUS_DEMAND,
-    METERING,
-    METERING_DEVICE_TYPE,
-    STATUS,
-    MeterFormatting,
-)
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import (
     API_LATENCY,
@@ -54,7 +46,9 @@ from harness.openseg.api import (
     is_error_body,
 )
 from harness.openseg.client import ApiClientError, ApiResponse, OpenSegClient
-from harness.se.datamodel import Side
+from harness.se.clusters import Basic, Drlc, KeyEstablishment, Messaging, Metering, Price, Time
+from harness.se.datamodel import Side, load_datamodel
+from harness.se.metering import MeterFormatting
 from harness.verdict import check
 from harness.wire.frames.aps import ApsFrameType
 from harness.wire.frames.mac import MacFrameType
@@ -65,8 +59,10 @@ from .conftest import dut_nwk, key_ready_at
 
 certification_cases("../features/openseg")
 
-ALLOWED_CLUSTERS = {0x0000: "Basic", 0x000A: "Time", 0x0702: "Simple Metering", 0x0800: "Key Establishment"}
-UTILITY_CLUSTERS = {0x0700: "Price", 0x0701: "DRLC", 0x0703: "Messaging"}
+ALLOWED_CLUSTERS = {c.cluster_id: load_datamodel().cluster(c.cluster_id).name
+                    for c in (Basic, Time, Metering, KeyEstablishment)}
+UTILITY_CLUSTERS = {c.cluster_id for c in (Price, Drlc, Messaging)}
+SUMMATION, DEMAND = Metering.AttributeDefs.current_summation_delivered.id, Metering.AttributeDefs.instantaneous_demand.id
 EVENT_ID = 0x0E5E_7001
 PRICE_ID = 0x0E5E_7002
 PRICE_VALUE = 987_654
@@ -196,7 +192,7 @@ def _latest_problems(bench, testbed, resource: str, response: ApiResponse, log: 
     item, problems = _json_object(response, resource)
     if item is None:
         return problems
-    attr, unit = (CURRENT_SUMMATION_DELIVERED, "kWh") if resource == "summation" else (INSTANTANEOUS_DEMAND, "kW")
+    attr, unit = (SUMMATION, "kWh") if resource == "summation" else (DEMAND, "kW")
     fmt: MeterFormatting = testbed.golden.meter.formatting
     scale = fmt.summation_value if resource == "summation" else fmt.demand_value
     raw, value, shown_unit, read_at = (item.get(k) for k in ("raw", "value", "unit", "read_at"))
@@ -223,7 +219,7 @@ def _fresh_problems(bench, resource: str, response: ApiResponse, log: _MeterLog)
     item, problems = _json_object(response, resource)
     if item is None:
         return problems
-    attr = CURRENT_SUMMATION_DELIVERED if resource == "summation" else INSTANTANEOUS_DEMAND
+    attr = SUMMATION if resource == "summation" else DEMAND
     raw, read_at = item.get("raw"), item.get("read_at")
     if not _is_int(raw) or not _is_number(read_at):
         return [f"{resource} raw {raw!r} or read_at {read_at!r} is not a number"]
@@ -249,13 +245,14 @@ def _meter_problems(testbed, response: ApiResponse) -> list[str]:
     store = testbed.golden.engine.store
 
     def attribute(attr_id: int):
-        entry = store.entry(AttributeKey(meter.endpoint, METERING, Side.SERVER, attr_id))
+        entry = store.entry(AttributeKey(meter.endpoint, Metering.cluster_id, Side.SERVER, attr_id))
         return None if entry is None else int(entry.value)
 
     expected = {"ieee": str(testbed.app.state.node_info.ieee).upper(), "unit_of_measure": fmt.unit_of_measure,
                 "multiplier": fmt.multiplier, "divisor": fmt.divisor,
                 "summation_formatting": fmt.summation_formatting, "demand_formatting": fmt.demand_formatting,
-                "metering_device_type": attribute(METERING_DEVICE_TYPE), "status": attribute(STATUS)}
+                "metering_device_type": attribute(Metering.AttributeDefs.metering_device_type.id),
+                "status": attribute(Metering.AttributeDefs.status.id)}
     shown = {k: item.get(k) for k in expected}
     if isinstance(shown["ieee"], str):
         shown["ieee"] = shown["ieee"].upper()
@@ -294,7 +291,7 @@ def _readings_problems(bench, response: ApiResponse, start: int, end: int, log: 
 def _unserved(bench, rows: list[list], log: _MeterLog) -> list[str]:
     """Rows whose summation and demand the meter did not serve together within the tolerance of their time."""
     tolerance = _tolerance(bench)
-    unknown = [r for r in rows if not log.served_near({CURRENT_SUMMATION_DELIVERED: r[1], INSTANTANEOUS_DEMAND: r[2]},
+    unknown = [r for r in rows if not log.served_near({SUMMATION: r[1], DEMAND: r[2]},
                                                       r[0], tolerance)]
     return [f"{len(unknown)} of {len(rows)} rows are no summation and demand the meter served within "
             f"{tolerance:g} s of their time; first {unknown[0]}"] if unknown else []
@@ -471,7 +468,7 @@ def slow_clients(bench, testbed, seconds):
 @then("the DUT read the meter only after key establishment completed")
 def reads_after_ke(bench, testbed):
     completed = key_ready_at(testbed)
-    reads = [a for a in _dut_accesses(testbed) if a.cluster_id == METERING]
+    reads = [a for a in _dut_accesses(testbed) if a.cluster_id == Metering.cluster_id]
     check(bool(reads), expected="Simple Metering reads from the DUT after it paired",
           observed="no Metering frame from the DUT", rule="LBNL-182358: the gateway reads the meter")
     early = [a for a in reads if a.time < completed]
@@ -494,7 +491,7 @@ def only_metering(bench, testbed):
 
 @then("the DUT sent the meter no Write Attributes and no cluster command")
 def no_write_no_command(bench, testbed):
-    metering = [a for a in _dut_accesses(testbed) if a.cluster_id == METERING]
+    metering = [a for a in _dut_accesses(testbed) if a.cluster_id == Metering.cluster_id]
     bad = [a for a in metering if a.is_write or not a.general or a.malformed]
     reads = [a for a in metering if a.is_read]
     check(bool(reads) and not bad, expected="only Read Attributes on the meter's Simple Metering server",

@@ -34,6 +34,7 @@ from harness.devices.clients import (
     TimeClientFaults,
     TimeSyncError,
 )
+from harness.se.clusters import Basic, KeyEstablishment
 from harness.se.datamodel import Side
 from harness.se.types import EventStatus
 from harness.sim.node import NodeError
@@ -64,6 +65,7 @@ from .application_faults import (
     NO_GET_CURRENT_PRICE,
     NO_GET_LAST_MESSAGE,
     NO_GET_SCHEDULED_EVENTS,
+    NO_GET_SCHEDULED_PRICES,
     NO_REPORT_EVENT_STATUS,
     SIGNS_WITH_TYPE_BYTE,
     SILENT_OPT_IN,
@@ -81,12 +83,17 @@ LOGGER = logging.getLogger(__name__)
 ESI = Peer(0x0000, 1)
 #: Seconds a start-up request waits for the ESI's answer.
 STARTUP_TIMEOUT = 5.0
+#: How often the device takes the ESI's time again (its profiles' PIXIT time_resync_period says so).
+TIME_RESYNC_PERIOD = 3600.0
+#: The PICS item of a Price client that sends Get Scheduled Prices (it does after Get Current Price).
+GET_SCHEDULED_PRICES_CLAIM = "SE.PRICE.C.C01.Tx"
+#: PICS option of a device that shows local time (it reads the ESI's TimeZone and DST attributes).
+LOCAL_TIME_OPTION = "SE.TIME.C.LOCAL"
 #: ZCL UTCTime 1 (2000-01-01T00:00:01Z): what a device that takes StartTime 0 literally schedules.
 EPOCH_START = 1
 #: The largest event duration a device that clamps instead of rejecting keeps (SE-FACTS: max 1440 minutes).
 MAX_DURATION_MINUTES = 1440
 
-BASIC, KEY_ESTABLISHMENT = 0x0000, 0x0800
 
 class FaultyStore(AttributeStore):
     """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""
@@ -224,6 +231,7 @@ class ApplicationDevice(ReferenceDevice):
     def _create_clients(self) -> None:
         """The Time client and the model's application clients, as from the factory."""
         self.time = TimeClient(self.engine, self.clock, endpoint=self.endpoint,
+                               local_time=bool(self.profile.pics.get(LOCAL_TIME_OPTION, False)),
                                faults=self.faults.settings(TimeClientFaults))
         self.drlc: DrlcClient | None = None
         self.price: PriceClient | None = None
@@ -231,6 +239,7 @@ class ApplicationDevice(ReferenceDevice):
         self.compose_clients()
 
     def _close_clients(self) -> None:
+        self.time.close()
         for client in (self.drlc, self.messaging):
             if client is not None:
                 client.close()
@@ -278,19 +287,20 @@ class ApplicationDevice(ReferenceDevice):
         store = super().build_store()
         ep = self.endpoint
         if self.faults.has(BASIC_POWER_SOURCE_UINT8):
-            replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
+            replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id, type="INT8U")
+        suite = KeyEstablishment.AttributeDefs.key_establishment_suite.id
         if self.faults.has(KE_SERVER_SUITE_MISSING):
-            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.SERVER, 0x0000))
+            store.remove_attribute(AttributeKey(ep, KeyEstablishment.cluster_id, Side.SERVER, suite))
         if self.faults.has(KE_CLIENT_SUITE_MISSING):
-            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
+            store.remove_attribute(AttributeKey(ep, KeyEstablishment.cluster_id, Side.CLIENT, suite))
         if self.faults.has(ZCL_VERSION_WRITABLE):
-            replace_model(store, ep, BASIC, Side.SERVER, 0x0000, writable=True)
+            replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id, writable=True)
         return store
 
     def simple_descriptor(self):
         descriptor = super().simple_descriptor()
         if self.faults.has(DESCRIPTOR_OMITS_KEY_ESTABLISHMENT):
-            descriptor.input_clusters = [c for c in descriptor.input_clusters if c != KEY_ESTABLISHMENT]
+            descriptor.input_clusters = [c for c in descriptor.input_clusters if c != KeyEstablishment.cluster_id]
         return descriptor
 
     # -- on the network ---------------------------------------------------------------------------------
@@ -312,6 +322,7 @@ class ApplicationDevice(ReferenceDevice):
                 await self.time.synchronize(ESI, timeout=STARTUP_TIMEOUT)
             except (ZclError, TimeSyncError, NodeError) as exc:
                 LOGGER.info("reference %s could not take the time from the ESI: %s", self.model, exc)
+            self.time.start_resync(ESI, TIME_RESYNC_PERIOD, timeout=STARTUP_TIMEOUT, on_error=self._resync_failed)
         try:
             await self.startup_requests()
         except (ZclError, NodeError) as exc:
@@ -319,11 +330,17 @@ class ApplicationDevice(ReferenceDevice):
             # e.g. the bench tore the network down mid-request); the cases judge what it did send.
             LOGGER.info("reference %s start-up request failed: %s", self.model, exc)
 
+    def _resync_failed(self, exc: Exception) -> None:
+        LOGGER.info("reference %s could not take the time from the ESI again: %s", self.model, exc)
+
     async def startup_requests(self) -> None:
         if self.drlc is not None and not self.faults.has(NO_GET_SCHEDULED_EVENTS):
             await self.drlc.get_scheduled_events(ESI, timeout=STARTUP_TIMEOUT)
         if self.price is not None and not self.faults.has(NO_GET_CURRENT_PRICE):
             await self.price.get_current_price(ESI, timeout=STARTUP_TIMEOUT)
+        if (self.price is not None and self.profile.pics.get(GET_SCHEDULED_PRICES_CLAIM, False)
+                and not self.faults.has(NO_GET_SCHEDULED_PRICES)):
+            await self.price.get_scheduled_prices(ESI, timeout=STARTUP_TIMEOUT)
         if self.messaging is not None and not self.faults.has(NO_GET_LAST_MESSAGE):
             await self.messaging.get_last_message(ESI, timeout=STARTUP_TIMEOUT)
 

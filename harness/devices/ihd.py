@@ -9,7 +9,8 @@ the last message; the DRLC client has its attributes but no event lifecycle (its
 
 from __future__ import annotations
 
-from harness.se.datamodel import Side
+from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Metering, Price, Time
+from harness.se.datamodel import Side, load_datamodel
 from harness.zcl.store import AttributeKey, AttributeStore
 
 from .application import ApplicationDevice, FaultyStore
@@ -23,12 +24,16 @@ from .application_faults import (
     KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE,
     KE_CLIENT_SUITE_MISSING,
     KE_SERVER_SUITE_MISSING,
+    LOCAL_TIME_WITHOUT_DST,
     NO_DEVICE_ANNCE,
+    PRICE_STAMPED,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     WRONG_KEY_SEQUENCE_NUMBER,
     ZCL_VERSION_WRITABLE,
     catalogue,
+    stamped_cases,
     time_faults,
+    time_source_faults,
 )
 from .application_faults import MESSAGING as MESSAGING_FAULTS
 from .application_faults import PRICE as PRICE_FAULTS
@@ -36,14 +41,15 @@ from .base import replace_model
 from .faults import Behaviour, Fault, FaultSet, KeSetting, StackSetting
 from .garbage import GARBAGE_FAULTS
 
-BASIC, IDENTIFY, TIME, PRICE, DRLC, METERING, MESSAGING, KEY_ESTABLISHMENT = (
-    0x0000, 0x0003, 0x000A, 0x0700, 0x0701, 0x0702, 0x0703, 0x0800,
-)
-
 #: The IHD's Price, Messaging and Time cases: each starts after CBKE, so a DUT whose CBKE fails fails them.
 _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4", "TC-PRICE-1.1", "TC-PRICE-1.2",
                            "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.1", "TC-TIME-1.3", "TC-TIME-1.4",
                            *(f"TC-MSG-1.{n}" for n in range(5, 12)),
+                           *(f"TC-PRICE-1.5[{control}]" for control in ("absent", "0x00", "0xFE", "0x01", "0xFF")),
+                           "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10", "TC-PRICE-1.11",
+                           *(f"TC-PRICE-1.9[{layout}]" for layout in ("SE 1.1", "SE 1.2", "SE 1.2 and 8 unknown bytes")),
+                           *PRICE_STAMPED,
+                           "TC-TIME-1.6", "TC-TIME-1.8",
                            *(f"TC-MSG-1.12[{bits}]" for bits in ("low-normal", "medium-normal", "high-normal",
                                                                  "critical-normal", "critical-normal and Inter-PAN")))
 
@@ -62,12 +68,12 @@ DISCOVER_OMITS_ZCL_VERSION = Fault(
     Behaviour())
 DRLC_RANDOMIZATION_UNBOUNDED = Fault(
     "drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",), Behaviour())
-# Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1 only
-# reads the Time server, which needs no APS security, so it still passes).
+# Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1, 1.6 and 1.8
+# only judge its reads of the Time server, which need no APS security, so they still pass).
 KE_KEEPS_INSTALL_CODE_KEY = Fault(
     "ke-keeps-install-code-key", "completes CBKE but keeps securing SE frames with its install-code key",
     ("TC-KE-1.1[1]", "TC-KE-3.3[its install-code link key]", "TC-KE-4.1",
-     *(c for c in _APPLICATION_AFTER_CBKE if c != "TC-TIME-1.1")), Behaviour())
+     *(c for c in _APPLICATION_AFTER_CBKE if c not in ("TC-TIME-1.1", "TC-TIME-1.6", "TC-TIME-1.8"))), Behaviour())
 
 _FAULTS = [
     Fault("accepts-default-tc-key", "takes a network key sent under the well-known TC link key ZigBeeAlliance09",
@@ -141,13 +147,15 @@ class _FaultyStore(FaultyStore):
 
     def entries(self, endpoint, cluster_id, side):
         listed = super().entries(endpoint, cluster_id, side)
-        if self._omit_zcl_version and cluster_id == BASIC and side == Side.SERVER:
-            return [(a, e) for a, e in listed if a != 0x0000]
+        if self._omit_zcl_version and cluster_id == Basic.cluster_id and side == Side.SERVER:
+            return [(a, e) for a, e in listed if a != Basic.AttributeDefs.zcl_version.id]
         return listed
 
 
 # Its Price, Messaging and Time clients (issue 6): the cases of features/price, messaging and time it runs.
-_FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4")]
+_FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4", *stamped_cases("price acknowledgement"),
+                                                  reads=("TC-TIME-1.8",)),
+            *time_source_faults("price acknowledgement"), LOCAL_TIME_WITHOUT_DST]
 # Garbage on the air (issue 15): malformed ZCL, KE, ZDO, APS and NWK frames; each must fail, never err.
 _FAULTS += GARBAGE_FAULTS
 # Security levels on the air (issue 17), judged at the network's nwkSecurityLevel 5 by TC-JOIN-1.9.
@@ -165,11 +173,11 @@ _FAULTS += [
 
 class InHomeDisplay(ApplicationDevice):
     model = "ihd"
-    device_id = 0x0502
+    device_id = load_datamodel().device_type("SE-IPD").device_id
     clusters = (
-        (BASIC, Side.SERVER), (IDENTIFY, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER),
-        (KEY_ESTABLISHMENT, Side.CLIENT), (TIME, Side.CLIENT), (PRICE, Side.CLIENT), (METERING, Side.CLIENT),
-        (MESSAGING, Side.CLIENT), (DRLC, Side.CLIENT),
+        (Basic.cluster_id, Side.SERVER), (Identify.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
+        (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Price.cluster_id, Side.CLIENT),
+        (Metering.cluster_id, Side.CLIENT), (Messaging.cluster_id, Side.CLIENT), (Drlc.cluster_id, Side.CLIENT),
     )
     faults_catalogue = catalogue(_FAULTS)
 
@@ -180,12 +188,15 @@ class InHomeDisplay(ApplicationDevice):
 
     def attribute_values(self):
         identity = self.profile.identity
+        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
         return {
-            (BASIC, Side.SERVER): {0x0000: 0x01, 0x0004: identity.manufacturer[:32], 0x0005: identity.model[:32],
-                                   0x0006: "20261122", 0x0007: 0x01},
-            (KEY_ESTABLISHMENT, Side.SERVER): {0x0000: 0x0001},
-            (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
-            (DRLC, Side.CLIENT): {0x0003: 0x0FFF},
+            (Basic.cluster_id, Side.SERVER): {
+                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
+                basic.model_identifier.id: identity.model[:32], basic.date_code.id: "20261122",
+                basic.power_source.id: 0x01},
+            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
+            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
+            (Drlc.cluster_id, Side.CLIENT): {Drlc.ClientAttributeDefs.device_class_value.id: 0x0FFF},
         }
 
     def compose_clients(self) -> None:
@@ -200,11 +211,14 @@ class InHomeDisplay(ApplicationDevice):
         store = super().build_store()  # with the attribute-table faults every application device shares
         ep = self.endpoint
         if self.faults.has(IDENTIFY_TIME_MISSING):
-            store.remove_attribute(AttributeKey(ep, IDENTIFY, Side.SERVER, 0x0000))
+            store.remove_attribute(AttributeKey(ep, Identify.cluster_id, Side.SERVER,
+                                                Identify.AttributeDefs.identify_time.id))
         if self.faults.has(DRLC_DEVICE_CLASS_MISSING):
-            store.remove_attribute(AttributeKey(ep, DRLC, Side.CLIENT, 0x0003))
+            store.remove_attribute(AttributeKey(ep, Drlc.cluster_id, Side.CLIENT,
+                                                Drlc.ClientAttributeDefs.device_class_value.id))
         if self.faults.has(DRLC_RANDOMIZATION_UNBOUNDED):
-            replace_model(store, ep, DRLC, Side.CLIENT, 0x0001, max=0xFF)
+            replace_model(store, ep, Drlc.cluster_id, Side.CLIENT, Drlc.ClientAttributeDefs.start_randomization_minutes.id,
+                          max=0xFF)
         return store
 
     async def _rejoin(self, deadline: float) -> None:

@@ -9,6 +9,9 @@ Report Event Status, two act on events for others, and two get the signature of 
 
 from __future__ import annotations
 
+from harness.se.datamodel import load_datamodel
+from harness.se.types import DeviceClass
+
 from .application_faults import (
     ACTS_ON_FOREIGN_DEVICE_CLASS,
     ACTS_ON_FOREIGN_ENROLLMENT_GROUP,
@@ -18,14 +21,11 @@ from .application_faults import (
 )
 from .pct import DrlcDevice
 
-#: DeviceClass bit 2: water heater.
-WATER_HEATER = 0x0004
-
 
 class LoadControlDevice(DrlcDevice):
     model = "lcd"
-    device_id = 0x0504
-    device_class = WATER_HEATER
+    device_id = load_datamodel().device_type("SE-LC").device_id
+    device_class = DeviceClass.Water_Heater
     drlc_seed = 0x1CD
     faults_catalogue = catalogue(
         [ACTS_ON_FOREIGN_DEVICE_CLASS, ACTS_ON_FOREIGN_ENROLLMENT_GROUP],

@@ -12,7 +12,9 @@ shown able to fail by any model's fault), so each PCT fault run tests something 
 
 from __future__ import annotations
 
-from harness.se.datamodel import Side
+from harness.se.clusters import Basic, Drlc, KeyEstablishment, Time
+from harness.se.datamodel import Side, load_datamodel
+from harness.se.types import DeviceClass
 
 from .application import ApplicationDevice
 from .application_faults import (
@@ -22,32 +24,33 @@ from .application_faults import (
     IGNORES_ESI_TIME,
     catalogue,
     protection_faults,
+    stamped_cases,
+    time_source_faults,
 )
-
-BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
-#: DeviceClass bit 0: HVAC compressor or furnace.
-HVAC_COMPRESSOR_OR_FURNACE = 0x0001
 
 
 class DrlcDevice(ApplicationDevice):
     """What the PCT and the Load Control Device share: a DRLC client timed by a Time client."""
 
     clusters = (
-        (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
-        (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
+        (Basic.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
+        (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Drlc.cluster_id, Side.CLIENT),
     )
     faults_catalogue = catalogue(
-        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2")],
+        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2", *stamped_cases("event status"))],
+        time_source_faults("event status"),
     )
 
     def attribute_values(self):
         identity = self.profile.identity
+        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
         return {
-            (BASIC, Side.SERVER): {0x0000: 0x01, 0x0004: identity.manufacturer[:32], 0x0005: identity.model[:32],
-                                   0x0007: 0x01},
-            (KEY_ESTABLISHMENT, Side.SERVER): {0x0000: 0x0001},
-            (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
-            (DRLC_CLUSTER, Side.CLIENT): {0x0003: self.device_class},
+            (Basic.cluster_id, Side.SERVER): {
+                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
+                basic.model_identifier.id: identity.model[:32], basic.power_source.id: 0x01},
+            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
+            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
+            (Drlc.cluster_id, Side.CLIENT): {Drlc.ClientAttributeDefs.device_class_value.id: self.device_class},
         }
 
     def compose_clients(self) -> None:
@@ -56,7 +59,7 @@ class DrlcDevice(ApplicationDevice):
 
 class ProgrammableThermostat(DrlcDevice):
     model = "pct"
-    device_id = 0x0503
-    device_class = HVAC_COMPRESSOR_OR_FURNACE
+    device_id = load_datamodel().device_type("SE-PCT").device_id
+    device_class = DeviceClass.HVAC_Compressor_or_Furnace
     # Its profile claims SE.DRLC.C.SIGN: it signs every Report Event Status (ApplicationDevice._sign_report).
     faults_catalogue = {**DrlcDevice.faults_catalogue, **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS)}

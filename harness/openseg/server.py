@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from harness.clock import ZCL_UNIX_OFFSET
-from harness.golden.meter import MeterFormatting
+from harness.se.metering import MeterFormatting, digits_right
 
 from . import greenbutton as gb
 from .api import (
@@ -478,7 +478,7 @@ class GatewayApi:
     def _value(self, raw: int, info: MeterInfo, formatting: int) -> float:
         multiplier = 1 if self.faults.ignore_multiplier else info.multiplier
         value = Decimal(raw) * multiplier / Decimal(info.divisor)
-        digits = 0 if self.faults.ignore_formatting else formatting & 0x07
+        digits = 0 if self.faults.ignore_formatting else digits_right(formatting)
         return float(value.quantize(Decimal(1).scaleb(-digits)))
 
     def _time_range(self, request: Request) -> tuple[int, int]:

@@ -14,22 +14,16 @@ from __future__ import annotations
 import zigpy.types as t
 
 from harness.clock import Clock
+from harness.se.clusters import Time
 from harness.se.datamodel import Side
+from harness.se.types import TimeStatus
 from harness.zcl import AttributeKey, ZclEngine
 from harness.zcl.store import AttributeEntry
 
-TIME_CLUSTER = 0x000A
-ATTR_TIME = 0x0000
-ATTR_TIME_STATUS = 0x0001
-
-
-class TimeStatus(t.bitmap8):
-    """TimeStatus bits (SE-FACTS "Time")."""
-
-    Master = 0x01
-    Synchronized = 0x02
-    MasterZoneDst = 0x04
-    Superseding = 0x08
+#: TimeZone (int32 s), DstStart (u32 UTC), DstEnd (u32 UTC), DstShift (int32 s): what a device that shows local time
+#: reads (ZCL Time cluster; SE-FACTS "Time"). The golden serves them with `set_zone`.
+ZONE_ATTRIBUTES = tuple(a.id for a in (Time.AttributeDefs.time_zone, Time.AttributeDefs.dst_start,
+                                       Time.AttributeDefs.dst_end, Time.AttributeDefs.dst_shift))
 
 
 class _ClockedTimeEntry(AttributeEntry):
@@ -69,10 +63,12 @@ class TimeServer:
         self.clock = clock
         self.endpoint = endpoint
         store = engine.store
-        if not store.has_cluster(endpoint, TIME_CLUSTER, Side.SERVER):
-            store.add_cluster(endpoint, TIME_CLUSTER, Side.SERVER, attributes=[ATTR_TIME_STATUS])
-        self._time_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME)
-        self._status_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME_STATUS)
+        # Carried afresh even where the golden's store has the cluster: its time zone and DST attributes too.
+        store.add_cluster(endpoint, Time.cluster_id, Side.SERVER,
+                          attributes=[Time.AttributeDefs.time_status.id, *ZONE_ATTRIBUTES])
+        self._time_key = AttributeKey(endpoint, Time.cluster_id, Side.SERVER, Time.AttributeDefs.time.id)
+        self._status_key = AttributeKey(endpoint, Time.cluster_id, Side.SERVER,
+                                        Time.AttributeDefs.time_status.id)
         entry = store.entry(self._time_key)
         assert entry is not None  # Time is mandatory in the data model, so add_cluster created it
         entry.__class__ = _ClockedTimeEntry
@@ -102,3 +98,8 @@ class TimeServer:
     @status.setter
     def status(self, value: TimeStatus) -> None:
         self.engine.store.set(self._status_key, value)
+
+    def set_zone(self, time_zone: int, dst_start: int, dst_end: int, dst_shift: int) -> None:
+        """Serve a time zone (seconds east of UTC) and a daylight saving period (UTC) with its shift (seconds)."""
+        for attr_id, value in zip(ZONE_ATTRIBUTES, (time_zone, dst_start, dst_end, dst_shift), strict=True):
+            self.engine.store.set(AttributeKey(self.endpoint, Time.cluster_id, Side.SERVER, attr_id), value)

@@ -1,0 +1,1 @@
+"""Mutation testing of the reference devices (python -m tests.mutation; tox -e mutation)."""

@@ -1,0 +1,231 @@
+"""Enumerate mutants with cosmic-ray, draw a seeded sample, judge each with the conformance suite."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import queue
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cosmic_ray.commands.init import init as cosmic_ray_init
+from cosmic_ray.mutating import use_mutation
+from cosmic_ray.plugins import get_operator
+from cosmic_ray.work_db import WorkDB, use_db
+
+#: The suite's exit codes (README): 0 CONFORMANT, 1 NOT CONFORMANT, 6 INCONCLUSIVE, 7 PARTIAL.
+CONFORMANT, NOT_CONFORMANT, INCONCLUSIVE = 0, 1, 6
+
+
+@dataclass(frozen=True, order=True)
+class Mutant:
+    module: str  # path under the repository
+    line: int
+    operator: str
+    occurrence: int
+    args: str = "{}"  # the operator's arguments, as JSON (cosmic-ray's parameterised operators)
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}:{self.line} {self.operator}#{self.occurrence}"
+
+
+@dataclass
+class Judgement:
+    mutant: Mutant
+    outcome: str  # killed | survived | not-applied | unexpected
+    how: str  # which run decided it, and its verdict
+    seconds: float
+    diff: str = ""
+    runs: list[dict[str, object]] = field(default_factory=list)
+
+
+def enumerate_mutants(root: Path, modules: list[str]) -> list[Mutant]:
+    """Every mutant cosmic-ray's core operators make of *modules*."""
+    with tempfile.TemporaryDirectory() as scratch:
+        db_path = Path(scratch) / "session.sqlite"
+        with use_db(str(db_path), WorkDB.Mode.create) as db:
+            cosmic_ray_init([root / m for m in modules], db, {})
+            mutants = []
+            for item in db.work_items:
+                for spec in item.mutations:
+                    module = str(Path(spec.module_path).resolve().relative_to(root))
+                    mutants.append(Mutant(module=module, line=spec.start_pos[0], operator=spec.operator_name,
+                                          occurrence=spec.occurrence,
+                                          args=json.dumps(spec.operator_args, sort_keys=True)))
+    return sorted(mutants)
+
+
+def draw_sample(mutants: list[Mutant], size: int, seed: int) -> list[Mutant]:
+    """A seeded draw without replacement: the same seed and code give the same sample."""
+    return sorted(random.Random(seed).sample(mutants, min(size, len(mutants))))
+
+
+@dataclass
+class MutationRun:
+    root: Path
+    out: Path
+    workers: int
+    timeout: float
+    seed: int
+    population: int
+    models_for: Callable[[str], tuple[str, ...]]
+
+
+@dataclass
+class Summary:
+    judged: list[Judgement]
+    population: int
+    seed: int
+    seconds: float
+
+    def counts(self) -> Counter[str]:
+        return Counter(j.outcome for j in self.judged)
+
+    def kill_rate(self) -> float:
+        counts = self.counts()
+        decided = counts["killed"] + counts["survived"]
+        return counts["killed"] / decided if decided else 0.0
+
+    def line(self) -> str:
+        c = self.counts()
+        return (f"mutation sample (seed {self.seed}, {len(self.judged)} of {self.population}): "
+                f"{c['killed']} killed, {c['survived']} survived, {c['not-applied']} not applied, "
+                f"{c['unexpected']} unexpected; kill rate {self.kill_rate():.1%} in {self.seconds:.0f} s")
+
+
+def _tree_copy(root: Path, into: Path) -> Path:
+    """The repository's tracked and untracked (not ignored) files: a private tree a worker may mutate."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = root / name
+        if source.is_file():
+            target = into / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return into
+
+
+def _suite(tree: Path, model: str, timeout: float, artifacts: Path) -> tuple[int | None, float, str]:
+    """One conformance run against sim:*model* in *tree*: (exit code or None on timeout, seconds, tail)."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--dut=sim:{model}", "--seed=1",
+               f"--artifacts={artifacts}"]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, time.monotonic() - started, ""
+    tail = "\n".join(((done.stdout or "") + (done.stderr or "")).strip().splitlines()[-4:])
+    return done.returncode, time.monotonic() - started, tail
+
+
+def _judge(mutant: Mutant, tree: Path, run: MutationRun, scratch: Path) -> Judgement:
+    started = time.monotonic()
+    operator = get_operator(mutant.operator)(**json.loads(mutant.args))
+    path = tree / mutant.module
+    with use_mutation(path, operator, mutant.occurrence) as (original, mutated):
+        if mutated is None:
+            return Judgement(mutant, "not-applied", "cosmic-ray applied nothing", 0.0)
+        diff = "".join(difflib.unified_diff(original.splitlines(True), mutated.splitlines(True),
+                                            fromfile=mutant.module, tofile=mutant.module, n=1))
+        runs: list[dict[str, object]] = []
+        for model in run.models_for(mutant.module):
+            artifacts = Path(tempfile.mkdtemp(prefix=f"{model}-", dir=scratch))  # a run needs an empty folder
+            code, seconds, tail = _suite(tree, model, run.timeout, artifacts)
+            shutil.rmtree(artifacts, ignore_errors=True)
+            runs.append({"model": model, "exit": code, "seconds": round(seconds, 1), "tail": tail})
+            if code is None:
+                return Judgement(mutant, "killed", f"sim:{model} passed its {run.timeout:.0f} s deadline",
+                                 time.monotonic() - started, diff, runs)
+            if code in (NOT_CONFORMANT, INCONCLUSIVE):
+                verdict = "NOT CONFORMANT" if code == NOT_CONFORMANT else "INCONCLUSIVE"
+                return Judgement(mutant, "killed", f"sim:{model} {verdict}", time.monotonic() - started, diff, runs)
+            if code != CONFORMANT:
+                # A usage error or pytest's own failure (collection, import): the mutant broke loading the
+                # device, which no DUT profile could claim, so the suite did notice; kept apart in the counts.
+                return Judgement(mutant, "killed", f"sim:{model} exit {code} (did not load)",
+                                 time.monotonic() - started, diff, runs)
+        return Judgement(mutant, "survived", "every targeted device CONFORMANT", time.monotonic() - started, diff,
+                         runs)
+
+
+def _baseline(tree: Path, run: MutationRun, models: tuple[str, ...], scratch: Path) -> None:
+    """Every targeted device is CONFORMANT unmutated, or no mutant's verdict would mean anything."""
+    for model in models:
+        code, seconds, tail = _suite(tree, model, run.timeout, scratch / f"baseline-{model}")
+        if code != CONFORMANT:
+            raise SystemExit(f"baseline: sim:{model} is not CONFORMANT unmutated (exit {code}); fix that first:\n"
+                             f"{tail}")
+        print(f"baseline sim:{model}: CONFORMANT in {seconds:.1f} s", flush=True)
+
+
+def run_sample(run: MutationRun, sample: list[Mutant]) -> Summary:
+    """Judge *sample* on *run.workers* private trees; results are appended as they come (a killed run keeps
+    them), then summarised in summary.json and survivors.md."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    results_path = run.out / "results.jsonl"
+    results_path.write_text("")
+    started = time.monotonic()
+    judged: list[Judgement] = []
+    lock = threading.Lock()
+    todo: queue.Queue[Mutant] = queue.Queue()
+    for mutant in sample:
+        todo.put(mutant)
+    with tempfile.TemporaryDirectory(prefix="se-mutation-") as scratch_root:
+        trees = [_tree_copy(run.root, Path(scratch_root) / f"tree-{n}") for n in range(run.workers)]
+        models = tuple(dict.fromkeys(m for mutant in sample for m in run.models_for(mutant.module)))
+        _baseline(trees[0], run, models, Path(scratch_root) / "baseline")
+
+        def worker(n: int) -> None:
+            while True:
+                try:
+                    mutant = todo.get_nowait()
+                except queue.Empty:
+                    return
+                judgement = _judge(mutant, trees[n], run, Path(scratch_root))
+                with lock:
+                    judged.append(judgement)
+                    with results_path.open("a") as results:
+                        results.write(json.dumps(asdict(judgement)) + "\n")
+                    print(f"[{len(judged)}/{len(sample)}] {judgement.outcome:9} {mutant.key}  ({judgement.how})",
+                          flush=True)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(run.workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    summary = Summary(sorted(judged, key=lambda j: j.mutant), run.population, run.seed,
+                      time.monotonic() - started)
+    _write_summary(run.out, summary)
+    return summary
+
+
+def _write_summary(out: Path, summary: Summary) -> None:
+    counts = summary.counts()
+    by_module: dict[str, Counter[str]] = {}
+    for j in summary.judged:
+        by_module.setdefault(j.mutant.module, Counter())[j.outcome] += 1
+    (out / "summary.json").write_text(json.dumps({
+        "seed": summary.seed, "population": summary.population, "sample": len(summary.judged),
+        "counts": dict(counts), "kill_rate": round(summary.kill_rate(), 4), "seconds": round(summary.seconds),
+        "by_module": {m: dict(c) for m, c in sorted(by_module.items())},
+    }, indent=2) + "\n")
+    lines = [f"# Surviving mutants ({summary.line()})", "",
+             "Triage each: equivalent (say why), or a requirement no case judges (add the case).", ""]
+    for j in summary.judged:
+        if j.outcome == "survived":
+            lines += [f"## {j.mutant.key}", "", "```diff", j.diff.rstrip(), "```", ""]
+    (out / "survivors.md").write_text("\n".join(lines))

@@ -1,0 +1,33 @@
+"""The mutation instrument (python -m tests.mutation): its targets exist and its draw is reproducible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.mutation.sample import Mutant, draw_sample, enumerate_mutants
+from tests.mutation.targets import ALL_MODELS, TARGETS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_target_is_a_reference_device_module_judged_on_known_devices():
+    for module, models in TARGETS.items():
+        assert (ROOT / module).is_file(), f"{module}: the mutation target list names a module that is gone"
+        assert models and set(models) <= set(ALL_MODELS), f"{module}: judged on unknown devices {models}"
+        assert not module.startswith(("harness/golden", "harness/verify", "steps")), \
+            f"{module}: the judging side is not a mutation target (its mutants would change the expectation)"
+
+
+def test_the_draw_is_seeded_and_without_repeats():
+    mutants = enumerate_mutants(ROOT, ["harness/devices/appliance.py"])
+    assert len(mutants) > 10, "cosmic-ray found almost no mutants in the appliance"
+    first, again, other = (draw_sample(mutants, 10, 1), draw_sample(mutants, 10, 1), draw_sample(mutants, 10, 2))
+    assert first == again, "the same seed drew another sample"
+    assert first != other, "another seed drew the same sample"
+    assert len(set(first)) == 10 and set(first) <= set(mutants)
+    assert draw_sample(mutants, 10_000, 1) == sorted(mutants), "a sample larger than the population is all of it"
+
+
+def test_a_mutant_names_its_place():
+    mutant = Mutant(module="harness/devices/ihd.py", line=12, operator="core/NumberReplacer", occurrence=3)
+    assert mutant.key == "harness/devices/ihd.py:12 core/NumberReplacer#3"
