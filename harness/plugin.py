@@ -29,6 +29,7 @@ pytest_plugins = [
     "harness.pytest_plugin.evidence",
     "harness.pytest_plugin.outcomes",
     "harness.pytest_plugin.terminal",
+    "harness.pytest_plugin.fault_touches",
 ]
 
 

@@ -114,7 +114,7 @@ class FaultyDrlcClient(DrlcClient):
 
     def __init__(self, *args: Any, device_faults: FaultSet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device_faults = device_faults or FaultSet()
+        self.device_faults = device_faults if device_faults is not None else FaultSet()
 
     def _silence(self, request: ZclRequest) -> None:
         if self.device_faults.has(NO_REPORT_EVENT_STATUS):
@@ -162,7 +162,7 @@ class FaultyPriceClient(PriceClient):
 
     def __init__(self, *args: Any, device_faults: FaultSet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device_faults = device_faults or FaultSet()
+        self.device_faults = device_faults if device_faults is not None else FaultSet()
 
     def _store(self, publish: Any, esi: Peer) -> Status:
         event_id = int(publish.issuer_event_id)
@@ -179,7 +179,7 @@ class FaultyMessagingClient(MessagingClient):
 
     def __init__(self, *args: Any, device_faults: FaultSet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device_faults = device_faults or FaultSet()
+        self.device_faults = device_faults if device_faults is not None else FaultSet()
 
     def _on_cancel(self, request: ZclRequest) -> Status:
         if self.device_faults.has(IGNORES_CANCEL_MESSAGE):

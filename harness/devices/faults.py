@@ -14,12 +14,19 @@ device, as a typed value:
 
 The device derives its settings from the faults chosen (``FaultSet.settings``); an unknown fault name fails
 when the options are parsed (``check_faults``), before any device is built.
+
+Where a fault can act is recorded, not assumed (``FaultTouches``, ``--record-fault-touches``): a device consults
+a fault only through ``has``, a field of a settings dataclass from ``settings``, or ``seeds``; a case whose
+conformant run consulted none of what a fault seeds runs the same with the fault, since the bench and the device
+draw their randomness case by case. The fault matrix reads this to run each fault on the cases it can reach.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -123,8 +130,106 @@ S = TypeVar("S", bound=Seed)
 T = TypeVar("T")
 
 
+# -- where faults can act: consultations recorded case by case -------------------------------------------------
+
+#: A consultation of the fault set as a whole (``bool(faults)``): every fault may act there.
+ANY = "any"
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class FaultTouches:
+    """What a run's reference device consulted of its fault set, case by case: tokens ``has:<fault>``,
+    ``setting:<dataclass>.<field>``, ``seeds:<kind>`` and ``any``. Consultations outside any case and outside
+    the identification count for every case."""
+
+    def __init__(self) -> None:
+        self.case: str | None = None
+        self.everywhere: set[str] = set()
+        self.by_case: dict[str, set[str]] = {}
+
+    def touch(self, token: str) -> None:
+        (self.everywhere if self.case is None else self.by_case.setdefault(self.case, set())).add(token)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"everywhere": sorted(self.everywhere),
+                "cases": {case: sorted(tokens) for case, tokens in sorted(self.by_case.items())}}
+
+
+#: The recorder of this run (the pytest layer sets it for --record-fault-touches); None: nothing is recorded.
+RECORDER: FaultTouches | None = None
+
+
+#: What the device consults while the bench reads its identity (once per run, on a device of its own): it
+#: counts for no case, since the identity is judged for the run as a whole (harness.results.assess).
+IDENTIFICATION = "(identification)"
+
+
+@contextlib.contextmanager
+def identification() -> Iterator[None]:
+    """The bench reads the DUT's identity meanwhile: what the device consults is recorded apart."""
+    case = RECORDER.case if RECORDER is not None else None
+    if RECORDER is not None:
+        RECORDER.case = IDENTIFICATION
+    try:
+        yield
+    finally:
+        if RECORDER is not None:
+            RECORDER.case = case
+
+
+def _touch(token: str) -> None:
+    if RECORDER is not None:
+        RECORDER.touch(token)
+
+
+def seed_tokens(fault: Fault) -> frozenset[str]:
+    """The consultations through which *fault* can change what its device does."""
+    seed = fault.seeds
+    if isinstance(seed, Behaviour):
+        return frozenset({ANY, f"has:{fault.name}"})
+    if isinstance(seed, Setting):
+        return frozenset({ANY, f"setting:{_name(seed.settings_class())}.{seed.field}"})
+    return frozenset({ANY} | {f"seeds:{_name(kind)}" for kind in type(seed).__mro__
+                              if issubclass(kind, Seed) and kind is not Seed})
+
+
+def reached_cases(fault: Fault, touches: Mapping[str, Any]) -> set[str] | None:
+    """The cases whose run (as recorded by FaultTouches.as_json) consulted what *fault* seeds; None when a
+    consultation outside any case makes every case reachable."""
+    tokens = seed_tokens(fault)
+    if tokens & set(touches["everywhere"]):
+        return None
+    return {case for case, consulted in touches["cases"].items() if case != IDENTIFICATION and tokens & set(consulted)}
+
+
+@functools.cache
+def _recording_class(cls: type) -> type:
+    """*cls* with every read of a field recorded as a consultation (only while a run records)."""
+    fields = frozenset(f.name for f in dataclasses.fields(cls))
+    prefix = f"setting:{_name(cls)}."
+
+    def __getattribute__(self: object, name: str) -> Any:
+        if name in fields:
+            _touch(prefix + name)
+        return object.__getattribute__(self, name)
+
+    return type(cls.__name__, (cls,), {"__getattribute__": __getattribute__, "__module__": cls.__module__,
+                                       "__qualname__": cls.__qualname__})
+
+
+def _recording(cls: type[T], settings: T) -> T:
+    recorded = object.__new__(_recording_class(cls))
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        object.__setattr__(recorded, field.name, object.__getattribute__(settings, field.name))
+    return recorded  # type: ignore[no-any-return]
+
+
 class FaultSet:
-    """The faults a device was built with, and what they seed."""
+    """The faults a device was built with, and what they seed. Each consultation is recorded while a run
+    records (FaultTouches)."""
 
     def __init__(self, faults: Iterable[Fault] = ()) -> None:
         # By name, so several garbage faults rewrite a frame in one order whatever the command line's.
@@ -132,6 +237,7 @@ class FaultSet:
         self.names = frozenset(fault.name for fault in self.faults)
 
     def __bool__(self) -> bool:
+        _touch(ANY)
         return bool(self.faults)
 
     def __repr__(self) -> str:
@@ -141,18 +247,24 @@ class FaultSet:
         """Whether the device has *fault*, a Behaviour its own code implements (settings are derived instead)."""
         if not isinstance(fault, Fault) or not isinstance(fault.seeds, Behaviour):
             raise TypeError(f"has() takes a Behaviour fault constant from the catalogue, not {fault!r}")
+        _touch(f"has:{fault.name}")
         return fault.name in self.names
 
     def seeds(self, kind: type[S]) -> list[S]:
         """The seeds of this kind, in the faults' order."""
+        _touch(f"seeds:{_name(kind)}")
+        return self._seeds(kind)
+
+    def _seeds(self, kind: type[S]) -> list[S]:
         return [fault.seeds for fault in self.faults if isinstance(fault.seeds, kind)]
 
     def settings(self, cls: type[T]) -> T:
         """The settings dataclass *cls* as the faults leave it: conformant defaults, with each field a Setting
         names flipped."""
         defaults: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        flipped = {s.field: not defaults[s.field] for s in self.seeds(Setting) if s.settings_class() is cls}
-        return cls(**flipped)
+        flipped = {s.field: not defaults[s.field] for s in self._seeds(Setting) if s.settings_class() is cls}
+        settings = cls(**flipped)
+        return settings if RECORDER is None else _recording(cls, settings)
 
 
 def select_faults(model: str, names: Iterable[str], catalogue: Mapping[str, Fault]) -> FaultSet:

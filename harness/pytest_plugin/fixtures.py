@@ -30,7 +30,10 @@ def bench(pytestconfig: pytest.Config):
         raise pytest.UsageError(str(exc)) from None
     journal = pytestconfig.stash.get(JOURNAL, None)
     if journal is not None:
-        identify_dut(the_bench, journal)
+        from harness.devices.faults import identification
+
+        with identification():  # what the device consults meanwhile is the run's identity, not a case's
+            identify_dut(the_bench, journal)
         record_radio_firmware(the_bench, journal)
     yield the_bench
     the_bench.close()

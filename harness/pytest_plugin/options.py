@@ -47,6 +47,9 @@ _SINGLE = {
                         "default: drawn, printed and recorded so the run can be replayed"),
     "pixit_preset": ("SE_PIXIT_PRESET", "a named set of PIXITs under any --pixit: lab (the shortest real-time "
                                         "waits the PIXIT bounds allow; docs/bench.md)"),
+    "record_fault_touches": ("SE_RECORD_FAULT_TOUCHES", "sim only: write to this JSON file which seeds of the "
+                             "reference device's fault catalogue each case consulted (the fault matrix's impact "
+                             "analysis, harness/devices/faults.py)"),
     "lab_key": ("SE_REPORTS_LAB_KEY", "the lab's Ed25519 private key (PEM, `python -m reports keygen`): the run "
                                       "signs its journal and manifest as it finishes"),
 }

@@ -4,10 +4,22 @@ cases it is aimed at — the proof that every conformance scenario can fail, and
 Each run is the real suite (`pytest steps --dut sim:<model> --fault X`) in a process of its own, judged from
 its JUnit file, the way CI judges a DUT. One test item is one run, so pytest-xdist spreads the runs over the
 cores (`pytest tests -n auto`).
+
+Where a fault can act is measured, not assumed. The conformant run of each model records, case by case, what
+the device consulted of its fault catalogue (--record-fault-touches, harness/devices/faults.py): a fault's
+Behaviour, a field of the settings it flips, the seeds of its kind. A fault's run then takes the cases that
+consulted what it seeds (its targets among them, or the row fails); a case that consulted none of it runs the
+same with the fault, on the same seed, and stands as the conformant run judged it. With SE_FULL_FAULT_MATRIX=1
+every fault runs every case instead, and checks that the cases it did not reach still pass (the nightly run's
+check of the analysis; test_impact_analysis_holds does it for a few faults in CI).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import random
 import subprocess
 from pathlib import Path
 from xml.etree import ElementTree
@@ -15,6 +27,7 @@ from xml.etree import ElementTree
 import pytest
 
 from harness.devices.catalogue import MODELS
+from harness.devices.faults import reached_cases
 from tests.support.suite_process import run_module
 
 # (model, fault) for every reference device; fault None is the conformant device.
@@ -26,6 +39,11 @@ RUNS = [(model, None) for model in sorted(MODELS)] + [
 #: elsewhere skips them, since a case it does not touch has nothing to tell about it.
 LONG_CASES = ("TC-OSEG-4.1",)
 RUN_TIMEOUT = 600.0  # seconds; a run takes about 6 s (12 s for OpenSEG's conformant run)
+#: Every run of one session draws its randomness from one seed, so a fault's run and the conformant run it is
+#: compared with make the same random choices case by case. The xdist workers of a session share its run id.
+MATRIX_SEED = int(os.environ.get("SE_MATRIX_SEED") or
+                  random.Random(os.environ.get("PYTEST_XDIST_TESTRUNUID") or os.urandom(8)).getrandbits(32))
+FULL_MATRIX = os.environ.get("SE_FULL_FAULT_MATRIX", "") not in ("", "0")
 
 Results = dict[str, tuple[str, str]]
 
@@ -43,7 +61,7 @@ def left_out(model: str, fault: str | None) -> set[str]:
 def suite_args(tmp: Path, model: str, fault: str | None, paths: tuple[str, ...] = ("steps",),
                options: tuple[str, ...] = ()) -> list[str]:
     args = [*paths, "-q", "-p", "no:cacheprovider", f"--dut=sim:{model}", f"--junitxml={tmp / 'junit.xml'}",
-            f"--artifacts={tmp / 'artifacts'}", *options]
+            f"--artifacts={tmp / 'artifacts'}", f"--seed={MATRIX_SEED}", *options]
     if fault:
         args.append(f"--fault={fault}")
     skipped = left_out(model, fault)
@@ -84,16 +102,35 @@ def run_suite(tmp: Path, model: str, fault: str | None = None, *, paths: tuple[s
 
 # -- The matrix ----------------------------------------------------------------------------------------------
 
-_CONFORMANT: dict[str, Results] = {}
+Touches = dict[str, object]
+
+
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this session sees (the parent of the workers' own base folders)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def conformant_run(model: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, Touches]:
+    """The conformant device's run of *model*, with what each case consulted of its fault catalogue: run once
+    per session, by the first worker that needs it, while the others wait on its lock."""
+    folder = _shared_folder(tmp_path_factory) / f"conformant-{model}-{MATRIX_SEED}"
+    record = folder / "record.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            touches = folder / "touches.json"
+            results = run_suite(folder / "run", model, options=(f"--record-fault-touches={touches}",))
+            assert touches.exists(), f"the conformant run of {model} recorded no fault touches"
+            record.write_text(json.dumps({"results": results, "touches": json.loads(touches.read_text())}))
+    data = json.loads(record.read_text())
+    return {key: (outcome, message) for key, (outcome, message) in data["results"].items()}, data["touches"]
 
 
 @pytest.fixture
 def conformant(model: str, tmp_path_factory: pytest.TempPathFactory) -> Results:
-    """The conformant device's run of *model*: run once per process and read by two tests, which an
-    xdist_group keeps on one worker."""
-    if model not in _CONFORMANT:
-        _CONFORMANT[model] = run_suite(tmp_path_factory.mktemp(f"{model}-conformant"), model)
-    return _CONFORMANT[model]
+    return conformant_run(model, tmp_path_factory)[0]
 
 
 def _per_model(model: str):
@@ -113,18 +150,56 @@ def test_conformant_device_passes_every_applicable_case(conformant, model):
     assert set(LONG_CASES) <= results.keys(), sorted(results)
 
 
-@pytest.mark.parametrize(("model", "fault"), [run for run in RUNS if run[1] is not None])
-def test_fault_fails_exactly_its_targets(tmp_path, model, fault):
+def reach(model: str, fault: str, touches: Touches) -> set[str] | None:
+    """The cases the fault's run takes: those whose conformant run consulted what the fault seeds, and its
+    targets; None for every case."""
+    if FULL_MATRIX:
+        return None
+    reached = reached_cases(MODELS[model].faults_catalogue[fault], touches)
+    return None if reached is None else reached | targets(model, fault)
+
+
+def check_fault_run(model: str, fault: str, results: Results, conformant: Results, ran: set[str] | None) -> None:
     expected = targets(model, fault)
-    results = run_suite(tmp_path, model, fault)
     failed = {k for k, (outcome, _) in results.items() if outcome == "failed"}
     errors = {k: v for k, v in results.items() if v[0] == "error"}
     assert not errors, f"fault {fault} produced bench errors, which must never stand for a DUT failure: {errors}"
     assert failed == expected, (
-        f"fault {fault}: expected exactly {sorted(expected)} to fail; failed {sorted(failed)}; "
+        f"fault {fault} (--seed={MATRIX_SEED}): expected exactly {sorted(expected)} to fail; failed {sorted(failed)}; "
         f"missed {sorted(expected - failed)}; collateral {sorted(failed - expected)}"
     )
     assert not left_out(model, fault) & results.keys(), "a long case this fault does not target was run"
+    if ran is not None:
+        assert results.keys() <= ran, f"cases run that the fault does not reach: {sorted(results.keys() - ran)}"
+        # A case the fault cannot reach stands as the conformant run judged it: passed, or not applicable.
+        unreached = {k: conformant[k] for k in conformant.keys() - ran}
+        assert all(outcome in ("passed", "skipped") for outcome, _ in unreached.values()), unreached
+
+
+@pytest.mark.parametrize(("model", "fault"), [run for run in RUNS if run[1] is not None])
+def test_fault_fails_exactly_its_targets(tmp_path, tmp_path_factory, model, fault):
+    conformant, touches = conformant_run(model, tmp_path_factory)
+    ran = reach(model, fault, touches)
+    cases = () if ran is None else tuple(f"--case={case}" for case in sorted(ran - left_out(model, fault)))
+    results = run_suite(tmp_path, model, fault, options=cases)
+    check_fault_run(model, fault, results, conformant, ran)
+
+
+#: Faults whose reach is a few cases of many: their whole-suite runs check the analysis in every CI run.
+ANALYSIS_CHECKS = [("pct", "ignores-opt-out"), ("ihd", "cancel-clears-any-message")]
+
+
+@pytest.mark.parametrize(("model", "fault"), ANALYSIS_CHECKS)
+def test_impact_analysis_holds(tmp_path, tmp_path_factory, model, fault):
+    """With the fault, the cases it does not reach pass on the whole suite, as the analysis says they do."""
+    conformant, touches = conformant_run(model, tmp_path_factory)
+    ran = reached_cases(MODELS[model].faults_catalogue[fault], touches)
+    assert ran is not None and len(ran) < len(conformant) / 4, f"{fault} reaches {ran}: choose a narrower fault"
+    results = run_suite(tmp_path, model, fault)
+    check_fault_run(model, fault, results, conformant, None)
+    unreached = results.keys() - ran
+    assert unreached and all(results[k][0] in ("passed", "skipped") for k in unreached)
+    assert {k: results[k][0] for k in unreached} == {k: conformant[k][0] for k in unreached}
 
 
 @pytest.mark.parametrize("model", [_per_model(model) for model in sorted(MODELS)])
