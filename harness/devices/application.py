@@ -16,7 +16,9 @@ where it asks ``faults.has(FAULT)``.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from zigpy.zcl.foundation import ReadAttributeRecord, Status
@@ -98,14 +100,18 @@ MAX_DURATION_MINUTES = 1440
 class FaultyStore(AttributeStore):
     """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""
 
-    def __init__(self, unsupported_as_failure: bool) -> None:
+    def __init__(self, faults: FaultSet) -> None:
         super().__init__()
-        self._unsupported_as_failure = unsupported_as_failure
+        self._unsupported_notes: list[Callable[[], None]] = []
+        self._unsupported_as_failure = faults.alters(UNSUPPORTED_ATTRIBUTE_FAILURE, self._unsupported_notes.append)
 
     def read_record(self, key: AttributeKey) -> ReadAttributeRecord:
         record = super().read_record(key)
-        if self._unsupported_as_failure and record.status == Status.UNSUPPORTED_ATTRIBUTE:
-            return ReadAttributeRecord(attrid=key.attr_id, status=Status.FAILURE)
+        if record.status == Status.UNSUPPORTED_ATTRIBUTE:
+            for note in self._unsupported_notes:  # where the fault would act (a recording run)
+                note()
+            if self._unsupported_as_failure:
+                return ReadAttributeRecord(attrid=key.attr_id, status=Status.FAILURE)
         return record
 
 
@@ -279,21 +285,25 @@ class ApplicationDevice(ReferenceDevice):
         return self.messaging
 
     def empty_store(self) -> AttributeStore:
-        return FaultyStore(self.faults.has(UNSUPPORTED_ATTRIBUTE_FAILURE))
+        return FaultyStore(self.faults)
 
     def build_store(self) -> AttributeStore:
         """The attribute table, with the attribute-table faults the application devices share
         (application_faults.ATTRIBUTES)."""
         store = super().build_store()
         ep = self.endpoint
-        if self.faults.has(BASIC_POWER_SOURCE_UINT8):
+        power_source = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id)
+        if self.faults.alters(BASIC_POWER_SOURCE_UINT8, functools.partial(store.watch, power_source)):
             replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id, type="INT8U")
         suite = KeyEstablishment.AttributeDefs.key_establishment_suite.id
-        if self.faults.has(KE_SERVER_SUITE_MISSING):
-            store.remove_attribute(AttributeKey(ep, KeyEstablishment.cluster_id, Side.SERVER, suite))
-        if self.faults.has(KE_CLIENT_SUITE_MISSING):
-            store.remove_attribute(AttributeKey(ep, KeyEstablishment.cluster_id, Side.CLIENT, suite))
-        if self.faults.has(ZCL_VERSION_WRITABLE):
+        server_suite = AttributeKey(ep, KeyEstablishment.cluster_id, Side.SERVER, suite)
+        if self.faults.alters(KE_SERVER_SUITE_MISSING, functools.partial(store.watch, server_suite)):
+            store.remove_attribute(server_suite)
+        client_suite = AttributeKey(ep, KeyEstablishment.cluster_id, Side.CLIENT, suite)
+        if self.faults.alters(KE_CLIENT_SUITE_MISSING, functools.partial(store.watch, client_suite)):
+            store.remove_attribute(client_suite)
+        zcl_version = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id)
+        if self.faults.alters(ZCL_VERSION_WRITABLE, functools.partial(store.watch, zcl_version)):
             replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id, writable=True)
         return store
 

@@ -11,7 +11,7 @@ failed by any model's fault).
 
 from __future__ import annotations
 
-from .faults import Behaviour, ClientSetting, Fault, StackSetting
+from .faults import AttributeBehaviour, Behaviour, ClientSetting, Fault, StackSetting
 
 #: The TimeStatus values of the TC-TIME-1.5 examples that make a time source, and those that do not.
 TIME_SOURCES, NOT_TIME_SOURCES = ("0x01", "0x02", "0x0B"), ("0x00", "0x0C")
@@ -55,16 +55,16 @@ DESCRIPTOR_OMITS_KEY_ESTABLISHMENT = Fault(
     ("TC-ATTR-1.1",), Behaviour())
 BASIC_POWER_SOURCE_UINT8 = Fault(
     "basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
-    ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]"), Behaviour())
+    ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]"), AttributeBehaviour())
 KE_SERVER_SUITE_MISSING = Fault(
     "ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
-    ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]"), Behaviour())
+    ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]"), AttributeBehaviour())
 KE_CLIENT_SUITE_MISSING = Fault(
     "ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
-    ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]"), Behaviour())
-ZCL_VERSION_WRITABLE = Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",), Behaviour())
+    ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]"), AttributeBehaviour())
+ZCL_VERSION_WRITABLE = Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",), AttributeBehaviour())
 UNSUPPORTED_ATTRIBUTE_FAILURE = Fault(
-    "unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",), Behaviour())
+    "unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",), AttributeBehaviour())
 
 ATTRIBUTES = [DESCRIPTOR_OMITS_KEY_ESTABLISHMENT, BASIC_POWER_SOURCE_UINT8, KE_SERVER_SUITE_MISSING,
               KE_CLIENT_SUITE_MISSING, ZCL_VERSION_WRITABLE, UNSUPPORTED_ATTRIBUTE_FAILURE]

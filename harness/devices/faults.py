@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -51,10 +51,22 @@ class FaultDeclarationError(TypeError):
 class Seed:
     """What a fault does to the device: one of the kinds below, or a device's own (garbage.py, openseg.py)."""
 
+    #: Whether the code applying seeds of this kind records where each seed of the catalogue would act
+    #: (``FaultSet.watch``: a frame it would rewrite), beside the ``seeds`` call every kind records.
+    watched: ClassVar[bool] = False
+
 
 @dataclass(frozen=True)
 class Behaviour(Seed):
     """A behaviour the device's own code implements where it branches on ``faults.has(FAULT)``."""
+
+
+@dataclass(frozen=True)
+class AttributeBehaviour(Behaviour):
+    """A Behaviour of the device's attribute table: the device alters attributes (``FaultSet.alters``), and a
+    recording run notes each access to an attribute a fault of the catalogue would alter."""
+
+    watched: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -189,11 +201,15 @@ def seed_tokens(fault: Fault) -> frozenset[str]:
     """The consultations through which *fault* can change what its device does."""
     seed = fault.seeds
     if isinstance(seed, Behaviour):
-        return frozenset({ANY, f"has:{fault.name}"})
-    if isinstance(seed, Setting):
-        return frozenset({ANY, f"setting:{_name(seed.settings_class())}.{seed.field}"})
-    return frozenset({ANY} | {f"seeds:{_name(kind)}" for kind in type(seed).__mro__
-                              if issubclass(kind, Seed) and kind is not Seed})
+        tokens = {ANY, f"has:{fault.name}"}
+    elif isinstance(seed, Setting):
+        tokens = {ANY, f"setting:{_name(seed.settings_class())}.{seed.field}"}
+    else:
+        tokens = {ANY} | {f"seeds:{_name(kind)}" for kind in type(seed).__mro__
+                          if issubclass(kind, Seed) and kind is not Seed}
+    if seed.watched:
+        tokens.add(f"acts:{fault.name}")
+    return frozenset(tokens)
 
 
 def reached_cases(fault: Fault, touches: Mapping[str, Any]) -> set[str] | None:
@@ -221,20 +237,22 @@ def _recording_class(cls: type) -> type:
 
 
 def _recording(cls: type[T], settings: T) -> T:
-    recorded = object.__new__(_recording_class(cls))
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+    recording_class: type = _recording_class(cls)  # type: ignore[arg-type]  # a class is hashable
+    recorded: T = object.__new__(recording_class)
+    for field in dataclasses.fields(settings):  # type: ignore[arg-type]
         object.__setattr__(recorded, field.name, object.__getattribute__(settings, field.name))
-    return recorded  # type: ignore[no-any-return]
+    return recorded
 
 
 class FaultSet:
     """The faults a device was built with, and what they seed. Each consultation is recorded while a run
     records (FaultTouches)."""
 
-    def __init__(self, faults: Iterable[Fault] = ()) -> None:
+    def __init__(self, faults: Iterable[Fault] = (), catalogue: Mapping[str, Fault] | None = None) -> None:
         # By name, so several garbage faults rewrite a frame in one order whatever the command line's.
         self.faults: tuple[Fault, ...] = tuple(sorted(faults, key=lambda fault: fault.name))
         self.names = frozenset(fault.name for fault in self.faults)
+        self.catalogue: Mapping[str, Fault] = catalogue or {}
 
     def __bool__(self) -> bool:
         _touch(ANY)
@@ -254,6 +272,24 @@ class FaultSet:
         """The seeds of this kind, in the faults' order."""
         _touch(f"seeds:{_name(kind)}")
         return self._seeds(kind)
+
+    def watch(self, kind: type[S]) -> list[tuple[Fault, Callable[[], None]]] | None:
+        """While a run records (FaultTouches): every fault of the catalogue that seeds a watched *kind*, each with
+        what to call where it would act; None otherwise, or when the catalogue is unknown."""
+        if RECORDER is None or not kind.watched or not self.catalogue:
+            return None
+        watched = [fault for fault in self.catalogue.values() if isinstance(fault.seeds, kind)]
+        return [(fault, functools.partial(_touch, f"acts:{fault.name}")) for fault in watched]
+
+    def alters(self, fault: Fault, watch: Callable[[Callable[[], None]], None]) -> bool:
+        """Whether the device has *fault*, an AttributeBehaviour; while a run records, *watch* gets what to call
+        on each access to the attribute the fault would alter, and the fault counts as consulted only there."""
+        if not isinstance(fault.seeds, AttributeBehaviour):
+            raise TypeError(f"alters() takes an AttributeBehaviour fault constant, not {fault!r}")
+        if RECORDER is not None:
+            watch(functools.partial(_touch, f"acts:{fault.name}"))
+            return fault.name in self.names
+        return self.has(fault)
 
     def _seeds(self, kind: type[S]) -> list[S]:
         return [fault.seeds for fault in self.faults if isinstance(fault.seeds, kind)]
@@ -276,7 +312,7 @@ def select_faults(model: str, names: Iterable[str], catalogue: Mapping[str, Faul
             f"--fault {unknown[0]!r} is not a fault of sim:{model}; --list-faults prints the catalogue "
             f"({', '.join(sorted(catalogue))})"
         )
-    return FaultSet(catalogue[n] for n in dict.fromkeys(names))
+    return FaultSet((catalogue[n] for n in dict.fromkeys(names)), catalogue)
 
 
 def check_faults(model: str, names: tuple[str, ...] | list[str], catalogue: Mapping[str, Fault]) -> frozenset[str]:

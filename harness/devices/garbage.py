@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from zigpy.zcl.foundation import GeneralCommand
 
@@ -44,6 +45,8 @@ Rewrite = Callable[[bytes], bytes]
 @dataclasses.dataclass(frozen=True)
 class Garble(Seed):
     """What one garbage fault seeds: the frames it *selects* get *rewrite* applied at *layer*."""
+
+    watched: ClassVar[bool] = True  # a recording run notes each frame a garbage fault of the catalogue selects
 
     layer: Layer
     selects: Selector
@@ -167,12 +170,19 @@ GARBAGE_FAULTS = [
 
 
 class DeviceGarbler:
-    """The garbler (harness.sim.behaviour.Garbler) of a device with garbage faults."""
+    """The garbler (harness.sim.behaviour.Garbler) of a device with garbage faults, or, in a run that records
+    where faults can act, of the watched garbage faults of its catalogue: those note each frame they select and
+    leave it as it is."""
 
-    def __init__(self, garbage: Iterable[Garble]) -> None:
+    def __init__(self, garbage: Iterable[Garble], watched: Iterable[tuple[Garble, Callable[[], None]]] = ()) -> None:
         self._by_layer = {layer: [g for g in garbage if g.layer is layer] for layer in Layer}
+        watched = list(watched)
+        self._watched = {layer: [(g, note) for g, note in watched if g.layer is layer] for layer in Layer}
 
     def _apply(self, layer: Layer, frame: ApsFrame, data: bytes) -> bytes:
+        for garbage, note in self._watched[layer]:
+            if garbage.selects(frame):
+                note()
         for garbage in self._by_layer[layer]:
             if garbage.selects(frame):
                 data = garbage.rewrite(data)
@@ -190,6 +200,10 @@ class DeviceGarbler:
 
 def garbler_for(faults: FaultSet) -> DeviceGarbler | None:
     """The garbler of a device with *faults*, or None when none of them garbles its frames."""
+    watched = faults.watch(Garble)
+    if watched is not None:  # a conformant run recording where faults can act: none is chosen
+        return DeviceGarbler(faults._seeds(Garble), [(fault.seeds, note) for fault, note in watched
+                                                     if isinstance(fault.seeds, Garble)])
     chosen = faults.seeds(Garble)
     return DeviceGarbler(chosen) if chosen else None
 
@@ -213,6 +227,8 @@ def _declared(encoding: str) -> Rewrite:
 class GarbleGreenButton(Seed):
     """What one Green Button garbage fault seeds: *rewrite* applied to the feed the gateway serves."""
 
+    watched: ClassVar[bool] = True  # a recording run notes each feed served
+
     rewrite: Rewrite
 
 
@@ -233,11 +249,16 @@ GREEN_BUTTON_FAULTS = [
 
 def green_button_rewrite(faults: FaultSet) -> Rewrite | None:
     """What a device with *faults* does to its Green Button feed, or None when it serves it as built."""
-    chosen = [garble.rewrite for garble in faults.seeds(GarbleGreenButton)]
-    if not chosen:
+    watched = faults.watch(GarbleGreenButton)
+    notes = [note for _fault, note in watched or ()]
+    chosen = [garble.rewrite for garble in (faults._seeds(GarbleGreenButton) if watched is not None
+                                            else faults.seeds(GarbleGreenButton))]
+    if not chosen and not notes:
         return None
 
     def rewrite(document: bytes) -> bytes:
+        for note in notes:
+            note()
         for garble in chosen:
             document = garble(document)
         return document

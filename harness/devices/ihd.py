@@ -9,6 +9,8 @@ the last message; the DRLC client has its attributes but no event lifecycle (its
 
 from __future__ import annotations
 
+import functools
+
 from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Metering, Price, Time
 from harness.se.datamodel import Side, load_datamodel
 from harness.zcl.store import AttributeKey, AttributeStore
@@ -38,7 +40,7 @@ from .application_faults import (
 from .application_faults import MESSAGING as MESSAGING_FAULTS
 from .application_faults import PRICE as PRICE_FAULTS
 from .base import replace_model
-from .faults import Behaviour, Fault, FaultSet, KeSetting, StackSetting
+from .faults import AttributeBehaviour, Behaviour, Fault, FaultSet, KeSetting, StackSetting
 from .garbage import GARBAGE_FAULTS
 
 #: The IHD's Price, Messaging and Time cases: each starts after CBKE, so a DUT whose CBKE fails fails them.
@@ -59,15 +61,15 @@ REJOIN_BY_ASSOCIATION = Fault(
     ("TC-JOIN-1.6",), Behaviour())
 DRLC_DEVICE_CLASS_MISSING = Fault(
     "drlc-device-class-missing", "DRLC client lacks the mandatory DeviceClassValue attribute",
-    ("TC-ATTR-1.3[Demand Response and Load Control]",), Behaviour())
+    ("TC-ATTR-1.3[Demand Response and Load Control]",), AttributeBehaviour())
 IDENTIFY_TIME_MISSING = Fault(
     "identify-time-missing", "Identify server lacks the mandatory IdentifyTime attribute",
-    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]"), Behaviour())
+    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]"), AttributeBehaviour())
 DISCOVER_OMITS_ZCL_VERSION = Fault(
     "discover-omits-zcl-version", "Discover Attributes leaves out Basic ZCLVersion", ("TC-ATTR-1.6[Basic]",),
-    Behaviour())
+    AttributeBehaviour())
 DRLC_RANDOMIZATION_UNBOUNDED = Fault(
-    "drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",), Behaviour())
+    "drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",), AttributeBehaviour())
 # Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1, 1.6 and 1.8
 # only judge its reads of the Time server, which need no APS security, so they still pass).
 KE_KEEPS_INSTALL_CODE_KEY = Fault(
@@ -141,9 +143,10 @@ _FAULTS = [
 class _FaultyStore(FaultyStore):
     """The application devices' faulty store, whose Discover Attributes can also leave out Basic ZCLVersion."""
 
-    def __init__(self, faults: FaultSet) -> None:
-        super().__init__(faults.has(UNSUPPORTED_ATTRIBUTE_FAILURE))
-        self._omit_zcl_version = faults.has(DISCOVER_OMITS_ZCL_VERSION)
+    def __init__(self, faults: FaultSet, endpoint: int) -> None:
+        super().__init__(faults)
+        zcl_version = AttributeKey(endpoint, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id)
+        self._omit_zcl_version = faults.alters(DISCOVER_OMITS_ZCL_VERSION, functools.partial(self.watch, zcl_version))
 
     def entries(self, endpoint, cluster_id, side):
         listed = super().entries(endpoint, cluster_id, side)
@@ -205,18 +208,20 @@ class InHomeDisplay(ApplicationDevice):
         self.add_messaging_client()
 
     def empty_store(self) -> AttributeStore:
-        return _FaultyStore(self.faults)
+        return _FaultyStore(self.faults, self.endpoint)
 
     def build_store(self) -> AttributeStore:
         store = super().build_store()  # with the attribute-table faults every application device shares
         ep = self.endpoint
-        if self.faults.has(IDENTIFY_TIME_MISSING):
-            store.remove_attribute(AttributeKey(ep, Identify.cluster_id, Side.SERVER,
-                                                Identify.AttributeDefs.identify_time.id))
-        if self.faults.has(DRLC_DEVICE_CLASS_MISSING):
-            store.remove_attribute(AttributeKey(ep, Drlc.cluster_id, Side.CLIENT,
-                                                Drlc.ClientAttributeDefs.device_class_value.id))
-        if self.faults.has(DRLC_RANDOMIZATION_UNBOUNDED):
+        identify_time = AttributeKey(ep, Identify.cluster_id, Side.SERVER, Identify.AttributeDefs.identify_time.id)
+        if self.faults.alters(IDENTIFY_TIME_MISSING, functools.partial(store.watch, identify_time)):
+            store.remove_attribute(identify_time)
+        device_class = AttributeKey(ep, Drlc.cluster_id, Side.CLIENT, Drlc.ClientAttributeDefs.device_class_value.id)
+        if self.faults.alters(DRLC_DEVICE_CLASS_MISSING, functools.partial(store.watch, device_class)):
+            store.remove_attribute(device_class)
+        randomization = AttributeKey(ep, Drlc.cluster_id, Side.CLIENT,
+                                     Drlc.ClientAttributeDefs.start_randomization_minutes.id)
+        if self.faults.alters(DRLC_RANDOMIZATION_UNBOUNDED, functools.partial(store.watch, randomization)):
             replace_model(store, ep, Drlc.cluster_id, Side.CLIENT, Drlc.ClientAttributeDefs.start_randomization_minutes.id,
                           max=0xFF)
         return store

@@ -100,6 +100,9 @@ class AttributeStore:
         self._model = datamodel or load_datamodel()
         self._clusters: dict[tuple[int, int, Side], dict[int, AttributeEntry]] = {}
         self._listeners: list[ChangeListener] = []
+        # Calls made on each access to an attribute (by cluster, then attribute id): a reference device
+        # recording where its faults can act (harness/devices/faults.py) watches the attributes they alter.
+        self._watches: dict[tuple[int, int, Side], list[tuple[int, Callable[[], None]]]] = {}
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -137,10 +140,21 @@ class AttributeStore:
         return sorted({ep for (ep, _, _) in self._clusters})
 
     def entries(self, endpoint: int, cluster_id: int, side: Side) -> list[tuple[int, AttributeEntry]]:
+        if self._watches:
+            for _attr_id, note in self._watches.get((endpoint, cluster_id, side), ()):
+                note()
         return sorted(self._clusters.get((endpoint, cluster_id, side), {}).items())
 
     def entry(self, key: AttributeKey) -> AttributeEntry | None:
+        if self._watches:
+            for attr_id, note in self._watches.get((key.endpoint, key.cluster_id, key.side), ()):
+                if attr_id == key.attr_id:
+                    note()
         return self._clusters.get((key.endpoint, key.cluster_id, key.side), {}).get(key.attr_id)
+
+    def watch(self, key: AttributeKey, note: Callable[[], None]) -> None:
+        """Call *note* on each access to *key*: its entry, or the entries of its cluster."""
+        self._watches.setdefault((key.endpoint, key.cluster_id, key.side), []).append((key.attr_id, note))
 
     def remove_attribute(self, key: AttributeKey) -> None:
         """Drop an attribute (a reference device fault: 'mandatory attribute missing')."""

@@ -28,16 +28,13 @@ import pytest
 
 from harness.devices.catalogue import MODELS
 from harness.devices.faults import reached_cases
+from tests.support.long_cases import LONG_CASES, deselect, long_cases_left_out
 from tests.support.suite_process import run_module
 
 # (model, fault) for every reference device; fault None is the conformant device.
 RUNS = [(model, None) for model in sorted(MODELS)] + [
     (model, fault) for model in sorted(MODELS) for fault in sorted(MODELS[model].faults_catalogue)
 ]
-#: Cases that stay slow in virtual time: TC-OSEG-4.1 lets 50 hours pass, half of an OpenSEG run. They run in
-#: the conformant run (which must pass them) and in the runs of the faults that target them; a fault aimed
-#: elsewhere skips them, since a case it does not touch has nothing to tell about it.
-LONG_CASES = ("TC-OSEG-4.1",)
 RUN_TIMEOUT = 600.0  # seconds; a run takes about 6 s (12 s for OpenSEG's conformant run)
 #: Every run of one session draws its randomness from one seed, so a fault's run and the conformant run it is
 #: compared with make the same random choices case by case. The xdist workers of a session share its run id.
@@ -55,7 +52,7 @@ def targets(model: str, fault: str) -> set[str]:
 def left_out(model: str, fault: str | None) -> set[str]:
     """The long cases a run leaves out: none for the conformant device, else those its fault does not
     target."""
-    return set() if fault is None else set(LONG_CASES) - targets(model, fault)
+    return set() if fault is None else long_cases_left_out(targets(model, fault))
 
 
 def suite_args(tmp: Path, model: str, fault: str | None, paths: tuple[str, ...] = ("steps",),
@@ -64,11 +61,7 @@ def suite_args(tmp: Path, model: str, fault: str | None, paths: tuple[str, ...] 
             f"--artifacts={tmp / 'artifacts'}", f"--seed={MATRIX_SEED}", *options]
     if fault:
         args.append(f"--fault={fault}")
-    skipped = left_out(model, fault)
-    if skipped:
-        # -k matches the case id the plugin adds to each item's keywords.
-        args += ["-k", " and ".join(f"not {case}" for case in sorted(skipped))]
-    return args
+    return args + deselect(left_out(model, fault))
 
 
 # -- Running the suite ---------------------------------------------------------------------------------------
