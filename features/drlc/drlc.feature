@@ -27,6 +27,7 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 101 within the PIXIT response time
     And the DUT reports status 0x02 for event 101 at the event's start
     And the DUT reports status 0x03 for event 101 at the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.2 @pics:SE.DRLC.C.C00.Rx
   Scenario: An event with start time "now" starts at once and completes after its duration
@@ -34,6 +35,7 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 102 within the PIXIT response time
     And the DUT reports status 0x02 for event 102 at the event's start
     And the DUT reports status 0x03 for event 102 at the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.3 @pics:SE.DRLC.C.C00.Rx
   Scenario: Randomized starts and ends stay inside the DUT's randomization windows
@@ -42,12 +44,14 @@ Feature: Demand response and load control events
     Then every randomized event starts within the start randomization window after its start time
     And every randomized event ends within the duration randomization window after its randomized end
     And the start offsets of the randomized events are not all zero
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.4 @pics:SE.DRLC.C.C00.Rx
   Scenario Outline: An event for another <target> is ignored
     Given the DUT's utility enrollment group is 5
     When the ESI issues event 104 starting now for another <target>
     Then the DUT reports no status for event 104 within the PIXIT response time
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
     Examples:
       | target           |
@@ -59,12 +63,14 @@ Feature: Demand response and load control events
     When the ESI issues event 105 that ended before now
     Then the DUT reports status 0xFB for event 105 within the PIXIT response time
     And the DUT reports no status other than 0xFB for event 105
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.6 @pics:SE.DRLC.C.C00.Rx
   Scenario: An event longer than 1440 minutes is rejected
     When the ESI issues event 106 starting now and lasting 1441 minutes
     Then the DUT reports status 0xFE for event 106 within the PIXIT response time
     And the DUT reports no status other than 0xFE for event 106
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.7 @pics:SE.DRLC.C.C00.Rx
   Scenario: A repeated event is not processed twice
@@ -74,6 +80,7 @@ Feature: Demand response and load control events
     And the DUT reports status 0x02 for event 107 at the event's start
     And the DUT has reported status 0x01 for event 107 only once
     And the DUT has reported status 0x02 for event 107 only once
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.8 @pics:SE.DRLC.C.C01.Rx
   Scenario: An event cancelled before its start is reported cancelled and never starts
@@ -82,6 +89,7 @@ Feature: Demand response and load control events
     When the ESI cancels event 108 with effective time now
     Then the DUT reports status 0x06 for event 108 at the effective time
     And the DUT does not report status 0x02 for event 108 by the event's start
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.9 @pics:SE.DRLC.C.C01.Rx
   Scenario: A running event cancelled at an effective time stops then
@@ -90,11 +98,13 @@ Feature: Demand response and load control events
     When the ESI cancels event 109 with effective time halfway through the event
     Then the DUT reports status 0x06 for event 109 at the effective time
     And the DUT does not report status 0x03 for event 109 by the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.10 @pics:SE.DRLC.C.C01.Rx
   Scenario: Cancelling an event the DUT does not know is rejected as undefined
     When the ESI cancels event 110 with effective time now
     Then the DUT reports status 0xFD for event 110 within the PIXIT response time
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.11 @pics:SE.DRLC.C.C01.Rx
   Scenario: A cancel whose effective time is after the event's end is rejected
@@ -102,6 +112,7 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 111 within the PIXIT response time
     When the ESI cancels event 111 with effective time after the event's end
     Then the DUT reports status 0xF9 for event 111 within the PIXIT response time
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.12 @pics:SE.DRLC.C.C02.Rx
   Scenario: Cancel All cancels every scheduled event
@@ -113,6 +124,7 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x06 for event 112 within the PIXIT response time
     And the DUT reports status 0x06 for event 113 within the PIXIT response time
     And the DUT does not report status 0x02 for event 112 by the event's start
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.13 @pics:SE.DRLC.C.C00.Rx
   Scenario: A newer overlapping event supersedes a scheduled one
@@ -123,6 +135,7 @@ Feature: Demand response and load control events
     And the DUT reports status 0x01 for event 115 within the PIXIT response time
     And the DUT does not report status 0x02 for event 114 by the event's start
     And the DUT reports status 0x02 for event 115 at the event's start
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.14 @pics:SE.DRLC.C.C00.Rx
   Scenario: A user who opts out before the start is reported opted out at the start
@@ -131,6 +144,7 @@ Feature: Demand response and load control events
     When the user opts out of event 116
     Then the DUT reports status 0x04 for event 116 at the event's start
     And the DUT has not reported status 0x02 for event 116
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.15 @pics:SE.DRLC.C.C00.Rx
   Scenario: A user who opts out of a running event ends it partially completed
@@ -139,6 +153,7 @@ Feature: Demand response and load control events
     When the user opts out of event 117
     Then the DUT reports status 0x04 for event 117 within the PIXIT response time
     And the DUT reports status 0x08 for event 117 at the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.16 @pics:SE.DRLC.C.C00.Rx
   Scenario: A user who opts back in is reported opted in and the event ends partially completed
@@ -149,6 +164,7 @@ Feature: Demand response and load control events
     When the user opts into event 118
     Then the DUT reports status 0x05 for event 118 within the PIXIT response time
     And the DUT reports status 0x09 for event 118 at the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.17 @pics:SE.DRLC.C.C01.Tx
   Scenario: After a rejoin the DUT asks for scheduled events and picks up a pending one
@@ -156,6 +172,7 @@ Feature: Demand response and load control events
     When the DUT is told to rejoin the network
     Then the DUT reports status 0x01 for event 119 within the PIXIT rejoin time
     And the DUT reports status 0x02 for event 119 at the event's start
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.18 @pics:SE.DRLC.C.C00.Rx
   Scenario: Every EventStatusTime is the golden clock's time of the status
@@ -163,11 +180,13 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 120 within the PIXIT response time
     And the DUT reports status 0x02 for event 120 at the event's start
     And every status for event 120 carries an EventStatusTime within the PIXIT tolerance of its arrival
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.19 @pics:SE.DRLC.C.C00.Rx
   Scenario: A day of load control events runs on schedule
     When the ESI issues the PIXIT schedule of events over the PIXIT schedule span
     Then every scheduled event is reported received, started at its start and completed at its end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.20 @pics:SE.DRLC.C.C00.Rx
   Scenario Outline: A load control event not protected by the CBKE link key is not acted on
@@ -175,6 +194,7 @@ Feature: Demand response and load control events
     Then the DUT does not act on event 121 within the PIXIT response time
     When the ESI issues event 122 starting now
     Then the DUT reports status 0x01 for event 122 within the PIXIT response time
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
     Examples:
       | protection                |
@@ -187,6 +207,7 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 123 within the PIXIT response time
     And the DUT reports status 0x02 for event 123 at the event's start
     And every status for event 123 carries an ECDSA signature that verifies with the DUT's certificate
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.22 @pics:SE.DRLC.C.C00.Rx
   Scenario: Every Report Event Status says what the DUT applied of the event, with the signature it claims
@@ -197,3 +218,4 @@ Feature: Demand response and load control events
     And every status for event 130 reports each set point, the load adjustment and the duty cycle as applied or not used
     And every status for event 130 carries the event's EventControl
     And every status for event 130 carries the SignatureType the DUT's PICS claim, and a uniform fill when unsigned
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims

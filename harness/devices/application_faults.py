@@ -59,6 +59,9 @@ ATTRIBUTES = [DESCRIPTOR_OMITS_KEY_ESTABLISHMENT, BASIC_POWER_SOURCE_UINT8, KE_S
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
               "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22")
+#: The DRLC cases in which the DUT must report a status (all but TC-DRLC-1.4, which expects none): each judges
+#: every field of every Report Event Status it sees (harness/verify/drlc.py).
+DRLC_REPORTING_CASES = tuple(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4["))
 
 ACTS_ON_FOREIGN_DEVICE_CLASS = Fault(
     "acts-on-foreign-device-class", "acts on events for a device class it does not have",
@@ -86,7 +89,7 @@ NO_GET_SCHEDULED_EVENTS = Fault(
 #: Every DRLC case in which the DUT must report a status (all but TC-DRLC-1.4, which expects none).
 NO_REPORT_EVENT_STATUS = Fault(
     "no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
-    (*(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4[")), "TC-TIME-1.2"), Behaviour())
+    (*DRLC_REPORTING_CASES, "TC-TIME-1.2"), Behaviour())
 
 DRLC = [
     Fault("reports-start-before-randomized-start", "reports 02 at the nominal start although EventControl asks for "
@@ -99,7 +102,12 @@ DRLC = [
     Fault("misses-supersession", "lets overlapping events run side by side and never reports 07", ("TC-DRLC-1.13",),
           ClientSetting(client="drlc", field="miss_supersession")),
     Fault("wrong-event-status-time", "EventStatusTime one hour off the network time",
-          ("TC-DRLC-1.18", "TC-TIME-1.2"), ClientSetting(client="drlc", field="wrong_event_status_time")),
+          (*DRLC_REPORTING_CASES, "TC-DRLC-1.21", "TC-TIME-1.2"),
+          ClientSetting(client="drlc", field="wrong_event_status_time")),
+    # EventStatusTime is judged on every report, randomized starts and ends too (issue 18).
+    Fault("status-time-of-nominal-schedule", "EventStatusTime of a randomized start or end is the nominal start or "
+          "end, not when the status changed", ("TC-DRLC-1.3",),
+          ClientSetting(client="drlc", field="nominal_status_time")),
     ACTS_ON_FOREIGN_DEVICE_CLASS,
     ACTS_ON_FOREIGN_ENROLLMENT_GROUP,
     Fault("accepts-expired-event", "schedules an event that already ended instead of rejecting it with FB",
@@ -117,7 +125,7 @@ DRLC = [
 #: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
 SIGNS_WITH_TYPE_BYTE = Fault(
     "signs-with-type-byte", "signs Report Event Status over the SignatureType byte too, so the ECDSA signature "
-    "does not verify", ("TC-DRLC-1.21",), Behaviour())
+    "does not verify", ("TC-DRLC-1.21", *DRLC_REPORTING_CASES), Behaviour())
 DRLC_SIGNING = [SIGNS_WITH_TYPE_BYTE]
 
 #: What a Report Event Status says the device applied (TC-DRLC-1.22), seeded one by one in the reference PCT.
@@ -130,15 +138,15 @@ DRLC_APPLIED_FIELDS = [
           ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
     Fault("duty-cycle-applied-as-off-share", "reports the duty cycle applied as the off share (100 - duty cycle)",
           ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="duty_cycle_off_share")),
-    Fault("drops-event-control", "reports EventControl 0 whatever the event's", ("TC-DRLC-1.22",),
+    Fault("drops-event-control", "reports EventControl 0 whatever the event's", ("TC-DRLC-1.3", "TC-DRLC-1.22"),
           ClientSetting(client="drlc", field="drop_event_control")),
 ]
 
 #: The signature of a device that does not sign (PICS without SE.DRLC.C.SIGN, the reference LCD): TC-DRLC-1.22.
 DRLC_UNSIGNED = [
     Fault("unsigned-signature-not-blank", "sends unsigned reports (type 0x00) with whatever its buffer held as Signature "
-          "instead of a uniform fill", ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="garbage_signature_fill")),
-    Fault("unsigned-as-ecdsa", "names SignatureType 0x01 (ECDSA) on reports it does not sign", ("TC-DRLC-1.22",),
+          "instead of a uniform fill", DRLC_REPORTING_CASES, ClientSetting(client="drlc", field="garbage_signature_fill")),
+    Fault("unsigned-as-ecdsa", "names SignatureType 0x01 (ECDSA) on reports it does not sign", DRLC_REPORTING_CASES,
           ClientSetting(client="drlc", field="unsigned_as_ecdsa")),
 ]
 

@@ -103,6 +103,13 @@ class DrlcClientFaults:
     drop_event_control: bool = False  # EventControl 0 in every report
     garbage_signature_fill: bool = False  # unsigned (type 0x00) with whatever bytes its buffer held as Signature
     unsigned_as_ecdsa: bool = False  # SignatureType 0x01 (ECDSA) on a report it does not sign
+    nominal_status_time: bool = False  # EventStatusTime of a start or an end is the nominal one, not randomized
+
+
+#: The statuses that end an event that ran (reference client's controlValueToStatusEnum).
+COMPLETIONS = (EventStatus.Event_Completed, EventStatus.Event_Completed_No_User_Participation,
+               EventStatus.Event_Partially_Completed_With_User_Opt_Out,
+               EventStatus.Event_Partially_Completed_Due_To_User_Opt_In)
 
 
 class EntryState(enum.Enum):
@@ -246,8 +253,8 @@ class DrlcClient:
         now = self.time.utc()
         return now + WRONG_STATUS_TIME_SKEW if self.faults.wrong_event_status_time else now
 
-    def _report(self, event: Any, status: EventStatus) -> Any:
-        status_time = self._status_time()
+    def _report(self, event: Any, status: EventStatus, status_time: int | None = None) -> Any:
+        status_time = self._status_time() if status_time is None else status_time
         self.reported.append((int(event.issuer_event_id), status, status_time))
         faults = self.faults
         # Applied set points travel as uint16 in Report Event Status; 0x8000 stays "not used".
@@ -285,7 +292,12 @@ class DrlcClient:
         return unsigned.replace(signature=Signature(self.signer(signed_part)))
 
     async def _send_report(self, entry: EventEntry, status: EventStatus) -> None:
-        payload = self._report(entry.event, status)
+        status_time = None
+        if self.faults.nominal_status_time and status == EventStatus.Event_Started:
+            status_time = entry.start
+        elif self.faults.nominal_status_time and status in COMPLETIONS:
+            status_time = entry.start + entry.duration
+        payload = self._report(entry.event, status, status_time)
         await send_to_server(self.engine, entry.esi, DRLC_CLUSTER, CMD_REPORT_EVENT_STATUS, payload,
                              src_ep=self.endpoint)
 

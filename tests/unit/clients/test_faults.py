@@ -98,6 +98,17 @@ def offsets_inside_window(make_link, faults) -> bool:
     return True
 
 
+def randomized_status_times_match_arrival(make_link, faults) -> bool:
+    """EventStatusTime of a randomized start and end is when the status changed (its arrival), not the nominal
+    start and end."""
+    link = make_link(drlc_faults=faults, start_randomization_minutes=5, duration_randomization_minutes=5, seed=7)
+    for n in range(3):
+        issue(link, n + 1, start_time=T0 + 600 + n * 7200, duration_minutes=20, event_control=0x03)
+    link.advance(8 * 3600)
+    statuses = [s for n in range(3) for s in link.drlc.statuses(n + 1)]
+    return len(statuses) == 9 and all(abs(time - arrival) <= 1.0 for _s, time, arrival in statuses)
+
+
 def expired_rejected(make_link, faults) -> bool:
     link = make_link(drlc_faults=faults)
     link.advance(7200)
@@ -145,6 +156,7 @@ DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
     ("ignore_cancel", cancel_all_is_honoured),
     ("miss_supersession", older_event_superseded),
     ("wrong_event_status_time", status_time_matches_arrival),
+    ("nominal_status_time", randomized_status_times_match_arrival),
     ("ignore_device_class", foreign_class_ignored),
     ("ignore_enrollment_group", foreign_group_ignored),
     ("randomize_outside_window", offsets_inside_window),
