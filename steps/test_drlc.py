@@ -13,7 +13,7 @@ from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import Peer, load_control_event
 from harness.se.datamodel import Side, load_datamodel
-from harness.se.types import EventControl, EventStatus
+from harness.se.types import CancelControl, EventControl, EventStatus
 from harness.verdict import check
 from harness.verify.drlc import (
     CONTROLS,
@@ -185,6 +185,7 @@ def hold_event(bench, testbed, event_id):
     minutes = _duration_minutes(bench)
     event = load_control_event(event_id, start_time=start, duration_minutes=minutes, device_class=ALL_DEVICE_CLASSES)
     _payloads(testbed)[event_id] = event
+    testbed.notes["drlc_held_at"] = _now(testbed)
     testbed.golden.drlc.add_event(event)
     _events(testbed)[event_id] = IssuedEvent(start, minutes * 60)
 
@@ -580,3 +581,223 @@ def signature_type_and_fill(bench, testbed, event_id):
     _check_group(bench, testbed, event_id, SIGNATURE,
                  f"SignatureType 0x{0x01 if signs else 0x00:02X} (PICS SE.DRLC.C.SIGN is {str(signs).lower()})"
                  + ("" if signs else " and a Signature of 42 x 0xFF (or 42 x 0x00)"))
+
+
+# -- boundaries, value classes and overlaps (issue 18) -----------------------------------------------------------
+
+RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2.4.1.1: EventControl bit 0 randomizes the start within "
+                      "StartRandomizationMinutes, bit 1 the end within DurationRandomizationMinutes, and only then; "
+                      "reference client behaviour (Silicon Labs drlc: startRand / durationRand drawn per bit)")
+
+
+def _window(testbed) -> int:
+    return testbed.notes["randomization_window"]
+
+
+def _own_device_class(bench, testbed) -> int:
+    return _read_client_attribute(bench, testbed, ATTR_DEVICE_CLASS)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} with StartTime {start:value}", extra_types=HEX))
+def issue_with_start_time(bench, testbed, event_id, start):
+    _issue(bench, testbed, event_id, start, _duration_minutes(bench))
+    # Judged from now: an invalid start time is no moment to wait for.
+    _events(testbed)[event_id] = IssuedEvent(_now(testbed), _duration_minutes(bench) * 60)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now at criticality level {level:value}",
+                    extra_types=HEX))
+def issue_at_level(bench, testbed, event_id, level):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), criticality_level=level)
+
+
+@when(parsers.parse("the ESI issues one event at each criticality level {levels} one after another"))
+def issue_levels(bench, testbed, levels):
+    minutes = _duration_minutes(bench)
+    slot = minutes * 60 + _lead(bench)
+    first = int(_now(testbed)) + _lead(bench)
+    ids = []
+    for index, level in enumerate(int(text, 16) for text in levels.split()):
+        event_id = 160 + index
+        _issue(bench, testbed, event_id, first + index * slot, minutes, criticality_level=level)
+        ids.append(event_id)
+    testbed.notes["criticality_events"] = ids
+
+
+@then("every event of the criticality levels is reported received and started at its start")
+def levels_ran(bench, testbed):
+    ids = testbed.notes["criticality_events"]
+    for event_id in ids:
+        _wait_status(bench, testbed, event_id, 0x01, _response_time(bench))
+    for event_id in ids:
+        _status_at(bench, testbed, event_id, 0x02, _events(testbed)[event_id].start, "the event's start")
+
+
+@when(parsers.parse("the ESI issues {count:d} events each with no randomization, a randomized start and a randomized "
+                    "end, one after another"))
+def issue_randomization_kinds(bench, testbed, count):
+    window, minutes = _window(testbed), _duration_minutes(bench)
+    spacing = minutes * 60 + 2 * window + _lead(bench)
+    first = int(_now(testbed)) + _lead(bench)
+    kinds = {}
+    controls = (EventControl(0), EventControl.Randomize_Start_Time, EventControl.Randomize_End_Time)
+    for index in range(3 * count):
+        event_id, control = 170 + index, controls[index % 3]
+        _issue(bench, testbed, event_id, first + index * spacing, minutes, event_control=control)
+        kinds[event_id] = control
+    testbed.notes["randomization_kinds"] = kinds
+
+
+def _offset_ok(offset: float, randomized: bool, window: int, tolerance: float) -> bool:
+    return -tolerance <= offset < window + tolerance if randomized else abs(offset) <= tolerance
+
+
+@then("every such event starts at its start time, or within the start window when its start is randomized")
+def kinds_start(bench, testbed):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    offsets, starts = {}, {}
+    for event_id in testbed.notes["randomization_kinds"]:
+        issued = _events(testbed)[event_id]
+        report = _wait_status(bench, testbed, event_id, 0x02,
+                              max(0.0, issued.start - _now(testbed)) + window + tolerance)
+        starts[event_id] = _arrival(testbed, report)
+        offsets[event_id] = round(starts[event_id] - issued.start, 1)
+    testbed.notes["kind_starts"], testbed.notes["kind_start_offsets"] = starts, offsets
+    kinds = testbed.notes["randomization_kinds"]
+    off = {e: (f"EventControl 0x{int(kinds[e]):02X}", o) for e, o in offsets.items()
+           if not _offset_ok(o, bool(kinds[e] & EventControl.Randomize_Start_Time), window, tolerance)}
+    check(not off, expected=f"02 at the start time +/- {tolerance:g} s, or in [0, {window} s) after it when "
+                            "EventControl bit 0 asks", observed=f"start offsets out of place: {off}",
+          rule=RANDOMIZATION_RULE)
+
+
+@then("every such event ends its duration after its start, or within the duration window when its end is randomized")
+def kinds_end(bench, testbed):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    kinds, starts = testbed.notes["randomization_kinds"], testbed.notes["kind_starts"]
+    offsets = {}
+    for event_id in kinds:
+        nominal_end = starts[event_id] + _events(testbed)[event_id].duration
+        report = _wait_status(bench, testbed, event_id, 0x03,
+                              max(0.0, nominal_end - _now(testbed)) + window + tolerance)
+        offsets[event_id] = round(_arrival(testbed, report) - nominal_end, 1)
+    testbed.notes["kind_end_offsets"] = offsets
+    off = {e: (f"EventControl 0x{int(kinds[e]):02X}", o) for e, o in offsets.items()
+           if not _offset_ok(o, bool(kinds[e] & EventControl.Randomize_End_Time), window, tolerance)}
+    check(not off, expected=f"03 the duration after the reported start +/- {tolerance:g} s, or in [0, {window} s) "
+                            "after that when EventControl bit 1 asks", observed=f"end offsets out of place: {off}",
+          rule=RANDOMIZATION_RULE)
+
+
+@then("the randomized offsets of each kind are not all zero")
+def kinds_spread(bench, testbed):
+    tolerance, kinds = _tolerance(bench), testbed.notes["randomization_kinds"]
+    spread = {}
+    for name, bit, offsets in (("start", EventControl.Randomize_Start_Time, testbed.notes["kind_start_offsets"]),
+                               ("end", EventControl.Randomize_End_Time, testbed.notes["kind_end_offsets"])):
+        mine = {e: o for e, o in offsets.items() if kinds[e] & bit}
+        spread[name] = len(mine) < 2 or any(o > tolerance for o in mine.values())
+        testbed.notes[f"{name}_spread"] = mine
+    check(all(spread.values()),
+          expected="the randomized starts, and the randomized ends, drawn over their windows (with several events, "
+                   "not all at the nominal moment)",
+          observed=f"start offsets {testbed.notes['start_spread']}, end offsets {testbed.notes['end_spread']}",
+          rule=RANDOMIZATION_RULE)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now with a randomized end"))
+def issue_now_randomized_end(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), event_control=EventControl.Randomize_End_Time)
+
+
+CANCEL_RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2.4.2.1: CancelControl bit 0 ends a running event with the "
+                             "randomization of the original event, 0 at the effective time; reference client "
+                             "behaviour (Silicon Labs drlc, CCB 1513: the event's end offset, else its start offset)")
+
+
+@when(parsers.parse("the ESI cancels {count:d} running events with a randomized end one after another, with "
+                    "randomization, effective now"))
+def cancel_randomized(bench, testbed, count):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    offsets: dict[int, float | None] = {}
+    for index in range(count):
+        event_id = 180 + index
+        issue_now_randomized_end(bench, testbed, event_id)
+        _wait_status(bench, testbed, event_id, 0x02, _response_time(bench))
+        effective = _now(testbed)
+        _events(testbed)[event_id].effective = effective
+        bench.run(testbed.golden.drlc.cancel_event(_dut(bench, testbed), event_id, effective_time=0,
+                                                   cancel_control=CancelControl.Use_Randomized_End),
+                  30, f"cancelling event {event_id} with randomization")
+        try:
+            report = bench.run(testbed.golden.drlc.wait_for_status(event_id, 0x06, window + tolerance
+                                                                   + _response_time(bench)))
+        except DeadlineExceeded:
+            offsets[event_id] = None  # judged by the next step
+        else:
+            offsets[event_id] = round(_arrival(testbed, report) - effective, 1)
+    testbed.notes["cancel_offsets"] = offsets
+
+
+@then("every such event is reported cancelled within the duration window after the cancel's effective time")
+def cancelled_in_window(bench, testbed):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    offsets = testbed.notes["cancel_offsets"]
+    off = {e: o for e, o in offsets.items() if o is None or not -tolerance <= o < window + tolerance}
+    check(not off, expected=f"06 in [0, {window} s) +/- {tolerance:g} s after each cancel's effective time "
+                            "(DurationRandomizationMinutes)",
+          observed=f"offsets {offsets} (None: no 06)", rule=CANCEL_RANDOMIZATION_RULE)
+
+
+@then("the cancel offsets are not all zero")
+def cancel_spread(bench, testbed):
+    offsets = [o for o in testbed.notes["cancel_offsets"].values() if o is not None]
+    check(len(offsets) < 2 or any(o > _tolerance(bench) for o in offsets),
+          expected="cancels with randomization drawn over the window (with several events, not all at the "
+                   "effective time)", observed=f"offsets {offsets}", rule=CANCEL_RANDOMIZATION_RULE)
+
+
+@then(parsers.parse("the DUT reports status {status:value} for event {event_id:d} at the start of event {other:d}",
+                    extra_types=HEX))
+def status_at_other_start(bench, testbed, status, event_id, other):
+    _status_at(bench, testbed, event_id, status, _events(testbed)[other].start, f"the start of event {other}")
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting after the PIXIT lead time for the DUT's device class"))
+def issue_own_class(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, int(_now(testbed)) + _lead(bench), _duration_minutes(bench),
+           device_class=_own_device_class(bench, testbed))
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting halfway through event {earlier:d} for another device "
+                    "class"))
+def issue_overlapping_foreign(bench, testbed, event_id, earlier):
+    own = _own_device_class(bench, testbed)
+    foreign = sum(c for c in DEFINED_DEVICE_CLASSES if not c & own)
+    if not foreign:
+        pytest.skip("not applicable: the DUT's DeviceClassValue claims every defined device class")
+    previous = _events(testbed)[earlier]
+    _issue(bench, testbed, event_id, int(previous.start + previous.duration // 2), _duration_minutes(bench),
+           device_class=foreign)
+
+
+@then("the DUT sends Get Scheduled Events from now or earlier within the PIXIT application start time")
+def asks_scheduled_events(bench, testbed):
+    since, tolerance = testbed.notes["drlc_held_at"], _tolerance(bench)
+    offset = testbed.golden.time_server.offset
+    wait = max(0.0, since - _now(testbed)) + bench.pixit_seconds("app_start_time", 10) + _response_time(bench)
+    try:
+        request = bench.run(testbed.golden.drlc.requests.wait(lambda r: r.arrival + offset >= since, wait,
+                                                              "Get Scheduled Events"))
+    except DeadlineExceeded:
+        check(False, expected="Get Scheduled Events from the DUT after it joined",
+              observed=f"none within {wait:g} s of joining",
+              rule="SE 1.x Annex D.2.3.3.1.2: a DRLC client asks for the events it missed when it joins")
+    arrival = request.arrival + offset
+    check(request.start_time == 0 or request.start_time <= arrival + tolerance,
+          expected=f"StartTime 0 (now) or at most the network time of the request ({arrival:.0f}) +/- "
+                   f"{tolerance:g} s, so active and pending events are all resent",
+          observed=f"StartTime {request.start_time} ({request.start_time - arrival:+.0f} s), NumberOfEvents "
+                   f"{request.number_of_events}",
+          rule="SE 1.x Annex D.2.3.3.1.2 (Get Scheduled Events): StartTime is the earliest end of the events to "
+               "resend, 0 meaning now")

@@ -7,13 +7,18 @@ Feature: Demand response and load control events
   F9 invalid effective time, FE rejected). The golden ESI judges each status by its arrival on the golden
   clock, within the tolerance the DUT's PIXITs give; event durations and lead times come from PIXITs too, so
   a hardware bench runs the same cases with short events.
-  Every field of Report Event Status is judged against the event and the DUT's claims (TC-DRLC-1.22): the
-  criticality level applied is the event's; each set point, the average load adjustment and the duty cycle
-  applied are the event's value or the field's "not used" value (0x8000, 0x80, 0xFF: the profile has no claim
+  Every field of every Report Event Status a case sees, whatever its status (received, started, completed,
+  cancelled, superseded, rejected), is judged against the event and the DUT's claims by one shared judge
+  (harness/verify/drlc.py; each scenario's last step; TC-DRLC-1.22 judges its field groups one by one): the
+  status is a defined code; EventStatusTime is the network time of the status within the PIXIT tolerance,
+  randomized starts and ends included; the criticality level applied is the event's; each set point, the
+  average load adjustment and the duty cycle applied are the event's value or the field's "not used" value (0x8000, 0x80, 0xFF: the profile has no claim
   of which controls a DUT applies, so either is accepted, and nothing else); EventControl is the event's; the
   SignatureType is 0x01 (ECDSA) when the PICS claim SE.DRLC.C.SIGN and 0x00 otherwise, and an unsigned report's
   42-byte Signature is a uniform fill: 0xFF (what SE 1.1 and later reference code sends) or 0x00, never other
-  bytes.
+  bytes; a signed report's signature verifies. A 0xFD (cancel of an event the DUT does not know) has no event to
+  echo: its applied fields are zero or "not used", its level 0 and its EventControl 0 (decided here; the
+  reference client sends zeros).
   Sources: SE 1.x Annex D.2 (DRLC cluster), reference client behaviour (Silicon Labs drlc plugin).
 
   Background:
@@ -218,4 +223,110 @@ Feature: Demand response and load control events
     And every status for event 130 reports each set point, the load adjustment and the duty cycle as applied or not used
     And every status for event 130 carries the event's EventControl
     And every status for event 130 carries the SignatureType the DUT's PICS claim, and a uniform fill when unsigned
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Duration boundaries (SE 1.x Annex D.2.2.4.1.1: DurationInMinutes 0x0000-0x05A0; reference client
+  # load-control-event-table.c rejects duration > 0x5A0 with 0xFE): TC-DRLC-1.6 judges the first illegal
+  # value, this case the last legal one, run to its end (on a bench, a day, as TC-DRLC-1.19).
+  @id:TC-DRLC-1.23 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An event lasting 1440 minutes, the longest, is accepted and runs its whole duration
+    When the ESI issues event 140 starting now and lasting 1440 minutes
+    Then the DUT reports status 0x01 for event 140 within the PIXIT response time
+    And the DUT reports status 0x02 for event 140 at the event's start
+    And the DUT reports status 0x03 for event 140 at the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # StartTime 0xFFFFFFFF is invalid (SE 1.x Annex D.2.2.4.1.1; reference client: rejected with 0xFE). Decided
+  # here: the last legal value below it (0xFFFFFFFE, the year 2136) is not judged, since start + duration
+  # overflows 32 bits there and no DR program schedules an event that far.
+  @id:TC-DRLC-1.24 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An event with the invalid StartTime 0xFFFFFFFF is rejected and nothing else follows
+    When the ESI issues event 141 with StartTime 0xFFFFFFFF
+    Then the DUT reports status 0xFE for event 141 within the PIXIT response time
+    And the DUT reports no status other than 0xFE for event 141
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Criticality levels (SE 1.x Annex D.2.2.4.1.1, Table D-3): 1 green, 2-6 levels 1-5, 7 emergency, 8 planned
+  # outage, 9 service disconnect, 0x0A-0x0F utility defined; each value class and both ends of each range.
+  @id:TC-DRLC-1.25 @pics:SE.DRLC.C.C00.Rx
+  Scenario: Events at every class of defined criticality level, utility-defined ones included, run and report their level
+    When the ESI issues one event at each criticality level 0x01 0x02 0x06 0x07 0x08 0x09 0x0A 0x0F one after another
+    Then every event of the criticality levels is reported received and started at its start
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Reserved criticality levels (0x00, 0x10-0xFF): the reference client ignores the event (Silicon Labs drlc:
+  # "Reserved criticality level. Ignoring."); a device that rejects it with 0xFE also passes. Acting on it (0x01,
+  # 0x02) fails: a DR program never asks for an undefined level. A legal event afterwards shows the DUT listens.
+  @id:TC-DRLC-1.26 @pics:SE.DRLC.C.C00.Rx
+  Scenario: Events at reserved criticality levels are not acted on
+    When the ESI issues event 150 starting now at criticality level 0x00
+    And the ESI issues event 151 starting now at criticality level 0x10
+    Then the DUT reports no status other than 0xFE for event 150
+    And the DUT reports no status other than 0xFE for event 151
+    When the ESI issues event 152 starting now
+    Then the DUT reports status 0x01 for event 152 within the PIXIT response time
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # EventControl bit 0 randomizes the start, bit 1 the end, and nothing else does (SE 1.x Annex D.2.2.4.1.1;
+  # reference client: startRand and durationRand drawn only for their bit), whatever the windows hold.
+  @id:TC-DRLC-1.27 @pics:SE.DRLC.C.C00.Rx
+  Scenario: The start and the end are randomized only when EventControl asks
+    Given the ESI sets the DUT's start and duration randomization to the PIXIT randomization window
+    When the ESI issues 3 events each with no randomization, a randomized start and a randomized end, one after another
+    Then every such event starts at its start time, or within the start window when its start is randomized
+    And every such event ends its duration after its start, or within the duration window when its end is randomized
+    And the randomized offsets of each kind are not all zero
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # CancelControl bit 0 (SE 1.x Annex D.2.2.4.2.1): end a running event with the randomization of the original
+  # event; 0: at the effective time. Reference client (CCB 1513): the event's end offset (else its start offset).
+  @id:TC-DRLC-1.28 @pics:SE.DRLC.C.C01.Rx
+  Scenario: A cancel with randomization ends a running event within the duration window, one without at its effective time
+    Given the ESI sets the DUT's start and duration randomization to the PIXIT randomization window
+    When the ESI cancels 3 running events with a randomized end one after another, with randomization, effective now
+    Then every such event is reported cancelled within the duration window after the cancel's effective time
+    And the cancel offsets are not all zero
+    When the ESI issues event 185 starting now with a randomized end
+    Then the DUT reports status 0x02 for event 185 at the event's start
+    When the ESI cancels event 185 with effective time now
+    Then the DUT reports status 0x06 for event 185 at the effective time
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # A running event overlapped by a newer one runs on and is superseded when the new event starts (SE 1.x
+  # Annex D.2.2.3.3, rules for overlapping events; reference client: 07 one second before the new start).
+  @id:TC-DRLC-1.29 @pics:SE.DRLC.C.C00.Rx
+  Scenario: A running event is superseded when a newer overlapping event starts, not before
+    When the ESI issues event 190 starting now
+    Then the DUT reports status 0x02 for event 190 at the event's start
+    When the ESI issues event 191 starting halfway through event 190
+    Then the DUT reports status 0x01 for event 191 within the PIXIT response time
+    And the DUT reports status 0x07 for event 190 at the start of event 191
+    And the DUT reports status 0x02 for event 191 at the event's start
+    And the DUT does not report status 0x03 for event 190 by the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Overlap needs a common device class (CCB 1291): an event for a device class the DUT does not have is not
+  # the DUT's and cannot supersede its own. Decided here: the DUT's event names the DUT's own classes only.
+  @id:TC-DRLC-1.30 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An overlapping event for another device class does not supersede the DUT's event
+    When the ESI issues event 200 starting after the PIXIT lead time for the DUT's device class
+    Then the DUT reports status 0x01 for event 200 within the PIXIT response time
+    When the ESI issues event 201 starting halfway through event 200 for another device class
+    Then the DUT reports no status for event 201 within the PIXIT response time
+    And the DUT reports status 0x02 for event 200 at the event's start
+    And the DUT reports status 0x03 for event 200 at the event's end
+    And the DUT has not reported status 0x07 for event 200
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # After joining, a DRLC client asks the ESI for the events it missed (SE 1.x Annex D.2.3.3.1.2, Get Scheduled
+  # Events; reference client and ESI). StartTime 0 is "now"; any earlier time also covers the running events, a
+  # later one would miss them. NumberOfEvents: 0 (all) or any count, each legal.
+  @id:TC-DRLC-1.31 @pics:SE.DRLC.C.C01.Tx
+  Scenario: A factory-new DUT asks for scheduled events when it first joins and picks up a pending one
+    Given the ESI holds event 210 starting after the PIXIT lead time without sending it
+    And the DUT is factory new
+    And the DUT has joined and completed key establishment
+    Then the DUT sends Get Scheduled Events from now or earlier within the PIXIT application start time
+    And the DUT reports status 0x01 for event 210 within the PIXIT rejoin time
+    And the DUT reports status 0x02 for event 210 at the event's start
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims

@@ -62,6 +62,9 @@ DISCOVER_OMITS_ZCL_VERSION = Fault(
     Behaviour())
 DRLC_RANDOMIZATION_UNBOUNDED = Fault(
     "drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",), Behaviour())
+DRLC_DURATION_RANDOMIZATION_UNBOUNDED = Fault(
+    "drlc-duration-randomization-unbounded", "accepts DurationRandomizationMinutes above 0x3C (bounds only the "
+    "start randomization)", ("TC-ATTR-1.8",), Behaviour())
 # Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1 only
 # reads the Time server, which needs no APS security, so it still passes).
 KE_KEEPS_INSTALL_CODE_KEY = Fault(
@@ -90,6 +93,7 @@ _FAULTS = [
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     DISCOVER_OMITS_ZCL_VERSION,
     DRLC_RANDOMIZATION_UNBOUNDED,
+    DRLC_DURATION_RANDOMIZATION_UNBOUNDED,
     # Certificate-Based Key Establishment (harness.ke.faults.DeviceKeFaults and the device's key handling).
     Fault("ke-accepts-unknown-issuer", "carries on with a certificate whose issuer is not a trusted CA",
           ("TC-KE-2.1",), KeSetting("accept_unknown_issuer")),
@@ -205,6 +209,8 @@ class InHomeDisplay(ApplicationDevice):
             store.remove_attribute(AttributeKey(ep, DRLC, Side.CLIENT, 0x0003))
         if self.faults.has(DRLC_RANDOMIZATION_UNBOUNDED):
             replace_model(store, ep, DRLC, Side.CLIENT, 0x0001, max=0xFF)
+        if self.faults.has(DRLC_DURATION_RANDOMIZATION_UNBOUNDED):
+            replace_model(store, ep, DRLC, Side.CLIENT, 0x0002, max=0xFF)
         return store
 
     async def _rejoin(self, deadline: float) -> None:

@@ -104,6 +104,13 @@ class DrlcClientFaults:
     garbage_signature_fill: bool = False  # unsigned (type 0x00) with whatever bytes its buffer held as Signature
     unsigned_as_ecdsa: bool = False  # SignatureType 0x01 (ECDSA) on a report it does not sign
     nominal_status_time: bool = False  # EventStatusTime of a start or an end is the nominal one, not randomized
+    # Randomization, cancels and overlaps (issue 18).
+    randomize_end_unasked: bool = False  # draws an end offset whatever EventControl bit 1 says
+    never_randomize_end: bool = False  # ignores EventControl bit 1
+    cancel_without_randomization: bool = False  # ignores CancelControl bit 0
+    randomize_every_cancel: bool = False  # delays every cancel by the event's offset, CancelControl bit 0 or not
+    supersede_running_at_once: bool = False  # a running event overlapped by a newer one gets 07 on its receipt
+    supersede_before_filter: bool = False  # an overlapping event supersedes before its device class is checked
 
 
 #: The statuses that end an event that ran (reference client's controlValueToStatusEnum).
@@ -309,12 +316,30 @@ class DrlcClient:
 
     # --- received commands ---------------------------------------------------------------------------
 
+    def _defined_criticality(self, level: int) -> bool:
+        """Levels 1-9 and the utility-defined 0x0A-0x0F; 0 and 0x10-0xFF are reserved (ignored)."""
+        return 0 < level <= MAX_CRITICALITY_LEVEL
+
+    def _supersede(self, entry: EventEntry, now: int) -> None:
+        """Overlapping scheduled events are superseded now, a running one just before *entry* starts."""
+        for old in self.entries:
+            if old.active and _overlaps(entry, old):
+                running = old.state is EntryState.STARTED and not self.faults.supersede_running_at_once
+                old.action_time = entry.start + entry.start_rand - 1 if running else now
+                old.state = EntryState.SUPERSEDED
+
     async def _on_load_control_event(self, request: ZclRequest) -> Status | None:
         event = request.command
         if not self._matches(int(event.device_class), int(event.utility_enrollment_group)):
+            if self.faults.supersede_before_filter:
+                # Overlaps checked before the device class: a foreign event supersedes, then is dropped.
+                now = self.time.utc()
+                start = now if int(event.start_time) == 0 else int(event.start_time)
+                self._supersede(EventEntry(event=event, esi=peer_of(request.packet), start=start,
+                                           duration=int(event.duration_in_minutes) * 60), now)
+                self._reschedule()
             return Status.SUCCESS
-        criticality = int(event.criticality_level)
-        if criticality == 0 or criticality > MAX_CRITICALITY_LEVEL:
+        if not self._defined_criticality(int(event.criticality_level)):
             return Status.SUCCESS
         now = self.time.utc()
         start = now if int(event.start_time) == 0 else int(event.start_time)
@@ -333,13 +358,11 @@ class DrlcClient:
                            received_at=now)
         if control & EventControl.Randomize_Start_Time:
             entry.start_rand = self._randomization(ATTR_START_RANDOMIZATION_MINUTES)
-        if control & EventControl.Randomize_End_Time:
+        randomize_end = bool(control & EventControl.Randomize_End_Time) or self.faults.randomize_end_unasked
+        if randomize_end and not self.faults.never_randomize_end:
             entry.duration_rand = self._randomization(ATTR_DURATION_RANDOMIZATION_MINUTES)
         if not self.faults.miss_supersession:
-            for old in self.entries:
-                if old.active and _overlaps(entry, old):
-                    old.action_time = now if old.state is EntryState.SCHEDULED else entry.start + entry.start_rand - 1
-                    old.state = EntryState.SUPERSEDED
+            self._supersede(entry, now)
         self.entries.append(entry)
         await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, EventStatus.Load_Control_Event_Command_Received))
         self._reschedule()
@@ -375,7 +398,8 @@ class DrlcClient:
         if effective_time == INVALID_UTC or effective_time > entry.start + entry.duration:
             return EventStatus.Rejected_Invalid_Cancel_Command_Invalid_Effective_Time
         cancel_at = self.time.utc() if effective_time == 0 else effective_time
-        if cancel_control & CancelControl.Use_Randomized_End:
+        randomized = bool(cancel_control & CancelControl.Use_Randomized_End) or self.faults.randomize_every_cancel
+        if randomized and not self.faults.cancel_without_randomization:
             cancel_at += entry.duration_rand or entry.start_rand
         entry.state = EntryState.CANCELLED
         entry.action_time = cancel_at
