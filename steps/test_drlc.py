@@ -585,7 +585,7 @@ def signature_type_and_fill(bench, testbed, event_id):
 
 # -- boundaries, value classes and overlaps (issue 18) -----------------------------------------------------------
 
-RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2.4.1.1: EventControl bit 0 randomizes the start within "
+RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2 (Load Control Event): EventControl bit 0 randomizes the start within "
                       "StartRandomizationMinutes, bit 1 the end within DurationRandomizationMinutes, and only then; "
                       "reference client behaviour (Silicon Labs drlc: startRand / durationRand drawn per bit)")
 
@@ -710,7 +710,7 @@ def issue_now_randomized_end(bench, testbed, event_id):
     _issue(bench, testbed, event_id, 0, _duration_minutes(bench), event_control=EventControl.Randomize_End_Time)
 
 
-CANCEL_RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2.4.2.1: CancelControl bit 0 ends a running event with the "
+CANCEL_RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2 (Cancel Load Control Event): CancelControl bit 0 ends a running event with the "
                              "randomization of the original event, 0 at the effective time; reference client "
                              "behaviour (Silicon Labs drlc, CCB 1513: the event's end offset, else its start offset)")
 
@@ -792,12 +792,12 @@ def asks_scheduled_events(bench, testbed):
     except DeadlineExceeded:
         check(False, expected="Get Scheduled Events from the DUT after it joined",
               observed=f"none within {wait:g} s of joining",
-              rule="SE 1.x Annex D.2.3.3.1.2: a DRLC client asks for the events it missed when it joins")
+              rule="SE 1.x Annex D.2.3 (DRLC client commands): a DRLC client asks for the events it missed when it joins")
     arrival = request.arrival + offset
     check(request.start_time == 0 or request.start_time <= arrival + tolerance,
           expected=f"StartTime 0 (now) or at most the network time of the request ({arrival:.0f}) +/- "
                    f"{tolerance:g} s, so active and pending events are all resent",
           observed=f"StartTime {request.start_time} ({request.start_time - arrival:+.0f} s), NumberOfEvents "
                    f"{request.number_of_events}",
-          rule="SE 1.x Annex D.2.3.3.1.2 (Get Scheduled Events): StartTime is the earliest end of the events to "
+          rule="SE 1.x Annex D.2.3 (DRLC client commands) (Get Scheduled Events): StartTime is the earliest end of the events to "
                "resend, 0 meaning now")

@@ -81,7 +81,7 @@ Feature: Mandatory clusters and attributes of the DUT's device type
     Then the DUT answers Write Attributes Response with status INVALID_VALUE for attribute 0x0001
     And reading StartRandomizationMinutes returns 0x3C
 
-  # Both randomization attributes are bounded (SE 1.x Annex D.2.3.2.1: StartRandomizationMinutes and
+  # Both randomization attributes are bounded (SE 1.x Annex D.2.3 (DRLC client attributes): StartRandomizationMinutes and
   # DurationRandomizationMinutes 0x00-0x3C), not just the start's.
   @id:TC-ATTR-1.8 @pics:SE.DRLC.C
   Scenario: DurationRandomizationMinutes takes its largest value 0x3C and refuses 0x3D

@@ -225,7 +225,7 @@ Feature: Demand response and load control events
     And every status for event 130 carries the SignatureType the DUT's PICS claim, and a uniform fill when unsigned
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
-  # Duration boundaries (SE 1.x Annex D.2.2.4.1.1: DurationInMinutes 0x0000-0x05A0; reference client
+  # Duration boundaries (SE 1.x Annex D.2.2 (Load Control Event): DurationInMinutes 0x0000-0x05A0; reference client
   # load-control-event-table.c rejects duration > 0x5A0 with 0xFE): TC-DRLC-1.6 judges the first illegal
   # value, this case the last legal one, run to its end (on a bench, a day, as TC-DRLC-1.19).
   @id:TC-DRLC-1.23 @pics:SE.DRLC.C.C00.Rx
@@ -236,7 +236,7 @@ Feature: Demand response and load control events
     And the DUT reports status 0x03 for event 140 at the event's end
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
-  # StartTime 0xFFFFFFFF is invalid (SE 1.x Annex D.2.2.4.1.1; reference client: rejected with 0xFE). Decided
+  # StartTime 0xFFFFFFFF is invalid (SE 1.x Annex D.2.2 (Load Control Event); reference client: rejected with 0xFE). Decided
   # here: the last legal value below it (0xFFFFFFFE, the year 2136) is not judged, since start + duration
   # overflows 32 bits there and no DR program schedules an event that far.
   @id:TC-DRLC-1.24 @pics:SE.DRLC.C.C00.Rx
@@ -246,7 +246,7 @@ Feature: Demand response and load control events
     And the DUT reports no status other than 0xFE for event 141
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
-  # Criticality levels (SE 1.x Annex D.2.2.4.1.1, Table D-3): 1 green, 2-6 levels 1-5, 7 emergency, 8 planned
+  # Criticality levels (SE 1.x Annex D.2.2 (Load Control Event, Criticality Level table)): 1 green, 2-6 levels 1-5, 7 emergency, 8 planned
   # outage, 9 service disconnect, 0x0A-0x0F utility defined; each value class and both ends of each range.
   @id:TC-DRLC-1.25 @pics:SE.DRLC.C.C00.Rx
   Scenario: Events at every class of defined criticality level, utility-defined ones included, run and report their level
@@ -267,7 +267,7 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 152 within the PIXIT response time
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
-  # EventControl bit 0 randomizes the start, bit 1 the end, and nothing else does (SE 1.x Annex D.2.2.4.1.1;
+  # EventControl bit 0 randomizes the start, bit 1 the end, and nothing else does (SE 1.x Annex D.2.2 (Load Control Event);
   # reference client: startRand and durationRand drawn only for their bit), whatever the windows hold.
   @id:TC-DRLC-1.27 @pics:SE.DRLC.C.C00.Rx
   Scenario: The start and the end are randomized only when EventControl asks
@@ -278,7 +278,7 @@ Feature: Demand response and load control events
     And the randomized offsets of each kind are not all zero
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
-  # CancelControl bit 0 (SE 1.x Annex D.2.2.4.2.1): end a running event with the randomization of the original
+  # CancelControl bit 0 (SE 1.x Annex D.2.2 (Cancel Load Control Event)): end a running event with the randomization of the original
   # event; 0: at the effective time. Reference client (CCB 1513): the event's end offset (else its start offset).
   @id:TC-DRLC-1.28 @pics:SE.DRLC.C.C01.Rx
   Scenario: A cancel with randomization ends a running event within the duration window, one without at its effective time
@@ -293,7 +293,7 @@ Feature: Demand response and load control events
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   # A running event overlapped by a newer one runs on and is superseded when the new event starts (SE 1.x
-  # Annex D.2.2.3.3, rules for overlapping events; reference client: 07 one second before the new start).
+  # Annex D.2, rules and guidelines for overlapping events; reference client: 07 one second before the new start).
   @id:TC-DRLC-1.29 @pics:SE.DRLC.C.C00.Rx
   Scenario: A running event is superseded when a newer overlapping event starts, not before
     When the ESI issues event 190 starting now
@@ -318,7 +318,7 @@ Feature: Demand response and load control events
     And the DUT has not reported status 0x07 for event 200
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
-  # After joining, a DRLC client asks the ESI for the events it missed (SE 1.x Annex D.2.3.3.1.2, Get Scheduled
+  # After joining, a DRLC client asks the ESI for the events it missed (SE 1.x Annex D.2.3 (DRLC client commands), Get Scheduled
   # Events; reference client and ESI). StartTime 0 is "now"; any earlier time also covers the running events, a
   # later one would miss them. NumberOfEvents: 0 (all) or any count, each legal.
   @id:TC-DRLC-1.31 @pics:SE.DRLC.C.C01.Tx

@@ -92,7 +92,7 @@ EPOCH_START = 1
 MAX_DURATION_MINUTES = 1440
 #: ZCL UTCTime 0xFFFFFFFF (invalid), and the time a device that takes it for a time schedules instead.
 INVALID_UTC, LAST_UTC = 0xFFFFFFFF, 0xFFFFFFFE
-#: The utility-defined criticality levels (SE 1.x Table D-3).
+#: The utility-defined criticality levels (SE 1.x Annex D.2.2, Criticality Level table).
 UTILITY_DEFINED_LEVELS = range(0x0A, 0x10)
 
 BASIC, KEY_ESTABLISHMENT = 0x0000, 0x0800

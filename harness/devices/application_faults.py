@@ -75,7 +75,8 @@ CLAMPS_OVERSIZED_DURATION = Fault(
 START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
-     "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]"), Behaviour())
+     "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
+     "TC-DRLC-1.28", "TC-DRLC-1.29"), Behaviour())
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
     ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
@@ -111,7 +112,7 @@ NO_REPORT_EVENT_STATUS = Fault(
 
 DRLC = [
     Fault("reports-start-before-randomized-start", "reports 02 at the nominal start although EventControl asks for "
-          "a randomized start", ("TC-DRLC-1.3",), ClientSetting(client="drlc", field="early_start_report")),
+          "a randomized start", ("TC-DRLC-1.3", "TC-DRLC-1.27"), ClientSetting(client="drlc", field="early_start_report")),
     Fault("randomizes-outside-window", "draws randomization offsets from [window, 2 x window)",
           ("TC-DRLC-1.3", "TC-DRLC-1.27", "TC-DRLC-1.28"),
           ClientSetting(client="drlc", field="randomize_outside_window")),
@@ -126,7 +127,7 @@ DRLC = [
           ClientSetting(client="drlc", field="wrong_event_status_time")),
     # EventStatusTime is judged on every report, randomized starts and ends too (issue 18).
     Fault("status-time-of-nominal-schedule", "EventStatusTime of a randomized start or end is the nominal start or "
-          "end, not when the status changed", ("TC-DRLC-1.3",),
+          "end, not when the status changed", ("TC-DRLC-1.3", "TC-DRLC-1.27"),
           ClientSetting(client="drlc", field="nominal_status_time")),
     ACTS_ON_FOREIGN_DEVICE_CLASS,
     ACTS_ON_FOREIGN_ENROLLMENT_GROUP,

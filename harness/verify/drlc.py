@@ -4,9 +4,9 @@ One helper judges every Report Event Status a DRLC case sees (``judge_report``),
 Event it is about and the DUT's claims, so each case applies the same rules to each report, whatever the
 status (received, started, completed, cancelled, superseded, rejected):
 
-- EventStatus is a defined code (SE 1.x Annex D.2.3.3.1.1, Table D-9);
+- EventStatus is a defined code (SE 1.x Annex D.2.3.3.1, the Event Status table);
 - EventStatusTime is the network time of the status, within the PIXIT tolerance of the report's arrival on the
-  golden clock (D.2.3.3.1.1: "the UTC time the status change occurred"), randomized starts and ends included;
+  golden clock (the UTC time the status change occurred), randomized starts and ends included;
 - CriticalityLevelApplied is the event's level; each set point, the average load adjustment and the duty cycle
   applied are the event's value or the field's "not used" value (0x8000, 0x80, 0xFF: the profile holds no claim
   of which controls a DUT applies, so either passes, nothing else); EventControl is the event's (reference
@@ -37,15 +37,15 @@ from harness.se.types import (
     SignatureType,
 )
 
-RULE_STATUS = "SE 1.x Annex D.2.3.3.1.1 (Report Event Status): Event Status is one of the codes of Table D-9"
-RULE_TIME = ("SE 1.x Annex D.2.3.3.1.1 (Report Event Status): Event Status Time is the UTC time (network time) "
+RULE_STATUS = "SE 1.x Annex D.2.3.3.1 (Report Event Status): Event Status is one of the codes of the Event Status table"
+RULE_TIME = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): Event Status Time is the UTC time (network time) "
              "the status change occurred, randomized starts and ends included")
-RULE_APPLIED = ("SE 1.x Annex D.2.3.3.1.1 (Report Event Status): Criticality Level Applied is the event's level; "
+RULE_APPLIED = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): Criticality Level Applied is the event's level; "
                 "each set point, average load adjustment and duty cycle applied is the event's value the device "
                 "applied, or its \"not used\" value (set points 0x8000, average load adjustment 0x80, duty cycle "
                 "0xFF); Event Control is the event's; reference client behaviour (Silicon Labs gecko_sdk "
                 "plugin/drlc fillReportEventData: the event's values; an undefined event's are zero)")
-RULE_SIGNATURE = ("SE 1.x Annex D.2.3.3.1.1 (Report Event Status): SignatureType 0x01 (ECDSA) when the device "
+RULE_SIGNATURE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): SignatureType 0x01 (ECDSA) when the device "
                   "signs, 0x00 when it does not (signing optional since SE 1.1); reference client behaviour "
                   "(Silicon Labs drlc addSignature: type 0x00 and 42 x 0xFF): an unused Signature is a uniform "
                   "fill; SE 1.x C.6: a signature verifies with the device's own certificate")
@@ -136,7 +136,7 @@ def judge_report(report: Report, event: Any | None, *, arrival: float, tolerance
         found.append(Finding(group, int(report.issuer_event_id), status, field, observed, expected, rule))
 
     if not _defined(status):
-        finding(STATUS, "EventStatus", f"0x{status:02X}", "a code of Table D-9", RULE_STATUS)
+        finding(STATUS, "EventStatus", f"0x{status:02X}", "a code of the Event Status table", RULE_STATUS)
     skew = int(report.event_status_time) - arrival
     if abs(skew) > tolerance:
         finding(TIME, "EventStatusTime", f"{int(report.event_status_time)} ({skew:+.1f} s off its arrival)",
