@@ -179,7 +179,7 @@ class Control(_Strict):
 #: (manual) may map, with the placeholders each may use.
 DUT_ACTIONS: dict[str, tuple[str, ...]] = {
     "factory_reset": (), "start_joining": (), "start_rejoin": (), "opt_out": ("event_id",),
-    "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (),
+    "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (), "read_actuation": (),
     "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
 }
 

@@ -554,6 +554,11 @@ def issue_every_control(bench, testbed, event_id):
     _issue(bench, testbed, event_id, int(_now(testbed)) + _lead(bench), _duration_minutes(bench), **EVERY_CONTROL)
 
 
+@when(parsers.parse("the ESI issues event {event_id:d} starting now with every load control field set"))
+def issue_every_control_now(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), **EVERY_CONTROL)
+
+
 @then(parsers.parse("every status for event {event_id:d} reports the event's criticality level as applied"))
 def criticality_applied(bench, testbed, event_id):
     level = int(_payloads(testbed)[event_id].criticality_level)
@@ -801,3 +806,61 @@ def asks_scheduled_events(bench, testbed):
                    f"{request.number_of_events}",
           rule="SE 1.x Annex D.2.3 (DRLC client commands) (Get Scheduled Events): StartTime is the earliest end of the events to "
                "resend, 0 meaning now")
+
+
+# -- the actuation a DUT's control interface shows (TC-DRLC-1.32) --------------------------------------------------
+
+#: Name the control interface shows -> (event field, report field, the report's "not used" value).
+ACTUATION_FIELDS = {
+    "cooling_set_point": ("cooling_temperature_set_point", "cooling_temperature_set_point_applied", 0x8000),
+    "heating_set_point": ("heating_temperature_set_point", "heating_temperature_set_point_applied", 0x8000),
+    "duty_cycle": ("duty_cycle", "duty_cycle_applied", 0xFF),
+    "average_load_adjustment": ("average_load_adjustment_percentage", "average_load_adjustment_percentage_applied",
+                                -0x80),
+}
+ACTUATION_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): the applied fields say what the device applies of "
+                  "the event; its control interface shows the same (a utility's DR program settles on them)")
+
+
+def _actuation(bench, testbed) -> dict[str, int]:
+    return bench.run(testbed.dut.read_actuation(), 30, "reading the DUT's actuation from its control interface")
+
+
+@given("the DUT's control interface shows its actuation")
+def actuation_baseline(bench, testbed):
+    if not testbed.dut.reads_actuation:
+        pytest.skip("not applicable: the DUT's control interface shows no actuation (control.commands."
+                    "read_actuation)")
+    shown = _actuation(bench, testbed)
+    known = {name: value for name, value in shown.items() if name in ACTUATION_FIELDS}
+    check(bool(known), expected=f"the control interface shows at least one of {', '.join(ACTUATION_FIELDS)}",
+          observed=f"it shows {shown}", rule=ACTUATION_RULE)
+    testbed.notes["own_actuation"] = known
+
+
+@then(parsers.parse("the DUT's control interface shows what event {event_id:d}'s reports claim it applied"))
+def actuation_during(bench, testbed, event_id):
+    own, event = testbed.notes["own_actuation"], _payloads(testbed)[event_id]
+    report = _reports_of(testbed, event_id)[-1]
+    shown = _actuation(bench, testbed)
+    off = []
+    for name, own_value in own.items():
+        event_field, report_field, unused = ACTUATION_FIELDS[name]
+        claimed = int(getattr(report, report_field))
+        if claimed == unused:
+            want, why = own_value, "its own: the report says not used"
+        else:
+            want, why = int(getattr(event, event_field)), "the event's: the report says applied"
+        if shown.get(name) != want:
+            off.append(f"{name} {shown.get(name)} (expected {want}, {why})")
+    check(not off, expected=f"the control interface shows what the {status_name(int(report.status))} report for "
+                            f"event {event_id} claims applied", observed="; ".join(off), rule=ACTUATION_RULE)
+
+
+@then("the DUT's control interface shows its own actuation again")
+def actuation_after(bench, testbed):
+    own = testbed.notes["own_actuation"]
+    shown = _actuation(bench, testbed)
+    off = {name: shown.get(name) for name, value in own.items() if shown.get(name) != value}
+    check(not off, expected=f"its own actuation {own} once the event ended", observed=f"shows {off}",
+          rule=ACTUATION_RULE)

@@ -330,3 +330,19 @@ Feature: Demand response and load control events
     And the DUT reports status 0x01 for event 210 within the PIXIT rejoin time
     And the DUT reports status 0x02 for event 210 at the event's start
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # What a DUT reports it applied is what it does, where its control interface shows it (DUT profile
+  # control.commands.read_actuation; the simulated devices show it): a thermostat's set points, a load switch's
+  # duty cycle and load adjustment. Each value shown is the event's where the reports claim it applied, the
+  # device's own where they say "not used", and the device's own again once the event ends. Decided here: names
+  # the suite does not know are not judged; a DUT whose control interface shows nothing is not applicable.
+  @id:TC-DRLC-1.32 @pics:SE.DRLC.C.C00.Rx
+  Scenario: While an event runs, the DUT's control interface shows the actuation its reports claim
+    Given the DUT's control interface shows its actuation
+    When the ESI issues event 220 starting now with every load control field set
+    Then the DUT reports status 0x02 for event 220 at the event's start
+    And the DUT's control interface shows what event 220's reports claim it applied
+    When the ESI cancels event 220 with effective time now
+    Then the DUT reports status 0x06 for event 220 at the effective time
+    And the DUT's control interface shows its own actuation again
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims

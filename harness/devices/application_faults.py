@@ -58,7 +58,7 @@ ATTRIBUTES = [DESCRIPTOR_OMITS_KEY_ESTABLISHMENT, BASIC_POWER_SOURCE_UINT8, KE_S
 #: The DRLC cases of a device with the event lifecycle.
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
-              "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 32)))
+              "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 33)))
 #: The DRLC cases in which the DUT must report a status (all but TC-DRLC-1.4, which expects none): each judges
 #: every field of every Report Event Status it sees (harness/verify/drlc.py).
 DRLC_REPORTING_CASES = tuple(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4["))
@@ -76,7 +76,7 @@ START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
      "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
-     "TC-DRLC-1.28", "TC-DRLC-1.29"), Behaviour())
+     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32"), Behaviour())
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
     ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
@@ -105,6 +105,9 @@ ACTS_ON_RESERVED_CRITICALITY = Fault(
 GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN = Fault(
     "get-scheduled-events-only-on-rejoin", "asks for scheduled events after a rejoin but not when it first joins",
     ("TC-DRLC-1.31",), Behaviour())
+ACTUATION_IGNORES_EVENT = Fault(
+    "actuation-ignores-event", "reports the event's controls as applied while its thermostat or load switch keeps "
+    "its own state", ("TC-DRLC-1.32",), Behaviour())
 #: Every DRLC case in which the DUT must report a status (all but TC-DRLC-1.4, which expects none).
 NO_REPORT_EVENT_STATUS = Fault(
     "no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
@@ -117,7 +120,8 @@ DRLC = [
           ("TC-DRLC-1.3", "TC-DRLC-1.27", "TC-DRLC-1.28"),
           ClientSetting(client="drlc", field="randomize_outside_window")),
     Fault("ignores-cancel", "acts on no Cancel Load Control Event or Cancel All",
-          ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12", "TC-DRLC-1.28"),
+          ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12", "TC-DRLC-1.28",
+           "TC-DRLC-1.32"),
           ClientSetting(client="drlc", field="ignore_cancel")),
     Fault("misses-supersession", "lets overlapping events run side by side and never reports 07",
           ("TC-DRLC-1.13", "TC-DRLC-1.29"),
@@ -146,6 +150,7 @@ DRLC = [
     IGNORES_UTILITY_DEFINED_CRITICALITY,
     ACTS_ON_RESERVED_CRITICALITY,
     GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN,
+    ACTUATION_IGNORES_EVENT,
     Fault("randomizes-end-unasked", "randomizes the end of every event when DurationRandomizationMinutes is set, "
           "whatever EventControl bit 1 says", ("TC-DRLC-1.27",),
           ClientSetting(client="drlc", field="randomize_end_unasked")),
@@ -174,15 +179,15 @@ DRLC_SIGNING = [SIGNS_WITH_TYPE_BYTE]
 DRLC_APPLIED_FIELDS = [
     # TC-DRLC-1.10: its 0xFD for an undefined event claims level 1 (and an off share of 100) applied.
     Fault("constant-criticality-applied", "reports CriticalityLevelApplied 1 (green) whatever the event's level",
-          ("TC-DRLC-1.10", "TC-DRLC-1.22", "TC-DRLC-1.25"), ClientSetting(client="drlc", field="constant_criticality_applied")),
+          ("TC-DRLC-1.10", "TC-DRLC-1.22", "TC-DRLC-1.25", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="constant_criticality_applied")),
     Fault("set-points-applied-swapped", "reports the cooling and heating set points applied swapped",
-          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="swap_set_points_applied")),
+          ("TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="swap_set_points_applied")),
     Fault("load-adjustment-sign-lost", "reports the average load adjustment applied without its sign (-25 % as 25)",
-          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
+          ("TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
     Fault("duty-cycle-applied-as-off-share", "reports the duty cycle applied as the off share (100 - duty cycle)",
-          ("TC-DRLC-1.10", "TC-DRLC-1.22"), ClientSetting(client="drlc", field="duty_cycle_off_share")),
+          ("TC-DRLC-1.10", "TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="duty_cycle_off_share")),
     Fault("drops-event-control", "reports EventControl 0 whatever the event's",
-          ("TC-DRLC-1.3", "TC-DRLC-1.22", "TC-DRLC-1.27", "TC-DRLC-1.28"),
+          ("TC-DRLC-1.3", "TC-DRLC-1.22", "TC-DRLC-1.27", "TC-DRLC-1.28", "TC-DRLC-1.32"),
           ClientSetting(client="drlc", field="drop_event_control")),
 ]
 

@@ -406,6 +406,10 @@ class DrlcClient:
         self._reschedule()
         return None
 
+    def running_event(self) -> Any | None:
+        """The event the device acts on now: the one running that the user has not opted out of; None."""
+        return next((e.event for e in self.entries if e.state is EntryState.STARTED and e.opted_in), None)
+
     # --- user actions ---------------------------------------------------------------------------------
 
     def opt_out(self, event_id: int) -> bool:
