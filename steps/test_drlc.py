@@ -638,16 +638,16 @@ def levels_ran(bench, testbed):
         _status_at(bench, testbed, event_id, 0x02, _events(testbed)[event_id].start, "the event's start")
 
 
-@when(parsers.parse("the ESI issues {count:d} events each with no randomization, a randomized start and a randomized "
-                    "end, one after another"))
+@when(parsers.parse("the ESI issues {count:d} events each with a randomized start only and a randomized end only, "
+                    "one after another"))
 def issue_randomization_kinds(bench, testbed, count):
     window, minutes = _window(testbed), _duration_minutes(bench)
     spacing = minutes * 60 + 2 * window + _lead(bench)
     first = int(_now(testbed)) + _lead(bench)
     kinds = {}
-    controls = (EventControl(0), EventControl.Randomize_Start_Time, EventControl.Randomize_End_Time)
-    for index in range(3 * count):
-        event_id, control = 170 + index, controls[index % 3]
+    controls = (EventControl.Randomize_Start_Time, EventControl.Randomize_End_Time)
+    for index in range(len(controls) * count):
+        event_id, control = 170 + index, controls[index % len(controls)]
         _issue(bench, testbed, event_id, first + index * spacing, minutes, event_control=control)
         kinds[event_id] = control
     testbed.notes["randomization_kinds"] = kinds

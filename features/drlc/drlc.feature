@@ -267,12 +267,13 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x01 for event 152 within the PIXIT response time
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
-  # EventControl bit 0 randomizes the start, bit 1 the end, and nothing else does (SE 1.x Annex D.2.2 (Load Control Event);
-  # reference client: startRand and durationRand drawn only for their bit), whatever the windows hold.
+  # EventControl bit 0 randomizes the start, bit 1 the end, and nothing else does (SE 1.x Annex D.2.2, Load
+  # Control Event; reference client: startRand and durationRand drawn only for their bit), whatever the windows
+  # hold: an event that asks for one is judged exact on the other (both windows set to the PIXIT window).
   @id:TC-DRLC-1.27 @pics:SE.DRLC.C.C00.Rx
   Scenario: The start and the end are randomized only when EventControl asks
     Given the ESI sets the DUT's start and duration randomization to the PIXIT randomization window
-    When the ESI issues 3 events each with no randomization, a randomized start and a randomized end, one after another
+    When the ESI issues 3 events each with a randomized start only and a randomized end only, one after another
     Then every such event starts at its start time, or within the start window when its start is randomized
     And every such event ends its duration after its start, or within the duration window when its end is randomized
     And the randomized offsets of each kind are not all zero
