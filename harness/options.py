@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # pydantic and the data model load only when a run checks its profile
     from harness.profiles import DutProfile
@@ -22,10 +22,12 @@ class OptionError(ValueError):
 
 @dataclass(frozen=True)
 class DutSpec:
-    """Where the DUT is: a reference device in simulation, a serial port, a pyserial URL, or an operator."""
+    """Where the DUT is, in the DUT profile's own words (its control.kind): a reference device in simulation
+    (sim), a CLI on a control port, a serial device or a pyserial URL (cli), or an operator (manual). What
+    the bench makes of it, with the radio and the profiles, is decided in one place: harness/bench/target.py."""
 
-    kind: str  # "sim", "serial", "url", "manual"
-    target: str  # model for sim, device path or URL otherwise, "" for manual
+    kind: Literal["sim", "cli", "manual"]
+    target: str  # the model for sim, the control port (device path or URL) for cli, "" for manual
 
     @property
     def is_simulated(self) -> bool:
@@ -63,10 +65,8 @@ def parse_dut(value: str) -> DutSpec:
         return DutSpec("sim", model)
     if value == "manual":
         return DutSpec("manual", "")
-    if _URL.match(value):
-        return DutSpec("url", value)
-    if value.startswith("/dev/") or re.match(r"^COM\d+$", value):
-        return DutSpec("serial", value)
+    if _URL.match(value) or value.startswith("/dev/") or re.match(r"^COM\d+$", value):
+        return DutSpec("cli", value)
     raise OptionError(f"--dut {value!r} is not understood: give sim:<model>, a serial port such as "
                       "/dev/ttyUSB0, a pyserial URL such as socket://host:port, or manual")
 
@@ -78,6 +78,15 @@ def parse_radio(value: str) -> RadioSpec:
     if value.startswith("ezsp:") and len(value) > 5:
         return RadioSpec("ezsp", value[5:])
     raise OptionError(f"--radio {value!r} is not understood: give sim, or ezsp:<port> such as ezsp:/dev/ttyACM0")
+
+
+def check_radio(dut: DutSpec, radio: RadioSpec) -> None:
+    """A physical DUT needs a real golden radio: the rule between --dut and the radio, whether the radio comes
+    from --radio or from the bench profile."""
+    if not dut.is_simulated and radio.kind == "sim":
+        raise OptionError(f"--dut={dut} is a physical device, but the golden radio is simulated: give "
+                          "--radio=ezsp:<port> (the bench's EZSP stick, e.g. ezsp:/dev/ttyACM0) or a --bench "
+                          "profile whose radio is ezsp:<port>")
 
 
 def not_empty(option: str, value: str | None, fix: str) -> str | None:
@@ -157,9 +166,8 @@ class RunOptions:
                 pixits.check_text(key, value)
             except pixits.PixitBoundError as exc:
                 raise OptionError(f"--pixit {key}={value}: {exc}") from None
-        if not self.dut.is_simulated and self.radio is not None and self.radio.kind == "sim":
-            raise OptionError(f"--dut {self.dut} is a physical device but the golden radio is simulated: "
-                              "give --radio=ezsp:<port> or a --bench profile with an EZSP radio")
+        if self.radio is not None:
+            check_radio(self.dut, self.radio)
         if not self.dut.is_simulated and self.profile is None:
             raise OptionError(f"--dut {self.dut} is a physical device: give its profile with --profile "
                               "profiles/dut/<your-device>.yaml (see docs/profiles.md)")

@@ -25,18 +25,19 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 
+from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Metering, Price, Time
 from harness.se.datamodel import DataModel, DeviceTypeModel, Side, load_datamodel
 
 #: PICS area code per cluster id.
 AREAS: dict[int, str] = {
-    0x0000: "BASIC",
-    0x0003: "IDENT",
-    0x000A: "TIME",
-    0x0700: "PRICE",
-    0x0701: "DRLC",
-    0x0702: "MTR",
-    0x0703: "MSG",
-    0x0800: "KE",
+    Basic.cluster_id: "BASIC",
+    Identify.cluster_id: "IDENT",
+    Time.cluster_id: "TIME",
+    Price.cluster_id: "PRICE",
+    Drlc.cluster_id: "DRLC",
+    Metering.cluster_id: "MTR",
+    Messaging.cluster_id: "MSG",
+    KeyEstablishment.cluster_id: "KE",
 }
 CLUSTER_OF_AREA = {area: cid for cid, area in AREAS.items()}
 

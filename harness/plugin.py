@@ -20,7 +20,7 @@ from harness.options import (
     OptionError,
     prepare_artifacts,
 )
-from harness.pytest_plugin.keys import ARTIFACTS, LAB_KEY, ROOT, RUN_OPTIONS, SUITE_RUN
+from harness.pytest_plugin.keys import ARTIFACTS, BENCH_TARGET, LAB_KEY, ROOT, RUN_OPTIONS, SUITE_RUN
 
 pytest_plugins = [
     "harness.pytest_plugin.options",
@@ -66,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not suite or config.option.collectonly:
         return
     try:
-        check_bench_reachable(options, *profiles(config))
+        config.stash[BENCH_TARGET] = check_bench_reachable(options, *profiles(config))
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from None
     lab_key = option_value(config, "lab_key")

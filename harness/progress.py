@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 LOGGER = logging.getLogger("harness.progress")
 
@@ -64,6 +64,12 @@ def describe(case: str, wait: Wait | None, step: str, now: float) -> str:
     return f"{case}: still running the step '{step}'" if step else f"{case}: still running"
 
 
+class Stepping(Protocol):
+    """What progress reads of a testbed (harness/testbed.py): the step being run."""
+
+    step: str
+
+
 class Progress:
     """Watches one scenario at a time; its heartbeat runs on the bench loop (so only while the bench waits)."""
 
@@ -73,7 +79,7 @@ class Progress:
         self.interval = PROGRESS_INTERVAL if interval is None else interval
         self.emit = emit or (lambda line: LOGGER.warning("%s", line))
         self.case = ""
-        self.testbed: Any = None  # its notes["step"] names the step being run (harness/plugin.py)
+        self.testbed: Stepping | None = None  # its step names the step being run (pytest_plugin/fixtures.py)
         self._last = time.monotonic()
         self._task: asyncio.Task | None = None
 
@@ -107,7 +113,7 @@ class Progress:
         active = waits.active
         # The outermost wait with a label says most (a step's deadline rather than its 0.5-s polls).
         wait = next((w for w in active if w.what), active[0] if active else None)
-        step = (getattr(self.testbed, "notes", None) or {}).get("step", "")
+        step = self.testbed.step if self.testbed is not None else ""
         line = describe(self.case, wait, step, now)
         self._last = now
         self.emit(line)

@@ -5,16 +5,20 @@ They are coroutines on a Testbed, used by steps and by the session's DUT identif
 
 from __future__ import annotations
 
+from zigpy.zcl.clusters.general import Basic as ZclBasic
 from zigpy.zcl.foundation import Status
 from zigpy.zdo.types import ZDOCmd
 
 from harness.golden.golden import ESI_ENDPOINT
+from harness.se.clusters import Basic
 
-BASIC = 0x0000
 #: Basic attributes that identify a DUT in a report: manufacturer, model, date code, application version,
-#: software build id.
-IDENTITY_ATTRIBUTES = {0x0004: "manufacturer", 0x0005: "model", 0x0006: "date_code", 0x0001: "application_version",
-                       0x4000: "sw_build_id"}
+#: software build id (ZCL's, which the SE data model does not list).
+IDENTITY_ATTRIBUTES: dict[int, str] = {
+    Basic.AttributeDefs.manufacturer_name.id: "manufacturer", Basic.AttributeDefs.model_identifier.id: "model",
+    Basic.AttributeDefs.date_code.id: "date_code", Basic.AttributeDefs.application_version.id: "application_version",
+    ZclBasic.AttributeDefs.sw_build_id.id: "sw_build_id",
+}
 
 
 async def commission(bench, testbed) -> int:
@@ -24,7 +28,7 @@ async def commission(bench, testbed) -> int:
     await golden.trust_center.admit(testbed.dut_ieee, testbed.dut_link_key, 180)
     await testbed.dut.start_joining()
     event = await golden.trust_center.wait_join(testbed.dut_ieee, join_time)
-    testbed.notes["join_event"] = event
+    testbed.join_event = event
     # Admission is proven by the DUT answering with the network key, not by its (separately judged) annce.
     deadline = bench.clock.monotonic() + join_time
     while True:
@@ -39,7 +43,7 @@ async def commission(bench, testbed) -> int:
 async def read_identity(bench, testbed, nwk: int) -> dict[str, str]:
     """The DUT's Basic identity attributes that it answers (unsupported ones are left out)."""
     records = await testbed.golden.engine.read_attributes(
-        nwk, bench.dut_profile.endpoint, BASIC, list(IDENTITY_ATTRIBUTES), src_ep=ESI_ENDPOINT, timeout=10.0)
+        nwk, bench.dut_profile.endpoint, Basic.cluster_id, list(IDENTITY_ATTRIBUTES), src_ep=ESI_ENDPOINT, timeout=10.0)
     identity = {}
     for record in records:
         if record.status == Status.SUCCESS and int(record.attrid) in IDENTITY_ATTRIBUTES:

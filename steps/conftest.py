@@ -10,7 +10,7 @@ from harness.verdict import check
 
 
 def dut_nwk(testbed) -> int:
-    nwk = testbed.notes.get("dut_nwk")
+    nwk = testbed.dut_nwk
     check(nwk is not None, expected="the DUT has a network address from an earlier step",
           observed="the DUT never joined in this scenario", rule="scenario precondition")
     return nwk
@@ -33,7 +33,7 @@ def factory_new(bench, testbed):
 def dut_joined(bench, testbed):
     join_time = bench.pixit_seconds("join_timeout", 30)
     try:
-        testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
+        testbed.dut_nwk = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
     except BenchFault:
         raise  # the golden radio's own failure: never the DUT's
     except TimeoutError as exc:
@@ -43,7 +43,7 @@ def dut_joined(bench, testbed):
 
 def ke_trail(testbed, limit: int = 12) -> str:
     """The golden ESI's Key Establishment events with the DUT, for an observed= text."""
-    nwk = testbed.notes.get("dut_nwk")
+    nwk = testbed.dut_nwk
     events = [e for e in testbed.golden.ke.events if nwk is None or e.partner_nwk == nwk]
     return "; ".join(str(e) for e in events[-limit:]) or "no Key Establishment frame from the DUT"
 
@@ -66,7 +66,7 @@ def key_ready_at(testbed) -> float:
     key as soon as it has the last frame; "after key establishment" is judged from this moment."""
     from harness.ke import KeEventKind
 
-    completed = testbed.notes["ke_completed"]
+    completed = testbed.ke_completed
     frames = [e.at for e in testbed.golden.ke.events
               if e.partner_nwk == completed.partner_nwk and e.at <= completed.at
               and e.kind in (KeEventKind.FRAME_SENT, KeEventKind.FRAME_RECEIVED)]
@@ -78,9 +78,9 @@ def dut_joined_with_key(bench, testbed):
     """Commissioned as above, then CBKE with the golden ESI completed; SE frames now use the CBKE link key."""
     dut_joined(bench, testbed)
     ke_time = bench.pixit_seconds("ke_timeout", 20)
-    joined_at = testbed.notes["join_event"].time
+    joined_at = testbed.join_event.time
     try:
-        testbed.notes["ke_completed"] = bench.run(key_established(bench, testbed, joined_at, ke_time))
+        testbed.ke_completed = bench.run(key_established(bench, testbed, joined_at, ke_time))
     except TimeoutError:
         check(False, expected=f"CBKE between the DUT and the golden ESI completes within {ke_time:g} s of joining",
               observed=ke_trail(testbed), rule="SE 1.x 5.4.7: a joined device establishes its link key by CBKE")
@@ -90,9 +90,9 @@ def se_application_cluster(bench):
     """The first SE application cluster (0x0700-0x07FF) and side the DUT claims, as (cluster id, Side): the
     target of the golden's SE probes; None when it claims none."""
     from harness.pics import AREAS, cluster_key
-    from harness.se.datamodel import Side
+    from harness.se.datamodel import SE_APPLICATION_CLUSTERS, Side
 
-    for cluster_id in sorted(c for c in AREAS if 0x0700 <= c <= 0x07FF):
+    for cluster_id in sorted(c for c in AREAS if c in SE_APPLICATION_CLUSTERS):
         for side in (Side.SERVER, Side.CLIENT):
             if bench.claims(cluster_key(cluster_id, side)):
                 return cluster_id, side
@@ -167,8 +167,9 @@ def publish_price_now(bench, testbed, event_id):
 @when(parsers.parse("the ESI displays message {message_id:d} starting now until changed, {asking} for confirmation"))
 def display_message(bench, testbed, message_id, asking):
     from harness.golden.esi import Message
+    from harness.se.types import CONFIRMATION_REQUIRED
 
-    control = 0x80 if asking == "asking" else 0x00  # MessageControl bit 7: confirmation required
+    control = CONFIRMATION_REQUIRED if asking == "asking" else 0x00
     message = Message(message_id, f"Test message {message_id}", message_control=control)
     bench.run(testbed.golden.messaging.display(dut_peer(bench, testbed), message), 30,
               f"displaying message {message_id}")

@@ -12,6 +12,7 @@ from zigpy.zdo.types import ZDOCmd
 from harness.bdd import certification_cases
 from harness.golden.golden import ESI_ENDPOINT
 from harness.pics import cluster_key
+from harness.se.clusters import Basic, Drlc
 from harness.se.datamodel import SE_PROFILE_ID, Side, load_datamodel
 from harness.verdict import check
 from harness.zcl.errors import ZclStatusError, ZclTimeout
@@ -20,8 +21,6 @@ from .conftest import attribute_record, dut_nwk
 
 certification_cases("../features/attributes")
 
-DRLC = 0x0701
-BASIC = 0x0000
 ZCL_TIMEOUT = 10.0
 
 
@@ -198,9 +197,11 @@ def all_in_range(testbed):
 
 @when(parsers.parse("the golden radio writes the Basic attribute ZCL version with the value {value}"))
 def write_zcl_version(bench, testbed, value):
-    before = _read_one(bench, testbed, BASIC, 0x0000)
+    zcl_version = Basic.AttributeDefs.zcl_version.id
+    before = _read_one(bench, testbed, Basic.cluster_id, zcl_version)
     testbed.notes["before"] = before.value.value if before.status == Status.SUCCESS else None
-    testbed.notes["write"] = _write(bench, testbed, BASIC, 0x0000, _typed(BASIC, Side.SERVER, 0x0000, int(value, 0)))
+    testbed.notes["write"] = _write(bench, testbed, Basic.cluster_id, zcl_version,
+                                    _typed(Basic.cluster_id, Side.SERVER, zcl_version, int(value, 0)))
 
 
 def _write_status(testbed, attr_id: int) -> Status:
@@ -230,7 +231,7 @@ def write_status(testbed, status):
 
 @then("reading ZCL version still returns its former value")
 def zcl_version_unchanged(bench, testbed):
-    after = _read_one(bench, testbed, BASIC, 0x0000)
+    after = _read_one(bench, testbed, Basic.cluster_id, Basic.AttributeDefs.zcl_version.id)
     value = after.value.value if after.status == Status.SUCCESS else None
     check(value == testbed.notes["before"], expected=f"ZCL version still {testbed.notes['before']}",
           observed=f"{value}", rule="ZCL 2.5.4: a refused write leaves the attribute unchanged")
@@ -238,7 +239,7 @@ def zcl_version_unchanged(bench, testbed):
 
 @when(parsers.parse("the golden radio reads attribute {attr} of the Basic server"))
 def read_unsupported(bench, testbed, attr):
-    testbed.notes["records"] = {int(r.attrid): r for r in _read(bench, testbed, BASIC, [int(attr, 16)])}
+    testbed.notes["records"] = {int(r.attrid): r for r in _read(bench, testbed, Basic.cluster_id, [int(attr, 16)])}
 
 
 @then(parsers.parse("the DUT answers with status UNSUPPORTED_ATTRIBUTE for attribute {attr}"))
@@ -297,7 +298,8 @@ def discovered_types(testbed):
 # -- writable DRLC client attributes ------------------------------------------------------------------------------
 
 #: The DRLC client's randomization attributes, both bounded 0x00-0x3C (SE 1.x Annex D.2.3.2.1).
-RANDOMIZATION_ATTRIBUTES = {"StartRandomizationMinutes": 0x0001, "DurationRandomizationMinutes": 0x0002}
+RANDOMIZATION_ATTRIBUTES = {"StartRandomizationMinutes": Drlc.ClientAttributeDefs.start_randomization_minutes.id,
+                            "DurationRandomizationMinutes": Drlc.ClientAttributeDefs.duration_randomization_minutes.id}
 _RANDOMIZATION = "(?P<attribute>StartRandomizationMinutes|DurationRandomizationMinutes)"
 
 
@@ -305,15 +307,15 @@ _RANDOMIZATION = "(?P<attribute>StartRandomizationMinutes|DurationRandomizationM
 def write_randomization(bench, testbed, attribute, value):
     attr_id = RANDOMIZATION_ATTRIBUTES[attribute]
     try:
-        testbed.notes["write"] = _write(bench, testbed, DRLC, attr_id, _typed(DRLC, Side.CLIENT, attr_id, int(value, 16)),
-                                        Side.CLIENT)
+        testbed.notes["write"] = _write(bench, testbed, Drlc.cluster_id, attr_id,
+                                        _typed(Drlc.cluster_id, Side.CLIENT, attr_id, int(value, 16)), Side.CLIENT)
     except (ZclStatusError, ZclTimeout) as exc:
         check(False, expected="a Write Attributes Response", observed=str(exc), rule="ZCL 2.5.4: Write Attributes")
 
 
 @then(parsers.re(rf"reading {_RANDOMIZATION} returns (?P<value>0x[0-9A-Fa-f]+)"))
 def read_randomization(bench, testbed, attribute, value):
-    record = _read_one(bench, testbed, DRLC, RANDOMIZATION_ATTRIBUTES[attribute], Side.CLIENT)
+    record = _read_one(bench, testbed, Drlc.cluster_id, RANDOMIZATION_ATTRIBUTES[attribute], Side.CLIENT)
     got = record.value.value if record.status == Status.SUCCESS else record.status.name
     check(got == int(value, 16), expected=f"{attribute} = {value}", observed=f"{got}",
           rule=f"SE 1.x Annex D.2.3.2.1 (DRLC client attributes): {attribute} 0x00-0x3C")

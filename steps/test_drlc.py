@@ -12,10 +12,12 @@ from zigpy.zcl.foundation import DataType, Status, TypeValue
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import Peer, load_control_event
+from harness.se.clusters import Drlc
 from harness.se.datamodel import Side, load_datamodel
-from harness.se.types import CancelControl, EventControl, EventStatus
+from harness.se.types import CancelControl, EventControl, EventStatus, SignatureType
 from harness.verdict import check
 from harness.verify.drlc import (
+    APPLIED_CONTROLS,
     CONTROLS,
     CRITICALITY,
     EVENT_CONTROL,
@@ -31,19 +33,12 @@ from .conftest import HEX, attribute_record, dut_nwk, pixit_count
 
 certification_cases("../features/drlc")
 
-DRLC = 0x0701
-ATTR_UEG, ATTR_START_RANDOMIZATION, ATTR_DURATION_RANDOMIZATION, ATTR_DEVICE_CLASS = 0x0000, 0x0001, 0x0002, 0x0003
 #: DeviceClass bits 0-11 are defined (SE 1.x Annex D.2.2.3.1); the rest are reserved.
 DEFINED_DEVICE_CLASSES = [1 << bit for bit in range(12)]
 #: Every defined device class: the golden's events address them all unless a case says otherwise.
 ALL_DEVICE_CLASSES = 0x0FFF
 FOREIGN_ENROLLMENT_GROUP, DUT_ENROLLMENT_GROUP = 7, 5
 RULE = "SE 1.x Annex D.2 (DRLC), reference client behaviour (Silicon Labs drlc plugin)"
-STATUS_NAMES = {0x01: "received", 0x02: "started", 0x03: "completed", 0x04: "opted out", 0x05: "opted in",
-                0x06: "cancelled", 0x07: "superseded", 0x08: "partially completed (opt-out)",
-                0x09: "partially completed (opt-in)", 0x0A: "completed without participation",
-                0xF8: "invalid cancel", 0xF9: "invalid effective time", 0xFB: "expired", 0xFD: "undefined event",
-                0xFE: "rejected"}
 
 
 @dataclass
@@ -78,7 +73,7 @@ def _lead(bench) -> int:
 
 
 def _name(status: int) -> str:
-    return f"0x{status:02X} ({STATUS_NAMES.get(status, 'undefined')})"
+    return status_name(status)
 
 
 def _events(testbed) -> dict[int, IssuedEvent]:
@@ -113,12 +108,12 @@ def _issue(bench, testbed, event_id: int, start_time: int, duration_minutes: int
 
 
 def _write_client_attribute(bench, testbed, attr_id: int, value: int) -> None:
-    model = load_datamodel().cluster(DRLC).attribute(Side.CLIENT, attr_id)
+    model = load_datamodel().cluster(Drlc.cluster_id).attribute(Side.CLIENT, attr_id)
     typed = TypeValue(type=model.type_id, value=DataType.from_type_id(model.type_id).python_type(value))
     try:
         records = bench.run(testbed.golden.engine.write_attributes(
-            dut_nwk(testbed), bench.dut_profile.endpoint, DRLC, {attr_id: typed}, src_ep=1, target=Side.CLIENT,
-            timeout=_response_time(bench)))
+            dut_nwk(testbed), bench.dut_profile.endpoint, Drlc.cluster_id, {attr_id: typed}, src_ep=1,
+            target=Side.CLIENT, timeout=_response_time(bench)))
     except (ZclError, TimeoutError) as exc:
         check(False, expected=f"the DUT accepts DRLC client attribute 0x{attr_id:04X} = {value}",
               observed=str(exc), rule="SE 1.x Annex D.2.3.2: DRLC client attributes are writable")
@@ -131,7 +126,7 @@ def _write_client_attribute(bench, testbed, attr_id: int, value: int) -> None:
 
 def _read_client_attribute(bench, testbed, attr_id: int) -> int:
     records = bench.run(testbed.golden.engine.read_attributes(
-        dut_nwk(testbed), bench.dut_profile.endpoint, DRLC, [attr_id], src_ep=1, target=Side.CLIENT,
+        dut_nwk(testbed), bench.dut_profile.endpoint, Drlc.cluster_id, [attr_id], src_ep=1, target=Side.CLIENT,
         timeout=_response_time(bench)))
     record = attribute_record(records, attr_id)
     value = record.value.value if record is not None and record.status == Status.SUCCESS else None
@@ -169,14 +164,14 @@ def _silence(bench, testbed, until: float) -> None:
 @given("the ESI sets the DUT's start and duration randomization to the PIXIT randomization window")
 def set_randomization(bench, testbed):
     minutes = max(1, min(0x3C, round(bench.pixit_seconds("drlc_randomization", 300) / 60)))
-    _write_client_attribute(bench, testbed, ATTR_START_RANDOMIZATION, minutes)
-    _write_client_attribute(bench, testbed, ATTR_DURATION_RANDOMIZATION, minutes)
+    _write_client_attribute(bench, testbed, Drlc.ClientAttributeDefs.start_randomization_minutes.id, minutes)
+    _write_client_attribute(bench, testbed, Drlc.ClientAttributeDefs.duration_randomization_minutes.id, minutes)
     testbed.notes["randomization_window"] = minutes * 60
 
 
 @given(parsers.parse("the DUT's utility enrollment group is {group:d}"))
 def set_enrollment_group(bench, testbed, group):
-    _write_client_attribute(bench, testbed, ATTR_UEG, group)
+    _write_client_attribute(bench, testbed, Drlc.ClientAttributeDefs.utility_enrollment_group.id, group)
 
 
 @given(parsers.parse("the ESI holds event {event_id:d} starting after the PIXIT lead time without sending it"))
@@ -236,7 +231,7 @@ def issue_expired(bench, testbed, event_id):
 @when(parsers.parse("the ESI issues event {event_id:d} starting now for another {target}"))
 def issue_foreign(bench, testbed, event_id, target):
     if target == "device class":
-        own = _read_client_attribute(bench, testbed, ATTR_DEVICE_CLASS)
+        own = _read_client_attribute(bench, testbed, Drlc.ClientAttributeDefs.device_class_value.id)
         foreign = next((c for c in DEFINED_DEVICE_CLASSES if not c & own), None)
         if foreign is None:
             pytest.skip("not applicable: the DUT's DeviceClassValue claims every defined device class")
@@ -408,13 +403,13 @@ def status_times(bench, testbed, event_id):
                     "certificate"))
 def signed_statuses(bench, testbed, event_id):
     reports = [r for r in testbed.golden.drlc.reports if r.issuer_event_id == event_id]
-    if any(r.signature_type == 0x01 and r.signature_valid is None for r in reports):
+    if any(r.signature_type == SignatureType.ECDSA and r.signature_valid is None for r in reports):
         # The bench cannot judge: it holds no suite-1 certificate of the DUT (e.g. CBKE ran with suite 2).
         raise RuntimeError("the golden holds no suite-1 certificate of the DUT to verify its signed reports with: "
                            f"{[str(f) for f in testbed.golden.drlc.findings][-3:]}")
     bad = [(_name(int(r.status)), f"type 0x{r.signature_type:02X}",
             {True: "verifies", False: "does not verify", None: "not checked"}[r.signature_valid])
-           for r in reports if r.signature_type != 0x01 or r.signature_valid is not True]
+           for r in reports if r.signature_type != SignatureType.ECDSA or r.signature_valid is not True]
     check(bool(reports) and not bad,
           expected="every Report Event Status with SignatureType 0x01 (ECDSA) and a signature that verifies with "
                    "the public key of the certificate the DUT presented in CBKE",
@@ -429,7 +424,8 @@ def randomized_starts(bench, testbed):
     offsets = {}
     for event_id in testbed.notes["randomized"]:
         issued = _events(testbed)[event_id]
-        report = _wait_status(bench, testbed, event_id, 0x02, max(0.0, issued.start - _now(testbed)) + window + tolerance)
+        report = _wait_status(bench, testbed, event_id, EventStatus.Event_Started,
+                              max(0.0, issued.start - _now(testbed)) + window + tolerance)
         offsets[event_id] = round(_arrival(testbed, report) - issued.start, 1)
     testbed.notes["start_offsets"] = offsets
     outside = {e: o for e, o in offsets.items() if not -tolerance <= o < window + tolerance}
@@ -443,9 +439,10 @@ def randomized_ends(bench, testbed):
     offsets = {}
     for event_id in testbed.notes["randomized"]:
         issued = _events(testbed)[event_id]
-        started = _wait_status(bench, testbed, event_id, 0x02, 0)
+        started = _wait_status(bench, testbed, event_id, EventStatus.Event_Started, 0)
         nominal_end = _arrival(testbed, started) + issued.duration
-        report = _wait_status(bench, testbed, event_id, 0x03, max(0.0, nominal_end - _now(testbed)) + window + tolerance)
+        report = _wait_status(bench, testbed, event_id, EventStatus.Event_Completed,
+                              max(0.0, nominal_end - _now(testbed)) + window + tolerance)
         offsets[event_id] = round(_arrival(testbed, report) - nominal_end, 1)
     outside = {e: o for e, o in offsets.items() if not -tolerance <= o < window + tolerance}
     check(not outside,
@@ -467,11 +464,11 @@ def offsets_spread(bench, testbed):
 def schedule_ran(bench, testbed):
     ids = testbed.notes["schedule"]
     for event_id in ids:
-        _wait_status(bench, testbed, event_id, 0x01, _response_time(bench))
+        _wait_status(bench, testbed, event_id, EventStatus.Load_Control_Event_Command_Received, _response_time(bench))
     for event_id in ids:
         issued = _events(testbed)[event_id]
-        _status_at(bench, testbed, event_id, 0x02, issued.start, "the event's start")
-        _status_at(bench, testbed, event_id, 0x03, issued.end, "the event's end")
+        _status_at(bench, testbed, event_id, EventStatus.Event_Started, issued.start, "the event's start")
+        _status_at(bench, testbed, event_id, EventStatus.Event_Completed, issued.end, "the event's end")
 
 
 @when(parsers.parse("the ESI sends event {event_id:d} starting now under {protection}"))
@@ -482,7 +479,8 @@ def issue_unprotected(bench, testbed, event_id, protection):
     _events(testbed)[event_id] = IssuedEvent(_now(testbed), _duration_minutes(bench) * 60)
     _payloads(testbed)[event_id] = event
     bench.run(testbed.golden.send_without_link_key(
-        dut_nwk(testbed), testbed.dut_ieee, bench.dut_profile.endpoint, DRLC, 0x00, event, link_key=link_key),
+        dut_nwk(testbed), testbed.dut_ieee, bench.dut_profile.endpoint, Drlc.cluster_id,
+        Drlc.ClientCommandDefs.load_control_event.id, event, link_key=link_key),
         30, f"sending event {event_id} under {protection}")
 
 
@@ -584,7 +582,7 @@ def event_control_reported(bench, testbed, event_id):
 def signature_type_and_fill(bench, testbed, event_id):
     signs = bench.claims("SE.DRLC.C.SIGN")
     _check_group(bench, testbed, event_id, SIGNATURE,
-                 f"SignatureType 0x{0x01 if signs else 0x00:02X} (PICS SE.DRLC.C.SIGN is {str(signs).lower()})"
+                 f"SignatureType 0x{SignatureType.ECDSA if signs else SignatureType.No_Signature:02X} (PICS SE.DRLC.C.SIGN is {str(signs).lower()})"
                  + ("" if signs else " and a Signature of 42 x 0xFF (or 42 x 0x00)"))
 
 
@@ -600,7 +598,7 @@ def _window(testbed) -> int:
 
 
 def _own_device_class(bench, testbed) -> int:
-    return _read_client_attribute(bench, testbed, ATTR_DEVICE_CLASS)
+    return _read_client_attribute(bench, testbed, Drlc.ClientAttributeDefs.device_class_value.id)
 
 
 @when(parsers.parse("the ESI issues event {event_id:d} with StartTime {start:value}", extra_types=HEX))
@@ -633,9 +631,9 @@ def issue_levels(bench, testbed, levels):
 def levels_ran(bench, testbed):
     ids = testbed.notes["criticality_events"]
     for event_id in ids:
-        _wait_status(bench, testbed, event_id, 0x01, _response_time(bench))
+        _wait_status(bench, testbed, event_id, EventStatus.Load_Control_Event_Command_Received, _response_time(bench))
     for event_id in ids:
-        _status_at(bench, testbed, event_id, 0x02, _events(testbed)[event_id].start, "the event's start")
+        _status_at(bench, testbed, event_id, EventStatus.Event_Started, _events(testbed)[event_id].start, "the event's start")
 
 
 @when(parsers.parse("the ESI issues {count:d} events each with a randomized start only and a randomized end only, "
@@ -663,7 +661,7 @@ def kinds_start(bench, testbed):
     offsets, starts = {}, {}
     for event_id in testbed.notes["randomization_kinds"]:
         issued = _events(testbed)[event_id]
-        report = _wait_status(bench, testbed, event_id, 0x02,
+        report = _wait_status(bench, testbed, event_id, EventStatus.Event_Started,
                               max(0.0, issued.start - _now(testbed)) + window + tolerance)
         starts[event_id] = _arrival(testbed, report)
         offsets[event_id] = round(starts[event_id] - issued.start, 1)
@@ -683,7 +681,7 @@ def kinds_end(bench, testbed):
     offsets = {}
     for event_id in kinds:
         nominal_end = starts[event_id] + _events(testbed)[event_id].duration
-        report = _wait_status(bench, testbed, event_id, 0x03,
+        report = _wait_status(bench, testbed, event_id, EventStatus.Event_Completed,
                               max(0.0, nominal_end - _now(testbed)) + window + tolerance)
         offsets[event_id] = round(_arrival(testbed, report) - nominal_end, 1)
     testbed.notes["kind_end_offsets"] = offsets
@@ -728,14 +726,14 @@ def cancel_randomized(bench, testbed, count):
     for index in range(count):
         event_id = 180 + index
         issue_now_randomized_end(bench, testbed, event_id)
-        _wait_status(bench, testbed, event_id, 0x02, _response_time(bench))
+        _wait_status(bench, testbed, event_id, EventStatus.Event_Started, _response_time(bench))
         effective = _now(testbed)
         _events(testbed)[event_id].effective = effective
         bench.run(testbed.golden.drlc.cancel_event(_dut(bench, testbed), event_id, effective_time=0,
                                                    cancel_control=CancelControl.Use_Randomized_End),
                   30, f"cancelling event {event_id} with randomization")
         try:
-            report = bench.run(testbed.golden.drlc.wait_for_status(event_id, 0x06, window + tolerance
+            report = bench.run(testbed.golden.drlc.wait_for_status(event_id, EventStatus.Event_Cancelled, window + tolerance
                                                                    + _response_time(bench)))
         except DeadlineExceeded:
             offsets[event_id] = None  # judged by the next step
@@ -810,13 +808,13 @@ def asks_scheduled_events(bench, testbed):
 
 # -- the actuation a DUT's control interface shows (TC-DRLC-1.32) --------------------------------------------------
 
-#: Name the control interface shows -> (event field, report field, the report's "not used" value).
+#: Name the control interface shows -> the report's applied field (its event field and "not used" value:
+#: harness/verify/drlc.py APPLIED_CONTROLS).
 ACTUATION_FIELDS = {
-    "cooling_set_point": ("cooling_temperature_set_point", "cooling_temperature_set_point_applied", 0x8000),
-    "heating_set_point": ("heating_temperature_set_point", "heating_temperature_set_point_applied", 0x8000),
-    "duty_cycle": ("duty_cycle", "duty_cycle_applied", 0xFF),
-    "average_load_adjustment": ("average_load_adjustment_percentage", "average_load_adjustment_percentage_applied",
-                                -0x80),
+    "cooling_set_point": "cooling_temperature_set_point_applied",
+    "heating_set_point": "heating_temperature_set_point_applied",
+    "duty_cycle": "duty_cycle_applied",
+    "average_load_adjustment": "average_load_adjustment_percentage_applied",
 }
 ACTUATION_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): the applied fields say what the device applies of "
                   "the event; its control interface shows the same (a utility's DR program settles on them)")
@@ -845,7 +843,8 @@ def actuation_during(bench, testbed, event_id):
     shown = _actuation(bench, testbed)
     off = []
     for name, own_value in own.items():
-        event_field, report_field, unused = ACTUATION_FIELDS[name]
+        report_field = ACTUATION_FIELDS[name]
+        event_field, unused = APPLIED_CONTROLS[report_field]
         claimed = int(getattr(report, report_field))
         if claimed == unused:
             want, why = own_value, "its own: the report says not used"

@@ -25,7 +25,7 @@ NEW_NETWORK_KEY = bytes.fromhex("A1A2A3A4A5A6A7A8A9AAABACADAEAFA0")  # test valu
 
 def _dut_frames(testbed, since: float = 0.0):
     """Frames the DUT transmitted (by its IEEE at MAC or NWK level, or its short address once known)."""
-    nwk = testbed.notes.get("dut_nwk") or (testbed.notes["join_event"].nwk if "join_event" in testbed.notes else None)
+    nwk = testbed.dut_nwk or (testbed.join_event.nwk if testbed.join_event is not None else None)
     result = []
     for frame in testbed.observed():
         if frame.timestamp < since or frame.mac is None:
@@ -85,8 +85,8 @@ def joins_and_talks(bench, testbed):
     testbed.notes["join_started"] = bench.clock.monotonic()
     join_time = bench.pixit_seconds("join_timeout", 30)
     try:
-        nwk = testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
-        joined_at = testbed.notes["join_event"].time
+        nwk = testbed.dut_nwk = bench.run(commission(bench, testbed), 2 * join_time + 10, "commissioning")
+        joined_at = testbed.join_event.time
         bench.run(key_established(bench, testbed, joined_at, bench.pixit_seconds("ke_timeout", 20)))
     except BenchFault:
         raise  # the golden radio's own failure (a DeliveryFault is a TimeoutError too): never the DUT's
@@ -144,9 +144,9 @@ def admitted(bench, testbed):
     join_time = bench.pixit_seconds("join_timeout", 30)
     try:
         event = bench.run(testbed.golden.trust_center.wait_join(testbed.dut_ieee, join_time))
-        testbed.notes["join_event"] = event
+        testbed.join_event = event
         bench.run(testbed.golden.zdo_request(event.nwk, ZDOCmd.IEEE_addr_req, [event.nwk, 0, 0], join_time))
-        testbed.notes["dut_nwk"] = event.nwk
+        testbed.dut_nwk = event.nwk
     except BenchFault:
         raise  # the golden radio's own failure: never the DUT's
     except TimeoutError as exc:
@@ -282,7 +282,7 @@ def back_on_network(bench, testbed):
             await bench.clock.sleep(0.5)
 
     try:
-        testbed.notes["dut_nwk"] = bench.run(back(), rejoin_time, "the DUT's rejoin")
+        testbed.dut_nwk = bench.run(back(), rejoin_time, "the DUT's rejoin")
     except BenchFault:
         raise  # the golden radio's own failure: never the DUT's
     except TimeoutError as exc:

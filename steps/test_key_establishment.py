@@ -13,8 +13,17 @@ from zigpy.zcl.foundation import Direction, GeneralCommand, Status
 from harness.bdd import certification_cases
 from harness.crypto import CryptoError, parse_certificate
 from harness.golden.golden import ESI_ENDPOINT
-from harness.ke import CertificateMangle, GoldenKeFaults, KeCommand, KeEventKind, TerminatedBy, suite_bitmap
-from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, Initiate, KeFrameError, parse_payload
+from harness.ke import (
+    CertificateMangle,
+    GoldenKeFaults,
+    KeCommand,
+    KeEventKind,
+    TerminatedBy,
+    suite_bitmap,
+    suite_from_bitmap,
+)
+from harness.ke.frames import Initiate, KeFrameError, parse_payload
+from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.se.types import KeyEstablishmentStatus as KeStatus
 from harness.verdict import NonConformance, check
@@ -42,7 +51,7 @@ def _retry_time(bench) -> float:
 
 def _started(testbed) -> float:
     """When the exchange under judgement could start: the golden's own initiation, else the DUT's admission."""
-    return testbed.notes.get("ke_started_at", testbed.notes["join_event"].time)
+    return testbed.notes.get("ke_started_at", testbed.join_event.time)
 
 
 def _arm(testbed, **faults) -> None:
@@ -105,7 +114,7 @@ def _dut_ke_frames(testbed):
     nwk = dut_nwk(testbed)
     out = []
     for frame in testbed.observed():
-        if frame.nwk is None or frame.nwk.src != nwk or frame.aps is None or frame.aps.cluster != KEY_ESTABLISHMENT_CLUSTER:
+        if frame.nwk is None or frame.nwk.src != nwk or frame.aps is None or frame.aps.cluster != KeyEstablishmentCluster.cluster_id:
             continue
         if frame.aps.profile != SE_PROFILE_ID:
             continue
@@ -205,7 +214,8 @@ def read_suite(bench, testbed, side):
     target = Side.SERVER if side == "server" else Side.CLIENT
     try:
         testbed.notes["suite_records"] = bench.run(testbed.golden.engine.read_attributes(
-            dut_nwk(testbed), bench.dut_profile.endpoint, KEY_ESTABLISHMENT_CLUSTER, [0x0000], src_ep=ESI_ENDPOINT,
+            dut_nwk(testbed), bench.dut_profile.endpoint, KeyEstablishmentCluster.cluster_id,
+            [KeyEstablishmentCluster.AttributeDefs.key_establishment_suite.id], src_ep=ESI_ENDPOINT,
             target=target, timeout=ZCL_TIMEOUT))
     except ZclError as exc:
         testbed.notes["suite_records"] = None
@@ -239,7 +249,7 @@ def _completed(bench, testbed):
     except TimeoutError:
         check(False, expected=f"CBKE between the DUT and the golden ESI completes within {ke_time:g} s",
               observed=ke_trail(testbed), rule=RULE_CBKE)
-    testbed.notes["ke_completed"] = event
+    testbed.ke_completed = event
     return event
 
 
@@ -266,12 +276,12 @@ def golden_initiated_completes(bench, testbed):
           expected=f"the DUT as responder completes CBKE within {ke_time:g} s",
           observed=f"{outcome}" + (f" after {took:.3f} s" if took is not None else "") + f"; {ke_trail(testbed)}",
           rule="SE 1.x 10.7: the Key Establishment server answers Initiate, Ephemeral Data and Confirm Key")
-    testbed.notes["ke_completed"] = completed[-1]
+    testbed.ke_completed = completed[-1]
 
 
 @then("the DUT answers an SE command secured with the new link key")
 def answers_under_new_key(bench, testbed):
-    event = testbed.notes["ke_completed"]
+    event = testbed.ke_completed
     probe = _probe(bench, testbed, link_key=event.key)
     answer = probe.answer
     read_response = answer is not None and answer.is_general and answer.command_id == GeneralCommand.Read_Attributes_rsp
@@ -300,7 +310,7 @@ def certificate_sent(bench, testbed):
     check(bool(initiates), expected="an Initiate Key Establishment request from the DUT on the air",
           observed=ke_trail(testbed), rule=RULE_CBKE)
     request: Initiate = initiates[0]
-    suite = {0x0001: 1, 0x0002: 2}.get(request.suite)
+    suite = suite_from_bitmap(request.suite)
     try:
         testbed.notes["dut_certificate"] = parse_certificate(request.identity, suite)
     except CryptoError as exc:
@@ -471,9 +481,10 @@ def suite_value(bench, testbed):
     expected = suite_bitmap(bench.dut_ke_suites)
     observed = testbed.notes.get("suite_error", "no answer")
     ok = False
-    record = attribute_record(records or (), 0x0000)
+    suite_id = KeyEstablishmentCluster.AttributeDefs.key_establishment_suite.id
+    record = attribute_record(records or (), suite_id)
     if records is not None and record is None:
-        observed = f"no record for attribute 0x0000 in the response ({len(records)} records)"
+        observed = f"no record for attribute 0x{suite_id:04X} in the response ({len(records)} records)"
     elif record is not None and record.status == Status.SUCCESS:
         value = record.value.value
         ok = isinstance(value, int) and value == expected

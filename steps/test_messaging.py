@@ -13,14 +13,14 @@ from pytest_bdd import given, parsers, then, when
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import Message
+from harness.se.clusters import Messaging
+from harness.se.types import CONFIRMATION_REQUIRED
 from harness.verdict import check
 
 from .conftest import dut_nwk, dut_peer, dut_request, key_ready_at
 
 certification_cases("../features/messaging")
 
-MESSAGING = 0x0703
-CMD_GET_LAST_MESSAGE = 0x00
 RULE = "SE 1.x Annex D.5 (Messaging), reference client behaviour (Silicon Labs messaging-client plugin)"
 
 
@@ -94,8 +94,8 @@ def no_confirmation(bench, testbed, message_id):
 def asks_last_message(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
     since = key_ready_at(testbed)
-    access = bench.run(dut_request(bench, testbed, MESSAGING, CMD_GET_LAST_MESSAGE, general=False, since=since,
-                                   timeout=timeout))
+    access = bench.run(dut_request(bench, testbed, Messaging.cluster_id, Messaging.ServerCommandDefs.get_last_message.id,
+                                   general=False, since=since, timeout=timeout))
     check(access is not None, expected=f"Get Last Message from the DUT within {timeout:g} s of key establishment",
           observed="no Get Last Message", rule=RULE + ": a device that joins asks for the message it missed")
 
@@ -105,7 +105,6 @@ def asks_last_message(bench, testbed):
 #: MessageControl bits 2-3: importance; bits 0-1: transmission (SE 1.x Annex D.5.2.3.1.1).
 IMPORTANCE = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 TRANSMISSION = {"normal": 0, "normal and Inter-PAN": 1}
-CONFIRMATION_REQUIRED = 0x80
 WINDOW_RULE = ("SE 1.x Annex D.5.2.3.1 (Display Message): the message is shown from StartTime (0x00000000 = now) "
                "for Duration minutes (0xFFFF = until changed); reference client behaviour (Silicon Labs "
                "messaging-client): not shown before the start nor after the end, and only the message on display "
@@ -236,7 +235,8 @@ def asks_last_message_once(bench, testbed):
     bench.run(bench.clock.sleep(_response_time(bench) + _tolerance(bench)))
     nwk = dut_nwk(testbed)
     asked = [round(a.time - since, 1) for a in testbed.golden.meter.accesses_from(nwk, since)
-             if a.cluster_id == MESSAGING and a.command_id == CMD_GET_LAST_MESSAGE and not a.general]
+             if a.cluster_id == Messaging.cluster_id and not a.general
+             and a.command_id == Messaging.ServerCommandDefs.get_last_message.id]
     check(len(asked) == 1,
           expected="one Get Last Message after key establishment: the ESI's Default Response NOT_FOUND says it has "
                    "no message, a final answer",

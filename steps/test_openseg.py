@@ -14,10 +14,12 @@ from harness.errors import BenchFault, MalformedDutFrame
 from harness.golden.esi.drlc import load_control_event
 from harness.golden.esi.messaging import Message
 from harness.golden.esi.price import PriceEvent
-from harness.golden.meter import CURRENT_SUMMATION_DELIVERED, INSTANTANEOUS_DEMAND, METERING, MeterFormatting
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import FILTERED, JSON, RESOURCES, is_error_body
 from harness.openseg.client import ApiClientError, OpenSegClient
+from harness.se.clusters import Basic, Drlc, KeyEstablishment, Messaging, Metering, Price, Time
+from harness.se.datamodel import load_datamodel
+from harness.se.metering import MeterFormatting
 from harness.verdict import check
 from harness.zcl import ZclError
 
@@ -25,8 +27,10 @@ from .conftest import dut_nwk, key_ready_at
 
 certification_cases("../features/openseg")
 
-ALLOWED_CLUSTERS = {0x0000: "Basic", 0x000A: "Time", 0x0702: "Simple Metering", 0x0800: "Key Establishment"}
-UTILITY_CLUSTERS = {0x0700: "Price", 0x0701: "DRLC", 0x0703: "Messaging"}
+ALLOWED_CLUSTERS = {c.cluster_id: load_datamodel().cluster(c.cluster_id).name
+                    for c in (Basic, Time, Metering, KeyEstablishment)}
+UTILITY_CLUSTERS = {c.cluster_id for c in (Price, Drlc, Messaging)}
+SUMMATION, DEMAND = Metering.AttributeDefs.current_summation_delivered.id, Metering.AttributeDefs.instantaneous_demand.id
 EVENT_ID = 0x0E5E_7001
 PRICE_ID = 0x0E5E_7002
 PRICE_VALUE = 987_654
@@ -154,7 +158,7 @@ def burst(bench, testbed, count, rounds, gap):
 @then("the DUT read the meter only after key establishment completed")
 def reads_after_ke(bench, testbed):
     completed = key_ready_at(testbed)
-    reads = [a for a in _dut_accesses(testbed) if a.cluster_id == METERING]
+    reads = [a for a in _dut_accesses(testbed) if a.cluster_id == Metering.cluster_id]
     check(bool(reads), expected="Simple Metering reads from the DUT after it paired",
           observed="no Metering frame from the DUT", rule="LBNL-182358: the gateway reads the meter")
     early = [a for a in reads if a.time < completed]
@@ -177,7 +181,7 @@ def only_metering(bench, testbed):
 
 @then("the DUT sent the meter no Write Attributes and no cluster command")
 def no_write_no_command(bench, testbed):
-    metering = [a for a in _dut_accesses(testbed) if a.cluster_id == METERING]
+    metering = [a for a in _dut_accesses(testbed) if a.cluster_id == Metering.cluster_id]
     bad = [a for a in metering if a.is_write or not a.general or a.malformed]
     reads = [a for a in metering if a.is_read]
     check(bool(reads) and not bad, expected="only Read Attributes on the meter's Simple Metering server",
@@ -251,7 +255,7 @@ def _value_matches(bench, testbed, resource: str, attr_id: int) -> None:
     now_mono = bench.clock.monotonic()
     served = [dict(a.served)[attr_id] for a in _metering_reads(testbed)
               if now_mono - a.time <= fresh_within and attr_id in dict(a.served)]
-    scale = fmt.summation_value if attr_id == CURRENT_SUMMATION_DELIVERED else fmt.demand_value
+    scale = fmt.summation_value if attr_id == SUMMATION else fmt.demand_value
     ok = response.status == 200 and isinstance(item, dict)
     if ok:
         raw, value, read_at = item.get("raw"), item.get("value"), item.get("read_at")
@@ -265,12 +269,12 @@ def _value_matches(bench, testbed, resource: str, attr_id: int) -> None:
 
 @then("the summation resource equals a summation the meter served within the read interval plus tolerance")
 def summation_value(bench, testbed):
-    _value_matches(bench, testbed, "summation", CURRENT_SUMMATION_DELIVERED)
+    _value_matches(bench, testbed, "summation", SUMMATION)
 
 
 @then("the demand resource equals a demand the meter served within the read interval plus tolerance")
 def demand_value(bench, testbed):
-    _value_matches(bench, testbed, "demand", INSTANTANEOUS_DEMAND)
+    _value_matches(bench, testbed, "demand", DEMAND)
 
 
 # -- Then: the cache ------------------------------------------------------------------------------------------
@@ -327,7 +331,7 @@ def cache_no_gaps(bench, testbed):
 @then("every cached reading is a value the meter served")
 def cache_values(bench, testbed):
     rows = _cached(bench, testbed)
-    served = {dict(a.served).get(CURRENT_SUMMATION_DELIVERED) for a in _metering_reads(testbed)}
+    served = {dict(a.served).get(SUMMATION) for a in _metering_reads(testbed)}
     unknown = [r for r in rows if int(r[1]) not in served]
     check(not unknown, expected="every cached summation is one the meter served the DUT",
           observed=f"{len(unknown)} of {len(rows)} unknown" + (f"; first {unknown[0]}" if unknown else ""),

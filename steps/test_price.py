@@ -8,6 +8,7 @@ from pytest_bdd import given, parsers, then, when
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import PriceEvent
+from harness.se.clusters import Price
 from harness.se.types import PriceControl
 from harness.verdict import check
 
@@ -15,8 +16,6 @@ from .conftest import dut_peer, dut_request, key_ready_at
 
 certification_cases("../features/price")
 
-PRICE = 0x0700
-CMD_GET_CURRENT_PRICE = 0x00
 RULE = "SE 1.x Annex D.4 (Price), reference client behaviour (Silicon Labs price-client plugin)"
 ACK_REQUIRED = int(PriceControl.Acknowledgement_Required)
 
@@ -58,8 +57,8 @@ def publish_again(bench, testbed, event_id):
 def asks_current_price(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
     since = key_ready_at(testbed)
-    access = bench.run(dut_request(bench, testbed, PRICE, CMD_GET_CURRENT_PRICE, general=False, since=since,
-                                   timeout=timeout))
+    access = bench.run(dut_request(bench, testbed, Price.cluster_id, Price.ServerCommandDefs.get_current_price.id,
+                                   general=False, since=since, timeout=timeout))
     check(access is not None, expected=f"Get Current Price from the DUT within {timeout:g} s of key establishment",
           observed="no Get Current Price", rule="SE 1.x Annex D.4.2.3.1: a device that joins asks for the current "
                                                 "price (reference client: on joining)")

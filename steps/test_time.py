@@ -10,14 +10,13 @@ from zigpy.zcl.foundation import GeneralCommand
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import load_control_event
+from harness.se.clusters import Time
 from harness.verdict import check
 
 from .conftest import HEX, dut_peer, dut_request, key_ready_at
 
 certification_cases("../features/time")
 
-TIME = 0x000A
-ATTR_TIME = 0x0000
 RULE = "SE 1.x: devices take network time from the ESI's Time server (SE-FACTS \"Time\")"
 
 
@@ -60,9 +59,9 @@ def issue_event(bench, testbed, event_id):
 def reads_time(bench, testbed):
     timeout = bench.pixit_seconds("app_start_time", 10)
     since = key_ready_at(testbed)
-    access = bench.run(dut_request(bench, testbed, TIME, GeneralCommand.Read_Attributes, general=True, since=since,
-                                   timeout=timeout))
-    check(access is not None and ATTR_TIME in access.attr_ids,
+    access = bench.run(dut_request(bench, testbed, Time.cluster_id, GeneralCommand.Read_Attributes, general=True,
+                                   since=since, timeout=timeout))
+    check(access is not None and Time.AttributeDefs.time.id in access.attr_ids,
           expected=f"Read Attributes of the ESI's Time (0x0000) from the DUT within {timeout:g} s of key establishment",
           observed=f"read of attributes {list(access.attr_ids)}" if access else "no Read Attributes on the Time cluster",
           rule=RULE)

@@ -25,8 +25,18 @@ SNAPLEN = 65535  # an 802.15.4 PSDU is at most 127 bytes; this is the customary 
 
 MAGIC_USEC = 0xA1B2C3D4
 MAGIC_NSEC = 0xA1B23C4D
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"  # a pcapng Section Header Block: not read here
 _GLOBAL = Struct("<IHHiIII")
 _RECORD = Struct("<IIII")
+GLOBAL_HEADER_SIZE = _GLOBAL.size  # 24 bytes
+
+#: The format table: each classic pcap magic as the file stores it -> (struct byte order, units of a record's
+#: fraction field per second). The file reader (read_pcap) and the live sniffer reader (capture/live.py) both
+#: read a header through it (pcap_format).
+MAGICS: dict[bytes, tuple[str, int]] = {
+    MAGIC_USEC.to_bytes(4, "little"): ("<", 1_000_000), MAGIC_USEC.to_bytes(4, "big"): (">", 1_000_000),
+    MAGIC_NSEC.to_bytes(4, "little"): ("<", 1_000_000_000), MAGIC_NSEC.to_bytes(4, "big"): (">", 1_000_000_000),
+}
 
 
 class CaptureError(BenchFault, ValueError):
@@ -50,6 +60,41 @@ class PcapCapture:
     linktype: int
     records: tuple[PcapRecord, ...]
     snaplen: int = SNAPLEN
+
+
+@dataclass(frozen=True, slots=True)
+class PcapFormat:
+    """What a classic pcap global header says: byte order, timestamp resolution, snap length, link type."""
+
+    order: str  # struct byte order, "<" or ">"
+    per_second: int  # units of a record's fraction field per second (micro- or nanoseconds)
+    snaplen: int
+    linktype: int
+
+    @property
+    def record(self) -> Struct:
+        """A record header in this file's byte order: seconds, fraction, included length, original length."""
+        return Struct(self.order + "IIII")
+
+    def timestamp(self, seconds: int, fraction: int) -> float:
+        return seconds + fraction / self.per_second
+
+
+def magic_name(magic: bytes) -> str:
+    """How an error names a file's first four bytes: "pcapng" or the magic in hex."""
+    return "pcapng" if magic == PCAPNG_MAGIC else f"magic {magic.hex()}"
+
+
+def pcap_format(header: bytes) -> PcapFormat | None:
+    """The format of a classic pcap file from its global header (at least 24 bytes); None when the magic is
+    not in the format table (pcapng, another format)."""
+    entry = MAGICS.get(bytes(header[:4]))
+    if entry is None:
+        return None
+    order, per_second = entry
+    _magic, _major, _minor, _zone, _sigfigs, snaplen, linktype = Struct(order + "IHHiIII").unpack_from(header, 0)
+    # The top bits of the link type field carry FCS length flags (pcap-linktype(7)); the type is the rest.
+    return PcapFormat(order, per_second, snaplen, linktype & 0x0FFFFFFF)
 
 
 def _timestamp_parts(timestamp: float) -> tuple[int, int]:
@@ -123,17 +168,10 @@ def read_pcap(source: str | os.PathLike[str] | bytes) -> PcapCapture:
     data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
     if len(data) < _GLOBAL.size:
         raise CaptureError(f"pcap file of {len(data)} bytes is shorter than its 24-byte global header")
-    magic_le = int.from_bytes(data[:4], "little")
-    magic_be = int.from_bytes(data[:4], "big")
-    if magic_le in (MAGIC_USEC, MAGIC_NSEC):
-        order, magic = "<", magic_le
-    elif magic_be in (MAGIC_USEC, MAGIC_NSEC):
-        order, magic = ">", magic_be
-    else:
+    found = pcap_format(data)
+    if found is None:
         raise CaptureError(f"not a pcap file: magic {data[:4].hex()} (pcapng is not supported)")
-    divisor = 1_000_000 if magic == MAGIC_USEC else 1_000_000_000
-    _magic, _major, _minor, _zone, _sigfigs, snaplen, linktype = Struct(order + "IHHiIII").unpack_from(data, 0)
-    record = Struct(order + "IIII")
+    record = found.record
     offset = _GLOBAL.size
     records = []
     while offset < len(data):
@@ -143,6 +181,6 @@ def read_pcap(source: str | os.PathLike[str] | bytes) -> PcapCapture:
         offset += record.size
         if offset + included > len(data):
             raise CaptureError(f"record at offset {offset - record.size} claims {included} bytes, file ends first")
-        records.append(PcapRecord(seconds + fraction / divisor, data[offset : offset + included], original))
+        records.append(PcapRecord(found.timestamp(seconds, fraction), data[offset : offset + included], original))
         offset += included
-    return PcapCapture(linktype & 0x0FFFFFFF, tuple(records), snaplen)
+    return PcapCapture(found.linktype, tuple(records), found.snaplen)

@@ -7,20 +7,19 @@ price; it acknowledges every price whose PriceControl asks for it.
 
 from __future__ import annotations
 
-from harness.se.datamodel import Side
+from harness.se.clusters import Basic, KeyEstablishment, Price, Time
+from harness.se.datamodel import Side, load_datamodel
 
 from .application import ApplicationDevice
 from .application_faults import NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT, catalogue
 
-BASIC, TIME, PRICE_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0700, 0x0800
-
 
 class SmartAppliance(ApplicationDevice):
     model = "appliance"
-    device_id = 0x0505
+    device_id = load_datamodel().device_type("SE-SA").device_id
     clusters = (
-        (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
-        (TIME, Side.CLIENT), (PRICE_CLUSTER, Side.CLIENT),
+        (Basic.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
+        (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Price.cluster_id, Side.CLIENT),
     )
     # The Price cases are shared with the IHD, whose catalogue seeds every Price fault; the appliance seeds
     # the two its device type is bought for (SE-FACTS: Smart Appliance = Price client with acknowledgements).
@@ -28,11 +27,13 @@ class SmartAppliance(ApplicationDevice):
 
     def attribute_values(self):
         identity = self.profile.identity
+        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
         return {
-            (BASIC, Side.SERVER): {0x0000: 0x01, 0x0004: identity.manufacturer[:32], 0x0005: identity.model[:32],
-                                   0x0007: 0x01},
-            (KEY_ESTABLISHMENT, Side.SERVER): {0x0000: 0x0001},
-            (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
+            (Basic.cluster_id, Side.SERVER): {
+                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
+                basic.model_identifier.id: identity.model[:32], basic.power_source.id: 0x01},
+            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
+            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
         }
 
     def compose_clients(self) -> None:

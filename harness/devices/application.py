@@ -34,6 +34,7 @@ from harness.devices.clients import (
     TimeClientFaults,
     TimeSyncError,
 )
+from harness.se.clusters import Basic, KeyEstablishment
 from harness.se.datamodel import Side
 from harness.se.types import EventStatus
 from harness.sim.node import NodeError
@@ -95,7 +96,6 @@ INVALID_UTC, LAST_UTC = 0xFFFFFFFF, 0xFFFFFFFE
 #: The utility-defined criticality levels (SE 1.x Annex D.2.2, Criticality Level table).
 UTILITY_DEFINED_LEVELS = range(0x0A, 0x10)
 
-BASIC, KEY_ESTABLISHMENT = 0x0000, 0x0800
 
 class FaultyStore(AttributeStore):
     """An attribute store whose reads can answer an unsupported attribute with FAILURE (a seeded fault)."""
@@ -299,19 +299,20 @@ class ApplicationDevice(ReferenceDevice):
         store = super().build_store()
         ep = self.endpoint
         if self.faults.has(BASIC_POWER_SOURCE_UINT8):
-            replace_model(store, ep, BASIC, Side.SERVER, 0x0007, type="INT8U")
+            replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id, type="INT8U")
+        suite = KeyEstablishment.AttributeDefs.key_establishment_suite.id
         if self.faults.has(KE_SERVER_SUITE_MISSING):
-            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.SERVER, 0x0000))
+            store.remove_attribute(AttributeKey(ep, KeyEstablishment.cluster_id, Side.SERVER, suite))
         if self.faults.has(KE_CLIENT_SUITE_MISSING):
-            store.remove_attribute(AttributeKey(ep, KEY_ESTABLISHMENT, Side.CLIENT, 0x0000))
+            store.remove_attribute(AttributeKey(ep, KeyEstablishment.cluster_id, Side.CLIENT, suite))
         if self.faults.has(ZCL_VERSION_WRITABLE):
-            replace_model(store, ep, BASIC, Side.SERVER, 0x0000, writable=True)
+            replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id, writable=True)
         return store
 
     def simple_descriptor(self):
         descriptor = super().simple_descriptor()
         if self.faults.has(DESCRIPTOR_OMITS_KEY_ESTABLISHMENT):
-            descriptor.input_clusters = [c for c in descriptor.input_clusters if c != KEY_ESTABLISHMENT]
+            descriptor.input_clusters = [c for c in descriptor.input_clusters if c != KeyEstablishment.cluster_id]
         return descriptor
 
     # -- on the network ---------------------------------------------------------------------------------

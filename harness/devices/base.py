@@ -21,6 +21,7 @@ from harness.ke.material import KeMaterial
 from harness.ke.sim import aps_ack_switch, find_key_establishment_server, ieee_resolver
 from harness.profiles import DutProfile
 from harness.rng import CaseRandom
+from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.air import Air
 from harness.sim.behaviour import StackBehaviour
@@ -148,7 +149,7 @@ class ReferenceDevice:
             confirm_key_generate_time=int(pixit["confirm_key_generate_time"].seconds)
             if "confirm_key_generate_time" in pixit else KeTiming.confirm_key_generate_time,
         )
-        sides = {side for cluster_id, side in self.clusters if cluster_id == 0x0800}
+        sides = {side for cluster_id, side in self.clusters if cluster_id == KeyEstablishmentCluster.cluster_id}
         # Ephemeral keys from the case's own stream: an exchange does not depend on the cases before it.
         self.ke_engine = material.engine(self.ieee, suites, faults,
                                          rng=self.rng.stream("ke:dut") if self.rng is not None else None)

@@ -21,6 +21,9 @@ import dataclasses
 import enum
 from collections.abc import Callable, Iterable
 
+from zigpy.zcl.foundation import GeneralCommand
+
+from harness.se.clusters import Drlc, Identify, KeyEstablishment
 from harness.se.datamodel import SE_PROFILE_ID
 from harness.wire.frames.aps import ApsFrame, ApsFrameType
 from harness.wire.frames.zdo import ZDO_PROFILE
@@ -50,10 +53,9 @@ class Garble(Seed):
 # -- selectors ----------------------------------------------------------------------------------------------
 
 ZCL_CLUSTER_COMMAND, ZCL_SERVER_TO_CLIENT, ZCL_MANUFACTURER_SPECIFIC = 0x01, 0x08, 0x04
-READ_ATTRIBUTES_RSP, WRITE_ATTRIBUTES_RSP, DISCOVER_ATTRIBUTES_RSP = 0x01, 0x04, 0x0D
-IDENTIFY, DRLC, KEY_ESTABLISHMENT = 0x0003, 0x0701, 0x0800
-KE_EPHEMERAL_DATA, KE_TERMINATE = 0x01, 0x03
 MGMT_LEAVE_RSP = 0x8034
+#: The Key Establishment commands the device's server sends (the client receives them).
+_KE_SENT = KeyEstablishment.ClientCommandDefs
 
 
 def _zcl_command_offset(payload: bytes) -> int:
@@ -123,30 +125,32 @@ GARBAGE_FAULTS = [
     # Truncated ZCL: the IdentifyTime record loses the high byte of its uint16 value.
     Fault("garbage-truncated-read-response", "cuts its Read Attributes Response on the Identify server short, "
           "inside the IdentifyTime value", ("TC-ATTR-1.2[Identify]",),
-          Garble(Layer.PAYLOAD, zcl(IDENTIFY, READ_ATTRIBUTES_RSP, general=True), cut(1))),
+          Garble(Layer.PAYLOAD, zcl(Identify.cluster_id, GeneralCommand.Read_Attributes_rsp, general=True), cut(1))),
     # Bad ZCL frame control: frame type 0b11 is reserved (ZCL 2.4.1.1.1).
     Fault("garbage-reserved-zcl-frame-type", "sends its Discover Attributes Response on the Identify server with "
           "the reserved ZCL frame type 0b11", ("TC-ATTR-1.6[Identify]",),
-          Garble(Layer.PAYLOAD, zcl(IDENTIFY, DISCOVER_ATTRIBUTES_RSP, general=True),
+          Garble(Layer.PAYLOAD, zcl(Identify.cluster_id, GeneralCommand.Discover_Attributes_rsp, general=True),
                  first_byte(lambda fc: fc | 0x03))),
     # Bad ZCL frame control: the client's response claims to travel server to client (ZCL 2.4.1.1.3).
     Fault("garbage-wrong-zcl-direction", "sends its Write Attributes Response on the DRLC client with the "
           "server-to-client direction bit", ("TC-ATTR-1.7", "TC-ATTR-1.8"),
-          Garble(Layer.PAYLOAD, zcl(DRLC, WRITE_ATTRIBUTES_RSP, general=True, from_server=False),
+          Garble(Layer.PAYLOAD, zcl(Drlc.cluster_id, GeneralCommand.Write_Attributes_rsp, general=True, from_server=False),
                  first_byte(lambda fc: fc ^ ZCL_SERVER_TO_CLIENT))),
     # Oversized ZCL: 70 stray zero bytes after the KeyEstablishmentSuite record (they divide into no records).
     Fault("garbage-oversized-read-response", "pads its Read Attributes Response on the Key Establishment server "
           "with stray bytes after the last record, to 80 bytes",
           ("TC-ATTR-1.2[Key Establishment]", "TC-KE-3.5[server]"),
-          Garble(Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, READ_ATTRIBUTES_RSP, general=True), pad_to(80))),
+          Garble(Layer.PAYLOAD, zcl(KeyEstablishment.cluster_id, GeneralCommand.Read_Attributes_rsp, general=True), pad_to(80))),
     # Nonsense KE: a suite-1 ephemeral public key is 22 bytes (SE 1.x C.4.2.2.3).
     Fault("garbage-short-ke-ephemeral-data", "as responder sends an Ephemeral Data Response one byte short of "
           "its 22-byte public key", ("TC-KE-4.1",),
-          Garble(Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, KE_EPHEMERAL_DATA, general=False), cut(1))),
+          Garble(Layer.PAYLOAD, zcl(KeyEstablishment.cluster_id, _KE_SENT.ephemeral_data_response.id, general=False),
+                 cut(1))),
     # Nonsense KE: the server sends commands 0x00-0x03 only; 0x0F is none of them.
     Fault("garbage-unknown-ke-command", "as responder sends its Terminate Key Establishment as server command "
           "0x0F, which Key Establishment does not define", ("TC-KE-4.2",),
-          Garble(Layer.PAYLOAD, zcl(KEY_ESTABLISHMENT, KE_TERMINATE, general=False), zcl_command(0x0F))),
+          Garble(Layer.PAYLOAD, zcl(KeyEstablishment.cluster_id, _KE_SENT.terminate_key_establishment.id, general=False),
+                 zcl_command(0x0F))),
     # The stack garbage below is aimed at Mgmt_Leave_rsp: the golden judges every frame the DUT sends, and the
     # other ZDO frames come in every case (Device_annce after each join, descriptors for zigpy's interview),
     # while only TC-JOIN-1.7 asks for a Mgmt_Leave_rsp.

@@ -9,7 +9,8 @@ the last message; the DRLC client has its attributes but no event lifecycle (its
 
 from __future__ import annotations
 
-from harness.se.datamodel import Side
+from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Metering, Price, Time
+from harness.se.datamodel import Side, load_datamodel
 from harness.zcl.store import AttributeKey, AttributeStore
 
 from .application import ApplicationDevice, FaultyStore
@@ -35,10 +36,6 @@ from .application_faults import PRICE as PRICE_FAULTS
 from .base import replace_model
 from .faults import Behaviour, Fault, FaultSet, KeSetting, StackSetting
 from .garbage import GARBAGE_FAULTS
-
-BASIC, IDENTIFY, TIME, PRICE, DRLC, METERING, MESSAGING, KEY_ESTABLISHMENT = (
-    0x0000, 0x0003, 0x000A, 0x0700, 0x0701, 0x0702, 0x0703, 0x0800,
-)
 
 #: The IHD's Price, Messaging and Time cases: each starts after CBKE, so a DUT whose CBKE fails fails them.
 _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4", "TC-PRICE-1.1", "TC-PRICE-1.2",
@@ -145,8 +142,8 @@ class _FaultyStore(FaultyStore):
 
     def entries(self, endpoint, cluster_id, side):
         listed = super().entries(endpoint, cluster_id, side)
-        if self._omit_zcl_version and cluster_id == BASIC and side == Side.SERVER:
-            return [(a, e) for a, e in listed if a != 0x0000]
+        if self._omit_zcl_version and cluster_id == Basic.cluster_id and side == Side.SERVER:
+            return [(a, e) for a, e in listed if a != Basic.AttributeDefs.zcl_version.id]
         return listed
 
 
@@ -169,11 +166,11 @@ _FAULTS += [
 
 class InHomeDisplay(ApplicationDevice):
     model = "ihd"
-    device_id = 0x0502
+    device_id = load_datamodel().device_type("SE-IPD").device_id
     clusters = (
-        (BASIC, Side.SERVER), (IDENTIFY, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER),
-        (KEY_ESTABLISHMENT, Side.CLIENT), (TIME, Side.CLIENT), (PRICE, Side.CLIENT), (METERING, Side.CLIENT),
-        (MESSAGING, Side.CLIENT), (DRLC, Side.CLIENT),
+        (Basic.cluster_id, Side.SERVER), (Identify.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
+        (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Price.cluster_id, Side.CLIENT),
+        (Metering.cluster_id, Side.CLIENT), (Messaging.cluster_id, Side.CLIENT), (Drlc.cluster_id, Side.CLIENT),
     )
     faults_catalogue = catalogue(_FAULTS)
 
@@ -184,12 +181,15 @@ class InHomeDisplay(ApplicationDevice):
 
     def attribute_values(self):
         identity = self.profile.identity
+        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
         return {
-            (BASIC, Side.SERVER): {0x0000: 0x01, 0x0004: identity.manufacturer[:32], 0x0005: identity.model[:32],
-                                   0x0006: "20261122", 0x0007: 0x01},
-            (KEY_ESTABLISHMENT, Side.SERVER): {0x0000: 0x0001},
-            (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
-            (DRLC, Side.CLIENT): {0x0003: 0x0FFF},
+            (Basic.cluster_id, Side.SERVER): {
+                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
+                basic.model_identifier.id: identity.model[:32], basic.date_code.id: "20261122",
+                basic.power_source.id: 0x01},
+            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
+            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
+            (Drlc.cluster_id, Side.CLIENT): {Drlc.ClientAttributeDefs.device_class_value.id: 0x0FFF},
         }
 
     def compose_clients(self) -> None:
@@ -204,13 +204,17 @@ class InHomeDisplay(ApplicationDevice):
         store = super().build_store()  # with the attribute-table faults every application device shares
         ep = self.endpoint
         if self.faults.has(IDENTIFY_TIME_MISSING):
-            store.remove_attribute(AttributeKey(ep, IDENTIFY, Side.SERVER, 0x0000))
+            store.remove_attribute(AttributeKey(ep, Identify.cluster_id, Side.SERVER,
+                                                Identify.AttributeDefs.identify_time.id))
         if self.faults.has(DRLC_DEVICE_CLASS_MISSING):
-            store.remove_attribute(AttributeKey(ep, DRLC, Side.CLIENT, 0x0003))
+            store.remove_attribute(AttributeKey(ep, Drlc.cluster_id, Side.CLIENT,
+                                                Drlc.ClientAttributeDefs.device_class_value.id))
         if self.faults.has(DRLC_RANDOMIZATION_UNBOUNDED):
-            replace_model(store, ep, DRLC, Side.CLIENT, 0x0001, max=0xFF)
+            replace_model(store, ep, Drlc.cluster_id, Side.CLIENT, Drlc.ClientAttributeDefs.start_randomization_minutes.id,
+                          max=0xFF)
         if self.faults.has(DRLC_DURATION_RANDOMIZATION_UNBOUNDED):
-            replace_model(store, ep, DRLC, Side.CLIENT, 0x0002, max=0xFF)
+            replace_model(store, ep, Drlc.cluster_id, Side.CLIENT,
+                          Drlc.ClientAttributeDefs.duration_randomization_minutes.id, max=0xFF)
         return store
 
     async def _rejoin(self, deadline: float) -> None:

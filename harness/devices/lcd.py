@@ -10,6 +10,9 @@ so the fault matrix reruns the suite six times.
 
 from __future__ import annotations
 
+from harness.se.datamodel import load_datamodel
+from harness.se.types import AVERAGE_LOAD_ADJUSTMENT_UNUSED, DUTY_CYCLE_UNUSED, DeviceClass
+
 from .application_faults import (
     ACTS_ON_FOREIGN_DEVICE_CLASS,
     ACTS_ON_FOREIGN_ENROLLMENT_GROUP,
@@ -18,16 +21,13 @@ from .application_faults import (
     NO_REPORT_EVENT_STATUS,
     catalogue,
 )
-from .pct import DUTY_CYCLE_UNUSED, LOAD_ADJUSTMENT_UNUSED, DrlcDevice
-
-#: DeviceClass bit 2: water heater.
-WATER_HEATER = 0x0004
+from .pct import DrlcDevice
 
 
 class LoadControlDevice(DrlcDevice):
     model = "lcd"
-    device_id = 0x0504
-    device_class = WATER_HEATER
+    device_id = load_datamodel().device_type("SE-LC").device_id
+    device_class = DeviceClass.Water_Heater
     drlc_seed = 0x1CD
     faults_catalogue = catalogue(
         [ACTS_ON_FOREIGN_DEVICE_CLASS, ACTS_ON_FOREIGN_ENROLLMENT_GROUP],
@@ -41,6 +41,6 @@ class LoadControlDevice(DrlcDevice):
         if event is not None:
             if int(event.duty_cycle) != DUTY_CYCLE_UNUSED:
                 duty = int(event.duty_cycle)
-            if int(event.average_load_adjustment_percentage) != LOAD_ADJUSTMENT_UNUSED:
+            if int(event.average_load_adjustment_percentage) != AVERAGE_LOAD_ADJUSTMENT_UNUSED:
                 adjustment = int(event.average_load_adjustment_percentage)
         return {"duty_cycle": duty, "average_load_adjustment": adjustment}

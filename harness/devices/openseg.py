@@ -23,23 +23,15 @@ from urllib.parse import urlsplit
 
 import zigpy.types as t
 from aiohttp import web
-from zigpy.zcl.foundation import Status
+from zigpy.zcl.foundation import DataTypeId, GeneralCommand, Status
 
-from harness.golden.meter import (
-    CURRENT_SUMMATION_DELIVERED,
-    DEMAND_FORMATTING,
-    DIVISOR,
-    INSTANTANEOUS_DEMAND,
-    MULTIPLIER,
-    SUMMATION_FORMATTING,
-    UNIT_OF_MEASURE,
-)
 from harness.ke.sim import ieee_resolver
 from harness.openseg.api import CACHE_HOURS
 from harness.openseg.cache import Reading, ReadingCache
 from harness.openseg.network import HomeNetwork
 from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
-from harness.se.datamodel import Side
+from harness.se.clusters import Basic, Drlc, KeyEstablishment, Metering, Price, Time
+from harness.se.datamodel import Side, load_datamodel
 from harness.sim.discovery import RX_ON_WHEN_IDLE, DiscoveryError, find_se_server
 from harness.zcl import ZclError
 from harness.zcl.engine import report_reporting_config
@@ -51,13 +43,10 @@ from .garbage import GREEN_BUTTON_FAULTS, green_button_rewrite
 
 LOGGER = logging.getLogger(__name__)
 
-BASIC, TIME, PRICE, DRLC, METERING, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0700, 0x0701, 0x0702, 0x0800
-METERING_DEVICE_TYPE, METERING_STATUS = 0x0306, 0x0200
-FORMATTING_ATTRIBUTES = (UNIT_OF_MEASURE, MULTIPLIER, DIVISOR, SUMMATION_FORMATTING, DEMAND_FORMATTING,
-                         METERING_DEVICE_TYPE, METERING_STATUS)
-LIVE_ATTRIBUTES = (CURRENT_SUMMATION_DELIVERED, INSTANTANEOUS_DEMAND)
-REQUEST_FAST_POLL_MODE = 0x03  # Metering client -> server command (SE-FACTS "Metering")
-REPORT_ATTRIBUTES = 0x0A  # ZCL general command
+_METER = Metering.AttributeDefs
+FORMATTING_ATTRIBUTES = (_METER.unit_of_measure, _METER.multiplier, _METER.divisor, _METER.summation_formatting,
+                         _METER.demand_formatting, _METER.metering_device_type, _METER.status)
+LIVE_ATTRIBUTES = (_METER.current_summation_delivered.id, _METER.instantaneous_demand.id)
 READ_TIMEOUT = 3.0  # a read or Configure Reporting not answered by then is tried again later
 FORMATTING_RETRY = 30.0
 METER_DISCOVERY_TSN = 0x4D  # its own ZDO sequence number, apart from the KE server discovery's
@@ -125,8 +114,11 @@ class MeterReadError(ValueError):
     """A Read Attributes Response or Report Attributes from the meter that does not decode (the message says why)."""
 
 
-#: ZCL data types of the live Metering attributes: type id -> (size, signed).
-_TYPES = {0x25: (6, False), 0x2A: (3, True), 0x22: (3, False), 0x18: (1, False), 0x30: (1, False)}
+#: ZCL data types of the Metering attributes the gateway reads: type id -> (size, signed).
+_TYPES: dict[int, tuple[int, bool]] = {
+    DataTypeId.uint48: (6, False), DataTypeId.int24: (3, True), DataTypeId.uint24: (3, False),
+    DataTypeId.map8: (1, False), DataTypeId.enum8: (1, False),
+}
 
 
 def decode_read_response(payload: bytes) -> dict[int, int]:
@@ -137,7 +129,7 @@ def decode_read_response(payload: bytes) -> dict[int, int]:
             raise MeterReadError(f"read response record at byte {i} is truncated: {payload.hex()}")
         attr_id, status = int.from_bytes(payload[i:i + 2], "little"), payload[i + 2]
         i += 3
-        if status != 0:
+        if status != Status.SUCCESS:
             continue
         if i >= len(payload) or payload[i] not in _TYPES:
             raise MeterReadError(f"attribute 0x{attr_id:04X}: unexpected data type in {payload.hex()}")
@@ -182,10 +174,10 @@ class _WrapLosingCache(ReadingCache):
 
 class OpenSegGateway(ApplicationDevice):
     model = "openseg"
-    device_id = 0x0502
+    device_id = load_datamodel().device_type("SE-IPD").device_id
     clusters = (
-        (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
-        (TIME, Side.CLIENT), (METERING, Side.CLIENT),
+        (Basic.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
+        (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Metering.cluster_id, Side.CLIENT),
     )
     # Only the gateway's own rules: the joining, attribute and key establishment cases it shares with the IHD
     # are shown able to fail by the IHD's faults (the same stack and KE engine; the fault matrix accepts a
@@ -265,7 +257,7 @@ class OpenSegGateway(ApplicationDevice):
         """The meter this gateway pairs with: the first Simple Metering server that answers a broadcast Match_Desc."""
         while True:
             try:
-                nwk, endpoint = await find_se_server(self.node, METERING, RX_ON_WHEN_IDLE, tsn=METER_DISCOVERY_TSN,
+                nwk, endpoint = await find_se_server(self.node, Metering.cluster_id, RX_ON_WHEN_IDLE, tsn=METER_DISCOVERY_TSN,
                                                      timeout=READ_TIMEOUT)
             except DiscoveryError as exc:
                 LOGGER.info("reference openseg found no meter yet: %s", exc)
@@ -277,15 +269,17 @@ class OpenSegGateway(ApplicationDevice):
     async def _read_formatting(self, meter: Peer) -> None:
         while self._meter_info is None:
             try:
-                records = await self.engine.read_attributes(meter.address, meter.endpoint, METERING, FORMATTING_ATTRIBUTES,
-                                                            src_ep=self.endpoint, timeout=READ_TIMEOUT)
+                records = await self.engine.read_attributes(
+                    meter.address, meter.endpoint, Metering.cluster_id, [a.id for a in FORMATTING_ATTRIBUTES],
+                    src_ep=self.endpoint, timeout=READ_TIMEOUT)
                 values = {int(r.attrid): int(r.value.value) for r in records if r.status == Status.SUCCESS}
                 self._meter_info = MeterInfo(
-                    ieee="00:00:00:00:00:00:00:00", unit_of_measure=values.get(UNIT_OF_MEASURE, 0),
-                    multiplier=values.get(MULTIPLIER, 1) or 1, divisor=values.get(DIVISOR, 1) or 1,
-                    summation_formatting=values.get(SUMMATION_FORMATTING, 0),
-                    demand_formatting=values.get(DEMAND_FORMATTING, 0),
-                    metering_device_type=values.get(METERING_DEVICE_TYPE, 0), status=values.get(METERING_STATUS, 0),
+                    ieee="00:00:00:00:00:00:00:00", unit_of_measure=values.get(_METER.unit_of_measure.id, 0),
+                    multiplier=values.get(_METER.multiplier.id, 1) or 1, divisor=values.get(_METER.divisor.id, 1) or 1,
+                    summation_formatting=values.get(_METER.summation_formatting.id, 0),
+                    demand_formatting=values.get(_METER.demand_formatting.id, 0),
+                    metering_device_type=values.get(_METER.metering_device_type.id, 0),
+                    status=values.get(_METER.status.id, 0),
                 )
                 meter_ieee = ieee_resolver(self.node)(meter.address)
                 if meter_ieee is not None:
@@ -299,7 +293,8 @@ class OpenSegGateway(ApplicationDevice):
         meter = self._meter = await self._find_meter()
         await self._read_formatting(meter)
         if self.faults.has(REQUESTS_FAST_POLL):
-            await self.engine.command(meter.address, meter.endpoint, METERING, REQUEST_FAST_POLL_MODE, bytes([2, 15]),
+            await self.engine.command(meter.address, meter.endpoint, Metering.cluster_id,
+                                      Metering.ServerCommandDefs.request_fast_poll_mode.id, bytes([2, 15]),
                                       src_ep=self.endpoint, timeout=READ_TIMEOUT)
         loop = asyncio.get_running_loop()
         watch = SILENT_INTERVALS * self.read_interval
@@ -310,7 +305,8 @@ class OpenSegGateway(ApplicationDevice):
             if self.faults.has(READS_PRICE) and loop.time() >= price_due:
                 price_due = loop.time() + PRICE_READ_PERIOD
                 try:
-                    await self.engine.read_attributes(ESI.address, ESI.endpoint, PRICE, [0x0000],
+                    await self.engine.read_attributes(ESI.address, ESI.endpoint, Price.cluster_id,
+                                                      [Price.AttributeDefs.tier_1_price_label.id],
                                                       src_ep=self.endpoint, timeout=READ_TIMEOUT)
                 except (ZclError, TimeoutError):
                     pass
@@ -319,10 +315,10 @@ class OpenSegGateway(ApplicationDevice):
     async def _configure_reports(self, meter: Peer) -> None:
         """Configure Reporting: summation and demand, each every read interval (min = max interval)."""
         interval = max(1, round(self.read_interval))
-        configs = [report_reporting_config(CURRENT_SUMMATION_DELIVERED, 0x25, interval, interval, 0),
-                   report_reporting_config(INSTANTANEOUS_DEMAND, 0x2A, interval, interval, 0)]
+        configs = [report_reporting_config(a.id, a.zcl_type, interval, interval, 0)
+                   for a in (_METER.current_summation_delivered, _METER.instantaneous_demand)]
         try:
-            records = await self.engine.configure_reporting(meter.address, meter.endpoint, METERING, configs,
+            records = await self.engine.configure_reporting(meter.address, meter.endpoint, Metering.cluster_id, configs,
                                                             src_ep=self.endpoint, timeout=READ_TIMEOUT)
         except (ZclError, TimeoutError) as exc:
             LOGGER.info("reference openseg could not configure the meter's reports: %s", exc)
@@ -335,13 +331,13 @@ class OpenSegGateway(ApplicationDevice):
     def _take_report(self, values: dict[int, int]) -> None:
         self._last_report = asyncio.get_running_loop().time()
         self._latest.update((a, v) for a, v in values.items() if a in LIVE_ATTRIBUTES)
-        if CURRENT_SUMMATION_DELIVERED not in values or INSTANTANEOUS_DEMAND not in self._latest:
+        summation, demand = LIVE_ATTRIBUTES
+        if summation not in values or demand not in self._latest:
             return
         if self.faults.has(API_BLOCKS_METER_READS):
-            self._spawn(self._take_report_locked(values[CURRENT_SUMMATION_DELIVERED], self._latest[INSTANTANEOUS_DEMAND]))
+            self._spawn(self._take_report_locked(values[summation], self._latest[demand]))
             return
-        self.cache.append(Reading(self.now_unix(), values[CURRENT_SUMMATION_DELIVERED],
-                                  self._latest[INSTANTANEOUS_DEMAND]))
+        self.cache.append(Reading(self.now_unix(), values[summation], self._latest[demand]))
 
     async def _take_report_locked(self, summation: int, demand: int) -> None:
         async with self._lock:
@@ -350,10 +346,10 @@ class OpenSegGateway(ApplicationDevice):
     # -- utility control traffic ---------------------------------------------------------------------------
 
     def _packet(self, packet: t.ZigbeePacket) -> None:
-        if int(packet.cluster_id) == METERING and self._meter is not None:
+        if int(packet.cluster_id) == Metering.cluster_id and self._meter is not None:
             data = packet.data.serialize()
             # A Report Attributes (global, server to client, no manufacturer code) from the meter, APS-secured.
-            if (len(data) >= 3 and data[0] & 0x0F == 0x08 and data[2] == REPORT_ATTRIBUTES
+            if (len(data) >= 3 and data[0] & 0x0F == 0x08 and data[2] == GeneralCommand.Report_Attributes
                     and packet.tx_options & t.TransmitOptions.APS_Encryption
                     and packet.src is not None and int(packet.src.address) == self._meter.address):
                 try:
@@ -362,10 +358,10 @@ class OpenSegGateway(ApplicationDevice):
                     LOGGER.info("reference openseg dropped a meter report: %s", exc)
                 return
         # Kept only by a gateway whose server serves them (the exposes-drlc-event fault).
-        if self.api.faults.expose_utility_events and int(packet.cluster_id) == DRLC:
+        if self.api.faults.expose_utility_events and int(packet.cluster_id) == Drlc.cluster_id:
             data = packet.data.serialize()
-            # ZCL header (no manufacturer code): frame control, sequence number, command id 0x00 = LCE.
-            if len(data) >= 7 and data[0] & 0x03 == 0x01 and data[2] == 0x00:
+            # ZCL header (no manufacturer code): frame control, sequence number, command id (Load Control Event).
+            if len(data) >= 7 and data[0] & 0x03 == 0x01 and data[2] == Drlc.ClientCommandDefs.load_control_event.id:
                 self._utility_events.append({"issuer_event_id": int.from_bytes(data[3:7], "little"),
                                              "payload": data[3:].hex()})
         super()._packet(packet)

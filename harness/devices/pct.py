@@ -12,7 +12,9 @@ shown able to fail by any model's fault), so each PCT fault run tests something 
 
 from __future__ import annotations
 
-from harness.se.datamodel import Side
+from harness.se.clusters import Basic, Drlc, KeyEstablishment, Time
+from harness.se.datamodel import Side, load_datamodel
+from harness.se.types import TEMPERATURE_OFFSET_UNUSED, TEMPERATURE_SET_POINT_UNUSED, DeviceClass
 
 from .application import ApplicationDevice
 from .application_faults import (
@@ -25,21 +27,16 @@ from .application_faults import (
     protection_faults,
 )
 
-BASIC, TIME, DRLC_CLUSTER, KEY_ESTABLISHMENT = 0x0000, 0x000A, 0x0701, 0x0800
-#: DeviceClass bit 0: HVAC compressor or furnace.
-HVAC_COMPRESSOR_OR_FURNACE = 0x0001
 #: The thermostat's own set points (0.01 degrees C) when no event runs.
 OWN_COOLING_SET_POINT, OWN_HEATING_SET_POINT = 2400, 2000
-#: "Not used" values of a Load Control Event's controls (SE 1.x Annex D.2.2).
-SET_POINT_UNUSED, OFFSET_UNUSED, LOAD_ADJUSTMENT_UNUSED, DUTY_CYCLE_UNUSED = -0x8000, 0xFF, -0x80, 0xFF
 
 
 class DrlcDevice(ApplicationDevice):
     """What the PCT and the Load Control Device share: a DRLC client timed by a Time client."""
 
     clusters = (
-        (BASIC, Side.SERVER), (KEY_ESTABLISHMENT, Side.SERVER), (KEY_ESTABLISHMENT, Side.CLIENT),
-        (TIME, Side.CLIENT), (DRLC_CLUSTER, Side.CLIENT),
+        (Basic.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
+        (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Drlc.cluster_id, Side.CLIENT),
     )
     faults_catalogue = catalogue(
         DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2")],
@@ -47,12 +44,14 @@ class DrlcDevice(ApplicationDevice):
 
     def attribute_values(self):
         identity = self.profile.identity
+        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
         return {
-            (BASIC, Side.SERVER): {0x0000: 0x01, 0x0004: identity.manufacturer[:32], 0x0005: identity.model[:32],
-                                   0x0007: 0x01},
-            (KEY_ESTABLISHMENT, Side.SERVER): {0x0000: 0x0001},
-            (KEY_ESTABLISHMENT, Side.CLIENT): {0x0000: 0x0001},
-            (DRLC_CLUSTER, Side.CLIENT): {0x0003: self.device_class},
+            (Basic.cluster_id, Side.SERVER): {
+                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
+                basic.model_identifier.id: identity.model[:32], basic.power_source.id: 0x01},
+            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
+            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
+            (Drlc.cluster_id, Side.CLIENT): {Drlc.ClientAttributeDefs.device_class_value.id: self.device_class},
         }
 
     def compose_clients(self) -> None:
@@ -72,8 +71,8 @@ class DrlcDevice(ApplicationDevice):
 
 class ProgrammableThermostat(DrlcDevice):
     model = "pct"
-    device_id = 0x0503
-    device_class = HVAC_COMPRESSOR_OR_FURNACE
+    device_id = load_datamodel().device_type("SE-PCT").device_id
+    device_class = DeviceClass.HVAC_Compressor_or_Furnace
     # Its profile claims SE.DRLC.C.SIGN: it signs every Report Event Status (ApplicationDevice._sign_report).
     faults_catalogue = {**DrlcDevice.faults_catalogue, **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS)}
 
@@ -82,12 +81,12 @@ class ProgrammableThermostat(DrlcDevice):
         C: cooling up, heating down)."""
         cooling, heating = OWN_COOLING_SET_POINT, OWN_HEATING_SET_POINT
         if event is not None:
-            if int(event.cooling_temperature_set_point) != SET_POINT_UNUSED:
+            if int(event.cooling_temperature_set_point) != TEMPERATURE_SET_POINT_UNUSED:
                 cooling = int(event.cooling_temperature_set_point)
-            elif int(event.cooling_temperature_offset) != OFFSET_UNUSED:
+            elif int(event.cooling_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
                 cooling += 10 * int(event.cooling_temperature_offset)
-            if int(event.heating_temperature_set_point) != SET_POINT_UNUSED:
+            if int(event.heating_temperature_set_point) != TEMPERATURE_SET_POINT_UNUSED:
                 heating = int(event.heating_temperature_set_point)
-            elif int(event.heating_temperature_offset) != OFFSET_UNUSED:
+            elif int(event.heating_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
                 heating -= 10 * int(event.heating_temperature_offset)
         return {"cooling_set_point": cooling, "heating_set_point": heating}

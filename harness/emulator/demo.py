@@ -21,13 +21,12 @@ from harness.capture import PcapWriter, write_key_file
 from harness.clock import new_virtual_loop
 from harness.crypto import InstallCode
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
+from harness.se.clusters import Basic, KeyEstablishment, Metering, Time
+from harness.se.datamodel import SE_PROFILE_ID, load_datamodel
 from harness.sim.air import Air, AirFrame
-from harness.sim.node import APS_ACK_WAIT_DURATION, SE_PROFILE, Node, Role
+from harness.sim.node import APS_ACK_WAIT_DURATION, Node, Role
 from harness.wire.frames.types import ieee_to_eui64
 
-METERING = 0x0702
-CURRENT_SUMMATION_DELIVERED = 0x0000
-METER_DEVICE_ID = 0x0501  # SE Metering Device
 ESI_ENDPOINT = 1
 METER_ENDPOINT = 1
 
@@ -56,14 +55,15 @@ class DemoMeter:
         self.summation = summation
         node.add_endpoint(
             zdo_t.SimpleDescriptor(
-                endpoint=METER_ENDPOINT, profile=SE_PROFILE, device_type=METER_DEVICE_ID, device_version=0,
-                input_clusters=[0x0000, 0x0800, METERING], output_clusters=[0x000A],
+                endpoint=METER_ENDPOINT, profile=SE_PROFILE_ID, device_type=load_datamodel().device_type("SE-Meter").device_id, device_version=0,
+                input_clusters=[Basic.cluster_id, KeyEstablishment.cluster_id, Metering.cluster_id],
+                output_clusters=[Time.cluster_id],
             )
         )
         node.add_packet_listener(self._packet)
 
     def _packet(self, packet: t.ZigbeePacket) -> None:
-        if packet.profile_id != SE_PROFILE or packet.cluster_id != METERING or packet.dst_ep != METER_ENDPOINT:
+        if packet.profile_id != SE_PROFILE_ID or packet.cluster_id != Metering.cluster_id or packet.dst_ep != METER_ENDPOINT:
             return
         header, payload = foundation.ZCLHeader.deserialize(packet.data.serialize())
         if header.command_id != foundation.GeneralCommand.Read_Attributes or not header.frame_control.is_general:
@@ -71,7 +71,7 @@ class DemoMeter:
         request, _ = foundation.GENERAL_COMMANDS[foundation.GeneralCommand.Read_Attributes].schema.deserialize(payload)
         records = []
         for attribute_id in request.attribute_ids:
-            if attribute_id == CURRENT_SUMMATION_DELIVERED:
+            if attribute_id == Metering.AttributeDefs.current_summation_delivered.id:
                 value = foundation.TypeValue(type=foundation.DataTypeId.uint48, value=t.uint48_t(self.summation))
                 records.append(foundation.ReadAttributeRecord(attrid=attribute_id, status=foundation.Status.SUCCESS, value=value))
             else:
@@ -84,8 +84,8 @@ class DemoMeter:
         self.node.loop.create_task(
             self.node.send_packet(
                 t.ZigbeePacket(
-                    src_ep=METER_ENDPOINT, dst=packet.src, dst_ep=packet.src_ep, profile_id=SE_PROFILE,
-                    cluster_id=METERING, data=t.SerializableBytes(rsp_header.serialize() + body.serialize()),
+                    src_ep=METER_ENDPOINT, dst=packet.src, dst_ep=packet.src_ep, profile_id=SE_PROFILE_ID,
+                    cluster_id=Metering.cluster_id, data=t.SerializableBytes(rsp_header.serialize() + body.serialize()),
                     tx_options=t.TransmitOptions.APS_Encryption | t.TransmitOptions.ACK,
                 )
             )
@@ -113,15 +113,15 @@ async def run_demo(air: Air, summation: int = 123456, deadline: float = 60.0) ->
         await app.permit_with_link_key(ieee_to_eui64(DEMO_METER_IEEE), t.KeyData(install_code.link_key), 60)
         await meter.join(deadline=deadline)
         responses: asyncio.Queue[t.ZigbeePacket] = asyncio.Queue()
-        app.register_packet_callback(None, lambda p: responses.put_nowait(p) if p.cluster_id == METERING else None)
+        app.register_packet_callback(None, lambda p: responses.put_nowait(p) if p.cluster_id == Metering.cluster_id else None)
         value = None
         encrypted = True
         for tsn in (1, 2):
             await app.send_packet(
                 t.ZigbeePacket(
                     src_ep=ESI_ENDPOINT, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=meter.nwk),
-                    dst_ep=METER_ENDPOINT, tsn=tsn, profile_id=SE_PROFILE, cluster_id=METERING,
-                    data=t.SerializableBytes(read_attributes_frame(tsn, [CURRENT_SUMMATION_DELIVERED])),
+                    dst_ep=METER_ENDPOINT, tsn=tsn, profile_id=SE_PROFILE_ID, cluster_id=Metering.cluster_id,
+                    data=t.SerializableBytes(read_attributes_frame(tsn, [Metering.AttributeDefs.current_summation_delivered.id])),
                     tx_options=t.TransmitOptions.APS_Encryption | t.TransmitOptions.ACK,
                 )
             )

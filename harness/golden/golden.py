@@ -22,8 +22,9 @@ from harness.golden.esi.common import utc_seconds
 from harness.golden.ke import GoldenKe
 from harness.golden.meter import DemandProfile, GoldenMeter
 from harness.ke import KeEngine
-from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER, KeCommand, KeFrameError, parse_payload
-from harness.se.datamodel import SE_PROFILE_ID, Side
+from harness.ke.frames import KeCommand, KeFrameError, parse_payload
+from harness.se.clusters import Basic, KeyEstablishment, Time
+from harness.se.datamodel import SE_PROFILE_ID, Side, load_datamodel
 from harness.wire.frames import FrameError
 from harness.wire.frames.zdo import ZdoMessage, deserialize_zdo, serialize_zdo
 from harness.zcl.engine import ZclEngine, describe_address
@@ -36,7 +37,7 @@ from .trust_center import GoldenTrustCenter
 LOGGER = logging.getLogger(__name__)
 
 ESI_ENDPOINT = 1
-ESI_DEVICE_ID = 0x0500
+ESI_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id
 ZDO_PROFILE = 0x0000
 
 
@@ -89,9 +90,9 @@ class Golden:
         self.app = app
         self.clock = clock
         store = AttributeStore()
-        for cluster_id in (0x0000, 0x000A, 0x0800):
+        for cluster_id in (Basic.cluster_id, Time.cluster_id, KeyEstablishment.cluster_id):
             store.add_cluster(ESI_ENDPOINT, cluster_id, Side.SERVER)
-        store.add_cluster(ESI_ENDPOINT, 0x0800, Side.CLIENT)
+        store.add_cluster(ESI_ENDPOINT, KeyEstablishment.cluster_id, Side.CLIENT)
         self.engine = ZclEngine(self._send, store=store, on_finding=self._zcl_finding)
         # Frames from the DUT that did not decode, for the plugin to fail the case with (take_failure()).
         self.undecodable: list[UndecodableFrame] = []
@@ -204,7 +205,7 @@ class Golden:
                 task.add_done_callback(self._tasks.discard)
                 return
             # KE frames go through the KE state machine first (it answers even malformed ones), the rest on.
-            if int(packet.cluster_id) == KEY_ESTABLISHMENT_CLUSTER:
+            if int(packet.cluster_id) == KeyEstablishment.cluster_id:
                 self._judge_ke_payload(packet)
             handle = self.ke.handle if self.ke is not None else self.engine.handle
             task = asyncio.get_running_loop().create_task(handle(packet))

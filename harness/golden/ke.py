@@ -32,7 +32,7 @@ from harness.ke import (
     KeyEstablishment,
     RetryPolicy,
 )
-from harness.ke.frames import KEY_ESTABLISHMENT_CLUSTER
+from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.wire.frames import ApsFrame
 from harness.wire.material import LinkKeyEntry
@@ -220,7 +220,7 @@ class GoldenKe:
             self._probes.pop(key, None)
 
     def _note_probe_answer(self, packet: t.ZigbeePacket) -> None:
-        if int(packet.cluster_id) == KEY_ESTABLISHMENT_CLUSTER:
+        if int(packet.cluster_id) == KeyEstablishmentCluster.cluster_id:
             return
         raw = packet.data.serialize() if hasattr(packet.data, "serialize") else bytes(packet.data)
         try:

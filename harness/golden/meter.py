@@ -6,9 +6,8 @@ demand (watt-seconds, at one-second resolution), so summation always grows consi
 Both live attributes are computed from the bench clock when they are read (like the golden Time server),
 so 50 simulated hours cost no timer wakeups.
 
-Formatting (SE-FACTS "Metering"): value = raw x Multiplier / Divisor in UnitofMeasure (0 = kWh / kW);
-formatting byte bits 0-2 = digits right of the point, bits 3-6 = digits left, bit 7 = suppress leading
-zeros. The defaults use a Multiplier other than 1 so that a consumer ignoring it shows wrong values.
+Formatting (harness.se.metering, SE-FACTS "Metering"): value = raw x Multiplier / Divisor in UnitofMeasure
+(0 = kWh / kW). The defaults use a Multiplier other than 1 so that a consumer ignoring it shows wrong values.
 
 Every ZCL frame the golden receives is offered to :meth:`GoldenMeter.observe`, which keeps an access log
 (time, source, cluster, command, attribute ids; for Metering reads also the values served), so cases can
@@ -30,92 +29,36 @@ import logging
 import math
 import weakref
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 
 import zigpy.exceptions
 import zigpy.types as t
-from zigpy.zcl.foundation import GeneralCommand
+from zigpy.zcl.foundation import GeneralCommand, Status
 
 from harness.clock import Clock
 from harness.golden.esi.common import ObservationLog
-from harness.se.datamodel import Side
+from harness.se.clusters import Metering
+from harness.se.datamodel import SE_PROFILE_ID, Side, load_datamodel
+from harness.se.metering import ELECTRIC_METERING, MeterError, MeterFormatting
 from harness.zcl.errors import MalformedFrame
 from harness.zcl.frame import DECODE_ERRORS, decode_general, parse_frame
 from harness.zcl.store import AttributeEntry, AttributeKey, AttributeStore
 
 LOGGER = logging.getLogger(__name__)
 
-METERING = 0x0702
-SE_PROFILE = 0x0109
+#: The live attributes, computed from the model whenever they are read or reported.
+LIVE_ATTRIBUTES = (Metering.AttributeDefs.current_summation_delivered.id, Metering.AttributeDefs.instantaneous_demand.id)
 
-# Simple Metering server attribute ids (SE-FACTS "Metering").
-CURRENT_SUMMATION_DELIVERED = 0x0000
-DEFAULT_UPDATE_PERIOD = 0x000A
-STATUS = 0x0200
-UNIT_OF_MEASURE = 0x0300
-MULTIPLIER = 0x0301
-DIVISOR = 0x0302
-SUMMATION_FORMATTING = 0x0303
-DEMAND_FORMATTING = 0x0304
-METERING_DEVICE_TYPE = 0x0306
-INSTANTANEOUS_DEMAND = 0x0400
 
-#: ZCL data types of the live attributes: attribute id -> (type id, value size, signed) (SE-FACTS "Metering").
-LIVE_TYPES = {CURRENT_SUMMATION_DELIVERED: (0x25, 6, False), INSTANTANEOUS_DEMAND: (0x2A, 3, True)}
+def _wire_type(attr_id: int) -> tuple[int, int, bool]:
+    model = load_datamodel().cluster(Metering.cluster_id).attribute(Side.SERVER, attr_id)
+    if model is None or model.size is None:
+        raise MeterError(f"the data model lacks a fixed-size Metering attribute 0x{attr_id:04X}")
+    return model.type_id, model.size, model.signed
+
+
+#: ZCL data types of the live attributes, from the data model: attribute id -> (type id, value size, signed).
+LIVE_TYPES = {attr_id: _wire_type(attr_id) for attr_id in LIVE_ATTRIBUTES}
 REPORTING_OFF = 0xFFFF  # max interval 0xFFFF: stop reporting the attribute (ZCL 2.5.7.1.7)
-
-UNIT_KWH = 0  # UnitofMeasure 0: kWh (summation) and kW (demand)
-ELECTRIC_METERING = 0  # MeteringDeviceType 0
-
-
-class MeterError(ValueError):
-    """A golden meter setting that cannot describe a meter (zero divisor, formatting out of range)."""
-
-
-def formatting_byte(digits_left: int, digits_right: int, suppress_leading_zeros: bool = True) -> int:
-    """The SummationFormatting / DemandFormatting byte (bits 0-2 right, 3-6 left, 7 suppress zeros)."""
-    if not (0 <= digits_right <= 7 and 0 <= digits_left <= 15):
-        raise MeterError(f"formatting digits left {digits_left} / right {digits_right} out of 0-15 / 0-7")
-    return (0x80 if suppress_leading_zeros else 0) | (digits_left << 3) | digits_right
-
-
-def digits_right(formatting: int) -> int:
-    return formatting & 0x07
-
-
-def digits_left(formatting: int) -> int:
-    return (formatting >> 3) & 0x0F
-
-
-@dataclasses.dataclass(frozen=True)
-class MeterFormatting:
-    """How raw Metering values become kWh / kW."""
-
-    multiplier: int = 5
-    divisor: int = 10_000
-    summation_formatting: int = formatting_byte(7, 4)
-    demand_formatting: int = formatting_byte(5, 4)
-    unit_of_measure: int = UNIT_KWH
-
-    def __post_init__(self) -> None:
-        if not (1 <= self.multiplier <= 0xFFFFFF and 1 <= self.divisor <= 0xFFFFFF):
-            raise MeterError(f"Multiplier {self.multiplier} and Divisor {self.divisor} must be 1..0xFFFFFF")
-
-    def scaled(self, raw: int) -> Decimal:
-        """raw x Multiplier / Divisor, exact (kWh for summation, kW for demand)."""
-        return Decimal(raw) * self.multiplier / Decimal(self.divisor)
-
-    def summation_value(self, raw: int) -> Decimal:
-        """The summation as a consumer shows it: scaled and rounded to the formatting's digits right."""
-        return self.scaled(raw).quantize(Decimal(1).scaleb(-digits_right(self.summation_formatting)))
-
-    def demand_value(self, raw: int) -> Decimal:
-        return self.scaled(raw).quantize(Decimal(1).scaleb(-digits_right(self.demand_formatting)))
-
-    @property
-    def watt_seconds_per_raw(self) -> Decimal:
-        """Energy of one raw summation unit: Multiplier / Divisor kWh in watt-seconds."""
-        return Decimal(self.multiplier) * 3_600_000 / self.divisor
 
 
 def _mix(value: int) -> int:
@@ -293,7 +236,7 @@ class _LiveEntry(AttributeEntry):
 class GoldenMeter:
     """The golden Simple Metering server on *endpoint* of *store*, driven by *profile* on *clock*."""
 
-    LIVE = (CURRENT_SUMMATION_DELIVERED, INSTANTANEOUS_DEMAND)
+    LIVE = LIVE_ATTRIBUTES
 
     def __init__(
         self,
@@ -321,15 +264,16 @@ class GoldenMeter:
         self._energy = _Energy(self.profile, self._unix_second())
         self._watts_minute, self._watts = None, 0
         self.accesses: ObservationLog[MeterAccess] = ObservationLog(clock)
-        fmt = self.formatting
+        fmt, attrs = self.formatting, Metering.AttributeDefs
         values = {
-            STATUS: 0, UNIT_OF_MEASURE: fmt.unit_of_measure, MULTIPLIER: fmt.multiplier, DIVISOR: fmt.divisor,
-            SUMMATION_FORMATTING: fmt.summation_formatting, DEMAND_FORMATTING: fmt.demand_formatting,
-            METERING_DEVICE_TYPE: ELECTRIC_METERING, DEFAULT_UPDATE_PERIOD: 4,
+            attrs.status.id: 0, attrs.unit_of_measure.id: fmt.unit_of_measure, attrs.multiplier.id: fmt.multiplier,
+            attrs.divisor.id: fmt.divisor, attrs.summation_formatting.id: fmt.summation_formatting,
+            attrs.demand_formatting.id: fmt.demand_formatting, attrs.metering_device_type.id: ELECTRIC_METERING,
+            attrs.default_update_period.id: 4,
         }
-        store.add_cluster(endpoint, METERING, Side.SERVER, attributes=[*values, *self.LIVE], values=values)
+        store.add_cluster(endpoint, Metering.cluster_id, Side.SERVER, attributes=[*values, *self.LIVE], values=values)
         for attr_id in self.LIVE:
-            entry = store.entry(AttributeKey(endpoint, METERING, Side.SERVER, attr_id))
+            entry = store.entry(AttributeKey(endpoint, Metering.cluster_id, Side.SERVER, attr_id))
             if entry is None:
                 raise MeterError(f"the data model lacks Metering attribute 0x{attr_id:04X}")
             entry.__class__ = _LiveEntry
@@ -369,9 +313,9 @@ class GoldenMeter:
         return quotient
 
     def raw_value(self, attr_id: int, unix_second: int | None = None) -> int:
-        if attr_id == CURRENT_SUMMATION_DELIVERED:
+        if attr_id == Metering.AttributeDefs.current_summation_delivered.id:
             return self.summation_raw(unix_second)
-        if attr_id == INSTANTANEOUS_DEMAND:
+        if attr_id == Metering.AttributeDefs.instantaneous_demand.id:
             return self.demand_raw(unix_second)
         raise MeterError(f"Metering attribute 0x{attr_id:04X} is not a live value of the model")
 
@@ -387,7 +331,7 @@ class GoldenMeter:
         if attr_ids is not None:
             # The hot path (a read every few seconds for days): no zigpy header decoding.
             served = tuple((a, self.raw_value(a)) for a in attr_ids if a in self.LIVE) \
-                if cluster_id == METERING and int(packet.dst_ep or 0) == self.endpoint else ()
+                if cluster_id == Metering.cluster_id and int(packet.dst_ep or 0) == self.endpoint else ()
             self.accesses.append(MeterAccess(now, source, cluster_id, True, GeneralCommand.Read_Attributes,
                                              attr_ids, served))
             if served:
@@ -410,7 +354,7 @@ class GoldenMeter:
                 decoded = None
             if decoded is not None and frame.command_id == GeneralCommand.Read_Attributes:
                 attr_ids = tuple(int(a) for a in decoded.attribute_ids)
-                if cluster_id == METERING and int(packet.dst_ep or 0) == self.endpoint:
+                if cluster_id == Metering.cluster_id and int(packet.dst_ep or 0) == self.endpoint:
                     served = tuple((a, self.raw_value(a)) for a in attr_ids if a in self.LIVE)
             elif decoded is not None:
                 attr_ids = tuple(int(r.attrid) for r in decoded.attributes)
@@ -427,7 +371,7 @@ class GoldenMeter:
 
         A gateway reads every 4 s for days; this keeps 45,000 reads affordable in simulation. The reply asks
         for no APS ack: the response itself completes the exchange, and the reader simply reads again."""
-        if int(packet.cluster_id) != METERING or int(packet.dst_ep or 0) != self.endpoint:
+        if int(packet.cluster_id) != Metering.cluster_id or int(packet.dst_ep or 0) != self.endpoint:
             return None
         if not packet.tx_options & t.TransmitOptions.APS_Encryption:
             return None  # the engine records the missing APS security as a finding
@@ -439,11 +383,9 @@ class GoldenMeter:
             return None
         body = bytearray([0x18, raw[1], GeneralCommand.Read_Attributes_rsp])  # server->client, no default rsp
         for attr_id in attr_ids:
-            value = self.raw_value(attr_id)
-            if attr_id == CURRENT_SUMMATION_DELIVERED:
-                body += attr_id.to_bytes(2, "little") + bytes([0x00, 0x25]) + value.to_bytes(6, "little")
-            else:
-                body += attr_id.to_bytes(2, "little") + bytes([0x00, 0x2A]) + value.to_bytes(3, "little", signed=True)
+            type_id, size, signed = LIVE_TYPES[attr_id]
+            body += attr_id.to_bytes(2, "little") + bytes([Status.SUCCESS, type_id])
+            body += self.raw_value(attr_id).to_bytes(size, "little", signed=signed)
         options = t.TransmitOptions.APS_Encryption
         return t.ZigbeePacket(
             dst=packet.src, dst_ep=packet.src_ep, src_ep=packet.dst_ep, tsn=raw[1], profile_id=packet.profile_id,
@@ -482,7 +424,7 @@ class GoldenMeter:
                 subscriber.configs[config.attr_id] = config
         self._schedule(subscriber, 0.0)  # a newly configured attribute reports promptly, then on schedule
         # All records succeeded: the response is one SUCCESS status (ZCL 2.5.8.1.1).
-        body = bytes([0x18, raw[1], GeneralCommand.Configure_Reporting_rsp, 0x00])
+        body = bytes([0x18, raw[1], GeneralCommand.Configure_Reporting_rsp, Status.SUCCESS])
         return t.ZigbeePacket(
             dst=packet.src, dst_ep=packet.src_ep, src_ep=packet.dst_ep, tsn=raw[1], profile_id=packet.profile_id,
             cluster_id=packet.cluster_id, data=t.SerializableBytes(body), tx_options=t.TransmitOptions.APS_Encryption,
@@ -535,7 +477,7 @@ class GoldenMeter:
             body += attr_id.to_bytes(2, "little") + bytes([type_id]) + value.to_bytes(size, "little", signed=signed)
         packet = t.ZigbeePacket(
             dst=subscriber.destination, dst_ep=subscriber.endpoint, src_ep=self.endpoint, tsn=body[1],
-            profile_id=SE_PROFILE, cluster_id=METERING, data=t.SerializableBytes(bytes(body)),
+            profile_id=SE_PROFILE_ID, cluster_id=Metering.cluster_id, data=t.SerializableBytes(bytes(body)),
             tx_options=t.TransmitOptions.APS_Encryption,
         )
         self.services.append(MeterService(now, int(subscriber.destination.address), tuple(values), True))
@@ -563,23 +505,12 @@ class GoldenMeter:
 
 
 __all__ = [
-    "CURRENT_SUMMATION_DELIVERED",
-    "DEMAND_FORMATTING",
-    "DIVISOR",
+    "LIVE_ATTRIBUTES",
     "DemandProfile",
     "GoldenMeter",
-    "INSTANTANEOUS_DEMAND",
-    "METERING",
-    "MULTIPLIER",
     "MeterAccess",
     "MeterError",
     "MeterService",
     "ReportingConfig",
-    "MeterFormatting",
-    "SUMMATION_FORMATTING",
-    "UNIT_OF_MEASURE",
-    "digits_left",
-    "digits_right",
-    "formatting_byte",
     "parse_live_reporting",
 ]

@@ -19,10 +19,11 @@ from random import Random
 
 from harness.crypto import CbkeKeys, CbkeParty, IssuedCertificate, Point, Role, TestCA, parse_certificate
 from harness.crypto.ecqv import TEST_ISSUER
+from harness.se.types import KeyEstablishmentSuite
 
 #: Suite numbers and their bits in the KeyEstablishmentSuite bitmap (SE spec 10.7.2.2.1): suite 1 is
 #: sect163k1 (bit 0), suite 2 is sect283k1 (bit 1).
-SUITE_BITS = {1: 0x0001, 2: 0x0002}
+SUITE_BITS = {1: int(KeyEstablishmentSuite.Suite_1), 2: int(KeyEstablishmentSuite.Suite_2)}
 
 
 def suite_bitmap(suites: Iterable[int]) -> int:

@@ -13,22 +13,22 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from harness.se.clusters import KeyEstablishment
 from harness.se.types import KeyEstablishmentStatus
 
-KEY_ESTABLISHMENT_CLUSTER = 0x0800
-KEY_ESTABLISHMENT_SUITE_ATTRIBUTE = 0x0000
 CERTIFICATE_LENGTHS = {1: 48, 2: 74}
 EPHEMERAL_LENGTHS = {1: 22, 2: 37}
 MAC_LENGTH = 16
 
 
 class KeCommand(enum.IntEnum):
-    """Command ids, the same for requests (client to server) and responses (server to client)."""
+    """Command ids, the same for requests (client to server) and responses (server to client): those of the
+    generated definitions (each request's id is its response's, harness.se.clusters.KeyEstablishment)."""
 
-    INITIATE = 0x00
-    EPHEMERAL_DATA = 0x01
-    CONFIRM_KEY = 0x02
-    TERMINATE = 0x03
+    INITIATE = KeyEstablishment.ServerCommandDefs.initiate_key_establishment_request.id
+    EPHEMERAL_DATA = KeyEstablishment.ServerCommandDefs.ephemeral_data_request.id
+    CONFIRM_KEY = KeyEstablishment.ServerCommandDefs.confirm_key_data_request.id
+    TERMINATE = KeyEstablishment.ServerCommandDefs.terminate_key_establishment.id
 
 
 class KeFrameError(ValueError):

@@ -13,12 +13,12 @@ from typing import Any
 
 import zigpy.types as t
 
+from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.sim.discovery import find_se_server
 from harness.sim.node import Node
 from harness.zcl import ZclEngine
 
 from .engine import KeEngine
-from .frames import KEY_ESTABLISHMENT_CLUSTER
 from .state_machine import KeyEstablishment
 
 TRUST_CENTER_NWK = 0x0000
@@ -86,4 +86,4 @@ async def find_key_establishment_server(
 ) -> tuple[int, int]:
     """Match_Desc_req to *nwk* for profile 0x0109 with input cluster 0x0800 (SE 1.x 5.4.7: a device finds
     the Trust Center's Key Establishment endpoint by service discovery); returns (nwk, first endpoint)."""
-    return await find_se_server(node, KEY_ESTABLISHMENT_CLUSTER, nwk, tsn=tsn, timeout=timeout)
+    return await find_se_server(node, KeyEstablishmentCluster.cluster_id, nwk, tsn=tsn, timeout=timeout)

@@ -36,6 +36,7 @@ import zigpy.types as t
 from zigpy.zcl.foundation import Direction, Status
 
 from harness.crypto import CryptoError, Role
+from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import Side
 from harness.se.types import KeyEstablishmentStatus as KeStatus
 from harness.zcl import AttributeKey, ZclEngine, ZclRequest
@@ -54,8 +55,6 @@ from .faults import (
     mangle_certificate,
 )
 from .frames import (
-    KEY_ESTABLISHMENT_CLUSTER,
-    KEY_ESTABLISHMENT_SUITE_ATTRIBUTE,
     ConfirmKey,
     EphemeralData,
     Initiate,
@@ -128,6 +127,8 @@ class _Exchange:
 
 
 IEEE_RESOLVE_GRACE = 2.0  # seconds
+#: KeyEstablishmentSuite, on both sides of the cluster.
+SUITE_ATTRIBUTE = KeyEstablishmentCluster.AttributeDefs.key_establishment_suite
 
 
 class KeyEstablishment:
@@ -172,7 +173,7 @@ class KeyEstablishment:
         for side in self.sides:
             for command in KeCommand:
                 zcl.register_handler(
-                    KEY_ESTABLISHMENT_CLUSTER, side, command, self._handler(side, command), endpoint=endpoint
+                    KeyEstablishmentCluster.cluster_id, side, command, self._handler(side, command), endpoint=endpoint
                 )
 
     def __repr__(self) -> str:
@@ -192,13 +193,13 @@ class KeyEstablishment:
     def _publish_suites(self) -> None:
         store = self.zcl.store
         for side in self.sides:
-            key = AttributeKey(self.endpoint, KEY_ESTABLISHMENT_CLUSTER, side, KEY_ESTABLISHMENT_SUITE_ATTRIBUTE)
+            key = AttributeKey(self.endpoint, KeyEstablishmentCluster.cluster_id, side, SUITE_ATTRIBUTE.id)
             if store.entry(key) is not None:
                 store.set(key, self.advertised_suites)
-            elif not store.has_cluster(self.endpoint, KEY_ESTABLISHMENT_CLUSTER, side):
+            elif not store.has_cluster(self.endpoint, KeyEstablishmentCluster.cluster_id, side):
                 store.add_cluster(
-                    self.endpoint, KEY_ESTABLISHMENT_CLUSTER, side,
-                    values={KEY_ESTABLISHMENT_SUITE_ATTRIBUTE: self.advertised_suites},
+                    self.endpoint, KeyEstablishmentCluster.cluster_id, side,
+                    values={SUITE_ATTRIBUTE.id: self.advertised_suites},
                 )
             # else: the host carries the cluster without the attribute (a seeded fault); leave it missing.
 
@@ -247,7 +248,7 @@ class KeyEstablishment:
         """Front door for the node's packets: malformed KE commands are answered here, the rest go on to
         the ZclEngine (which calls this object's handlers for well-formed KE commands)."""
         if (
-            int(packet.cluster_id) == KEY_ESTABLISHMENT_CLUSTER
+            int(packet.cluster_id) == KeyEstablishmentCluster.cluster_id
             and int(packet.profile_id) == self.zcl.profile_id
             and int(packet.dst_ep or 0) == self.endpoint
         ):
@@ -510,7 +511,7 @@ class KeyEstablishment:
         ours = self.engine.suites
         try:
             records = await self.zcl.read_attributes(
-                partner_nwk, partner_ep, KEY_ESTABLISHMENT_CLUSTER, [KEY_ESTABLISHMENT_SUITE_ATTRIBUTE],
+                partner_nwk, partner_ep, KeyEstablishmentCluster.cluster_id, [SUITE_ATTRIBUTE.id],
                 src_ep=self.endpoint, timeout=self.timing.attribute_read_timeout,
             )
             theirs = int(records[0].value.value) if records and records[0].status == Status.SUCCESS else None
@@ -739,7 +740,7 @@ class KeyEstablishment:
             src_ep=t.uint8_t(self.endpoint),
             tsn=t.uint8_t(tsn),
             profile_id=t.uint16_t(self.zcl.profile_id),
-            cluster_id=t.uint16_t(KEY_ESTABLISHMENT_CLUSTER),
+            cluster_id=t.uint16_t(KeyEstablishmentCluster.cluster_id),
             data=t.SerializableBytes(data),
             tx_options=options,
         )

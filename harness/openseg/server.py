@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from harness.clock import ZCL_UNIX_OFFSET
-from harness.golden.meter import MeterFormatting
+from harness.se.metering import MeterFormatting, digits_right
 
 from . import greenbutton as gb
 from .api import ATOM_XML, FILTERED, GREEN_BUTTON_INTERVAL, RANGE_RESOURCES, error_body, resolve_paths
@@ -179,7 +179,7 @@ class GatewayApi:
     def _value(self, raw: int, info: MeterInfo, formatting: int) -> float:
         multiplier = 1 if self.faults.ignore_multiplier else info.multiplier
         value = Decimal(raw) * multiplier / Decimal(info.divisor)
-        digits = 0 if self.faults.ignore_formatting else formatting & 0x07
+        digits = 0 if self.faults.ignore_formatting else digits_right(formatting)
         return float(value.quantize(Decimal(1).scaleb(-digits)))
 
     async def _meter(self, request: web.Request) -> web.Response:

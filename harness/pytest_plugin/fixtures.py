@@ -43,9 +43,9 @@ def identify_dut(bench, journal) -> None:
     declares, or whose identity cannot be read, makes the run INCONCLUSIVE (harness.results.assess): nothing
     else ties the verdicts to the product the report names.
     """
-    from harness.bench import IDENTIFICATION
     from harness.results import DutIdentity
     from harness.strategy import identify
+    from harness.testbed import IDENTIFICATION
 
     testbed = None
     try:
@@ -68,21 +68,10 @@ def identify_dut(bench, journal) -> None:
 
 def record_radio_firmware(bench, journal) -> None:
     """On a real radio (EZSP: a stick or the NCP emulator) the report names its firmware, as the bench check
-    reads it: bellows asked the NCP for its board info and EZSP version when the radio was opened."""
-    hardware = getattr(bench, "hardware", None)
-    app = getattr(hardware, "app", None)
-    if app is None:
-        return
-    node = getattr(getattr(app, "state", None), "node_info", None)
-    ezsp = getattr(app, "_ezsp", None)
-    parts = [f"firmware {node.version}" if node is not None and node.version else "firmware unknown"]
-    board = [f"board {node.model}" if node is not None and node.model else "",
-             f"manufacturer {node.manufacturer}" if node is not None and node.manufacturer else ""]
-    if any(board):
-        parts.append(f"({', '.join(b for b in board if b)})")
-    if ezsp is not None and getattr(ezsp, "ezsp_version", None) is not None:
-        parts.append(f"EZSP protocol {ezsp.ezsp_version}")
-    journal.update_bench_firmware(" ".join(parts))
+    reads it (the hardware backend asked the NCP when it opened the radio)."""
+    firmware = bench.radio_firmware()
+    if firmware is not None:
+        journal.update_bench_firmware(firmware)
 
 
 @pytest.fixture(scope="session")
@@ -113,8 +102,8 @@ def testbed(bench, request: pytest.FixtureRequest):
     dut_log = bench.read_dut_log(tb) if folder is not None else None
     written = bench.close_testbed(tb, folder)
     if folder is not None:
-        if "capture_cut" in tb.notes:  # the capture hit its size limit: say so where a reader looks
-            log.lines.append(f"WARNING harness.bench: {tb.notes['capture_cut']}")
+        if tb.capture_cut is not None:  # the capture hit its size limit: say so where a reader looks
+            log.lines.append(f"WARNING harness.bench: {tb.capture_cut}")
         written.append(log.write(folder / "log.txt", bench.clock, redactor_for(request.config)))
         if dut_log is not None:
             written.append(_write_dut_log(folder / "dut-log.txt", dut_log, redactor_for(request.config)))
@@ -193,7 +182,7 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
 def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, step_func_args) -> None:
     testbed = getattr(request.node, "se_testbed", None)
     if testbed is not None:
-        testbed.notes["step"] = step.name  # what a real bench's progress line names during a long wait
+        testbed.step = step.name  # what a real bench's progress line names during a long wait
     _raise_undecodable(request.node)  # what the DUT sent during the previous steps
 
 

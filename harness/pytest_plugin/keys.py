@@ -15,6 +15,7 @@ import pytest
 if TYPE_CHECKING:  # named in the StashKey[...] strings below, which ruff does not read as annotations
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: F401
 
+    from harness.bench.target import BenchTarget  # noqa: F401
     from harness.options import RunOptions  # noqa: F401
     from harness.profiles import BenchProfile, DutProfile  # noqa: F401
     from harness.results import Journal  # noqa: F401
@@ -32,6 +33,7 @@ PHASES = pytest.StashKey[dict[str, dict[str, Any]]]()  # nodeid -> phase -> what
 SUITE_RUN = pytest.StashKey[bool]()
 ARTIFACTS = pytest.StashKey[Path]()
 PROFILES = pytest.StashKey[tuple["DutProfile", "BenchProfile"]]()
+BENCH_TARGET = pytest.StashKey["BenchTarget"]()  # the bench a suite run has (harness/bench/target.py)
 REPORT = pytest.StashKey["BuiltReport"]()
 LAB_KEY = pytest.StashKey["Ed25519PrivateKey"]()  # the lab's private key, in memory only, when the lab signs
 ALLURE = pytest.StashKey[object]()  # the registered Allure hooks (reports/allure.py), when Allure writes

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -30,6 +31,9 @@ from harness.pytest_plugin.keys import (
     SUITE_DIRS,
     SUITE_RUN,
 )
+
+if TYPE_CHECKING:
+    from harness.bench.target import BenchTarget
 
 # option name -> (environment variable, help)
 _SINGLE = {
@@ -180,35 +184,14 @@ def _seed(text: str | None) -> tuple[int, bool]:
         raise OptionError(f"--seed {exc}") from None
 
 
-def check_bench_reachable(options: RunOptions, dut_profile, bench_profile) -> None:
+def check_bench_reachable(options: RunOptions, dut_profile, bench_profile) -> BenchTarget:
     """Refuse, before any case runs, a bench that cannot work: a physical DUT with the simulated radio, a
     radio or DUT port that does not exist, or a reference device driven with another model's profile. Each
-    is one line naming the option and the fix (exit 4), never a run of bench errors."""
-    from harness.options import parse_radio
+    is one line naming the option and the fix (exit 4), never a run of bench errors. Returns the bench the run
+    has (harness/bench/target.py, where --dut is interpreted)."""
+    from harness.bench.target import resolve
 
-    radio = options.radio or parse_radio(bench_profile.radio)
-    if not options.dut.is_simulated and radio.kind == "sim":
-        raise OptionError(f"--dut={options.dut} is a physical device, but the golden radio is simulated: give "
-                          "--radio=ezsp:<port> (the bench's EZSP stick, e.g. ezsp:/dev/ttyACM0) or a --bench "
-                          "profile whose radio is ezsp:<port>")
-    if radio.kind == "ezsp" and not _port_exists(radio.port):
-        raise OptionError(f"--radio={radio}: no such port {radio.port!r}; plug in the EZSP stick or name its "
-                          "port (ls /dev/ttyACM* /dev/ttyUSB* /dev/serial/by-id/)")
-    if options.dut.kind == "serial" and not _port_exists(options.dut.target):
-        raise OptionError(f"--dut={options.dut}: no such port; connect the DUT's CLI or name its port "
-                          "(ls /dev/ttyUSB* /dev/serial/by-id/), or use --dut=manual")
-    control = dut_profile.control
-    if options.dut.is_simulated and (control.kind != "sim" or control.model != options.dut.target):
-        described = f"the reference device sim:{control.model}" if control.kind == "sim" else (
-            f"a DUT driven through its {control.kind} control")
-        raise OptionError(f"--dut={options.dut} with --profile={relative_path(str(options.profile))}: the profile "
-                          f"describes {described}, not sim:{options.dut.target}; give the matching --dut or "
-                          f"profiles/dut/sim-{options.dut.target}.yaml")
-
-
-def _port_exists(port: str) -> bool:
-    # A pyserial URL (socket://, rfc2217://) is reached only when opened; a device path must exist now.
-    return "://" in port or os.path.exists(port)
+    return resolve(options, dut_profile, bench_profile, check_ports=True)
 
 
 def is_suite_run(config: pytest.Config) -> bool:

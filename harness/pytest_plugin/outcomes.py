@@ -11,7 +11,7 @@ import pytest
 
 from harness.pytest_plugin.cases import case_key, scenario_title
 from harness.pytest_plugin.evidence import allure_not_started
-from harness.pytest_plugin.keys import ATTACHMENTS, CALL_REPORT, RUN_OPTIONS
+from harness.pytest_plugin.keys import ATTACHMENTS, BENCH_TARGET, CALL_REPORT
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -87,11 +87,10 @@ def _bench_fault_instead(item: pytest.Item, exception: BaseException | None, rep
 def _name_the_case(item: pytest.Item, key: str, exception: BaseException | None, report) -> None:
     """On a real bench a bench fault's message starts with the case it hit: a lab reads a night's errors as a list,
     and a radio or port that failed once fails every case after it."""
+    from harness.bench.target import HardwareTarget
     from harness.errors import BenchFault
 
-    options = item.config.stash.get(RUN_OPTIONS, None)
-    real = options is not None and (not options.dut.is_simulated or
-                                    (options.radio is not None and options.radio.kind != "sim"))
+    real = isinstance(item.config.stash.get(BENCH_TARGET, None), HardwareTarget)
     if not real or not isinstance(exception, BenchFault):
         return
     text = str(exception).removeprefix(f"{key}: ")  # the hardware bench's own faults name the case already

@@ -41,19 +41,21 @@ import zigpy.zdo.types as zdo_t
 
 from harness.errors import BenchFault
 from harness.radio import UndecodableTap
+from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Metering, Price, Time
+from harness.se.datamodel import SE_PROFILE_ID, load_datamodel
 
 if TYPE_CHECKING:
     from harness.ke.ezsp import EzspKeEngine
 
 LOGGER = logging.getLogger(__name__)
 
-SE_PROFILE_ID = 0x0109
 ESI_ENDPOINT = 1
-ESI_DEVICE_ID = 0x0500
+ESI_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id
 #: Clusters of the golden ESI endpoint (SE 1.x Annex D): Basic, Identify, Time, Price, DRLC, Metering,
 #: Messaging, Key Establishment servers; the Key Establishment client for initiating CBKE.
-ESI_INPUT_CLUSTERS = (0x0000, 0x0003, 0x000A, 0x0700, 0x0701, 0x0702, 0x0703, 0x0800)
-ESI_OUTPUT_CLUSTERS = (0x0800,)
+ESI_INPUT_CLUSTERS = tuple(c.cluster_id for c in (Basic, Identify, Time, Price, Drlc, Metering, Messaging,
+                                                   KeyEstablishment))
+ESI_OUTPUT_CLUSTERS = (KeyEstablishment.cluster_id,)
 #: EmberLibraryId values (stack/include/library.h) and the "present" bit of EmberLibraryStatus.
 CBKE_LIBRARIES = {"CBKE (suite 1)": 0x06, "ECC (suite 1)": 0x08, "CBKE DSA verify": 0x09,
                   "CBKE core": 0x0F, "CBKE 283k1 (suite 2)": 0x0D, "ECC 283k1 (suite 2)": 0x0E}

@@ -9,17 +9,25 @@ an older device still decodes.
 
 The classes are kept out of zigpy's global cluster registry (_skip_registry) so that a zigpy
 ControllerApplication in the same process keeps its own definitions.
+
+They are the suite's SE vocabulary: code names a cluster, command or attribute by its definition
+(``Drlc.cluster_id``, ``Price.ClientCommandDefs.publish_price.id``, ``Metering.AttributeDefs.multiplier.id``),
+never by a local copy of its id. The definitions are made at import from the data model, so a type checker
+sees every name on a definitions class as a ZCLAttributeDef / ZCLCommandDef (a misspelt name fails at run
+time, and tests/unit/se/test_vocabulary.py resolves every name the code uses).
 """
 
 from __future__ import annotations
 
 import types as pytypes
+from typing import TYPE_CHECKING, ClassVar
 
 import zigpy.types as t
 from zigpy.zcl import Cluster
 from zigpy.zcl.foundation import (
     BaseAttributeDefs,
     BaseCommandDefs,
+    IterableMemberMeta,
     ZCLAttributeAccess,
     ZCLAttributeDef,
     ZCLCommandDef,
@@ -37,10 +45,29 @@ class RawRecords(TailBytes):
     """Repeated SE 1.2a records the suite does not decode (kept as bytes)."""
 
 
-def attribute_defs(cluster_id: int, side: Side) -> type[BaseAttributeDefs]:
+class _AttributeDefsMeta(IterableMemberMeta):
+    if TYPE_CHECKING:
+        # The attributes are set from the data model at import: to a type checker each is an attribute def.
+        def __getattr__(cls, name: str) -> ZCLAttributeDef: ...
+
+
+class _CommandDefsMeta(IterableMemberMeta):
+    if TYPE_CHECKING:
+        def __getattr__(cls, name: str) -> ZCLCommandDef: ...
+
+
+class SeAttributeDefs(BaseAttributeDefs, metaclass=_AttributeDefsMeta):
+    """Base of the generated attribute definitions of one side of an SE cluster."""
+
+
+class SeCommandDefs(BaseCommandDefs, metaclass=_CommandDefsMeta):
+    """Base of the generated command definitions one side of an SE cluster receives."""
+
+
+def attribute_defs(cluster_id: int, side: Side) -> type[SeAttributeDefs]:
     """A zigpy AttributeDefs class with every attribute of one side of a data-model cluster."""
     cluster = load_datamodel().cluster(cluster_id)
-    defs = pytypes.new_class(f"{side.value.title()}AttributeDefs", (BaseAttributeDefs,))
+    defs = pytypes.new_class(f"{side.value.title()}AttributeDefs", (SeAttributeDefs,))
     for attr in cluster.attributes_of(side):
         # The model does not say which attributes are reportable; every attribute may be configured.
         access = "rwp" if attr.writable else "rp"
@@ -74,11 +101,11 @@ def _schema(cluster_id: int, command: CommandModel) -> dict[str, type]:
     return schema
 
 
-def command_defs(cluster_id: int, receiver: Side) -> type[BaseCommandDefs]:
+def command_defs(cluster_id: int, receiver: Side) -> type[SeCommandDefs]:
     """A zigpy CommandDefs class with the commands one side of a data-model cluster receives."""
     cluster = load_datamodel().cluster(cluster_id)
     name = "ServerCommandDefs" if receiver is Side.SERVER else "ClientCommandDefs"
-    defs = pytypes.new_class(name, (BaseCommandDefs,))
+    defs = pytypes.new_class(name, (SeCommandDefs,))
     for command in cluster.commands_received_by(receiver):
         # zigpy takes a schema as a field dict and compiles it (with_compiled_schema); its annotation only
         # names the compiled CommandSchema class.
@@ -92,7 +119,11 @@ class SeCluster(Cluster):
     """Base of the SE cluster schemas: adds the client-side attribute table zigpy lacks."""
 
     _skip_registry = True
-    ClientAttributeDefs: type[BaseAttributeDefs] = BaseAttributeDefs
+    # zigpy declares its definitions as nested classes; here each is the generated class of the data model.
+    AttributeDefs: ClassVar[type[SeAttributeDefs]] = SeAttributeDefs  # type: ignore[assignment]
+    ClientAttributeDefs: ClassVar[type[SeAttributeDefs]] = SeAttributeDefs
+    ServerCommandDefs: ClassVar[type[SeCommandDefs]] = SeCommandDefs  # type: ignore[assignment]
+    ClientCommandDefs: ClassVar[type[SeCommandDefs]] = SeCommandDefs  # type: ignore[assignment]
 
     @classmethod
     def attribute_defs_of(cls, side: Side) -> type[BaseAttributeDefs]:
@@ -103,7 +134,7 @@ class SeCluster(Cluster):
         return cls.ServerCommandDefs if side is Side.SERVER else cls.ClientCommandDefs
 
 
-def _cluster(cluster_id: int) -> dict[str, type[BaseAttributeDefs] | type[BaseCommandDefs]]:
+def _cluster(cluster_id: int) -> dict[str, type[SeAttributeDefs] | type[SeCommandDefs]]:
     return {
         "AttributeDefs": attribute_defs(cluster_id, Side.SERVER),
         "ClientAttributeDefs": attribute_defs(cluster_id, Side.CLIENT),

@@ -30,6 +30,9 @@ YamlMapping = dict[str, Any]
 
 #: Smart Energy application profile id (SE-FACTS "Basics").
 SE_PROFILE_ID = 0x0109
+#: The SE application cluster range (Price, DRLC, Metering, Messaging, Tunneling, Prepayment, ...): APS-encrypted
+#: with the CBKE link key (SE-FACTS "Basics").
+SE_APPLICATION_CLUSTERS = range(0x0700, 0x0800)
 
 
 class DataModelError(ValueError):

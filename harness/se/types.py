@@ -67,6 +67,26 @@ class TailBytes(bytes):
         return f"{type(self).__name__}({bytes(self).hex()})"
 
 
+# --- Values every SE schedule shares (SE-FACTS "Price 0x0700 and Messaging 0x0703", "DRLC") -----------
+
+#: StartTime 0x00000000: the event, price or message starts now (the receiver's time of receipt).
+START_NOW = 0x00000000
+#: DurationInMinutes 0xFFFF of a price or message: until changed.
+UNTIL_CHANGED = 0xFFFF
+
+
+# --- Time 0x000A (SE-FACTS "Time") ----------------------------------------------------------------------
+
+
+class TimeStatus(t.bitmap8):
+    """TimeStatus bits (SE-FACTS "Time")."""
+
+    Master = 0x01
+    Synchronized = 0x02
+    MasterZoneDst = 0x04
+    Superseding = 0x08
+
+
 # --- Key Establishment 0x0800 (SE-FACTS "Key Establishment cluster") ---------------------------------
 
 
@@ -208,6 +228,10 @@ class MessageControl(t.IntStruct, t.uint8_t):
     importance: t.uint2_t
     reserved: t.uint3_t
     confirmation_required: t.uint1_t
+
+
+#: MessageControl with only bit 7 (message confirmation required) set.
+CONFIRMATION_REQUIRED = 0x80
 
 
 # --- Named SE types of the data model -> zigpy wire types ---------------------------------------------

@@ -13,10 +13,11 @@ import zigpy.types as t
 import zigpy.zdo.types as zdo_t
 from zigpy.zdo.types import ZDOCmd
 
+from harness.se.datamodel import SE_PROFILE_ID
+
 from . import zdo
 from .node import Node
 
-SE_PROFILE_ID = 0x0109
 #: Broadcast to every node whose receiver is on when idle (Zigbee 3.6.5): where a meter or ESI lives.
 RX_ON_WHEN_IDLE = 0xFFFD
 

@@ -86,7 +86,6 @@ from .behaviour import CONFORMANT, Garbler, StackBehaviour
 
 LOGGER = logging.getLogger(__name__)
 
-SE_PROFILE = 0x0109
 NWK_BROADCASTS = (0xFFFF, 0xFFFD, 0xFFFC, 0xFFFB)
 COORDINATOR_NWK = 0x0000
 

@@ -14,8 +14,7 @@ import enum
 from zigpy.types import TransmitOptions
 from zigpy.zcl.foundation import Status
 
-SE_APPLICATION_CLUSTERS = range(0x0700, 0x0800)
-KEY_ESTABLISHMENT_CLUSTER = 0x0800
+from harness.se.datamodel import SE_APPLICATION_CLUSTERS
 
 
 class InsecureFrameAction(enum.StrEnum):

@@ -1,32 +1,30 @@
 """Bad input to a suite run is one line and exit 4 (issue 15 item 6, issue 14 claims and bounds).
 
-Each row runs `python -m pytest steps ...` as a user would and asserts: exit 4, exactly one non-blank line of
+Each row runs `python -m pytest steps ...` as a user would (forked from a pre-imported interpreter, the UTF-8 BOM
+row in a new one: tests/support/suite_process.py) and asserts: exit 4, exactly one non-blank line of
 output (stdout and stderr together) that names the field and the fix, no traceback, and no secret echoed.
 """
 
 from __future__ import annotations
 
 import codecs
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.suite_process import ROOT, run_pytest
+
 IHD = ROOT / "profiles" / "dut" / "sim-ihd.yaml"
 PCT = ROOT / "profiles" / "dut" / "sim-pct.yaml"
 SIM_BENCH = ROOT / "profiles" / "bench" / "sim.yaml"
 SECRET = "5A17C0DE"  # planted in the secret rows; no output may carry it
 
 
-def run_suite(*args: str, path: str = "steps") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", path, *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+def run_suite(*args: str, path: str = "steps", fresh: bool = False) -> subprocess.CompletedProcess:
+    return run_pytest(path, *args, timeout=300, fresh=fresh)
 
 
 def _yaml(tmp: Path, name: str, source: Path, change: Callable[[dict], None]) -> Path:
@@ -121,7 +119,7 @@ def test_bad_input_is_one_line_and_exit_4(tmp_path, row):
 def test_a_utf8_bom_profile_is_accepted(tmp_path):
     """A BOM is what some Windows editors write: accepted silently (the suite collects its cases)."""
     path = _bytes(tmp_path, "bom.yaml", codecs.BOM_UTF8 + IHD.read_bytes())
-    done = run_suite(f"--profile={path}", "--collect-only", "-q")
+    done = run_suite(f"--profile={path}", "--collect-only", "-q", fresh=True)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert "TC-JOIN" in done.stdout or "test_" in done.stdout
 

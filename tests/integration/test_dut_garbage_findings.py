@@ -43,7 +43,7 @@ def bench():
 @pytest.fixture
 def joined(bench, request):
     testbed = bench.open_testbed(request.node.name)
-    testbed.notes["dut_nwk"] = bench.run(commission(bench, testbed), 100, "commissioning")
+    testbed.dut_nwk = bench.run(commission(bench, testbed), 100, "commissioning")
     yield testbed
     bench.close_testbed(testbed, None)
 
@@ -65,13 +65,13 @@ def test_an_empty_zdo_frame_is_a_finding_not_an_exception_in_a_callback(bench, j
     _dut_sends(bench, joined, 0x0000, ZDOCmd.Device_annce, b"")
     failure = joined.golden.take_failure()
     assert isinstance(failure, errors.MalformedDutFrame) and classify(failure) == Verdict.FAILED
-    assert f"0x{joined.notes['dut_nwk']:04X}" in failure.observation and "raw bytes (none)" in failure.observation
+    assert f"0x{joined.dut_nwk:04X}" in failure.observation and "raw bytes (none)" in failure.observation
     assert not [r for r in caplog.records if "Exception in callback" in r.getMessage()]
     assert joined.golden.take_failure() is None  # reported once
 
 
 def test_a_malformed_zdo_response_fails_the_waiting_request_at_once_with_its_bytes(bench, joined):
-    nwk = joined.notes["dut_nwk"]
+    nwk = joined.dut_nwk
     _stack(joined, zdo_server=False)  # the DUT's own answer would race the garbage
     golden = joined.golden
 
@@ -104,21 +104,21 @@ def test_malformed_zcl_and_ke_payloads_from_the_dut_are_findings(bench, joined):
 def test_a_frame_the_dut_mac_acknowledged_but_never_aps_acknowledged_is_a_dut_failure(bench, joined):
     _stack(joined, send_aps_acks=False)
     with pytest.raises(errors.ApsNotAcknowledged) as caught:
-        bench.run(joined.golden.engine.read_attributes(joined.notes["dut_nwk"], 1, PRICE, [0x0000],
+        bench.run(joined.golden.engine.read_attributes(joined.dut_nwk, 1, PRICE, [0x0000],
                                                        src_ep=ESI_ENDPOINT, target=Side.CLIENT, timeout=10.0), 60)
     assert classify(caught.value) == Verdict.FAILED and "MAC acknowledged" in caught.value.observation
 
 
 def test_a_dut_that_only_skips_mac_acks_still_delivers(bench, joined):
     _stack(joined, send_mac_acks=False)  # its APS acknowledgement still comes: delivered, nothing to judge here
-    records = bench.run(joined.golden.engine.read_attributes(joined.notes["dut_nwk"], 1, PRICE, [0x0000],
+    records = bench.run(joined.golden.engine.read_attributes(joined.dut_nwk, 1, PRICE, [0x0000],
                                                              src_ep=ESI_ENDPOINT, target=Side.CLIENT, timeout=10.0), 60)
     assert records
 
 
 def test_no_mac_acknowledgement_on_the_simulated_air_is_the_dut_and_the_zdo_client_calls_it_no_answer(bench, joined):
     joined.device.node.radio.detach()  # the DUT is off the air: the simulated air loses nothing else
-    nwk = joined.notes["dut_nwk"]
+    nwk = joined.dut_nwk
     with pytest.raises(errors.DutUnreachable) as caught:
         bench.run(joined.golden.engine.read_attributes(nwk, 1, PRICE, [0x0000], src_ep=ESI_ENDPOINT,
                                                        target=Side.CLIENT, timeout=10.0), 60)

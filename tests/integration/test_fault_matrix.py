@@ -8,18 +8,15 @@ cores (`pytest tests -n auto`).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
 from harness.devices.catalogue import MODELS
+from tests.support.suite_process import run_module
 
-ROOT = Path(__file__).resolve().parents[2]
 # (model, fault) for every reference device; fault None is the conformant device.
 RUNS = [(model, None) for model in sorted(MODELS)] + [
     (model, fault) for model in sorted(MODELS) for fault in sorted(MODELS[model].faults_catalogue)
@@ -57,83 +54,19 @@ def suite_args(tmp: Path, model: str, fault: str | None, paths: tuple[str, ...] 
 
 
 # -- Running the suite ---------------------------------------------------------------------------------------
-# A new interpreter spends about a third of a run starting and importing zigpy, bellows, cryptography and the
-# harness. multiprocessing's fork server imports them once per xdist worker, and forks a child per run that
-# calls pytest.main in-process: the same suite, the same arguments, a process of its own. No pytest plugin is
-# preloaded, since pytest rewrites a plugin's asserts when it imports it and warns about one already imported.
-# A module named here that no longer exists is skipped by the server (the runs only get slower).
-PRELOAD = ["pytest", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", "zigpy",
-           "bellows.zigbee.application", "harness.devices.catalogue", "harness.bench", "harness.ke",
-           "harness.verify", "harness.results", "harness.run_record", "reports.build", "reports.html",
-           "reports.summary", "reports.junit", "reports.manifest"]
-_FORK_SERVER = "forkserver" in multiprocessing.get_all_start_methods()
-_preloaded: float | None = None  # the source stamp when this worker's fork server imported the harness
-
-
-def _suite_env() -> dict[str, str]:
-    # The suite's options come from its arguments alone, not from SE_* variables of whoever runs the tests,
-    # and it runs as CI runs it, not as an xdist worker.
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("SE_", "PYTEST_XDIST_")) and k != "PYTEST_CURRENT_TEST"}
-
-
-def _source_stamp() -> float:
-    return max(path.stat().st_mtime for package in ("harness", "reports")
-               for path in (ROOT / package).rglob("*.py"))
-
-
-def _suite_in_child(args: list[str], env: dict[str, str], log: str) -> None:
-    """Runs in a fresh fork of the server: the suite in-process, its output to *log*."""
-    os.chdir(ROOT)
-    os.environ.clear()
-    os.environ.update(env)
-    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    sys.exit(int(pytest.main(args)))
-
-
-def _run_forked(args: list[str], log: Path) -> int | None:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)  # read when the server starts: on this worker's first run
-    child = context.Process(target=_suite_in_child, args=(args, _suite_env(), str(log)))
-    child.start()
-    child.join(RUN_TIMEOUT)
-    if child.exitcode is None:
-        child.kill()
-        child.join()
-    return child.exitcode
-
-
-def _run_subprocess(args: list[str], log: Path) -> int | None:
-    with log.open("w") as out:
-        try:
-            return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=_suite_env(),
-                                  stdout=out, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT).returncode
-        except subprocess.TimeoutExpired:
-            return None
-
-
-def _fork_server_is_fresh() -> bool:
-    """Whether a forked run would see the sources as they are: once they change (an edit while the tests run),
-    the fork server's imports are stale, and each run takes a new interpreter instead."""
-    global _preloaded
-    if not _FORK_SERVER:
-        return False
-    if _preloaded is None:
-        _preloaded = _source_stamp()
-    return _source_stamp() == _preloaded
-
+# Each run forks from a pre-imported interpreter of this worker (tests/support/suite_process.py).
 
 def run_suite(tmp: Path, model: str, fault: str | None = None, *, paths: tuple[str, ...] = ("steps",),
               options: tuple[str, ...] = ()) -> Results:
     """Run the suite (or the step files *paths*, with more *options*); return {case key: (outcome, message)}
     from its JUnit file."""
-    junit, log = tmp / "junit.xml", tmp / "suite.log"
+    junit = tmp / "junit.xml"
     args = suite_args(tmp, model, fault, paths, options)
-    code = (_run_forked if _fork_server_is_fresh() else _run_subprocess)(args, log)
-    output = log.read_text(errors="replace")[-6000:] if log.exists() else ""
-    assert code is not None, f"the suite did not end within {RUN_TIMEOUT:.0f} s: {args}\n{output}"
+    try:
+        done = run_module("pytest", *args, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"the suite did not end within {RUN_TIMEOUT:.0f} s: {args}\n{exc.stdout}") from None
+    code, output = done.returncode, (done.stdout + done.stderr)[-6000:]
     assert junit.exists(), f"the suite wrote no JUnit file (exit {code}): {args}\n{output}"
     results = {}
     for case in ElementTree.parse(junit).getroot().iter("testcase"):

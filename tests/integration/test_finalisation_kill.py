@@ -1,7 +1,8 @@
 """A suite run killed at each step of its finalisation never passes for a finished, intact, CONFORMANT run.
 
-The run is a real `pytest` of the suite, signed with a lab key, on a DUT profile that claims only the
-mandatory PICS (so the run is complete, CONFORMANT, with fewer cases). A small plugin, loaded with ``-p`` from
+The run is a real `pytest` of the suite (in a process of its own, forked: tests/support/suite_process.py),
+signed with a lab key, on a DUT profile that claims only the mandatory PICS (so the run is complete, CONFORMANT,
+with the cases of joining, attributes and key establishment alone). A small plugin, loaded with ``-p`` from
 the test's own folder (nothing in the product knows about it), numbers every step of the session's end, each
 ``os.replace`` of an output and the journal's end record, and dies with ``os._exit`` (no flush, no cleanup,
 as SIGKILL) at step k. A control run first lists the steps, then the run is repeated once per step.
@@ -10,10 +11,7 @@ as SIGKILL) at step k. A control run first lists the steps, then the run is repe
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,8 +20,8 @@ import pytest
 from harness.results import read_journal
 from reports.__main__ import main
 from reports.manifest import keygen
+from tests.support.suite_process import ROOT, run_pytest, suite_env
 
-ROOT = Path(__file__).resolve().parents[2]
 KILLED = 137
 
 KILLER = textwrap.dedent('''
@@ -65,14 +63,15 @@ KILLER = textwrap.dedent('''
 
 
 def _minimal_profile(path: Path) -> Path:
-    """The reference IHD's profile claiming only what an SE device must (Basic server, Key Establishment)."""
+    """The reference IHD's profile claiming only what an SE device must (Basic server, Key Establishment): every
+    other cluster, attribute and command claim (SE.MSG.C.C00.Rx too) false."""
     text = (ROOT / "profiles" / "dut" / "sim-ihd.yaml").read_text()
 
     def unclaim(match: re.Match[str]) -> str:
         key = match.group(1).strip()
         return match.group(0) if key.startswith(("SE.BASIC.S", "SE.KE.")) else f"{match.group(1)}: false"
 
-    path.write_text(re.sub(r"(\n  SE\.[A-Z0-9.]+): true", unclaim, text))
+    path.write_text(re.sub(r"(\n  SE\.[A-Za-z0-9.]+): true", unclaim, text))
     return path
 
 
@@ -80,15 +79,9 @@ def _run(tmp_path: Path, name: str, kill_at: int, lab_key: Path, profile: Path) 
     (tmp_path / "killer").mkdir(exist_ok=True)
     (tmp_path / "killer" / "se_kill_finalisation.py").write_text(KILLER)
     artifacts, log = tmp_path / name, tmp_path / f"{name}.steps"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")} | {
-        "KILL_AT": str(kill_at), "KILL_LOG": str(log), "SE_REPORTS_LAB_KEY": str(lab_key),
-        "PYTHONPATH": os.pathsep.join([str(tmp_path / "killer"), str(ROOT)]),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "se_kill_finalisation", "-q",
-         f"--artifacts={artifacts}", f"--profile={profile}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
+    env = suite_env({"KILL_AT": str(kill_at), "KILL_LOG": str(log), "SE_REPORTS_LAB_KEY": str(lab_key)})
+    done = run_pytest("-p", "se_kill_finalisation", "-q", f"--artifacts={artifacts}", f"--profile={profile}",
+                      env=env, pythonpath=[tmp_path / "killer", ROOT], timeout=600)
     steps = [line.split(" ", 1)[1] for line in log.read_text().splitlines()] if log.exists() else []
     return artifacts, steps, done.returncode
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_fault_matrix import ROOT, run_suite
+from tests.integration.test_fault_matrix import run_suite
+from tests.support.suite_process import ROOT
 
 FEATURE_STEPS = str(ROOT / "steps" / "test_key_establishment.py")
 

@@ -4,9 +4,7 @@ stops the run at start with one line, exit 4."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.results import key_fingerprint, read_journal
 from reports.manifest import keygen, load_public_key, verify
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.suite_process import run_pytest, suite_env
 
 
 def _pytest(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SE_")} | (env or {})
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args], cwd=ROOT,
-                          env=clean, capture_output=True, text=True, timeout=600)
+    return run_pytest("-q", *args, env=suite_env(env), timeout=600)
 
 
 @pytest.fixture

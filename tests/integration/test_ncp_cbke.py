@@ -186,11 +186,11 @@ def test_a_restricted_engine_offers_only_its_suites():
 
 
 def test_the_ncp_probe_goes_out_under_the_chosen_key_and_the_held_key_comes_back():
-    """harness.hardware.NcpApsSender: the golden's SE probe under another key on an NCP."""
+    """harness.backends.hardware.NcpApsSender: the golden's SE probe under another key on an NCP."""
+    from harness.backends.hardware import NcpApsSender
     from harness.clock import WallClock
     from harness.devices.catalogue import MODELS
     from harness.golden.golden import Golden
-    from harness.hardware import NcpApsSender
     from harness.profiles import load_dut_profile
     from harness.verify import Keyring, decode_frames
     from harness.wire.frames import ApsFrame

@@ -19,13 +19,8 @@ from harness.dut.manual import ManualDutControl, ManualStepBlocked, TerminalProm
 from harness.emulator.ncp import NcpServer
 from harness.emulator.ncp.dut_cli import PROFILE_COMMANDS, ReferenceCli
 from harness.profiles import load_dut_profile
-from harness.radio.ezsp import (
-    ESI_DEVICE_ID,
-    SE_PROFILE_ID,
-    CbkeUnavailable,
-    ControllerApplication,
-    ezsp_config,
-)
+from harness.radio.ezsp import ESI_DEVICE_ID, CbkeUnavailable, ControllerApplication, ezsp_config
+from harness.se.datamodel import SE_PROFILE_ID
 from harness.sim.air import Air
 from harness.wire.frames.types import ieee_to_eui64
 

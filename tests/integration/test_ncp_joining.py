@@ -2,8 +2,8 @@
 the NCP emulator's pty (`python -m harness.emulator ncp --device ihd`), the reference IHD driven through its CLI
 pty by the cli DUT driver, frames judged from the emulator's live pcap.
 
-Real time: about 2 minutes, with TC-JOIN-1.6's and TC-JOIN-1.7's silences shortened by their PIXITs
-(``leave_silence_time``, ``golden_silence_time``).
+Real time: about a minute, with TC-JOIN-1.6's and TC-JOIN-1.7's silences at the lab preset's minimums
+(``--pixit-preset=lab``: ``golden_silence_time``, ``leave_silence_time``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from harness.results import read_journal
 
 ROOT = Path(__file__).resolve().parents[2]
 JOINING_CASES = {case.key for case in catalogue() if case.area == "joining"}  # every one applies to the IHD
-#: PIXITs short enough for a self-test and long enough for the emulator on a loaded 2-core machine.
-SHORT_PIXITS = ("join_timeout=10s", "rejoin_timeout=20s", "leave_silence_time=30s", "golden_silence_time=10s")
+#: The lab preset (the bench's silences and DRLC windows at their PIXIT minimums, harness/presets.py), and join
+#: times short enough for a self-test and long enough for the emulator on a loaded 2-core machine.
+SHORT_PIXITS = ("--pixit-preset=lab", "--pixit=join_timeout=10s", "--pixit=rejoin_timeout=20s")
 
 
 def bench_profile(tmp_path: Path, pcap: Path) -> Path:
@@ -47,11 +48,10 @@ def run_suite(emulator: EmulatorProcess, bench: Path, artifacts: Path, *selectio
               timeout: float = 1800, profile: str = "profiles/dut/ref-ihd-cli.yaml") -> subprocess.CompletedProcess:
     """The suite on the emulator; *selection* may carry extra pytest options (``--artifacts-always``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    pixits = [f"--pixit={p}" for p in SHORT_PIXITS]
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *selection,
          f"--radio=ezsp:{emulator.ncp}", f"--dut={emulator.dut_cli}", f"--profile={profile}",
-         f"--bench={bench}", f"--artifacts={artifacts}", *pixits],
+         f"--bench={bench}", f"--artifacts={artifacts}", *SHORT_PIXITS],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -69,7 +69,7 @@ def run_on_emulator(tmp_path: Path, *selection: str, profile: str | None = None,
     return RunOnEmulator(done, artifacts, pcap, report)
 
 
-@pytest.mark.realtime(90)
+@pytest.mark.realtime(65)
 def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
     run = run_on_emulator(tmp_path, "steps/test_joining.py", "--artifacts-always")
     _run, cases, complete = read_journal(run.artifacts)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,14 +12,11 @@ from junitparser import JUnitXml
 from harness.cases import catalogue
 from harness.results import Verdict, read_journal
 from reports import nightly
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.suite_process import run_module
 
 
 def run_nightly(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    return subprocess.run([sys.executable, "-m", "reports", "nightly", "run", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return run_module("reports", "nightly", "run", *args, timeout=timeout)
 
 
 @pytest.mark.slow  # two suite runs (the shard and its rerun), about 20 s

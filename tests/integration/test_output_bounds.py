@@ -8,10 +8,6 @@ gateway must, and every output of the run stays within the suite's limits (harne
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +19,8 @@ from harness.limits import (
     MESSAGE_LIMIT,
     MIB,
 )
+from tests.support.suite_process import ROOT, run_pytest, suite_env
 
-ROOT = Path(__file__).resolve().parents[2]
 ANSWER_BYTES = 20 * 1000 * 1000
 #: The whole run folder: 12 cases, one of which keeps a 50-hour capture (about 5 MB) twice (artifact and Allure).
 RUN_CEILING = 40 * MIB
@@ -34,14 +30,9 @@ CUT = "characters cut by the suite's output limit"
 @pytest.mark.slow
 def test_twenty_megabyte_answers_stay_bounded(tmp_path):
     run = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    env["OVERSIZED_GATEWAY_BYTES"] = str(ANSWER_BYTES)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "tests.integration.oversized_gateway",
-         "steps/test_openseg.py", "--dut=sim:openseg", "--seed=1", f"--artifacts={run}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
+    done = run_pytest("-q", "-p", "tests.integration.oversized_gateway", "steps/test_openseg.py", "--dut=sim:openseg",
+                      "--seed=1", f"--artifacts={run}", env=suite_env({"OVERSIZED_GATEWAY_BYTES": str(ANSWER_BYTES)}),
+                      pythonpath=[ROOT], timeout=900)
     assert done.returncode == 1, done.stdout[-3000:]  # NOT CONFORMANT: the gateway's answers are wrong
     assert len(done.stdout) < 16 * MESSAGE_LIMIT, "the terminal got the 20 MB answers"
 

@@ -7,23 +7,20 @@ key-establishment random state ran across the session) and TC-JOIN-1.2 drawing f
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.suite_process import run_pytest
+
 SEED = 4242
 #: One case of joining (it draws an install code), one of key establishment (ephemeral keys), one application.
 CASES = ("TC-JOIN-1.2", "TC-KE-1.2", "TC-PRICE-1.1")
 
 
 def _pytest(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return run_pytest("-q", *args, timeout=600)
 
 
 def _cases(run: Path) -> dict[str, dict]:
@@ -35,6 +32,10 @@ def _capture(run: Path, case_id: str) -> bytes:
     data = (run / case_id / "capture.pcap").read_bytes()
     assert len(data) > 24 + 10 * 16, f"{case_id}: a capture of almost nothing proves nothing"
     return data
+
+
+# Under xdist the tests that share the suite run (a module fixture) stay on one worker, which runs it once.
+pytestmark = pytest.mark.xdist_group("reproducible-suite")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
 import secrets
 import subprocess
@@ -27,16 +26,11 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 
 from harness.crypto.install_code import InstallCode
 from harness.results import read_journal
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.suite_process import ROOT, run_pytest, suite_env
 
 
 def _run_suite(artifacts: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--artifacts={artifacts}", *args],
-        cwd=ROOT, env=base | (env or {}), capture_output=True, text=True, timeout=600,
-    )
+    return run_pytest("-q", f"--artifacts={artifacts}", *args, env=suite_env(env), timeout=600)
 
 
 class Planted:
@@ -232,6 +226,7 @@ def test_bench_errors_are_junit_errors(tmp_path: Path) -> None:
     assert summary["totals"]["error"] == errors
 
 
+@pytest.mark.realtime(20)  # one joining case on the NCP emulator: in a realtime lane, not on the planted run's worker
 def test_radio_firmware_and_bench_kind_on_the_emulator(tmp_path: Path) -> None:
     """A real-radio run (bellows on the EZSP NCP emulator) names the radio's firmware and says it was emulated."""
     from test_ncp_joining import run_on_emulator

@@ -6,9 +6,9 @@ import shutil
 import subprocess
 
 import pytest
-from harness.sim.__main__ import main
 
 from harness.capture import LINKTYPE_IEEE802_15_4_WITHFCS, read_pcap, tshark_key_options
+from harness.emulator.__main__ import main
 
 
 def test_demo_writes_capture_and_keys(tmp_path, capsys):

@@ -4,24 +4,20 @@ code raise (an IndexError or a LookupError would read ``error``: not counted aga
 would read INCONCLUSIVE). Also: the catalogued ke-foreign-subject fails TC-KE-1.3 (it used to raise IndexError
 in the step), and which Scenario Outline examples apply is decided from the claims before commissioning.
 
-Each run is the real suite in a subprocess, judged from its journal.
+Each run is the real suite in a process of its own (tests/support/suite_process.py), judged from its journal.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from harness.devices.catalogue import MODELS
 from harness.results import Verdict, read_journal
+from tests.support.suite_process import ROOT, run_module, suite_env
 
-ROOT = Path(__file__).resolve().parents[2]
 AREAS = {"ATTR": "attributes", "JOIN": "joining", "KE": "key_establishment", "MSG": "messaging", "PRICE": "price",
          "TIME": "time", "DRLC": "drlc", "OSEG": "openseg"}
 #: A message that is a Python exception rather than a finding: "IndexError: list index out of range", a traceback.
@@ -32,9 +28,8 @@ GROUPS_PER_MODULE = 2
 
 def _run(tmp: Path, args: list[str], env: dict[str, str] | None = None):
     artifacts = tmp / "run"
-    command = [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider", f"--artifacts={artifacts}"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SE_")} | (env or {})
-    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+    done = run_module("pytest", *args, "-q", "-p", "no:cacheprovider", f"--artifacts={artifacts}",
+                      env=suite_env(env), timeout=600)
     assert (artifacts / "journal.jsonl").exists(), f"no journal (exit {done.returncode}):\n{done.stdout[-3000:]}"
     _run_info, cases, _complete = read_journal(artifacts)
     return {case.case_id: case for case in cases}
@@ -75,28 +70,11 @@ def test_every_step_module_is_exercised_by_some_fault():
     assert modules <= {module for _, module, _ in GROUPS}, modules - {module for _, module, _ in GROUPS}
 
 
-# Under xdist the tests that share the fault groups' suite runs (a module fixture) stay on one worker.
-pytestmark = pytest.mark.xdist_group("step-failure-paths")
-
-
-@pytest.fixture(scope="module")
-def runs(request, tmp_path_factory):
-    # Only the groups this session selected, two at a time.
-    selected = [g for g in GROUPS if any(getattr(item, "callspec", None) is not None
-                                         and item.callspec.params.get("group") == g for item in request.session.items)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            group: pool.submit(_run, tmp_path_factory.mktemp(f"{group[0]}-{group[1]}"),
-                               [f"steps/test_{group[1]}.py", f"--dut=sim:{group[0]}", *(f"--fault={f}" for f in group[2])])
-            for group in selected
-        }
-        return {group: future.result() for group, future in futures.items()}
-
-
-@pytest.mark.slow  # one suite run per fault group (about 25 of a few seconds each, two at a time)
+@pytest.mark.slow  # one suite run of a few seconds per fault group (about 25): xdist spreads them over the workers
 @pytest.mark.parametrize("group", GROUPS, ids=[f"{m}-{a}-{len(f)}faults" for m, a, f in GROUPS])
-def test_a_misbehaving_dut_fails_cases_with_findings_never_with_python_errors(runs, group):
-    cases = runs[group]
+def test_a_misbehaving_dut_fails_cases_with_findings_never_with_python_errors(tmp_path, group):
+    model, module, faults = group
+    cases = _run(tmp_path, [f"steps/test_{module}.py", f"--dut=sim:{model}", *(f"--fault={f}" for f in faults)])
     errors = {k: c.message for k, c in cases.items() if c.verdict == Verdict.ERROR}
     assert not errors, f"{group}: a misbehaving DUT produced error verdicts: {errors}"
     failed = {k: c for k, c in cases.items() if c.verdict == Verdict.FAILED}

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from harness.results import read_journal
+from tests.support.suite_process import ROOT, run_module, run_pytest, suite_env
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def pytest_run(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+def pytest_run(*args: str, fresh: bool = False) -> subprocess.CompletedProcess:
+    return run_pytest(*args, env=suite_env(), timeout=300, fresh=fresh)
 
 
 def error_line(done: subprocess.CompletedProcess) -> str:
@@ -58,13 +53,14 @@ def test_bad_profile_names_the_file_and_field(tmp_path):
     profile = (ROOT / "profiles" / "dut" / "sim-ihd.yaml").read_text().replace("SE.DRLC.C: true", "SE.DRLC.C: yes please")
     path = tmp_path / "bad.yaml"
     path.write_text(profile)
-    done = pytest_run("steps", f"--profile={path}")
+    done = pytest_run("steps", f"--profile={path}", fresh=True)  # the real CLI's start-up, its exit status
+    assert done.returncode == 4, done.stdout[-2000:]
     line = error_line(done)
     assert "bad.yaml" in line and "pics.SE.DRLC.C" in line and "true/false" in line
 
 
 def test_list_faults_prints_one_fault_per_line():
-    done = pytest_run("--list-faults")
+    done = pytest_run("--list-faults", fresh=True)  # the real CLI, exit 0
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("sim:")]
     assert any(line.startswith("sim:ihd no-device-annce:") and "TC-JOIN-1.5" in line for line in lines), lines
@@ -94,10 +90,10 @@ def test_a_suite_run_writes_journal_junit_and_report(tmp_path):
 
 def test_a_killed_run_keeps_every_finished_case(tmp_path):
     artifacts = tmp_path / "killed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
+    # A real interpreter of the suite, killed by a signal.
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "steps", f"--artifacts={artifacts}", "-q"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=suite_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     journal = artifacts / "journal.jsonl"
     deadline = time.monotonic() + 120
@@ -114,18 +110,15 @@ def test_a_killed_run_keeps_every_finished_case(tmp_path):
     recorded = len(journal.read_text().splitlines())
     assert len(cases) >= recorded - 2  # only a torn last line may be lost
     if not complete:
-        built = subprocess.run([sys.executable, "-m", "reports", "build", str(artifacts)], cwd=ROOT,
-                               capture_output=True, text=True, timeout=120)
+        built = run_module("reports", "build", str(artifacts), timeout=120)
         assert built.returncode == 0, built.stderr
         assert "INCOMPLETE" in (artifacts / "report.html").read_text()
 
 
 def _run_with_radio_failures(tmp_path, failures: int, *extra: str):
     artifacts = tmp_path / f"radio-{failures}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")} | {"SE_SIM_RADIO_FAILURES": str(failures)}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "steps/test_joining.py", "-q",
-         f"--artifacts={artifacts}", *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = run_pytest("steps/test_joining.py", "-q", f"--artifacts={artifacts}", *extra,
+                      env=suite_env({"SE_SIM_RADIO_FAILURES": str(failures)}), timeout=300)
     return done, read_journal(artifacts)
 
 

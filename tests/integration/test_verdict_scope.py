@@ -4,24 +4,19 @@ the complete default run is CONFORMANT, the terminal ends with the verdict, and 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from harness.cases import catalogue, matches
 from harness.results import read_journal
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.suite_process import run_pytest
 
 
 def suite(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
     artifacts = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--artifacts={artifacts}",
-                           *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = run_pytest("-q", f"--artifacts={artifacts}", *args, timeout=300)
     summary_path = artifacts / "summary.json"
     assert summary_path.exists(), f"no summary (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
     return done, json.loads(summary_path.read_text())
@@ -83,13 +78,10 @@ def test_nothing_applicable_is_inconclusive_with_its_own_exit(tmp_path):
 
 
 def test_case_ids_select_and_collect():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SE_")}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
-                           "-k", "TC-JOIN-1.5"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = run_pytest("--collect-only", "-q", "-k", "TC-JOIN-1.5", timeout=120)
     collected = [line for line in done.stdout.splitlines() if "::" in line]
     assert collected == ["steps/test_joining.py::test_TC_JOIN_1_5_the_dut_announces_itself_after_joining"], collected
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
-                           "--case=TC-DRLC-*"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = run_pytest("--collect-only", "-q", "--case=TC-DRLC-*", timeout=120)
     collected = [line for line in done.stdout.splitlines() if "::" in line]
     drlc = {c.key for c in catalogue() if c.case_id.startswith("TC-DRLC-")}
     assert len(collected) == len(drlc) and all("::test_TC_DRLC_" in line for line in collected), collected

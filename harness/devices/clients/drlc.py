@@ -52,16 +52,6 @@ from harness.se.types import (
 )
 from harness.zcl import AttributeKey, ZclEngine, ZclRequest, ZclTimeout
 
-DRLC_CLUSTER = 0x0701
-CMD_LOAD_CONTROL_EVENT = 0x00
-CMD_CANCEL_LOAD_CONTROL_EVENT = 0x01
-CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS = 0x02
-CMD_REPORT_EVENT_STATUS = 0x00
-CMD_GET_SCHEDULED_EVENTS = 0x01
-ATTR_UTILITY_ENROLLMENT_GROUP = 0x0000
-ATTR_START_RANDOMIZATION_MINUTES = 0x0001
-ATTR_DURATION_RANDOMIZATION_MINUTES = 0x0002
-ATTR_DEVICE_CLASS_VALUE = 0x0003
 INVALID_UTC = 0xFFFFFFFF
 #: Highest defined criticality level (0x0A-0x0F are utility-defined levels); 0 is reserved.
 MAX_CRITICALITY_LEVEL = 0x0F
@@ -78,8 +68,8 @@ SET_POINT_NOT_USED, LOAD_ADJUSTMENT_NOT_USED, DUTY_CYCLE_NOT_USED = 0x8000, -0x8
 #: What an uninitialised signature buffer holds (the garbage-fill fault): no uniform fill.
 GARBAGE_SIGNATURE = Signature(bytes((17 * i + 0x5A) & 0xFF for i in range(42)))
 
-ReportEventStatus = Drlc.server_commands[CMD_REPORT_EVENT_STATUS].schema
-GetScheduledEvents = Drlc.server_commands[CMD_GET_SCHEDULED_EVENTS].schema
+ReportEventStatus = Drlc.ServerCommandDefs.report_event_status.schema
+GetScheduledEvents = Drlc.ServerCommandDefs.get_scheduled_events.schema
 
 
 @dataclasses.dataclass
@@ -204,24 +194,25 @@ class DrlcClient:
         self.reported: list[tuple[int, EventStatus, int]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
-        values: dict[int, int] = {ATTR_DEVICE_CLASS_VALUE: device_class,
-                                  ATTR_UTILITY_ENROLLMENT_GROUP: utility_enrollment_group}
+        attrs = Drlc.ClientAttributeDefs
+        values: dict[int, int] = {attrs.device_class_value.id: device_class,
+                                  attrs.utility_enrollment_group.id: utility_enrollment_group}
         if start_randomization_minutes is not None:
-            values[ATTR_START_RANDOMIZATION_MINUTES] = start_randomization_minutes
+            values[attrs.start_randomization_minutes.id] = start_randomization_minutes
         if duration_randomization_minutes is not None:
-            values[ATTR_DURATION_RANDOMIZATION_MINUTES] = duration_randomization_minutes
+            values[attrs.duration_randomization_minutes.id] = duration_randomization_minutes
         store = engine.store
-        if not store.has_cluster(endpoint, DRLC_CLUSTER, Side.CLIENT):
-            store.add_cluster(endpoint, DRLC_CLUSTER, Side.CLIENT, values=values)
+        if not store.has_cluster(endpoint, Drlc.cluster_id, Side.CLIENT):
+            store.add_cluster(endpoint, Drlc.cluster_id, Side.CLIENT, values=values)
         else:
             for attr_id, value in values.items():
                 store.set(self._key(attr_id), value)
         for command_id, handler in (
-            (CMD_LOAD_CONTROL_EVENT, self._on_load_control_event),
-            (CMD_CANCEL_LOAD_CONTROL_EVENT, self._on_cancel),
-            (CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS, self._on_cancel_all),
+            (Drlc.ClientCommandDefs.load_control_event.id, self._on_load_control_event),
+            (Drlc.ClientCommandDefs.cancel_load_control_event.id, self._on_cancel),
+            (Drlc.ClientCommandDefs.cancel_all_load_control_events.id, self._on_cancel_all),
         ):
-            engine.register_handler(DRLC_CLUSTER, Side.CLIENT, command_id, handler, endpoint=endpoint)
+            engine.register_handler(Drlc.cluster_id, Side.CLIENT, command_id, handler, endpoint=endpoint)
         self._unsubscribe = time.subscribe(self._reschedule)
 
     def close(self) -> None:
@@ -236,14 +227,15 @@ class DrlcClient:
     # --- attributes ----------------------------------------------------------------------------------
 
     def _key(self, attr_id: int) -> AttributeKey:
-        return AttributeKey(self.endpoint, DRLC_CLUSTER, Side.CLIENT, attr_id)
+        return AttributeKey(self.endpoint, Drlc.cluster_id, Side.CLIENT, attr_id)
 
     def _attribute(self, attr_id: int) -> int:
         return int(self.engine.store.get(self._key(attr_id)))
 
     def _matches(self, device_class: int, utility_enrollment_group: int) -> bool:
-        class_ok = bool(device_class & self._attribute(ATTR_DEVICE_CLASS_VALUE)) or self.faults.ignore_device_class
-        ueg = self._attribute(ATTR_UTILITY_ENROLLMENT_GROUP)
+        class_ok = (bool(device_class & self._attribute(Drlc.ClientAttributeDefs.device_class_value.id))
+                    or self.faults.ignore_device_class)
+        ueg = self._attribute(Drlc.ClientAttributeDefs.utility_enrollment_group.id)
         group_ok = ueg == 0 or utility_enrollment_group in (0, ueg) or self.faults.ignore_enrollment_group
         return class_ok and group_ok
 
@@ -305,8 +297,8 @@ class DrlcClient:
         elif self.faults.nominal_status_time and status in COMPLETIONS:
             status_time = entry.start + entry.duration
         payload = self._report(entry.event, status, status_time)
-        await send_to_server(self.engine, entry.esi, DRLC_CLUSTER, CMD_REPORT_EVENT_STATUS, payload,
-                             src_ep=self.endpoint)
+        await send_to_server(self.engine, entry.esi, Drlc.cluster_id, Drlc.ServerCommandDefs.report_event_status.id,
+                             payload, src_ep=self.endpoint)
 
     def _spawn(self, coroutine: Any) -> None:
         # The clock's loop, not the running one: user actions (opt-out/in) come from outside the loop too.
@@ -345,10 +337,12 @@ class DrlcClient:
         start = now if int(event.start_time) == 0 else int(event.start_time)
         duration = int(event.duration_in_minutes) * 60
         if int(event.start_time) == INVALID_UTC or int(event.duration_in_minutes) > MAX_EVENT_DURATION_MINUTES:
-            await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, EventStatus.Load_Control_Event_Command_Rejected))
+            await request.respond(Drlc.ServerCommandDefs.report_event_status.id,
+                                  self._report(event, EventStatus.Load_Control_Event_Command_Rejected))
             return None
         if now > start + duration and not self.faults.accept_expired:
-            await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, EventStatus.Rejected_Event_Expired))
+            await request.respond(Drlc.ServerCommandDefs.report_event_status.id,
+                                  self._report(event, EventStatus.Rejected_Event_Expired))
             return None
         event_id = int(event.issuer_event_id)
         if any(e.active and e.issuer_event_id == event_id for e in self.entries) and not self.faults.process_duplicate:
@@ -357,14 +351,15 @@ class DrlcClient:
         entry = EventEntry(event=event, esi=peer_of(request.packet), start=start, duration=duration,
                            received_at=now)
         if control & EventControl.Randomize_Start_Time:
-            entry.start_rand = self._randomization(ATTR_START_RANDOMIZATION_MINUTES)
+            entry.start_rand = self._randomization(Drlc.ClientAttributeDefs.start_randomization_minutes.id)
         randomize_end = bool(control & EventControl.Randomize_End_Time) or self.faults.randomize_end_unasked
         if randomize_end and not self.faults.never_randomize_end:
-            entry.duration_rand = self._randomization(ATTR_DURATION_RANDOMIZATION_MINUTES)
+            entry.duration_rand = self._randomization(Drlc.ClientAttributeDefs.duration_randomization_minutes.id)
         if not self.faults.miss_supersession:
             self._supersede(entry, now)
         self.entries.append(entry)
-        await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, EventStatus.Load_Control_Event_Command_Received))
+        await request.respond(Drlc.ServerCommandDefs.report_event_status.id,
+                              self._report(event, EventStatus.Load_Control_Event_Command_Received))
         self._reschedule()
         return None
 
@@ -376,7 +371,8 @@ class DrlcClient:
         if status is not None:
             entry = self._find(int(cmd.issuer_event_id))
             event = entry.event if entry is not None else _undefined_event(int(cmd.issuer_event_id))
-            await request.respond(CMD_REPORT_EVENT_STATUS, self._report(event, status))
+            await request.respond(Drlc.ServerCommandDefs.report_event_status.id,
+                                  self._report(event, status))
             return None
         return Status.SUCCESS
 
@@ -439,8 +435,9 @@ class DrlcClient:
         """Ask the ESI for its scheduled events (after joining); the events arrive as Load Control Events."""
         payload = GetScheduledEvents(start_time=start_time, number_of_events=number_of_events)
         try:
-            await self.engine.command(esi.address, esi.endpoint, DRLC_CLUSTER, CMD_GET_SCHEDULED_EVENTS, payload,
-                                      src_ep=self.endpoint, response=CMD_LOAD_CONTROL_EVENT, timeout=timeout)
+            await self.engine.command(esi.address, esi.endpoint, Drlc.cluster_id,
+                                      Drlc.ServerCommandDefs.get_scheduled_events.id, payload, src_ep=self.endpoint,
+                                      response=Drlc.ClientCommandDefs.load_control_event.id, timeout=timeout)
         except ZclTimeout:
             pass  # an ESI with nothing scheduled may stay silent; the events, if any, are handled on arrival
 
@@ -501,7 +498,7 @@ class DrlcClient:
 
 def _undefined_event(event_id: int) -> Any:
     """The event fields an FD report carries for an id the client does not know: all zero (reference client)."""
-    return Drlc.client_commands[CMD_LOAD_CONTROL_EVENT].schema(
+    return Drlc.ClientCommandDefs.load_control_event.schema(
         issuer_event_id=event_id, device_class=0, utility_enrollment_group=0, start_time=0, duration_in_minutes=0,
         criticality_level=0, cooling_temperature_offset=0, heating_temperature_offset=0,
         cooling_temperature_set_point=0, heating_temperature_set_point=0, average_load_adjustment_percentage=0,

@@ -28,24 +28,14 @@ from harness.devices.clients.common import Peer, peer_of, send_to_server
 from harness.devices.clients.time import TimeClient
 from harness.se.clusters import Messaging
 from harness.se.datamodel import Side
+from harness.se.types import CONFIRMATION_REQUIRED, START_NOW, UNTIL_CHANGED
 from harness.zcl import ZclEngine, ZclRequest, ZclTimeout
 
-MESSAGING_CLUSTER = 0x0703
-CMD_DISPLAY_MESSAGE = 0x00
-CMD_CANCEL_MESSAGE = 0x01
-CMD_GET_LAST_MESSAGE = 0x00
-CMD_MESSAGE_CONFIRMATION = 0x01
-#: StartTime 0x00000000: the message starts when it arrives.
-START_NOW = 0x00000000
-#: Duration 0xFFFF: the message is shown until a new message or a cancel replaces it.
-UNTIL_CHANGED = 0xFFFF
-#: MessageControl bit 7: the user must confirm the message.
-CONFIRMATION_REQUIRED = 0x80
 #: How often, and how far apart, a device with the retry fault asks again after a NOT_FOUND answer.
 FAULTY_RETRIES, FAULTY_RETRY_INTERVAL = 3, 1.0
 
-MessageConfirmation = Messaging.server_commands[CMD_MESSAGE_CONFIRMATION].schema
-GetLastMessage = Messaging.server_commands[CMD_GET_LAST_MESSAGE].schema
+MessageConfirmation = Messaging.ServerCommandDefs.message_confirmation.schema
+GetLastMessage = Messaging.ServerCommandDefs.get_last_message.schema
 
 
 @dataclasses.dataclass
@@ -104,11 +94,12 @@ class MessagingClient:
         self.message: ShownMessage | None = None
         self.history: list[ShownMessage] = []
         self._tasks: set[asyncio.Task] = set()
-        if not engine.store.has_cluster(endpoint, MESSAGING_CLUSTER, Side.CLIENT):
-            engine.store.add_cluster(endpoint, MESSAGING_CLUSTER, Side.CLIENT)
-        engine.register_handler(MESSAGING_CLUSTER, Side.CLIENT, CMD_DISPLAY_MESSAGE, self._on_display,
+        if not engine.store.has_cluster(endpoint, Messaging.cluster_id, Side.CLIENT):
+            engine.store.add_cluster(endpoint, Messaging.cluster_id, Side.CLIENT)
+        received = Messaging.ClientCommandDefs
+        engine.register_handler(Messaging.cluster_id, Side.CLIENT, received.display_message.id, self._on_display,
                                 endpoint=endpoint)
-        engine.register_handler(MESSAGING_CLUSTER, Side.CLIENT, CMD_CANCEL_MESSAGE, self._on_cancel,
+        engine.register_handler(Messaging.cluster_id, Side.CLIENT, received.cancel_message.id, self._on_cancel,
                                 endpoint=endpoint)
 
     def close(self) -> None:
@@ -170,8 +161,8 @@ class MessagingClient:
         confirmation_time = max(shown.start, shown.received_at) if self.faults.confirmation_time_of_display \
             else shown.confirmed_at
         payload = MessageConfirmation(message_id=message_id, confirmation_time=confirmation_time)
-        await send_to_server(self.engine, shown.esi, MESSAGING_CLUSTER, CMD_MESSAGE_CONFIRMATION, payload,
-                             src_ep=self.endpoint)
+        await send_to_server(self.engine, shown.esi, Messaging.cluster_id,
+                             Messaging.ServerCommandDefs.message_confirmation.id, payload, src_ep=self.endpoint)
         return True
 
     async def get_last_message(self, esi: Peer, *, timeout: float = 5.0) -> bool:
@@ -189,8 +180,9 @@ class MessagingClient:
     async def _ask_last_message(self, esi: Peer, timeout: float) -> bool:
         try:
             frame = await self.engine.command(
-                esi.address, esi.endpoint, MESSAGING_CLUSTER, CMD_GET_LAST_MESSAGE, GetLastMessage(),
-                src_ep=self.endpoint, response=CMD_DISPLAY_MESSAGE, timeout=timeout,
+                esi.address, esi.endpoint, Messaging.cluster_id, Messaging.ServerCommandDefs.get_last_message.id,
+                GetLastMessage(), src_ep=self.endpoint, response=Messaging.ClientCommandDefs.display_message.id,
+                timeout=timeout,
             )
         except ZclTimeout:
             return False

@@ -23,20 +23,14 @@ from harness.devices.clients.common import Peer, peer_of
 from harness.devices.clients.time import TimeClient
 from harness.se.clusters import Price
 from harness.se.datamodel import Side
-from harness.se.types import PriceControl
+from harness.se.types import UNTIL_CHANGED, PriceControl
 from harness.zcl import ZclEngine, ZclRequest, ZclTimeout
 
-PRICE_CLUSTER = 0x0700
-CMD_PUBLISH_PRICE = 0x00
-CMD_GET_CURRENT_PRICE = 0x00
-CMD_GET_SCHEDULED_PRICES = 0x01
-CMD_PRICE_ACKNOWLEDGEMENT = 0x02
-UNTIL_CHANGED = 0xFFFF
 NEVER = 0xFFFFFFFF
 
-GetCurrentPrice = Price.server_commands[CMD_GET_CURRENT_PRICE].schema
-GetScheduledPrices = Price.server_commands[CMD_GET_SCHEDULED_PRICES].schema
-PriceAcknowledgement = Price.server_commands[CMD_PRICE_ACKNOWLEDGEMENT].schema
+GetCurrentPrice = Price.ServerCommandDefs.get_current_price.schema
+GetScheduledPrices = Price.ServerCommandDefs.get_scheduled_prices.schema
+PriceAcknowledgement = Price.ServerCommandDefs.price_acknowledgement.schema
 
 
 @dataclasses.dataclass
@@ -75,10 +69,10 @@ class PriceClient:
         self.prices: list[ReceivedPrice] = []
         #: Every Publish Price received (accepted or not), in order.
         self.received: list[Any] = []
-        if not engine.store.has_cluster(endpoint, PRICE_CLUSTER, Side.CLIENT):
-            engine.store.add_cluster(endpoint, PRICE_CLUSTER, Side.CLIENT)
-        engine.register_handler(PRICE_CLUSTER, Side.CLIENT, CMD_PUBLISH_PRICE, self._on_publish_price,
-                                endpoint=endpoint)
+        if not engine.store.has_cluster(endpoint, Price.cluster_id, Side.CLIENT):
+            engine.store.add_cluster(endpoint, Price.cluster_id, Side.CLIENT)
+        engine.register_handler(Price.cluster_id, Side.CLIENT, Price.ClientCommandDefs.publish_price.id,
+                                self._on_publish_price, endpoint=endpoint)
 
     def current_price(self) -> ReceivedPrice | None:
         now = self.time.utc()
@@ -119,15 +113,16 @@ class PriceClient:
             provider_id=int(publish.provider_id), issuer_event_id=int(publish.issuer_event_id),
             price_ack_time=self.time.utc(), control=PriceControl(control),
         )
-        await request.respond(CMD_PRICE_ACKNOWLEDGEMENT, ack)
+        await request.respond(Price.ServerCommandDefs.price_acknowledgement.id, ack)
         return None
 
     async def get_current_price(self, esi: Peer, *, timeout: float = 5.0) -> bool:
         """Ask for the current price (after joining); True when the ESI answered with a Publish Price."""
         try:
             frame = await self.engine.command(
-                esi.address, esi.endpoint, PRICE_CLUSTER, CMD_GET_CURRENT_PRICE, GetCurrentPrice(command_options=0),
-                src_ep=self.endpoint, response=CMD_PUBLISH_PRICE, timeout=timeout,
+                esi.address, esi.endpoint, Price.cluster_id, Price.ServerCommandDefs.get_current_price.id,
+                GetCurrentPrice(command_options=0), src_ep=self.endpoint, response=Price.ClientCommandDefs.publish_price.id,
+                timeout=timeout,
             )
         except ZclTimeout:
             return False
@@ -138,9 +133,9 @@ class PriceClient:
         """Ask for the scheduled prices; they arrive (and are stored) as Publish Price commands."""
         try:
             frame = await self.engine.command(
-                esi.address, esi.endpoint, PRICE_CLUSTER, CMD_GET_SCHEDULED_PRICES,
+                esi.address, esi.endpoint, Price.cluster_id, Price.ServerCommandDefs.get_scheduled_prices.id,
                 GetScheduledPrices(start_time=start_time, number_of_events=number_of_events),
-                src_ep=self.endpoint, response=CMD_PUBLISH_PRICE, timeout=timeout,
+                src_ep=self.endpoint, response=Price.ClientCommandDefs.publish_price.id, timeout=timeout,
             )
         except ZclTimeout:
             return False

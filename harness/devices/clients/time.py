@@ -14,13 +14,9 @@ from zigpy.zcl.foundation import Status
 
 from harness.clock import ZCL_EPOCH, Clock
 from harness.devices.clients.common import Peer
+from harness.se.clusters import Time
+from harness.se.types import TimeStatus
 from harness.zcl import ZclEngine
-
-TIME_CLUSTER = 0x000A
-ATTR_TIME = 0x0000
-ATTR_TIME_STATUS = 0x0001
-TIME_STATUS_MASTER = 0x01
-TIME_STATUS_SYNCHRONIZED = 0x02
 
 
 class TimeSyncError(RuntimeError):
@@ -64,18 +60,18 @@ class TimeClient:
     async def synchronize(self, esi: Peer, *, timeout: float = 5.0) -> float:
         """Read Time and TimeStatus from the ESI and adopt its time; returns the offset now in use."""
         records = await self.engine.read_attributes(
-            esi.address, esi.endpoint, TIME_CLUSTER, [ATTR_TIME, ATTR_TIME_STATUS], src_ep=self.endpoint,
-            timeout=timeout,
+            esi.address, esi.endpoint, Time.cluster_id, [Time.AttributeDefs.time.id, Time.AttributeDefs.time_status.id],
+            src_ep=self.endpoint, timeout=timeout,
         )
         values = {int(r.attrid): r.value.value for r in records if r.status == Status.SUCCESS}
-        if ATTR_TIME not in values:
+        if Time.AttributeDefs.time.id not in values:
             raise TimeSyncError("the ESI's Time server did not return the Time attribute")
-        status = int(values.get(ATTR_TIME_STATUS, 0))
-        if not status & (TIME_STATUS_MASTER | TIME_STATUS_SYNCHRONIZED):
+        status = int(values.get(Time.AttributeDefs.time_status.id, 0))
+        if not status & (TimeStatus.Master | TimeStatus.Synchronized):
             raise TimeSyncError(f"the ESI's TimeStatus 0x{status:02X} is neither master nor synchronized")
         if not self.faults.ignore_esi_time:
             local = (self.clock.now() - ZCL_EPOCH).total_seconds()
-            self.offset = int(values[ATTR_TIME]) - int(local)
+            self.offset = int(values[Time.AttributeDefs.time.id]) - int(local)
             self.synchronized = True
         for listener in list(self._listeners):
             listener()

@@ -5,7 +5,8 @@ from harness.golden.esi.common import EsiFinding, ObservationLog, Peer
 from harness.golden.esi.drlc import DrlcServer, EventStatusReport, load_control_event
 from harness.golden.esi.messaging import Message, MessageConfirmation, MessagingServer
 from harness.golden.esi.price import PriceAcknowledgement, PriceEvent, PriceServer
-from harness.golden.esi.time import TimeServer, TimeStatus
+from harness.golden.esi.time import TimeServer
+from harness.se.types import TimeStatus
 
 __all__ = [
     "DrlcServer",

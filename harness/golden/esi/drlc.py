@@ -31,6 +31,7 @@ from harness.se.datamodel import Side
 from harness.se.types import (
     AVERAGE_LOAD_ADJUSTMENT_UNUSED,
     DUTY_CYCLE_UNUSED,
+    START_NOW,
     TEMPERATURE_OFFSET_UNUSED,
     TEMPERATURE_SET_POINT_UNUSED,
     CancelControl,
@@ -41,23 +42,15 @@ from harness.se.types import (
 )
 from harness.zcl import ZclEngine, ZclRequest
 
-DRLC_CLUSTER = 0x0701
-CMD_LOAD_CONTROL_EVENT = 0x00
-CMD_CANCEL_LOAD_CONTROL_EVENT = 0x01
-CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS = 0x02
-CMD_REPORT_EVENT_STATUS = 0x00
-CMD_GET_SCHEDULED_EVENTS = 0x01
-#: ZCL UTCTime 0 in a Load Control Event / cancel: "now".
-START_NOW = 0
 #: SignatureType (1) + Signature (42) close every Report Event Status.
 SIGNATURE_TRAILER_LENGTH = 1 + 42
 #: SE 1.1+ reference code fills an absent signature with 0xFF (SE-FACTS "Key Establishment": ECDSA).
 UNSIGNED_FILL = b"\xff" * 42
 
-LoadControlEvent = Drlc.client_commands[CMD_LOAD_CONTROL_EVENT].schema
-CancelLoadControlEvent = Drlc.client_commands[CMD_CANCEL_LOAD_CONTROL_EVENT].schema
-CancelAllLoadControlEvents = Drlc.client_commands[CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS].schema
-ReportEventStatus = Drlc.server_commands[CMD_REPORT_EVENT_STATUS].schema
+LoadControlEvent = Drlc.ClientCommandDefs.load_control_event.schema
+CancelLoadControlEvent = Drlc.ClientCommandDefs.cancel_load_control_event.schema
+CancelAllLoadControlEvents = Drlc.ClientCommandDefs.cancel_all_load_control_events.schema
+ReportEventStatus = Drlc.ServerCommandDefs.report_event_status.schema
 
 
 def load_control_event(
@@ -165,11 +158,14 @@ class DrlcServer:
         self.findings: list[EsiFinding] = []
         self.schedule: dict[int, ScheduledEvent] = {}
         self._certificates: list[tuple[Any, bytes]] = []
-        if not engine.store.has_cluster(endpoint, DRLC_CLUSTER, Side.SERVER):
-            engine.store.add_cluster(endpoint, DRLC_CLUSTER, Side.SERVER)
-        engine.register_handler(DRLC_CLUSTER, Side.SERVER, CMD_REPORT_EVENT_STATUS, self._on_report, endpoint=endpoint)
+        if not engine.store.has_cluster(endpoint, Drlc.cluster_id, Side.SERVER):
+            engine.store.add_cluster(endpoint, Drlc.cluster_id, Side.SERVER)
+        received = Drlc.ServerCommandDefs
+        engine.register_handler(Drlc.cluster_id, Side.SERVER, received.report_event_status.id, self._on_report,
+                                endpoint=endpoint)
         engine.register_handler(
-            DRLC_CLUSTER, Side.SERVER, CMD_GET_SCHEDULED_EVENTS, self._on_get_scheduled_events, endpoint=endpoint
+            Drlc.cluster_id, Side.SERVER, received.get_scheduled_events.id, self._on_get_scheduled_events,
+            endpoint=endpoint,
         )
 
     # --- bench set-up ---------------------------------------------------------------------------------
@@ -183,7 +179,7 @@ class DrlcServer:
 
     async def _send(self, dut: Peer, command_id: int, payload: Any) -> None:
         await self.engine.request(
-            dut.address, dut.endpoint, DRLC_CLUSTER, command_id, payload, src_ep=self.endpoint, general=False,
+            dut.address, dut.endpoint, Drlc.cluster_id, command_id, payload, src_ep=self.endpoint, general=False,
             target=Side.CLIENT, expect=None, disable_default_response=self.disable_default_response,
         )
 
@@ -195,7 +191,7 @@ class DrlcServer:
         """Send a Load Control Event; keep it in the schedule (for Get Scheduled Events) unless told not to."""
         if schedule:
             self.add_event(event)
-        await self._send(dut, CMD_LOAD_CONTROL_EVENT, event)
+        await self._send(dut, Drlc.ClientCommandDefs.load_control_event.id, event)
 
     async def cancel_event(
         self,
@@ -221,12 +217,12 @@ class DrlcServer:
             effective_time=effective_time,
         )
         self.schedule.pop(issuer_event_id, None)
-        await self._send(dut, CMD_CANCEL_LOAD_CONTROL_EVENT, payload)
+        await self._send(dut, Drlc.ClientCommandDefs.cancel_load_control_event.id, payload)
 
     async def cancel_all(self, dut: Peer, *, cancel_control: int = 0) -> None:
         self.schedule.clear()
-        await self._send(dut, CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS, CancelAllLoadControlEvents(
-            cancel_control=CancelControl(cancel_control)))
+        await self._send(dut, Drlc.ClientCommandDefs.cancel_all_load_control_events.id,
+                         CancelAllLoadControlEvents(cancel_control=CancelControl(cancel_control)))
 
     # --- what the DUT reported ------------------------------------------------------------------------
 
@@ -331,6 +327,6 @@ class DrlcServer:
         if not events:
             return Status.NOT_FOUND
         for event in events:
-            await request.respond(CMD_LOAD_CONTROL_EVENT, event)
+            await request.respond(Drlc.ClientCommandDefs.load_control_event.id, event)
         return None
 

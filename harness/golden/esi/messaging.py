@@ -18,21 +18,11 @@ from harness.clock import Clock
 from harness.golden.esi.common import EsiFinding, ObservationLog, Peer, utc_seconds
 from harness.se.clusters import Messaging
 from harness.se.datamodel import Side
-from harness.se.types import MessageControl
+from harness.se.types import CONFIRMATION_REQUIRED, START_NOW, UNTIL_CHANGED, MessageControl
 from harness.zcl import ZclEngine, ZclRequest
 
-MESSAGING_CLUSTER = 0x0703
-CMD_DISPLAY_MESSAGE = 0x00
-CMD_CANCEL_MESSAGE = 0x01
-CMD_GET_LAST_MESSAGE = 0x00
-CMD_MESSAGE_CONFIRMATION = 0x01
-START_NOW = 0
-UNTIL_CHANGED = 0xFFFF
-#: MessageControl bit 7: the user must confirm the message.
-CONFIRMATION_REQUIRED = 0x80
-
-DisplayMessage = Messaging.client_commands[CMD_DISPLAY_MESSAGE].schema
-CancelMessage = Messaging.client_commands[CMD_CANCEL_MESSAGE].schema
+DisplayMessage = Messaging.ClientCommandDefs.display_message.schema
+CancelMessage = Messaging.ClientCommandDefs.cancel_message.schema
 
 
 @dataclasses.dataclass
@@ -73,28 +63,29 @@ class MessagingServer:
         self.sent: dict[int, Message] = {}
         self.confirmations: ObservationLog[MessageConfirmation] = ObservationLog(clock)
         self.findings: list[EsiFinding] = []
-        if not engine.store.has_cluster(endpoint, MESSAGING_CLUSTER, Side.SERVER):
-            engine.store.add_cluster(endpoint, MESSAGING_CLUSTER, Side.SERVER)
+        if not engine.store.has_cluster(endpoint, Messaging.cluster_id, Side.SERVER):
+            engine.store.add_cluster(endpoint, Messaging.cluster_id, Side.SERVER)
+        received = Messaging.ServerCommandDefs
         engine.register_handler(
-            MESSAGING_CLUSTER, Side.SERVER, CMD_GET_LAST_MESSAGE, self._on_get_last_message, endpoint=endpoint)
+            Messaging.cluster_id, Side.SERVER, received.get_last_message.id, self._on_get_last_message, endpoint=endpoint)
         engine.register_handler(
-            MESSAGING_CLUSTER, Side.SERVER, CMD_MESSAGE_CONFIRMATION, self._on_confirmation, endpoint=endpoint)
+            Messaging.cluster_id, Side.SERVER, received.message_confirmation.id, self._on_confirmation, endpoint=endpoint)
 
     async def _send(self, dut: Peer, command_id: int, payload: Any) -> None:
         await self.engine.request(
-            dut.address, dut.endpoint, MESSAGING_CLUSTER, command_id, payload, src_ep=self.endpoint,
+            dut.address, dut.endpoint, Messaging.cluster_id, command_id, payload, src_ep=self.endpoint,
             general=False, target=Side.CLIENT, expect=None,
         )
 
     async def display(self, dut: Peer, message: Message) -> None:
         self.last_message = message
         self.sent[message.message_id] = message
-        await self._send(dut, CMD_DISPLAY_MESSAGE, message.payload())
+        await self._send(dut, Messaging.ClientCommandDefs.display_message.id, message.payload())
 
     async def cancel(self, dut: Peer, message_id: int, *, message_control: int = 0) -> None:
         if self.last_message is not None and self.last_message.message_id == message_id:
             self.last_message = None
-        await self._send(dut, CMD_CANCEL_MESSAGE, CancelMessage(
+        await self._send(dut, Messaging.ClientCommandDefs.cancel_message.id, CancelMessage(
             message_id=message_id, message_control=MessageControl(message_control)))
 
     def confirmed(self, message_id: int) -> list[MessageConfirmation]:
@@ -107,7 +98,7 @@ class MessagingServer:
     async def _on_get_last_message(self, request: ZclRequest) -> Status | None:
         if self.last_message is None:
             return Status.NOT_FOUND
-        await request.respond(CMD_DISPLAY_MESSAGE, self.last_message.payload())
+        await request.respond(Messaging.ClientCommandDefs.display_message.id, self.last_message.payload())
         return None
 
     def _on_confirmation(self, request: ZclRequest) -> Status:

@@ -19,20 +19,19 @@ from harness.clock import Clock
 from harness.golden.esi.common import EsiFinding, ObservationLog, Peer, utc_seconds
 from harness.se.clusters import Price
 from harness.se.datamodel import Side
-from harness.se.types import NumberOfPriceTiersAndRegisterTier, PriceControl, PriceTrailingDigitAndPriceTier
+from harness.se.types import (
+    START_NOW,
+    UNTIL_CHANGED,
+    NumberOfPriceTiersAndRegisterTier,
+    PriceControl,
+    PriceTrailingDigitAndPriceTier,
+)
 from harness.zcl import ZclEngine, ZclRequest
 
-PRICE_CLUSTER = 0x0700
-CMD_PUBLISH_PRICE = 0x00
-CMD_GET_CURRENT_PRICE = 0x00
-CMD_GET_SCHEDULED_PRICES = 0x01
-CMD_PRICE_ACKNOWLEDGEMENT = 0x02
-START_NOW = 0
-UNTIL_CHANGED = 0xFFFF
 #: ISO 4217 numeric code of the US dollar, the default currency of the golden's prices.
 CURRENCY_USD = 840
 
-PublishPrice = Price.client_commands[CMD_PUBLISH_PRICE].schema
+PublishPrice = Price.ClientCommandDefs.publish_price.schema
 
 
 @dataclasses.dataclass
@@ -109,14 +108,14 @@ class PriceServer:
         self.prices: list[PriceEvent] = []
         self.acknowledgements: ObservationLog[PriceAcknowledgement] = ObservationLog(clock)
         self.findings: list[EsiFinding] = []
-        if not engine.store.has_cluster(endpoint, PRICE_CLUSTER, Side.SERVER):
-            engine.store.add_cluster(endpoint, PRICE_CLUSTER, Side.SERVER)
+        if not engine.store.has_cluster(endpoint, Price.cluster_id, Side.SERVER):
+            engine.store.add_cluster(endpoint, Price.cluster_id, Side.SERVER)
         for command_id, handler in (
-            (CMD_GET_CURRENT_PRICE, self._on_get_current_price),
-            (CMD_GET_SCHEDULED_PRICES, self._on_get_scheduled_prices),
-            (CMD_PRICE_ACKNOWLEDGEMENT, self._on_acknowledgement),
+            (Price.ServerCommandDefs.get_current_price.id, self._on_get_current_price),
+            (Price.ServerCommandDefs.get_scheduled_prices.id, self._on_get_scheduled_prices),
+            (Price.ServerCommandDefs.price_acknowledgement.id, self._on_acknowledgement),
         ):
-            engine.register_handler(PRICE_CLUSTER, Side.SERVER, command_id, handler, endpoint=endpoint)
+            engine.register_handler(Price.cluster_id, Side.SERVER, command_id, handler, endpoint=endpoint)
 
     def add_price(self, price: PriceEvent) -> PriceEvent:
         """Keep a price in the schedule (without sending it); start-now prices start at the current time."""
@@ -130,8 +129,8 @@ class PriceServer:
         if schedule:
             self.add_price(price)
         await self.engine.request(
-            dut.address, dut.endpoint, PRICE_CLUSTER, CMD_PUBLISH_PRICE, price.payload(self.clock.zcl_utc()),
-            src_ep=self.endpoint, general=False, target=Side.CLIENT, expect=None,
+            dut.address, dut.endpoint, Price.cluster_id, Price.ClientCommandDefs.publish_price.id,
+            price.payload(self.clock.zcl_utc()), src_ep=self.endpoint, general=False, target=Side.CLIENT, expect=None,
         )
 
     def current_price(self) -> PriceEvent | None:
@@ -159,7 +158,7 @@ class PriceServer:
         price = self.current_price()
         if price is None:
             return Status.NOT_FOUND
-        await request.respond(CMD_PUBLISH_PRICE, price.payload(self.clock.zcl_utc()))
+        await request.respond(Price.ClientCommandDefs.publish_price.id, price.payload(self.clock.zcl_utc()))
         return None
 
     async def _on_get_scheduled_prices(self, request: ZclRequest) -> Status | None:
@@ -168,7 +167,7 @@ class PriceServer:
         if not prices:
             return Status.NOT_FOUND
         for price in prices:
-            await request.respond(CMD_PUBLISH_PRICE, price.payload(self.clock.zcl_utc()))
+            await request.respond(Price.ClientCommandDefs.publish_price.id, price.payload(self.clock.zcl_utc()))
         return None
 
     def _on_acknowledgement(self, request: ZclRequest) -> Status:

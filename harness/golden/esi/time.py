@@ -14,22 +14,11 @@ from __future__ import annotations
 import zigpy.types as t
 
 from harness.clock import Clock
+from harness.se.clusters import Time
 from harness.se.datamodel import Side
+from harness.se.types import TimeStatus
 from harness.zcl import AttributeKey, ZclEngine
 from harness.zcl.store import AttributeEntry
-
-TIME_CLUSTER = 0x000A
-ATTR_TIME = 0x0000
-ATTR_TIME_STATUS = 0x0001
-
-
-class TimeStatus(t.bitmap8):
-    """TimeStatus bits (SE-FACTS "Time")."""
-
-    Master = 0x01
-    Synchronized = 0x02
-    MasterZoneDst = 0x04
-    Superseding = 0x08
 
 
 class _ClockedTimeEntry(AttributeEntry):
@@ -69,10 +58,11 @@ class TimeServer:
         self.clock = clock
         self.endpoint = endpoint
         store = engine.store
-        if not store.has_cluster(endpoint, TIME_CLUSTER, Side.SERVER):
-            store.add_cluster(endpoint, TIME_CLUSTER, Side.SERVER, attributes=[ATTR_TIME_STATUS])
-        self._time_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME)
-        self._status_key = AttributeKey(endpoint, TIME_CLUSTER, Side.SERVER, ATTR_TIME_STATUS)
+        if not store.has_cluster(endpoint, Time.cluster_id, Side.SERVER):
+            store.add_cluster(endpoint, Time.cluster_id, Side.SERVER, attributes=[Time.AttributeDefs.time_status.id])
+        self._time_key = AttributeKey(endpoint, Time.cluster_id, Side.SERVER, Time.AttributeDefs.time.id)
+        self._status_key = AttributeKey(endpoint, Time.cluster_id, Side.SERVER,
+                                        Time.AttributeDefs.time_status.id)
         entry = store.entry(self._time_key)
         assert entry is not None  # Time is mandatory in the data model, so add_cluster created it
         entry.__class__ = _ClockedTimeEntry

@@ -8,7 +8,7 @@ import pytest
 from zigpy.zcl.foundation import GeneralCommand, Status
 
 from harness.golden.esi import load_control_event
-from harness.golden.esi.drlc import CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS, DRLC_CLUSTER
+from harness.se.clusters import Drlc
 from harness.se.datamodel import Side
 from harness.zcl.frame import decode_general
 from tests.unit.esi.esi_link import T0
@@ -16,6 +16,7 @@ from tests.unit.esi.esi_link import T0
 RECEIVED, STARTED, COMPLETED, OPTED_OUT, OPTED_IN, CANCELLED, SUPERSEDED = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07
 PARTIAL_OPT_OUT, PARTIAL_OPT_IN, NO_PARTICIPATION = 0x08, 0x09, 0x0A
 INVALID_EFFECTIVE_TIME, EXPIRED, UNDEFINED_EVENT, REJECTED = 0xF9, 0xFB, 0xFD, 0xFE
+DRLC_CLUSTER, CMD_CANCEL_ALL_LOAD_CONTROL_EVENTS = Drlc.cluster_id, Drlc.ClientCommandDefs.cancel_all_load_control_events.id
 
 
 def arrivals(link, event_id):

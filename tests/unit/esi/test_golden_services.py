@@ -9,15 +9,8 @@ from zigpy.zcl.foundation import GeneralCommand, Status
 
 from harness.crypto import TestCA, sign
 from harness.golden.esi import Message, PriceEvent, TimeStatus, load_control_event
-from harness.golden.esi.drlc import (
-    CMD_GET_SCHEDULED_EVENTS,
-    CMD_REPORT_EVENT_STATUS,
-    DRLC_CLUSTER,
-    ReportEventStatus,
-)
-from harness.golden.esi.messaging import MESSAGING_CLUSTER
-from harness.golden.esi.price import CMD_PRICE_ACKNOWLEDGEMENT, PRICE_CLUSTER
-from harness.se.clusters import Drlc, Price
+from harness.golden.esi.drlc import ReportEventStatus
+from harness.se.clusters import Drlc, Messaging, Price
 from harness.se.types import EventStatus, Signature, SignatureType
 from harness.zcl import FindingKind
 from harness.zcl.frame import decode_general
@@ -25,6 +18,10 @@ from harness.zcl.frame import decode_general
 from .esi_link import DUT_NWK, ESI_NWK, T0
 
 DUT_IEEE = 0x0022A300_00001234
+DRLC_CLUSTER, MESSAGING_CLUSTER, PRICE_CLUSTER = Drlc.cluster_id, Messaging.cluster_id, Price.cluster_id
+CMD_REPORT_EVENT_STATUS = Drlc.ServerCommandDefs.report_event_status.id
+CMD_GET_SCHEDULED_EVENTS = Drlc.ServerCommandDefs.get_scheduled_events.id
+CMD_PRICE_ACKNOWLEDGEMENT = Price.ServerCommandDefs.price_acknowledgement.id
 
 
 def report(event_id: int = 1, *, status: int = 0x01, time: int = T0, signature_type: int = 0,

@@ -1,4 +1,4 @@
-"""The hardware bench owns the network state and watches its own health; long real-time waits are announced.
+"""The hardware backend owns the network state and watches its own health; long real-time waits are announced.
 
 - network state: a network that differs from the bench profile's is re-formed (once, with one warning line), a
   re-form that does not take stops the scenario as a bench error, a key switch reaches the keyring with the
@@ -24,17 +24,16 @@ import bellows.types as bt
 import pytest
 
 from harness import pixits
-from harness.capture import PcapWriter
-from harness.clock import VirtualClock, WallClock, new_virtual_loop
-from harness.dut.cli import CliDutControl
-from harness.hardware import (
-    HardwareBench,
-    LivePcap,
+from harness.backends.hardware import (
+    HardwareBackend,
     NetworkStateError,
-    SnifferFault,
     capture_fault,
     in_case,
 )
+from harness.capture import PcapWriter
+from harness.capture.live import LivePcap, SnifferFault
+from harness.clock import VirtualClock, WallClock, new_virtual_loop
+from harness.dut.cli import CliDutControl
 from harness.presets import LAB_PIXITS, PresetError, preset
 from harness.progress import Progress, Wait, Waits, describe
 from harness.radio.ezsp import EzspRadioError, EzspTrustCenter, NetworkState
@@ -75,9 +74,9 @@ class _StateApp:
         return self.states.pop(0) if len(self.states) > 1 else self.states[0]
 
 
-def _hardware(apps: list[_StateApp]) -> tuple[HardwareBench, list[str]]:
-    hardware = HardwareBench.__new__(HardwareBench)
-    hardware.bench = types.SimpleNamespace(network_key=BENCH_KEY, bench_profile=types.SimpleNamespace(
+def _hardware(apps: list[_StateApp]) -> tuple[HardwareBackend, list[str]]:
+    hardware = HardwareBackend.__new__(HardwareBackend)
+    hardware.setup = types.SimpleNamespace(network_key=BENCH_KEY, bench_profile=types.SimpleNamespace(
         channel=15, pan_id=0x1A62, extended_pan_id="00:0D:6F:FF:FE:00:00:01"))
     hardware.case = "TC-KE-1.2"
     hardware.app = None
@@ -149,14 +148,14 @@ def _trust_center(seq: int) -> tuple[EzspTrustCenter, _KeyEzsp]:
 
 def test_a_key_switch_reaches_the_keyring_with_the_ncps_sequence_number():
     trust_center, ezsp = _trust_center(0)
-    hardware = HardwareBench.__new__(HardwareBench)
-    testbed = types.SimpleNamespace(keyring=Keyring(network_keys={0: BENCH_KEY}), notes={})
+    hardware = HardwareBackend.__new__(HardwareBackend)
+    testbed = types.SimpleNamespace(keyring=Keyring(network_keys={0: BENCH_KEY}), network_key_changed=False)
     hardware._watch_key_switches(testbed, types.SimpleNamespace(trust_center=trust_center))
     new_key = bytes(range(16))
     asyncio.run(trust_center.update_network_key(new_key, 1))
     assert ezsp.sent == ["next", "switch"]
     assert testbed.keyring.network_keys == {0: BENCH_KEY, 1: new_key}
-    assert testbed.notes["network_key_changed"] is True
+    assert testbed.network_key_changed is True
 
 
 def test_an_ncp_on_another_key_sequence_than_the_case_expects_is_the_benches_fault():
@@ -170,7 +169,7 @@ def test_an_ncp_on_another_key_sequence_than_the_case_expects_is_the_benches_fau
 
 def _testbed(capture: LivePcap, air: list[float], grew_at: float | None):
     return types.SimpleNamespace(capture=capture, frames=[], name="node", app=types.SimpleNamespace(air_frames=air),
-                                 notes={"case": "TC-JOIN-1.1", "capture_grew_at": grew_at})
+                                 case="TC-JOIN-1.1", capture_grew_at=grew_at)
 
 
 def test_a_capture_that_grows_is_healthy_and_its_frames_are_taken(tmp_path):
@@ -180,7 +179,7 @@ def test_a_capture_that_grows_is_healthy_and_its_frames_are_taken(tmp_path):
     now = time.monotonic()
     testbed = _testbed(LivePcap(path), [now - 10], now - 20)
     assert capture_fault(testbed) is None
-    assert testbed.frames == [(1.0, FRAME)] and testbed.notes["capture_grew_at"] >= now
+    assert testbed.frames == [(1.0, FRAME)] and testbed.capture_grew_at >= now
 
 
 def test_a_capture_that_stopped_growing_while_frames_were_on_the_air_is_a_sniffer_fault(tmp_path):
@@ -210,28 +209,28 @@ def test_a_capture_that_shrank_is_a_sniffer_fault(tmp_path):
         live.read_new()
 
 
-def _sniffer_bench(tmp_path: Path, monkeypatch) -> tuple[HardwareBench, Path]:
-    monkeypatch.setattr("harness.hardware.SNIFFER_LAG", 0.3)
+def _sniffer_bench(tmp_path: Path, monkeypatch) -> tuple[HardwareBackend, Path]:
+    monkeypatch.setattr("harness.backends.hardware.SNIFFER_LAG", 0.3)
     path = tmp_path / "air.pcap"
     with PcapWriter(path) as writer:
         writer.write(1.0, FRAME)  # what an earlier run left
-    hardware = HardwareBench.__new__(HardwareBench)
+    hardware = HardwareBackend.__new__(HardwareBackend)
     hardware.capture = LivePcap(path)
     hardware.capture.skip_to_end()
-    hardware.bench = types.SimpleNamespace(clock=WallClock())
+    hardware.clock = WallClock()
     return hardware, path
 
 
 def test_a_stale_capture_is_found_when_the_scenario_opens(tmp_path, monkeypatch):
     hardware, path = _sniffer_bench(tmp_path, monkeypatch)
-    testbed = types.SimpleNamespace(frames=[], notes={})
+    testbed = types.SimpleNamespace(frames=[], capture_grew_at=None)
     with pytest.raises(SnifferFault, match=rf"TC-JOIN-1.1: the sniffer capture {path} did not grow within 0.3 s"):
         asyncio.run(hardware._sniffer_hears(testbed, "TC-JOIN-1.1"))
 
 
 def test_a_live_capture_passes_the_opening_check_with_the_golden_broadcast(tmp_path, monkeypatch):
     hardware, path = _sniffer_bench(tmp_path, monkeypatch)
-    testbed = types.SimpleNamespace(frames=[], notes={})
+    testbed = types.SimpleNamespace(frames=[], capture_grew_at=None)
 
     async def scenario():
         async def sniffer():
@@ -244,7 +243,7 @@ def test_a_live_capture_passes_the_opening_check_with_the_golden_broadcast(tmp_p
         await task
 
     asyncio.run(scenario())
-    assert testbed.frames == [(2.0, FRAME)] and "capture_grew_at" in testbed.notes
+    assert testbed.frames == [(2.0, FRAME)] and testbed.capture_grew_at is not None
 
 
 def test_a_dut_control_port_whose_other_end_closed_is_reported_and_stays_reported():

@@ -7,7 +7,7 @@ import zigpy.exceptions
 from zigpy.zcl.foundation import Status
 
 from harness import errors
-from harness.bench import BenchError
+from harness.backends.hardware import HookError
 from harness.capture.keys import KeyFileError, read_key_file
 from harness.capture.pcap import CaptureError
 from harness.clock import DeadlineExceeded
@@ -16,11 +16,11 @@ from harness.dut.manual import ManualStepBlocked
 from harness.golden.golden import GoldenError, NoResponse, UndecodableFrame
 from harness.golden.ke import GoldenKeError
 from harness.golden.trust_center import TrustCenterError
-from harness.hardware import HookError
 from harness.radio.ezsp import CbkeUnavailable, EzspRadioError
 from harness.radio.sim import SimRadioError
 from harness.results import Verdict
 from harness.run_record import case_result, classify, message_of, retryable
+from harness.testbed import BenchError
 from harness.verdict import NonConformance
 from harness.zcl.errors import MalformedFrame, ZclStatusError, ZclTimeout
 

@@ -1,4 +1,4 @@
-"""The hardware bench's own pieces: bench hooks (run_hook), the live sniffer reader (LivePcap) and the DUT's
+"""The hardware backend's own pieces: bench hooks (run_hook), the live sniffer reader (LivePcap) and the DUT's
 factory reset before each scenario (CLI command, then power_cycle else reset)."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ import types
 
 import pytest
 
+from harness.backends.hardware import HardwareBackend, HookError, run_hook
 from harness.capture import PcapWriter
+from harness.capture.live import LivePcap
 from harness.capture.pcap import CaptureError
 from harness.dut.cli import CliDutControl
 from harness.dut.manual import ManualDutControl
-from harness.hardware import HardwareBench, HookError, LivePcap, run_hook
 
 FRAME_A = bytes.fromhex("0308a5ffff0000") + b"\x12\x34"  # a beacon request with some FCS bytes
 FRAME_B = bytes.fromhex("4188010000ffff00004802fdff0000") + b"\xab\xcd"
@@ -38,7 +39,7 @@ def test_a_failing_hook_is_a_bench_error_with_its_exit_status_and_stderr():
 
 
 def test_a_hook_that_hangs_is_stopped_at_its_timeout(monkeypatch):
-    monkeypatch.setattr("harness.hardware.HOOK_TIMEOUT", 0.2)
+    monkeypatch.setattr("harness.backends.hardware.HOOK_TIMEOUT", 0.2)
     with pytest.raises(HookError, match=r"rf_shield_close .* did not finish within 0.2 s"):
         run_hook({"rf_shield_close": "sleep 5"}, "rf_shield_close")
 
@@ -133,10 +134,10 @@ class RecordingCli(CliDutControl):
         self.actions.append("factory_reset")
 
 
-def _bench(dut, hooks: dict[str, str]) -> HardwareBench:
-    hardware = HardwareBench.__new__(HardwareBench)  # only what factory_reset_dut uses
+def _bench(dut, hooks: dict[str, str]) -> HardwareBackend:
+    hardware = HardwareBackend.__new__(HardwareBackend)  # only what factory_reset_dut uses
     hardware.dut = dut
-    hardware.bench = types.SimpleNamespace(bench_profile=types.SimpleNamespace(hooks=hooks))
+    hardware.setup = types.SimpleNamespace(bench_profile=types.SimpleNamespace(hooks=hooks))
     return hardware
 
 
@@ -248,14 +249,14 @@ def test_a_golden_that_was_not_told_to_wait_handles_se_frames_at_once():
 
 
 def _settle(monkeypatch, quiet: float, limit: float, chatter) -> tuple[float, int]:
-    """Run HardwareBench._settle while *chatter(golden)* feeds stale frames; returns (seconds taken, frames)."""
+    """Run HardwareBackend._settle while *chatter(golden)* feeds stale frames; returns (seconds taken, frames)."""
     from harness.clock import WallClock
 
-    monkeypatch.setattr("harness.hardware.SETTLE_QUIET", quiet)
-    monkeypatch.setattr("harness.hardware.SETTLE_LIMIT", limit)
+    monkeypatch.setattr("harness.backends.hardware.SETTLE_QUIET", quiet)
+    monkeypatch.setattr("harness.backends.hardware.SETTLE_LIMIT", limit)
     clock = WallClock()
-    hardware = HardwareBench.__new__(HardwareBench)
-    hardware.bench = types.SimpleNamespace(clock=clock)
+    hardware = HardwareBackend.__new__(HardwareBackend)
+    hardware.clock = clock
 
     async def scenario():
         golden, _handled = _golden(clock)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.bench import BenchError
 from harness.clock import DeadlineExceeded
 from harness.dut.base import DutControlError
 from harness.dut.manual import ManualStepBlocked
 from harness.golden.golden import NoResponse
 from harness.results import Verdict
 from harness.run_record import case_result, classify, message_of, retryable, steps_of
+from harness.testbed import BenchError
 from harness.verdict import NonConformance
 from harness.zcl.errors import ZclTimeout
 

@@ -10,21 +10,16 @@ import zigpy.types as t
 from zigpy.zcl.foundation import GeneralCommand
 
 from harness.clock import VirtualClock, new_virtual_loop
-from harness.golden.meter import (
-    CURRENT_SUMMATION_DELIVERED,
-    INSTANTANEOUS_DEMAND,
-    METERING,
-    DemandProfile,
-    GoldenMeter,
-    MeterError,
-    MeterFormatting,
-    digits_left,
-    digits_right,
-    formatting_byte,
-)
+from harness.golden.meter import DemandProfile, GoldenMeter
+from harness.se.clusters import Metering
 from harness.se.datamodel import Side
+from harness.se.metering import MeterError, MeterFormatting, digits_left, digits_right, formatting_byte
 from harness.zcl.frame import build_frame
 from harness.zcl.store import AttributeKey, AttributeStore
+
+METERING = Metering.cluster_id
+CURRENT_SUMMATION_DELIVERED = Metering.AttributeDefs.current_summation_delivered.id
+INSTANTANEOUS_DEMAND = Metering.AttributeDefs.instantaneous_demand.id
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,16 +11,14 @@ import zigpy.types as t
 
 from harness.clock import VirtualClock, new_virtual_loop
 from harness.devices.openseg import MeterReadError, decode_report
-from harness.golden.meter import (
-    CURRENT_SUMMATION_DELIVERED,
-    INSTANTANEOUS_DEMAND,
-    METERING,
-    GoldenMeter,
-    ReportingConfig,
-    parse_live_reporting,
-)
+from harness.golden.meter import GoldenMeter, ReportingConfig, parse_live_reporting
+from harness.se.clusters import Metering
 from harness.zcl.engine import report_reporting_config
 from harness.zcl.store import AttributeStore
+
+METERING = Metering.cluster_id
+CURRENT_SUMMATION_DELIVERED = Metering.AttributeDefs.current_summation_delivered.id
+INSTANTANEOUS_DEMAND = Metering.AttributeDefs.instantaneous_demand.id
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 DUT = 0x4F21

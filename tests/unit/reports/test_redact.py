@@ -130,7 +130,7 @@ def test_base64_inside_a_longer_blob_is_redacted(redactor: Redactor) -> None:
 
 
 def test_testbed_repr_shows_no_link_key() -> None:
-    from harness.bench import Testbed
+    from harness.testbed import Testbed
 
     testbed = Testbed(name="case", golden=None, dut=None, dut_ieee=0x000D6F0000001001, dut_link_key=LINK,
                       keyring=None, frames=[(0.0, LINK)])

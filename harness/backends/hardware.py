@@ -1,14 +1,14 @@
-"""The hardware bench: golden radio on an EZSP NCP (bellows), DUT driven by CLI or an operator, wall clock.
+"""The hardware backend: golden radio on an EZSP NCP (bellows), DUT driven by CLI or an operator, wall clock.
 
-:class:`~harness.bench.Bench` delegates here when the radio is ``ezsp:<port>`` or the DUT is not a reference
-model. One ControllerApplication serves the whole session (forming takes seconds on hardware); each scenario
-gets a fresh :class:`~harness.golden.golden.Golden` on it. Frames are observed through the bench profile's
+The :class:`~harness.bench.Bench` front holds this backend when the radio is ``ezsp:<port>`` (harness/bench/
+target.py decides, and builds the DUT control it is given). One ControllerApplication serves the whole session
+(forming takes seconds on hardware); each scenario gets a fresh :class:`~harness.golden.golden.Golden` on it. Frames are observed through the bench profile's
 ``hooks.sniffer_pcap`` (a live pcap another process writes with CLOCK_MONOTONIC stamps, e.g.
 ``python -m harness.emulator ncp --pcap``); without it the capture is empty and capture-judged steps cannot pass.
 
 Bench profile hooks (shell commands, run with the scenario name in $SE_SCENARIO): ``power_cycle``,
 ``reset``, ``rf_shield_close``, ``rf_shield_open``; ``sniffer_pcap`` names the live capture to import.
-Before each scenario the DUT is brought to factory state (:meth:`HardwareBench.factory_reset_dut`): the
+Before each scenario the DUT is brought to factory state (:meth:`HardwareBackend.factory_reset_dut`): the
 CLI's factory_reset, then ``power_cycle`` (else ``reset``).
 
 The network belongs to the bench: every scenario starts on the bench profile's network (key, key sequence 0,
@@ -21,8 +21,8 @@ one warning. Re-forming keeps the NCP's frame counters running forward (never re
 Bench health is watched, and each fault is a bench error naming the case (never a DUT failure): a sniffer
 capture that does not grow while the golden radio puts frames on the air (checked when the scenario opens,
 with the broadcast that closes joining, and whenever frames are judged), a golden radio that stops answering,
-and a DUT control port that closed. :meth:`HardwareBench.bench_fault` is asked again when a case failed the
-DUT, so a failure the bench caused becomes the bench's error.
+and a DUT control port that closed. :meth:`HardwareBackend.bench_fault` is asked again when a case failed the
+DUT (through the testbed's watch), so a failure the bench caused becomes the bench's error.
 """
 
 from __future__ import annotations
@@ -30,20 +30,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
-import struct
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import zigpy.types as t
 
-from harness.capture.pcap import LINKTYPE_IEEE802_15_4_WITHFCS, CaptureError
+from harness.backends.base import BenchSetup, Work
+from harness.capture.live import LivePcap, SnifferFault
+from harness.clock import WallClock
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.cli import CliDutControl
-from harness.dut.manual import ManualDutControl
 from harness.errors import BenchFault
 from harness.golden.golden import ESI_ENDPOINT, Golden
 from harness.golden.ke import GoldenKe
@@ -57,14 +56,16 @@ from harness.radio.ezsp import (
     RadioLost,
     ezsp_config,
 )
+from harness.testbed import Testbed
 from harness.verify import Keyring
+from harness.wire.frames import ApsFrame
 from harness.wire.frames.types import eui64_to_ieee
 from harness.wire.material import LinkKeyEntry
 
-if TYPE_CHECKING:  # harness.bench builds this bench and owns Testbed; ke.ezsp needs bellows
-    from harness.bench import Testbed
+if TYPE_CHECKING:  # ke.ezsp needs bellows at run time: imported where the engine is used
     from harness.ke.engine import KeEngine
     from harness.ke.ezsp import EzspKeEngine
+    from harness.rng import CaseRandom
 
 LOGGER = logging.getLogger(__name__)
 
@@ -81,22 +82,22 @@ RADIO_PROBE_TIMEOUT = 5.0
 #: Re-forming the bench's network moves the NWK frame counter this far ahead, as zigpy does when it restores a
 #: backup: frames the NCP sent under the old network must never look like replays to a device that kept counters.
 REFORM_COUNTER_SKIP = 10_000
-_PCAP_HEADER = 24
-_MAX_RECORD = 65535  # no 802.15.4 PSDU comes near; a larger length means a corrupt or foreign file
-#: pcap magic (as stored) -> (struct byte order, seconds per fraction unit)
-_MAGICS = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-           b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
+
+
+class Network(TypedDict):
+    """The network settings the bench runs (the bench profile's, key sequence 0)."""
+
+    network_key: bytes
+    key_seq: int
+    channel: int
+    pan_id: int
+    extended_pan_id: bytes
 
 
 class HookError(BenchFault, RuntimeError):
     """A bench hook (power cycle, RF shield, sniffer) failed: a bench error, never a DUT failure."""
 
     retryable = True
-
-
-class SnifferFault(BenchFault, RuntimeError):
-    """The sniffer capture is not the live one (it does not grow while frames are on the air, or it shrank):
-    judging the DUT on it would judge old frames or none. Another attempt reads the same file: not retried."""
 
 
 class NetworkStateError(BenchFault, RuntimeError):
@@ -110,7 +111,7 @@ def in_case(exc: BaseException, case: str) -> BaseException:
     return exc
 
 
-def run_hook(hooks: dict[str, str], name: str, scenario: str = "") -> bool:
+def run_hook(hooks: Mapping[str, str], name: str, scenario: str = "") -> bool:
     """Run the bench profile's *name* hook; False when the profile has none."""
     command = hooks.get(name)
     if not command:
@@ -125,111 +126,60 @@ def run_hook(hooks: dict[str, str], name: str, scenario: str = "") -> bool:
     return True
 
 
-class LivePcap:
-    """Reads frames appended to a growing pcap file since the last call (timestamp, PSDU).
+class HardwareBackend:
+    """The real bench behind the Bench front: the EZSP radio on *radio_port*, the DUT through *dut* (a CLI or
+    an operator), the bench profile's hooks and sniffer. It is also the testbeds' :class:`~harness.testbed.
+    BenchWatch`: their observations read the live capture, and a failed case asks it for the bench's health."""
 
-    Classic pcap of either byte order, micro- or nanosecond stamps, link type 195 (802.15.4 with FCS); the
-    header is checked once it is complete, and anything else is a :class:`~harness.capture.CaptureError`
-    naming the file (a sniffer set up wrong is a bench error, never a DUT failure).
-    """
+    opening = Work(120.0, "opening the EZSP golden radio")
+    closing_testbed = Work(30.0, "closing the scenario on the EZSP golden radio")
+    restarting = Work(120.0, "restarting the EZSP golden radio")
+    closing = Work(60.0, "closing the EZSP golden radio")
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._offset = _PCAP_HEADER
-        self._record: struct.Struct | None = None  # known once the global header was read
-        self._scale = 1e-6
-
-    def _read_header(self, fh) -> bool:
-        header = fh.read(_PCAP_HEADER)
-        if len(header) < _PCAP_HEADER:
-            return False  # the sniffer has not written its header yet
-        magic = header[:4]
-        if magic not in _MAGICS:
-            what = "pcapng" if magic == b"\x0a\x0d\x0d\x0a" else f"magic {magic.hex()}"
-            raise CaptureError(f"sniffer capture {self.path}: {what} is not a classic pcap; have the sniffer "
-                               "write pcap (e.g. tshark -F pcap)")
-        order, self._scale = _MAGICS[magic]
-        (linktype,) = struct.unpack_from(order + "I", header, 20)
-        if linktype != LINKTYPE_IEEE802_15_4_WITHFCS:
-            raise CaptureError(f"sniffer capture {self.path}: link type {linktype}, expected "
-                               f"{LINKTYPE_IEEE802_15_4_WITHFCS} (IEEE 802.15.4 with FCS)")
-        self._record = struct.Struct(order + "IIII")
-        return True
-
-    def skip_to_end(self) -> None:
-        self._offset = max(_PCAP_HEADER, self.path.stat().st_size) if self.path.exists() else _PCAP_HEADER
-
-    def size(self) -> int:
-        return self.path.stat().st_size if self.path.exists() else 0
-
-    def read_new(self) -> list[tuple[float, bytes]]:
-        if not self.path.exists():
-            return []
-        with open(self.path, "rb") as fh:
-            if self._record is None and not self._read_header(fh):
-                return []
-            size = os.fstat(fh.fileno()).st_size
-            if size < self._offset:
-                # Another file now stands at the path (the sniffer restarted): the frames between are lost.
-                raise SnifferFault(f"sniffer capture {self.path} shrank from {self._offset} to {size} bytes while "
-                                   "the scenario read it: the sniffer restarted or another file replaced it")
-            fh.seek(self._offset)
-            data = fh.read()
-        record = cast(struct.Struct, self._record)  # _read_header set it, or we returned above
-        frames = []
-        pos = 0
-        while pos + record.size <= len(data):
-            seconds, fraction, length, _orig = record.unpack_from(data, pos)
-            if length > _MAX_RECORD:
-                raise CaptureError(f"sniffer capture {self.path}: record at byte {self._offset + pos} claims "
-                                   f"{length} bytes (an 802.15.4 frame has at most 127): the file is corrupt")
-            if pos + record.size + length > len(data):
-                break  # a record still being written
-            frames.append((seconds + fraction * self._scale, data[pos + record.size: pos + record.size + length]))
-            pos += record.size + length
-        self._offset += pos
-        return frames
-
-    def import_into(self, folder: Path, name: str = "sniffer.pcap") -> Path:
-        """Copy the external sniffer's capture into the scenario's artifacts."""
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / name
-        shutil.copyfile(self.path, target)
-        return target
-
-
-def dut_control(bench) -> DutControl:
-    options, profile = bench.options, bench.dut_profile
-    if options.dut.kind == "manual" or profile.control.kind == "manual":
-        return ManualDutControl(prompts=dict(profile.control.prompts))
-    port = options.dut.target if options.dut.kind in ("serial", "url") else profile.control.port
-    if not port:
-        raise DutControlError("the DUT profile's control has no port; give --dut PORT")
-    return CliDutControl(port, dict(profile.control.commands), baudrate=profile.control.baudrate)
-
-
-class HardwareBench:
-    def __init__(self, bench) -> None:
-        self.bench = bench
-        self.port = bench.options.radio.port if bench.options.radio is not None else \
-            bench.bench_profile.radio.split(":", 1)[1]
+    def __init__(self, setup: BenchSetup, radio_port: str, dut: DutControl) -> None:
+        self.setup = setup
+        self.port = radio_port
+        self.loop = asyncio.new_event_loop()
+        self.clock = WallClock(self.loop)
         self.app: ControllerApplication | None = None
         # EzspKeEngine on the NCP, or the CbkeUnavailable that says why there is none
         self.ke_engine: EzspKeEngine | CbkeUnavailable | None = None
-        self.dut = dut_control(bench)
-        sniffer = bench.bench_profile.hooks.get("sniffer_pcap")
+        self.dut = dut
+        sniffer = setup.bench_profile.hooks.get("sniffer_pcap")
         self.capture = LivePcap(Path(sniffer)) if sniffer else None
-        self.progress = Progress(bench.clock)
+        self.progress = Progress(self.clock)
         self.case = ""  # the case the open scenario runs, for the bench faults' messages
+        # The Trust Center key listener of the open scenario, with the app it is registered on.
+        self._key_listener: tuple[Any, Callable[[int, bytes], None]] | None = None
 
-    def expected_network(self) -> dict:
+    def start_case(self, random: CaseRandom) -> None:
+        """The wall clock runs on: nothing to start."""
+
+    def radio_firmware(self) -> str | None:
+        """The NCP's firmware, as the bench check reads it: bellows asked the NCP for its board info and EZSP
+        version when the radio was opened. None before it was."""
+        app = self.app
+        if app is None:
+            return None
+        node = getattr(getattr(app, "state", None), "node_info", None)
+        ezsp = getattr(app, "_ezsp", None)
+        parts = [f"firmware {node.version}" if node is not None and node.version else "firmware unknown"]
+        board = [f"board {node.model}" if node is not None and node.model else "",
+                 f"manufacturer {node.manufacturer}" if node is not None and node.manufacturer else ""]
+        if any(board):
+            parts.append(f"({', '.join(b for b in board if b)})")
+        if ezsp is not None and getattr(ezsp, "ezsp_version", None) is not None:
+            parts.append(f"EZSP protocol {ezsp.ezsp_version}")
+        return " ".join(parts)
+
+    def expected_network(self) -> Network:
         """The network every scenario starts on: the bench profile's, with the first key sequence."""
-        profile = self.bench.bench_profile
-        return {"network_key": self.bench.network_key, "key_seq": 0, "channel": profile.channel,
+        profile = self.setup.bench_profile
+        return {"network_key": self.setup.network_key, "key_seq": 0, "channel": profile.channel,
                 "pan_id": profile.pan_id,
                 "extended_pan_id": bytes.fromhex(str(profile.extended_pan_id).replace(":", ""))}
 
-    def _config(self) -> dict:
+    def _config(self) -> dict[str, Any]:
         network = self.expected_network()
         return ezsp_config(self.port, channel=network["channel"], pan_id=network["pan_id"],
                            extended_pan_id=network["extended_pan_id"], network_key=network["network_key"])
@@ -275,7 +225,7 @@ class HardwareBench:
                                     "(or erase its network) and run again")
         return state
 
-    async def _reform(self, app: ControllerApplication, expected: dict, current: NetworkState) -> None:
+    async def _reform(self, app: ControllerApplication, expected: Network, current: NetworkState) -> None:
         """Write the bench's network to the NCP (bellows' own restore path: leave, security state, form), then
         reopen the radio so the ESI endpoint and the CBKE engine are registered on the new network."""
         import zigpy.state
@@ -283,7 +233,7 @@ class HardwareBench:
         info = app.state.network_info
         channel = expected["channel"]
         network_info = info.replace(
-            network_key=zigpy.state.Key(key=t.KeyData(expected["network_key"]), seq=expected["key_seq"],
+            network_key=zigpy.state.Key(key=t.KeyData(expected["network_key"]), seq=t.uint8_t(expected["key_seq"]),
                                         # zigpy annotates the counters uint32_t and stores plain ints as given
                                         tx_counter=current.nwk_frame_counter + REFORM_COUNTER_SKIP,  # type: ignore[arg-type]
                                         rx_counter=0),  # type: ignore[arg-type]
@@ -295,7 +245,7 @@ class HardwareBench:
         await app.write_network_info(network_info=network_info, node_info=app.state.node_info)
         await self._close_app()
 
-    def enable_key_establishment(self, testbed) -> None:
+    def enable_key_establishment(self, testbed: Testbed) -> None:
         """The golden ESI's Key Establishment endpoint on the NCP's CBKE library. The ESI endpoint (with the
         KE cluster) was registered before the network started and the NCP stores each CBKE key in its key
         table itself, so there is no key installer; the NCP acknowledges APS frames by itself, so there is no
@@ -303,20 +253,22 @@ class HardwareBench:
         :class:`NcpApsSender`."""
         engine = self.ke_engine
         if isinstance(engine, CbkeUnavailable) or engine is None:
-            testbed.golden.ke = KeUnavailable(engine)
+            # A stand-in for the endpoint whose every use is the bench error saying what the NCP lacks.
+            testbed.golden.ke = cast(GoldenKe, KeUnavailable(engine))
             return
         golden, app = testbed.golden, testbed.app
         resolver = _ieee_resolver(app, golden)
         probes = NcpApsSender(app, testbed.keyring, resolver)
-        golden.ke = GoldenKe(golden.engine, ESI_ENDPOINT, engine, self.bench.clock, send=app.send_packet,
+        golden.ke = GoldenKe(golden.engine, ESI_ENDPOINT, engine, self.clock, send=app.send_packet,
                              ieee_of=resolver, install_key=None, key_table=probes.key_table,
                              aps_send_frame=probes.send, next_aps_counter=probes.next_counter)
-        testbed.notes["ncp_aps_sender"] = probes
-        golden.learn_from_key_establishment(testbed.keyring, self.bench.ke_material.ca_public_key(1))
+        testbed.sender = probes
+        golden.learn_from_key_establishment(testbed.keyring, self.setup.ke_material.ca_public_key(1))
 
-    def golden_ke_engine(self, suites: tuple[int, ...]) -> KeEngine:
+    def golden_ke_engine(self, suites: tuple[int, ...], random: CaseRandom) -> KeEngine:
         """The NCP's engine offering only *suites* (the golden's certificate is the NCP's own: on hardware no
-        other identity can answer for the Trust Center's address)."""
+        other identity can answer for the Trust Center's address); the NCP draws its own ephemeral keys, so
+        *random* is not used."""
         from harness.ke.ezsp import EzspKeEngine
 
         engine = self.ke_engine
@@ -336,7 +288,7 @@ class HardwareBench:
         if isinstance(self.dut, CliDutControl) and "factory_reset" in self.dut.commands:
             await self.dut.factory_reset()
             done.append("factory_reset")
-        hooks = self.bench.bench_profile.hooks
+        hooks = self.setup.bench_profile.hooks
         loop = asyncio.get_running_loop()
         for hook in ("power_cycle", "reset"):
             if await loop.run_in_executor(None, run_hook, hooks, hook, name):
@@ -344,30 +296,30 @@ class HardwareBench:
                 break
         return done
 
-    async def open_testbed(self, name: str, case: str = "") -> Testbed:
+    async def open_testbed(self, name: str, case: str, random: CaseRandom) -> Testbed:
         case = case or name
         self.case = case
         self.progress.start(case)
         try:
-            return await self._open_testbed(name, case)
+            return await self._open_testbed(name, case, random)
         except BenchFault as exc:
             in_case(exc, case)
             raise
 
-    async def _open_testbed(self, name: str, case: str):
-        run_hook(self.bench.bench_profile.hooks, "rf_shield_close", name)
+    async def _open_testbed(self, name: str, case: str, random: CaseRandom) -> Testbed:
+        run_hook(self.setup.bench_profile.hooks, "rf_shield_close", name)
         state = await self.bench_network("left by an earlier case or session")
         app = await self.open_app()
         LOGGER.info("network at the scenario's start: key sequence %d, NWK frame counter %d, channel %d",
                     state.key_seq, state.nwk_frame_counter, state.channel)
-        profile = self.bench.dut_profile
+        profile = self.setup.dut_profile
         ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
         link_key = profile.install_code_value.link_key
         # The keyring follows the network's real key history: the key the NCP runs now, then every switch.
         keyring = Keyring(network_keys={state.key_seq: state.network_key})
         keyring.add_link_key(ieee, link_key)
         # The case's random state (harness/rng.py) draws the golden meter's household, as in simulation.
-        golden = Golden(app, self.bench.clock, demand_seed=self.bench.case_random.seed_for("meter"))
+        golden = Golden(app, self.clock, demand_seed=random.seed_for("meter"))
         # The golden listens (and drops stale SE frames) before the reset, so it can tell when the DUT's
         # previous life has gone quiet.
         golden.ignore_se_until_admission()
@@ -381,10 +333,9 @@ class HardwareBench:
         app.devices.pop(t.EUI64(ieee.to_bytes(8, "little")), None)
         if self.capture is not None:
             self.capture.skip_to_end()
-        testbed = LiveTestbed(name=name, golden=golden, dut=self.dut, dut_ieee=ieee,
-                              dut_link_key=link_key, keyring=keyring, frames=[], app=app)
-        testbed.capture = self.capture
-        testbed.notes["case"] = case
+        testbed = Testbed(name=name, golden=golden, dut=self.dut, dut_ieee=ieee, dut_link_key=link_key,
+                          keyring=keyring, frames=[], app=app, random=random, case=case, capture=self.capture,
+                          watch=self)
         try:
             # Joining closed (a case's permit window must not reach into the next one); the broadcast that
             # closes it is also the frame that shows the sniffer capture is the live one.
@@ -395,27 +346,46 @@ class HardwareBench:
             raise
         self.progress.testbed = testbed
         self._watch_key_switches(testbed, app)
-        testbed.bench_fault = lambda: self.bench.run(self.bench_fault(testbed), 3 * RADIO_PROBE_TIMEOUT,
-                                                     "checking the bench's health")
         self.enable_key_establishment(testbed)
         return testbed
 
-    def _watch_key_switches(self, testbed, app: ControllerApplication) -> None:
+    # -- the testbeds' watch (harness.testbed.BenchWatch) ---------------------------------------------------
+
+    def capture_fault(self, testbed: Testbed) -> BenchFault | None:
+        return capture_fault(testbed)
+
+    def health(self, testbed: Testbed) -> BenchFault | None:
+        """:meth:`bench_fault`, run on the bench loop from a synchronous caller (a case's outcome)."""
+        asyncio.set_event_loop(self.loop)
+        return self.loop.run_until_complete(self.clock.wait_for(self.bench_fault(testbed), 3 * RADIO_PROBE_TIMEOUT,
+                                                                "checking the bench's health"))
+
+    def _watch_key_switches(self, testbed: Testbed, app: Any) -> None:
         def switched(seq: int, key: bytes) -> None:
             testbed.keyring.network_keys[seq] = key
-            testbed.notes["network_key_changed"] = True
+            testbed.network_key_changed = True
 
         app.trust_center.key_listeners.append(switched)
-        testbed.notes["key_listener"] = (app, switched)
+        self._key_listener = (app, switched)
 
-    async def _sniffer_hears(self, testbed, case: str) -> None:
+    def _unwatch_key_switches(self) -> bool:
+        """Remove the open scenario's key listener; whether there was one."""
+        watched, self._key_listener = self._key_listener, None
+        if watched is None:
+            return False
+        app, listener = watched
+        if listener in app.trust_center.key_listeners:
+            app.trust_center.key_listeners.remove(listener)
+        return True
+
+    async def _sniffer_hears(self, testbed: Testbed, case: str) -> None:
         """The capture grows within SNIFFER_LAG of the golden's broadcast, or it is not the live capture."""
         capture = self.capture
         if capture is None:
             return
-        clock = self.bench.clock
+        clock = self.clock
         sent = clock.monotonic()
-        while capture.size() <= capture._offset:
+        while capture.size() <= capture.offset:
             if clock.monotonic() - sent > SNIFFER_LAG:
                 state = "does not exist" if not capture.path.exists() else (
                     f"did not grow within {SNIFFER_LAG:g} s of the golden radio's broadcast")
@@ -424,12 +394,12 @@ class HardwareBench:
                     "or a stopped sniffer); start the sniffer writing this file (bench profile hooks.sniffer_pcap)")
             await clock.sleep(0.05)
         testbed.frames.extend(capture.read_new())
-        testbed.notes["capture_grew_at"] = time.monotonic()
+        testbed.capture_grew_at = time.monotonic()
 
-    async def bench_fault(self, testbed) -> BenchFault | None:
+    async def bench_fault(self, testbed: Testbed) -> BenchFault | None:
         """What, if anything, is wrong with the bench now: the golden radio, the DUT's control port, the sniffer.
         Each fault names the case."""
-        case = testbed.notes.get("case", testbed.name)
+        case = testbed.case or testbed.name
         app = self.app
         if app is None or not await app.answers(RADIO_PROBE_TIMEOUT):
             why = f" ({type(app.lost).__name__}: {app.lost})" if app is not None and app.lost is not None else ""
@@ -443,7 +413,7 @@ class HardwareBench:
     async def _settle(self, golden: Golden) -> None:
         """Wait until no stale SE frame has reached the host for SETTLE_QUIET seconds (at most SETTLE_LIMIT):
         what the DUT sent before its reset may still be in the NCP's callback queue."""
-        clock = self.bench.clock
+        clock = self.clock
         give_up = clock.monotonic() + SETTLE_LIMIT
         seen = -1
         while len(golden.stale_packets) != seen and clock.monotonic() < give_up:
@@ -452,23 +422,21 @@ class HardwareBench:
         if golden.stale_packets:
             LOGGER.info("dropped %d SE frame(s) the DUT sent before its reset", len(golden.stale_packets))
 
-    async def close_testbed(self, testbed) -> None:
-        case = testbed.notes.get("case", testbed.name)
+    async def close_testbed(self, testbed: Testbed) -> None:
+        case = testbed.case or testbed.name
         self.progress.stop()
         await testbed.golden.close()
         await self._cancel_device_interviews()
-        app, listener = testbed.notes.pop("key_listener", (None, None))
-        if app is not None and listener in app.trust_center.key_listeners:
-            app.trust_center.key_listeners.remove(listener)
+        self._unwatch_key_switches()
         try:
-            run_hook(self.bench.bench_profile.hooks, "rf_shield_open", testbed.name)
-            if testbed.notes.get("network_key_changed"):
+            run_hook(self.setup.bench_profile.hooks, "rf_shield_open", testbed.name)
+            if testbed.network_key_changed:
                 # Back to the bench's key now, so even the run's last case leaves the bench as it found it.
                 await self.bench_network(f"{case} switched the network key")
             fault = await self.bench_fault(testbed)
             if fault is not None:
                 raise fault  # a case that passed on a dead sniffer, radio or port passed on nothing
-            probes = testbed.notes.get("ncp_aps_sender")
+            probes = testbed.sender
             if probes is not None and probes.errors:
                 # A probe that never went out would read as "the DUT did not act": the case is a bench error.
                 raise EzspRadioError("the golden could not send its SE probe: " + "; ".join(probes.errors))
@@ -476,15 +444,15 @@ class HardwareBench:
             in_case(exc, case)
             raise
 
-    async def restart_golden(self, testbed) -> None:
+    async def restart_golden(self, testbed: Testbed) -> None:
         await testbed.golden.close()
-        app, listener = testbed.notes.pop("key_listener", (None, None))
+        watched = self._unwatch_key_switches()
         await self._close_app()
         testbed.app = await self.open_app()
-        if app is not None:
+        if watched:
             self._watch_key_switches(testbed, testbed.app)
         old = testbed.golden
-        testbed.golden = Golden(testbed.app, self.bench.clock, demand_seed=testbed.random.seed_for("meter"))
+        testbed.golden = Golden(testbed.app, self.clock, demand_seed=testbed.random.seed_for("meter"))
         testbed.golden.zdo_events.extend(old.zdo_events)
         testbed.golden.adopt_findings(old)
         testbed.golden.trust_center.joins.extend(old.trust_center.joins)
@@ -515,7 +483,7 @@ class HardwareBench:
             self.dut.close()
 
 
-class _HeldKeys(Mapping):
+class _HeldKeys(Mapping[int, LinkKeyEntry]):
     """IEEE -> the link key the NCP holds for it: the newest key the bench gave it (install code, then the
     CBKE key read back after each exchange), which is what the keyring records in order."""
 
@@ -528,7 +496,7 @@ class _HeldKeys(Mapping):
             raise KeyError(ieee)
         return LinkKeyEntry(keys[-1])
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._keyring.link_keys)
 
     def __len__(self) -> int:
@@ -543,45 +511,50 @@ class NcpApsSender:
     send (messageSentHandler). Frame counters are the NCP's own (one outgoing APS counter for every key), so
     the caller's counter entry is not used."""
 
-    def __init__(self, app, keyring: Keyring, ieee_of) -> None:
-        self.app = app
+    def __init__(self, app: Any, keyring: Keyring, ieee_of: Callable[[int], int | None]) -> None:
+        self.app = app  # bellows' ControllerApplication: library edge
         self.key_table = _HeldKeys(keyring)
         self._ieee_of = ieee_of
         self._counter = 0
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.errors: list[str] = []
 
     def next_counter(self) -> int:
         self._counter = (self._counter + 1) & 0xFF
         return self._counter
 
-    def send(self, nwk: int, frame, encrypt_key: bytes | None = None, counter_entry=None, **_options) -> None:
+    def send(self, nwk: int, frame: ApsFrame, encrypt_key: bytes | None = None, counter_entry: object = None,
+             **_options: object) -> None:
         task = asyncio.get_running_loop().create_task(self._send(nwk, frame, encrypt_key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, nwk: int, frame, encrypt_key: bytes | None) -> None:
+    async def _send(self, nwk: int, frame: ApsFrame, encrypt_key: bytes | None) -> None:
         ieee = self._ieee_of(nwk)
-        held = cast(LinkKeyEntry, self.key_table.get(ieee)).key if ieee is not None and ieee in self.key_table else None
+        held = self.key_table[ieee].key if ieee is not None and ieee in self.key_table else None
         swap = encrypt_key is not None and encrypt_key != held
         if swap and (ieee is None or held is None):
             self.errors.append(f"no IEEE address or held key for 0x{nwk:04X}: cannot send under another key")
             return
+        if frame.src_endpoint is None or frame.dst_endpoint is None or frame.profile is None or frame.cluster is None:
+            self.errors.append(f"probe to 0x{nwk:04X}: not an APS data frame (endpoints, profile and cluster)")
+            return
         packet = t.ZigbeePacket(
             # zigpy annotates the address as NWK and takes a plain int as well
-            src_ep=frame.src_endpoint, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk),  # type: ignore[arg-type]
-            dst_ep=frame.dst_endpoint, profile_id=frame.profile, cluster_id=frame.cluster, tsn=frame.counter,
-            data=t.SerializableBytes(frame.payload),
+            src_ep=t.uint8_t(frame.src_endpoint), dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk),  # type: ignore[arg-type]
+            dst_ep=t.uint8_t(frame.dst_endpoint), profile_id=t.uint16_t(frame.profile),
+            cluster_id=t.uint16_t(frame.cluster), tsn=t.uint8_t(frame.counter), data=t.SerializableBytes(frame.payload),
             tx_options=t.TransmitOptions.APS_Encryption if encrypt_key is not None else t.TransmitOptions.NONE)
         try:
             if swap:
-                await self._key_table_entry(ieee, cast(bytes, encrypt_key))  # swap: a key to send under
+                # swap: a key to send under (ieee, held and encrypt_key are known: checked above)
+                await self._key_table_entry(cast(int, ieee), cast(bytes, encrypt_key))
             await self.app.send_packet(packet)
         except Exception as exc:  # noqa: BLE001 - a probe that cannot go out is judged by the missing answer
             self.errors.append(f"probe to 0x{nwk:04X}: {type(exc).__name__}: {exc}")
         finally:
             if swap:
-                await self._key_table_entry(ieee, cast(bytes, held))  # swap: the key held before
+                await self._key_table_entry(cast(int, ieee), cast(bytes, held))  # swap: the key held before
 
     async def _key_table_entry(self, ieee: int, key: bytes) -> None:
         (status,) = await self.app._ezsp.addOrUpdateKeyTableEntry(
@@ -597,14 +570,14 @@ class KeUnavailable:
     def __init__(self, reason: CbkeUnavailable | None) -> None:
         self.reason = reason or CbkeUnavailable("the EZSP radio was not opened: no key establishment engine")
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         raise CbkeUnavailable(str(self.reason))
 
     def close(self) -> None:
         """Nothing to close (Golden.close calls it)."""
 
 
-def _ieee_resolver(app, golden):
+def _ieee_resolver(app: Any, golden: Golden) -> Callable[[int], int | None]:
     """NWK -> IEEE from what the golden saw (Trust Center admissions) and zigpy's device table."""
 
     def resolve(nwk: int) -> int | None:
@@ -612,7 +585,7 @@ def _ieee_resolver(app, golden):
             if event.nwk == nwk:
                 return event.ieee
         for annce in reversed(golden.device_annces()):
-            if annce.src_nwk == nwk:
+            if annce.src_nwk == nwk and annce.message is not None:
                 return eui64_to_ieee(bytes(annce.message.fields[1]))
         for ieee, device in app.devices.items():
             if int(device.nwk) == nwk:
@@ -622,7 +595,7 @@ def _ieee_resolver(app, golden):
     return resolve
 
 
-def capture_fault(testbed) -> SnifferFault | None:
+def capture_fault(testbed: Testbed) -> SnifferFault | None:
     """Read the capture's new frames into the testbed; a SnifferFault when the golden radio reported a frame on
     the air more than SNIFFER_LAG ago and the capture has not grown since it last did."""
     capture = testbed.capture
@@ -632,38 +605,14 @@ def capture_fault(testbed) -> SnifferFault | None:
     now = time.monotonic()
     if new:
         testbed.frames.extend(new)
-        testbed.notes["capture_grew_at"] = now
+        testbed.capture_grew_at = now
         return None
-    grew_at = testbed.notes.get("capture_grew_at")
+    grew_at = testbed.capture_grew_at
     air = getattr(testbed.app, "air_frames", ())
     missing = [at for at in air if grew_at is not None and grew_at < at < now - SNIFFER_LAG]
     if not missing:
         return None
-    case = testbed.notes.get("case", testbed.name)
+    case = testbed.case or testbed.name
     return SnifferFault(f"{case}: the sniffer capture {capture.path} stopped growing: the golden radio reported "
                         f"{len(missing)} frame(s) on the air since it last grew, the first {now - missing[0]:.1f} s "
                         "ago; is the sniffer still running and writing this file?")
-
-
-def _live_testbed_class():
-    from harness.bench import Testbed
-
-    class LiveTestbed(Testbed):
-        """A testbed whose frames come from the live sniffer capture, read whenever the steps look; a capture
-        that stopped growing while frames were on the air is a bench error, not an empty observation."""
-
-        capture: LivePcap | None = None
-        bench_fault = None  # set by the hardware bench: () -> BenchFault | None, asked when a case fails the DUT
-
-        def observed(self):
-            fault = capture_fault(self)
-            if fault is not None:
-                raise fault
-            return super().observed()
-
-    return LiveTestbed
-
-
-def LiveTestbed(**kwargs):  # noqa: N802 - a factory that reads like the class it builds
-    return _live_testbed_class()(**kwargs)
-

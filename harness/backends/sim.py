@@ -1,0 +1,177 @@
+"""The simulated bench: virtual air, a golden ControllerApplication on a simulated coordinator, a reference DUT.
+
+Every scenario gets a fresh network: new virtual air, golden radio and reference device, so no state leaks
+between cases (forming and joining take milliseconds of wall time). Each case's virtual clock starts at the
+same instant whatever ran before (:meth:`SimBackend.start_case`), so a case's capture is the same alone or
+inside the whole suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from harness.backends.base import BenchSetup, Work
+from harness.clock import VirtualClock, VirtualTimeLoop, new_virtual_loop
+from harness.dut.sim import SimDutControl
+from harness.golden.golden import Golden
+from harness.ke.sim import aps_ack_switch, ieee_resolver
+from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
+from harness.sim.air import Air
+from harness.testbed import IDENTIFICATION, BenchError, Testbed
+from harness.verify import Keyring
+
+if TYPE_CHECKING:
+    from harness.devices.base import ReferenceDevice
+    from harness.ke.engine import KeEngine
+    from harness.rng import CaseRandom
+
+#: Simulated time is anchored here: each case's virtual clock starts at this instant plus an offset derived
+#: from the run's seed and the case id (CaseRandom.clock_start), so captures and event times are reproducible.
+VIRTUAL_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+#: The loop time at which every simulated scenario starts (the capture's timestamps count from it).
+CASE_LOOP_START = 0.0
+COORDINATOR_IEEE = 0x00124B0000C0FFEE
+
+
+def air_name(air: Air) -> str:
+    """The name the simulated radio finds *air* under (radio/sim.py's registry)."""
+    return f"bench-{id(air)}"
+
+
+class SimBackend:
+    """The simulated bench behind the Bench front: *model* is the reference device class the DUT runs as,
+    *faults* the seeded non-conformances it carries."""
+
+    opening = Work(60.0, "forming the simulated network")
+    closing_testbed = Work(30.0, "shutting the simulated network down")
+    restarting = Work(60.0, "restarting the golden radio")
+    closing = Work(10.0, "closing the simulated bench")
+
+    def __init__(self, setup: BenchSetup, model: type[ReferenceDevice], faults: tuple[str, ...] = ()) -> None:
+        self.setup = setup
+        self.model = model
+        self.faults = faults
+        self.loop: VirtualTimeLoop = new_virtual_loop(CASE_LOOP_START)
+        self.clock = VirtualClock(self.loop, VIRTUAL_EPOCH, origin=CASE_LOOP_START)
+
+    def start_case(self, random: CaseRandom) -> None:
+        # Timers a closed scenario left behind keep their remaining delays; the new scenario's clock reads
+        # its own start instant at loop time CASE_LOOP_START.
+        self.loop.rebase(CASE_LOOP_START)
+        self.clock = VirtualClock(self.loop, VIRTUAL_EPOCH + timedelta(seconds=random.clock_start()),
+                                  origin=CASE_LOOP_START)
+
+    def golden_ke_engine(self, suites: tuple[int, ...], random: CaseRandom) -> KeEngine:
+        """Minted for the simulated coordinator by the bench's test CA."""
+        return self.setup.ke_material.engine(COORDINATOR_IEEE, tuple(suites), rng=random.stream("ke:golden"))
+
+    def radio_firmware(self) -> str | None:
+        return None
+
+    async def _new_app(self, air: Air) -> Any:  # the golden zigpy ControllerApplication: library edge
+        profile = self.setup.bench_profile
+        path = register_air(air_name(air), air)
+        return await ControllerApplication.new(
+            sim_config(path, channel=profile.channel, pan_id=profile.pan_id,
+                       extended_pan_id=self.setup.extended_pan_id, network_key=self.setup.network_key,
+                       coordinator_ieee=COORDINATOR_IEEE),
+            auto_form=True,
+        )
+
+    async def open_testbed(self, name: str, case: str, random: CaseRandom) -> Testbed:
+        setup = self.setup
+        air = Air(channel=setup.bench_profile.channel, seed=random.seed_for("air"), loop=self.loop)
+        frames: list[tuple[float, bytes]] = []
+        air.add_sniffer(lambda frame: frames.append((frame.timestamp, frame.psdu)))
+        app = await self._new_app(air)
+        if name != IDENTIFICATION:  # a self-test's radio fault must hit a case, not the identification
+            _inject_radio_failures(app)
+        golden = Golden(app, self.clock, demand_seed=random.seed_for("meter"))
+        device = self.model(air, setup.dut_profile, self.clock, self.faults, rng=random)
+        device.provision_key_establishment(setup.ke_material, setup.dut_ke_suites)
+        keyring = Keyring(network_keys={0: setup.network_key})
+        keyring.add_link_key(device.ieee, device.link_key)
+        testbed = Testbed(
+            name=name, golden=golden, dut=SimDutControl(device), dut_ieee=device.ieee,
+            dut_link_key=device.link_key, keyring=keyring, frames=frames, air=air, app=app, device=device,
+            random=random, case=case,
+        )
+        await self._enable_golden_ke(testbed)
+        return testbed
+
+    async def _enable_golden_ke(self, testbed: Testbed) -> None:
+        """Key Establishment on the golden ESI endpoint (simulated radio hooks); keys it completes go to the
+        keyring so captures decode the DUT's SE frames under its CBKE link key."""
+        node = testbed.app.node
+        material = self.setup.ke_material
+        await testbed.golden.enable_key_establishment(
+            material.engine(COORDINATOR_IEEE, self.setup.golden_ke_suites, rng=testbed.random.stream("ke:golden")),
+            ieee_of=ieee_resolver(node), install_key=node.set_link_key, set_aps_acks=aps_ack_switch(node),
+            key_table=node.security.link_keys, aps_send_frame=node.aps_send_frame,
+            next_aps_counter=node.security.next_aps_counter,
+        )
+        testbed.golden.learn_from_key_establishment(testbed.keyring, material.ca_public_key(1))
+
+    async def close_testbed(self, testbed: Testbed) -> None:
+        if testbed.device is not None:
+            testbed.device.close()
+        await testbed.golden.close()
+        if testbed.app is not None:
+            await testbed.app.shutdown()
+        if testbed.air is not None:
+            unregister_air(air_name(testbed.air))
+        # Let cancelled tasks finish so nothing leaks into the next scenario.
+        await asyncio.sleep(0)
+
+    async def restart_golden(self, testbed: Testbed) -> None:
+        """A new ControllerApplication on the same air and network settings."""
+        if testbed.air is None:
+            raise BenchError(f"{testbed.name}: a simulated testbed without its air cannot restart the golden radio")
+        # A real coordinator keeps its frame counters and key table in non-volatile memory.
+        old_security = testbed.app.node.security
+        await testbed.golden.close()
+        await testbed.app.shutdown()
+        testbed.app = await self._new_app(testbed.air)
+        old = testbed.golden
+        testbed.golden = Golden(testbed.app, self.clock, demand_seed=testbed.random.seed_for("meter"))
+        testbed.golden.zdo_events.extend(old.zdo_events)
+        testbed.golden.adopt_findings(old)
+        await self._enable_golden_ke(testbed)
+        if old.ke is not None and testbed.golden.ke is not None:
+            testbed.golden.ke.events[:0] = old.ke.events  # what the golden saw before the power cycle
+        # A real Trust Center keeps its key table across a power cycle.
+        await testbed.golden.trust_center.hold_link_key(testbed.dut_ieee, testbed.dut_link_key)
+        security = testbed.app.node.security
+        # Like an NCP restoring from NVM, skip ahead: frames sent while shutting down must not be replayed.
+        security.nwk_tx_counter = old_security.nwk_tx_counter + 4096
+        security.link_keys.update(old_security.link_keys)
+        security.aps_counter = old_security.aps_counter
+        trust_center = testbed.app.trust_center
+        for event in old.trust_center.joins:
+            trust_center.adopt(event.ieee, event.nwk)
+
+    async def close(self) -> None:
+        """Nothing outlives the scenarios in simulation: each testbed took its network down."""
+
+
+# Self-test hook: SE_SIM_RADIO_FAILURES=N makes the simulated golden radio fail its first N transmissions of the
+# process, as a USB radio that drops off the bus does, so the self-tests can show that a bench fault is retried
+# and reported as an error, never as a DUT failure.
+_RADIO_FAILURES = {"left": int(os.environ.get("SE_SIM_RADIO_FAILURES", "0") or 0)}
+
+
+def _inject_radio_failures(app: Any) -> None:  # app: a zigpy ControllerApplication whose send is replaced
+    if _RADIO_FAILURES["left"] <= 0:
+        return
+    send = app.send_packet
+
+    async def failing_send(packet: object) -> object:
+        if _RADIO_FAILURES["left"] > 0:
+            _RADIO_FAILURES["left"] -= 1
+            raise BenchError("simulated golden radio: the radio stopped answering (self-test fault injection)")
+        return await send(packet)
+
+    app.send_packet = failing_send
