@@ -60,8 +60,10 @@ KEY_RE = re.compile(
 #: Key Establishment suites a device claims: SE.KE.SUITE1 (sect163k1), SE.KE.SUITE2 (sect283k1).
 SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
 #: Options of a cluster that are not an attribute or a command: SE.DRLC.C.SIGN, the DRLC client signs its
-#: Report Event Status (SignatureType 0x01, ECDSA with its suite-1 certificate's key).
-OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN"})
+#: Report Event Status (SignatureType 0x01, ECDSA with its suite-1 certificate's key); SE.PRICE.C.REFUSALS, the
+#: Price client answers a Publish Price it does not take with the Default Response status that says why
+#: (DUPLICATE_EXISTS, FAILURE); SE.TIME.C.LOCAL, the device shows local time (from the ESI's TimeZone and DST).
+OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.PRICE.C.REFUSALS", "SE.TIME.C.LOCAL"})
 
 
 class PicsError(ValueError):
@@ -257,6 +259,11 @@ def template(device_type: DeviceTypeModel, *, all_revisions: bool = False, appli
         lines.append("  SE.KE.SUITE2: false  # optional: CBKE suite 2 (sect283k1), SE 1.2")
     if "SE.DRLC.C" in keys:
         lines.append("  SE.DRLC.C.SIGN: false  # optional: signs Report Event Status (ECDSA, suite-1 key)")
+    if "SE.PRICE.C" in keys:
+        lines.append("  SE.PRICE.C.REFUSALS: false  # optional: answers a price it does not take with the Default "
+                     "Response status saying why (DUPLICATE_EXISTS, FAILURE)")
+    if "SE.TIME.C" in keys:
+        lines.append("  SE.TIME.C.LOCAL: false  # optional: shows local time (reads the ESI's TimeZone and DST)")
     return "\n".join(lines) + "\n"
 
 

@@ -78,6 +78,7 @@ _POSITIVE = "a wait is positive; " + PROGRAM_RULE
 _PERMIT_JOIN = "ZigBee 05-3474 Mgmt_Permit_Joining_req: the Trust Center opens the network for at most 0xFE s"
 _KE_TIMES = "SE 1.x Key Establishment (07-5356 Annex C): generate times are a u8 number of seconds"
 _DRLC_MINUTES = "SE 1.x DRLC (07-5356): event times, durations and randomization are whole minutes"
+_OPENSEG_PROFILE = "docs/openseg-api.md (the OpenSEG profile's requirement; a PIXIT may only tighten it)"
 
 #: Every PIXIT the suite reads. Defaults are the values the steps fall back to (checked by a unit test).
 BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
@@ -109,6 +110,10 @@ BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
     _d("timing_tolerance", "2 s", ("1 s", "ZCL UTCTime counts whole seconds (07-5123)"),
        ("30 s", _DRLC_MINUTES + ": a wider tolerance could take one event minute for the next"), "longer",
        "allowed difference between an observed event time and the expected one"),
+    _d("time_resync_period", "24 h", ("1 min", _POSITIVE),
+       ("24 h", "a device's own clock drifts between readings (a 20 ppm crystal: 1.7 s a day, the timing tolerance); "
+                + PROGRAM_RULE), "longer",
+       "after taking the ESI's time the DUT takes it again within this time (resynchronisation)"),
     _d("drlc_start_lead", "120 s", ("10 s", "the DUT reports the event received before it starts; "
                                     + PROGRAM_RULE), ("1 h", PROGRAM_RULE), None,
        "how far ahead of its start a scheduled DRLC event is issued"),
@@ -125,13 +130,16 @@ BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
        "the span of the day-long DRLC schedule case"),
     _d("drlc_schedule_events", "12 count", ("1 count", PROGRAM_RULE), ("48 count", PROGRAM_RULE), "fewer",
        "events in that schedule", kind="count"),
-    _d("meter_read_interval", "4 s", ("4 s", "OpenSEG (LBNL-182358): meter reads as often as every 4 s"),
-       ("60 s", "the 48-hour cache (LBNL-182358) is judged to the minute; " + PROGRAM_RULE), "longer",
+    _d("meter_read_interval", "4 s", ("1 s", "ZCL 2.5.7.1.5: reporting intervals are whole seconds; a shorter "
+                                      "interval only tightens the profile's"),
+       ("4 s", _OPENSEG_PROFILE + ": the meter's data every 4 s (LBNL-182358)"), "longer",
        "OpenSEG: how often the gateway takes in meter data"),
-    _d("meter_read_tolerance", "2 s", ("1 s", _POSITIVE), ("60 s", PROGRAM_RULE), "longer",
+    _d("meter_read_tolerance", "2 s", ("1 s", "ZCL UTCTime, the gateway's clock from the ESI, counts whole seconds "
+                                       "(07-5123)"),
+       ("2 s", _OPENSEG_PROFILE + ": a reading is at most 2 s late"), "longer",
        "OpenSEG: allowed lateness of a reading, and the age limit of API values beyond the interval"),
-    _d("api_latency", "1 s", ("100 ms", _POSITIVE), ("30 s", PROGRAM_RULE), "longer",
-       "OpenSEG: the API answers within this time"),
+    _d("api_latency", "1 s", ("100 ms", _POSITIVE), ("1 s", _OPENSEG_PROFILE + ": the API answers within 1 s"),
+       "longer", "OpenSEG: the API answers within this time"),
 )}
 
 

@@ -51,6 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "case_id(id): certification case id from the feature's @id: tag")
     config.addinivalue_line("markers", "pics(expression): PICS expression the DUT must claim for the case")
     config.addinivalue_line("markers", "area(name): the feature area of a case")
+    # pytest-bdd makes a mark of each tag of an Examples block, named by the whole tag ("pics:SE.TIME.C"), without
+    # asking pytest_bdd_apply_tag; the case catalogue reads those PICS itself (harness/cases.py).
+    config.addinivalue_line("filterwarnings", r"ignore:Unknown pytest\.mark\.pics:pytest.PytestUnknownMarkWarning")
     try:
         options = build_run_options(config)
     except OptionError as exc:

@@ -180,6 +180,7 @@ class Control(_Strict):
 DUT_ACTIONS: dict[str, tuple[str, ...]] = {
     "factory_reset": (), "start_joining": (), "start_rejoin": (), "opt_out": ("event_id",),
     "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (), "read_actuation": (),
+    "power_off": (), "power_on": (),
     "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
 }
 
@@ -212,7 +213,25 @@ class OpenSegApi(_Strict):
     home_client: str = "127.0.0.1"  # bench address inside the DUT's home network
     foreign_client: str = "127.0.0.2"  # bench address outside it
     home_network: str = "127.0.0.1/32"
+    # An address of the gateway outside its home network, as the bench reaches it (its WAN or utility side):
+    # the API must not listen there (TC-OSEG-6.5). None: the profile names none, and that case cannot be judged.
+    outside_address: str | None = None
     paths: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _outside(self) -> OpenSegApi:
+        import ipaddress
+
+        if self.outside_address is not None:
+            try:
+                outside = ipaddress.ip_address(self.outside_address)
+                home = ipaddress.ip_network(self.home_network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"openseg: {exc}") from None
+            if outside in home:
+                raise ValueError(f"openseg.outside_address {self.outside_address} is inside the home network "
+                                 f"{self.home_network}; give an address of the gateway outside it")
+        return self
 
 
 class DutProfile(_Strict):

@@ -4,12 +4,13 @@ Acknowledgements (ids, PriceAckTime against the golden clock) within the DUT's P
 from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
+from zigpy.zcl.foundation import Status
 
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import PriceEvent
 from harness.se.clusters import Price
-from harness.se.types import PriceControl
+from harness.se.types import START_NOW, UNTIL_CHANGED, PriceControl
 from harness.verdict import check
 
 from .conftest import dut_peer, dut_request, key_ready_at
@@ -28,12 +29,6 @@ def _prices(testbed) -> dict[int, PriceEvent]:
     return testbed.notes.setdefault("prices", {})
 
 
-def _publish(bench, testbed, price: PriceEvent) -> None:
-    _prices(testbed)[price.issuer_event_id] = price
-    bench.run(testbed.golden.price.publish(dut_peer(bench, testbed), price), 30,
-              f"publishing price {price.issuer_event_id}")
-
-
 @given(parsers.parse("the ESI has a current price {event_id:d} until changed"))
 def current_price(bench, testbed, event_id):
     testbed.golden.price.add_price(PriceEvent(event_id, price=1000 + event_id))
@@ -42,15 +37,13 @@ def current_price(bench, testbed, event_id):
 @when(parsers.parse("the ESI publishes price {event_id:d} starting in {minutes:d} minutes for {duration:d} minutes, "
                     "asking for acknowledgement"))
 def publish_later(bench, testbed, event_id, minutes, duration):
-    start = testbed.golden.clock.zcl_utc() + minutes * 60
-    _publish(bench, testbed, PriceEvent(event_id, price=1000 + event_id, start_time=start, duration_minutes=duration,
-                                        price_control=ACK_REQUIRED))
+    _publish_window(bench, testbed, event_id, _now(testbed) + minutes * 60, duration)
 
 
 @when(parsers.parse("the ESI publishes price {event_id:d} again"))
 def publish_again(bench, testbed, event_id):
     testbed.notes["acks_before_repeat"] = len(testbed.golden.price.acknowledged(event_id))
-    _publish(bench, testbed, _prices(testbed)[event_id])
+    _publish_for_answer(bench, testbed, _prices(testbed)[event_id])
 
 
 @then("the DUT sends Get Current Price to the ESI within the PIXIT application start time")
@@ -74,6 +67,7 @@ def acknowledges(bench, testbed, event_id):
         check(False, expected=f"Price Acknowledgement for price {event_id} within {timeout:g} s",
               observed="no acknowledgement", rule="SE 1.1 Annex D.4.2.4.3: PriceControl bit 0 asks the client to "
                                                   "acknowledge the price")
+    _judge_acknowledgement(bench, testbed, testbed.notes["acks"][event_id], _prices(testbed)[event_id])
 
 
 @then("the acknowledgement names the price's provider and carries a PriceAckTime within the PIXIT tolerance")
@@ -104,3 +98,267 @@ def not_acknowledged(bench, testbed, event_id):
     acks = testbed.golden.price.acknowledged(event_id)
     check(not acks, expected=f"price {event_id}, older than the price it overlaps, refused (not acknowledged)",
           observed=f"{len(acks)} acknowledgements", rule=RULE + ": a price older than one it overlaps is refused")
+
+
+# -- PriceControl, expiry, overlap boundaries, refusal statuses, layouts, windows, Get Scheduled Prices ---------
+
+ACK_RULE = ("SE 1.1 Annex D.4.2.4.3 (Price Acknowledgement: ProviderID, IssuerEventID, PriceAckTime, Control: "
+            "the Price Control options of the event); reference client behaviour (Silicon Labs price-client: "
+            "the acknowledgement is the response to the Publish Price, Control = its PriceControl)")
+CONTROL_RULE = ("SE 1.1 Annex D.4.2.4.1 (Publish Price: PriceControl bit 0 = Price Acknowledgement required, the "
+                "other bits reserved); ZCL 07-5123 2.4.12 (a command without a specific response is answered with "
+                "a Default Response while its Disable Default Response bit is 0)")
+WINDOW_RULE = ("SE 1.x Annex D.4.2.4.1 (Publish Price: StartTime 0x00000000 = now, DurationInMinutes 0xFFFF = until "
+               "changed; a price that has ended is not taken; a price older than one it overlaps is refused, the "
+               "newer IssuerEventID wins); reference client behaviour (Silicon Labs price-client: windows "
+               "[start, start + duration) overlap when one starts before the other ends)")
+REFUSAL_RULE = ("PICS SE.PRICE.C.REFUSALS; reference client behaviour (Silicon Labs price-client, "
+                "emberAfPriceClusterPublishPriceCallback: DUPLICATE_EXISTS for a known IssuerEventID, FAILURE for a "
+                "price that has ended or is older than one it overlaps, SUCCESS for a price taken without "
+                "acknowledgement)")
+LAYOUT_RULE = ("ZCL 07-5123 2.4 and SE 1.x Annex D.4.2.4.1: later revisions append fields to Publish Price (SE 1.1: "
+               "PriceRatio .. PriceControl; SE 1.2: NumberOfGenerationTiers .. ExtendedRegisterTier); a receiver "
+               "takes the fields it knows and ignores what follows them")
+SCHEDULED_RULE = ("SE 1.1 Annex D.4.2.3.2 (Get Scheduled Prices: StartTime is the minimum ending time of the prices "
+                  "to send, NumberOfEvents 0 = all); the ESI answers with a Publish Price per price")
+#: The PriceControl bit that asks for an acknowledgement.
+ACK_BIT = int(PriceControl.Acknowledgement_Required)
+#: The other layouts of TC-PRICE-1.9: (SE 1.2 fields, bytes after them).
+LAYOUTS = {"SE 1.1": (False, b""), "SE 1.2": (True, b""), "SE 1.2 and 8 unknown bytes": (True, bytes(range(1, 9)))}
+
+
+def _tolerance(bench) -> float:
+    return bench.pixit_seconds("timing_tolerance", 2)
+
+
+def _now(testbed) -> int:
+    """The ESI's network time now, in whole ZCL UTC seconds."""
+    return int(testbed.golden.esi_time())
+
+
+def _answers(testbed) -> dict:
+    return testbed.notes.setdefault("price_answers", {})
+
+
+def _publish_for_answer(bench, testbed, price: PriceEvent) -> None:
+    """Publish and keep what the DUT answered it with (Default Response or acknowledgement) within the response
+    time; the steps after it judge the answer."""
+    _prices(testbed)[price.issuer_event_id] = price
+    answer = bench.run(testbed.golden.price.publish(dut_peer(bench, testbed), price,
+                                                    answer_timeout=_response_time(bench)),
+                       30 + _response_time(bench), f"publishing price {price.issuer_event_id}")
+    _answers(testbed)[price.issuer_event_id] = answer
+
+
+def _start_end(price: PriceEvent, published_at: int) -> tuple[int, int | None]:
+    start = published_at if price.start_time == START_NOW else price.start_time
+    return start, None if price.duration_minutes == UNTIL_CHANGED else start + price.duration_minutes * 60
+
+
+def _window(testbed, event_id: int) -> tuple[int, int | None]:
+    return testbed.notes["price_windows"][event_id]
+
+
+def _publish_window(bench, testbed, event_id: int, start: int, minutes: int, *, ack: bool = True) -> None:
+    now = _now(testbed)
+    price = PriceEvent(event_id, price=1000 + event_id, start_time=start, duration_minutes=minutes,
+                       price_control=ACK_REQUIRED if ack else 0x00)
+    testbed.notes.setdefault("price_windows", {})[event_id] = _start_end(price, now)
+    _publish_for_answer(bench, testbed, price)
+
+
+def _judge_acknowledgement(bench, testbed, ack, price: PriceEvent) -> None:
+    """Every field of a Price Acknowledgement against the price it acknowledges and the network time."""
+    tolerance = _tolerance(bench)
+    arrival = ack.arrival + testbed.golden.time_server.offset
+    control = int(price.price_control or 0)
+    wrong = []
+    if ack.provider_id != price.provider_id:
+        wrong.append(f"ProviderID {ack.provider_id} (the price's: {price.provider_id})")
+    if ack.issuer_event_id != price.issuer_event_id:
+        wrong.append(f"IssuerEventID {ack.issuer_event_id} (the price's: {price.issuer_event_id})")
+    if abs(ack.price_ack_time - arrival) > tolerance:
+        wrong.append(f"PriceAckTime {ack.price_ack_time} ({ack.price_ack_time - arrival:+.1f} s off the network time "
+                     f"{arrival:.1f} at arrival)")
+    if ack.control != control:
+        wrong.append(f"Control 0x{ack.control:02X} (the price's PriceControl: 0x{control:02X})")
+    check(not wrong, expected=f"a Price Acknowledgement of price {price.issuer_event_id} echoing ProviderID "
+                              f"{price.provider_id}, IssuerEventID and PriceControl 0x{control:02X} as Control, with "
+                              f"PriceAckTime within {tolerance:g} s of the network time at arrival",
+          observed="; ".join(wrong), rule=ACK_RULE)
+
+
+@then("the acknowledgement's Control echoes the price's PriceControl")
+def acknowledgement_control(bench, testbed):
+    (event_id, ack), = testbed.notes["acks"].items()
+    _judge_acknowledgement(bench, testbed, ack, _prices(testbed)[event_id])
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting now until changed with PriceControl {control}"))
+def publish_with_control(bench, testbed, event_id, control):
+    price_control = None if control == "absent" else int(control, 16)
+    _publish_for_answer(bench, testbed, PriceEvent(event_id, price=1000 + event_id, price_control=price_control))
+
+
+@then(parsers.parse("the DUT takes price {event_id:d}, acknowledging it only if PriceControl bit 0 asks"))
+def takes_acknowledging_if_asked(bench, testbed, event_id):
+    price = _prices(testbed)[event_id]
+    control = price.price_control
+    shown = "absent (an SE 1.0 Publish Price)" if control is None else f"0x{control:02X}"
+    answer = _answers(testbed)[event_id]
+    if control is not None and control & ACK_BIT:
+        acks = testbed.golden.price.acknowledged(event_id)
+        check(bool(acks), expected=f"a Price Acknowledgement of price {event_id} within {_response_time(bench):g} s: "
+                                   f"PriceControl {shown} has bit 0 set",
+              observed=_describe_answer(answer), rule=CONTROL_RULE)
+        _judge_acknowledgement(bench, testbed, acks[0], price)
+        return
+    bench.run(bench.clock.sleep(_response_time(bench)))
+    acks = testbed.golden.price.acknowledged(event_id)
+    check(not acks and answer is not None and answer.default_response == Status.SUCCESS
+          and answer.answered_command == Price.ClientCommandDefs.publish_price.id,
+          expected=f"price {event_id} taken without acknowledgement (PriceControl {shown}: bit 0 clear): a Default "
+                   f"Response SUCCESS naming Publish Price (0x00), no Price Acknowledgement",
+          observed=f"{len(acks)} Price Acknowledgement(s); answer: {_describe_answer(answer)}", rule=CONTROL_RULE)
+
+
+def _describe_answer(answer) -> str:
+    if answer is None:
+        return "no answer"
+    if answer.default_response is not None:
+        named = "?" if answer.answered_command is None else f"0x{answer.answered_command:02X}"
+        return f"Default Response {answer.default_response.name} naming command {named}"
+    return f"cluster command 0x{answer.cluster_command:02X}"
+
+
+@when(parsers.re(r"the ESI publishes price (?P<event_id>\d+) of 1 minute that (?P<when>ended just over the PIXIT "
+                 r"tolerance ago|ends just over the PIXIT tolerance from now), (?P<asking>asking|without asking) for "
+                 r"acknowledgement"), converters={"event_id": int})
+def publish_at_expiry(bench, testbed, event_id, when, asking):
+    # The boundary of "has ended": the end lies the tolerance and a second before (expired) or after (still runs)
+    # the network time of publication.
+    margin = int(_tolerance(bench)) + 1
+    end = _now(testbed) + (-margin if when.startswith("ended") else margin)
+    _publish_window(bench, testbed, event_id, end - 60, 1, ack=asking == "asking")
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting {minutes:d} minute before the end of price "
+                    "{other:d} for {duration:d} minutes, asking for acknowledgement"))
+def publish_before_end(bench, testbed, event_id, minutes, other, duration):
+    _, end = _window(testbed, other)
+    _publish_window(bench, testbed, event_id, end - minutes * 60, duration)
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting at the end of price {other:d} for {duration:d} "
+                    "minutes, asking for acknowledgement"))
+def publish_at_end(bench, testbed, event_id, other, duration):
+    _, end = _window(testbed, other)
+    _publish_window(bench, testbed, event_id, end, duration)
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} for the {minutes:d} minutes before the start of price "
+                    "{other:d}, asking for acknowledgement"))
+def publish_until_start(bench, testbed, event_id, minutes, other):
+    start, _ = _window(testbed, other)
+    _publish_window(bench, testbed, event_id, start - minutes * 60, minutes)
+
+
+@when(parsers.re(r"the ESI publishes price (?P<event_id>\d+) starting now for (?P<minutes>\d+) minutes?, asking for "
+                 r"acknowledgement"), converters={"event_id": int, "minutes": int})
+def publish_window(bench, testbed, event_id, minutes):
+    _publish_window(bench, testbed, event_id, START_NOW, minutes)
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting now until changed, asking for acknowledgement"))
+def publish_now_window(bench, testbed, event_id):
+    """The shared step (steps/conftest.py), noting the window for this feature's boundaries."""
+    _publish_window(bench, testbed, event_id, START_NOW, UNTIL_CHANGED)
+
+
+@when(parsers.re(r"the (?P<moment>start|end) of price (?P<event_id>\d+) has passed(?P<more> by a minute)?"),
+      converters={"event_id": int})
+def price_moment_passed(bench, testbed, moment, event_id, more):
+    start, end = _window(testbed, event_id)
+    due = start if moment == "start" else end
+    if due is None:
+        raise ValueError(f"price {event_id} has no end: it lasts until changed")
+    due += 60 if more else _tolerance(bench)
+    bench.run(bench.clock.sleep(max(0.0, due - testbed.golden.esi_time()), f"the {moment} of price {event_id}"))
+
+
+@then(parsers.parse("the DUT answers price {event_id:d} with a Default Response {status}"))
+def answers_with_status(bench, testbed, event_id, status):
+    expected = Status[status]
+    answer = _answers(testbed).get(event_id)
+    window = testbed.notes.get("price_windows", {}).get(event_id)
+    why = {Status.SUCCESS: "a price it takes without acknowledgement",
+           Status.DUPLICATE_EXISTS: "an IssuerEventID it already holds",
+           Status.FAILURE: "a price that has ended or is older than one it overlaps"}.get(expected, "")
+    check(answer is not None and answer.default_response == expected
+          and answer.answered_command == Price.ClientCommandDefs.publish_price.id,
+          expected=f"a Default Response {expected.name} naming Publish Price (0x00) within {_response_time(bench):g} s "
+                   f"({why}" + (f"; window {window}" if window else "") + ")",
+          observed=_describe_answer(answer), rule=REFUSAL_RULE)
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting now until changed in the {layout} layout, asking "
+                    "for acknowledgement"))
+def publish_layout(bench, testbed, event_id, layout):
+    se12, trailing = LAYOUTS[layout]
+    price = PriceEvent(event_id, price=1000 + event_id, price_control=ACK_REQUIRED, se12_fields=se12,
+                       trailing=trailing)
+    testbed.notes["layout"] = layout
+    _publish_for_answer(bench, testbed, price)
+
+
+@given(parsers.parse("the ESI has a current price {current:d} until changed and prices {first:d} and {second:d} "
+                     "scheduled after it, each asking for acknowledgement"))
+def scheduled_prices(bench, testbed, current, first, second):
+    now = _now(testbed)
+    for event_id, start in ((current, START_NOW), (first, now + 3600), (second, now + 7200)):
+        testbed.golden.price.add_price(PriceEvent(event_id, price=1000 + event_id, start_time=start,
+                                                  duration_minutes=UNTIL_CHANGED if start == START_NOW else 60,
+                                                  price_control=ACK_REQUIRED))
+
+
+@then("the DUT sends Get Scheduled Prices to the ESI within the PIXIT application start time")
+def asks_scheduled_prices(bench, testbed):
+    timeout = bench.pixit_seconds("app_start_time", 10)
+    since = key_ready_at(testbed)
+    log = testbed.golden.price.scheduled_requests
+    try:
+        testbed.notes["scheduled_request"] = bench.run(log.wait(
+            lambda r: True, max(0.0, since + timeout - bench.clock.monotonic()), "Get Scheduled Prices"))
+    except DeadlineExceeded:
+        check(False, expected=f"Get Scheduled Prices from the DUT within {timeout:g} s of key establishment",
+              observed="no Get Scheduled Prices", rule=SCHEDULED_RULE + "; PICS SE.PRICE.C.C01.Tx")
+
+
+@then("its StartTime is not after the network time it was sent at")
+def scheduled_start_time(bench, testbed):
+    request = testbed.notes["scheduled_request"]
+    tolerance = _tolerance(bench)
+    arrival = request.arrival + testbed.golden.time_server.offset
+    check(request.start_time <= arrival + tolerance,
+          expected=f"StartTime at or before the network time {arrival:.1f} at arrival (+{tolerance:g} s): the earliest "
+                   "end time of the prices asked for, so the running price is among them",
+          observed=f"StartTime {request.start_time} ({request.start_time - arrival:+.1f} s), NumberOfEvents "
+                   f"{request.number_of_events}, answered with prices {list(request.issuer_event_ids)}",
+          rule=SCHEDULED_RULE)
+
+
+@then("the DUT acknowledges every price the ESI answered it with within the PIXIT response time")
+def acknowledges_scheduled(bench, testbed):
+    request = testbed.notes["scheduled_request"]
+    check(bool(request.issuer_event_ids), expected="the ESI answered Get Scheduled Prices with its prices",
+          observed=f"no price ended after StartTime {request.start_time} (NumberOfEvents {request.number_of_events})",
+          rule=SCHEDULED_RULE)
+    bench.run(bench.clock.sleep(_response_time(bench)))
+    prices = {p.issuer_event_id: p for p in testbed.golden.price.prices}
+    missing = [e for e in request.issuer_event_ids if not testbed.golden.price.acknowledged(e)]
+    check(not missing, expected=f"a Price Acknowledgement of each of prices {list(request.issuer_event_ids)} "
+                                "(each asks for one; one the DUT already took may be answered DUPLICATE_EXISTS instead "
+                                "if it acknowledged it before)",
+          observed=f"none for {missing}", rule=SCHEDULED_RULE + "; " + ACK_RULE)
+    for event_id in request.issuer_event_ids:
+        _judge_acknowledgement(bench, testbed, testbed.golden.price.acknowledged(event_id)[0], prices[event_id])

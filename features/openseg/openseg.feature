@@ -1,12 +1,18 @@
 @area:openseg
 Feature: OpenSEG gateway: the meter's data on the home network, and nothing of the utility's control
-  An Open Smart Energy Gateway is the consumer's device paired with the utility meter. It reads only the
-  Simple Metering cluster (polling it, or configuring its reports), keeps a 48-hour circular cache, and serves
-  the readings (JSON and Green Button) to its home network only, never passing utility control (DRLC, Price,
-  Messaging) on. The golden radio plays the Trust Center, the ESI and the meter; the bench is the home
-  network's client.
-  Sources: LBNL-182358 (OpenSEG design), SE 1.x (Simple Metering, CBKE), NAESB REQ.21 ESPI,
-  docs/openseg-api.md (the consumer API profile).
+  An Open Smart Energy Gateway is the consumer's device paired with the utility meter, the only HAN device that
+  is. It reads only the Simple Metering cluster (polling it, or configuring its reports) every 4 seconds, keeps
+  a 48-hour circular cache that survives a power cut, and serves the readings (JSON and Green Button) to its
+  home network only, never passing utility control (DRLC, Price, Messaging) on and letting no other device
+  join the HAN through it. Its API serves what the meter measured, when the meter measured it, within the
+  profile's latency, and holds up against a hostile client on the home network. The golden radio plays the
+  Trust Center, the ESI and the meter; the bench is the home network's client.
+  The read interval (4 s), the read tolerance (2 s) and the API latency (1 s) are the profile's requirements: a
+  DUT profile's PIXITs may only tighten them. So are the 48-hour cache, the request sizes (a head of 8 KiB and a
+  body of 1 KiB served, a head over 64 KiB answered 431 or 413, a body over 64 KiB 413), the request-head
+  timeout (10 s) and the 1,000 concurrent requests (docs/openseg-api.md, "Profile rules").
+  Sources: LBNL-182358 (OpenSEG design), SE 1.x (Simple Metering, CBKE), Zigbee PRO (joining, beacons),
+  NAESB REQ.21 ESPI, RFC 9110 / RFC 6585 (HTTP statuses), docs/openseg-api.md (the consumer API profile).
 
   Background:
     Given the DUT serves the OpenSEG consumer API
@@ -29,6 +35,14 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     When 1 hour of network time passes
     Then the DUT sent the meter no Write Attributes and no cluster command
 
+  @id:TC-OSEG-2.3
+  Scenario: The gateway lets no other device join the HAN through it, even when the Trust Center permits joining
+    Given the DUT has joined and completed key establishment
+    When the Trust Center permits joining for 60 seconds
+    And the golden radio scans the channel for beacons
+    Then the DUT answered the scan with a beacon if it is a router
+    And no beacon of the DUT permits association
+
   @id:TC-OSEG-3.1
   Scenario: Utility DRLC, Price and Messaging frames sent to the gateway never appear on its API
     Given the DUT has joined and completed key establishment
@@ -37,29 +51,61 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     Then no API resource shows the event, the price or the message
     And the utility-control paths of the API answer 404
     And the DUT passed no DRLC, Price or Messaging command on
+    And the DUT sent nothing to the HAN but to the ESI and the network's own ZDO and NWK traffic
 
   @id:TC-OSEG-3.2
-  Scenario: API values equal the meter's, correctly scaled, and no older than the read interval
+  Scenario: API values equal the meter's, correctly scaled, read when the meter measured them, and fresh
     Given the DUT has joined and completed key establishment
     When 10 minutes of network time pass
-    Then the meter resource shows the meter's unit, Multiplier, Divisor and formatting
+    Then the meter resource shows the meter's identity, unit, Multiplier, Divisor, formatting, type and status
     And the summation resource equals a summation the meter served within the read interval plus tolerance
     And the demand resource equals a demand the meter served within the read interval plus tolerance
+    And over one read interval every summation and demand shown is the newest the meter served, at its read_at
+
+  @id:TC-OSEG-3.3
+  Scenario: A readings range returns exactly the cached readings inside it, and nothing for a range outside the cache
+    Given the DUT has joined and completed key establishment
+    When 10 minutes of network time pass
+    Then a readings range from one cached reading to another returns exactly the readings between, both included
+    And a readings range ending one second before the oldest cached reading returns no reading, with HTTP 200
+    And a Green Button export of a range outside the cache is a schema-valid feed without intervals
+
+  @id:TC-OSEG-3.4
+  Scenario: The API answers every resource within the profile's latency
+    Given the DUT has joined and completed key establishment
+    When 10 minutes of network time pass
+    Then every metering resource, asked 3 times, answers correctly within the PIXIT API latency
 
   @id:TC-OSEG-4.1
-  Scenario: After 50 hours the cache holds exactly the last 48 hours with no gaps
+  Scenario: After 50 hours the cache, and the Green Button export of it, hold exactly the last 48 hours
     Given the DUT has joined and completed key establishment
     When 50 hours of network time pass
+    And a home client requests the Green Button export of the last 50 hours
     Then the cached readings of the last 50 hours begin 48 hours ago, within the read interval plus tolerance
     And no two cached readings are further apart than the read interval plus tolerance
-    And every cached reading is a value the meter served
+    And every cached reading is a value the meter served at its time
+    And the export is a schema-valid ESPI feed with the ESI's LocalTimeParameters
+    And its interval times are Unix seconds inside the requested range
+    And its intervals cover the cache's 48 hours, from the first whole interval to the last
+    And its ReadingType is energy in Wh, as deltas, with an ESPI power of ten
+    And its interval values add up to the meter's summation delta over the intervals
+
+  @id:TC-OSEG-4.2
+  Scenario: The cache survives a power cycle of the gateway, with a gap no longer than the outage
+    Given the DUT has joined and completed key establishment
+    When 10 minutes of network time pass
+    And the DUT's power is cut for 5 minutes
+    And 10 minutes of network time pass
+    Then every reading cached before the power cut is still served, unchanged but for the newest
+    And the gap in the cached readings spans the outage plus at most the PIXIT rejoin time and a read interval
+    And every cached reading is a value the meter served at its time
 
   @id:TC-OSEG-5.1
   Scenario: The Green Button export is schema-valid ESPI in Unix time whose intervals add up to the meter's
     Given the DUT has joined and completed key establishment
     When 3 hours of network time pass
     And a home client requests the Green Button export of the last 2 hours
-    Then the export is a schema-valid ESPI feed
+    Then the export is a schema-valid ESPI feed with the ESI's LocalTimeParameters
     And its interval times are Unix seconds inside the requested range
     And its ReadingType is energy in Wh, as deltas, with an ESPI power of ten
     And its interval values add up to the meter's summation delta over the intervals
@@ -71,12 +117,13 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     Then every metering resource answers a foreign client 403 with a JSON error body
 
   @id:TC-OSEG-6.2
-  Scenario: Malformed and oversized requests get 400 and the gateway keeps serving
+  Scenario: Malformed time ranges get 400 at their boundaries, non-ASCII digits included, and the gateway keeps serving
     Given the DUT has joined and completed key establishment
     When 1 minute of network time passes
     Then a readings request with a malformed time range is answered 400 with a JSON error body
+    And a readings request with non-ASCII digits in a time parameter is answered 400 with a JSON error body
+    And a readings range of exactly 7 days and one of 1 second are served, one of 7 days and 1 second is not
     And a request line that is not HTTP is answered 400
-    And a request with an oversized header is answered with a 4xx status
     And the summation resource is still served afterwards
 
   @id:TC-OSEG-6.3
@@ -91,10 +138,43 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     When 1 minute of network time passes
     Then POST and DELETE on the metering resources answer 405 with a JSON error body
 
+  @id:TC-OSEG-6.5
+  Scenario: The API listens only on the gateway's home-network address
+    Given the DUT has joined and completed key establishment
+    When 1 minute of network time passes
+    Then the API's port answers on the gateway's home-network address
+    And nothing accepts a connection on the API's port at the gateway's address outside its home network
+
+  @id:TC-OSEG-6.6
+  Scenario: Oversized requests get 431 or 413 at the profile's limits, and the gateway keeps serving
+    Given the DUT has joined and completed key establishment
+    When 1 minute of network time passes
+    Then a request with an 8 KiB head and a 1 KiB body is served
+    And a request whose head is 64 KiB and 1 byte is answered 431 or 413 with a JSON error body
+    And a request whose head holds 2,000 header fields over 64 KiB is answered 431 or 413 with a JSON error body
+    And a request with a body of 64 KiB and 1 byte is answered 413 with a JSON error body
+    And the summation resource is still served afterwards
+
+  @id:TC-OSEG-6.7
+  Scenario: A client that never completes its request head is cut off within the head timeout
+    Given the DUT has joined and completed key establishment
+    When 1 minute of network time passes
+    And two home clients send a summation request's head one line a second, one completing it after 9 seconds
+    Then the client that completed its head within the head timeout was served
+    And the gateway closed the other client's connection within the head timeout and the PIXIT API latency
+    And the summation resource is still served afterwards
+
   @id:TC-OSEG-7.1
   Scenario: A burst of 20 concurrent clients is served while the meter reads stay on schedule
     Given the DUT has joined and completed key establishment
     When 1 minute of network time passes
     And 20 home clients request the summation at once, 3 times 10 seconds apart
-    Then every client was answered 200
+    Then every client was answered 200 with the meter's summation
     And the DUT took in the meter's readings at the read interval plus tolerance throughout the burst
+
+  @id:TC-OSEG-7.2
+  Scenario: 1,000 concurrent requests from the home network are all answered
+    Given the DUT has joined and completed key establishment
+    When 1 minute of network time passes
+    And 1000 home clients request the summation at once
+    Then every client was answered 200 with the meter's summation

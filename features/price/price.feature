@@ -4,7 +4,32 @@ Feature: Prices published by the ESI
   changed); a device that joins asks for the current price, and acknowledges every price whose PriceControl
   asks for it with a Price Acknowledgement carrying the network time. A repeated price is not taken twice, and
   a price older than one it overlaps is refused.
-  Sources: SE 1.x Annex D.4 (Price cluster), reference client behaviour (Silicon Labs price-client plugin).
+  What the DUT took is judged on the air: a price that asks for an acknowledgement and is taken is acknowledged
+  at once (Silicon Labs price-client sends the Price Acknowledgement as the response), so an acknowledgement
+  means the price was taken and none within the response time means it was refused. A price is kept from its
+  StartTime for its duration; when it is taken is judged by what it makes the DUT do with a later price: a price
+  older (lower IssuerEventID) than one the DUT holds is refused where their windows overlap and taken where they
+  do not, so an older price placed just before, inside or just after a held price's window shows where the DUT
+  puts that window (start, end; StartTime 0 = now, Duration 0xFFFF = until changed).
+  Every Price Acknowledgement is judged whole: ProviderID and IssuerEventID echo the price, PriceAckTime is the
+  network time of its arrival within the PIXIT tolerance, and Control echoes the price's PriceControl (SE 1.1
+  Annex D.4.2.4.3: "Control: identifies the Price Control options for the event"; Silicon Labs price-client
+  sends the price's PriceControl).
+  Only PriceControl bit 0 asks for an acknowledgement; the other bits (reserved in SE 1.1, defined later) ask
+  for nothing. A price the DUT takes without acknowledging is answered with a Default Response SUCCESS (ZCL
+  07-5123 2.4.12: a unicast command without a specific response, Disable Default Response bit 0, gets one).
+  The SE 1.x Price cluster names no Default Response status for a price the DUT refuses; a DUT that claims
+  SE.PRICE.C.REFUSALS says why as Silicon Labs price-client does: DUPLICATE_EXISTS for an IssuerEventID it
+  holds, FAILURE for a price that has ended or is older than one it overlaps.
+  Decisions where the issue left it open (issue 18 item 2): a price that ended more than the PIXIT tolerance
+  before its arrival is expired, one that still runs for longer than the tolerance is taken; windows that only
+  touch (one ends when the other starts) do not overlap; Get Scheduled Prices is judged by its StartTime (not
+  after the network time it is sent: it is the earliest end time of the prices asked for, so a later one
+  misses the running price) and by the DUT taking every price the ESI answers it with; block pricing is not
+  judged yet.
+  Sources: SE 1.x Annex D.4 (Price cluster), reference client behaviour (Silicon Labs price-client plugin,
+  emberAfPriceClusterPublishPriceCallback), ZCL 07-5123 (Default Response; forward compatibility: a receiver
+  ignores fields it does not know at the end of a command).
 
   Background:
     Given the golden Trust Center has formed the Smart Energy network
@@ -22,6 +47,7 @@ Feature: Prices published by the ESI
     When the ESI publishes price 502 starting now until changed, asking for acknowledgement
     Then the DUT acknowledges price 502 within the PIXIT response time
     And the acknowledgement names the price's provider and carries a PriceAckTime within the PIXIT tolerance
+    And the acknowledgement's Control echoes the price's PriceControl
 
   @id:TC-PRICE-1.3 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.C02.Tx
   Scenario: A repeated price is not taken twice
@@ -40,3 +66,89 @@ Feature: Prices published by the ESI
     Then the DUT acknowledges price 505 within the PIXIT response time
     When the ESI publishes price 504 starting now until changed, asking for acknowledgement
     Then the DUT does not acknowledge price 504 within the PIXIT response time
+
+  @id:TC-PRICE-1.5 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.C02.Tx
+  Scenario Outline: A price is acknowledged when PriceControl bit 0 asks for it, and only then
+    Given the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 510 starting now until changed with PriceControl <price_control>
+    Then the DUT takes price 510, acknowledging it only if PriceControl bit 0 asks
+
+    Examples:
+      | price_control |
+      | absent        |
+      | 0x00          |
+      | 0xFE          |
+      | 0x01          |
+      | 0xFF          |
+
+  @id:TC-PRICE-1.6 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.C02.Tx
+  Scenario: A price that has ended is not taken; one that started earlier and still runs is
+    Given the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 521 of 1 minute that ended just over the PIXIT tolerance ago, asking for acknowledgement
+    Then the DUT does not acknowledge price 521 within the PIXIT response time
+    When the ESI publishes price 522 of 1 minute that ends just over the PIXIT tolerance from now, asking for acknowledgement
+    Then the DUT acknowledges price 522 within the PIXIT response time
+
+  @id:TC-PRICE-1.7 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.C02.Tx
+  Scenario: An older price is refused where it overlaps a newer one by a minute, and taken where it only touches it
+    Given the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 532 starting in 10 minutes for 60 minutes, asking for acknowledgement
+    Then the DUT acknowledges price 532 within the PIXIT response time
+    When the ESI publishes price 529 starting 1 minute before the end of price 532 for 10 minutes, asking for acknowledgement
+    Then the DUT does not acknowledge price 529 within the PIXIT response time
+    When the ESI publishes price 531 starting at the end of price 532 for 10 minutes, asking for acknowledgement
+    Then the DUT acknowledges price 531 within the PIXIT response time
+    When the ESI publishes price 530 for the 5 minutes before the start of price 532, asking for acknowledgement
+    Then the DUT acknowledges price 530 within the PIXIT response time
+
+  @id:TC-PRICE-1.8 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.REFUSALS
+  Scenario: A price the DUT does not take is answered with the Default Response status that says why
+    Given the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 541 starting now until changed with PriceControl 0x00
+    Then the DUT answers price 541 with a Default Response SUCCESS
+    When the ESI publishes price 541 again
+    Then the DUT answers price 541 with a Default Response DUPLICATE_EXISTS
+    When the ESI publishes price 540 starting now until changed with PriceControl 0x00
+    Then the DUT answers price 540 with a Default Response FAILURE
+    When the ESI publishes price 542 of 1 minute that ended just over the PIXIT tolerance ago, without asking for acknowledgement
+    Then the DUT answers price 542 with a Default Response FAILURE
+
+  @id:TC-PRICE-1.9 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.C02.Tx
+  Scenario Outline: A price in a later revision's layout is taken: the fields the DUT does not know are ignored
+    Given the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 550 starting now until changed in the <layout> layout, asking for acknowledgement
+    Then the DUT acknowledges price 550 within the PIXIT response time
+
+    Examples:
+      | layout                     |
+      | SE 1.1                     |
+      | SE 1.2                     |
+      | SE 1.2 and 8 unknown bytes |
+
+  @id:TC-PRICE-1.10 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.C02.Tx
+  Scenario: A price holds its window from its StartTime for its duration: not from its arrival, not after its end
+    Given the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 562 starting in 10 minutes for 2 minutes, asking for acknowledgement
+    Then the DUT acknowledges price 562 within the PIXIT response time
+    When the ESI publishes price 561 for the 5 minutes before the start of price 562, asking for acknowledgement
+    Then the DUT acknowledges price 561 within the PIXIT response time
+    When the start of price 562 has passed by a minute
+    And the ESI publishes price 559 starting now for 1 minute, asking for acknowledgement
+    Then the DUT does not acknowledge price 559 within the PIXIT response time
+    When the end of price 562 has passed
+    And the ESI publishes price 560 starting now until changed, asking for acknowledgement
+    Then the DUT acknowledges price 560 within the PIXIT response time
+
+  @id:TC-PRICE-1.11 @pics:SE.PRICE.C.C01.Tx @pics:SE.PRICE.C.C02.Tx
+  Scenario: After joining the DUT asks for the scheduled prices from now and takes every one the ESI sends
+    Given the ESI has a current price 571 until changed and prices 572 and 573 scheduled after it, each asking for acknowledgement
+    And the DUT has joined and completed key establishment
+    Then the DUT sends Get Scheduled Prices to the ESI within the PIXIT application start time
+    And its StartTime is not after the network time it was sent at
+    And the DUT acknowledges every price the ESI answered it with within the PIXIT response time

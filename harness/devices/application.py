@@ -68,6 +68,7 @@ from .application_faults import (
     NO_GET_CURRENT_PRICE,
     NO_GET_LAST_MESSAGE,
     NO_GET_SCHEDULED_EVENTS,
+    NO_GET_SCHEDULED_PRICES,
     NO_REPORT_EVENT_STATUS,
     REJECTS_LONGEST_DURATION,
     SIGNS_WITH_TYPE_BYTE,
@@ -87,6 +88,12 @@ LOGGER = logging.getLogger(__name__)
 ESI = Peer(0x0000, 1)
 #: Seconds a start-up request waits for the ESI's answer.
 STARTUP_TIMEOUT = 5.0
+#: How often the device takes the ESI's time again (its profiles' PIXIT time_resync_period says so).
+TIME_RESYNC_PERIOD = 3600.0
+#: The PICS item of a Price client that sends Get Scheduled Prices (it does after Get Current Price).
+GET_SCHEDULED_PRICES_CLAIM = "SE.PRICE.C.C01.Tx"
+#: PICS option of a device that shows local time (it reads the ESI's TimeZone and DST attributes).
+LOCAL_TIME_OPTION = "SE.TIME.C.LOCAL"
 #: ZCL UTCTime 1 (2000-01-01T00:00:01Z): what a device that takes StartTime 0 literally schedules.
 EPOCH_START = 1
 #: The largest event duration a device that clamps instead of rejecting keeps (SE-FACTS: max 1440 minutes).
@@ -245,6 +252,7 @@ class ApplicationDevice(ReferenceDevice):
     def _create_clients(self) -> None:
         """The Time client and the model's application clients, as from the factory."""
         self.time = TimeClient(self.engine, self.clock, endpoint=self.endpoint,
+                               local_time=bool(self.profile.pics.get(LOCAL_TIME_OPTION, False)),
                                faults=self.faults.settings(TimeClientFaults))
         self.drlc: DrlcClient | None = None
         self.price: PriceClient | None = None
@@ -252,6 +260,7 @@ class ApplicationDevice(ReferenceDevice):
         self.compose_clients()
 
     def _close_clients(self) -> None:
+        self.time.close()
         for client in (self.drlc, self.messaging):
             if client is not None:
                 client.close()
@@ -336,6 +345,7 @@ class ApplicationDevice(ReferenceDevice):
                 await self.time.synchronize(ESI, timeout=STARTUP_TIMEOUT)
             except (ZclError, TimeSyncError, NodeError) as exc:
                 LOGGER.info("reference %s could not take the time from the ESI: %s", self.model, exc)
+            self.time.start_resync(ESI, TIME_RESYNC_PERIOD, timeout=STARTUP_TIMEOUT, on_error=self._resync_failed)
         try:
             await self.startup_requests()
         except (ZclError, NodeError) as exc:
@@ -343,12 +353,18 @@ class ApplicationDevice(ReferenceDevice):
             # e.g. the bench tore the network down mid-request); the cases judge what it did send.
             LOGGER.info("reference %s start-up request failed: %s", self.model, exc)
 
+    def _resync_failed(self, exc: Exception) -> None:
+        LOGGER.info("reference %s could not take the time from the ESI again: %s", self.model, exc)
+
     async def startup_requests(self) -> None:
         first_join_skipped = self.faults.has(GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN) and not self.rejoined
         if self.drlc is not None and not self.faults.has(NO_GET_SCHEDULED_EVENTS) and not first_join_skipped:
             await self.drlc.get_scheduled_events(ESI, timeout=STARTUP_TIMEOUT)
         if self.price is not None and not self.faults.has(NO_GET_CURRENT_PRICE):
             await self.price.get_current_price(ESI, timeout=STARTUP_TIMEOUT)
+        if (self.price is not None and self.profile.pics.get(GET_SCHEDULED_PRICES_CLAIM, False)
+                and not self.faults.has(NO_GET_SCHEDULED_PRICES)):
+            await self.price.get_scheduled_prices(ESI, timeout=STARTUP_TIMEOUT)
         if self.messaging is not None and not self.faults.has(NO_GET_LAST_MESSAGE):
             await self.messaging.get_last_message(ESI, timeout=STARTUP_TIMEOUT)
 

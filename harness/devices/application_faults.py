@@ -13,6 +13,22 @@ from __future__ import annotations
 
 from .faults import Behaviour, ClientSetting, Fault, StackSetting
 
+#: The TimeStatus values of the TC-TIME-1.5 examples that make a time source, and those that do not.
+TIME_SOURCES, NOT_TIME_SOURCES = ("0x01", "0x02", "0x0B"), ("0x00", "0x0C")
+
+
+def stamped_cases(stamp: str, statuses: tuple[str, ...] = TIME_SOURCES) -> tuple[str, ...]:
+    """The TC-TIME-1.5 (of *statuses*) and TC-TIME-1.7 examples a model runs with *stamp* ("price acknowledgement"
+    or "event status"): by default those in which it must run on the ESI's time."""
+    return (*(f"TC-TIME-1.5[{status}-{stamp}]" for status in statuses),
+            *(f"TC-TIME-1.7[{direction}-{stamp}]" for direction in ("forward", "back")))
+
+
+#: Every example stamped with a Report Event Status (a Price Acknowledgement): a fault that spoils the stamp fails
+#: them all.
+EVENT_STAMPED = stamped_cases("event status", (*NOT_TIME_SOURCES, *TIME_SOURCES))
+PRICE_STAMPED = stamped_cases("price acknowledgement", (*NOT_TIME_SOURCES, *TIME_SOURCES))
+
 # -- joining (the node's stack) -------------------------------------------------------------------------------
 
 WRONG_KEY_SEQUENCE_NUMBER = Fault(
@@ -76,7 +92,7 @@ START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
      "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
-     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32"), Behaviour())
+     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", *EVENT_STAMPED), Behaviour())
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
     ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
@@ -111,7 +127,7 @@ ACTUATION_IGNORES_EVENT = Fault(
 #: Every DRLC case in which the DUT must report a status (all but TC-DRLC-1.4, which expects none).
 NO_REPORT_EVENT_STATUS = Fault(
     "no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
-    (*DRLC_REPORTING_CASES, "TC-TIME-1.2"), Behaviour())
+    (*DRLC_REPORTING_CASES, "TC-TIME-1.2", *EVENT_STAMPED), Behaviour())
 
 DRLC = [
     Fault("reports-start-before-randomized-start", "reports 02 at the nominal start although EventControl asks for "
@@ -127,7 +143,7 @@ DRLC = [
           ("TC-DRLC-1.13", "TC-DRLC-1.29"),
           ClientSetting(client="drlc", field="miss_supersession")),
     Fault("wrong-event-status-time", "EventStatusTime one hour off the network time",
-          (*DRLC_REPORTING_CASES, "TC-DRLC-1.21", "TC-TIME-1.2"),
+          (*DRLC_REPORTING_CASES, "TC-DRLC-1.21", "TC-TIME-1.2", *EVENT_STAMPED),
           ClientSetting(client="drlc", field="wrong_event_status_time")),
     # EventStatusTime is judged on every report, randomized starts and ends too (issue 18).
     Fault("status-time-of-nominal-schedule", "EventStatusTime of a randomized start or end is the nominal start or "
@@ -203,17 +219,62 @@ DRLC_UNSIGNED = [
 
 NO_GET_CURRENT_PRICE = Fault("no-get-current-price", "does not ask for the current price after joining",
                              ("TC-PRICE-1.1",), Behaviour())
+#: The Price cases in which the DUT must acknowledge a price (each new case has a positive control).
+_ACKNOWLEDGING_CASES = ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-PRICE-1.5[0x01]", "TC-PRICE-1.5[0xFF]",
+                        "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.9[SE 1.1]", "TC-PRICE-1.9[SE 1.2]",
+                        "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]", "TC-PRICE-1.10", "TC-PRICE-1.11")
 NO_PRICE_ACKNOWLEDGEMENT = Fault(
     "no-price-acknowledgement", "never sends Price Acknowledgement, even when PriceControl asks",
-    ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.3"),
+    (*_ACKNOWLEDGING_CASES, "TC-TIME-1.3", *PRICE_STAMPED),
     ClientSetting(client="price", field="no_acknowledgement"))
 STORES_DUPLICATE_PRICE = Fault(
     "stores-duplicate-price", "takes a repeated IssuerEventID as a new price and acknowledges it again",
-    ("TC-PRICE-1.3",), Behaviour())
+    ("TC-PRICE-1.3", "TC-PRICE-1.8"), Behaviour())
 LAST_PRICE_WINS = Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
-                        ("TC-PRICE-1.4",), Behaviour())
+                        ("TC-PRICE-1.4", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), Behaviour())
 
-PRICE = [NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT, STORES_DUPLICATE_PRICE, LAST_PRICE_WINS]
+NO_GET_SCHEDULED_PRICES = Fault("no-get-scheduled-prices", "does not ask for the scheduled prices after joining "
+                                "although it claims Get Scheduled Prices", ("TC-PRICE-1.11",), Behaviour())
+
+
+def _price(field: str) -> ClientSetting:
+    return ClientSetting(client="price", field=field)
+
+
+#: Issue 18 item 2: PriceControl, expiry, overlap boundaries, refusal statuses, layouts, windows, scheduled prices.
+PRICE_WINDOWS = [
+    Fault("acknowledges-unasked-price", "acknowledges every price it takes, whatever PriceControl says",
+          ("TC-PRICE-1.5[absent]", "TC-PRICE-1.5[0x00]", "TC-PRICE-1.5[0xFE]", "TC-PRICE-1.8"),
+          _price("acknowledge_unasked")),
+    Fault("price-ack-bit-by-equality", "acknowledges a price only when PriceControl is exactly 0x01, so other "
+          "bits hide bit 0", ("TC-PRICE-1.5[0xFF]",), _price("acknowledgement_bit_by_equality")),
+    Fault("price-ack-control-zero", "sends Control 0x00 in its Price Acknowledgements instead of the price's "
+          "PriceControl", _ACKNOWLEDGING_CASES, _price("acknowledgement_control_zero")),
+    Fault("accepts-expired-price", "takes a price that has already ended", ("TC-PRICE-1.6", "TC-PRICE-1.8"),
+          _price("accept_expired")),
+    Fault("price-never-expires", "takes every Duration as \"until changed\"",
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), _price("never_expire")),
+    Fault("price-starts-on-arrival", "takes every StartTime as \"now\"",
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), _price("start_on_arrival")),
+    Fault("price-duration-in-seconds", "reads DurationInMinutes as seconds",
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.10"), _price("duration_in_seconds")),
+    Fault("price-overlap-when-touching", "takes a price that starts when another ends as overlapping it",
+          ("TC-PRICE-1.7", "TC-PRICE-1.10"),
+          _price("overlap_when_touching")),
+    Fault("refuses-older-price-anywhere", "refuses every price older than the newest it holds, overlapping or not",
+          ("TC-PRICE-1.7", "TC-PRICE-1.10"), _price("refuse_older_anywhere")),
+    Fault("price-refusals-answered-success", "answers a price it does not take with a Default Response SUCCESS",
+          ("TC-PRICE-1.8",), _price("refusals_answered_success")),
+    Fault("price-layout-se11-only", "answers MALFORMED_COMMAND to a Publish Price with the SE 1.2 fields",
+          ("TC-PRICE-1.9[SE 1.2]", "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]"), _price("se11_layout_only")),
+    Fault("rejects-unknown-price-fields", "answers MALFORMED_COMMAND to bytes after the Publish Price fields it knows",
+          ("TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]",), _price("reject_unknown_fields")),
+    Fault("scheduled-prices-from-tomorrow", "asks Get Scheduled Prices from a day after now, missing the running price",
+          ("TC-PRICE-1.11",), _price("scheduled_prices_from_tomorrow")),
+    NO_GET_SCHEDULED_PRICES,
+]
+
+PRICE = [NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT, STORES_DUPLICATE_PRICE, LAST_PRICE_WINS, *PRICE_WINDOWS]
 
 # -- Messaging ------------------------------------------------------------------------------------------------
 
@@ -259,14 +320,51 @@ MESSAGING = [
 # -- Time -----------------------------------------------------------------------------------------------------
 
 NEVER_READS_TIME = Fault("never-reads-time", "never reads Time from the ESI and runs on its own clock",
-                         ("TC-TIME-1.1",), Behaviour())
+                         ("TC-TIME-1.1", "TC-TIME-1.6"), Behaviour())
 IGNORES_ESI_TIME = Fault("ignores-esi-time", "reads the ESI's Time but keeps running on its own clock", (),
                          ClientSetting(client="time", field="ignore_esi_time"))
 
 
-def time_faults(*timestamp_cases: str) -> list[Fault]:
-    """Time faults; `timestamp_cases` are the TC-TIME cases a model runs that judge its timestamps."""
-    return [NEVER_READS_TIME.aimed_at(*NEVER_READS_TIME.targets, *timestamp_cases),
+def _time(field: str) -> ClientSetting:
+    return ClientSetting(client="time", field=field)
+
+
+#: Issue 18 item 4: TimeStatus, resynchronisation, steps of the ESI's clock, local time. The TC-TIME-1.5 and
+#: TC-TIME-1.7 examples a model runs are those of its stamp (time_source_faults).
+TAKES_TIME_FROM_ANY_SERVER = Fault("takes-time-from-any-server", "takes the time from a server whose TimeStatus is "
+                                   "neither master nor synchronized", (), _time("ignore_time_status"))
+TIME_NEEDS_MASTER_AND_SYNCHRONIZED = Fault(
+    "time-needs-master-and-synchronized", "takes the time only from a server whose TimeStatus has both the Master "
+    "and the Synchronized bit", (), _time("require_master_and_synchronized"))
+NEVER_RESYNCS_TIME = Fault("never-resyncs-time", "takes the ESI's time once, after joining, and never again", (),
+                           _time("no_resync"))
+RESYNCS_WITHOUT_TIME_STATUS = Fault(
+    "resyncs-without-time-status", "reads Time alone when it takes the time again, trusting the TimeStatus it read "
+    "when it joined", ("TC-TIME-1.6",), _time("resync_without_status"))
+IGNORES_BACKWARD_TIME_STEP = Fault(
+    "ignores-backward-time-step", "keeps its clock when the ESI's time went back (takes forward steps only)", (),
+    _time("forward_only"))
+LOCAL_TIME_WITHOUT_DST = Fault("local-time-without-dst", "shows local time from TimeZone alone: never reads "
+                               "DstStart, DstEnd, DstShift", ("TC-TIME-1.8",), _time("local_time_without_dst"))
+
+
+def time_source_faults(stamp: str) -> list[Fault]:
+    """The TimeStatus and resynchronisation faults of a model whose TC-TIME-1.5/1.7 examples stamp with *stamp*
+    ("price acknowledgement" or "event status")."""
+    def examples(case: str, *values: str) -> tuple[str, ...]:
+        return tuple(f"{case}[{value}-{stamp}]" for value in values)
+
+    return [TAKES_TIME_FROM_ANY_SERVER.aimed_at(*examples("TC-TIME-1.5", "0x00", "0x0C")),
+            TIME_NEEDS_MASTER_AND_SYNCHRONIZED.aimed_at(*examples("TC-TIME-1.5", "0x01", "0x02")),
+            NEVER_RESYNCS_TIME.aimed_at("TC-TIME-1.6", *examples("TC-TIME-1.7", "forward", "back")),
+            RESYNCS_WITHOUT_TIME_STATUS,
+            IGNORES_BACKWARD_TIME_STEP.aimed_at(*examples("TC-TIME-1.7", "back"))]
+
+
+def time_faults(*timestamp_cases: str, reads: tuple[str, ...] = ()) -> list[Fault]:
+    """Time faults; `timestamp_cases` are the TC-TIME cases a model runs that judge its timestamps, `reads` the
+    other cases that judge what it reads of the Time server (TC-TIME-1.8 for a device that shows local time)."""
+    return [NEVER_READS_TIME.aimed_at(*NEVER_READS_TIME.targets, *timestamp_cases, *reads),
             IGNORES_ESI_TIME.aimed_at(*timestamp_cases)]
 
 

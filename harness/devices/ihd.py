@@ -24,12 +24,16 @@ from .application_faults import (
     KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE,
     KE_CLIENT_SUITE_MISSING,
     KE_SERVER_SUITE_MISSING,
+    LOCAL_TIME_WITHOUT_DST,
     NO_DEVICE_ANNCE,
+    PRICE_STAMPED,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     WRONG_KEY_SEQUENCE_NUMBER,
     ZCL_VERSION_WRITABLE,
     catalogue,
+    stamped_cases,
     time_faults,
+    time_source_faults,
 )
 from .application_faults import MESSAGING as MESSAGING_FAULTS
 from .application_faults import PRICE as PRICE_FAULTS
@@ -41,6 +45,11 @@ from .garbage import GARBAGE_FAULTS
 _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4", "TC-PRICE-1.1", "TC-PRICE-1.2",
                            "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-TIME-1.1", "TC-TIME-1.3", "TC-TIME-1.4",
                            *(f"TC-MSG-1.{n}" for n in range(5, 12)),
+                           *(f"TC-PRICE-1.5[{control}]" for control in ("absent", "0x00", "0xFE", "0x01", "0xFF")),
+                           "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10", "TC-PRICE-1.11",
+                           *(f"TC-PRICE-1.9[{layout}]" for layout in ("SE 1.1", "SE 1.2", "SE 1.2 and 8 unknown bytes")),
+                           *PRICE_STAMPED,
+                           "TC-TIME-1.6", "TC-TIME-1.8",
                            *(f"TC-MSG-1.12[{bits}]" for bits in ("low-normal", "medium-normal", "high-normal",
                                                                  "critical-normal", "critical-normal and Inter-PAN")))
 
@@ -62,12 +71,12 @@ DRLC_RANDOMIZATION_UNBOUNDED = Fault(
 DRLC_DURATION_RANDOMIZATION_UNBOUNDED = Fault(
     "drlc-duration-randomization-unbounded", "accepts DurationRandomizationMinutes above 0x3C (bounds only the "
     "start randomization)", ("TC-ATTR-1.8",), Behaviour())
-# Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1 only
-# reads the Time server, which needs no APS security, so it still passes).
+# Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1, 1.6 and 1.8
+# only judge its reads of the Time server, which need no APS security, so they still pass).
 KE_KEEPS_INSTALL_CODE_KEY = Fault(
     "ke-keeps-install-code-key", "completes CBKE but keeps securing SE frames with its install-code key",
     ("TC-KE-1.1[1]", "TC-KE-3.3[its install-code link key]", "TC-KE-4.1",
-     *(c for c in _APPLICATION_AFTER_CBKE if c != "TC-TIME-1.1")), Behaviour())
+     *(c for c in _APPLICATION_AFTER_CBKE if c not in ("TC-TIME-1.1", "TC-TIME-1.6", "TC-TIME-1.8"))), Behaviour())
 
 _FAULTS = [
     Fault("accepts-default-tc-key", "takes a network key sent under the well-known TC link key ZigBeeAlliance09",
@@ -148,7 +157,9 @@ class _FaultyStore(FaultyStore):
 
 
 # Its Price, Messaging and Time clients (issue 6): the cases of features/price, messaging and time it runs.
-_FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4")]
+_FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4", *stamped_cases("price acknowledgement"),
+                                                  reads=("TC-TIME-1.8",)),
+            *time_source_faults("price acknowledgement"), LOCAL_TIME_WITHOUT_DST]
 # Garbage on the air (issue 15): malformed ZCL, KE, ZDO, APS and NWK frames; each must fail, never err.
 _FAULTS += GARBAGE_FAULTS
 # Security levels on the air (issue 17), judged at the network's nwkSecurityLevel 5 by TC-JOIN-1.9.

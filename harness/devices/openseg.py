@@ -8,29 +8,31 @@ asks for CurrentSummationDelivered and InstantaneousDemand every ``meter_read_in
 default; min = max interval), the way a Smart Energy client follows a meter without polling it. Each report
 becomes a cached reading; if reports stop for three intervals (the meter restarted) it configures reporting
 again. It never writes to or commands the meter, carries no DRLC/Price/Messaging client (utility control
-frames get UNSUPPORTED_CLUSTER and go no further), keeps a 48-hour circular cache and serves the consumer API
-with aiohttp on the bench's loop, to its home network only. It presents itself as an In-Premise Display
-(device id 0x0502), as commercial gateways do.
+frames get UNSUPPORTED_CLUSTER and go no further), lets no other device join the HAN through it (it ignores
+Mgmt_Permit_Joining_req, so its beacons never permit association), keeps a 48-hour circular cache with a
+CRC-checked copy in non-volatile memory that survives a power cut, and serves the consumer API (its own HTTP
+server, harness/openseg/server.py) on the bench's loop, listening on its home-network address only. It
+presents itself as an In-Premise Display (device id 0x0502), as commercial gateways do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import zigpy.types as t
-from aiohttp import web
 from zigpy.zcl.foundation import DataTypeId, GeneralCommand, Status
 
 from harness.ke.sim import ieee_resolver
 from harness.openseg.api import CACHE_HOURS
-from harness.openseg.cache import Reading, ReadingCache
+from harness.openseg.cache import Reading, ReadingCache, from_records, to_records
 from harness.openseg.network import HomeNetwork
-from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
-from harness.se.clusters import Basic, Drlc, KeyEstablishment, Metering, Price, Time
+from harness.openseg.server import GatewayApi, MeterInfo, Request, Response, ServerFaults
+from harness.se.clusters import Basic, Drlc, KeyEstablishment, Messaging, Metering, Price, Time
 from harness.se.datamodel import Side, load_datamodel
 from harness.sim.discovery import RX_ON_WHEN_IDLE, DiscoveryError, find_se_server
 from harness.zcl import ZclError
@@ -47,11 +49,14 @@ _METER = Metering.AttributeDefs
 FORMATTING_ATTRIBUTES = (_METER.unit_of_measure, _METER.multiplier, _METER.divisor, _METER.summation_formatting,
                          _METER.demand_formatting, _METER.metering_device_type, _METER.status)
 LIVE_ATTRIBUTES = (_METER.current_summation_delivered.id, _METER.instantaneous_demand.id)
+SUMMATION_ID, DEMAND_ID = LIVE_ATTRIBUTES
 READ_TIMEOUT = 3.0  # a read or Configure Reporting not answered by then is tried again later
 FORMATTING_RETRY = 30.0
 METER_DISCOVERY_TSN = 0x4D  # its own ZDO sequence number, apart from the KE server discovery's
 SILENT_INTERVALS = 3  # no report for this many intervals: configure reporting again
 PRICE_READ_PERIOD = 900.0  # the reads-price fault reads the ESI's Price cluster every 15 minutes
+UTILITY_CONTROL = (Price.cluster_id, Drlc.cluster_id, Messaging.cluster_id)
+SLOW_BOOT = 600.0  # the slow-resume fault's application starts this long after the power returns
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,13 @@ class ServerSetting(Setting):
 
     of: ClassVar[type] = ServerFaults
 
+
+# Cases that judge what they see of a resource, whatever else they are about (steps/test_openseg.py judges every
+# response whole): a fault in a resource fails each of them.
+VALUES_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.2", "TC-OSEG-3.4", "TC-OSEG-6.2", "TC-OSEG-6.6", "TC-OSEG-6.7",
+               "TC-OSEG-7.1", "TC-OSEG-7.2")  # a summation or demand value
+GREEN_BUTTON_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.3", "TC-OSEG-3.4", "TC-OSEG-4.1", "TC-OSEG-5.1")  # an export
+GREEN_BUTTON_INTERVALS = ("TC-OSEG-4.1", "TC-OSEG-5.1")  # an export with intervals (the others' ranges have none)
 
 # The gateway's own behaviours, which this module implements.
 READS_BEFORE_KEY_ESTABLISHMENT = Fault(
@@ -79,8 +91,22 @@ DROPS_READINGS_AT_WRAP = Fault(
     "drops-readings-at-wrap", "loses the newest reading each time the circular cache wraps around",
     ("TC-OSEG-4.1",), Behaviour())
 API_BLOCKS_METER_READS = Fault(
-    "api-blocks-meter-reads", "takes in meter reports and serves API requests under one lock, one second per "
-    "request", ("TC-OSEG-7.1",), Behaviour())
+    "api-blocks-meter-reads", "takes in meter reports and serves API requests under one lock, 0.8 s per "
+    "request", ("TC-OSEG-7.1", "TC-OSEG-7.2"), Behaviour())
+API_LOCK_HOLD = 0.8  # within the API latency, so only the cases of many requests at once see it
+PERMITS_JOINS = Fault(
+    "permits-joins", "obeys the Trust Center's Mgmt_Permit_Joining_req: its beacons permit association, so other "
+    "devices could join the HAN through it", ("TC-OSEG-2.3",), Behaviour())
+RELAYS_UTILITY_CONTROL = Fault(
+    "relays-utility-control", "broadcasts each DRLC, Price or Messaging command the utility sends it on to the HAN",
+    ("TC-OSEG-3.1",), Behaviour())
+CACHE_IN_RAM = Fault("cache-in-ram", "keeps its cache in RAM only: a power cycle loses every reading",
+                     ("TC-OSEG-4.2",), Behaviour())
+TORN_RECORD_SERVED = Fault(
+    "torn-record-served", "restores its cache after a power cut without checking each record, serving the record "
+    "torn by the cut as a reading", ("TC-OSEG-4.2",), Behaviour())
+SLOW_RESUME = Fault("slow-resume", f"takes in meter readings again only {SLOW_BOOT / 60:g} minutes after its power "
+                    "returns", ("TC-OSEG-4.2",), Behaviour())
 
 OPENSEG = [
     READS_BEFORE_KEY_ESTABLISHMENT,
@@ -88,16 +114,16 @@ OPENSEG = [
     REQUESTS_FAST_POLL,
     EXPOSES_DRLC_EVENT,
     Fault("ignores-multiplier", "scales raw values by 1 / Divisor, ignoring the Multiplier",
-          ("TC-OSEG-3.2", "TC-OSEG-5.1"), ServerSetting("ignore_multiplier")),
+          tuple(sorted({*VALUES_SEEN, *GREEN_BUTTON_INTERVALS})), ServerSetting("ignore_multiplier")),
     Fault("ignores-formatting", "rounds values to whole kWh / kW, ignoring the formatting's digits right",
-          ("TC-OSEG-3.2",), ServerSetting("ignore_formatting")),
+          VALUES_SEEN, ServerSetting("ignore_formatting")),
     CACHE_47_HOURS,
     CACHE_49_HOURS,
     DROPS_READINGS_AT_WRAP,
-    Fault("greenbutton-zcl-epoch", "writes Green Button times as ZCL UTC (seconds since 2000)", ("TC-OSEG-5.1",),
-          ServerSetting("zcl_epoch_greenbutton")),
+    Fault("greenbutton-zcl-epoch", "writes Green Button times as ZCL UTC (seconds since 2000)",
+          GREEN_BUTTON_INTERVALS, ServerSetting("zcl_epoch_greenbutton")),
     Fault("greenbutton-uom-w", "labels Green Button energy intervals with uom 38 (W) instead of 72 (Wh)",
-          ("TC-OSEG-5.1",), ServerSetting("greenbutton_uom_w")),
+          GREEN_BUTTON_SEEN, ServerSetting("greenbutton_uom_w")),
     Fault("answers-foreign-network", "serves clients outside its home network", ("TC-OSEG-6.1",),
           ServerSetting("answer_foreign")),
     Fault("dies-on-malformed", "stops serving after a malformed request", ("TC-OSEG-6.2",),
@@ -107,6 +133,39 @@ OPENSEG = [
           ServerSetting("unknown_path_ok")),
     Fault("accepts-any-method", "serves POST and DELETE like GET", ("TC-OSEG-6.4",), ServerSetting("any_method")),
     API_BLOCKS_METER_READS,
+    # Issue 18 item 5: what the API serves, and how it holds up against a hostile home-network client.
+    PERMITS_JOINS,
+    RELAYS_UTILITY_CONTROL,
+    Fault("read-at-served", "gives read_at as the time the API served the value, not when the meter measured it",
+          ("TC-OSEG-3.2",), ServerSetting("read_at_served")),
+    Fault("serves-previous-reading", "serves the reading before the newest on the summation and demand resources",
+          ("TC-OSEG-3.2",), ServerSetting("stale_reading")),
+    # TC-OSEG-7.1 asks for the readings of its burst, from before it began.
+    Fault("readings-range-slop", "answers a readings range with the readings one read interval beyond each end",
+          ("TC-OSEG-3.3", "TC-OSEG-7.1"), ServerSetting("range_slop")),
+    # TC-OSEG-6.2 asks for a range of one second, an hour ahead: served, and empty.
+    Fault("no-data-404", "answers a range it holds no reading of 404 instead of an empty answer",
+          ("TC-OSEG-3.3", "TC-OSEG-6.2"), ServerSetting("no_data_404")),
+    Fault("slow-answers", "answers every request 1.5 s late", ("TC-OSEG-3.4",), ServerSetting("slow_answers")),
+    CACHE_IN_RAM,
+    TORN_RECORD_SERVED,
+    SLOW_RESUME,
+    Fault("greenbutton-no-local-time", "leaves LocalTimeParameters out of the Green Button export",
+          GREEN_BUTTON_SEEN, ServerSetting("greenbutton_no_local_time")),
+    Fault("greenbutton-last-day", "exports at most the last 24 hours, whatever range is asked for",
+          ("TC-OSEG-4.1",), ServerSetting("greenbutton_last_day")),
+    Fault("unicode-digits", "reads time parameters with str.isdigit and int(): a superscript digit answers 500, "
+          "Arabic-Indic digits are taken as a time", ("TC-OSEG-6.2",), ServerSetting("unicode_digits")),
+    Fault("range-second-too-long", "serves a range of 7 days and 1 s", ("TC-OSEG-6.2",),
+          ServerSetting("range_second_too_long")),
+    Fault("listens-everywhere", "listens on every address of its host (0.0.0.0), not only its home-network one",
+          ("TC-OSEG-6.5",), ServerSetting("listen_everywhere")),
+    Fault("oversized-answered-400", "answers an oversized request head or body 400 instead of 431 / 413",
+          ("TC-OSEG-6.6",), ServerSetting("oversized_answered_400")),
+    Fault("idle-head-timeout", "times a request head out only after 10 s without a byte: a client that sends its "
+          "head a line a second holds the connection for ever", ("TC-OSEG-6.7",), ServerSetting("idle_head_timeout")),
+    Fault("connection-cap", "serves 128 connections at once and closes the rest unanswered", ("TC-OSEG-7.2",),
+          ServerSetting("connection_cap")),
 ]
 
 
@@ -141,8 +200,17 @@ def decode_read_response(payload: bytes) -> dict[int, int]:
     return values
 
 
+#: The meter's usual report: CurrentSummationDelivered (uint48) then InstantaneousDemand (int24).
+_SUMMATION_AND_DEMAND = tuple(
+    a.id.to_bytes(2, "little") + bytes([a.zcl_type])
+    for a in (_METER.current_summation_delivered, _METER.instantaneous_demand))
+
+
 def decode_report(payload: bytes) -> dict[int, int]:
     """attribute id -> value of a Report Attributes payload (attribute id, data type, value per record)."""
+    if len(payload) == 15 and payload[:3] == _SUMMATION_AND_DEMAND[0] and payload[9:12] == _SUMMATION_AND_DEMAND[1]:
+        return {SUMMATION_ID: int.from_bytes(payload[3:9], "little"),
+                DEMAND_ID: int.from_bytes(payload[12:15], "little", signed=True)}
     values, i = {}, 0
     while i < len(payload):
         if i + 3 > len(payload) or payload[i + 2] not in _TYPES:
@@ -182,7 +250,8 @@ class OpenSegGateway(ApplicationDevice):
     # Only the gateway's own rules: the joining, attribute and key establishment cases it shares with the IHD
     # are shown able to fail by the IHD's faults (the same stack and KE engine; the fault matrix accepts a
     # shared case failed by any model's fault), so each gateway fault run tests something only it runs.
-    faults_catalogue = {fault.name: fault for fault in (*OPENSEG, *GREEN_BUTTON_FAULTS)}
+    faults_catalogue = {fault.name: fault for fault in (
+        *OPENSEG, *(fault.aimed_at(*GREEN_BUTTON_SEEN) for fault in GREEN_BUTTON_FAULTS))}
 
     def __init__(self, air, profile, clock, faults: tuple[str, ...] = (), *, rng=None) -> None:
         super().__init__(air, profile, clock, faults, rng=rng)
@@ -198,6 +267,7 @@ class OpenSegGateway(ApplicationDevice):
         self._latest: dict[int, int] = {}  # the meter's last reported live values
         self._last_report = -float("inf")  # loop time of the last report (or of the last configuration)
         self._lock = asyncio.Lock()  # only the api-blocks-meter-reads fault shares it between API and reports
+        self._blocking_api = self.faults.has(API_BLOCKS_METER_READS)
         self.reads_started = False
         api = profile.openseg
         if api is None:
@@ -207,11 +277,17 @@ class OpenSegGateway(ApplicationDevice):
         self.api = GatewayApi(self, HomeNetwork([api.home_network]), dict(api.paths),
                               self.faults.settings(ServerFaults))
         if self.faults.has(API_BLOCKS_METER_READS):
-            self.api.app.middlewares.append(self._serialised)
+            self.api.middlewares.append(self._serialised)
         self._garble_green_button = green_button_rewrite(self.faults)
         if self._garble_green_button is not None:
-            self.api.app.middlewares.append(self._garbled_green_button)
+            self.api.middlewares.append(self._garbled_green_button)
         self.api_url: str | None = None
+        # The cache's copy in non-volatile memory while the power is off (cache.to_records); None while on.
+        self._flash: list[bytes] | None = None
+        self.powered = True
+        self._booted_at = -float("inf")  # loop time from which the application takes in readings
+        # A gateway lets nobody join the HAN through it: it does not act on the Trust Center's permit broadcasts.
+        self.node.zdo.ctx.permit_joining = self._permit_request
         # Not one of self._tasks: a factory reset stops the device's network work, not its web server.
         self._serving = self.node.loop.create_task(self._serve())
 
@@ -227,8 +303,14 @@ class OpenSegGateway(ApplicationDevice):
         return list(self._utility_events)
 
     async def _serve(self) -> None:
-        port = await self.api.start(self._host, self._port)
+        port = self._port = await self.api.start(self._host, self._port)  # the same port after a power cycle
         self.api_url = f"http://{self._host}:{port}"
+
+    def _permit_request(self, duration: int) -> None:
+        if self.faults.has(PERMITS_JOINS):
+            self.node.permit_joining(duration)
+            return
+        LOGGER.info("reference openseg ignores a Mgmt_Permit_Joining_req (%d s): it permits no joins", duration)
 
     async def wait_api(self) -> str:
         """The API's base URL once it listens (the simulated gateway binds a free port)."""
@@ -289,8 +371,11 @@ class OpenSegGateway(ApplicationDevice):
                 await asyncio.sleep(FORMATTING_RETRY)
 
     async def _read_meter(self) -> None:
-        """Formatting once, then reports every read interval; configure again whenever reports stop."""
-        meter = self._meter = await self._find_meter()
+        """Formatting once, then reports every read interval; configure again whenever reports stop. After a
+        power cycle it goes on with the meter (and the formatting) it kept in non-volatile memory."""
+        meter = self._meter
+        if meter is None:
+            meter = self._meter = await self._find_meter()
         await self._read_formatting(meter)
         if self.faults.has(REQUESTS_FAST_POLL):
             await self.engine.command(meter.address, meter.endpoint, Metering.cluster_id,
@@ -329,15 +414,22 @@ class OpenSegGateway(ApplicationDevice):
             LOGGER.info("reference openseg: the meter refused reporting: %s", records)
 
     def _take_report(self, values: dict[int, int]) -> None:
-        self._last_report = asyncio.get_running_loop().time()
-        self._latest.update((a, v) for a, v in values.items() if a in LIVE_ATTRIBUTES)
-        summation, demand = LIVE_ATTRIBUTES
-        if summation not in values or demand not in self._latest:
+        # A report every read interval for days: the hot path of a long case, kept to plain lookups.
+        now = self.node.loop.time()
+        if not self.powered or now < self._booted_at:
+            return  # the slow-resume fault's application is still starting
+        self._last_report = now
+        latest = self._latest
+        for attr in LIVE_ATTRIBUTES:
+            if attr in values:
+                latest[attr] = values[attr]
+        summation, demand = values.get(SUMMATION_ID), latest.get(DEMAND_ID)
+        if summation is None or demand is None:
             return
-        if self.faults.has(API_BLOCKS_METER_READS):
-            self._spawn(self._take_report_locked(values[summation], self._latest[demand]))
+        if self._blocking_api:
+            self._spawn(self._take_report_locked(summation, demand))
             return
-        self.cache.append(Reading(self.now_unix(), values[summation], self._latest[demand]))
+        self.cache.append(Reading(self.now_unix(), summation, demand))
 
     async def _take_report_locked(self, summation: int, demand: int) -> None:
         async with self._lock:
@@ -357,6 +449,8 @@ class OpenSegGateway(ApplicationDevice):
                 except MeterReadError as exc:
                     LOGGER.info("reference openseg dropped a meter report: %s", exc)
                 return
+        if self.faults.has(RELAYS_UTILITY_CONTROL) and int(packet.cluster_id) in UTILITY_CONTROL:
+            self._relay(packet)
         # Kept only by a gateway whose server serves them (the exposes-drlc-event fault).
         if self.api.faults.expose_utility_events and int(packet.cluster_id) == Drlc.cluster_id:
             data = packet.data.serialize()
@@ -366,25 +460,77 @@ class OpenSegGateway(ApplicationDevice):
                                              "payload": data[3:].hex()})
         super()._packet(packet)
 
+    def _relay(self, packet: t.ZigbeePacket) -> None:
+        """The relays-utility-control fault: the utility's cluster command, as received, to every HAN device."""
+        data = packet.data.serialize()
+        if len(data) < 3 or data[0] & 0x03 != 0x01:
+            return  # only cluster-specific commands
+        relayed = t.ZigbeePacket(
+            dst=t.AddrModeAddress(addr_mode=t.AddrMode.Broadcast, address=t.BroadcastAddress.ALL_DEVICES),
+            dst_ep=t.uint8_t(0xFF), src_ep=t.uint8_t(self.endpoint), tsn=packet.tsn,
+            profile_id=packet.profile_id, cluster_id=packet.cluster_id, data=t.SerializableBytes(data),
+            tx_options=t.TransmitOptions.NONE,
+        )
+        self._spawn(self.node.send_packet(relayed))
+
+    # -- power (DUT control power_off / power_on) ---------------------------------------------------------
+
+    def power_off(self) -> None:
+        """The power fails: the radio and the API go silent, RAM is lost, the cache's flash copy stays (with the
+        newest record torn by the cut); the network settings, keys and the paired meter are non-volatile."""
+        if not self.powered:
+            return
+        LOGGER.info("reference openseg: power off")
+        self.powered = False
+        self._flash = None if self.faults.has(CACHE_IN_RAM) else to_records(self.cache)
+        for task in list(self._tasks):
+            task.cancel()
+        self.api.stop_listening()
+        self.api.drop_connections()
+        self.node.radio.receiver_on = False
+        self.node.radio.transmit = _no_power  # type: ignore[method-assign]  # a dead radio sends nothing
+        self.cache = ReadingCache(self.cache.window)
+        self._latest.clear()
+        self._last_report = -float("inf")
+
+    def power_on(self) -> None:
+        """The power returns: the radio and the API come back, the cache is restored from flash (each record's
+        CRC checked) and the gateway goes on reading the meter it is paired with."""
+        if self.powered:
+            return
+        LOGGER.info("reference openseg: power on")
+        self.powered = True
+        del self.node.radio.transmit  # the radio's own transmit again
+        self.node.radio.receiver_on = True
+        if self._flash is not None:
+            self.cache = from_records(self._flash, self.cache.window, checked=not self.faults.has(TORN_RECORD_SERVED))
+            self._flash = None
+        self._serving = self.node.loop.create_task(self._serve())
+        boot = SLOW_BOOT if self.faults.has(SLOW_RESUME) else 0.0
+        self._booted_at = asyncio.get_running_loop().time() + boot
+        if self.reads_started:
+            self._spawn(self._resume(boot))
+
+    async def _resume(self, boot: float) -> None:
+        await asyncio.sleep(boot)
+        await self._read_meter()
+
     # -- the api-blocks-meter-reads fault ------------------------------------------------------------------
 
-    @web.middleware
-    async def _serialised(self, request: web.Request, handler) -> web.StreamResponse:
+    async def _serialised(self, request: Request, handler: Callable[[Request], Awaitable[Response]]) -> Response:
         async with self._lock:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(API_LOCK_HOLD)
             return await handler(request)
 
     # -- Green Button garbage faults (garbage.py) --------------------------------------------------------------
 
-    @web.middleware
-    async def _garbled_green_button(self, request: web.Request, handler) -> web.StreamResponse:
+    async def _garbled_green_button(self, request: Request,
+                                    handler: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await handler(request)
         rewrite = self._garble_green_button
-        if (rewrite is None or request.path != self.api.paths["greenbutton"] or response.status != 200
-                or not isinstance(response, web.Response) or response.body is None):
+        if rewrite is None or request.path != self.api.paths["greenbutton"] or response.status != 200:
             return response
-        return web.Response(status=response.status, body=rewrite(bytes(response.body)),
-                            content_type=response.content_type)
+        return Response(response.status, rewrite(bytes(response.body)), response.content_type)
 
     def factory_reset(self) -> None:
         super().factory_reset()
@@ -409,6 +555,10 @@ class OpenSegGateway(ApplicationDevice):
         except RuntimeError:
             return
         loop.create_task(self.api.close())
+
+
+def _no_power(psdu: bytes) -> float:
+    return 0.0
 
 
 def _with_ieee(info: MeterInfo, ieee: int) -> MeterInfo:

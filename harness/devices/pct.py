@@ -25,6 +25,8 @@ from .application_faults import (
     IGNORES_ESI_TIME,
     catalogue,
     protection_faults,
+    stamped_cases,
+    time_source_faults,
 )
 
 #: The thermostat's own set points (0.01 degrees C) when no event runs.
@@ -39,7 +41,8 @@ class DrlcDevice(ApplicationDevice):
         (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Drlc.cluster_id, Side.CLIENT),
     )
     faults_catalogue = catalogue(
-        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2")],
+        DRLC, protection_faults(drlc=True), [IGNORES_ESI_TIME.aimed_at("TC-TIME-1.2", *stamped_cases("event status"))],
+        time_source_faults("event status"),
     )
 
     def attribute_values(self):

@@ -55,6 +55,16 @@ class DutControl(ABC):
         ``average_load_adjustment`` (%) of a load switch; a device shows the names it has."""
         raise DutControlError(f"{type(self).__name__} cannot read the device's actuation")
 
+    # -- power (an OpenSEG gateway's power cycle, TC-OSEG-4.2): a lab switches the DUT's supply ------------------
+
+    async def power_off(self) -> None:
+        """Cut the DUT's power (as pulling its plug does: no orderly shutdown)."""
+        raise DutControlError(f"{type(self).__name__} cannot switch the DUT's power off")
+
+    async def power_on(self) -> None:
+        """Give the DUT its power back."""
+        raise DutControlError(f"{type(self).__name__} cannot switch the DUT's power on")
+
     # -- diagnostics ------------------------------------------------------------------------------------------
 
     @property

@@ -159,6 +159,12 @@ class CliDutControl(DutControl):
     async def confirm_message(self, message_id: int) -> None:
         await self._run("confirm_message", message_id=message_id)
 
+    async def power_off(self) -> None:
+        await self._run("power_off")  # e.g. a lab power switch on the same control line
+
+    async def power_on(self) -> None:
+        await self._run("power_on")
+
     @property
     def reads_log(self) -> bool:
         return "read_log" in self.commands

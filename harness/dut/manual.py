@@ -24,6 +24,8 @@ DEFAULT_PROMPTS = {
     "opt_out": "On the DUT, opt out of load control event {event_id}, then press Enter",
     "opt_in": "On the DUT, opt back into load control event {event_id}, then press Enter",
     "confirm_message": "On the DUT's display, confirm message {message_id}, then press Enter",
+    "power_off": "Pull the DUT's power plug (no orderly shutdown), then press Enter",
+    "power_on": "Plug the DUT's power back in, then press Enter",
 }
 
 
@@ -91,3 +93,9 @@ class ManualDutControl(DutControl):
 
     async def confirm_message(self, message_id: int) -> None:
         await self._ask("confirm_message", message_id=message_id)
+
+    async def power_off(self) -> None:
+        await self._ask("power_off")
+
+    async def power_on(self) -> None:
+        await self._ask("power_on")

@@ -21,6 +21,17 @@ class SimDutControl(DutControl):
     async def start_rejoin(self) -> None:
         self.device.start_rejoin(self.join_deadline)
 
+    async def power_off(self) -> None:
+        self._powered("power off").power_off()
+
+    async def power_on(self) -> None:
+        self._powered("power on").power_on()
+
+    def _powered(self, action: str):
+        if not hasattr(self.device, "power_off"):
+            raise DutControlError(f"sim:{self.device.model} cannot {action}: only the OpenSEG gateway models its power")
+        return self.device
+
     # A user action on a device without the client for it is a bench error: the profile claims what it lacks.
 
     def _application(self, action: str):

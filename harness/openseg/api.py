@@ -24,9 +24,36 @@ FILTERED: dict[str, str] = {
 }
 RANGE_RESOURCES = ("readings", "greenbutton")
 GREEN_BUTTON_INTERVAL = 900  # seconds per ESPI IntervalReading (15 minutes, the usual Green Button interval)
-CACHE_HOURS = 48  # the gateway's circular cache (LBNL OpenSEG design)
 JSON = "application/json"
 ATOM_XML = "application/atom+xml"
+
+# -- The profile's requirements (docs/openseg-api.md "Profile rules"): bounds, not vendor choices ------------
+
+#: The gateway's circular cache (LBNL-182358: a secure 48-hour circular data cache).
+CACHE_HOURS = 48
+#: The meter's data every 4 s (LBNL-182358); PIXIT meter_read_interval may only tighten it (harness/pixits.py).
+READ_INTERVAL = 4.0
+#: A reading is at most this late; PIXIT meter_read_tolerance may only tighten it.
+READ_TOLERANCE = 2.0
+#: The API answers within this time (bench clock, and wall time); PIXIT api_latency may only tighten it.
+API_LATENCY = 1.0
+#: A range request spans at most 7 days (end - start <= MAX_RANGE_SECONDS); one second more is 400.
+MAX_RANGE_SECONDS = 7 * 24 * 3600
+#: A time parameter is whole Unix seconds in ASCII digits 0-9, at most this many of them.
+MAX_TIME_DIGITS = 12
+#: A request head (request line and header fields) of up to this many bytes, and a body (which no resource
+#: takes) of up to SERVED_BODY bytes, is served like any other request.
+SERVED_HEAD = 8 * 1024
+SERVED_BODY = 1024
+#: A head over this many bytes is answered 431 (or 413), a body over MAX_BODY bytes 413; between the served
+#: and the refused sizes the gateway may do either.
+MAX_HEAD = 64 * 1024
+MAX_BODY = 64 * 1024
+#: A connection whose request head is not complete this long after it opened (or after the previous answer
+#: on it) is closed, with or without a 408 answer: a slow client cannot hold the gateway's connections.
+HEAD_TIMEOUT = 10.0
+#: This many requests from the home network at once are all answered.
+CONCURRENT_REQUESTS = 1000
 
 #: HTTP statuses of the profile's errors and what each means.
 ERRORS: dict[int, str] = {
@@ -34,6 +61,10 @@ ERRORS: dict[int, str] = {
     403: "client outside the gateway's home network",
     404: "unknown resource, or a utility-control resource the gateway filters",
     405: "method other than GET on a resource",
+    408: "request head not complete within the head timeout (the connection is closed)",
+    413: "request body (or head) over the profile's limit",
+    431: "request head over the profile's limit",
+    503: "no meter data yet",
 }
 
 

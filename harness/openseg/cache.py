@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import struct
+import zlib
 from collections import deque
 
 
@@ -48,3 +50,38 @@ class ReadingCache:
 
     def __len__(self) -> int:
         return len(self._readings)
+
+
+# -- The cache's non-volatile copy (a gateway's flash) ---------------------------------------------------------
+#
+# A record per reading: time (float64), summation (uint64), demand (int32), then the CRC-32 of those 20 bytes.
+# A power cut may tear the record being written: the bench models the worst case, every cut tears the newest
+# record (its bytes after the time read as erased flash, 0xFF). A gateway that checks each record's CRC when it
+# restores its cache drops the torn one; one that does not serves a reading the meter never measured.
+
+_RECORD = struct.Struct("<dQi")
+_CRC = struct.Struct("<I")
+RECORD_SIZE = _RECORD.size + _CRC.size
+
+
+def to_records(cache: ReadingCache, *, torn_last: bool = True) -> list[bytes]:
+    """The cache as flash records, oldest first, the newest one torn by the power cut when *torn_last*."""
+    records = []
+    for reading in cache.snapshot()[1]:
+        body = _RECORD.pack(reading.time, reading.summation, reading.demand)
+        records.append(body + _CRC.pack(zlib.crc32(body)))
+    if torn_last and records:
+        records[-1] = records[-1][:8] + b"\xff" * (RECORD_SIZE - 8)
+    return records
+
+
+def from_records(records: list[bytes], window_seconds: float, *, checked: bool = True) -> ReadingCache:
+    """A cache rebuilt from flash records; *checked* drops every record whose CRC does not match."""
+    cache = ReadingCache(window_seconds)
+    for record in records:
+        body, (crc,) = record[:_RECORD.size], _CRC.unpack(record[_RECORD.size:RECORD_SIZE])
+        if checked and zlib.crc32(body) != crc:
+            continue
+        time, summation, demand = _RECORD.unpack(body)
+        cache.append(Reading(time, summation, demand))
+    return cache

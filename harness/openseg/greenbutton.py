@@ -71,10 +71,27 @@ class ReadingType:
 
 
 @dataclasses.dataclass(frozen=True)
+class LocalTimeParameters:
+    """ESPI LocalTimeParameters (TimeConfiguration): the local time the export's Unix times are shown in."""
+
+    dst_end_rule: str  # DstRuleType, 8 hex digits; FFFFFFFF = no DST correction
+    dst_offset: int  # seconds
+    dst_start_rule: str
+    tz_offset: int  # seconds from UTC
+
+
+#: A gateway whose ESI gives no time zone and no DST (the golden ESI serves UTC): offsets 0, DST disabled
+#: (DstRuleType 0xFFFFFFFF: "rule processing/DST correction is disabled", espi.xsd).
+DST_DISABLED = "FFFFFFFF"
+UTC_LOCAL_TIME = LocalTimeParameters(DST_DISABLED, 0, DST_DISABLED, 0)
+
+
+@dataclasses.dataclass(frozen=True)
 class GreenButtonFeed:
     reading_type: ReadingType
     blocks: tuple[IntervalBlock, ...]
     titles: tuple[str, ...]  # the entry titles, in order
+    local_time: tuple[LocalTimeParameters, ...] = ()  # every LocalTimeParameters entry
 
     @property
     def readings(self) -> list[IntervalReading]:
@@ -122,9 +139,10 @@ def build_feed(
     *,
     updated: int,
     base_url: str = "http://localhost/espi",
+    local_time: LocalTimeParameters | None = UTC_LOCAL_TIME,
 ) -> bytes:
-    """An Atom feed with one UsagePoint, its LocalTimeParameters (UTC), MeterReading, ReadingType and one
-    IntervalBlock holding *intervals* (Unix times)."""
+    """An Atom feed with one UsagePoint, its LocalTimeParameters (*local_time*; None leaves them out),
+    MeterReading, ReadingType and one IntervalBlock holding *intervals* (Unix times)."""
     ET.register_namespace("", ATOM)
     ET.register_namespace("espi", ESPI)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -146,10 +164,11 @@ def build_feed(
     usage_point = entry("UsagePoint", "/UsagePoint/1")
     category = _sub(usage_point, f"{{{ESPI}}}ServiceCategory")
     _sub(category, f"{{{ESPI}}}kind", SERVICE_ELECTRICITY)
-    local = entry("LocalTimeParameters", "/LocalTimeParameters/1")
-    # UTC: no DST rules in effect (all-zero rules and offsets).
-    for tag, text in (("dstEndRule", "00000000"), ("dstOffset", 0), ("dstStartRule", "00000000"), ("tzOffset", 0)):
-        _sub(local, f"{{{ESPI}}}{tag}", text)
+    if local_time is not None:
+        local = entry("LocalTimeParameters", "/LocalTimeParameters/1")
+        for tag, text in (("dstEndRule", local_time.dst_end_rule), ("dstOffset", local_time.dst_offset),
+                          ("dstStartRule", local_time.dst_start_rule), ("tzOffset", local_time.tz_offset)):
+            _sub(local, f"{{{ESPI}}}{tag}", text)
     entry("MeterReading", "/UsagePoint/1/MeterReading/1")
     rt = entry("ReadingType", "/ReadingType/1")
     for tag, value in (
@@ -285,17 +304,35 @@ def parse_feed(document: bytes) -> GreenButtonFeed:
         blocks.append(IntervalBlock(start, duration, readings))
     if not blocks:
         raise GreenButtonError("the feed holds no IntervalBlock")
-    return GreenButtonFeed(reading_type, tuple(blocks), tuple(title for title, _ in objects))
+    local_time = tuple(_local_time(e) for _, e in objects if e.tag == f"{{{ESPI}}}LocalTimeParameters")
+    return GreenButtonFeed(reading_type, tuple(blocks), tuple(title for title, _ in objects), local_time)
+
+
+def _local_time(element: ET.Element) -> LocalTimeParameters:
+    def text(tag: str) -> str:
+        found = element.find(f"{{{ESPI}}}{tag}")
+        if found is None or found.text is None:
+            raise GreenButtonError(f"LocalTimeParameters {tag} is missing")
+        return found.text.strip()
+
+    return LocalTimeParameters(text("dstEndRule"), _int(element.find(f"{{{ESPI}}}dstOffset"),
+                                                           "LocalTimeParameters dstOffset"),
+                               text("dstStartRule"), _int(element.find(f"{{{ESPI}}}tzOffset"),
+                                                          "LocalTimeParameters tzOffset"))
 
 
 # -- checks ------------------------------------------------------------------------------------------------
 
-def time_problems(feed: GreenButtonFeed, start: int, end: int) -> list[str]:
-    """Interval times must be Unix seconds inside [start, end], contiguous and in order."""
+def time_problems(feed: GreenButtonFeed, start: int, end: int, *, expect_readings: bool = True) -> list[str]:
+    """Interval times must be Unix seconds inside [start, end], contiguous and in order (and present, unless
+    *expect_readings* is False: a range the gateway holds no reading of)."""
     problems = []
     readings = feed.readings
     if not readings:
-        return ["the IntervalBlock holds no IntervalReading"]
+        return ["the IntervalBlock holds no IntervalReading"] if expect_readings else []
+    if not expect_readings:
+        problems.append(f"{len(readings)} IntervalReadings, first {readings[0].start}+{readings[0].duration}s, "
+                        f"where the gateway holds no reading")
     for reading in readings:
         if reading.start < EARLIEST_PLAUSIBLE_UNIX:
             problems.append(f"interval start {reading.start} is before 2000 - not Unix time (ZCL epoch?)")
@@ -312,6 +349,31 @@ def time_problems(feed: GreenButtonFeed, start: int, end: int) -> list[str]:
             block.readings[0].start, block.readings[-1].start + block.readings[-1].duration - block.readings[0].start
         ):
             problems.append(f"IntervalBlock interval {block.start}+{block.duration}s does not span its readings")
+    return problems
+
+
+def local_time_problems(feed: GreenButtonFeed, expected: LocalTimeParameters) -> list[str]:
+    """The feed must carry exactly one LocalTimeParameters, equal to *expected* (the ESI's time zone)."""
+    if len(feed.local_time) != 1:
+        return [f"{len(feed.local_time)} LocalTimeParameters entries, expected one"]
+    found = feed.local_time[0]
+    return [f"LocalTimeParameters {field.name} {getattr(found, field.name)!r}, expected {getattr(expected, field.name)!r}"
+            for field in dataclasses.fields(LocalTimeParameters)
+            if str(getattr(found, field.name)).upper() != str(getattr(expected, field.name)).upper()]
+
+
+def coverage_problems(feed: GreenButtonFeed, first: int, last: int) -> list[str]:
+    """The intervals must run from *first* (the start of the first interval) to *last* (the end of the last)."""
+    readings = feed.readings
+    if not readings:
+        return ["the IntervalBlock holds no IntervalReading"]
+    problems = []
+    if readings[0].start != first:
+        problems.append(f"the first interval starts at {readings[0].start}, expected {first} "
+                        f"({(first - readings[0].start) / 3600:+.2f} h)")
+    end = readings[-1].start + readings[-1].duration
+    if end != last:
+        problems.append(f"the last interval ends at {end}, expected {last} ({(last - end) / 3600:+.2f} h)")
     return problems
 
 
@@ -338,8 +400,11 @@ __all__ = [
     "GreenButtonFeed",
     "IntervalBlock",
     "IntervalReading",
+    "LocalTimeParameters",
     "ReadingType",
     "build_feed",
+    "coverage_problems",
+    "local_time_problems",
     "parse_feed",
     "power_of_ten_for",
     "raw_to_value",

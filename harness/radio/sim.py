@@ -16,6 +16,7 @@ what zigpy's API has no words for (network key update, link keys after CBKE, sec
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import zigpy.application
@@ -33,6 +34,7 @@ from harness.radio import UndecodableTap
 from harness.sim.air import Air
 from harness.sim.node import ApsDeliveryError, Node, NodeError, Role
 from harness.sim.trust_center import TrustCenter
+from harness.wire.frames import FrameError
 from harness.wire.frames.types import eui64_to_ieee, ieee_to_eui64
 
 LOGGER = logging.getLogger(__name__)
@@ -234,6 +236,26 @@ class ControllerApplication(UndecodableTap, zigpy.application.ControllerApplicat
             raise DutUnreachable(str(exc), observation=f"no MAC acknowledgement from the DUT ({exc})") from exc
         except NodeError as exc:
             raise zigpy.exceptions.DeliveryError(str(exc)) from exc
+
+    async def _network_scan(self, channels: t.Channels, duration_exp: int) -> AsyncGenerator[t.NetworkBeacon, None]:
+        """An active scan from the coordinator (zigpy's network_scan): the beacons of the nodes on the air's
+        channel, each with its source address, for 802.15.4's scan duration (2^n + 1 superframes per channel)."""
+        node = self._require_node()
+        if node.air.channel not in list(channels):  # Channels iterates as channel numbers
+            return
+        for frame, beacon in await node.active_scan(960 * 16e-6 * (2 ** duration_exp + 1)):
+            try:
+                payload = beacon.zigbee
+            except FrameError:
+                continue  # not a Zigbee beacon
+            yield t.NetworkBeacon(
+                pan_id=t.PanId(frame.src_pan), extended_pan_id=ieee_to_eui64(payload.extended_pan_id),
+                channel=t.uint8_t(node.air.channel), permit_joining=beacon.association_permit,
+                stack_profile=t.uint8_t(payload.stack_profile), nwk_update_id=t.uint8_t(payload.update_id),
+                lqi=t.uint8_t(255), src=t.NWK(frame.src_addr), depth=t.uint8_t(payload.device_depth),
+                router_capacity=payload.router_capacity, device_capacity=payload.end_device_capacity,
+                protocol_version=t.uint8_t(payload.protocol_version),
+            )
 
     async def energy_scan(self, channels: t.Channels, duration_exp: int, count: int) -> dict[int, float]:
         return {channel: 0.0 for channel in channels}

@@ -807,6 +807,14 @@ class Node:
             if self._network_key_event is not None:
                 self._network_key_event.set()
 
+    async def active_scan(self, duration: float) -> list[tuple[MacFrame, Beacon]]:
+        """An active scan of this node's channel: a Beacon Request, then the beacons heard for *duration*
+        seconds (802.15.4 MLME-SCAN, active), in the order they arrived."""
+        heard = len(self._beacons)
+        self._mac_transmit(beacon_request_frame(self.security.next_mac_seq()))
+        await asyncio.sleep(duration)
+        return self._beacons[heard:]
+
     # -- joining, leaving, rejoining (device side) -----------------------------------------------------
 
     async def join(self, deadline: float = 30.0, extended_pan_id: int | None = None) -> None:

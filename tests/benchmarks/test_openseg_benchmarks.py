@@ -4,7 +4,8 @@
   the gateway configured, each APS- and NWK-secured with its MAC ack), then the 50-hour readings request.
   Target <= 10 s wall (was ~31 s with a polled read, 4 frames, every 4 s).
 - API latency: 20 concurrent home clients each GET the summation; p95 wall latency is reported in the
-  benchmark's extra_info (aiohttp on the bench's virtual-time loop, real loopback sockets).
+  benchmark's extra_info (the suite's own HTTP client and server on the bench's virtual-time loop, real
+  loopback sockets).
 """
 
 from __future__ import annotations

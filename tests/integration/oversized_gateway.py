@@ -14,18 +14,14 @@ from __future__ import annotations
 import json
 import os
 
-from aiohttp import web
-
 from harness.openseg import server
 
 SIZE = int(os.environ.get("OVERSIZED_GATEWAY_BYTES", str(20 * 1000 * 1000)))
 _original_dispatch = server.GatewayApi._dispatch
 
 
-def _oversized(response: web.StreamResponse) -> web.StreamResponse:
-    body = getattr(response, "body", None)
-    if not isinstance(body, bytes | bytearray):
-        return response
+def _oversized(response: server.Response) -> server.Response:
+    body = response.body
     if response.content_type == "application/json":
         try:
             data = json.loads(body)
@@ -41,10 +37,10 @@ def _oversized(response: web.StreamResponse) -> web.StreamResponse:
         new_body = body.replace(b"<espi:kind>0</espi:kind>", b"<espi:kind>" + b"9" * SIZE + b"</espi:kind>", 1)
     else:
         return response
-    return web.Response(status=response.status, body=new_body, content_type=response.content_type)
+    return server.Response(response.status, new_body, response.content_type, response.headers)
 
 
-async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+async def _dispatch(self, request: server.Request) -> server.Response:
     return _oversized(await _original_dispatch(self, request))
 
 

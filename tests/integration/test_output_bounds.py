@@ -22,7 +22,7 @@ from harness.limits import (
 from tests.support.suite_process import ROOT, run_pytest, suite_env
 
 ANSWER_BYTES = 20 * 1000 * 1000
-#: The whole run folder: 12 cases, one of which keeps a 50-hour capture (about 5 MB) twice (artifact and Allure).
+#: The whole run folder: 19 cases, one of which keeps a 50-hour capture (about 5 MB) twice (artifact and Allure).
 RUN_CEILING = 40 * MIB
 CUT = "characters cut by the suite's output limit"
 
@@ -31,8 +31,11 @@ CUT = "characters cut by the suite's output limit"
 def test_twenty_megabyte_answers_stay_bounded(tmp_path):
     run = tmp_path / "run"
     done = run_pytest("-q", "-p", "tests.integration.oversized_gateway", "steps/test_openseg.py", "--dut=sim:openseg",
-                      "--seed=1", f"--artifacts={run}", env=suite_env({"OVERSIZED_GATEWAY_BYTES": str(ANSWER_BYTES)}),
-                      pythonpath=[ROOT], timeout=900)
+                      "--seed=1", f"--artifacts={run}",
+                      # A thousand 20 MB answers at once would take the test double (not the bench) 20 GB; the bench
+                      # reads 64 KiB of each (harness/openseg/client.py MAX_BURST_ANSWER).
+                      "-k", "not TC-OSEG-7.2",
+                      env=suite_env({"OVERSIZED_GATEWAY_BYTES": str(ANSWER_BYTES)}), pythonpath=[ROOT], timeout=900)
     assert done.returncode == 1, done.stdout[-3000:]  # NOT CONFORMANT: the gateway's answers are wrong
     assert len(done.stdout) < 16 * MESSAGE_LIMIT, "the terminal got the 20 MB answers"
 

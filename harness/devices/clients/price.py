@@ -9,7 +9,12 @@ plugin/price-client/price-client.c, emberAfPriceClusterPublishPriceCallback):
 - Overlap: a newer IssuerEventID wins; an active older price that the new one starts after is cut at the new
   start, any other overlapped older price is dropped; a price older than one it overlaps -> FAILURE.
 - PriceControl bit0 (acknowledgement required) -> Price Acknowledgement as the response (same sequence
-  number) with PriceAckTime = now; otherwise Default Response SUCCESS.
+  number) with PriceAckTime = now and Control = the price's PriceControl; otherwise Default Response SUCCESS.
+  The other PriceControl bits (reserved in SE 1.1) ask for nothing.
+- Overlap is strict: a price that starts when another ends does not overlap it.
+- Fields after the ones it knows (a later revision's) are ignored (forward compatibility).
+- Get Scheduled Prices (after Get Current Price, when the device claims it) asks from now (StartTime: the
+  earliest end time of the prices to send) for every price (NumberOfEvents 0).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from harness.devices.clients.common import Peer, peer_of
 from harness.devices.clients.time import TimeClient
 from harness.se.clusters import Price
 from harness.se.datamodel import Side
-from harness.se.types import UNTIL_CHANGED, PriceControl
+from harness.se.types import START_NOW, UNTIL_CHANGED, PriceControl
 from harness.zcl import ZclEngine, ZclRequest, ZclTimeout
 
 NEVER = 0xFFFFFFFF
@@ -38,6 +43,19 @@ class PriceClientFaults:
     """Seeded non-conformances (all off = conformant)."""
 
     no_acknowledgement: bool = False  # never sends Price Acknowledgement, even when PriceControl asks
+    acknowledge_unasked: bool = False  # acknowledges every price it takes, whatever PriceControl says
+    acknowledgement_bit_by_equality: bool = False  # acknowledges only when PriceControl is exactly 0x01
+    acknowledgement_control_zero: bool = False  # Control 0x00 in its acknowledgements
+    accept_expired: bool = False  # takes a price that has already ended
+    never_expire: bool = False  # takes every Duration as "until changed"
+    start_on_arrival: bool = False  # takes every StartTime as "now"
+    duration_in_seconds: bool = False  # reads DurationInMinutes as seconds
+    overlap_when_touching: bool = False  # a price starting where another ends overlaps it
+    refuse_older_anywhere: bool = False  # refuses a price older than the newest it holds, overlapping or not
+    refusals_answered_success: bool = False  # answers a price it does not take with Default Response SUCCESS
+    se11_layout_only: bool = False  # answers MALFORMED_COMMAND to a Publish Price longer than SE 1.1's
+    reject_unknown_fields: bool = False  # answers MALFORMED_COMMAND to bytes after the fields it knows
+    scheduled_prices_from_tomorrow: bool = False  # Get Scheduled Prices asks from a day after now
 
 
 @dataclasses.dataclass
@@ -79,18 +97,23 @@ class PriceClient:
         return next((p for p in self.prices if p.active_at(now)), None)
 
     def _store(self, publish: Any, esi: Peer) -> Status:
+        faults = self.faults
         now = self.time.utc()
-        start = now if int(publish.start_time) == 0 else int(publish.start_time)
+        start = now if int(publish.start_time) == START_NOW or faults.start_on_arrival else int(publish.start_time)
         duration = int(publish.duration_in_minutes)
-        end = NEVER if duration == UNTIL_CHANGED else start + duration * 60
-        if end <= now:
+        seconds = duration if faults.duration_in_seconds else duration * 60
+        end = NEVER if duration == UNTIL_CHANGED or faults.never_expire else start + seconds
+        if end <= now and not faults.accept_expired:
             return Status.FAILURE
         event_id = int(publish.issuer_event_id)
         if any(p.issuer_event_id == event_id for p in self.prices):
             return Status.DUPLICATE_EXISTS
+        if faults.refuse_older_anywhere and any(p.issuer_event_id > event_id for p in self.prices):
+            return Status.FAILURE
         kept: list[ReceivedPrice] = []
         for old in self.prices:
-            if not (old.start < end and old.end > start):
+            touching = faults.overlap_when_touching and (old.start == end or old.end == start)
+            if not (old.start < end and old.end > start) and not touching:
                 kept.append(old)
             elif old.issuer_event_id > event_id:
                 return Status.FAILURE
@@ -100,18 +123,37 @@ class PriceClient:
         self.prices = sorted([*kept, ReceivedPrice(publish, start, end, esi)], key=lambda p: p.start)
         return Status.SUCCESS
 
+    def _layout_refused(self, request: ZclRequest) -> bool:
+        """A seeded strict parser: a Publish Price longer than the layout it was written for is malformed."""
+        publish = request.command
+        if self.faults.se11_layout_only and publish.number_of_generation_tiers is not None:
+            return True
+        return self.faults.reject_unknown_fields and len(request.frame.payload) > len(publish.serialize())
+
+    def _asks_acknowledgement(self, control: int) -> bool:
+        if self.faults.acknowledge_unasked:
+            return True
+        if self.faults.acknowledgement_bit_by_equality:
+            return control == PriceControl.Acknowledgement_Required
+        return bool(control & PriceControl.Acknowledgement_Required)
+
     async def _on_publish_price(self, request: ZclRequest) -> Status | None:
         publish = request.command
+        if self._layout_refused(request):
+            return Status.MALFORMED_COMMAND
         self.received.append(publish)
         status = self._store(publish, peer_of(request.packet))
         control = int(publish.price_control or 0)
-        if status != Status.SUCCESS or not control & PriceControl.Acknowledgement_Required:
+        if status != Status.SUCCESS and self.faults.refusals_answered_success:
+            return Status.SUCCESS
+        if status != Status.SUCCESS or not self._asks_acknowledgement(control):
             return status
         if self.faults.no_acknowledgement:
             return Status.SUCCESS
         ack = PriceAcknowledgement(
             provider_id=int(publish.provider_id), issuer_event_id=int(publish.issuer_event_id),
-            price_ack_time=self.time.utc(), control=PriceControl(control),
+            price_ack_time=self.time.utc(),
+            control=PriceControl(0 if self.faults.acknowledgement_control_zero else control),
         )
         await request.respond(Price.ServerCommandDefs.price_acknowledgement.id, ack)
         return None
@@ -128,9 +170,12 @@ class PriceClient:
             return False
         return frame is not None and not frame.is_general
 
-    async def get_scheduled_prices(self, esi: Peer, *, start_time: int = 0, number_of_events: int = 0,
+    async def get_scheduled_prices(self, esi: Peer, *, start_time: int | None = None, number_of_events: int = 0,
                                    timeout: float = 5.0) -> bool:
-        """Ask for the scheduled prices; they arrive (and are stored) as Publish Price commands."""
+        """Ask for the scheduled prices (by default those ending after now, all of them); they arrive (and are
+        stored) as Publish Price commands."""
+        if start_time is None:
+            start_time = self.time.utc() + (86400 if self.faults.scheduled_prices_from_tomorrow else 0)
         try:
             frame = await self.engine.command(
                 esi.address, esi.endpoint, Price.cluster_id, Price.ServerCommandDefs.get_scheduled_prices.id,

@@ -4,7 +4,13 @@ each logging what the DUT sends back (with arrival times on the bench clock) for
 from harness.golden.esi.common import EsiFinding, ObservationLog, Peer
 from harness.golden.esi.drlc import DrlcServer, EventStatusReport, load_control_event
 from harness.golden.esi.messaging import Message, MessageConfirmation, MessagingServer
-from harness.golden.esi.price import PriceAcknowledgement, PriceEvent, PriceServer
+from harness.golden.esi.price import (
+    PriceAcknowledgement,
+    PriceEvent,
+    PriceServer,
+    PublishAnswer,
+    ScheduledAnswer,
+)
 from harness.golden.esi.time import TimeServer
 from harness.se.types import TimeStatus
 
@@ -20,6 +26,8 @@ __all__ = [
     "PriceAcknowledgement",
     "PriceEvent",
     "PriceServer",
+    "PublishAnswer",
+    "ScheduledAnswer",
     "TimeServer",
     "TimeStatus",
     "load_control_event",

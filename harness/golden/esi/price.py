@@ -5,7 +5,14 @@ SE-FACTS "Price 0x0700": Publish Price carries ProviderID, RateLabel, IssuerEven
 (0 = now), Duration (0xFFFF = until changed), Price, then optional fields ending with PriceControl (bit0 =
 acknowledgement required). Client commands: Get Current Price (0x00), Get Scheduled Prices (0x01), Price
 Acknowledgement (0x02). Answers to Get Current Price / Get Scheduled Prices are Publish Price commands with
-the request's sequence number; with nothing to publish the answer is a Default Response NOT_FOUND.
+the request's sequence number; with nothing to publish the answer is a Default Response NOT_FOUND. Get
+Scheduled Prices' StartTime is the earliest end time of the prices to send (an active price ends after it), and
+NumberOfEvents 0 asks for them all (SE 1.1 Annex D.4.2.3.2).
+
+A later revision appends fields to Publish Price (SE 1.2: NumberOfGenerationTiers, GenerationTier,
+ExtendedNumberOfPriceTiers, ExtendedPriceTier, ExtendedRegisterTier); `PriceEvent.se12_fields` sends them and
+`PriceEvent.trailing` appends bytes no revision defines yet, which a device must ignore (ZCL forward
+compatibility: a receiver ignores the fields it does not know at the end of a command).
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from harness.se.types import (
     PriceControl,
     PriceTrailingDigitAndPriceTier,
 )
-from harness.zcl import ZclEngine, ZclRequest
+from harness.zcl import MalformedFrame, ZclEngine, ZclRequest, ZclTimeout
+from harness.zcl.frame import DECODE_ERRORS, decode_general
 
 #: ISO 4217 numeric code of the US dollar, the default currency of the golden's prices.
 CURRENCY_USD = 840
@@ -52,15 +60,24 @@ class PriceEvent:
     register_tier: int = 1
     price_control: int | None = None
     issued_at: int = 0
+    #: Send the SE 1.2 fields after PriceControl (which is then sent too, 0 unless set).
+    se12_fields: bool = False
+    #: Bytes after the last field the golden knows (a later revision's fields).
+    trailing: bytes = b""
 
     @property
     def start(self) -> int:
         return self.issued_at if self.start_time == START_NOW else self.start_time
 
+    @property
+    def end(self) -> int | None:
+        """When the price ends (None: until changed)."""
+        return None if self.duration_minutes == UNTIL_CHANGED else self.start + self.duration_minutes * 60
+
     def active_at(self, now: int) -> bool:
         if self.start > now:
             return False
-        return self.duration_minutes == UNTIL_CHANGED or now < self.start + self.duration_minutes * 60
+        return self.end is None or now < self.end
 
     def payload(self, current_time: int) -> Any:
         fields: dict[str, Any] = {
@@ -78,14 +95,44 @@ class PriceEvent:
             "duration_in_minutes": self.duration_minutes,
             "price": self.price,
         }
-        if self.price_control is not None:
+        if self.price_control is not None or self.se12_fields:
             # PriceControl is the last SE 1.1 field: everything before it goes out with "not used" values.
             fields.update(
                 price_ratio=0xFF, generation_price=0xFFFFFFFF, generation_price_ratio=0xFF,
                 alternate_cost_delivered=0xFFFFFFFF, alternate_cost_unit=0xFF, alternate_cost_trailing_digit=0xFF,
-                number_of_block_thresholds=0xFF, price_control=PriceControl(self.price_control),
+                number_of_block_thresholds=0xFF, price_control=PriceControl(self.price_control or 0),
             )
+        if self.se12_fields:
+            # One generation tier; the extended tier fields 0: the tiers of the SE 1.1 fields stand.
+            fields.update(number_of_generation_tiers=1, generation_tier=1, extended_number_of_price_tiers=0,
+                          extended_price_tier=0, extended_register_tier=0)
         return PublishPrice(**fields)
+
+    def encode(self, current_time: int) -> bytes:
+        """The Publish Price payload as sent: the fields, then `trailing`."""
+        return bytes(self.payload(current_time).serialize()) + self.trailing
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishAnswer:
+    """What the DUT answered a Publish Price with (same sequence number): a Default Response (its status and the
+    command id it names) or a cluster command (Price Acknowledgement); `arrival` on the bench clock."""
+
+    issuer_event_id: int
+    arrival: float
+    default_response: Status | None = None
+    answered_command: int | None = None  # a Default Response's CommandIdentifier field
+    cluster_command: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduledAnswer:
+    """A Get Scheduled Prices the DUT sent and the prices the golden answered it with."""
+
+    arrival: float
+    start_time: int
+    number_of_events: int
+    issuer_event_ids: tuple[int, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +154,7 @@ class PriceServer:
         self.endpoint = endpoint
         self.prices: list[PriceEvent] = []
         self.acknowledgements: ObservationLog[PriceAcknowledgement] = ObservationLog(clock)
+        self.scheduled_requests: ObservationLog[ScheduledAnswer] = ObservationLog(clock)
         self.findings: list[EsiFinding] = []
         if not engine.store.has_cluster(endpoint, Price.cluster_id, Side.SERVER):
             engine.store.add_cluster(endpoint, Price.cluster_id, Side.SERVER)
@@ -124,14 +172,34 @@ class PriceServer:
         self.prices = [p for p in self.prices if p.issuer_event_id != price.issuer_event_id] + [price]
         return price
 
-    async def publish(self, dut: Peer, price: PriceEvent, *, schedule: bool = True) -> None:
-        """Send Publish Price unsolicited (and keep it for Get Current/Scheduled Prices)."""
+    async def publish(self, dut: Peer, price: PriceEvent, *, schedule: bool = True,
+                      answer_timeout: float | None = None) -> PublishAnswer | None:
+        """Send Publish Price unsolicited (and keep it for Get Current/Scheduled Prices). With `answer_timeout`,
+        wait that long for the DUT's answer (a Default Response or a Price Acknowledgement with the same sequence
+        number) and return it, None when none came; without, return at once."""
         if schedule:
             self.add_price(price)
-        await self.engine.request(
-            dut.address, dut.endpoint, Price.cluster_id, Price.ClientCommandDefs.publish_price.id,
-            price.payload(self.clock.zcl_utc()), src_ep=self.endpoint, general=False, target=Side.CLIENT, expect=None,
-        )
+        payload = price.encode(self.clock.zcl_utc())
+        publish = (dut.address, dut.endpoint, Price.cluster_id, Price.ClientCommandDefs.publish_price.id, payload)
+        if answer_timeout is None:
+            await self.engine.request(*publish, src_ep=self.endpoint, general=False, target=Side.CLIENT, expect=None)
+            return None
+        try:
+            frame = await self.engine.request(
+                *publish, src_ep=self.endpoint, general=False, target=Side.CLIENT,
+                expect=[Price.ServerCommandDefs.price_acknowledgement.id], timeout=answer_timeout)
+        except ZclTimeout:
+            return None
+        assert frame is not None
+        arrival = utc_seconds(self.clock)
+        if frame.is_general:
+            try:
+                default = decode_general(frame)
+            except (MalformedFrame, *DECODE_ERRORS):
+                return PublishAnswer(price.issuer_event_id, arrival)
+            return PublishAnswer(price.issuer_event_id, arrival, default_response=Status(default.status),
+                                 answered_command=int(default.command_id))
+        return PublishAnswer(price.issuer_event_id, arrival, cluster_command=frame.command_id)
 
     def current_price(self) -> PriceEvent | None:
         """The active price with the latest start (a newer price replaces an older one from its start)."""
@@ -140,9 +208,11 @@ class PriceServer:
         return max(active, key=lambda p: (p.start, p.issuer_event_id)) if active else None
 
     def scheduled_prices(self, start_time: int, number_of_events: int) -> list[PriceEvent]:
+        """The active and later prices that end after `start_time` (the earliest end time asked for), first
+        starting first; `number_of_events` of them (0: all)."""
         now = self.clock.zcl_utc()
         ordered = sorted(self.prices, key=lambda p: (p.start, p.issuer_event_id))
-        chosen = [p for p in ordered if p.start >= start_time and (p.active_at(now) or p.start > now)]
+        chosen = [p for p in ordered if (p.end is None or p.end > start_time) and (p.active_at(now) or p.start > now)]
         return chosen[:number_of_events] if number_of_events else chosen
 
     def acknowledged(self, issuer_event_id: int) -> list[PriceAcknowledgement]:
@@ -164,10 +234,13 @@ class PriceServer:
     async def _on_get_scheduled_prices(self, request: ZclRequest) -> Status | None:
         cmd = request.command
         prices = self.scheduled_prices(int(cmd.start_time), int(cmd.number_of_events))
+        self.scheduled_requests.append(ScheduledAnswer(utc_seconds(self.clock), int(cmd.start_time),
+                                                       int(cmd.number_of_events),
+                                                       tuple(p.issuer_event_id for p in prices)))
         if not prices:
             return Status.NOT_FOUND
         for price in prices:
-            await request.respond(Price.ClientCommandDefs.publish_price.id, price.payload(self.clock.zcl_utc()))
+            await request.respond(Price.ClientCommandDefs.publish_price.id, price.encode(self.clock.zcl_utc()))
         return None
 
     def _on_acknowledgement(self, request: ZclRequest) -> Status:

@@ -20,6 +20,11 @@ from harness.se.types import TimeStatus
 from harness.zcl import AttributeKey, ZclEngine
 from harness.zcl.store import AttributeEntry
 
+#: TimeZone (int32 s), DstStart (u32 UTC), DstEnd (u32 UTC), DstShift (int32 s): what a device that shows local time
+#: reads (ZCL Time cluster; SE-FACTS "Time"). The golden serves them with `set_zone`.
+ZONE_ATTRIBUTES = tuple(a.id for a in (Time.AttributeDefs.time_zone, Time.AttributeDefs.dst_start,
+                                       Time.AttributeDefs.dst_end, Time.AttributeDefs.dst_shift))
+
 
 class _ClockedTimeEntry(AttributeEntry):
     """The Time attribute entry, whose value is the bench clock (+ offset) whenever it is read.
@@ -58,8 +63,9 @@ class TimeServer:
         self.clock = clock
         self.endpoint = endpoint
         store = engine.store
-        if not store.has_cluster(endpoint, Time.cluster_id, Side.SERVER):
-            store.add_cluster(endpoint, Time.cluster_id, Side.SERVER, attributes=[Time.AttributeDefs.time_status.id])
+        # Carried afresh even where the golden's store has the cluster: its time zone and DST attributes too.
+        store.add_cluster(endpoint, Time.cluster_id, Side.SERVER,
+                          attributes=[Time.AttributeDefs.time_status.id, *ZONE_ATTRIBUTES])
         self._time_key = AttributeKey(endpoint, Time.cluster_id, Side.SERVER, Time.AttributeDefs.time.id)
         self._status_key = AttributeKey(endpoint, Time.cluster_id, Side.SERVER,
                                         Time.AttributeDefs.time_status.id)
@@ -92,3 +98,8 @@ class TimeServer:
     @status.setter
     def status(self, value: TimeStatus) -> None:
         self.engine.store.set(self._status_key, value)
+
+    def set_zone(self, time_zone: int, dst_start: int, dst_end: int, dst_shift: int) -> None:
+        """Serve a time zone (seconds east of UTC) and a daylight saving period (UTC) with its shift (seconds)."""
+        for attr_id, value in zip(ZONE_ATTRIBUTES, (time_zone, dst_start, dst_end, dst_shift), strict=True):
+            self.engine.store.set(AttributeKey(self.endpoint, Time.cluster_id, Side.SERVER, attr_id), value)

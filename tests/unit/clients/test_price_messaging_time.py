@@ -230,3 +230,45 @@ def test_time_client_refuses_a_server_that_is_not_master_or_synchronized(make_li
     with pytest.raises(TimeSyncError, match="neither master nor synchronized"):
         link.run(link.time_client.synchronize(link.esi_peer))
     assert link.time_client.offset == 0
+
+
+# -- issue 18: TimeStatus classes, resynchronisation, touching price windows, later layouts --------------------
+
+@pytest.mark.parametrize(("status", "taken"), [(0x01, True), (0x02, True), (0x0B, True), (0x0C, False), (0x00, False)])
+def test_time_client_takes_time_from_a_master_or_synchronized_server_only(make_link, status, taken):
+    link = make_link(dut_skew=50)
+    link.time_server.status = TimeStatus(status)
+    if taken:
+        link.run(link.time_client.synchronize(link.esi_peer))
+    else:
+        with pytest.raises(TimeSyncError):
+            link.run(link.time_client.synchronize(link.esi_peer))
+    assert (link.time_client.utc() == link.now()) is taken
+
+
+def test_time_client_resynchronises_and_follows_a_step_back(make_link):
+    link = make_link()
+    link.run(link.time_client.synchronize(link.esi_peer))
+    link.time_client.start_resync(link.esi_peer, 600)
+    link.time_server.offset = -7200
+    link.advance(601)
+    assert link.time_client.utc() == link.now() - 7200
+    link.time_client.close()
+
+
+def test_prices_whose_windows_touch_do_not_overlap(link):
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=42, price=1, start_time=T0 + 600,
+                                                          duration_minutes=10)))
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=41, price=2, start_time=T0 + 1200,
+                                                          duration_minutes=10)))
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=40, price=3, start_time=T0 + 1140,
+                                                          duration_minutes=10)))
+    link.advance(5)
+    assert [p.issuer_event_id for p in link.price_client.prices] == [42, 41]
+    assert default_responses(link) == [Status.SUCCESS, Status.SUCCESS, Status.FAILURE]
+
+
+def test_a_price_with_later_fields_and_unknown_bytes_is_taken(link):
+    price = PriceEvent(issuer_event_id=43, price=5, price_control=0x01, se12_fields=True, trailing=b"\x01\x02")
+    answer = link.run(link.price.publish(link.dut_peer, price, answer_timeout=5))
+    assert answer is not None and answer.cluster_command == 0x02 and link.price.acknowledged(43)

@@ -68,8 +68,13 @@ def test_docs_list_every_pixit_with_its_bounds():
     ("join_timeout", "0", ["0 s is below its minimum 1 s"]),
     ("join_timeout", "300 s", ["above its maximum 254 s", "Mgmt_Permit_Joining_req"]),
     ("timing_tolerance", "3700s", ["above its maximum 30 s", "whole minutes"]),
-    ("meter_read_interval", "900s", ["above its maximum 60 s", "48-hour cache"]),
-    ("meter_read_interval", "1s", ["below its minimum 4 s", "LBNL-182358"]),
+    # The OpenSEG profile's requirements (docs/openseg-api.md): a PIXIT may only tighten them.
+    ("meter_read_interval", "900s", ["above its maximum 4 s", "LBNL-182358", "may only tighten"]),
+    ("meter_read_interval", "4.5s", ["above its maximum 4 s"]),
+    ("meter_read_interval", "0.5s", ["below its minimum 1 s", "whole seconds"]),
+    ("meter_read_tolerance", "3600s", ["above its maximum 2 s", "at most 2 s late"]),
+    ("meter_read_tolerance", "2.5s", ["above its maximum 2 s"]),
+    ("api_latency", "1.1s", ["above its maximum 1 s", "the API answers within 1 s"]),
     ("drlc_event_duration", "25 h", ["above its maximum 1440 min", "at most 1440"]),
     ("drlc_randomization", "2 h", ["above its maximum 60 min", "0x3C"]),
     ("ke_timeout", "10 min", ["above its maximum 540 s", "u8 number of seconds"]),
@@ -90,6 +95,8 @@ def test_a_value_outside_its_bound_is_refused_naming_bound_and_source(name, text
 @pytest.mark.parametrize(("name", "text", "amount"), [
     ("join_timeout", "254 s", 254.0), ("join_timeout", "1", 1.0), ("drlc_event_duration", "1min", 60.0),
     ("drlc_randomized_events", "2", 2.0), ("drlc_randomized_events", "2count", 2.0), ("response_time", "250 ms", 0.25),
+    ("meter_read_interval", "4 s", 4.0), ("meter_read_interval", "1 s", 1.0), ("meter_read_tolerance", "2 s", 2.0),
+    ("api_latency", "1 s", 1.0), ("api_latency", "100 ms", 0.1),
 ])
 def test_values_inside_are_accepted_in_base_units(name, text, amount):
     assert pixits.check_text(name, text) == amount
@@ -147,9 +154,9 @@ def test_a_pixit_option_outside_its_bound_is_one_option_error():
 def test_an_override_that_breaks_a_bound_between_pixits_names_the_override():
     profile = load_dut_profile(ROOT / "profiles" / "dut" / "sim-openseg.yaml")
     options = RunOptions(dut=parse_dut("sim:openseg"), radio=None, profile=None, bench=None,
-                         pixit={"meter_read_tolerance": "5s"})
-    with pytest.raises(OptionError, match=r"^--pixit meter_read_tolerance=5s: .*at most the read interval"):
+                         pixit={"meter_read_interval": "1s"})  # the profile's tolerance is 2 s
+    with pytest.raises(OptionError, match=r"^--pixit meter_read_interval=1s: .*at most the read interval"):
         options.check_profile(profile)
     options = RunOptions(dut=parse_dut("sim:openseg"), radio=None, profile=None, bench=None,
-                         pixit={"meter_read_interval": "10s", "meter_read_tolerance": "5s"})
-    options.check_profile(profile)  # a longer interval makes room for the tolerance
+                         pixit={"meter_read_interval": "2s", "meter_read_tolerance": "2s"})
+    options.check_profile(profile)  # a tighter interval with a tolerance that fits it
