@@ -106,14 +106,17 @@ def _clip(text: str) -> str:
 def _bound_report(report: pytest.TestReport) -> None:
     """What pytest writes of a case itself (the terminal, JUnit) is cut to the suite's limits, like the journal:
     a DUT's 20 MB answer in an exception must not become a 20 MB failure text (harness/limits.py)."""
-    from harness.limits import LOG_FILE_LIMIT, MESSAGE_LIMIT, clip
+    from harness.limits import MESSAGE_LIMIT, clip
 
     if report.longrepr is not None and not isinstance(report.longrepr, tuple):
         text = report.longreprtext
         if len(text) > MESSAGE_LIMIT:
             report.longrepr = clip(text, MESSAGE_LIMIT)
-    if any(len(content) > LOG_FILE_LIMIT for _title, content in report.sections):
-        report.sections = [(title, clip(content, LOG_FILE_LIMIT)) for title, content in report.sections]
+    # The captured output and log of a case (what the terminal shows under a failure) keep their last lines,
+    # where the case went wrong; the whole log is the scenario's log.txt.
+    if any(len(content) > MESSAGE_LIMIT for _title, content in report.sections):
+        report.sections = [(title, clip(content, MESSAGE_LIMIT, head_share=0.25))
+                           for title, content in report.sections]
 
 
 @pytest.hookimpl(tryfirst=True)
