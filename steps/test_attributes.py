@@ -297,20 +297,25 @@ def discovered_types(testbed):
 
 # -- writable DRLC client attributes ------------------------------------------------------------------------------
 
-@when(parsers.parse("the golden radio writes StartRandomizationMinutes with {value}"))
-def write_randomization(bench, testbed, value):
+#: The DRLC client's randomization attributes, both bounded 0x00-0x3C (SE 1.x Annex D.2.3.2.1).
+RANDOMIZATION_ATTRIBUTES = {"StartRandomizationMinutes": Drlc.ClientAttributeDefs.start_randomization_minutes.id,
+                            "DurationRandomizationMinutes": Drlc.ClientAttributeDefs.duration_randomization_minutes.id}
+_RANDOMIZATION = "(?P<attribute>StartRandomizationMinutes|DurationRandomizationMinutes)"
+
+
+@when(parsers.re(rf"the golden radio writes {_RANDOMIZATION} with (?P<value>0x[0-9A-Fa-f]+)"))
+def write_randomization(bench, testbed, attribute, value):
+    attr_id = RANDOMIZATION_ATTRIBUTES[attribute]
     try:
-        attr_id = Drlc.ClientAttributeDefs.start_randomization_minutes.id
         testbed.notes["write"] = _write(bench, testbed, Drlc.cluster_id, attr_id,
                                         _typed(Drlc.cluster_id, Side.CLIENT, attr_id, int(value, 16)), Side.CLIENT)
     except (ZclStatusError, ZclTimeout) as exc:
         check(False, expected="a Write Attributes Response", observed=str(exc), rule="ZCL 2.5.4: Write Attributes")
 
 
-@then(parsers.parse("reading StartRandomizationMinutes returns {value}"))
-def read_randomization(bench, testbed, value):
-    record = _read_one(bench, testbed, Drlc.cluster_id, Drlc.ClientAttributeDefs.start_randomization_minutes.id,
-                       Side.CLIENT)
+@then(parsers.re(rf"reading {_RANDOMIZATION} returns (?P<value>0x[0-9A-Fa-f]+)"))
+def read_randomization(bench, testbed, attribute, value):
+    record = _read_one(bench, testbed, Drlc.cluster_id, RANDOMIZATION_ATTRIBUTES[attribute], Side.CLIENT)
     got = record.value.value if record.status == Status.SUCCESS else record.status.name
-    check(got == int(value, 16), expected=f"StartRandomizationMinutes = {value}", observed=f"{got}",
-          rule="SE 1.x DRLC client attributes: StartRandomizationMinutes 0x00-0x3C")
+    check(got == int(value, 16), expected=f"{attribute} = {value}", observed=f"{got}",
+          rule=f"SE 1.x Annex D.2.3.2.1 (DRLC client attributes): {attribute} 0x00-0x3C")

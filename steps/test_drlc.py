@@ -12,18 +12,21 @@ from zigpy.zcl.foundation import DataType, Status, TypeValue
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
 from harness.golden.esi import Peer, load_control_event
-from harness.golden.esi.drlc import UNSIGNED_FILL
 from harness.se.clusters import Drlc
 from harness.se.datamodel import Side, load_datamodel
-from harness.se.types import (
-    AVERAGE_LOAD_ADJUSTMENT_UNUSED,
-    DUTY_CYCLE_UNUSED,
-    TEMPERATURE_SET_POINT_UNUSED,
-    EventControl,
-    EventStatus,
-    SignatureType,
-)
+from harness.se.types import CancelControl, EventControl, EventStatus, SignatureType
 from harness.verdict import check
+from harness.verify.drlc import (
+    APPLIED_CONTROLS,
+    CONTROLS,
+    CRITICALITY,
+    EVENT_CONTROL,
+    SIGNATURE,
+    Finding,
+    describe,
+    judge_report,
+    status_name,
+)
 from harness.zcl.errors import ZclError
 
 from .conftest import HEX, attribute_record, dut_nwk, pixit_count
@@ -70,12 +73,16 @@ def _lead(bench) -> int:
 
 
 def _name(status: int) -> str:
-    name = EventStatus(status).name
-    return f"0x{status:02X} ({'undefined' if name.startswith('undefined') else name})"
+    return status_name(status)
 
 
 def _events(testbed) -> dict[int, IssuedEvent]:
     return testbed.notes.setdefault("drlc_events", {})
+
+
+def _payloads(testbed) -> dict[int, object]:
+    """Every Load Control Event the ESI sent or held, by IssuerEventID: what the DUT's reports are judged against."""
+    return testbed.notes.setdefault("drlc_payloads", {})
 
 
 def _dut(bench, testbed) -> Peer:
@@ -96,7 +103,7 @@ def _issue(bench, testbed, event_id: int, start_time: int, duration_minutes: int
                                device_class=fields.pop("device_class", ALL_DEVICE_CLASSES), **fields)
     start = _now(testbed) if start_time == 0 else start_time
     _events(testbed)[event_id] = IssuedEvent(start, duration_minutes * 60)
-    testbed.notes.setdefault("drlc_payloads", {})[event_id] = event  # the fields the reports are judged against
+    _payloads(testbed)[event_id] = event  # the fields the reports are judged against
     bench.run(testbed.golden.drlc.issue_event(_dut(bench, testbed), event), 30, f"issuing event {event_id}")
 
 
@@ -171,8 +178,10 @@ def set_enrollment_group(bench, testbed, group):
 def hold_event(bench, testbed, event_id):
     start = int(_now(testbed)) + _lead(bench) + round(bench.pixit_seconds("rejoin_timeout", 30))
     minutes = _duration_minutes(bench)
-    testbed.golden.drlc.add_event(load_control_event(event_id, start_time=start, duration_minutes=minutes,
-                                                     device_class=ALL_DEVICE_CLASSES))
+    event = load_control_event(event_id, start_time=start, duration_minutes=minutes, device_class=ALL_DEVICE_CLASSES)
+    _payloads(testbed)[event_id] = event
+    testbed.notes["drlc_held_at"] = _now(testbed)
+    testbed.golden.drlc.add_event(event)
     _events(testbed)[event_id] = IssuedEvent(start, minutes * 60)
 
 
@@ -468,6 +477,7 @@ def issue_unprotected(bench, testbed, event_id, protection):
     event = load_control_event(event_id, start_time=0, duration_minutes=_duration_minutes(bench),
                                device_class=ALL_DEVICE_CLASSES)
     _events(testbed)[event_id] = IssuedEvent(_now(testbed), _duration_minutes(bench) * 60)
+    _payloads(testbed)[event_id] = event
     bench.run(testbed.golden.send_without_link_key(
         dut_nwk(testbed), testbed.dut_ieee, bench.dut_profile.endpoint, Drlc.cluster_id,
         Drlc.ClientCommandDefs.load_control_event.id, event, link_key=link_key),
@@ -492,19 +502,23 @@ def not_acted_on(bench, testbed, event_id):
 EVERY_CONTROL = {"criticality_level": 5, "cooling_temperature_set_point": 2600, "heating_temperature_set_point": 1900,
                  "average_load_adjustment_percentage": -25, "duty_cycle": 60,
                  "event_control": EventControl.Randomize_End_Time}
-#: Report Event Status "not used" values of the applied fields (SE 1.x Annex D.2.3.3.1).
-NOT_USED = {"cooling_temperature_set_point": TEMPERATURE_SET_POINT_UNUSED,
-            "heating_temperature_set_point": TEMPERATURE_SET_POINT_UNUSED,
-            "average_load_adjustment_percentage": AVERAGE_LOAD_ADJUSTMENT_UNUSED, "duty_cycle": DUTY_CYCLE_UNUSED}
-APPLIED_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): each applied field is the event's value the device "
-                "applied, or its \"not used\" value (set points 0x8000, average load adjustment 0x80, duty cycle 0xFF) "
-                "when the device does not apply it; reference client behaviour (Silicon Labs drlc "
-                "fillReportEventData: the event's values)")
-SIGNATURE_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): SignatureType 0x01 (ECDSA) when the device signs, "
-                  "0x00 when it does not (signing optional since SE 1.1); reference client behaviour (Silicon Labs "
-                  "drlc addSignature: type 0x00 and 42 x 0xFF): an unused Signature is a uniform fill")
-#: The uniform fills an unsigned report's Signature may carry (see features/drlc: 0xFF reference, 0x00 zeroed).
-BLANK_SIGNATURES = (UNSIGNED_FILL, bytes(len(UNSIGNED_FILL)))
+
+
+def _judged(bench, testbed, reports) -> list[Finding]:
+    """What the shared judge (harness/verify/drlc.py) finds in *reports*, each against the event it names."""
+    signs, tolerance = bench.claims("SE.DRLC.C.SIGN"), _tolerance(bench)
+    payloads = _payloads(testbed)
+    found = []
+    for report in reports:
+        if int(report.status) == EventStatus.Rejected_Invalid_Cancel_Undefined_Event:
+            event = None  # the DUT says it does not know the event: there is nothing to echo
+        else:
+            event = payloads.get(report.issuer_event_id)
+            check(event is not None, expected="Report Event Status only for events the ESI sent",
+                  observed=f"{status_name(int(report.status))} for event {report.issuer_event_id}, which the ESI "
+                           f"never sent (it sent {sorted(payloads)})", rule=RULE)
+        found += judge_report(report, event, arrival=_arrival(testbed, report), tolerance=tolerance, signs=signs)
+    return found
 
 
 def _reports_of(testbed, event_id: int) -> list:
@@ -514,14 +528,22 @@ def _reports_of(testbed, event_id: int) -> list:
     return reports
 
 
-def _reports_not(testbed, event_id: int, field: str, want: int, show=lambda value: value) -> list[tuple]:
-    """(status, shown value) of every report for *event_id* whose *field* is not *want*."""
-    return [(_name(int(r.status)), show(getattr(r, field))) for r in _reports_of(testbed, event_id)
-            if getattr(r, field) != want]
+def _check_group(bench, testbed, event_id: int, group: str, expected: str) -> None:
+    off = [f for f in _judged(bench, testbed, _reports_of(testbed, event_id)) if f.group == group]
+    check(not off, expected=expected, observed=describe(off), rule=off[0].rule if off else RULE)
 
 
-def _u16(value: int) -> int:
-    return int(value) & 0xFFFF
+@then("every Report Event Status the DUT sent is right in every field for its event and the DUT's claims")
+def every_report_judged(bench, testbed):
+    """The shared judgement of every report a DRLC case saw (harness/verify/drlc.py), whatever its status."""
+    reports = list(testbed.golden.drlc.reports)
+    found = _judged(bench, testbed, reports)
+    rules = sorted({f.rule for f in found})
+    check(not found, expected="every field of every Report Event Status right for its event and the DUT's claims "
+                              "(status, EventStatusTime, criticality level, controls applied, EventControl, "
+                              "signature)",
+          observed=f"{len(found)} wrong field(s) in {len(reports)} report(s): {describe(found)}",
+          rule=" / ".join(rules) or RULE)
 
 
 @when(parsers.parse("the ESI issues event {event_id:d} starting after the PIXIT lead time with every load control "
@@ -530,59 +552,314 @@ def issue_every_control(bench, testbed, event_id):
     _issue(bench, testbed, event_id, int(_now(testbed)) + _lead(bench), _duration_minutes(bench), **EVERY_CONTROL)
 
 
+@when(parsers.parse("the ESI issues event {event_id:d} starting now with every load control field set"))
+def issue_every_control_now(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), **EVERY_CONTROL)
+
+
 @then(parsers.parse("every status for event {event_id:d} reports the event's criticality level as applied"))
 def criticality_applied(bench, testbed, event_id):
-    level = int(testbed.notes["drlc_payloads"][event_id].criticality_level)
-    off = _reports_not(testbed, event_id, "criticality_level_applied", level)
-    check(not off, expected=f"CriticalityLevelApplied {level} (the event's level) in every report",
-          observed=f"(status, CriticalityLevelApplied): {off}",
-          rule="SE 1.x Annex D.2.3.3.1 (Report Event Status): Criticality Level Applied is the level of the event "
-               "the device acts on; reference client behaviour (Silicon Labs drlc: the event's level)")
+    level = int(_payloads(testbed)[event_id].criticality_level)
+    _check_group(bench, testbed, event_id, CRITICALITY, f"CriticalityLevelApplied {level} (the event's level) in "
+                                                        "every report")
 
 
 @then(parsers.parse("every status for event {event_id:d} reports each set point, the load adjustment and the duty "
                     "cycle as applied or not used"))
 def controls_applied(bench, testbed, event_id):
-    event = testbed.notes["drlc_payloads"][event_id]
-    fields = {  # event field -> (report field, how the two are compared)
-        "cooling_temperature_set_point": ("cooling_temperature_set_point_applied", _u16),
-        "heating_temperature_set_point": ("heating_temperature_set_point_applied", _u16),
-        "average_load_adjustment_percentage": ("average_load_adjustment_percentage_applied", int),
-        "duty_cycle": ("duty_cycle_applied", int),
-    }
-    off = []
-    for report in _reports_of(testbed, event_id):
-        for name, (applied_name, norm) in fields.items():
-            sent, applied = norm(getattr(event, name)), norm(getattr(report, applied_name))
-            if applied not in (sent, norm(NOT_USED[name])):
-                off.append(f"{_name(int(report.status))} {applied_name} {applied} (event {sent})")
-    check(not off, expected="each set point, average load adjustment and duty cycle applied is the event's value "
-                            "or its \"not used\" value",
-          observed="; ".join(off), rule=APPLIED_RULE)
+    _check_group(bench, testbed, event_id, CONTROLS, "each set point, average load adjustment and duty cycle applied "
+                                                     "is the event's value or its \"not used\" value")
 
 
 @then(parsers.parse("every status for event {event_id:d} carries the event's EventControl"))
 def event_control_reported(bench, testbed, event_id):
-    control = int(testbed.notes["drlc_payloads"][event_id].event_control)
-    off = _reports_not(testbed, event_id, "event_control", control, lambda value: f"0x{value:02X}")
-    check(not off, expected=f"EventControl 0x{control:02X} (the event's) in every report",
-          observed=f"(status, EventControl): {off}",
-          rule="SE 1.x Annex D.2.3.3.1 (Report Event Status): Event Control is the event's; reference client "
-               "behaviour (Silicon Labs drlc: the event's EventControl)")
+    control = int(_payloads(testbed)[event_id].event_control)
+    _check_group(bench, testbed, event_id, EVENT_CONTROL, f"EventControl 0x{control:02X} (the event's) in every report")
 
 
 @then(parsers.parse("every status for event {event_id:d} carries the SignatureType the DUT's PICS claim, and a "
                     "uniform fill when unsigned"))
 def signature_type_and_fill(bench, testbed, event_id):
     signs = bench.claims("SE.DRLC.C.SIGN")
-    claimed = SignatureType.ECDSA if signs else SignatureType.No_Signature
+    _check_group(bench, testbed, event_id, SIGNATURE,
+                 f"SignatureType 0x{SignatureType.ECDSA if signs else SignatureType.No_Signature:02X} (PICS SE.DRLC.C.SIGN is {str(signs).lower()})"
+                 + ("" if signs else " and a Signature of 42 x 0xFF (or 42 x 0x00)"))
+
+
+# -- boundaries, value classes and overlaps (issue 18) -----------------------------------------------------------
+
+RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2 (Load Control Event): EventControl bit 0 randomizes the start within "
+                      "StartRandomizationMinutes, bit 1 the end within DurationRandomizationMinutes, and only then; "
+                      "reference client behaviour (Silicon Labs drlc: startRand / durationRand drawn per bit)")
+
+
+def _window(testbed) -> int:
+    return testbed.notes["randomization_window"]
+
+
+def _own_device_class(bench, testbed) -> int:
+    return _read_client_attribute(bench, testbed, Drlc.ClientAttributeDefs.device_class_value.id)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} with StartTime {start:value}", extra_types=HEX))
+def issue_with_start_time(bench, testbed, event_id, start):
+    _issue(bench, testbed, event_id, start, _duration_minutes(bench))
+    # Judged from now: an invalid start time is no moment to wait for.
+    _events(testbed)[event_id] = IssuedEvent(_now(testbed), _duration_minutes(bench) * 60)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now at criticality level {level:value}",
+                    extra_types=HEX))
+def issue_at_level(bench, testbed, event_id, level):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), criticality_level=level)
+
+
+@when(parsers.parse("the ESI issues one event at each criticality level {levels} one after another"))
+def issue_levels(bench, testbed, levels):
+    minutes = _duration_minutes(bench)
+    slot = minutes * 60 + _lead(bench)
+    first = int(_now(testbed)) + _lead(bench)
+    ids = []
+    for index, level in enumerate(int(text, 16) for text in levels.split()):
+        event_id = 160 + index
+        _issue(bench, testbed, event_id, first + index * slot, minutes, criticality_level=level)
+        ids.append(event_id)
+    testbed.notes["criticality_events"] = ids
+
+
+@then("every event of the criticality levels is reported received and started at its start")
+def levels_ran(bench, testbed):
+    ids = testbed.notes["criticality_events"]
+    for event_id in ids:
+        _wait_status(bench, testbed, event_id, EventStatus.Load_Control_Event_Command_Received, _response_time(bench))
+    for event_id in ids:
+        _status_at(bench, testbed, event_id, EventStatus.Event_Started, _events(testbed)[event_id].start, "the event's start")
+
+
+@when(parsers.parse("the ESI issues {count:d} events each with a randomized start only and a randomized end only, "
+                    "one after another"))
+def issue_randomization_kinds(bench, testbed, count):
+    window, minutes = _window(testbed), _duration_minutes(bench)
+    spacing = minutes * 60 + 2 * window + _lead(bench)
+    first = int(_now(testbed)) + _lead(bench)
+    kinds = {}
+    controls = (EventControl.Randomize_Start_Time, EventControl.Randomize_End_Time)
+    for index in range(len(controls) * count):
+        event_id, control = 170 + index, controls[index % len(controls)]
+        _issue(bench, testbed, event_id, first + index * spacing, minutes, event_control=control)
+        kinds[event_id] = control
+    testbed.notes["randomization_kinds"] = kinds
+
+
+def _offset_ok(offset: float, randomized: bool, window: int, tolerance: float) -> bool:
+    return -tolerance <= offset < window + tolerance if randomized else abs(offset) <= tolerance
+
+
+@then("every such event starts at its start time, or within the start window when its start is randomized")
+def kinds_start(bench, testbed):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    offsets, starts = {}, {}
+    for event_id in testbed.notes["randomization_kinds"]:
+        issued = _events(testbed)[event_id]
+        report = _wait_status(bench, testbed, event_id, EventStatus.Event_Started,
+                              max(0.0, issued.start - _now(testbed)) + window + tolerance)
+        starts[event_id] = _arrival(testbed, report)
+        offsets[event_id] = round(starts[event_id] - issued.start, 1)
+    testbed.notes["kind_starts"], testbed.notes["kind_start_offsets"] = starts, offsets
+    kinds = testbed.notes["randomization_kinds"]
+    off = {e: (f"EventControl 0x{int(kinds[e]):02X}", o) for e, o in offsets.items()
+           if not _offset_ok(o, bool(kinds[e] & EventControl.Randomize_Start_Time), window, tolerance)}
+    check(not off, expected=f"02 at the start time +/- {tolerance:g} s, or in [0, {window} s) after it when "
+                            "EventControl bit 0 asks", observed=f"start offsets out of place: {off}",
+          rule=RANDOMIZATION_RULE)
+
+
+@then("every such event ends its duration after its start, or within the duration window when its end is randomized")
+def kinds_end(bench, testbed):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    kinds, starts = testbed.notes["randomization_kinds"], testbed.notes["kind_starts"]
+    offsets = {}
+    for event_id in kinds:
+        nominal_end = starts[event_id] + _events(testbed)[event_id].duration
+        report = _wait_status(bench, testbed, event_id, EventStatus.Event_Completed,
+                              max(0.0, nominal_end - _now(testbed)) + window + tolerance)
+        offsets[event_id] = round(_arrival(testbed, report) - nominal_end, 1)
+    testbed.notes["kind_end_offsets"] = offsets
+    off = {e: (f"EventControl 0x{int(kinds[e]):02X}", o) for e, o in offsets.items()
+           if not _offset_ok(o, bool(kinds[e] & EventControl.Randomize_End_Time), window, tolerance)}
+    check(not off, expected=f"03 the duration after the reported start +/- {tolerance:g} s, or in [0, {window} s) "
+                            "after that when EventControl bit 1 asks", observed=f"end offsets out of place: {off}",
+          rule=RANDOMIZATION_RULE)
+
+
+@then("the randomized offsets of each kind are not all zero")
+def kinds_spread(bench, testbed):
+    tolerance, kinds = _tolerance(bench), testbed.notes["randomization_kinds"]
+    spread = {}
+    for name, bit, offsets in (("start", EventControl.Randomize_Start_Time, testbed.notes["kind_start_offsets"]),
+                               ("end", EventControl.Randomize_End_Time, testbed.notes["kind_end_offsets"])):
+        mine = {e: o for e, o in offsets.items() if kinds[e] & bit}
+        spread[name] = len(mine) < 2 or any(o > tolerance for o in mine.values())
+        testbed.notes[f"{name}_spread"] = mine
+    check(all(spread.values()),
+          expected="the randomized starts, and the randomized ends, drawn over their windows (with several events, "
+                   "not all at the nominal moment)",
+          observed=f"start offsets {testbed.notes['start_spread']}, end offsets {testbed.notes['end_spread']}",
+          rule=RANDOMIZATION_RULE)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now with a randomized end"))
+def issue_now_randomized_end(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), event_control=EventControl.Randomize_End_Time)
+
+
+CANCEL_RANDOMIZATION_RULE = ("SE 1.x Annex D.2.2 (Cancel Load Control Event): CancelControl bit 0 ends a running event with the "
+                             "randomization of the original event, 0 at the effective time; reference client "
+                             "behaviour (Silicon Labs drlc, CCB 1513: the event's end offset, else its start offset)")
+
+
+@when(parsers.parse("the ESI cancels {count:d} running events with a randomized end one after another, with "
+                    "randomization, effective now"))
+def cancel_randomized(bench, testbed, count):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    offsets: dict[int, float | None] = {}
+    for index in range(count):
+        event_id = 180 + index
+        issue_now_randomized_end(bench, testbed, event_id)
+        _wait_status(bench, testbed, event_id, EventStatus.Event_Started, _response_time(bench))
+        effective = _now(testbed)
+        _events(testbed)[event_id].effective = effective
+        bench.run(testbed.golden.drlc.cancel_event(_dut(bench, testbed), event_id, effective_time=0,
+                                                   cancel_control=CancelControl.Use_Randomized_End),
+                  30, f"cancelling event {event_id} with randomization")
+        try:
+            report = bench.run(testbed.golden.drlc.wait_for_status(event_id, EventStatus.Event_Cancelled, window + tolerance
+                                                                   + _response_time(bench)))
+        except DeadlineExceeded:
+            offsets[event_id] = None  # judged by the next step
+        else:
+            offsets[event_id] = round(_arrival(testbed, report) - effective, 1)
+    testbed.notes["cancel_offsets"] = offsets
+
+
+@then("every such event is reported cancelled within the duration window after the cancel's effective time")
+def cancelled_in_window(bench, testbed):
+    window, tolerance = _window(testbed), _tolerance(bench)
+    offsets = testbed.notes["cancel_offsets"]
+    off = {e: o for e, o in offsets.items() if o is None or not -tolerance <= o < window + tolerance}
+    check(not off, expected=f"06 in [0, {window} s) +/- {tolerance:g} s after each cancel's effective time "
+                            "(DurationRandomizationMinutes)",
+          observed=f"offsets {offsets} (None: no 06)", rule=CANCEL_RANDOMIZATION_RULE)
+
+
+@then("the cancel offsets are not all zero")
+def cancel_spread(bench, testbed):
+    offsets = [o for o in testbed.notes["cancel_offsets"].values() if o is not None]
+    check(len(offsets) < 2 or any(o > _tolerance(bench) for o in offsets),
+          expected="cancels with randomization drawn over the window (with several events, not all at the "
+                   "effective time)", observed=f"offsets {offsets}", rule=CANCEL_RANDOMIZATION_RULE)
+
+
+@then(parsers.parse("the DUT reports status {status:value} for event {event_id:d} at the start of event {other:d}",
+                    extra_types=HEX))
+def status_at_other_start(bench, testbed, status, event_id, other):
+    _status_at(bench, testbed, event_id, status, _events(testbed)[other].start, f"the start of event {other}")
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting after the PIXIT lead time for the DUT's device class"))
+def issue_own_class(bench, testbed, event_id):
+    _issue(bench, testbed, event_id, int(_now(testbed)) + _lead(bench), _duration_minutes(bench),
+           device_class=_own_device_class(bench, testbed))
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting halfway through event {earlier:d} for another device "
+                    "class"))
+def issue_overlapping_foreign(bench, testbed, event_id, earlier):
+    own = _own_device_class(bench, testbed)
+    foreign = sum(c for c in DEFINED_DEVICE_CLASSES if not c & own)
+    if not foreign:
+        pytest.skip("not applicable: the DUT's DeviceClassValue claims every defined device class")
+    previous = _events(testbed)[earlier]
+    _issue(bench, testbed, event_id, int(previous.start + previous.duration // 2), _duration_minutes(bench),
+           device_class=foreign)
+
+
+@then("the DUT sends Get Scheduled Events from now or earlier within the PIXIT application start time")
+def asks_scheduled_events(bench, testbed):
+    since, tolerance = testbed.notes["drlc_held_at"], _tolerance(bench)
+    offset = testbed.golden.time_server.offset
+    wait = max(0.0, since - _now(testbed)) + bench.pixit_seconds("app_start_time", 10) + _response_time(bench)
+    try:
+        request = bench.run(testbed.golden.drlc.requests.wait(lambda r: r.arrival + offset >= since, wait,
+                                                              "Get Scheduled Events"))
+    except DeadlineExceeded:
+        check(False, expected="Get Scheduled Events from the DUT after it joined",
+              observed=f"none within {wait:g} s of joining",
+              rule="SE 1.x Annex D.2.3 (DRLC client commands): a DRLC client asks for the events it missed when it joins")
+    arrival = request.arrival + offset
+    check(request.start_time == 0 or request.start_time <= arrival + tolerance,
+          expected=f"StartTime 0 (now) or at most the network time of the request ({arrival:.0f}) +/- "
+                   f"{tolerance:g} s, so active and pending events are all resent",
+          observed=f"StartTime {request.start_time} ({request.start_time - arrival:+.0f} s), NumberOfEvents "
+                   f"{request.number_of_events}",
+          rule="SE 1.x Annex D.2.3 (DRLC client commands) (Get Scheduled Events): StartTime is the earliest end of the events to "
+               "resend, 0 meaning now")
+
+
+# -- the actuation a DUT's control interface shows (TC-DRLC-1.32) --------------------------------------------------
+
+#: Name the control interface shows -> the report's applied field (its event field and "not used" value:
+#: harness/verify/drlc.py APPLIED_CONTROLS).
+ACTUATION_FIELDS = {
+    "cooling_set_point": "cooling_temperature_set_point_applied",
+    "heating_set_point": "heating_temperature_set_point_applied",
+    "duty_cycle": "duty_cycle_applied",
+    "average_load_adjustment": "average_load_adjustment_percentage_applied",
+}
+ACTUATION_RULE = ("SE 1.x Annex D.2.3.3.1 (Report Event Status): the applied fields say what the device applies of "
+                  "the event; its control interface shows the same (a utility's DR program settles on them)")
+
+
+def _actuation(bench, testbed) -> dict[str, int]:
+    return bench.run(testbed.dut.read_actuation(), 30, "reading the DUT's actuation from its control interface")
+
+
+@given("the DUT's control interface shows its actuation")
+def actuation_baseline(bench, testbed):
+    if not testbed.dut.reads_actuation:
+        pytest.skip("not applicable: the DUT's control interface shows no actuation (control.commands."
+                    "read_actuation)")
+    shown = _actuation(bench, testbed)
+    known = {name: value for name, value in shown.items() if name in ACTUATION_FIELDS}
+    check(bool(known), expected=f"the control interface shows at least one of {', '.join(ACTUATION_FIELDS)}",
+          observed=f"it shows {shown}", rule=ACTUATION_RULE)
+    testbed.notes["own_actuation"] = known
+
+
+@then(parsers.parse("the DUT's control interface shows what event {event_id:d}'s reports claim it applied"))
+def actuation_during(bench, testbed, event_id):
+    own, event = testbed.notes["own_actuation"], _payloads(testbed)[event_id]
+    report = _reports_of(testbed, event_id)[-1]
+    shown = _actuation(bench, testbed)
     off = []
-    for report in _reports_of(testbed, event_id):
-        if report.signature_type != claimed:
-            off.append(f"{_name(int(report.status))} SignatureType 0x{report.signature_type:02X}")
-        elif report.signature_type == SignatureType.No_Signature and report.signature not in BLANK_SIGNATURES:
-            off.append(f"{_name(int(report.status))} unsigned with Signature {report.signature.hex()}")
-    check(not off,
-          expected=f"SignatureType 0x{claimed:02X} (PICS SE.DRLC.C.SIGN is {str(signs).lower()})"
-                   + ("" if signs else " and a Signature of 42 x 0xFF (or 42 x 0x00)"),
-          observed="; ".join(off), rule=SIGNATURE_RULE)
+    for name, own_value in own.items():
+        report_field = ACTUATION_FIELDS[name]
+        event_field, unused = APPLIED_CONTROLS[report_field]
+        claimed = int(getattr(report, report_field))
+        if claimed == unused:
+            want, why = own_value, "its own: the report says not used"
+        else:
+            want, why = int(getattr(event, event_field)), "the event's: the report says applied"
+        if shown.get(name) != want:
+            off.append(f"{name} {shown.get(name)} (expected {want}, {why})")
+    check(not off, expected=f"the control interface shows what the {status_name(int(report.status))} report for "
+                            f"event {event_id} claims applied", observed="; ".join(off), rule=ACTUATION_RULE)
+
+
+@then("the DUT's control interface shows its own actuation again")
+def actuation_after(bench, testbed):
+    own = testbed.notes["own_actuation"]
+    shown = _actuation(bench, testbed)
+    off = {name: shown.get(name) for name, value in own.items() if shown.get(name) != value}
+    check(not off, expected=f"its own actuation {own} once the event ended", observed=f"shows {off}",
+          rule=ACTUATION_RULE)

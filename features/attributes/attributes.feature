@@ -80,3 +80,14 @@ Feature: Mandatory clusters and attributes of the DUT's device type
     When the golden radio writes StartRandomizationMinutes with 0x3D
     Then the DUT answers Write Attributes Response with status INVALID_VALUE for attribute 0x0001
     And reading StartRandomizationMinutes returns 0x3C
+
+  # Both randomization attributes are bounded (SE 1.x Annex D.2.3 (DRLC client attributes): StartRandomizationMinutes and
+  # DurationRandomizationMinutes 0x00-0x3C), not just the start's.
+  @id:TC-ATTR-1.8 @pics:SE.DRLC.C
+  Scenario: DurationRandomizationMinutes takes its largest value 0x3C and refuses 0x3D
+    When the golden radio writes DurationRandomizationMinutes with 0x3C
+    Then the DUT answers Write Attributes Response with status SUCCESS
+    And reading DurationRandomizationMinutes returns 0x3C
+    When the golden radio writes DurationRandomizationMinutes with 0x3D
+    Then the DUT answers Write Attributes Response with status INVALID_VALUE for attribute 0x0002
+    And reading DurationRandomizationMinutes returns 0x3C

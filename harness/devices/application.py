@@ -51,13 +51,16 @@ from harness.zcl import (
 )
 
 from .application_faults import (
+    ACTS_ON_RESERVED_CRITICALITY,
     ACTS_ON_UNPROTECTED_SE_COMMANDS,
     BASIC_POWER_SOURCE_UINT8,
     CLAMPS_OVERSIZED_DURATION,
     CONFIRMS_UNASKED,
     DESCRIPTOR_OMITS_KEY_ESTABLISHMENT,
+    GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN,
     IGNORES_CANCEL_MESSAGE,
     IGNORES_OPT_OUT,
+    IGNORES_UTILITY_DEFINED_CRITICALITY,
     KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE,
     KE_CLIENT_SUITE_MISSING,
     KE_SERVER_SUITE_MISSING,
@@ -69,10 +72,12 @@ from .application_faults import (
     NO_GET_SCHEDULED_EVENTS,
     NO_GET_SCHEDULED_PRICES,
     NO_REPORT_EVENT_STATUS,
+    REJECTS_LONGEST_DURATION,
     SIGNS_WITH_TYPE_BYTE,
     SILENT_OPT_IN,
     START_NOW_TAKEN_LITERALLY,
     STORES_DUPLICATE_PRICE,
+    TAKES_INVALID_START_TIME,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     ZCL_VERSION_WRITABLE,
 )
@@ -95,6 +100,10 @@ LOCAL_TIME_OPTION = "SE.TIME.C.LOCAL"
 EPOCH_START = 1
 #: The largest event duration a device that clamps instead of rejecting keeps (SE-FACTS: max 1440 minutes).
 MAX_DURATION_MINUTES = 1440
+#: ZCL UTCTime 0xFFFFFFFF (invalid), and the time a device that takes it for a time schedules instead.
+INVALID_UTC, LAST_UTC = 0xFFFFFFFF, 0xFFFFFFFE
+#: The utility-defined criticality levels (SE 1.x Annex D.2.2, Criticality Level table).
+UTILITY_DEFINED_LEVELS = range(0x0A, 0x10)
 
 
 class FaultyStore(AttributeStore):
@@ -139,8 +148,18 @@ class FaultyDrlcClient(DrlcClient):
         if self.device_faults.has(START_NOW_TAKEN_LITERALLY) and int(event.start_time) == 0:
             request.command = event = event.replace(start_time=EPOCH_START)
         if self.device_faults.has(CLAMPS_OVERSIZED_DURATION) and int(event.duration_in_minutes) > MAX_DURATION_MINUTES:
-            request.command = event.replace(duration_in_minutes=MAX_DURATION_MINUTES)
+            request.command = event = event.replace(duration_in_minutes=MAX_DURATION_MINUTES)
+        if self.device_faults.has(REJECTS_LONGEST_DURATION) and int(event.duration_in_minutes) == MAX_DURATION_MINUTES:
+            request.command = event = event.replace(duration_in_minutes=MAX_DURATION_MINUTES + 1)
+        if self.device_faults.has(TAKES_INVALID_START_TIME) and int(event.start_time) == INVALID_UTC:
+            request.command = event = event.replace(start_time=LAST_UTC)
+        if (self.device_faults.has(IGNORES_UTILITY_DEFINED_CRITICALITY)
+                and int(event.criticality_level) in UTILITY_DEFINED_LEVELS):
+            return Status.SUCCESS
         return await super()._on_load_control_event(request)
+
+    def _defined_criticality(self, level: int) -> bool:
+        return self.device_faults.has(ACTS_ON_RESERVED_CRITICALITY) or super()._defined_criticality(level)
 
     async def _send_report(self, entry, status: EventStatus) -> None:
         if self.device_faults.has(NO_COMPLETION_REPORT) and status == EventStatus.Event_Completed:
@@ -210,6 +229,8 @@ class ApplicationDevice(ReferenceDevice):
 
     def __init__(self, air, profile, clock, faults: tuple[str, ...] = (), *, rng=None) -> None:
         super().__init__(air, profile, clock, faults, rng=rng)
+        #: Whether the device is on the network by a rejoin (else by joining afresh).
+        self.rejoined = False
         self._create_clients()
         if self.faults.has(ACTS_ON_UNPROTECTED_SE_COMMANDS):
             # Processes application commands that arrive without APS security (a conformant device drops them).
@@ -316,11 +337,13 @@ class ApplicationDevice(ReferenceDevice):
     # -- on the network ---------------------------------------------------------------------------------
 
     async def _join(self, deadline: float) -> None:
+        self.rejoined = False
         await super()._join(deadline)
         if self.join_error is None and self.node.joined:
             await self.start_applications()
 
     async def _rejoin(self, deadline: float) -> None:
+        self.rejoined = True  # the start-up requests after it follow a rejoin, not a first join
         await super()._rejoin(deadline)
         if self.node.joined:
             await self.start_applications()
@@ -344,7 +367,8 @@ class ApplicationDevice(ReferenceDevice):
         LOGGER.info("reference %s could not take the time from the ESI again: %s", self.model, exc)
 
     async def startup_requests(self) -> None:
-        if self.drlc is not None and not self.faults.has(NO_GET_SCHEDULED_EVENTS):
+        first_join_skipped = self.faults.has(GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN) and not self.rejoined
+        if self.drlc is not None and not self.faults.has(NO_GET_SCHEDULED_EVENTS) and not first_join_skipped:
             await self.drlc.get_scheduled_events(ESI, timeout=STARTUP_TIMEOUT)
         if self.price is not None and not self.faults.has(NO_GET_CURRENT_PRICE):
             await self.price.get_current_price(ESI, timeout=STARTUP_TIMEOUT)

@@ -74,11 +74,14 @@ ATTRIBUTES = [DESCRIPTOR_OMITS_KEY_ESTABLISHMENT, BASIC_POWER_SOURCE_UINT8, KE_S
 #: The DRLC cases of a device with the event lifecycle.
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
-              "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22")
+              "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 33)))
+#: The DRLC cases in which the DUT must report a status (all but TC-DRLC-1.4, which expects none): each judges
+#: every field of every Report Event Status it sees (harness/verify/drlc.py).
+DRLC_REPORTING_CASES = tuple(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4["))
 
 ACTS_ON_FOREIGN_DEVICE_CLASS = Fault(
     "acts-on-foreign-device-class", "acts on events for a device class it does not have",
-    ("TC-DRLC-1.4[device class]",), ClientSetting(client="drlc", field="ignore_device_class"))
+    ("TC-DRLC-1.4[device class]", "TC-DRLC-1.30"), ClientSetting(client="drlc", field="ignore_device_class"))
 ACTS_ON_FOREIGN_ENROLLMENT_GROUP = Fault(
     "acts-on-foreign-enrollment-group", "acts on events for another utility enrollment group",
     ("TC-DRLC-1.4[enrollment group]",), ClientSetting(client="drlc", field="ignore_enrollment_group"))
@@ -88,34 +91,64 @@ CLAMPS_OVERSIZED_DURATION = Fault(
 START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
-     "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", *EVENT_STAMPED), Behaviour())
+     "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
+     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", *EVENT_STAMPED), Behaviour())
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
-    ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19"), Behaviour())
+    ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
+    Behaviour())
 IGNORES_OPT_OUT = Fault("ignores-opt-out", "the user's opt-out changes nothing",
                         ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16"), Behaviour())
 SILENT_OPT_IN = Fault("silent-opt-in", "the user's opt-in is applied but never reported (no 05, no 09)",
                       ("TC-DRLC-1.16",), Behaviour())
 NO_GET_SCHEDULED_EVENTS = Fault(
-    "no-get-scheduled-events", "does not ask for scheduled events after joining or rejoining", ("TC-DRLC-1.17",),
+    "no-get-scheduled-events", "does not ask for scheduled events after joining or rejoining",
+    ("TC-DRLC-1.17", "TC-DRLC-1.31"),
     Behaviour())
+# Boundaries, value classes and overlaps (issue 18), seeded by FaultyDrlcClient and ApplicationDevice.
+REJECTS_LONGEST_DURATION = Fault(
+    "rejects-longest-duration", "rejects an event of 1440 minutes (duration >= 1440 instead of > 1440) with FE",
+    ("TC-DRLC-1.23",), Behaviour())
+TAKES_INVALID_START_TIME = Fault(
+    "takes-invalid-start-time", "schedules an event with StartTime 0xFFFFFFFF instead of rejecting it with FE",
+    ("TC-DRLC-1.24",), Behaviour())
+IGNORES_UTILITY_DEFINED_CRITICALITY = Fault(
+    "ignores-utility-defined-criticality", "takes the utility-defined criticality levels 0x0A-0x0F as reserved and "
+    "ignores their events", ("TC-DRLC-1.25",), Behaviour())
+ACTS_ON_RESERVED_CRITICALITY = Fault(
+    "acts-on-reserved-criticality", "schedules events at the reserved criticality levels 0x00 and 0x10-0xFF",
+    ("TC-DRLC-1.26",), Behaviour())
+GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN = Fault(
+    "get-scheduled-events-only-on-rejoin", "asks for scheduled events after a rejoin but not when it first joins",
+    ("TC-DRLC-1.31",), Behaviour())
+ACTUATION_IGNORES_EVENT = Fault(
+    "actuation-ignores-event", "reports the event's controls as applied while its thermostat or load switch keeps "
+    "its own state", ("TC-DRLC-1.32",), Behaviour())
 #: Every DRLC case in which the DUT must report a status (all but TC-DRLC-1.4, which expects none).
 NO_REPORT_EVENT_STATUS = Fault(
     "no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
-    (*(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4[")), "TC-TIME-1.2", *EVENT_STAMPED), Behaviour())
+    (*DRLC_REPORTING_CASES, "TC-TIME-1.2", *EVENT_STAMPED), Behaviour())
 
 DRLC = [
     Fault("reports-start-before-randomized-start", "reports 02 at the nominal start although EventControl asks for "
-          "a randomized start", ("TC-DRLC-1.3",), ClientSetting(client="drlc", field="early_start_report")),
-    Fault("randomizes-outside-window", "draws randomization offsets from [window, 2 x window)", ("TC-DRLC-1.3",),
+          "a randomized start", ("TC-DRLC-1.3", "TC-DRLC-1.27"), ClientSetting(client="drlc", field="early_start_report")),
+    Fault("randomizes-outside-window", "draws randomization offsets from [window, 2 x window)",
+          ("TC-DRLC-1.3", "TC-DRLC-1.27", "TC-DRLC-1.28"),
           ClientSetting(client="drlc", field="randomize_outside_window")),
     Fault("ignores-cancel", "acts on no Cancel Load Control Event or Cancel All",
-          ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12"),
+          ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12", "TC-DRLC-1.28",
+           "TC-DRLC-1.32"),
           ClientSetting(client="drlc", field="ignore_cancel")),
-    Fault("misses-supersession", "lets overlapping events run side by side and never reports 07", ("TC-DRLC-1.13",),
+    Fault("misses-supersession", "lets overlapping events run side by side and never reports 07",
+          ("TC-DRLC-1.13", "TC-DRLC-1.29"),
           ClientSetting(client="drlc", field="miss_supersession")),
     Fault("wrong-event-status-time", "EventStatusTime one hour off the network time",
-          ("TC-DRLC-1.18", "TC-TIME-1.2", *EVENT_STAMPED), ClientSetting(client="drlc", field="wrong_event_status_time")),
+          (*DRLC_REPORTING_CASES, "TC-DRLC-1.21", "TC-TIME-1.2", *EVENT_STAMPED),
+          ClientSetting(client="drlc", field="wrong_event_status_time")),
+    # EventStatusTime is judged on every report, randomized starts and ends too (issue 18).
+    Fault("status-time-of-nominal-schedule", "EventStatusTime of a randomized start or end is the nominal start or "
+          "end, not when the status changed", ("TC-DRLC-1.3", "TC-DRLC-1.27"),
+          ClientSetting(client="drlc", field="nominal_status_time")),
     ACTS_ON_FOREIGN_DEVICE_CLASS,
     ACTS_ON_FOREIGN_ENROLLMENT_GROUP,
     Fault("accepts-expired-event", "schedules an event that already ended instead of rejecting it with FB",
@@ -128,33 +161,57 @@ DRLC = [
     IGNORES_OPT_OUT,
     SILENT_OPT_IN,
     NO_GET_SCHEDULED_EVENTS,
+    REJECTS_LONGEST_DURATION,
+    TAKES_INVALID_START_TIME,
+    IGNORES_UTILITY_DEFINED_CRITICALITY,
+    ACTS_ON_RESERVED_CRITICALITY,
+    GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN,
+    ACTUATION_IGNORES_EVENT,
+    Fault("randomizes-end-unasked", "randomizes the end of every event when DurationRandomizationMinutes is set, "
+          "whatever EventControl bit 1 says", ("TC-DRLC-1.27",),
+          ClientSetting(client="drlc", field="randomize_end_unasked")),
+    Fault("never-randomizes-end", "ignores EventControl bit 1: every end at the nominal end (and so a cancel with "
+          "randomization has no end offset to apply)", ("TC-DRLC-1.27", "TC-DRLC-1.28"),
+          ClientSetting(client="drlc", field="never_randomize_end")),
+    Fault("cancel-ignores-randomization", "ignores CancelControl bit 0: every cancel at its effective time",
+          ("TC-DRLC-1.28",), ClientSetting(client="drlc", field="cancel_without_randomization")),
+    Fault("randomizes-every-cancel", "delays every cancel by the event's randomization, CancelControl bit 0 or not",
+          ("TC-DRLC-1.28",), ClientSetting(client="drlc", field="randomize_every_cancel")),
+    Fault("supersedes-running-event-at-once", "reports a running event superseded on receipt of the newer event, "
+          "not when the newer one starts", ("TC-DRLC-1.29",),
+          ClientSetting(client="drlc", field="supersede_running_at_once")),
+    Fault("supersedes-across-device-classes", "lets an overlapping event for another device class supersede its own "
+          "event (checks overlaps before the device class)", ("TC-DRLC-1.30",),
+          ClientSetting(client="drlc", field="supersede_before_filter")),
 ]
 
 #: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
 SIGNS_WITH_TYPE_BYTE = Fault(
     "signs-with-type-byte", "signs Report Event Status over the SignatureType byte too, so the ECDSA signature "
-    "does not verify", ("TC-DRLC-1.21",), Behaviour())
+    "does not verify", ("TC-DRLC-1.21", *DRLC_REPORTING_CASES), Behaviour())
 DRLC_SIGNING = [SIGNS_WITH_TYPE_BYTE]
 
 #: What a Report Event Status says the device applied (TC-DRLC-1.22), seeded one by one in the reference PCT.
 DRLC_APPLIED_FIELDS = [
+    # TC-DRLC-1.10: its 0xFD for an undefined event claims level 1 (and an off share of 100) applied.
     Fault("constant-criticality-applied", "reports CriticalityLevelApplied 1 (green) whatever the event's level",
-          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="constant_criticality_applied")),
+          ("TC-DRLC-1.10", "TC-DRLC-1.22", "TC-DRLC-1.25", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="constant_criticality_applied")),
     Fault("set-points-applied-swapped", "reports the cooling and heating set points applied swapped",
-          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="swap_set_points_applied")),
+          ("TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="swap_set_points_applied")),
     Fault("load-adjustment-sign-lost", "reports the average load adjustment applied without its sign (-25 % as 25)",
-          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
+          ("TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
     Fault("duty-cycle-applied-as-off-share", "reports the duty cycle applied as the off share (100 - duty cycle)",
-          ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="duty_cycle_off_share")),
-    Fault("drops-event-control", "reports EventControl 0 whatever the event's", ("TC-DRLC-1.22",),
+          ("TC-DRLC-1.10", "TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="duty_cycle_off_share")),
+    Fault("drops-event-control", "reports EventControl 0 whatever the event's",
+          ("TC-DRLC-1.3", "TC-DRLC-1.22", "TC-DRLC-1.27", "TC-DRLC-1.28", "TC-DRLC-1.32"),
           ClientSetting(client="drlc", field="drop_event_control")),
 ]
 
 #: The signature of a device that does not sign (PICS without SE.DRLC.C.SIGN, the reference LCD): TC-DRLC-1.22.
 DRLC_UNSIGNED = [
     Fault("unsigned-signature-not-blank", "sends unsigned reports (type 0x00) with whatever its buffer held as Signature "
-          "instead of a uniform fill", ("TC-DRLC-1.22",), ClientSetting(client="drlc", field="garbage_signature_fill")),
-    Fault("unsigned-as-ecdsa", "names SignatureType 0x01 (ECDSA) on reports it does not sign", ("TC-DRLC-1.22",),
+          "instead of a uniform fill", DRLC_REPORTING_CASES, ClientSetting(client="drlc", field="garbage_signature_fill")),
+    Fault("unsigned-as-ecdsa", "names SignatureType 0x01 (ECDSA) on reports it does not sign", DRLC_REPORTING_CASES,
           ClientSetting(client="drlc", field="unsigned_as_ecdsa")),
 ]
 

@@ -136,7 +136,7 @@ GARBAGE_FAULTS = [
                  first_byte(lambda fc: fc | 0x03))),
     # Bad ZCL frame control: the client's response claims to travel server to client (ZCL 2.4.1.1.3).
     Fault("garbage-wrong-zcl-direction", "sends its Write Attributes Response on the DRLC client with the "
-          "server-to-client direction bit", ("TC-ATTR-1.7",),
+          "server-to-client direction bit", ("TC-ATTR-1.7", "TC-ATTR-1.8"),
           Garble(Layer.PAYLOAD, zcl(Drlc.cluster_id, GeneralCommand.Write_Attributes_rsp, general=True, from_server=False),
                  first_byte(lambda fc: fc ^ ZCL_SERVER_TO_CLIENT))),
     # Oversized ZCL: 70 stray zero bytes after the KeyEstablishmentSuite record (they divide into no records).

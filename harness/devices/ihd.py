@@ -70,6 +70,9 @@ DISCOVER_OMITS_ZCL_VERSION = Fault(
     AttributeBehaviour())
 DRLC_RANDOMIZATION_UNBOUNDED = Fault(
     "drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",), AttributeBehaviour())
+DRLC_DURATION_RANDOMIZATION_UNBOUNDED = Fault(
+    "drlc-duration-randomization-unbounded", "accepts DurationRandomizationMinutes above 0x3C (bounds only the "
+    "start randomization)", ("TC-ATTR-1.8",), AttributeBehaviour())
 # Its application requests and answers go out under a key the golden no longer holds (TC-TIME-1.1, 1.6 and 1.8
 # only judge its reads of the Time server, which need no APS security, so they still pass).
 KE_KEEPS_INSTALL_CODE_KEY = Fault(
@@ -98,6 +101,7 @@ _FAULTS = [
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     DISCOVER_OMITS_ZCL_VERSION,
     DRLC_RANDOMIZATION_UNBOUNDED,
+    DRLC_DURATION_RANDOMIZATION_UNBOUNDED,
     # Certificate-Based Key Establishment (harness.ke.faults.DeviceKeFaults and the device's key handling).
     Fault("ke-accepts-unknown-issuer", "carries on with a certificate whose issuer is not a trusted CA",
           ("TC-KE-2.1",), KeSetting("accept_unknown_issuer")),
@@ -224,6 +228,12 @@ class InHomeDisplay(ApplicationDevice):
         if self.faults.alters(DRLC_RANDOMIZATION_UNBOUNDED, functools.partial(store.watch, randomization)):
             replace_model(store, ep, Drlc.cluster_id, Side.CLIENT, Drlc.ClientAttributeDefs.start_randomization_minutes.id,
                           max=0xFF)
+        duration_randomization = AttributeKey(ep, Drlc.cluster_id, Side.CLIENT,
+                                              Drlc.ClientAttributeDefs.duration_randomization_minutes.id)
+        if self.faults.alters(DRLC_DURATION_RANDOMIZATION_UNBOUNDED,
+                              functools.partial(store.watch, duration_randomization)):
+            replace_model(store, ep, Drlc.cluster_id, Side.CLIENT,
+                          Drlc.ClientAttributeDefs.duration_randomization_minutes.id, max=0xFF)
         return store
 
     async def _rejoin(self, deadline: float) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from harness.se.clusters import Basic, Drlc, KeyEstablishment, Time
 from harness.se.datamodel import Side, load_datamodel
-from harness.se.types import DeviceClass
+from harness.se.types import TEMPERATURE_OFFSET_UNUSED, TEMPERATURE_SET_POINT_UNUSED, DeviceClass
 
 from .application import ApplicationDevice
 from .application_faults import (
+    ACTUATION_IGNORES_EVENT,
     DRLC,
     DRLC_APPLIED_FIELDS,
     DRLC_SIGNING,
@@ -27,6 +28,9 @@ from .application_faults import (
     stamped_cases,
     time_source_faults,
 )
+
+#: The thermostat's own set points (0.01 degrees C) when no event runs.
+OWN_COOLING_SET_POINT, OWN_HEATING_SET_POINT = 2400, 2000
 
 
 class DrlcDevice(ApplicationDevice):
@@ -56,6 +60,17 @@ class DrlcDevice(ApplicationDevice):
     def compose_clients(self) -> None:
         self.add_drlc_client()
 
+    def actuation(self) -> dict[str, int]:
+        """What the device applies now, as its control interface shows it (DutControl.read_actuation)."""
+        running = self.drlc.running_event() if self.drlc is not None else None
+        if self.faults.has(ACTUATION_IGNORES_EVENT):
+            running = None
+        return self.applies(running)
+
+    def applies(self, event) -> dict[str, int]:
+        """The controls in effect under *event* (None: the device's own state); overridden by models."""
+        return {}
+
 
 class ProgrammableThermostat(DrlcDevice):
     model = "pct"
@@ -63,3 +78,18 @@ class ProgrammableThermostat(DrlcDevice):
     device_class = DeviceClass.HVAC_Compressor_or_Furnace
     # Its profile claims SE.DRLC.C.SIGN: it signs every Report Event Status (ApplicationDevice._sign_report).
     faults_catalogue = {**DrlcDevice.faults_catalogue, **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS)}
+
+    def applies(self, event) -> dict[str, int]:
+        """Its set points: the event's where it sets them, else its own moved by the event's offsets (0.1 degree
+        C: cooling up, heating down)."""
+        cooling, heating = OWN_COOLING_SET_POINT, OWN_HEATING_SET_POINT
+        if event is not None:
+            if int(event.cooling_temperature_set_point) != TEMPERATURE_SET_POINT_UNUSED:
+                cooling = int(event.cooling_temperature_set_point)
+            elif int(event.cooling_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
+                cooling += 10 * int(event.cooling_temperature_offset)
+            if int(event.heating_temperature_set_point) != TEMPERATURE_SET_POINT_UNUSED:
+                heating = int(event.heating_temperature_set_point)
+            elif int(event.heating_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
+                heating -= 10 * int(event.heating_temperature_offset)
+        return {"cooling_set_point": cooling, "heating_set_point": heating}

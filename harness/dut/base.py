@@ -42,6 +42,19 @@ class DutControl(ABC):
         """The user confirms message *message_id* on the display."""
         raise DutControlError(f"{type(self).__name__} cannot ask the user to confirm a message")
 
+    # -- the device's own control interface (issue 18): what it applies, where the profile offers it ----------
+
+    @property
+    def reads_actuation(self) -> bool:
+        """Whether :meth:`read_actuation` can work (the profile maps the device's control state)."""
+        return False
+
+    async def read_actuation(self) -> dict[str, int]:
+        """What the device applies now, as its control interface shows it, by name: ``cooling_set_point`` and
+        ``heating_set_point`` (0.01 degrees C) of a thermostat, ``duty_cycle`` (%) and
+        ``average_load_adjustment`` (%) of a load switch; a device shows the names it has."""
+        raise DutControlError(f"{type(self).__name__} cannot read the device's actuation")
+
     # -- power (an OpenSEG gateway's power cycle, TC-OSEG-4.2): a lab switches the DUT's supply ------------------
 
     async def power_off(self) -> None:

@@ -13,6 +13,7 @@ The DUT profile maps each harness action to a command line and, optionally, the 
         opt_in: "drlc optin {event_id} -> ^OK"
         confirm_message: "msg confirm {message_id} -> ^OK"
         read_log: "log dump -> ^OK log"     # every line before the confirming one is the DUT's log
+        read_actuation: "drlc state -> ^OK state"  # the reply's name=value pairs: what the device applies
 
 A reply line starting with ERROR, no matching reply before the timeout, or a closed port is a bench error
 (:class:`~harness.dut.base.DutControlError`), never a DUT failure.
@@ -29,6 +30,8 @@ import serial
 from .base import DutControl, DutControlError
 
 DEFAULT_REPLY = r"^OK\b"
+#: One ``name=value`` pair of a read_actuation reply (value decimal, or 0x-hex).
+ACTUATION_PAIR = re.compile(r"\b([a-z_]+)=(-?(?:0x[0-9A-Fa-f]+|\d+))\b")
 DEFAULT_TIMEOUT = 5.0
 
 try:  # pyserial's POSIX backend lets termios.error (not an OSError) out of flush() on a port whose peer is gone
@@ -168,6 +171,17 @@ class CliDutControl(DutControl):
 
     async def read_log(self) -> list[str]:
         return (await self._run("read_log"))[:-1]
+
+    @property
+    def reads_actuation(self) -> bool:
+        return "read_actuation" in self.commands
+
+    async def read_actuation(self) -> dict[str, int]:
+        reply = (await self._run("read_actuation"))[-1]
+        try:
+            return {name: int(value, 0) for name, value in ACTUATION_PAIR.findall(reply)}
+        except ValueError as exc:
+            raise DutControlError(f"DUT control {self.port}: read_actuation reply {reply!r}: {exc}") from None
 
     def close(self) -> None:
         if self._serial is not None:

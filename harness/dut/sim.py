@@ -47,6 +47,15 @@ class SimDutControl(DutControl):
     async def opt_in(self, issuer_event_id: int) -> None:
         self._user_action("opt in", lambda d: d.opt_in(issuer_event_id))
 
+    @property
+    def reads_actuation(self) -> bool:
+        return callable(getattr(self.device, "actuation", None))
+
+    async def read_actuation(self) -> dict[str, int]:
+        if not self.reads_actuation:
+            raise DutControlError(f"sim:{self.device.model} shows no actuation")
+        return dict(self.device.actuation())  # type: ignore[attr-defined]
+
     async def confirm_message(self, message_id: int) -> None:
         from harness.devices.application import UnsupportedUserAction
 

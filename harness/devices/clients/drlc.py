@@ -93,6 +93,20 @@ class DrlcClientFaults:
     drop_event_control: bool = False  # EventControl 0 in every report
     garbage_signature_fill: bool = False  # unsigned (type 0x00) with whatever bytes its buffer held as Signature
     unsigned_as_ecdsa: bool = False  # SignatureType 0x01 (ECDSA) on a report it does not sign
+    nominal_status_time: bool = False  # EventStatusTime of a start or an end is the nominal one, not randomized
+    # Randomization, cancels and overlaps (issue 18).
+    randomize_end_unasked: bool = False  # draws an end offset whatever EventControl bit 1 says
+    never_randomize_end: bool = False  # ignores EventControl bit 1
+    cancel_without_randomization: bool = False  # ignores CancelControl bit 0
+    randomize_every_cancel: bool = False  # delays every cancel by the event's offset, CancelControl bit 0 or not
+    supersede_running_at_once: bool = False  # a running event overlapped by a newer one gets 07 on its receipt
+    supersede_before_filter: bool = False  # an overlapping event supersedes before its device class is checked
+
+
+#: The statuses that end an event that ran (reference client's controlValueToStatusEnum).
+COMPLETIONS = (EventStatus.Event_Completed, EventStatus.Event_Completed_No_User_Participation,
+               EventStatus.Event_Partially_Completed_With_User_Opt_Out,
+               EventStatus.Event_Partially_Completed_Due_To_User_Opt_In)
 
 
 class EntryState(enum.Enum):
@@ -238,8 +252,8 @@ class DrlcClient:
         now = self.time.utc()
         return now + WRONG_STATUS_TIME_SKEW if self.faults.wrong_event_status_time else now
 
-    def _report(self, event: Any, status: EventStatus) -> Any:
-        status_time = self._status_time()
+    def _report(self, event: Any, status: EventStatus, status_time: int | None = None) -> Any:
+        status_time = self._status_time() if status_time is None else status_time
         self.reported.append((int(event.issuer_event_id), status, status_time))
         faults = self.faults
         # Applied set points travel as uint16 in Report Event Status; 0x8000 stays "not used".
@@ -277,7 +291,12 @@ class DrlcClient:
         return unsigned.replace(signature=Signature(self.signer(signed_part)))
 
     async def _send_report(self, entry: EventEntry, status: EventStatus) -> None:
-        payload = self._report(entry.event, status)
+        status_time = None
+        if self.faults.nominal_status_time and status == EventStatus.Event_Started:
+            status_time = entry.start
+        elif self.faults.nominal_status_time and status in COMPLETIONS:
+            status_time = entry.start + entry.duration
+        payload = self._report(entry.event, status, status_time)
         await send_to_server(self.engine, entry.esi, Drlc.cluster_id, Drlc.ServerCommandDefs.report_event_status.id,
                              payload, src_ep=self.endpoint)
 
@@ -289,12 +308,30 @@ class DrlcClient:
 
     # --- received commands ---------------------------------------------------------------------------
 
+    def _defined_criticality(self, level: int) -> bool:
+        """Levels 1-9 and the utility-defined 0x0A-0x0F; 0 and 0x10-0xFF are reserved (ignored)."""
+        return 0 < level <= MAX_CRITICALITY_LEVEL
+
+    def _supersede(self, entry: EventEntry, now: int) -> None:
+        """Overlapping scheduled events are superseded now, a running one just before *entry* starts."""
+        for old in self.entries:
+            if old.active and _overlaps(entry, old):
+                running = old.state is EntryState.STARTED and not self.faults.supersede_running_at_once
+                old.action_time = entry.start + entry.start_rand - 1 if running else now
+                old.state = EntryState.SUPERSEDED
+
     async def _on_load_control_event(self, request: ZclRequest) -> Status | None:
         event = request.command
         if not self._matches(int(event.device_class), int(event.utility_enrollment_group)):
+            if self.faults.supersede_before_filter:
+                # Overlaps checked before the device class: a foreign event supersedes, then is dropped.
+                now = self.time.utc()
+                start = now if int(event.start_time) == 0 else int(event.start_time)
+                self._supersede(EventEntry(event=event, esi=peer_of(request.packet), start=start,
+                                           duration=int(event.duration_in_minutes) * 60), now)
+                self._reschedule()
             return Status.SUCCESS
-        criticality = int(event.criticality_level)
-        if criticality == 0 or criticality > MAX_CRITICALITY_LEVEL:
+        if not self._defined_criticality(int(event.criticality_level)):
             return Status.SUCCESS
         now = self.time.utc()
         start = now if int(event.start_time) == 0 else int(event.start_time)
@@ -315,13 +352,11 @@ class DrlcClient:
                            received_at=now)
         if control & EventControl.Randomize_Start_Time:
             entry.start_rand = self._randomization(Drlc.ClientAttributeDefs.start_randomization_minutes.id)
-        if control & EventControl.Randomize_End_Time:
+        randomize_end = bool(control & EventControl.Randomize_End_Time) or self.faults.randomize_end_unasked
+        if randomize_end and not self.faults.never_randomize_end:
             entry.duration_rand = self._randomization(Drlc.ClientAttributeDefs.duration_randomization_minutes.id)
         if not self.faults.miss_supersession:
-            for old in self.entries:
-                if old.active and _overlaps(entry, old):
-                    old.action_time = now if old.state is EntryState.SCHEDULED else entry.start + entry.start_rand - 1
-                    old.state = EntryState.SUPERSEDED
+            self._supersede(entry, now)
         self.entries.append(entry)
         await request.respond(Drlc.ServerCommandDefs.report_event_status.id,
                               self._report(event, EventStatus.Load_Control_Event_Command_Received))
@@ -359,12 +394,17 @@ class DrlcClient:
         if effective_time == INVALID_UTC or effective_time > entry.start + entry.duration:
             return EventStatus.Rejected_Invalid_Cancel_Command_Invalid_Effective_Time
         cancel_at = self.time.utc() if effective_time == 0 else effective_time
-        if cancel_control & CancelControl.Use_Randomized_End:
+        randomized = bool(cancel_control & CancelControl.Use_Randomized_End) or self.faults.randomize_every_cancel
+        if randomized and not self.faults.cancel_without_randomization:
             cancel_at += entry.duration_rand or entry.start_rand
         entry.state = EntryState.CANCELLED
         entry.action_time = cancel_at
         self._reschedule()
         return None
+
+    def running_event(self) -> Any | None:
+        """The event the device acts on now: the one running that the user has not opted out of; None."""
+        return next((e.event for e in self.entries if e.state is EntryState.STARTED and e.opted_in), None)
 
     # --- user actions ---------------------------------------------------------------------------------
 

@@ -109,6 +109,16 @@ class EventStatusReport:
     tsn: int
 
 
+@dataclasses.dataclass(frozen=True)
+class ScheduledEventsRequest:
+    """One Get Scheduled Events as received, with its arrival on the bench clock (fractional ZCL UTC)."""
+
+    start_time: int
+    number_of_events: int
+    arrival: float
+    source: Peer
+
+
 @dataclasses.dataclass
 class ScheduledEvent:
     """An event in the golden's schedule; `issued_at` is the bench time a start-now event was issued."""
@@ -143,6 +153,8 @@ class DrlcServer:
         self.ca_public_key = ca_public_key
         self.disable_default_response = disable_default_response
         self.reports: ObservationLog[EventStatusReport] = ObservationLog(clock)
+        #: Every Get Scheduled Events a DUT sent.
+        self.requests: ObservationLog[ScheduledEventsRequest] = ObservationLog(clock)
         self.findings: list[EsiFinding] = []
         self.schedule: dict[int, ScheduledEvent] = {}
         self._certificates: list[tuple[Any, bytes]] = []
@@ -308,6 +320,9 @@ class DrlcServer:
 
     async def _on_get_scheduled_events(self, request: ZclRequest) -> Status | None:
         cmd = request.command
+        self.requests.append(ScheduledEventsRequest(int(cmd.start_time), int(cmd.number_of_events),
+                                                    utc_seconds(self.clock),
+                                                    Peer(request.packet.src, int(request.packet.src_ep))))
         events = self.scheduled_events(int(cmd.start_time), int(cmd.number_of_events))
         if not events:
             return Status.NOT_FOUND

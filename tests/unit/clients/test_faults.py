@@ -98,6 +98,66 @@ def offsets_inside_window(make_link, faults) -> bool:
     return True
 
 
+def randomized_status_times_match_arrival(make_link, faults) -> bool:
+    """EventStatusTime of a randomized start and end is when the status changed (its arrival), not the nominal
+    start and end."""
+    link = make_link(drlc_faults=faults, start_randomization_minutes=5, duration_randomization_minutes=5, seed=7)
+    for n in range(3):
+        issue(link, n + 1, start_time=T0 + 600 + n * 7200, duration_minutes=20, event_control=0x03)
+    link.advance(8 * 3600)
+    statuses = [s for n in range(3) for s in link.drlc.statuses(n + 1)]
+    return len(statuses) == 9 and all(abs(time - arrival) <= 1.0 for _s, time, arrival in statuses)
+
+
+def ends_randomized_only_when_asked(make_link, faults) -> bool:
+    """With a duration window set, an event without EventControl bit 1 lasts exactly its duration, and events
+    with it end at offsets spread over the window."""
+    link = make_link(drlc_faults=faults, duration_randomization_minutes=5, seed=3)
+    for n in range(4):
+        issue(link, n + 1, start_time=T0 + 600 + n * 7200, duration_minutes=20, event_control=0x02 if n else 0x00)
+    link.advance(10 * 3600)
+    lengths = []
+    for n in range(4):
+        times = {int(s): a for s, _t, a in link.drlc.statuses(n + 1)}
+        lengths.append(times[COMPLETED] - times[STARTED] - 1200)
+    return lengths[0] == 0 and all(0 <= x < 300 for x in lengths[1:]) and any(x > 2 for x in lengths[1:])
+
+
+def cancel_randomized_only_when_asked(make_link, faults) -> bool:
+    """A cancel with CancelControl bit 0 ends a running event with its end offset, one without at once."""
+    link = make_link(drlc_faults=faults, duration_randomization_minutes=5, seed=3)
+    offsets = []
+    for n, cancel_control in enumerate((0x01, 0x01, 0x01, 0x00)):
+        issue(link, n + 1, start_time=0, duration_minutes=60, event_control=0x02)
+        link.advance(30)
+        effective = link.esi_clock.zcl_utc()
+        link.run(link.drlc.cancel_event(link.dut_peer, n + 1, cancel_control=cancel_control))
+        link.advance(600)
+        cancelled = [a for s, _t, a in link.drlc.statuses(n + 1) if int(s) == CANCELLED]
+        if not cancelled:
+            return False
+        offsets.append(cancelled[0] - effective)
+    return all(0 <= o < 300 for o in offsets[:3]) and any(o > 2 for o in offsets[:3]) and abs(offsets[3]) <= 1
+
+
+def running_event_superseded_at_new_start(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=0, duration_minutes=60)
+    link.advance(60)
+    issue(link, 2, start_time=T0 + 1800, duration_minutes=60)
+    link.advance(3 * 3600)
+    superseded = [a for s, _t, a in link.drlc.statuses(1) if int(s) == SUPERSEDED]
+    return len(superseded) == 1 and abs(superseded[0] - (T0 + 1800)) <= 2
+
+
+def foreign_class_does_not_supersede(make_link, faults) -> bool:
+    link = make_link(drlc_faults=faults, device_class=0x0001)
+    issue(link, 1, start_time=T0 + 600, duration_minutes=60, device_class=0x0001)
+    issue(link, 2, start_time=T0 + 1800, duration_minutes=60, device_class=0x0004)
+    link.advance(3 * 3600)
+    return link.drlc.status_codes(1) == [RECEIVED, STARTED, COMPLETED] and link.drlc.status_codes(2) == []
+
+
 def expired_rejected(make_link, faults) -> bool:
     link = make_link(drlc_faults=faults)
     link.advance(7200)
@@ -145,6 +205,13 @@ DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
     ("ignore_cancel", cancel_all_is_honoured),
     ("miss_supersession", older_event_superseded),
     ("wrong_event_status_time", status_time_matches_arrival),
+    ("nominal_status_time", randomized_status_times_match_arrival),
+    ("randomize_end_unasked", ends_randomized_only_when_asked),
+    ("never_randomize_end", ends_randomized_only_when_asked),
+    ("cancel_without_randomization", cancel_randomized_only_when_asked),
+    ("randomize_every_cancel", cancel_randomized_only_when_asked),
+    ("supersede_running_at_once", running_event_superseded_at_new_start),
+    ("supersede_before_filter", foreign_class_does_not_supersede),
     ("ignore_device_class", foreign_class_ignored),
     ("ignore_enrollment_group", foreign_group_ignored),
     ("randomize_outside_window", offsets_inside_window),
