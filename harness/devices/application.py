@@ -112,7 +112,7 @@ class FaultyStore(AttributeStore):
     def __init__(self, faults: FaultSet) -> None:
         super().__init__()
         self._unsupported_notes: list[Callable[[], None]] = []
-        self._unsupported_as_failure = faults.alters(UNSUPPORTED_ATTRIBUTE_FAILURE, self._unsupported_notes.append)
+        self._unsupported_as_failure = faults.acts(UNSUPPORTED_ATTRIBUTE_FAILURE, self._unsupported_notes.append)
 
     def read_record(self, key: AttributeKey) -> ReadAttributeRecord:
         record = super().read_record(key)
@@ -122,6 +122,35 @@ class FaultyStore(AttributeStore):
             if self._unsupported_as_failure:
                 return ReadAttributeRecord(attrid=key.attr_id, status=Status.FAILURE)
         return record
+
+
+class _NotingPolicy(SecurityPolicy):
+    """A device's security policy as it is, noting each frame that lacks the APS security its cluster requires
+    (where acts-on-unprotected-se-commands would act: a recording run, harness/devices/faults.py)."""
+
+    def __init__(self, policy: SecurityPolicy, note: Callable[[], None]) -> None:
+        super().__init__(aps_required=policy.aps_required, on_missing=policy.on_missing,
+                         refusal_status=policy.refusal_status)
+        object.__setattr__(self, "_note", note)
+
+    def accepts(self, cluster_id: int, tx_options: Any) -> bool:
+        accepted = super().accepts(cluster_id, tx_options)
+        if not accepted:
+            self._note()  # type: ignore[attr-defined]
+        return accepted
+
+
+def _noting_failures(unsecure: Callable[..., Any], note: Callable[[], None]) -> Callable[..., Any]:
+    """The node's APS unsecuring as it is, noting each frame no link key opens (where
+    ke-accepts-install-code-key-after-cbke would try the install-code key: a recording run)."""
+
+    def noting(*args: Any) -> Any:
+        frame, key_id = unsecure(*args)
+        if frame is None:
+            note()
+        return frame, key_id
+
+    return noting
 
 
 class FaultyDrlcClient(DrlcClient):
@@ -232,11 +261,17 @@ class ApplicationDevice(ReferenceDevice):
         #: Whether the device is on the network by a rejoin (else by joining afresh).
         self.rejoined = False
         self._create_clients()
-        if self.faults.has(ACTS_ON_UNPROTECTED_SE_COMMANDS):
+        insecure_notes: list[Callable[[], None]] = []
+        if self.faults.acts(ACTS_ON_UNPROTECTED_SE_COMMANDS, insecure_notes.append):
             # Processes application commands that arrive without APS security (a conformant device drops them).
             self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
-        if self.faults.has(KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE):
+        elif insecure_notes:  # a recording run: the fault would act on each frame that lacks APS security
+            self.engine.security = _NotingPolicy(self.engine.security, insecure_notes[0])
+        unsecure_notes: list[Callable[[], None]] = []
+        if self.faults.acts(KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE, unsecure_notes.append):
             self.node._aps_unsecure = self._also_install_code_key(self.node._aps_unsecure)
+        elif unsecure_notes:  # a recording run: the fault would act on each frame the link keys do not open
+            self.node._aps_unsecure = _noting_failures(self.node._aps_unsecure, unsecure_notes[0])
 
     def _also_install_code_key(self, unsecure):
         """The node's APS unsecuring, falling back to the install-code key once the CBKE key failed (a fault)."""
@@ -314,17 +349,17 @@ class ApplicationDevice(ReferenceDevice):
         store = super().build_store()
         ep = self.endpoint
         power_source = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id)
-        if self.faults.alters(BASIC_POWER_SOURCE_UINT8, functools.partial(store.watch, power_source)):
+        if self.faults.acts(BASIC_POWER_SOURCE_UINT8, functools.partial(store.watch, power_source)):
             replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id, type="INT8U")
         suite = KeyEstablishment.AttributeDefs.key_establishment_suite.id
         server_suite = AttributeKey(ep, KeyEstablishment.cluster_id, Side.SERVER, suite)
-        if self.faults.alters(KE_SERVER_SUITE_MISSING, functools.partial(store.watch, server_suite)):
+        if self.faults.acts(KE_SERVER_SUITE_MISSING, functools.partial(store.watch, server_suite)):
             store.remove_attribute(server_suite)
         client_suite = AttributeKey(ep, KeyEstablishment.cluster_id, Side.CLIENT, suite)
-        if self.faults.alters(KE_CLIENT_SUITE_MISSING, functools.partial(store.watch, client_suite)):
+        if self.faults.acts(KE_CLIENT_SUITE_MISSING, functools.partial(store.watch, client_suite)):
             store.remove_attribute(client_suite)
         zcl_version = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id)
-        if self.faults.alters(ZCL_VERSION_WRITABLE, functools.partial(store.watch, zcl_version)):
+        if self.faults.acts(ZCL_VERSION_WRITABLE, functools.partial(store.watch, zcl_version)):
             replace_model(store, ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id, writable=True)
         return store
 

@@ -11,7 +11,7 @@ failed by any model's fault).
 
 from __future__ import annotations
 
-from .faults import AttributeBehaviour, Behaviour, ClientSetting, Fault, StackSetting
+from .faults import AttributeBehaviour, Behaviour, ClientSetting, Fault, StackSetting, WatchedBehaviour
 
 #: The TimeStatus values of the TC-TIME-1.5 examples that make a time source, and those that do not.
 TIME_SOURCES, NOT_TIME_SOURCES = ("0x01", "0x02", "0x0B"), ("0x00", "0x0C")
@@ -372,10 +372,10 @@ def time_faults(*timestamp_cases: str, reads: tuple[str, ...] = ()) -> list[Faul
 
 ACTS_ON_UNPROTECTED_SE_COMMANDS = Fault(
     "acts-on-unprotected-se-commands", "processes SE application commands that arrive without APS security",
-    ("TC-KE-3.3[no APS security]",), Behaviour())
+    ("TC-KE-3.3[no APS security]",), WatchedBehaviour())
 KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE = Fault(
     "ke-accepts-install-code-key-after-cbke", "after CBKE still accepts SE frames under its install-code key",
-    ("TC-KE-3.3[its install-code link key]",), Behaviour())
+    ("TC-KE-3.3[its install-code link key]",), WatchedBehaviour())
 
 
 def protection_faults(*, drlc: bool) -> list[Fault]:

@@ -62,11 +62,17 @@ class Behaviour(Seed):
 
 
 @dataclass(frozen=True)
-class AttributeBehaviour(Behaviour):
-    """A Behaviour of the device's attribute table: the device alters attributes (``FaultSet.alters``), and a
-    recording run notes each access to an attribute a fault of the catalogue would alter."""
+class WatchedBehaviour(Behaviour):
+    """A Behaviour whose code says where it would act (``FaultSet.acts``): a recording run notes each time the
+    device passes there, rather than each time it asks."""
 
     watched: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class AttributeBehaviour(WatchedBehaviour):
+    """A WatchedBehaviour of the device's attribute table: a recording run notes each access to an attribute a
+    fault of the catalogue would alter (``AttributeStore.watch``)."""
 
 
 @dataclass(frozen=True)
@@ -281,11 +287,11 @@ class FaultSet:
         watched = [fault for fault in self.catalogue.values() if isinstance(fault.seeds, kind)]
         return [(fault, functools.partial(_touch, f"acts:{fault.name}")) for fault in watched]
 
-    def alters(self, fault: Fault, watch: Callable[[Callable[[], None]], None]) -> bool:
-        """Whether the device has *fault*, an AttributeBehaviour; while a run records, *watch* gets what to call
-        on each access to the attribute the fault would alter, and the fault counts as consulted only there."""
-        if not isinstance(fault.seeds, AttributeBehaviour):
-            raise TypeError(f"alters() takes an AttributeBehaviour fault constant, not {fault!r}")
+    def acts(self, fault: Fault, watch: Callable[[Callable[[], None]], None]) -> bool:
+        """Whether the device has *fault*, a WatchedBehaviour; while a run records, *watch* gets what to call
+        each time the device passes where the fault would act, and the fault counts as consulted only there."""
+        if not isinstance(fault.seeds, WatchedBehaviour):
+            raise TypeError(f"acts() takes a WatchedBehaviour fault constant, not {fault!r}")
         if RECORDER is not None:
             watch(functools.partial(_touch, f"acts:{fault.name}"))
             return fault.name in self.names

@@ -150,7 +150,7 @@ class _FaultyStore(FaultyStore):
     def __init__(self, faults: FaultSet, endpoint: int) -> None:
         super().__init__(faults)
         zcl_version = AttributeKey(endpoint, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id)
-        self._omit_zcl_version = faults.alters(DISCOVER_OMITS_ZCL_VERSION, functools.partial(self.watch, zcl_version))
+        self._omit_zcl_version = faults.acts(DISCOVER_OMITS_ZCL_VERSION, functools.partial(self.watch, zcl_version))
 
     def entries(self, endpoint, cluster_id, side):
         listed = super().entries(endpoint, cluster_id, side)
@@ -218,19 +218,19 @@ class InHomeDisplay(ApplicationDevice):
         store = super().build_store()  # with the attribute-table faults every application device shares
         ep = self.endpoint
         identify_time = AttributeKey(ep, Identify.cluster_id, Side.SERVER, Identify.AttributeDefs.identify_time.id)
-        if self.faults.alters(IDENTIFY_TIME_MISSING, functools.partial(store.watch, identify_time)):
+        if self.faults.acts(IDENTIFY_TIME_MISSING, functools.partial(store.watch, identify_time)):
             store.remove_attribute(identify_time)
         device_class = AttributeKey(ep, Drlc.cluster_id, Side.CLIENT, Drlc.ClientAttributeDefs.device_class_value.id)
-        if self.faults.alters(DRLC_DEVICE_CLASS_MISSING, functools.partial(store.watch, device_class)):
+        if self.faults.acts(DRLC_DEVICE_CLASS_MISSING, functools.partial(store.watch, device_class)):
             store.remove_attribute(device_class)
         randomization = AttributeKey(ep, Drlc.cluster_id, Side.CLIENT,
                                      Drlc.ClientAttributeDefs.start_randomization_minutes.id)
-        if self.faults.alters(DRLC_RANDOMIZATION_UNBOUNDED, functools.partial(store.watch, randomization)):
+        if self.faults.acts(DRLC_RANDOMIZATION_UNBOUNDED, functools.partial(store.watch, randomization)):
             replace_model(store, ep, Drlc.cluster_id, Side.CLIENT, Drlc.ClientAttributeDefs.start_randomization_minutes.id,
                           max=0xFF)
         duration_randomization = AttributeKey(ep, Drlc.cluster_id, Side.CLIENT,
                                               Drlc.ClientAttributeDefs.duration_randomization_minutes.id)
-        if self.faults.alters(DRLC_DURATION_RANDOMIZATION_UNBOUNDED,
+        if self.faults.acts(DRLC_DURATION_RANDOMIZATION_UNBOUNDED,
                               functools.partial(store.watch, duration_randomization)):
             replace_model(store, ep, Drlc.cluster_id, Side.CLIENT,
                           Drlc.ClientAttributeDefs.duration_randomization_minutes.id, max=0xFF)
