@@ -5,6 +5,8 @@ would read INCONCLUSIVE). Also: the catalogued ke-foreign-subject fails TC-KE-1.
 in the step), and which Scenario Outline examples apply is decided from the claims before commissioning.
 
 Each run is the real suite in a process of its own (tests/support/suite_process.py), judged from its journal.
+It takes the cases its faults can reach, as the fault matrix does (tests/support/fault_runs.py); any other
+case runs as in the conformant run, where it passes.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.cases import catalogue
 from harness.devices.catalogue import MODELS
 from harness.results import Verdict, read_journal
+from tests.support.fault_runs import MATRIX_SEED, conformant_run, reach_of
 from tests.support.long_cases import deselect, long_cases_left_out
 from tests.support.suite_process import ROOT, run_module, suite_env
 
@@ -73,11 +77,15 @@ def test_every_step_module_is_exercised_by_some_fault():
 
 @pytest.mark.slow  # one suite run of a few seconds per fault group (about 25): xdist spreads them over the workers
 @pytest.mark.parametrize("group", GROUPS, ids=[f"{m}-{a}-{len(f)}faults" for m, a, f in GROUPS])
-def test_a_misbehaving_dut_fails_cases_with_findings_never_with_python_errors(tmp_path, group):
+def test_a_misbehaving_dut_fails_cases_with_findings_never_with_python_errors(tmp_path, tmp_path_factory, group):
     model, module, faults = group
     aimed_at = {target for fault in faults for target in MODELS[model].faults_catalogue[fault].targets}
+    # The cases the faults can reach (tests/support/fault_runs.py): any other runs as in the conformant run.
+    reach = reach_of(model, faults, conformant_run(model, tmp_path_factory)[1])
+    in_module = {case.key for case in catalogue() if case.area == module}
+    selection = [] if reach is None else [f"--case={case}" for case in sorted(reach & in_module)]
     cases = _run(tmp_path, [f"steps/test_{module}.py", f"--dut=sim:{model}", *(f"--fault={f}" for f in faults),
-                            *deselect(long_cases_left_out(aimed_at))])
+                            f"--seed={MATRIX_SEED}", *selection, *deselect(long_cases_left_out(aimed_at))])
     errors = {k: c.message for k, c in cases.items() if c.verdict == Verdict.ERROR}
     assert not errors, f"{group}: a misbehaving DUT produced error verdicts: {errors}"
     failed = {k: c for k, c in cases.items() if c.verdict == Verdict.FAILED}
