@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import os
@@ -50,8 +51,31 @@ class Judgement:
     runs: list[dict[str, object]] = field(default_factory=list)
 
 
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where *source*'s type annotations are, as ((line, column), (end line, end column)) spans. Every module
+    of the reference devices says ``from __future__ import annotations``: an annotation is never evaluated, so
+    a mutant inside one is equivalent by construction and the draw leaves it out."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        annotations: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            annotations.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            annotations.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+        spans += [((a.lineno, a.col_offset), (a.end_lineno or a.lineno, a.end_col_offset or 0))
+                  for a in annotations if a is not None]
+    return spans
+
+
+def _in_annotation(start: tuple[int, int], spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> bool:
+    return any(begin <= start < end for begin, end in spans)
+
+
 def enumerate_mutants(root: Path, modules: list[str]) -> list[Mutant]:
-    """Every mutant cosmic-ray's core operators make of *modules*."""
+    """Every mutant cosmic-ray's core operators make of *modules*, but those inside type annotations."""
+    spans = {m: annotation_spans((root / m).read_text()) for m in modules}
     with tempfile.TemporaryDirectory() as scratch:
         db_path = Path(scratch) / "session.sqlite"
         with use_db(str(db_path), WorkDB.Mode.create) as db:
@@ -60,6 +84,8 @@ def enumerate_mutants(root: Path, modules: list[str]) -> list[Mutant]:
             for item in db.work_items:
                 for spec in item.mutations:
                     module = str(Path(spec.module_path).resolve().relative_to(root))
+                    if _in_annotation(tuple(spec.start_pos), spans.get(module, [])):
+                        continue
                     mutants.append(Mutant(module=module, line=spec.start_pos[0], operator=spec.operator_name,
                                           occurrence=spec.occurrence,
                                           args=json.dumps(spec.operator_args, sort_keys=True)))

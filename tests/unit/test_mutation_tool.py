@@ -31,3 +31,16 @@ def test_the_draw_is_seeded_and_without_repeats():
 def test_a_mutant_names_its_place():
     mutant = Mutant(module="harness/devices/ihd.py", line=12, operator="core/NumberReplacer", occurrence=3)
     assert mutant.key == "harness/devices/ihd.py:12 core/NumberReplacer#3"
+
+
+def test_mutants_inside_type_annotations_are_left_out():
+    """Every reference-device module postpones its annotations (PEP 563): a mutant there is equivalent."""
+    from tests.mutation.sample import _in_annotation, annotation_spans
+    from tests.mutation.targets import TARGETS
+
+    source = "from __future__ import annotations\ndef f(a: int | None = 1 | 2) -> str | bytes:\n    x: int | str = 3 | 4\n"
+    spans = annotation_spans(source)
+    assert _in_annotation((2, 11), spans) and _in_annotation((2, 36), spans) and _in_annotation((3, 9), spans)
+    assert not _in_annotation((2, 25), spans) and not _in_annotation((3, 17), spans)  # the defaults and the value
+    root = Path(__file__).resolve().parents[2]
+    assert all("from __future__ import annotations" in (root / module).read_text() for module in TARGETS)
