@@ -73,9 +73,35 @@ def _in_annotation(start: tuple[int, int], spans: list[tuple[tuple[int, int], tu
     return any(begin <= start < end for begin, end in spans)
 
 
+def _asks_for_a_fault(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("has", "acts") and len(node.args) >= 1)
+
+
+def fault_only_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where *source* runs only with a seeded fault: the body of ``if faults.has(FAULT):`` (or ``acts``), and the
+    rest of a condition ``faults.has(FAULT) and ...``. The suite judges the conformant device, which never runs
+    there: a mutant there is equivalent for it (the fault matrix judges that code instead)."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        first = test.values[0] if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else test
+        if not _asks_for_a_fault(first):
+            continue
+        if first is not test:
+            spans.append(((first.end_lineno or first.lineno, first.end_col_offset or 0),
+                          (test.end_lineno or test.lineno, test.end_col_offset or 0)))
+        body_end = node.body[-1]
+        spans.append(((node.body[0].lineno, 0), ((body_end.end_lineno or body_end.lineno) + 1, 0)))
+    return spans
+
+
 def enumerate_mutants(root: Path, modules: list[str]) -> list[Mutant]:
-    """Every mutant cosmic-ray's core operators make of *modules*, but those inside type annotations."""
-    spans = {m: annotation_spans((root / m).read_text()) for m in modules}
+    """Every mutant cosmic-ray's core operators make of *modules*, but those inside type annotations and those
+    in code only a seeded fault runs (equivalent by construction for the conformant device the suite judges)."""
+    spans = {m: annotation_spans((root / m).read_text()) + fault_only_spans((root / m).read_text()) for m in modules}
     with tempfile.TemporaryDirectory() as scratch:
         db_path = Path(scratch) / "session.sqlite"
         with use_db(str(db_path), WorkDB.Mode.create) as db:
@@ -207,7 +233,8 @@ def run_sample(run: MutationRun, sample: list[Mutant]) -> Summary:
     judged: list[Judgement] = []
     lock = threading.Lock()
     todo: queue.Queue[Mutant] = queue.Queue()
-    for mutant in sample:
+    # Judged in a seeded random order, not module by module: a run stopped early still holds an unbiased part.
+    for mutant in random.Random(run.seed).sample(sample, len(sample)):
         todo.put(mutant)
     with tempfile.TemporaryDirectory(prefix="se-mutation-") as scratch_root:
         trees = [_tree_copy(run.root, Path(scratch_root) / f"tree-{n}") for n in range(run.workers)]

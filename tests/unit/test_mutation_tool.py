@@ -44,3 +44,20 @@ def test_mutants_inside_type_annotations_are_left_out():
     assert not _in_annotation((2, 25), spans) and not _in_annotation((3, 17), spans)  # the defaults and the value
     root = Path(__file__).resolve().parents[2]
     assert all("from __future__ import annotations" in (root / module).read_text() for module in TARGETS)
+
+
+def test_code_only_a_seeded_fault_runs_is_left_out():
+    """The suite judges the conformant device: the body of ``if faults.has(FAULT):`` and the rest of a condition
+    after ``faults.has(FAULT) and`` never run there, so their mutants are equivalent for it."""
+    from tests.mutation.sample import _in_annotation, fault_only_spans
+
+    source = ("def f(self, x):\n"
+              "    if self.faults.has(A) and x == 3:\n"
+              "        return x + 1\n"
+              "    if x > 2:\n"
+              "        return x - 1\n"
+              "    return x * 2\n")
+    spans = fault_only_spans(source)
+    assert _in_annotation((2, 32), spans) and _in_annotation((3, 17), spans)  # x == 3, then x + 1
+    assert not _in_annotation((4, 9), spans) and not _in_annotation((5, 17), spans)  # a conformant branch
+    assert not _in_annotation((6, 13), spans)
