@@ -78,7 +78,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         lanes[lane].append(item)
         item.add_marker(pytest.mark.xdist_group(f"realtime-{lane}"))
     chosen = {id(item) for item in realtime}
-    items[:] = [item for lane in lanes for item in lane] + [item for item in items if id(item) not in chosen]
+    # Then the computing tests, the slow ones (a suite run or more each) first: a long test handed out last
+    # would run alone at the end while the other workers idle.
+    rest = sorted((item for item in items if id(item) not in chosen), key=lambda item: not item.get_closest_marker("slow"))
+    items[:] = [item for lane in lanes for item in lane] + rest
 
 
 def _seconds(item: pytest.Item) -> float:
