@@ -3,22 +3,18 @@ the reference server through the bench client on a virtual-time loop (real loopb
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from harness.clock import VirtualClock, new_virtual_loop
 from harness.devices.openseg import MeterReadError, decode_read_response
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import ApiProfileError, is_error_body, resolve_paths
 from harness.openseg.cache import Reading, ReadingCache
 from harness.openseg.client import ApiClientError, OpenSegClient
 from harness.openseg.network import HomeNetwork, HomeNetworkError
-from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
-
-T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+from harness.openseg.server import ServerFaults
+from tests.unit.openseg.conftest import T0
 
 
 def test_cache_keeps_exactly_the_window():
@@ -65,39 +61,16 @@ def test_green_button_zcl_epoch_and_units_are_caught():
     assert gb.power_of_ten_for(1, 1000) == 0 and gb.power_of_ten_for(5, 10_000) == -1
 
 
-class _Data:
-    read_interval = 4.0
-
-    def __init__(self, clock):
-        self.clock = clock
-        self.cache = ReadingCache(48 * 3600)
-
-    def meter_info(self):
-        return MeterInfo("00:12:4B:00:00:C0:FF:EE", 0, 5, 10_000, 0xBC, 0xAC, 0)
-
-    def now_unix(self):
-        return self.clock.now().timestamp()
-
-    def utility_events(self):
-        return []
-
-
 @pytest.fixture
-def served():
-    loop = new_virtual_loop()
-    asyncio.set_event_loop(loop)
-    clock = VirtualClock(loop, datetime.fromtimestamp(T0, UTC))
-    data = _Data(clock)
+def served(gateway):
     for i in range(3600):
-        data.cache.append(Reading(T0 - 4 * 3600 + 4 * i, 1000 + 3 * i, 600))
+        gateway.data.cache.append(Reading(T0 - 4 * 3600 + 4 * i, 1000 + 3 * i, 600))
 
     def serve(faults: ServerFaults | None = None):
-        api = GatewayApi(data, HomeNetwork(["127.0.0.1/32"]), None, faults)
-        port = loop.run_until_complete(api.start("127.0.0.1"))
-        return api, OpenSegClient(f"http://127.0.0.1:{port}"), OpenSegClient(f"http://127.0.0.1:{port}",
-                                                                           source="127.0.0.2")
-    yield loop, serve
-    loop.close()
+        api, url = gateway.start(faults)
+        return api, OpenSegClient(url), OpenSegClient(url, source="127.0.0.2")
+
+    return gateway.loop, serve
 
 
 def test_server_answers_the_profile(served):

@@ -5,11 +5,10 @@ LocalTimeParameters and coverage. Real loopback sockets on a virtual-time loop, 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 
-from harness.clock import VirtualClock, new_virtual_loop
+from harness.clock import new_virtual_loop
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import (
     HEAD_TIMEOUT,
@@ -22,49 +21,19 @@ from harness.openseg.api import (
 )
 from harness.openseg.cache import Reading, ReadingCache, from_records, to_records
 from harness.openseg.client import OpenSegClient, _Grace, parse_response
-from harness.openseg.network import HomeNetwork
-from harness.openseg.server import GatewayApi, MeterInfo, ServerFaults
-
-T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
-
-
-class _Data:
-    read_interval = 4.0
-
-    def __init__(self, clock):
-        self.clock = clock
-        self.cache = ReadingCache(48 * 3600)
-
-    def meter_info(self):
-        return MeterInfo("00:12:4B:00:00:C0:FF:EE", 0, 5, 10_000, 0xBC, 0xAC, 0)
-
-    def now_unix(self):
-        return self.clock.now().timestamp()
-
-    def utility_events(self):
-        return []
+from harness.openseg.server import ServerFaults
+from tests.unit.openseg.conftest import T0
 
 
 @pytest.fixture
-def served():
-    loop = new_virtual_loop()
-    asyncio.set_event_loop(loop)
-    clock = VirtualClock(loop, datetime.fromtimestamp(T0, UTC))
-    data = _Data(clock)
+def served(gateway):
     for i in range(900):  # the last hour, every 4 s
-        data.cache.append(Reading(T0 - 3600 + 4 * i, 1000 + i, 600))
-    apis = []
+        gateway.data.cache.append(Reading(T0 - 3600 + 4 * i, 1000 + i, 600))
 
-    def serve(faults: ServerFaults | None = None):
-        api = GatewayApi(data, HomeNetwork(["127.0.0.1/32"]), None, faults)
-        apis.append(api)
-        port = loop.run_until_complete(api.start("127.0.0.1"))
-        return OpenSegClient(f"http://127.0.0.1:{port}")
+    def serve(faults: ServerFaults | None = None) -> OpenSegClient:
+        return OpenSegClient(gateway.start(faults)[1])
 
-    yield loop, serve
-    for api in apis:
-        loop.run_until_complete(api.close())
-    loop.close()
+    return gateway.loop, serve
 
 
 def _padded(home: OpenSegClient, size: int, body: bytes = b"") -> bytes:
