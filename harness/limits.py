@@ -6,8 +6,9 @@ a limit here, and the cut says how much went: "[... 19,987,654 characters cut ..
 head (the exception name and first lines say what went wrong) and its tail (where it went wrong).
 
 Limits (chosen so a whole suite's output stays in the tens of MB whatever the DUT does):
-- a message field (expectation, observation, rule, text) and a pytest failure text: 16 KiB each, so a
-  journal message is at most 64 KiB;
+- a message field (expectation, observation, rule, text): 16 KiB each, so a journal message is at most 64 KiB;
+- a pytest failure text, and each captured section (stdout, stderr, log) the terminal shows under a failure:
+  64 KiB each; a captured section keeps mostly its tail, where the case went wrong;
 - a line of a scenario or DUT log: 4 KiB; a log file: 1 Mi characters; any other attachment: 4 MiB; a
   capture: 16 MiB (whole frames);
 - an Allure result: each string 16 KiB (a step parameter, a name), a status message or trace 64 KiB.
