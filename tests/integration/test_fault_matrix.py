@@ -71,12 +71,6 @@ def test_conformant_device_passes_every_applicable_case(conformant, model):
     assert set(LONG_CASES) <= results.keys(), sorted(results)
 
 
-def reach(model: str, fault: str, touches: Touches) -> set[str] | None:
-    """The cases the fault's run takes: those whose conformant run consulted what the fault seeds, and its
-    targets; None for every case."""
-    return reach_of(model, (fault,), touches)
-
-
 def check_fault_run(model: str, fault: str, results: Results, conformant: Results, ran: set[str] | None) -> None:
     expected = targets(model, fault)
     failed = {k for k, (outcome, _) in results.items() if outcome == "failed"}
@@ -97,7 +91,7 @@ def check_fault_run(model: str, fault: str, results: Results, conformant: Result
 @pytest.mark.parametrize(("model", "fault"), [_fault_run(model, fault) for model, fault in RUNS if fault is not None])
 def test_fault_fails_exactly_its_targets(tmp_path, tmp_path_factory, model, fault):
     conformant, touches = conformant_run(model, tmp_path_factory)
-    ran = reach(model, fault, touches)
+    ran = reach_of(model, (fault,), touches)  # None: every case
     cases = () if ran is None else tuple(f"--case={case}" for case in sorted(ran - left_out(model, fault)))
     results = run_suite(tmp_path, model, fault, options=cases)
     check_fault_run(model, fault, results, conformant, ran)
