@@ -23,7 +23,6 @@ from harness.devices.faults import reached_cases
 from tests.support.fault_runs import (
     MATRIX_SEED,
     Results,
-    Touches,
     conformant_run,
     left_out,
     reach_of,
