@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRELOAD = ["pytest", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", "zigpy",
+PRELOAD = ["pytest", "hypothesis", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", "zigpy",
            "bellows.zigbee.application", "harness.devices.catalogue", "harness.ke",
            "harness.verify", "harness.results", "harness.run_record", "reports.build", "reports.html",
            "reports.summary", "reports.junit", "reports.manifest"]
