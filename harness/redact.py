@@ -140,12 +140,19 @@ def _within(runs: re.Pattern[str], detailed: re.Pattern[str], text: str, worth: 
     return "".join(parts) + text[last:] if parts else text
 
 
+#: A text this long or shorter is redacted once and its result kept; at most this many are kept.
+_SHORT_TEXT = 64
+_SHORT_TEXTS_KEPT = 4096
+
+
 class Redactor:
     """Replaces the secret values of a run, given as bytes or hex text, by ``[redacted]``."""
 
     def __init__(self, secrets: Iterable[bytes | bytearray | str] = ()) -> None:
         self._secrets: set[bytes] = set()
         self._pattern: _Patterns | None = None
+        # Short texts come back again and again (a journal record's keys, a step's name): each is redacted once.
+        self._short: dict[str, str] = {}
         for secret in secrets:
             self.add(secret)
 
@@ -159,6 +166,7 @@ class Redactor:
         raw = _secret_bytes(secret)
         self._secrets.update((raw, raw[::-1]))  # keys are often shown byte-reversed (zigpy EUI64 style)
         self._pattern = None
+        self._short.clear()
 
     def add_install_code(self, code: InstallCode | bytes | str) -> None:
         """An install code with and without its CRC, and the link key derived from it."""
@@ -197,6 +205,16 @@ class Redactor:
         return self._pattern
 
     def redact_text(self, text: str) -> str:
+        if len(text) > _SHORT_TEXT:
+            return self._redact_text(text)
+        redacted = self._short.get(text)
+        if redacted is None:
+            if len(self._short) >= _SHORT_TEXTS_KEPT:
+                self._short.clear()
+            redacted = self._short[text] = self._redact_text(text)
+        return redacted
+
+    def _redact_text(self, text: str) -> str:
         text = _PEM_PRIVATE_KEY.sub(REDACTED, text)
         patterns = self._compiled()
         if patterns is None:
