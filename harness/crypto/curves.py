@@ -30,6 +30,10 @@ class Point:
     y: int
 
 
+#: Decoded points a curve keeps (each about 100 bytes).
+_DECODED_KEPT = 4096
+
+
 class KoblitzCurve:
     """A Koblitz curve (b = 1) with its base point G of prime order n and cofactor h."""
 
@@ -47,6 +51,9 @@ class KoblitzCurve:
         # A secret scalar runs this many ladder steps whatever its value (h*n bounds every scalar we use).
         self.scalar_bits = (h * n).bit_length()
         self._trace_a = field.trace(a)
+        # Points received again and again (a certificate's reconstruction data, the CA's key) are decoded and
+        # validated once: a valid encoding always decodes to the same point. Failures are never kept.
+        self._decoded: dict[bytes, Point] = {}
         if not self.is_on_curve(self.g):
             raise ValueError(f"{name}: base point is not on the curve")
 
@@ -232,6 +239,9 @@ class KoblitzCurve:
     def decode_point(self, data: bytes, what: str = "point") -> Point:
         """Decompress and fully validate a received point; raises InvalidPointError naming *what*."""
         data = bytes(data)
+        known = self._decoded.get(data)
+        if known is not None:
+            return known
         size = self.point_bytes
         if len(data) != size:
             raise InvalidPointError(
@@ -260,6 +270,9 @@ class KoblitzCurve:
         point = Point(x, f.mul(x, z))
         if not self.in_subgroup(point):
             raise InvalidPointError(f"{what}: point is not in the subgroup of prime order n (cofactor {self.h})")
+        if len(self._decoded) >= _DECODED_KEPT:
+            self._decoded.clear()
+        self._decoded[data] = point
         return point
 
     def validate_point(self, p: Point | None, what: str = "point") -> Point:

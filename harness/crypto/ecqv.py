@@ -36,6 +36,9 @@ SUITE2_KEY_USAGE_DEFAULT = 0x88
 
 # "TESTSECA", the issuer of the Annex C.5 suite-1 test certificates.
 TEST_ISSUER = bytes.fromhex("5445535453454341")
+#: Reconstructed public keys by (curve, whole certificate, CA key): the same certificate and CA always give the
+#: same key, and a run reconstructs the DUT's and the golden's keys at every exchange.
+_RECONSTRUCTED: dict[tuple[str, bytes, Point], Point] = {}
 # Profile attribute data of the Annex C.5 certificates; SE treats these 10 bytes as opaque.
 SUITE1_PROFILE_DATA_DEFAULT = bytes.fromhex("01090006000000000000")
 
@@ -98,9 +101,15 @@ class ImplicitCertificate:
             q_ca = curve.validate_point(ca_public, "CA public key")
         else:
             q_ca = curve.decode_point(ca_public, "CA public key")
-        q = curve.add(curve.multiply_public(self.digest(), self.reconstruction_point()), q_ca)
+        key = (curve.name, self.raw, q_ca)
+        q = _RECONSTRUCTED.get(key)
         if q is None:
-            raise InvalidPointError("reconstructed public key is the point at infinity")
+            q = curve.add(curve.multiply_public(self.digest(), self.reconstruction_point()), q_ca)
+            if q is None:
+                raise InvalidPointError("reconstructed public key is the point at infinity")
+            if len(_RECONSTRUCTED) >= 4096:
+                _RECONSTRUCTED.clear()
+            _RECONSTRUCTED[key] = q
         return q
 
     def to_dict(self) -> dict[str, str | int]:
