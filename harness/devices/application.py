@@ -44,6 +44,7 @@ from harness.wire.security import unsecure_aps
 from harness.zcl import (
     AttributeKey,
     AttributeStore,
+    FindingKind,
     InsecureFrameAction,
     SecurityPolicy,
     ZclError,
@@ -122,35 +123,6 @@ class FaultyStore(AttributeStore):
             if self._unsupported_as_failure:
                 return ReadAttributeRecord(attrid=key.attr_id, status=Status.FAILURE)
         return record
-
-
-class _NotingPolicy(SecurityPolicy):
-    """A device's security policy as it is, noting each frame that lacks the APS security its cluster requires
-    (where acts-on-unprotected-se-commands would act: a recording run, harness/devices/faults.py)."""
-
-    def __init__(self, policy: SecurityPolicy, note: Callable[[], None]) -> None:
-        super().__init__(aps_required=policy.aps_required, on_missing=policy.on_missing,
-                         refusal_status=policy.refusal_status)
-        object.__setattr__(self, "_note", note)
-
-    def accepts(self, cluster_id: int, tx_options: Any) -> bool:
-        accepted = super().accepts(cluster_id, tx_options)
-        if not accepted:
-            self._note()  # type: ignore[attr-defined]
-        return accepted
-
-
-def _noting_failures(unsecure: Callable[..., Any], note: Callable[[], None]) -> Callable[..., Any]:
-    """The node's APS unsecuring as it is, noting each frame no link key opens (where
-    ke-accepts-install-code-key-after-cbke would try the install-code key: a recording run)."""
-
-    def noting(*args: Any) -> Any:
-        frame, key_id = unsecure(*args)
-        if frame is None:
-            note()
-        return frame, key_id
-
-    return noting
 
 
 class FaultyDrlcClient(DrlcClient):
@@ -266,12 +238,14 @@ class ApplicationDevice(ReferenceDevice):
             # Processes application commands that arrive without APS security (a conformant device drops them).
             self.engine.security = SecurityPolicy(on_missing=InsecureFrameAction.FLAG)
         elif insecure_notes:  # a recording run: the fault would act on each frame that lacks APS security
-            self.engine.security = _NotingPolicy(self.engine.security, insecure_notes[0])
+            note = insecure_notes[0]
+            self.engine.on_finding(lambda finding: finding.kind is FindingKind.MISSING_APS_SECURITY and note())
         unsecure_notes: list[Callable[[], None]] = []
         if self.faults.acts(KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE, unsecure_notes.append):
             self.node._aps_unsecure = self._also_install_code_key(self.node._aps_unsecure)
         elif unsecure_notes:  # a recording run: the fault would act on each frame the link keys do not open
-            self.node._aps_unsecure = _noting_failures(self.node._aps_unsecure, unsecure_notes[0])
+            opened_by_none = unsecure_notes[0]
+            self.node.on_count(lambda event: event == "aps_auth_failed" and opened_by_none())
 
     def _also_install_code_key(self, unsecure):
         """The node's APS unsecuring, falling back to the install-code key once the CBKE key failed (a fault)."""

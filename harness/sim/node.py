@@ -171,7 +171,9 @@ class Node:
         self.joined = False
         self.endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
         self.address_map: dict[int, int] = {}  # NWK address -> IEEE
+        #: What the stack did with frames, by event ("aps_auth_failed", "nwk_replay_rejected", ...).
         self.stats: Counter[str] = Counter()
+        self._count_listeners: list[Callable[[str], None]] = []
         self.zdo = zdo.ZdoServer(
             zdo.ZdoContext(
                 ieee=lambda: self.ieee,
@@ -198,6 +200,16 @@ class Node:
         self._permit_until = 0.0
         self.trust_center = None  # set by harness.sim.trust_center.TrustCenter on a coordinator
         self.garbler: Garbler | None = None  # a reference device's garbage faults; None on a conformant stack
+
+    def on_count(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call *listener* with each event the stack counts in `stats`, as it happens; returns the unsubscribe."""
+        self._count_listeners.append(listener)
+        return lambda: self._count_listeners.remove(listener)
+
+    def _count(self, event: str) -> None:
+        self.stats[event] += 1
+        for listener in list(self._count_listeners):
+            listener(event)
 
     # -- identity --------------------------------------------------------------------------------------
 
@@ -308,10 +320,10 @@ class Node:
             return  # acknowledged
         if retries >= MAC_MAX_FRAME_RETRIES:
             del self._mac_pending[seq]
-            self.stats["mac_no_ack"] += 1
+            self._count("mac_no_ack")
             return
         self._mac_pending[seq] = retries + 1
-        self.stats["mac_retries"] += 1
+        self._count("mac_retries")
         airtime = self.radio.transmit(psdu)
         self._mac_timers[seq] = self.loop.call_later(airtime + MAC_ACK_WAIT_DURATION, self._mac_ack_timeout, seq, psdu)
 
@@ -323,7 +335,7 @@ class Node:
         try:
             frame = MacFrame.deserialize(psdu)
         except FrameError:
-            self.stats["mac_dropped_malformed"] += 1
+            self._count("mac_dropped_malformed")
             return
         if frame.frame_type == MacFrameType.ACK:
             self._mac_acked(frame.seq)
@@ -345,7 +357,7 @@ class Node:
             elif frame.frame_type == MacFrameType.BEACON:
                 self._beacons.append((frame, Beacon.deserialize(frame.payload)))
         except FrameError as exc:
-            self.stats["dropped_malformed"] += 1
+            self._count("dropped_malformed")
             LOGGER.debug("%r dropped a malformed frame: %s", self, exc)
 
     def _mac_command(self, frame: MacFrame, command) -> None:
@@ -451,18 +463,18 @@ class Node:
         if nwk_secured:
             keys = self.security.network_keys
             if not keys:
-                self.stats["nwk_dropped_no_key"] += 1
+                self._count("nwk_dropped_no_key")
                 return
             try:
                 frame, aux = unsecure_nwk(data, lambda aux: keys.get(aux.key_seq) or next(iter(keys.values())),
                                           header=parsed)
             except AuthenticationError:
-                self.stats["nwk_auth_failed"] += 1
+                self._count("nwk_auth_failed")
                 return
             source_ieee = aux.source_ieee
             last = self.security.nwk_rx_counters.get(source_ieee)
             if last is not None and aux.frame_counter <= last and self.behaviour.replay_check:
-                self.stats["nwk_replay_rejected"] += 1
+                self._count("nwk_replay_rejected")
                 LOGGER.debug("%r rejected NWK frame counter %d from %016x (last %d)", self, aux.frame_counter, source_ieee, last)
                 return
             self.security.nwk_rx_counters[source_ieee] = aux.frame_counter
@@ -470,7 +482,7 @@ class Node:
             frame = NwkFrame.deserialize(data)
             source_ieee = frame.src_ieee
             if self.joined and not self._unsecured_nwk_allowed(frame):
-                self.stats["nwk_unsecured_dropped"] += 1
+                self._count("nwk_unsecured_dropped")
                 return
         if source_ieee is not None:
             self.address_map[frame.src] = source_ieee
@@ -546,7 +558,7 @@ class Node:
             future = self.loop.create_future()
             self._aps_pending[key] = future
             if attempt:
-                self.stats["aps_retries"] += 1
+                self._count("aps_retries")
             self.aps_send_frame(dst_nwk, frame, **kwargs)
             mac_seq = self.security.mac_seq  # the MAC frame this attempt went out in
             if mac_seq in self._mac_pending:  # it asked for a MAC ack (a unicast)
@@ -561,7 +573,7 @@ class Node:
                 self._aps_pending.pop(key, None)
                 if self._mac_watch.get(mac_seq) is mac_acked:
                     del self._mac_watch[mac_seq]
-        self.stats["aps_delivery_failed"] += 1
+        self._count("aps_delivery_failed")
         raise ApsDeliveryError(
             f"no APS ack from 0x{dst_nwk:04X} for counter {frame.counter} after {APSC_MAX_FRAME_RETRIES} retries",
             mac_acked=bool(mac_acked),
@@ -645,7 +657,7 @@ class Node:
             return
         if not nwk_secured and not (frame.frame_type == ApsFrameType.COMMAND and key_id == KeyId.KEY_TRANSPORT):
             # Without NWK security only the Trust Center's key transport may reach the APS layer.
-            self.stats["aps_unsecured_dropped"] += 1
+            self._count("aps_unsecured_dropped")
             return
         if frame.ack_request and self.behaviour.send_aps_acks and frame.delivery_mode == DeliveryMode.UNICAST:
             ack = frame.ack_for()
@@ -654,7 +666,7 @@ class Node:
                 nwk.src, ack, encrypt_key=entry.key if entry else None, counter_entry=entry, nwk_secure=nwk_secured
             )
         if self._aps_duplicate(nwk.src, frame.counter):
-            self.stats["aps_duplicates_rejected"] += 1
+            self._count("aps_duplicates_rejected")
             return
         if frame.frame_type == ApsFrameType.COMMAND:
             self._aps_command(nwk, source_ieee, parse_aps_command(frame.payload), key_id)
@@ -721,13 +733,13 @@ class Node:
             sender = aux.source_ieee if aux.source_ieee is not None else source_ieee
             if key_entry is not None:
                 if key_entry.rx_counter is not None and aux.frame_counter <= key_entry.rx_counter and self.behaviour.replay_check:
-                    self.stats["aps_replay_rejected"] += 1
+                    self._count("aps_replay_rejected")
                     return None, None
                 key_entry.rx_counter = aux.frame_counter
             elif sender is not None:
                 self.security.link_keys[sender] = LinkKeyEntry(key, rx_counter=aux.frame_counter)
             return frame, aux.key_id
-        self.stats["aps_auth_failed"] += 1
+        self._count("aps_auth_failed")
         return None, None
 
     def _dispatch_data(self, packet: t.ZigbeePacket, src_nwk: int, broadcast: bool) -> None:
@@ -743,7 +755,7 @@ class Node:
             try:
                 _tsn, (nwk, ieee, _cap) = zdo.decode(cluster, data)
             except zdo.ZdoError:
-                self.stats["zdo_dropped_malformed"] += 1
+                self._count("zdo_dropped_malformed")
                 return
             ieee_int = int.from_bytes(bytes(ieee), "little")
             self.address_map[int(nwk)] = ieee_int
@@ -755,7 +767,7 @@ class Node:
         try:
             answer = self.zdo.handle(cluster, data, broadcast)
         except zdo.ZdoError:
-            self.stats["zdo_dropped_malformed"] += 1
+            self._count("zdo_dropped_malformed")
             return
         if answer is None:
             return
@@ -795,7 +807,7 @@ class Node:
                 self.set_link_key(source_ieee, command.key)
             return
         if key_id != KeyId.KEY_TRANSPORT:
-            self.stats["transport_key_wrong_key_id"] += 1
+            self._count("transport_key_wrong_key_id")
             return
         if command.dst_ieee not in (self.ieee, 0, None):
             return

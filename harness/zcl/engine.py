@@ -178,7 +178,7 @@ class ZclEngine:
         self.security = security
         self.profile_id = profile_id
         self.findings: list[Finding] = []
-        self._on_finding = on_finding
+        self._finding_listeners: list[Callable[[Finding], None]] = [on_finding] if on_finding else []
         self._handlers: dict[tuple[int | None, int, Side, int], Handler] = {}
         self._report_listeners: list[ReportListener] = []
         self._pending: dict[PendingKey, list[_Pending]] = {}
@@ -194,6 +194,11 @@ class ZclEngine:
     ) -> None:
         """Handle cluster command `command_id` received by `side` of `cluster_id` (on one or all endpoints)."""
         self._handlers[(endpoint, cluster_id, side, command_id)] = handler
+
+    def on_finding(self, listener: Callable[[Finding], None]) -> Callable[[], None]:
+        """Call *listener* with each finding as it is made (besides `findings`); returns the unsubscribe."""
+        self._finding_listeners.append(listener)
+        return lambda: self._finding_listeners.remove(listener)
 
     def on_report(self, listener: ReportListener) -> Callable[[], None]:
         self._report_listeners.append(listener)
@@ -212,8 +217,8 @@ class ZclEngine:
         finding = Finding(kind, reason, raw, describe_address(packet.src), int(packet.cluster_id))
         LOGGER.info("ZCL finding: %s", finding)
         self.findings.append(finding)
-        if self._on_finding:
-            self._on_finding(finding)
+        for listener in list(self._finding_listeners):
+            listener(finding)
 
     # --- receive -------------------------------------------------------------------------------------
 
