@@ -110,3 +110,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         import gc
 
         gc.freeze()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The run is over: collect its garbage once while pytest still records unraisable exceptions, then freeze
+    # what is left, so the five full collections pytest makes after this (its unraisable-exception cleanup)
+    # walk only what dies from here on, instead of the whole heap of a run (about 0.3 s a suite run).
+    if config.stash.get(SUITE_RUN, False) and not config.option.collectonly:
+        import gc
+
+        gc.collect()
+        gc.freeze()
