@@ -656,6 +656,103 @@ def fresh_over_an_interval(bench, testbed):
                "is at most one read interval (plus tolerance) old; LBNL-182358: the meter's data every 4 s")
 
 
+# -- Reports in other layouts, and malformed ones ------------------------------------------------------------
+
+STATUS = Metering.AttributeDefs.status.id
+#: ZCL's "unknown" data type (0xFF): it gives no value size, so no record after it can be read.
+UNKNOWN_DATA_TYPE = 0xFF
+RULE_REPORTS = ("ZCL 07-5123 2.4.11.1: a Report Attributes frame is attribute records, each its id, data type and "
+                "value, in any order; docs/openseg-api.md \"Profile rules\": the API serves what the meter measured")
+
+
+def _record(attr_id: int, raw: int) -> bytes:
+    """One attribute record of a Report Attributes frame, typed from the data model."""
+    model = load_datamodel().cluster(Metering.cluster_id).attribute(Side.SERVER, attr_id)
+    assert model is not None and model.size is not None, f"the data model lacks Metering 0x{attr_id:04X}"
+    return attr_id.to_bytes(2, "little") + bytes([model.type_id]) + raw.to_bytes(model.size, "little",
+                                                                                 signed=model.signed)
+
+
+def _report_variants(summation: int, demand: int) -> list[tuple[str, bytes, bool]]:
+    """(what it is, its records, whether it is legal) for the meter's values now."""
+    summation_record = _record(SUMMATION, summation)
+    return [
+        ("demand before summation", _record(DEMAND, demand) + summation_record, True),
+        ("summation, Status and demand", summation_record + _record(STATUS, 0) + _record(DEMAND, demand), True),
+        ("demand, then a summation cut after 2 of its 6 value bytes", _record(DEMAND, demand) + summation_record[:5],
+         False),
+        ("a summation of the unknown data type 0xFF, then demand",
+         summation_record[:2] + bytes([UNKNOWN_DATA_TYPE]) + summation_record[3:] + _record(DEMAND, demand), False),
+        ("no attribute record at all", b"", False),
+    ]
+
+
+@when("the meter sends the DUT, between its own reports, reports in other legal layouts and malformed reports")
+def unusual_reports(bench, testbed):
+    meter, dut = testbed.golden.meter, dut_nwk(testbed)
+    interval = _interval(bench)
+    reports = [s.time for s in meter.served_to(dut) if s.report]
+    check(bool(reports), expected="the DUT configured the meter's reports, so the meter reports to it",
+          observed="no report sent to the DUT yet", rule=RULE_REPORTS)
+    sent = []
+    for index in range(len(_report_variants(0, 0))):
+        # Halfway between two of the meter's own reports (every read interval from the last one), so each
+        # reading belongs to one frame.
+        now = bench.clock.monotonic()
+        halfway = reports[-1] + interval / 2 + interval * max(0, math.ceil((now - reports[-1] - interval / 2) / interval))
+        bench.run(bench.clock.sleep(halfway - now))
+        summation, demand = meter.summation_raw(), meter.demand_raw()
+        what, records, legal = _report_variants(summation, demand)[index]
+        sent.append((_now(bench), what, legal, summation, demand))
+        meter.send_report_records(dut, records, ((SUMMATION, summation), (DEMAND, demand)) if legal else None)
+        bench.run(bench.clock.sleep(interval / 4))
+    testbed.notes["unusual_reports"] = sent
+
+
+def _readings_since_unusual(bench, testbed, *, values: bool) -> tuple[list[list], list[str], int]:
+    first = math.floor(testbed.notes["unusual_reports"][0][0])
+    end = int(_now(bench))
+    home, _ = _clients(testbed)
+    response = _run_api(bench, home.request("readings", {"start": first, "end": end}), "GET readings since the reports")
+    rows, problems = _readings_problems(bench, response, first, end, _MeterLog(bench, testbed), values=values)
+    return rows, problems, first
+
+
+@then("each report in another legal layout is a reading at its time with its summation and demand")
+def legal_layouts_read(bench, testbed):
+    rows, problems, _ = _readings_since_unusual(bench, testbed, values=False)
+    # Before the meter's next own report, half a read interval later, which may carry the same values.
+    tolerance = min(_tolerance(bench), _interval(bench) / 2)
+    missing = [f"{what} at Unix {time:.1f} (summation {summation}, demand {demand})"
+               for time, what, legal, summation, demand in testbed.notes["unusual_reports"] if legal
+               and not any(time <= row[0] < time + tolerance and row[1:] == [summation, demand] for row in rows)]
+    check(not problems and not missing,
+          expected=f"a reading within {tolerance:g} s of each report in another legal layout, with its values",
+          observed=_cut(problems) or f"no such reading for: {'; '.join(missing)}", rule=RULE_REPORTS)
+
+
+@then("every reading since the first of those reports is a summation and demand the meter served together")
+def no_malformed_readings(bench, testbed):
+    rows, problems, first = _readings_since_unusual(bench, testbed, values=True)
+    malformed = [f"{what} at Unix {time:.1f}" for time, what, legal, _s, _d in testbed.notes["unusual_reports"]
+                 if not legal]
+    check(not problems and bool(rows),
+          expected=f"readings since Unix {first}, each a summation and demand the meter served together at its "
+          f"time, none from the malformed reports ({'; '.join(malformed)})",
+          observed=_cut(problems) or "no reading at all", rule=RULE_REPORTS)
+
+
+@then("the newest reading is at most one read interval plus tolerance old")
+def newest_reading_fresh(bench, testbed):
+    rows, problems, _ = _readings_since_unusual(bench, testbed, values=False)
+    oldest_allowed = _now(bench) - _interval(bench) - _tolerance(bench)
+    check(not problems and bool(rows) and rows[-1][0] >= oldest_allowed,
+          expected=f"a reading at or after Unix {oldest_allowed:.1f}: the gateway still takes the meter's reports "
+          "after malformed ones", observed=_cut(problems) or (f"newest reading {rows[-1]}" if rows else "no reading"),
+          rule="docs/openseg-api.md \"Profile rules\": the newest reading is at most one read interval (plus "
+               "tolerance) old")
+
+
 # -- Then: readings ranges ------------------------------------------------------------------------------------
 
 def _readings(bench, testbed, start: int, end: int, what: str) -> tuple[list[list], list[str], ApiResponse]:

@@ -70,6 +70,21 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     And a readings range ending one second before the oldest cached reading returns no reading, with HTTP 200
     And a Green Button export of a range outside the cache is a schema-valid feed without intervals
 
+  # A Report Attributes frame carries any number of attribute records, each its attribute id, its data type and
+  # its value (ZCL 07-5123 2.4.11.1); a meter may report its attributes in any order and with others beside them.
+  # A gateway reads each record by id and type. A frame whose record is cut short, or of a type the gateway cannot
+  # size, is malformed: no value of it is the meter's measurement (docs/openseg-api.md "Profile rules": the API
+  # serves what the meter measured), and the gateway goes on reading.
+  @id:TC-OSEG-3.5
+  Scenario: Reports in other legal layouts become readings, malformed reports none, and the gateway goes on
+    Given the DUT has joined and completed key establishment
+    When 2 minutes of network time pass
+    And the meter sends the DUT, between its own reports, reports in other legal layouts and malformed reports
+    And 1 minute of network time passes
+    Then each report in another legal layout is a reading at its time with its summation and demand
+    And every reading since the first of those reports is a summation and demand the meter served together
+    And the newest reading is at most one read interval plus tolerance old
+
   @id:TC-OSEG-3.4
   Scenario: The API answers every resource within the profile's latency
     Given the DUT has joined and completed key establishment

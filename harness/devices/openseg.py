@@ -40,7 +40,7 @@ from harness.zcl.engine import report_reporting_config
 from harness.zcl.peer import Peer
 
 from .application import ESI, ApplicationDevice
-from .faults import Behaviour, Fault, Setting
+from .faults import Behaviour, Fault, Setting, WatchedBehaviour
 from .garbage import GREEN_BUTTON_FAULTS, green_button_rewrite
 
 LOGGER = logging.getLogger(__name__)
@@ -102,6 +102,13 @@ RELAYS_UTILITY_CONTROL = Fault(
     ("TC-OSEG-3.1",), Behaviour())
 CACHE_IN_RAM = Fault("cache-in-ram", "keeps its cache in RAM only: a power cycle loses every reading",
                      ("TC-OSEG-4.2",), Behaviour())
+# Seen only when the meter reports in another legal layout, or sends a malformed report (TC-OSEG-3.5).
+REPORT_LAYOUT_FIXED = Fault(
+    "report-layout-fixed", "takes any 15-byte Report Attributes as summation then demand, without reading the "
+    "attribute ids and types (a report with demand first is misread)", ("TC-OSEG-3.5",), WatchedBehaviour())
+PADS_TRUNCATED_REPORT = Fault(
+    "pads-truncated-report", "takes a report whose value is cut short, zero-padding the value", ("TC-OSEG-3.5",),
+    WatchedBehaviour())
 TORN_RECORD_SERVED = Fault(
     "torn-record-served", "restores its cache after a power cut without checking each record, serving the record "
     "torn by the cut as a reading", ("TC-OSEG-4.2",), Behaviour())
@@ -150,6 +157,8 @@ OPENSEG = [
     CACHE_IN_RAM,
     TORN_RECORD_SERVED,
     SLOW_RESUME,
+    REPORT_LAYOUT_FIXED,
+    PADS_TRUNCATED_REPORT,
     Fault("greenbutton-no-local-time", "leaves LocalTimeParameters out of the Green Button export",
           GREEN_BUTTON_SEEN, ServerSetting("greenbutton_no_local_time")),
     Fault("greenbutton-last-day", "exports at most the last 24 hours, whatever range is asked for",
@@ -171,6 +180,14 @@ OPENSEG = [
 
 class MeterReadError(ValueError):
     """A Read Attributes Response or Report Attributes from the meter that does not decode (the message says why)."""
+
+
+class TruncatedValue(MeterReadError):
+    """A report whose last value is cut short; *lenient* is what a decoder that zero-pads it would take."""
+
+    def __init__(self, message: str, lenient: dict[int, int]) -> None:
+        super().__init__(message)
+        self.lenient = lenient
 
 
 #: ZCL data types of the Metering attributes the gateway reads: type id -> (size, signed).
@@ -208,7 +225,7 @@ _SUMMATION_AND_DEMAND = tuple(
 
 def decode_report(payload: bytes) -> dict[int, int]:
     """attribute id -> value of a Report Attributes payload (attribute id, data type, value per record)."""
-    if len(payload) == 15 and payload[:3] == _SUMMATION_AND_DEMAND[0] and payload[9:12] == _SUMMATION_AND_DEMAND[1]:
+    if in_usual_layout(payload):
         return {SUMMATION_ID: int.from_bytes(payload[3:9], "little"),
                 DEMAND_ID: int.from_bytes(payload[12:15], "little", signed=True)}
     values, i = {}, 0
@@ -218,10 +235,20 @@ def decode_report(payload: bytes) -> dict[int, int]:
         attr_id = int.from_bytes(payload[i:i + 2], "little")
         size, signed = _TYPES[payload[i + 2]]
         if i + 3 + size > len(payload):
-            raise MeterReadError(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}")
+            raise TruncatedValue(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}",
+                                 {**values, attr_id: int.from_bytes(payload[i + 3:], "little", signed=signed)})
         values[attr_id] = int.from_bytes(payload[i + 3:i + 3 + size], "little", signed=signed)
         i += 3 + size
     return values
+
+
+def in_usual_layout(payload: bytes) -> bool:
+    """Whether a Report Attributes payload is the meter's usual report: summation (uint48), then demand (int24)."""
+    return len(payload) == 15 and payload[:3] == _SUMMATION_AND_DEMAND[0] and payload[9:12] == _SUMMATION_AND_DEMAND[1]
+
+
+def _nothing() -> None:
+    pass
 
 
 class _WrapLosingCache(ReadingCache):
@@ -268,6 +295,13 @@ class OpenSegGateway(ApplicationDevice):
         self._last_report = -float("inf")  # loop time of the last report (or of the last configuration)
         self._lock = asyncio.Lock()  # only the api-blocks-meter-reads fault shares it between API and reports
         self._blocking_api = self.faults.has(API_BLOCKS_METER_READS)
+        # Where the report-decoding faults would act: a 15-byte report in another layout, a value cut short.
+        layout_notes: list[Callable[[], None]] = []
+        self._fixed_layout = self.faults.acts(REPORT_LAYOUT_FIXED, layout_notes.append)
+        self._unusual_layout_seen = layout_notes[0] if layout_notes else _nothing
+        truncation_notes: list[Callable[[], None]] = []
+        self._pads_truncated = self.faults.acts(PADS_TRUNCATED_REPORT, truncation_notes.append)
+        self._truncated_value_seen = truncation_notes[0] if truncation_notes else _nothing
         self.reads_started = False
         api = profile.openseg
         if api is None:
@@ -413,6 +447,20 @@ class OpenSegGateway(ApplicationDevice):
         else:
             LOGGER.info("reference openseg: the meter refused reporting: %s", records)
 
+    def _decode_report(self, payload: bytes) -> dict[int, int]:
+        if len(payload) == 15 and not in_usual_layout(payload):
+            self._unusual_layout_seen()
+            if self._fixed_layout:  # the fault: summation and demand at the usual report's offsets
+                return {SUMMATION_ID: int.from_bytes(payload[3:9], "little"),
+                        DEMAND_ID: int.from_bytes(payload[12:15], "little", signed=True)}
+        try:
+            return decode_report(payload)
+        except TruncatedValue as exc:
+            self._truncated_value_seen()
+            if self._pads_truncated:  # the fault
+                return exc.lenient
+            raise
+
     def _take_report(self, values: dict[int, int]) -> None:
         # A report every read interval for days: the hot path of a long case, kept to plain lookups.
         now = self.node.loop.time()
@@ -445,7 +493,7 @@ class OpenSegGateway(ApplicationDevice):
                     and packet.tx_options & t.TransmitOptions.APS_Encryption
                     and packet.src is not None and int(packet.src.address) == self._meter.address):
                 try:
-                    self._take_report(decode_report(data[3:]))
+                    self._take_report(self._decode_report(data[3:]))
                 except MeterReadError as exc:
                     LOGGER.info("reference openseg dropped a meter report: %s", exc)
                 return

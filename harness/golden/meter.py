@@ -471,16 +471,31 @@ class GoldenMeter:
             self._schedule(subscriber, next_check)
 
     def _send_report(self, subscriber: _Subscriber, values: list[tuple[int, int]], now: float) -> None:
-        body = bytearray([0x18, self._next_tsn() & 0xFF, GeneralCommand.Report_Attributes])
+        records = bytearray()
         for attr_id, value in values:
             type_id, size, signed = LIVE_TYPES[attr_id]
-            body += attr_id.to_bytes(2, "little") + bytes([type_id]) + value.to_bytes(size, "little", signed=signed)
+            records += attr_id.to_bytes(2, "little") + bytes([type_id]) + value.to_bytes(size, "little", signed=signed)
+        self._send_records(subscriber, bytes(records), tuple(values), now)
+
+    def send_report_records(self, destination: int, records: bytes, served: tuple[tuple[int, int], ...] | None) -> None:
+        """Send *destination* (a node that configured reporting) a Report Attributes frame of *records* as given:
+        another legal layout, or a malformed one. *served* names the live values it carries for the record of
+        what the meter served (None: a malformed frame, which serves nothing)."""
+        subscriber = next((s for s in self._subscribers.values() if int(s.destination.address) == destination), None)
+        if subscriber is None:
+            raise MeterError(f"node 0x{destination:04X} configured no reporting: the meter has nowhere to report")
+        self._send_records(subscriber, records, served, self.clock.monotonic())
+
+    def _send_records(self, subscriber: _Subscriber, records: bytes, served: tuple[tuple[int, int], ...] | None,
+                      now: float) -> None:
+        body = bytes([0x18, self._next_tsn() & 0xFF, GeneralCommand.Report_Attributes]) + records
         packet = t.ZigbeePacket(
             dst=subscriber.destination, dst_ep=subscriber.endpoint, src_ep=self.endpoint, tsn=body[1],
-            profile_id=SE_PROFILE_ID, cluster_id=Metering.cluster_id, data=t.SerializableBytes(bytes(body)),
+            profile_id=SE_PROFILE_ID, cluster_id=Metering.cluster_id, data=t.SerializableBytes(body),
             tx_options=t.TransmitOptions.APS_Encryption,
         )
-        self.services.append(MeterService(now, int(subscriber.destination.address), tuple(values), True))
+        if served is not None:
+            self.services.append(MeterService(now, int(subscriber.destination.address), served, True))
         assert self._send is not None
         # Tracked weakly (the loop holds a running task): no done callback, which would cost a loop iteration
         # per report, only so close() can cancel what is still in flight.
