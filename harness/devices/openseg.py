@@ -228,7 +228,8 @@ def decode_report(payload: bytes) -> dict[int, int]:
     if in_usual_layout(payload):
         return {SUMMATION_ID: int.from_bytes(payload[3:9], "little"),
                 DEMAND_ID: int.from_bytes(payload[12:15], "little", signed=True)}
-    values, i = {}, 0
+    values: dict[int, int] = {}
+    i = 0
     while i < len(payload):
         if i + 3 > len(payload) or payload[i + 2] not in _TYPES:
             raise MeterReadError(f"report record at byte {i} is truncated or of an unexpected type: {payload.hex()}")
