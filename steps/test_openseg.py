@@ -30,6 +30,7 @@ from harness.openseg import greenbutton as gb
 from harness.openseg.api import (
     API_LATENCY,
     ATOM_XML,
+    BODY_TIMEOUT,
     CACHE_HOURS,
     FILTERED,
     GREEN_BUTTON_INTERVAL,
@@ -1097,6 +1098,62 @@ def _still_served(bench, testbed) -> None:
         observed, problems = str(exc), [str(exc)]
     check(not problems, expected="HTTP 200 with the meter's summation for the next well-formed request",
           observed=observed, rule="LBNL-182358 / " + RULE_API + ": malformed requests must not stop the gateway")
+
+
+# -- HTTP/1.1 framing: chunked bodies, absolute-form targets, a stalled body -------------------------------------
+
+RULE_FRAMING = ("RFC 9112 7.1 (chunked transfer coding), 6.3 (a request's body is read to find the next request), "
+                "3.2.2 (a server MUST accept the absolute-form); docs/openseg-api.md \"Profile rules\" (body timeout)")
+
+
+@when("a home client sends a summation request with a chunked body, then a second one on the same connection")
+def chunked_then_next(bench, testbed):
+    home, _ = _clients(testbed)
+    first = home.head("summation", extra=b"Transfer-Encoding: chunked\r\n").replace(b"Connection: close\r\n", b"")
+    body = b"5\r\nhello\r\n7;note=x\r\n, world\r\n0\r\n\r\n"  # two chunks, a chunk extension, no trailer
+    testbed.notes["pipelined"] = _run_api(bench, home.pipelined(first + body + home.head("summation")),
+                                          "GET summation with a chunked body, then GET summation")
+
+
+@then("both requests are answered 200 with the summation, in order")
+def pipelined_answers(bench, testbed):
+    responses = testbed.notes["pipelined"]
+    log = _MeterLog(bench, testbed)
+    problems = [f"answer {n + 1}: {p}" for n, r in enumerate(responses)
+                for p in _latest_problems(bench, testbed, "summation", r, log)[:1]]
+    check(len(responses) == 2 and not problems,
+          expected="two answers on the connection, each HTTP 200 with the meter's summation",
+          observed=f"{len(responses)} answers" + (f"; {_cut(problems, 2)}" if problems else ""), rule=RULE_FRAMING)
+
+
+@then("a summation request by its absolute URL is answered 200 with the summation")
+def absolute_form(bench, testbed):
+    home, _ = _clients(testbed)
+    request = home.head("summation").replace(f" {home.path('summation')} ".encode(),
+                                             f" http://{home.host}:{home.port}{home.path('summation')} ".encode(), 1)
+    response = _run_api(bench, home.raw(request, "GET summation by its absolute URL"), "GET by absolute URL")
+    problems = _latest_problems(bench, testbed, "summation", response, _MeterLog(bench, testbed))
+    check(not problems, expected=f"HTTP 200 with the meter's summation for GET http://{home.host}:{home.port}"
+          f"{home.path('summation')}", observed=_cut(problems) or response.describe(), rule=RULE_FRAMING)
+
+
+@then("the gateway closes a connection whose announced body stalls within the body timeout and the PIXIT API latency")
+def stalled_body(bench, testbed):
+    home, _ = _clients(testbed)
+    bound = BODY_TIMEOUT + _latency(bench)
+    watch = bound + 10
+    head = home.head("summation", extra=b"Content-Length: 100\r\n")
+    # The whole head at once, then 10 of the 100 body bytes, then nothing (no header line follows: the head ended).
+    client = _run_api(bench, home.slow(head + b"0123456789", watch + 1, None, watch), "a client whose body stalls")
+    answer = client.answer
+    closed = None if client.closed_at is None else client.closed_at - client.opened_at
+    answered_ok = answer is None or (answer.status == 408 and answer.content_type == JSON
+                                     and is_error_body(answer.json(), 408))
+    check(closed is not None and closed <= bound and answered_ok,
+          expected=f"the connection closed at most {bound:g} s after the head ({BODY_TIMEOUT:g} s body timeout, "
+          f"{_latency(bench):g} s latency), with nothing or a 408 JSON error before",
+          observed=(f"closed after {closed:.1f} s" if closed is not None else f"still open after {watch:g} s")
+          + (f"; answered {answer.describe()}" if answer is not None else ""), rule=RULE_FRAMING)
 
 
 @then("the summation resource is still served afterwards")

@@ -70,6 +70,12 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     And a readings range ending one second before the oldest cached reading returns no reading, with HTTP 200
     And a Green Button export of a range outside the cache is a schema-valid feed without intervals
 
+  @id:TC-OSEG-3.4
+  Scenario: The API answers every resource within the profile's latency
+    Given the DUT has joined and completed key establishment
+    When 10 minutes of network time pass
+    Then every metering resource, asked 3 times, answers correctly within the PIXIT API latency
+
   # A Report Attributes frame carries any number of attribute records, each its attribute id, its data type and
   # its value (ZCL 07-5123 2.4.11.1); a meter may report its attributes in any order and with others beside them.
   # A gateway reads each record by id and type. A frame whose record is cut short, or of a type the gateway cannot
@@ -84,12 +90,6 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     Then each report in another legal layout is a reading at its time with its summation and demand
     And every reading since the first of those reports is a summation and demand the meter served together
     And the newest reading is at most one read interval plus tolerance old
-
-  @id:TC-OSEG-3.4
-  Scenario: The API answers every resource within the profile's latency
-    Given the DUT has joined and completed key establishment
-    When 10 minutes of network time pass
-    Then every metering resource, asked 3 times, answers correctly within the PIXIT API latency
 
   @id:TC-OSEG-4.1
   Scenario: After 50 hours the cache, and the Green Button export of it, hold exactly the last 48 hours
@@ -177,6 +177,20 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     And two home clients send a summation request's head one line a second, one completing it after 9 seconds
     Then the client that completed its head within the head timeout was served
     And the gateway closed the other client's connection within the head timeout and the PIXIT API latency
+    And the summation resource is still served afterwards
+
+  # HTTP/1.1 message framing (RFC 9112): a request body may come chunked (7.1) and must be read to find the next
+  # request on the connection (6.3); a server MUST accept a request target in absolute-form (3.2.2); and a body
+  # announced but not sent holds a connection no longer than a slow head does (docs/openseg-api.md "Profile
+  # rules": the body timeout, 10 s after the head).
+  @id:TC-OSEG-6.8
+  Scenario: Chunked request bodies, absolute-form targets and a stalled body are framed as HTTP/1.1 says
+    Given the DUT has joined and completed key establishment
+    When 1 minute of network time passes
+    And a home client sends a summation request with a chunked body, then a second one on the same connection
+    Then both requests are answered 200 with the summation, in order
+    And a summation request by its absolute URL is answered 200 with the summation
+    And the gateway closes a connection whose announced body stalls within the body timeout and the PIXIT API latency
     And the summation resource is still served afterwards
 
   @id:TC-OSEG-7.1

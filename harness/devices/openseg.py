@@ -173,6 +173,12 @@ OPENSEG = [
           ("TC-OSEG-6.6",), ServerSetting("oversized_answered_400")),
     Fault("idle-head-timeout", "times a request head out only after 10 s without a byte: a client that sends its "
           "head a line a second holds the connection for ever", ("TC-OSEG-6.7",), ServerSetting("idle_head_timeout")),
+    Fault("ignores-chunked-body", "does not read a chunked request body: its chunks are taken as the next request",
+          ("TC-OSEG-6.8",), ServerSetting("ignore_chunked")),
+    Fault("refuses-absolute-form", "answers a request target in absolute-form (http://host/path) 400",
+          ("TC-OSEG-6.8",), ServerSetting("absolute_form_refused")),
+    Fault("no-body-timeout", "waits for an announced request body for ever: a client that stalls holds the connection",
+          ("TC-OSEG-6.8",), ServerSetting("no_body_timeout")),
     Fault("connection-cap", "serves 128 connections at once and closes the rest unanswered", ("TC-OSEG-7.2",),
           ServerSetting("connection_cap")),
 ]

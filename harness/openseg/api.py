@@ -52,6 +52,9 @@ MAX_BODY = 64 * 1024
 #: A connection whose request head is not complete this long after it opened (or after the previous answer
 #: on it) is closed, with or without a 408 answer: a slow client cannot hold the gateway's connections.
 HEAD_TIMEOUT = 10.0
+#: A request whose body is not complete this long after its head was is closed the same way: a client that
+#: announces a body and stalls cannot hold a connection either.
+BODY_TIMEOUT = 10.0
 #: This many requests from the home network at once are all answered.
 CONCURRENT_REQUESTS = 1000
 

@@ -123,6 +123,24 @@ def parse_response(data: bytes, sent_at: float, received_at: float, wall_seconds
                        headers=tuple(headers))
 
 
+def parse_responses(data: bytes, sent_at: float, received_at: float, wall_seconds: float) -> list[ApiResponse]:
+    """The HTTP/1.x responses one connection carried, read to its end, in order: each is framed by its
+    Content-Length; a response without one runs to the end of the connection."""
+    responses = []
+    rest = data
+    while rest:
+        head, separator, body = rest.partition(b"\r\n\r\n")
+        lengths = [line.partition(b":")[2].strip() for line in head.split(b"\r\n")[1:]
+                   if line.partition(b":")[0].strip().lower() == b"content-length"]
+        if not separator or len(lengths) != 1 or not lengths[0].isdigit() or int(lengths[0]) > len(body):
+            responses.append(parse_response(rest, sent_at, received_at, wall_seconds, limit=MAX_ANSWER))
+            break
+        end = len(head) + len(separator) + int(lengths[0])
+        responses.append(parse_response(rest[:end], sent_at, received_at, wall_seconds))
+        rest = rest[end:]
+    return responses
+
+
 def _dechunk(body: bytes) -> bytes | None:
     out, rest = bytearray(), body
     while True:
@@ -216,6 +234,16 @@ class OpenSegClient:
     async def raw(self, data: bytes, what: str = "raw request") -> ApiResponse:
         """Send *data* as a request (well-formed, malformed or oversized), then read the answer to the end of the
         connection (at most MAX_ANSWER bytes); a reset after an answer keeps the answer."""
+        answer, sent, received, wall = await self._exchange(data, what)
+        return parse_response(answer, sent, received, wall, limit=MAX_ANSWER)
+
+    async def pipelined(self, data: bytes, what: str = "pipelined requests") -> list[ApiResponse]:
+        """Send *data*, several requests one after the other on one connection (the last asking to close it), and
+        read the answers to the end of the connection: one response for each, in order."""
+        answer, sent, received, wall = await self._exchange(data, what)
+        return parse_responses(answer, sent, received, wall)
+
+    async def _exchange(self, data: bytes, what: str) -> tuple[bytes, float, float, float]:
         loop = asyncio.get_running_loop()
         sent, wall = loop.time(), time.perf_counter()
         with _Grace.held(loop):
@@ -239,7 +267,7 @@ class OpenSegClient:
                                          f"connection failed or {self.timeout:g} s passed") from None
             finally:
                 writer.close()
-        return parse_response(bytes(answer), sent, loop.time(), time.perf_counter() - wall, limit=MAX_ANSWER)
+        return bytes(answer), sent, loop.time(), time.perf_counter() - wall
 
     async def burst(self, count: int, resource: str, deadline: float) -> list[ApiResponse | str]:
         """*count* requests for *resource* at once, each on its own connection; each result is the answer (of which

@@ -35,6 +35,7 @@ from . import greenbutton as gb
 from .api import (
     API_LATENCY,
     ATOM_XML,
+    BODY_TIMEOUT,
     FILTERED,
     GREEN_BUTTON_INTERVAL,
     HEAD_TIMEOUT,
@@ -127,6 +128,9 @@ class ServerFaults:
     listen_everywhere: bool = False  # listens on every address of the host (0.0.0.0), not only the home one
     greenbutton_no_local_time: bool = False  # leaves LocalTimeParameters out of the Green Button export
     greenbutton_last_day: bool = False  # exports at most the last 24 hours of a longer range
+    ignore_chunked: bool = False  # does not read a chunked request body: its chunks are taken as the next request
+    absolute_form_refused: bool = False  # answers an absolute-form request target (http://host/path) 400
+    no_body_timeout: bool = False  # waits for an announced request body without a deadline
 
 
 # -- HTTP messages ---------------------------------------------------------------------------------------------
@@ -280,9 +284,10 @@ class GatewayApi:
             except EOFError:
                 return  # the client closed between requests (or before its head was complete)
             except TimeoutError:
-                LOGGER.info("reference gateway: request head not complete after %g s, closing", HEAD_TIMEOUT)
-                await self._answer_and_close(connection, _error(408, f"request head not complete within "
-                                                                    f"{HEAD_TIMEOUT:g} s"))
+                LOGGER.info("reference gateway: request not complete in time (head %g s, body %g s), closing",
+                            HEAD_TIMEOUT, BODY_TIMEOUT)
+                await self._answer_and_close(connection, _error(408, f"request not complete within {HEAD_TIMEOUT:g} s "
+                                                                    f"(head) or {BODY_TIMEOUT:g} s (body)"))
                 return
             except _HttpError as exc:
                 await self._answer_and_close(connection, _error(exc.status, str(exc)))
@@ -351,18 +356,20 @@ class GatewayApi:
                 headers[key] = f"{headers[key]}, {text}"  # a list-valued field (RFC 9110 5.3)
         if version == b"HTTP/1.1" and "host" not in headers:
             raise _HttpError(400, "HTTP/1.1 request without Host")
-        path, query = self._target(target)
-        await self._read_body(connection, headers, deadline + HEAD_TIMEOUT)
+        path, query = self._target(target, self.faults)
+        await self._read_body(connection, headers, asyncio.get_running_loop().time() + BODY_TIMEOUT)
         tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
         close = version == b"HTTP/1.0" or "close" in tokens
         return Request(method, path, query, headers, connection.remote, headers.get("host", "")), close
 
     @staticmethod
-    def _target(target: bytes) -> tuple[str, tuple[tuple[str, str], ...]]:
+    def _target(target: bytes, faults: ServerFaults) -> tuple[str, tuple[tuple[str, str], ...]]:
         if not _TARGET.fullmatch(target) or b"#" in target:
             raise _HttpError(400, f"request target {target[:60]!r} is not a visible-ASCII path")
         text = target.decode("ascii")
         if not text.startswith("/"):
+            if faults.absolute_form_refused:
+                raise _HttpError(400, f"request target {text[:60]!r} is not a path")
             parts = urlsplit(text)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise _HttpError(400, f"request target {text[:60]!r} is neither a path nor an absolute URL")
@@ -379,7 +386,11 @@ class GatewayApi:
         """Read (and drop) the request's body: no resource takes one."""
         length_text = headers.get("content-length")
         coding = headers.get("transfer-encoding")
+        if (coding is not None or length_text is not None) and self.faults.no_body_timeout:
+            deadline = asyncio.get_running_loop().time() + 1e9  # the fault: in effect, never
         if coding is not None:
+            if self.faults.ignore_chunked:
+                return
             if length_text is not None or coding.lower() != "chunked":
                 raise _HttpError(400, "only 'Transfer-Encoding: chunked', without Content-Length, is understood")
             await self._read_chunked(connection, deadline)
