@@ -180,6 +180,7 @@ class Control(_Strict):
 DUT_ACTIONS: dict[str, tuple[str, ...]] = {
     "factory_reset": (), "start_joining": (), "start_rejoin": (), "opt_out": ("event_id",),
     "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (), "read_actuation": (),
+    "read_local_time": (),
     "power_off": (), "power_on": (),
     "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
 }

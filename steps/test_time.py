@@ -4,11 +4,14 @@ whether it runs on the ESI's time."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from pytest_bdd import given, parsers, then, when
 from zigpy.zcl.foundation import GeneralCommand
 
 from harness.bdd import certification_cases
-from harness.clock import DeadlineExceeded
+from harness.clock import ZCL_EPOCH, DeadlineExceeded
 from harness.golden.esi import PriceEvent, load_control_event
 from harness.se.clusters import Time
 from harness.se.types import EventStatus, PriceControl, TimeStatus
@@ -129,6 +132,8 @@ RESYNC_RULE = ("SE 1.x: devices take network time from the ESI (SE-FACTS \"Time\
                "PIXIT time_resync_period (at most 24 h: a device's own clock drifts), reading TimeStatus with it so "
                "the TimeStatus rule holds at every reading")
 STEP_RULE = RESYNC_RULE + "; the ESI is the network's clock, so a step back is taken like a step forward"
+#: How far the shown local time may be from the ESI's: a display shows minutes.
+SHOWN_TIME_TOLERANCE = 60
 LOCAL_RULE = ("ZCL 07-5123 Time cluster: local time is Time + TimeZone, + DstShift between DstStart and DstEnd (or "
               "the server's LocalTime); PICS SE.TIME.C.LOCAL: the DUT shows local time")
 #: What a device that shows local time reads: TimeZone, DstStart, DstEnd, DstShift; or LocalTime alone.
@@ -256,10 +261,36 @@ def read_again(bench, testbed):
     bench.run(bench.clock.sleep(_response_time(bench)))
 
 
-@given(parsers.parse("the ESI serves the time zone UTC-5 h with daylight saving time of 1 h in force"))
-def esi_time_zone(testbed):
+@given(parsers.re(r"the ESI serves the time zone UTC-5 h with daylight saving time of 1 h (?P<dst>in force|ended)"))
+def esi_time_zone(testbed, dst):
     now = testbed.golden.time_server.time()
-    testbed.golden.time_server.set_zone(-5 * 3600, now - 30 * 86400, now + 60 * 86400, 3600)
+    # In force: from a month ago to two months ahead. Ended: the same length of time, ended a day ago.
+    start, end = (now - 30 * 86400, now + 60 * 86400) if dst == "in force" else (now - 91 * 86400, now - 86400)
+    testbed.golden.time_server.set_zone(-5 * 3600, start, end, 3600)
+
+
+@given("the DUT's control interface shows its local time")
+def shows_local_time(testbed):
+    if not testbed.dut.reads_local_time:
+        pytest.skip("not applicable: the DUT's control interface shows no local time (control.commands."
+                    "read_local_time)")
+
+
+@then("within the PIXIT application start time the DUT shows the ESI's time plus TimeZone, plus DstShift while DST "
+      "is in force, within 60 s")
+def shown_local_time(bench, testbed):
+    timeout = bench.pixit_seconds("app_start_time", 10)
+    bench.run(bench.clock.sleep(max(0.0, key_ready_at(testbed) + timeout - bench.clock.monotonic())))
+    server = testbed.golden.time_server
+    utc = server.time()
+    zone, start, end, shift = server.zone()
+    expected = ZCL_EPOCH.replace(tzinfo=None) + timedelta(seconds=utc + zone + (shift if start <= utc < end else 0))
+    shown = bench.run(testbed.dut.read_local_time(), 30, "reading the local time the DUT shows")
+    check(shown is not None and abs((shown - expected).total_seconds()) <= SHOWN_TIME_TOLERANCE,
+          expected=f"the display shows {expected.isoformat(timespec='seconds')} (ESI UTC {utc}, TimeZone {zone:+d} s"
+          f"{f', DstShift {shift:+d} s in force' if start <= utc < end else ', DST not in force'}), within "
+          f"{SHOWN_TIME_TOLERANCE} s", observed=f"it shows {shown.isoformat(timespec='seconds') if shown else 'no time'}",
+          rule=LOCAL_RULE)
 
 
 @then("the DUT reads TimeZone, DstStart, DstEnd and DstShift, or LocalTime, of the ESI within the PIXIT application "

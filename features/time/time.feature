@@ -117,3 +117,17 @@ Feature: Network time taken from the ESI
     Given the ESI serves the time zone UTC-5 h with daylight saving time of 1 h in force
     And the DUT has joined and completed key establishment
     Then the DUT reads TimeZone, DstStart, DstEnd and DstShift, or LocalTime, of the ESI within the PIXIT application start time
+
+  # What the display shows, read through the DUT's control interface where the profile maps read_local_time:
+  # local time is Time + TimeZone, + DstShift while DstStart <= Time < DstEnd (ZCL 07-5123 Time cluster).
+  @id:TC-TIME-1.9 @pics:SE.TIME.C @pics:SE.TIME.C.LOCAL
+  Scenario Outline: The local time the DUT shows is the ESI's time in its time zone, daylight saving time <dst>
+    Given the DUT's control interface shows its local time
+    And the ESI serves the time zone UTC-5 h with daylight saving time of 1 h <dst>
+    And the DUT has joined and completed key establishment
+    Then within the PIXIT application start time the DUT shows the ESI's time plus TimeZone, plus DstShift while DST is in force, within 60 s
+
+    Examples:
+      | dst      |
+      | in force |
+      | ended    |

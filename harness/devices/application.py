@@ -19,10 +19,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from zigpy.zcl.foundation import ReadAttributeRecord, Status
 
+from harness.clock import ZCL_EPOCH
 from harness.crypto import AuthenticationError
 from harness.devices.clients import (
     DrlcClient,
@@ -263,6 +265,12 @@ class ApplicationDevice(ReferenceDevice):
         return lenient
 
     # -- composition ----------------------------------------------------------------------------------
+
+    def shown_local_time(self) -> datetime | None:
+        """The local date and time the display shows (DutControl.read_local_time): None unless the device
+        shows local time and has learnt the ESI's time zone."""
+        local = self.time.local() if self.time.local_time else None
+        return None if local is None else ZCL_EPOCH.replace(tzinfo=None) + timedelta(seconds=local)
 
     def _create_clients(self) -> None:
         """The Time client and the model's application clients, as from the factory."""

@@ -345,7 +345,11 @@ IGNORES_BACKWARD_TIME_STEP = Fault(
     "ignores-backward-time-step", "keeps its clock when the ESI's time went back (takes forward steps only)", (),
     _time("forward_only"))
 LOCAL_TIME_WITHOUT_DST = Fault("local-time-without-dst", "shows local time from TimeZone alone: never reads "
-                               "DstStart, DstEnd, DstShift", ("TC-TIME-1.8",), _time("local_time_without_dst"))
+                               "DstStart, DstEnd, DstShift", ("TC-TIME-1.8", "TC-TIME-1.9[in force]"),
+                               _time("local_time_without_dst"))
+LOCAL_TIME_ZONE_SIGN_INVERTED = Fault(
+    "local-time-zone-sign-inverted", "shows local time with TimeZone subtracted instead of added",
+    ("TC-TIME-1.9[in force]", "TC-TIME-1.9[ended]"), _time("zone_sign_inverted"))
 
 
 def time_source_faults(stamp: str) -> list[Fault]:

@@ -27,6 +27,7 @@ from .application_faults import (
     KE_CLIENT_SUITE_MISSING,
     KE_SERVER_SUITE_MISSING,
     LOCAL_TIME_WITHOUT_DST,
+    LOCAL_TIME_ZONE_SIGN_INVERTED,
     NO_DEVICE_ANNCE,
     PRICE_STAMPED,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
@@ -162,7 +163,8 @@ class _FaultyStore(FaultyStore):
 # Its Price, Messaging and Time clients (issue 6): the cases of features/price, messaging and time it runs.
 _FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4", *stamped_cases("price acknowledgement"),
                                                   reads=("TC-TIME-1.8",)),
-            *time_source_faults("price acknowledgement"), LOCAL_TIME_WITHOUT_DST]
+            *time_source_faults("price acknowledgement"), LOCAL_TIME_WITHOUT_DST,
+            LOCAL_TIME_ZONE_SIGN_INVERTED]
 # Garbage on the air (issue 15): malformed ZCL, KE, ZDO, APS and NWK frames; each must fail, never err.
 _FAULTS += GARBAGE_FAULTS
 # Security levels on the air (issue 17), judged at the network's nwkSecurityLevel 5 by TC-JOIN-1.9.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 
 from harness.errors import BenchFault
 
@@ -54,6 +55,16 @@ class DutControl(ABC):
         ``heating_set_point`` (0.01 degrees C) of a thermostat, ``duty_cycle`` (%) and
         ``average_load_adjustment`` (%) of a load switch; a device shows the names it has."""
         raise DutControlError(f"{type(self).__name__} cannot read the device's actuation")
+
+    @property
+    def reads_local_time(self) -> bool:
+        """Whether :meth:`read_local_time` can work (the profile maps the device's shown local time)."""
+        return False
+
+    async def read_local_time(self) -> datetime | None:
+        """The local date and time the device shows now (naive: the wall time on its display); None while it
+        shows none."""
+        raise DutControlError(f"{type(self).__name__} cannot read the local time the device shows")
 
     # -- power (an OpenSEG gateway's power cycle, TC-OSEG-4.2): a lab switches the DUT's supply ------------------
 

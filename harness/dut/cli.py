@@ -14,6 +14,7 @@ The DUT profile maps each harness action to a command line and, optionally, the 
         confirm_message: "msg confirm {message_id} -> ^OK"
         read_log: "log dump -> ^OK log"     # every line before the confirming one is the DUT's log
         read_actuation: "drlc state -> ^OK state"  # the reply's name=value pairs: what the device applies
+        read_local_time: "time local -> ^OK local"  # local=YYYY-MM-DDTHH:MM:SS (or local=none) in the reply
 
 A reply line starting with ERROR, no matching reply before the timeout, or a closed port is a bench error
 (:class:`~harness.dut.base.DutControlError`), never a DUT failure.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import serial
 
@@ -32,6 +34,8 @@ from .base import DutControl, DutControlError
 DEFAULT_REPLY = r"^OK\b"
 #: One ``name=value`` pair of a read_actuation reply (value decimal, or 0x-hex).
 ACTUATION_PAIR = re.compile(r"\b([a-z_]+)=(-?(?:0x[0-9A-Fa-f]+|\d+))\b")
+#: The ``local=`` field of a read_local_time reply: the shown date and time, or ``none``.
+LOCAL_TIME_FIELD = re.compile(r"\blocal=(none|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)\b")
 DEFAULT_TIMEOUT = 5.0
 
 try:  # pyserial's POSIX backend lets termios.error (not an OSError) out of flush() on a port whose peer is gone
@@ -182,6 +186,18 @@ class CliDutControl(DutControl):
             return {name: int(value, 0) for name, value in ACTUATION_PAIR.findall(reply)}
         except ValueError as exc:
             raise DutControlError(f"DUT control {self.port}: read_actuation reply {reply!r}: {exc}") from None
+
+    @property
+    def reads_local_time(self) -> bool:
+        return "read_local_time" in self.commands
+
+    async def read_local_time(self) -> datetime | None:
+        reply = (await self._run("read_local_time"))[-1]
+        found = LOCAL_TIME_FIELD.search(reply)
+        if found is None:
+            raise DutControlError(f"DUT control {self.port}: read_local_time reply {reply!r} has no "
+                                  "local=YYYY-MM-DDTHH:MM:SS (or local=none)")
+        return None if found.group(1) == "none" else datetime.fromisoformat(found.group(1))
 
     def close(self) -> None:
         if self._serial is not None:

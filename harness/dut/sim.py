@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from harness.devices.base import ReferenceDevice
 
 from .base import DutControl, DutControlError
@@ -55,6 +57,15 @@ class SimDutControl(DutControl):
         if not self.reads_actuation:
             raise DutControlError(f"sim:{self.device.model} shows no actuation")
         return dict(self.device.actuation())  # type: ignore[attr-defined]
+
+    @property
+    def reads_local_time(self) -> bool:
+        return callable(getattr(self.device, "shown_local_time", None))
+
+    async def read_local_time(self) -> datetime | None:
+        if not self.reads_local_time:
+            raise DutControlError(f"sim:{self.device.model} shows no local time")
+        return self.device.shown_local_time()  # type: ignore[attr-defined]
 
     async def confirm_message(self, message_id: int) -> None:
         from harness.devices.application import UnsupportedUserAction

@@ -110,6 +110,8 @@ def test_cli_driver_drives_the_reference_device_over_a_pty():
             await driver.factory_reset()
             await driver.start_joining()
             assert [reply for _sent, reply in driver.transcript] == ["OK reset", "OK joining"]
+            # Not joined yet, so no time zone learnt: the display shows no local time.
+            assert driver.reads_local_time and await driver.read_local_time() is None
             bad = CliDutControl(path, {"start_joining": "frobnicate"}, timeout=2.0)
             with pytest.raises(DutControlError, match="answered 'ERROR unknown command frobnicate'"):
                 await bad.start_joining()

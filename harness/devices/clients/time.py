@@ -58,6 +58,8 @@ class TimeClientFaults:
     resync_without_status: bool = False
     #: Shows local time from TimeZone alone: never reads DstStart, DstEnd, DstShift.
     local_time_without_dst: bool = False
+    #: Shows local time with TimeZone subtracted instead of added (UTC-5 h shown as UTC+5 h).
+    zone_sign_inverted: bool = False
 
 
 class TimeClient:
@@ -95,7 +97,8 @@ class TimeClient:
         start, end = self.zone.get(_DST_START), self.zone.get(_DST_END)
         if start is not None and end is not None and start <= now < end:
             shift = self.zone.get(_DST_SHIFT, 0)
-        return now + self.zone[_ZONE] + shift
+        zone = -self.zone[_ZONE] if self.faults.zone_sign_inverted else self.zone[_ZONE]
+        return now + zone + shift
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` whenever the network time jumps (timers that wait for a UTC moment re-arm)."""

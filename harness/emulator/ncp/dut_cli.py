@@ -3,7 +3,8 @@
 Line protocol (one reply line per command):  ``reset`` -> ``OK reset``, ``join`` -> ``OK joining``,
 ``rejoin`` -> ``OK rejoining``, ``info`` -> ``OK ieee=<hex> joined=<0|1> nwk=<hex>``, ``optout N`` /
 ``optin N`` -> ``OK optout N shown=<0|1>`` (whether the device showed event N is judged on the air),
-``confirm N`` -> ``OK confirming N`` (the Message Confirmation goes out after the reply), ``log`` -> the
+``confirm N`` -> ``OK confirming N`` (the Message Confirmation goes out after the reply), ``time`` -> ``OK
+local=<YYYY-MM-DDTHH:MM:SS>`` (the local time the display shows; ``none`` while it shows none), ``log`` -> the
 device's recent log lines, then ``OK log <count>``; a user action the device has no client for, a missing or
 non-numeric id -> ``ERROR ...``; anything else -> ``ERROR unknown command <word>``.
 """
@@ -28,7 +29,7 @@ LOGGER = logging.getLogger("harness.devices.cli")
 PROFILE_COMMANDS = {"factory_reset": "reset -> ^OK reset", "start_joining": "join -> ^OK joining",
                     "start_rejoin": "rejoin -> ^OK rejoining", "opt_out": "optout {event_id} -> ^OK optout",
                     "opt_in": "optin {event_id} -> ^OK optin", "confirm_message": "confirm {message_id} -> ^OK confirming",
-                    "read_log": "log -> ^OK log"}
+                    "read_log": "log -> ^OK log", "read_local_time": "time -> ^OK local"}
 #: What the device logs (its own modules and its key establishment) is kept for the ``log`` command.
 DEVICE_LOGGERS = ("harness.devices", "harness.ke")
 LOG_LINES = 500
@@ -85,6 +86,10 @@ class ReferenceCli:
             return f"OK ieee={device.ieee:016X} joined={int(node.joined)} nwk={node.nwk:04X}"
         if word in ("optout", "optin", "confirm"):
             return self._user_action(word, line.split()[1:])
+        if word == "time":
+            shown = getattr(device, "shown_local_time", None)
+            local = shown() if callable(shown) else None
+            return f"OK local={local.isoformat(timespec='seconds') if local is not None else 'none'}"
         return f"ERROR unknown command {word}"
 
     def _user_action(self, word: str, args: list[str]) -> str:

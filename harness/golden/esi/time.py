@@ -99,6 +99,13 @@ class TimeServer:
     def status(self, value: TimeStatus) -> None:
         self.engine.store.set(self._status_key, value)
 
+    def zone(self) -> tuple[int, int, int, int]:
+        """TimeZone, DstStart, DstEnd and DstShift as this server serves them now."""
+        store = self.engine.store
+        zone, start, end, shift = (int(store.get(AttributeKey(self.endpoint, Time.cluster_id, Side.SERVER, attr_id)))
+                                   for attr_id in ZONE_ATTRIBUTES)
+        return zone, start, end, shift
+
     def set_zone(self, time_zone: int, dst_start: int, dst_end: int, dst_shift: int) -> None:
         """Serve a time zone (seconds east of UTC) and a daylight saving period (UTC) with its shift (seconds)."""
         for attr_id, value in zip(ZONE_ATTRIBUTES, (time_zone, dst_start, dst_end, dst_shift), strict=True):
