@@ -38,7 +38,7 @@ from harness.devices.clients import (
 )
 from harness.se.clusters import Basic, KeyEstablishment
 from harness.se.datamodel import Side
-from harness.se.types import EventStatus
+from harness.se.types import DEVICE_CLASS_DEFINED_BITS, EVENT_CONTROL_DEFINED_BITS, EventStatus
 from harness.sim.node import NodeError
 from harness.wire.security import unsecure_aps
 from harness.zcl import (
@@ -53,6 +53,7 @@ from harness.zcl import (
 from .application_faults import (
     ACTS_ON_RESERVED_CRITICALITY,
     ACTS_ON_UNPROTECTED_SE_COMMANDS,
+    APPLIES_RESERVED_CONTROLS,
     BASIC_POWER_SOURCE_UINT8,
     CLAMPS_OVERSIZED_DURATION,
     CONFIRMS_UNASKED,
@@ -73,6 +74,7 @@ from .application_faults import (
     NO_GET_SCHEDULED_PRICES,
     NO_REPORT_EVENT_STATUS,
     REJECTS_LONGEST_DURATION,
+    REJECTS_RESERVED_BITS,
     SIGNS_WITH_TYPE_BYTE,
     SILENT_OPT_IN,
     START_NOW_TAKEN_LITERALLY,
@@ -182,6 +184,11 @@ class FaultyDrlcClient(DrlcClient):
             request.command = event = event.replace(duration_in_minutes=MAX_DURATION_MINUTES + 1)
         if self.device_faults.has(TAKES_INVALID_START_TIME) and int(event.start_time) == INVALID_UTC:
             request.command = event = event.replace(start_time=LAST_UTC)
+        reserved_bits = (int(event.device_class) & ~DEVICE_CLASS_DEFINED_BITS
+                         or int(event.event_control) & ~EVENT_CONTROL_DEFINED_BITS)
+        if self.device_faults.has(REJECTS_RESERVED_BITS) and reserved_bits:
+            # A strict validator: takes the reserved bits for an invalid event (rejected as one too long is).
+            request.command = event = event.replace(duration_in_minutes=MAX_DURATION_MINUTES + 1)
         if (self.device_faults.has(IGNORES_UTILITY_DEFINED_CRITICALITY)
                 and int(event.criticality_level) in UTILITY_DEFINED_LEVELS):
             return Status.SUCCESS
@@ -189,6 +196,10 @@ class FaultyDrlcClient(DrlcClient):
 
     def _defined_criticality(self, level: int) -> bool:
         return self.device_faults.has(ACTS_ON_RESERVED_CRITICALITY) or super()._defined_criticality(level)
+
+    def _reserved_controls(self, event) -> bool:
+        # Neither checks nor clamps the controls: schedules the event and echoes them as applied.
+        return not self.device_faults.has(APPLIES_RESERVED_CONTROLS) and super()._reserved_controls(event)
 
     async def _send_report(self, entry, status: EventStatus) -> None:
         if self.device_faults.has(NO_COMPLETION_REPORT) and status == EventStatus.Event_Completed:
