@@ -38,7 +38,12 @@ from harness.devices.clients import (
 )
 from harness.se.clusters import Basic, KeyEstablishment
 from harness.se.datamodel import Side
-from harness.se.types import DEVICE_CLASS_DEFINED_BITS, EVENT_CONTROL_DEFINED_BITS, EventStatus
+from harness.se.types import (
+    BLOCK_THRESHOLDS_UNUSED,
+    DEVICE_CLASS_DEFINED_BITS,
+    EVENT_CONTROL_DEFINED_BITS,
+    EventStatus,
+)
 from harness.sim.node import NodeError
 from harness.wire.security import unsecure_aps
 from harness.zcl import (
@@ -73,6 +78,7 @@ from .application_faults import (
     NO_GET_SCHEDULED_EVENTS,
     NO_GET_SCHEDULED_PRICES,
     NO_REPORT_EVENT_STATUS,
+    REFUSES_BLOCK_PRICE,
     REJECTS_LONGEST_DURATION,
     REJECTS_RESERVED_BITS,
     SIGNS_WITH_TYPE_BYTE,
@@ -231,6 +237,10 @@ class FaultyPriceClient(PriceClient):
 
     def _store(self, publish: Any, esi: Peer) -> Status:
         event_id = int(publish.issuer_event_id)
+        thresholds = publish.number_of_block_thresholds
+        if (self.device_faults.has(REFUSES_BLOCK_PRICE) and thresholds is not None
+                and int(thresholds) != BLOCK_THRESHOLDS_UNUSED):
+            return Status.FAILURE
         if self.device_faults.has(STORES_DUPLICATE_PRICE):
             self.prices = [p for p in self.prices if p.issuer_event_id != event_id]
         if self.device_faults.has(LAST_PRICE_WINS) and not any(p.issuer_event_id == event_id for p in self.prices):

@@ -241,7 +241,7 @@ NO_GET_CURRENT_PRICE = Fault("no-get-current-price", "does not ask for the curre
 #: The Price cases in which the DUT must acknowledge a price (each new case has a positive control).
 _ACKNOWLEDGING_CASES = ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-PRICE-1.5[0x01]", "TC-PRICE-1.5[0xFF]",
                         "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.9[SE 1.1]", "TC-PRICE-1.9[SE 1.2]",
-                        "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]", "TC-PRICE-1.10", "TC-PRICE-1.11")
+                        "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]", "TC-PRICE-1.10", "TC-PRICE-1.11", "TC-PRICE-1.12")
 NO_PRICE_ACKNOWLEDGEMENT = Fault(
     "no-price-acknowledgement", "never sends Price Acknowledgement, even when PriceControl asks",
     (*_ACKNOWLEDGING_CASES, "TC-TIME-1.3", *PRICE_STAMPED),
@@ -251,6 +251,11 @@ STORES_DUPLICATE_PRICE = Fault(
     ("TC-PRICE-1.3", "TC-PRICE-1.8"), Behaviour())
 LAST_PRICE_WINS = Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
                         ("TC-PRICE-1.4", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), Behaviour())
+
+#: Block pricing (issue 18 item 3), for a device whose PICS claim SE.PRICE.C.BLOCK.
+REFUSES_BLOCK_PRICE = Fault(
+    "refuses-block-price", "refuses a price with block thresholds (NumberOfBlockThresholds other than 0xFF) with "
+    "FAILURE, as a flat-rate client does, although its PICS claim block pricing", ("TC-PRICE-1.12",), Behaviour())
 
 NO_GET_SCHEDULED_PRICES = Fault("no-get-scheduled-prices", "does not ask for the scheduled prices after joining "
                                 "although it claims Get Scheduled Prices", ("TC-PRICE-1.11",), Behaviour())

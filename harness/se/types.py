@@ -221,6 +221,10 @@ class NumberOfPriceTiersAndRegisterTier(t.IntStruct, t.uint8_t):
     number_of_price_tiers: t.uint4_t
 
 
+#: Publish Price NumberOfBlockThresholds (SE 1.1) when a price has no block pricing: "not used".
+BLOCK_THRESHOLDS_UNUSED = 0xFF
+
+
 class PriceControl(t.bitmap8):
     Acknowledgement_Required = 0x01
     Total_Tiers_Exceeds_15 = 0x02
