@@ -70,6 +70,10 @@ Feature: Demand response and load control events
     And the DUT reports no status other than 0xFB for event 105
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
+  # The first illegal duration, sent alone (SE 1.x Annex D.2.2 (Load Control Event): DurationInMinutes at most 1440
+  # (0x05A0); reference client load-control-event-table.c: duration > 0x5A0 -> 0xFE, "Load Control Event command
+  # Rejected"; 0xFB is an event received after it expired, 0xF8/0xF9/0xFD are cancels'). TC-DRLC-1.23 judges the
+  # last legal value.
   @id:TC-DRLC-1.6 @pics:SE.DRLC.C.C00.Rx
   Scenario: An event longer than 1440 minutes is rejected
     When the ESI issues event 106 starting now and lasting 1441 minutes
