@@ -96,8 +96,8 @@ START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
      "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
-     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35",
-     *EVENT_STAMPED), Behaviour())
+     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", "TC-DRLC-1.34", "TC-DRLC-1.35", *EVENT_STAMPED),
+    Behaviour())  # TC-DRLC-1.33 passes: its reserved controls are rejected (FE) before the expiry is looked at
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
     ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
