@@ -62,8 +62,9 @@ SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
 #: Options of a cluster that are not an attribute or a command: SE.DRLC.C.SIGN, the DRLC client signs its
 #: Report Event Status (SignatureType 0x01, ECDSA with its suite-1 certificate's key); SE.PRICE.C.REFUSALS, the
 #: Price client answers a Publish Price it does not take with the Default Response status that says why
-#: (DUPLICATE_EXISTS, FAILURE); SE.TIME.C.LOCAL, the device shows local time (from the ESI's TimeZone and DST).
-OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.PRICE.C.REFUSALS", "SE.TIME.C.LOCAL"})
+#: (DUPLICATE_EXISTS, FAILURE); SE.PRICE.C.BLOCK, the Price client takes block pricing (SE 1.1 Publish Price with
+#: tiers and NumberOfBlockThresholds); SE.TIME.C.LOCAL, the device shows local time (from the ESI's TimeZone and DST).
+OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.PRICE.C.BLOCK", "SE.PRICE.C.REFUSALS", "SE.TIME.C.LOCAL"})
 
 
 class PicsError(ValueError):
@@ -262,6 +263,8 @@ def template(device_type: DeviceTypeModel, *, all_revisions: bool = False, appli
     if "SE.PRICE.C" in keys:
         lines.append("  SE.PRICE.C.REFUSALS: false  # optional: answers a price it does not take with the Default "
                      "Response status saying why (DUPLICATE_EXISTS, FAILURE)")
+        lines.append("  SE.PRICE.C.BLOCK: false  # optional: takes block pricing (tiers and NumberOfBlockThresholds, "
+                     "SE 1.1)")
     if "SE.TIME.C" in keys:
         lines.append("  SE.TIME.C.LOCAL: false  # optional: shows local time (reads the ESI's TimeZone and DST)")
     return "\n".join(lines) + "\n"

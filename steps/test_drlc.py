@@ -14,7 +14,14 @@ from harness.clock import DeadlineExceeded
 from harness.golden.esi import Peer, load_control_event
 from harness.se.clusters import Drlc
 from harness.se.datamodel import Side, load_datamodel
-from harness.se.types import CancelControl, EventControl, EventStatus, SignatureType
+from harness.se.types import (
+    DEVICE_CLASS_DEFINED_BITS,
+    EVENT_CONTROL_DEFINED_BITS,
+    CancelControl,
+    EventControl,
+    EventStatus,
+    SignatureType,
+)
 from harness.verdict import check
 from harness.verify.drlc import (
     APPLIED_CONTROLS,
@@ -857,9 +864,84 @@ def actuation_during(bench, testbed, event_id):
 
 
 @then("the DUT's control interface shows its own actuation again")
+@then("the DUT's control interface still shows its own actuation")
 def actuation_after(bench, testbed):
     own = testbed.notes["own_actuation"]
     shown = _actuation(bench, testbed)
     off = {name: shown.get(name) for name, value in own.items() if shown.get(name) != value}
     check(not off, expected=f"its own actuation {own} once the event ended", observed=f"shows {off}",
           rule=ACTUATION_RULE)
+
+
+# -- reserved controls, "not used" controls and reserved bits (TC-DRLC-1.33 .. 1.35) ------------------------------
+
+#: A reserved control as the feature names it -> (event field, value, the report's applied field, the name the
+#: control interface shows it under).
+RESERVED_CONTROLS = {
+    "duty cycle 0x65": ("duty_cycle", 0x65, "duty_cycle_applied", "duty_cycle"),
+    "duty cycle 0xFE": ("duty_cycle", 0xFE, "duty_cycle_applied", "duty_cycle"),
+    "load adjustment 101": ("average_load_adjustment_percentage", 101, "average_load_adjustment_percentage_applied",
+                            "average_load_adjustment"),
+    "load adjustment -101": ("average_load_adjustment_percentage", -101, "average_load_adjustment_percentage_applied",
+                             "average_load_adjustment"),
+}
+RESERVED_CONTROL_RULE = ("SE 1.x Annex D.2.2 (Load Control Event): Duty Cycle 0-100 %, Average Load Adjustment "
+                         "Percentage -100..+100 %, 0xFF / 0x80 not used, other values reserved; decided here (the "
+                         "spec names no status, the reference client echoes them): a reserved control is never "
+                         "applied nor reported applied, the event is rejected with 0xFE or taken without it")
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now with the reserved {control}"))
+def issue_reserved_control(bench, testbed, event_id, control):
+    field, value, _applied, shown = RESERVED_CONTROLS[control]
+    if testbed.dut.reads_actuation:  # the device's own value, to judge a taken event against
+        testbed.notes["own_actuation"] = _actuation(bench, testbed)
+    testbed.notes["reserved_control"] = control
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), **{field: value})
+
+
+@then(parsers.parse("the DUT rejects event {event_id:d} with status 0xFE and nothing else, or takes it without "
+                    "applying the reserved control"))
+def reserved_control_not_applied(bench, testbed, event_id):
+    control = testbed.notes["reserved_control"]
+    _field, value, applied, shown = RESERVED_CONTROLS[control]
+    rejected, received = EventStatus.Load_Control_Event_Command_Rejected, EventStatus.Load_Control_Event_Command_Received
+    try:
+        first = bench.run(testbed.golden.drlc.reports.wait(lambda r: r.issuer_event_id == event_id,
+                                                           _response_time(bench), f"a status for event {event_id}"))
+    except DeadlineExceeded:
+        check(False, expected=f"0xFE, or 0x01, for event {event_id} (the {control}) within {_response_time(bench):g} s",
+              observed="no Report Event Status", rule=RESERVED_CONTROL_RULE)
+    status = int(first.status)
+    check(status in (rejected, received),
+          expected=f"0xFE (rejected) or 0x01 (taken) for event {event_id} with the reserved {control}",
+          observed=f"{_name(status)} first", rule=RESERVED_CONTROL_RULE)
+    if status == rejected:
+        only_status(bench, testbed, rejected, event_id)
+        return
+    # Taken: it starts now, and no report claims the reserved value applied.
+    _status_at(bench, testbed, event_id, EventStatus.Event_Started, _events(testbed)[event_id].start, "the event's start")
+    unused = APPLIED_CONTROLS[applied][1]
+    claims = {_name(int(r.status)): int(getattr(r, applied)) for r in _reports_of(testbed, event_id)
+              if int(getattr(r, applied)) != unused}
+    check(not claims, expected=f"{_camel(applied)} {unused} (not used) in every report of event {event_id}, taken "
+                               f"with the reserved {control}", observed=f"applied values {claims}",
+          rule=RESERVED_CONTROL_RULE)
+    own = testbed.notes.get("own_actuation", {})
+    if shown in own:
+        now = _actuation(bench, testbed).get(shown)
+        check(now == own[shown], expected=f"{shown} {own[shown]} (the device's own) while event {event_id} runs "
+                                          f"without the reserved {control}",
+              observed=f"{shown} {now}", rule=RESERVED_CONTROL_RULE)
+
+
+def _camel(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now with every reserved DeviceClass and EventControl "
+                    "bit set"))
+def issue_reserved_bits(bench, testbed, event_id):
+    own = _own_device_class(bench, testbed)
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), device_class=own | ~DEVICE_CLASS_DEFINED_BITS & 0xFFFF,
+           event_control=~EVENT_CONTROL_DEFINED_BITS & 0xFF)

@@ -64,8 +64,10 @@ def acknowledges(bench, testbed, event_id):
         testbed.notes.setdefault("acks", {})[event_id] = bench.run(
             testbed.golden.price.wait_for_acknowledgement(event_id, timeout))
     except DeadlineExceeded:
+        answer = _answers(testbed).get(event_id)
         check(False, expected=f"Price Acknowledgement for price {event_id} within {timeout:g} s",
-              observed="no acknowledgement", rule="SE 1.1 Annex D.4.2.4.3: PriceControl bit 0 asks the client to "
+              observed="no acknowledgement" + (f"; the DUT answered with {_describe_answer(answer)}" if answer else ""),
+              rule="SE 1.1 Annex D.4.2.4.3: PriceControl bit 0 asks the client to "
                                                   "acknowledge the price")
     _judge_acknowledgement(bench, testbed, testbed.notes["acks"][event_id], _prices(testbed)[event_id])
 
@@ -362,3 +364,14 @@ def acknowledges_scheduled(bench, testbed):
           observed=f"none for {missing}", rule=SCHEDULED_RULE + "; " + ACK_RULE)
     for event_id in request.issuer_event_ids:
         _judge_acknowledgement(bench, testbed, testbed.golden.price.acknowledged(event_id)[0], prices[event_id])
+
+
+# -- block pricing (TC-PRICE-1.12) -----------------------------------------------------------------------------
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting now until changed at tier {tier:d} of {tiers:d} "
+                    "with {thresholds:d} block thresholds, asking for acknowledgement"))
+def publish_block_price(bench, testbed, event_id, tier, tiers, thresholds):
+    """A tiered price with block thresholds: PriceTier and RegisterTier *tier* of NumberOfPriceTiers *tiers*."""
+    price = PriceEvent(event_id, price=1000 + event_id, price_tier=tier, number_of_price_tiers=tiers,
+                       register_tier=tier, number_of_block_thresholds=thresholds, price_control=ACK_REQUIRED)
+    _publish_for_answer(bench, testbed, price)

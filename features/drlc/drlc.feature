@@ -70,6 +70,10 @@ Feature: Demand response and load control events
     And the DUT reports no status other than 0xFB for event 105
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
+  # The first illegal duration, sent alone (SE 1.x Annex D.2.2 (Load Control Event): DurationInMinutes at most 1440
+  # (0x05A0); reference client load-control-event-table.c: duration > 0x5A0 -> 0xFE, "Load Control Event command
+  # Rejected"; 0xFB is an event received after it expired, 0xF8/0xF9/0xFD are cancels'). TC-DRLC-1.23 judges the
+  # last legal value.
   @id:TC-DRLC-1.6 @pics:SE.DRLC.C.C00.Rx
   Scenario: An event longer than 1440 minutes is rejected
     When the ESI issues event 106 starting now and lasting 1441 minutes
@@ -346,4 +350,52 @@ Feature: Demand response and load control events
     When the ESI cancels event 220 with effective time now
     Then the DUT reports status 0x06 for event 220 at the effective time
     And the DUT's control interface shows its own actuation again
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Reserved controls (issue 18). Duty Cycle is the share of the time a load may be on and Average Load Adjustment
+  # Percentage a limit relative to the load's average use (SE 1.x Annex D.2.2 (Load Control Event); field
+  # descriptions as in ZBOSS zb_zcl_drlc.h): 0-100 % and -100..+100 %, 0xFF and 0x80 meaning "not used"; every other
+  # value is reserved. The SE 1.x text the suite can cite names no status for them, and the reference client
+  # (Silicon Labs drlc) neither checks nor clamps them: it schedules the event and echoes the value as applied.
+  # Decided here, as a utility's DR engineer would: a device never applies, nor reports applied, a reserved control.
+  # Two answers pass: the event rejected with 0xFE (as the reference client rejects an invalid StartTime or
+  # duration) and no other status for it; or the event taken without that control, every report carrying the
+  # field's "not used" value and a control interface that shows the actuation showing the device's own value.
+  @id:TC-DRLC-1.33 @pics:SE.DRLC.C.C00.Rx
+  Scenario Outline: An event with a reserved <control> is rejected, or taken without applying it
+    When the ESI issues event 230 starting now with the reserved <control>
+    Then the DUT rejects event 230 with status 0xFE and nothing else, or takes it without applying the reserved control
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+    Examples:
+      | control              |
+      | duty cycle 0x65      |
+      | duty cycle 0xFE      |
+      | load adjustment 101  |
+      | load adjustment -101 |
+
+  # "Not used" controls (SE 1.x Annex D.2.2 (Load Control Event): set points 0x8000, offsets 0xFF, average load
+  # adjustment 0x80, duty cycle 0xFF): an event that sets none of them runs without changing what the device
+  # applies, as its control interface shows it (decided here: its own values, as TC-DRLC-1.32 judges once an event
+  # ends). A thermostat that takes 0x8000 for -327.68 degrees C acts on a value the utility never sent.
+  @id:TC-DRLC-1.34 @pics:SE.DRLC.C.C00.Rx
+  Scenario: While an event whose every control is "not used" runs, the DUT keeps its own actuation
+    Given the DUT's control interface shows its actuation
+    When the ESI issues event 235 starting now
+    Then the DUT reports status 0x02 for event 235 at the event's start
+    And the DUT's control interface still shows its own actuation
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Reserved bits (SE 1.x Annex D.2.2 (Load Control Event): DeviceClass bits 12-15 and EventControl bits 2-7 are
+  # reserved; ZCL 07-5123: a receiver ignores what is reserved, for forward compatibility; reference client
+  # (Silicon Labs drlc): the device class is matched by AND with DeviceClassValue and each EventControl bit is tested
+  # alone). An event for the DUT's device class with every reserved bit set is taken as if they were clear: received,
+  # started at its start time unrandomized (both windows set, neither randomization bit set). Its reports echo the
+  # event's EventControl whole, as the reference client does (the shared judge).
+  @id:TC-DRLC-1.35 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An event with every reserved DeviceClass and EventControl bit set is taken as if they were clear
+    Given the ESI sets the DUT's start and duration randomization to the PIXIT randomization window
+    When the ESI issues event 240 starting now with every reserved DeviceClass and EventControl bit set
+    Then the DUT reports status 0x01 for event 240 within the PIXIT response time
+    And the DUT reports status 0x02 for event 240 at the event's start
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims

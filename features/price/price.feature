@@ -25,8 +25,8 @@ Feature: Prices published by the ESI
   before its arrival is expired, one that still runs for longer than the tolerance is taken; windows that only
   touch (one ends when the other starts) do not overlap; Get Scheduled Prices is judged by its StartTime (not
   after the network time it is sent: it is the earliest end time of the prices asked for, so a later one
-  misses the running price) and by the DUT taking every price the ESI answers it with; block pricing is not
-  judged yet.
+  misses the running price) and by the DUT taking every price the ESI answers it with; block pricing is judged
+  only for a DUT whose PICS claim it (SE.PRICE.C.BLOCK), and only by what it takes (TC-PRICE-1.12).
   Sources: SE 1.x Annex D.4 (Price cluster), reference client behaviour (Silicon Labs price-client plugin,
   emberAfPriceClusterPublishPriceCallback), ZCL 07-5123 (Default Response; forward compatibility: a receiver
   ignores fields it does not know at the end of a command).
@@ -152,3 +152,20 @@ Feature: Prices published by the ESI
     Then the DUT sends Get Scheduled Prices to the ESI within the PIXIT application start time
     And its StartTime is not after the network time it was sent at
     And the DUT acknowledges every price the ESI answered it with within the PIXIT response time
+
+  # Block pricing (issue 18 item 3), for a DUT whose PICS claim it (SE.PRICE.C.BLOCK). An SE 1.1 Publish Price
+  # carries the price's tier (PriceTier, low nibble of the trailing-digit field), NumberOfPriceTiers and
+  # RegisterTier (one byte, high and low nibble), and NumberOfBlockThresholds, 0xFF when the price has no blocks
+  # (SE 1.x Annex D.4.2.4.1; SE-FACTS "Price"; Silicon Labs price-server and Wireshark packet-zbee-zcl-se.c carry
+  # the same fields). The smallest honest scope, decided here: a tiered price with block thresholds is taken and
+  # acknowledged whole as any price is, and a newer price at the next tier (consumption crossing into the next
+  # block) is taken too. What the DUT shows of tiers and blocks is not judged: the control interface offers no
+  # display reading, and the SE 1.1 block attributes (Block Period, Block Thresholds) live on the ESI's server.
+  @id:TC-PRICE-1.12 @pics:SE.PRICE.C.C00.Rx @pics:SE.PRICE.C.C02.Tx @pics:SE.PRICE.C.BLOCK
+  Scenario: A tiered price with block thresholds is taken, and so is a newer one at the next tier
+    Given the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 580 starting now until changed at tier 2 of 3 with 3 block thresholds, asking for acknowledgement
+    Then the DUT acknowledges price 580 within the PIXIT response time
+    When the ESI publishes price 581 starting now until changed at tier 3 of 3 with 3 block thresholds, asking for acknowledgement
+    Then the DUT acknowledges price 581 within the PIXIT response time

@@ -40,7 +40,12 @@ from harness.devices.clients import (
 )
 from harness.se.clusters import Basic, KeyEstablishment
 from harness.se.datamodel import Side
-from harness.se.types import EventStatus
+from harness.se.types import (
+    BLOCK_THRESHOLDS_UNUSED,
+    DEVICE_CLASS_DEFINED_BITS,
+    EVENT_CONTROL_DEFINED_BITS,
+    EventStatus,
+)
 from harness.sim.node import NodeError
 from harness.wire.security import unsecure_aps
 from harness.zcl import (
@@ -56,6 +61,7 @@ from harness.zcl import (
 from .application_faults import (
     ACTS_ON_RESERVED_CRITICALITY,
     ACTS_ON_UNPROTECTED_SE_COMMANDS,
+    APPLIES_RESERVED_CONTROLS,
     BASIC_POWER_SOURCE_UINT8,
     CLAMPS_OVERSIZED_DURATION,
     CONFIRMS_UNASKED,
@@ -75,7 +81,9 @@ from .application_faults import (
     NO_GET_SCHEDULED_EVENTS,
     NO_GET_SCHEDULED_PRICES,
     NO_REPORT_EVENT_STATUS,
+    REFUSES_BLOCK_PRICE,
     REJECTS_LONGEST_DURATION,
+    REJECTS_RESERVED_BITS,
     SIGNS_WITH_TYPE_BYTE,
     SILENT_OPT_IN,
     START_NOW_TAKEN_LITERALLY,
@@ -156,6 +164,11 @@ class FaultyDrlcClient(DrlcClient):
             request.command = event = event.replace(duration_in_minutes=MAX_DURATION_MINUTES + 1)
         if self.device_faults.has(TAKES_INVALID_START_TIME) and int(event.start_time) == INVALID_UTC:
             request.command = event = event.replace(start_time=LAST_UTC)
+        reserved_bits = (int(event.device_class) & ~DEVICE_CLASS_DEFINED_BITS
+                         or int(event.event_control) & ~EVENT_CONTROL_DEFINED_BITS)
+        if self.device_faults.has(REJECTS_RESERVED_BITS) and reserved_bits:
+            # A strict validator: takes the reserved bits for an invalid event (rejected as one too long is).
+            request.command = event = event.replace(duration_in_minutes=MAX_DURATION_MINUTES + 1)
         if (self.device_faults.has(IGNORES_UTILITY_DEFINED_CRITICALITY)
                 and int(event.criticality_level) in UTILITY_DEFINED_LEVELS):
             return Status.SUCCESS
@@ -163,6 +176,10 @@ class FaultyDrlcClient(DrlcClient):
 
     def _defined_criticality(self, level: int) -> bool:
         return self.device_faults.has(ACTS_ON_RESERVED_CRITICALITY) or super()._defined_criticality(level)
+
+    def _reserved_controls(self, event) -> bool:
+        # Neither checks nor clamps the controls: schedules the event and echoes them as applied.
+        return not self.device_faults.has(APPLIES_RESERVED_CONTROLS) and super()._reserved_controls(event)
 
     async def _send_report(self, entry, status: EventStatus) -> None:
         if self.device_faults.has(NO_COMPLETION_REPORT) and status == EventStatus.Event_Completed:
@@ -194,6 +211,10 @@ class FaultyPriceClient(PriceClient):
 
     def _store(self, publish: Any, esi: Peer) -> Status:
         event_id = int(publish.issuer_event_id)
+        thresholds = publish.number_of_block_thresholds
+        if (self.device_faults.has(REFUSES_BLOCK_PRICE) and thresholds is not None
+                and int(thresholds) != BLOCK_THRESHOLDS_UNUSED):
+            return Status.FAILURE
         if self.device_faults.has(STORES_DUPLICATE_PRICE):
             self.prices = [p for p in self.prices if p.issuer_event_id != event_id]
         if self.device_faults.has(LAST_PRICE_WINS) and not any(p.issuer_event_id == event_id for p in self.prices):

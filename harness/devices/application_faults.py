@@ -72,9 +72,13 @@ ATTRIBUTES = [DESCRIPTOR_OMITS_KEY_ESTABLISHMENT, BASIC_POWER_SOURCE_UINT8, KE_S
 # -- DRLC -----------------------------------------------------------------------------------------------------
 
 #: The DRLC cases of a device with the event lifecycle.
+#: The examples of TC-DRLC-1.33: an event with a reserved duty cycle or average load adjustment.
+RESERVED_CONTROL_CASES = tuple(f"TC-DRLC-1.33[{control}]" for control in (
+    "duty cycle 0x65", "duty cycle 0xFE", "load adjustment 101", "load adjustment -101"))
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
-              "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 33)))
+              "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 33)),
+              *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35")
 #: The DRLC cases in which the DUT must report a status (all but TC-DRLC-1.4, which expects none): each judges
 #: every field of every Report Event Status it sees (harness/verify/drlc.py).
 DRLC_REPORTING_CASES = tuple(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4["))
@@ -92,7 +96,8 @@ START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
      "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
-     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", *EVENT_STAMPED), Behaviour())
+     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", "TC-DRLC-1.34", "TC-DRLC-1.35", *EVENT_STAMPED),
+    Behaviour())  # TC-DRLC-1.33 passes: its reserved controls are rejected (FE) before the expiry is looked at
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
     ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
@@ -124,6 +129,17 @@ GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN = Fault(
 ACTUATION_IGNORES_EVENT = Fault(
     "actuation-ignores-event", "reports the event's controls as applied while its thermostat or load switch keeps "
     "its own state", ("TC-DRLC-1.32",), Behaviour())
+# Out-of-range values and reserved bits (issue 18), seeded by FaultyDrlcClient and the reference PCT.
+APPLIES_RESERVED_CONTROLS = Fault(
+    "applies-reserved-controls", "takes an event with a reserved duty cycle (0x65-0xFE) or average load adjustment "
+    "(beyond +/-100 %) and reports the value applied, as a client that neither checks nor clamps them does",
+    RESERVED_CONTROL_CASES, Behaviour())
+APPLIES_UNUSED_SET_POINT = Fault(
+    "applies-unused-set-point", "its thermostat takes a set point of 0x8000 (\"not used\") as -327.68 degrees C",
+    ("TC-DRLC-1.34",), Behaviour())
+REJECTS_RESERVED_BITS = Fault(
+    "rejects-reserved-bits", "rejects an event with reserved DeviceClass (12-15) or EventControl (2-7) bits set "
+    "with FE instead of ignoring the bits", ("TC-DRLC-1.35",), Behaviour())
 #: Every DRLC case in which the DUT must report a status (all but TC-DRLC-1.4, which expects none).
 NO_REPORT_EVENT_STATUS = Fault(
     "no-report-event-status", "never sends Report Event Status (nor a Default Response to events)",
@@ -163,6 +179,8 @@ DRLC = [
     NO_GET_SCHEDULED_EVENTS,
     REJECTS_LONGEST_DURATION,
     TAKES_INVALID_START_TIME,
+    APPLIES_RESERVED_CONTROLS,
+    REJECTS_RESERVED_BITS,
     IGNORES_UTILITY_DEFINED_CRITICALITY,
     ACTS_ON_RESERVED_CRITICALITY,
     GET_SCHEDULED_EVENTS_ONLY_ON_REJOIN,
@@ -198,12 +216,13 @@ DRLC_APPLIED_FIELDS = [
           ("TC-DRLC-1.10", "TC-DRLC-1.22", "TC-DRLC-1.25", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="constant_criticality_applied")),
     Fault("set-points-applied-swapped", "reports the cooling and heating set points applied swapped",
           ("TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="swap_set_points_applied")),
+    # TC-DRLC-1.33: its 0xFE for an event of -101 % claims +101 %, neither the event's value nor "not used".
     Fault("load-adjustment-sign-lost", "reports the average load adjustment applied without its sign (-25 % as 25)",
-          ("TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
+          ("TC-DRLC-1.22", "TC-DRLC-1.32", "TC-DRLC-1.33[load adjustment -101]"), ClientSetting(client="drlc", field="load_adjustment_sign_lost")),
     Fault("duty-cycle-applied-as-off-share", "reports the duty cycle applied as the off share (100 - duty cycle)",
           ("TC-DRLC-1.10", "TC-DRLC-1.22", "TC-DRLC-1.32"), ClientSetting(client="drlc", field="duty_cycle_off_share")),
     Fault("drops-event-control", "reports EventControl 0 whatever the event's",
-          ("TC-DRLC-1.3", "TC-DRLC-1.22", "TC-DRLC-1.27", "TC-DRLC-1.28", "TC-DRLC-1.32"),
+          ("TC-DRLC-1.3", "TC-DRLC-1.22", "TC-DRLC-1.27", "TC-DRLC-1.28", "TC-DRLC-1.32", "TC-DRLC-1.35"),
           ClientSetting(client="drlc", field="drop_event_control")),
 ]
 
@@ -222,7 +241,7 @@ NO_GET_CURRENT_PRICE = Fault("no-get-current-price", "does not ask for the curre
 #: The Price cases in which the DUT must acknowledge a price (each new case has a positive control).
 _ACKNOWLEDGING_CASES = ("TC-PRICE-1.2", "TC-PRICE-1.3", "TC-PRICE-1.4", "TC-PRICE-1.5[0x01]", "TC-PRICE-1.5[0xFF]",
                         "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.9[SE 1.1]", "TC-PRICE-1.9[SE 1.2]",
-                        "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]", "TC-PRICE-1.10", "TC-PRICE-1.11")
+                        "TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]", "TC-PRICE-1.10", "TC-PRICE-1.11", "TC-PRICE-1.12")
 NO_PRICE_ACKNOWLEDGEMENT = Fault(
     "no-price-acknowledgement", "never sends Price Acknowledgement, even when PriceControl asks",
     (*_ACKNOWLEDGING_CASES, "TC-TIME-1.3", *PRICE_STAMPED),
@@ -232,6 +251,11 @@ STORES_DUPLICATE_PRICE = Fault(
     ("TC-PRICE-1.3", "TC-PRICE-1.8"), Behaviour())
 LAST_PRICE_WINS = Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
                         ("TC-PRICE-1.4", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), Behaviour())
+
+#: Block pricing (issue 18 item 3), for a device whose PICS claim SE.PRICE.C.BLOCK.
+REFUSES_BLOCK_PRICE = Fault(
+    "refuses-block-price", "refuses a price with block thresholds (NumberOfBlockThresholds other than 0xFF) with "
+    "FAILURE, as a flat-rate client does, although its PICS claim block pricing", ("TC-PRICE-1.12",), Behaviour())
 
 NO_GET_SCHEDULED_PRICES = Fault("no-get-scheduled-prices", "does not ask for the scheduled prices after joining "
                                 "although it claims Get Scheduled Prices", ("TC-PRICE-1.11",), Behaviour())

@@ -30,6 +30,7 @@ from .application_faults import (
     LOCAL_TIME_ZONE_SIGN_INVERTED,
     NO_DEVICE_ANNCE,
     PRICE_STAMPED,
+    REFUSES_BLOCK_PRICE,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     WRONG_KEY_SEQUENCE_NUMBER,
     ZCL_VERSION_WRITABLE,
@@ -50,6 +51,7 @@ _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4
                            *(f"TC-MSG-1.{n}" for n in range(5, 12)),
                            *(f"TC-PRICE-1.5[{control}]" for control in ("absent", "0x00", "0xFE", "0x01", "0xFF")),
                            "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10", "TC-PRICE-1.11",
+                           "TC-PRICE-1.12",
                            *(f"TC-PRICE-1.9[{layout}]" for layout in ("SE 1.1", "SE 1.2", "SE 1.2 and 8 unknown bytes")),
                            *PRICE_STAMPED,
                            "TC-TIME-1.6", "TC-TIME-1.8",
@@ -161,7 +163,7 @@ class _FaultyStore(FaultyStore):
 
 
 # Its Price, Messaging and Time clients (issue 6): the cases of features/price, messaging and time it runs.
-_FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4", *stamped_cases("price acknowledgement"),
+_FAULTS += [*PRICE_FAULTS, REFUSES_BLOCK_PRICE, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4", *stamped_cases("price acknowledgement"),
                                                   reads=("TC-TIME-1.8",)),
             *time_source_faults("price acknowledgement"), LOCAL_TIME_WITHOUT_DST,
             LOCAL_TIME_ZONE_SIGN_INVERTED]

@@ -19,6 +19,7 @@ from harness.se.types import TEMPERATURE_OFFSET_UNUSED, TEMPERATURE_SET_POINT_UN
 from .application import ApplicationDevice
 from .application_faults import (
     ACTUATION_IGNORES_EVENT,
+    APPLIES_UNUSED_SET_POINT,
     DRLC,
     DRLC_APPLIED_FIELDS,
     DRLC_SIGNING,
@@ -77,18 +78,21 @@ class ProgrammableThermostat(DrlcDevice):
     device_id = load_datamodel().device_type("SE-PCT").device_id
     device_class = DeviceClass.HVAC_Compressor_or_Furnace
     # Its profile claims SE.DRLC.C.SIGN: it signs every Report Event Status (ApplicationDevice._sign_report).
-    faults_catalogue = {**DrlcDevice.faults_catalogue, **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS)}
+    faults_catalogue = {**DrlcDevice.faults_catalogue,
+                        **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS, [APPLIES_UNUSED_SET_POINT])}
 
     def applies(self, event) -> dict[str, int]:
         """Its set points: the event's where it sets them, else its own moved by the event's offsets (0.1 degree
         C: cooling up, heating down)."""
         cooling, heating = OWN_COOLING_SET_POINT, OWN_HEATING_SET_POINT
+        # A thermostat that takes 0x8000 for a temperature (-327.68 degrees C) knows no "not used" set point.
+        unused = None if event is not None and self.faults.has(APPLIES_UNUSED_SET_POINT) else TEMPERATURE_SET_POINT_UNUSED
         if event is not None:
-            if int(event.cooling_temperature_set_point) != TEMPERATURE_SET_POINT_UNUSED:
+            if int(event.cooling_temperature_set_point) != unused:
                 cooling = int(event.cooling_temperature_set_point)
             elif int(event.cooling_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
                 cooling += 10 * int(event.cooling_temperature_offset)
-            if int(event.heating_temperature_set_point) != TEMPERATURE_SET_POINT_UNUSED:
+            if int(event.heating_temperature_set_point) != unused:
                 heating = int(event.heating_temperature_set_point)
             elif int(event.heating_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
                 heating -= 10 * int(event.heating_temperature_offset)

@@ -194,6 +194,14 @@ AVERAGE_LOAD_ADJUSTMENT_UNUSED = -0x80
 DUTY_CYCLE_UNUSED = 0xFF
 #: Longest Load Control Event duration in minutes.
 MAX_EVENT_DURATION_MINUTES = 1440
+#: The defined ranges of two Load Control Event controls, both percentages (SE 1.x Annex D.2.2, Load Control
+#: Event: Duty Cycle the share of the time a load may be on, 0-100; Average Load Adjustment Percentage a limit
+#: relative to the load's average use, -100..+100); any other value but the "unused" markers is reserved.
+MAX_DUTY_CYCLE = 100
+MAX_AVERAGE_LOAD_ADJUSTMENT = 100
+#: The defined bits of DeviceClass (bits 0-11) and EventControl (bits 0-1); the others are reserved.
+DEVICE_CLASS_DEFINED_BITS = 0x0FFF
+EVENT_CONTROL_DEFINED_BITS = 0x03
 
 
 # --- Price 0x0700 --------------------------------------------------------------------------------------
@@ -211,6 +219,10 @@ class NumberOfPriceTiersAndRegisterTier(t.IntStruct, t.uint8_t):
 
     register_tier: t.uint4_t
     number_of_price_tiers: t.uint4_t
+
+
+#: Publish Price NumberOfBlockThresholds (SE 1.1) when a price has no block pricing: "not used".
+BLOCK_THRESHOLDS_UNUSED = 0xFF
 
 
 class PriceControl(t.bitmap8):

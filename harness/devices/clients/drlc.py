@@ -7,6 +7,10 @@ reference client, gecko_sdk plugin/drlc/demand-response-load-control.c and load-
   otherwise ignore (the engine's Default Response rules apply, CCB 1380). Reserved criticality 0 or > 0x0F:
   ignored (reference client).
 - Validation, answered with the command's sequence number: start 0xFFFFFFFF or duration > 1440 -> FE;
+  a reserved duty cycle (0x65-0xFE) or average load adjustment (beyond +/-100 %, 0x80 aside) -> FE (decided in
+  features/drlc TC-DRLC-1.33: the reference client neither checks nor clamps them, and a device must not
+  apply them; rejecting the event is one of the two answers the suite takes); reserved DeviceClass and
+  EventControl bits are ignored (matched by AND, each EventControl bit tested alone);
   now > start + duration -> FB; a duplicate IssuerEventID of a scheduled/running event is not processed
   again; otherwise 01.
 - Supersession: an overlapping (time, and device class or UEG) scheduled event gets 07 at once; a running
@@ -43,6 +47,10 @@ from harness.devices.clients.time import TimeClient
 from harness.se.clusters import Drlc
 from harness.se.datamodel import Side
 from harness.se.types import (
+    AVERAGE_LOAD_ADJUSTMENT_UNUSED,
+    DUTY_CYCLE_UNUSED,
+    MAX_AVERAGE_LOAD_ADJUSTMENT,
+    MAX_DUTY_CYCLE,
     MAX_EVENT_DURATION_MINUTES,
     CancelControl,
     EventControl,
@@ -265,7 +273,7 @@ class DrlcClient:
         if faults.load_adjustment_sign_lost and load != LOAD_ADJUSTMENT_NOT_USED:
             load = abs(load)
         duty = int(event.duty_cycle)
-        if faults.duty_cycle_off_share and duty != DUTY_CYCLE_NOT_USED:
+        if faults.duty_cycle_off_share and 0 <= duty <= MAX_DUTY_CYCLE:
             duty = 100 - duty
         return self._signed(ReportEventStatus(
             issuer_event_id=int(event.issuer_event_id),
@@ -308,6 +316,12 @@ class DrlcClient:
 
     # --- received commands ---------------------------------------------------------------------------
 
+    def _reserved_controls(self, event: Any) -> bool:
+        """Whether *event* carries a reserved duty cycle or average load adjustment (neither in range nor unused)."""
+        duty, adjustment = int(event.duty_cycle), int(event.average_load_adjustment_percentage)
+        return ((duty > MAX_DUTY_CYCLE and duty != DUTY_CYCLE_UNUSED)
+                or (abs(adjustment) > MAX_AVERAGE_LOAD_ADJUSTMENT and adjustment != AVERAGE_LOAD_ADJUSTMENT_UNUSED))
+
     def _defined_criticality(self, level: int) -> bool:
         """Levels 1-9 and the utility-defined 0x0A-0x0F; 0 and 0x10-0xFF are reserved (ignored)."""
         return 0 < level <= MAX_CRITICALITY_LEVEL
@@ -336,7 +350,8 @@ class DrlcClient:
         now = self.time.utc()
         start = now if int(event.start_time) == 0 else int(event.start_time)
         duration = int(event.duration_in_minutes) * 60
-        if int(event.start_time) == INVALID_UTC or int(event.duration_in_minutes) > MAX_EVENT_DURATION_MINUTES:
+        if (int(event.start_time) == INVALID_UTC or int(event.duration_in_minutes) > MAX_EVENT_DURATION_MINUTES
+                or self._reserved_controls(event)):
             await request.respond(Drlc.ServerCommandDefs.report_event_status.id,
                                   self._report(event, EventStatus.Load_Control_Event_Command_Rejected))
             return None

@@ -27,6 +27,7 @@ from harness.golden.esi.common import EsiFinding, ObservationLog, Peer, utc_seco
 from harness.se.clusters import Price
 from harness.se.datamodel import Side
 from harness.se.types import (
+    BLOCK_THRESHOLDS_UNUSED,
     START_NOW,
     UNTIL_CHANGED,
     NumberOfPriceTiersAndRegisterTier,
@@ -64,6 +65,8 @@ class PriceEvent:
     se12_fields: bool = False
     #: Bytes after the last field the golden knows (a later revision's fields).
     trailing: bytes = b""
+    #: SE 1.1 NumberOfBlockThresholds (block pricing); None: "not used" (0xFF) when the SE 1.1 fields go out.
+    number_of_block_thresholds: int | None = None
 
     @property
     def start(self) -> int:
@@ -95,12 +98,14 @@ class PriceEvent:
             "duration_in_minutes": self.duration_minutes,
             "price": self.price,
         }
-        if self.price_control is not None or self.se12_fields:
+        if self.price_control is not None or self.se12_fields or self.number_of_block_thresholds is not None:
             # PriceControl is the last SE 1.1 field: everything before it goes out with "not used" values.
             fields.update(
                 price_ratio=0xFF, generation_price=0xFFFFFFFF, generation_price_ratio=0xFF,
                 alternate_cost_delivered=0xFFFFFFFF, alternate_cost_unit=0xFF, alternate_cost_trailing_digit=0xFF,
-                number_of_block_thresholds=0xFF, price_control=PriceControl(self.price_control or 0),
+                number_of_block_thresholds=(BLOCK_THRESHOLDS_UNUSED if self.number_of_block_thresholds is None
+                                            else self.number_of_block_thresholds),
+                price_control=PriceControl(self.price_control or 0),
             )
         if self.se12_fields:
             # One generation tier; the extended tier fields 0: the tiers of the SE 1.1 fields stand.

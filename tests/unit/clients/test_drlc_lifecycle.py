@@ -112,6 +112,29 @@ def test_invalid_event_is_rejected_fe(link, event_kwargs):
     assert link.drlc.status_codes(8) == [REJECTED]
 
 
+@pytest.mark.parametrize(("event_kwargs", "codes"), [
+    ({"duty_cycle": 100}, [RECEIVED, STARTED]), ({"duty_cycle": 0}, [RECEIVED, STARTED]),
+    ({"duty_cycle": 0x65}, [REJECTED]), ({"duty_cycle": 0xFE}, [REJECTED]), ({"duty_cycle": 0xFF}, [RECEIVED, STARTED]),
+    ({"average_load_adjustment_percentage": 100}, [RECEIVED, STARTED]),
+    ({"average_load_adjustment_percentage": -100}, [RECEIVED, STARTED]),
+    ({"average_load_adjustment_percentage": 101}, [REJECTED]),
+    ({"average_load_adjustment_percentage": -101}, [REJECTED]),
+    ({"average_load_adjustment_percentage": -0x80}, [RECEIVED, STARTED]),
+], ids=["duty 100", "duty 0", "duty 0x65", "duty 0xFE", "duty unused", "load +100", "load -100", "load +101",
+        "load -101", "load unused"])
+def test_reserved_controls_are_rejected_fe_and_the_range_ends_taken(link, event_kwargs, codes):
+    issue(link, 10, start_time=0, duration_minutes=60, **event_kwargs)
+    link.advance(60)
+    assert link.drlc.status_codes(10) == codes
+
+
+def test_reserved_device_class_and_event_control_bits_are_ignored(link):
+    issue(link, 11, start_time=0, duration_minutes=10, device_class=0xFFFF, event_control=0xFC)
+    link.advance(3600)
+    assert link.drlc.status_codes(11) == [RECEIVED, STARTED, COMPLETED]
+    assert arrivals(link, 11) == {RECEIVED: 0, STARTED: 0, COMPLETED: 600}
+
+
 def test_duplicate_event_is_not_processed_twice(link):
     issue(link, 9, start_time=T0 + 300, duration_minutes=10)
     link.advance(60)
