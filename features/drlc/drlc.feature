@@ -387,7 +387,7 @@ Feature: Demand response and load control events
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   # Reserved bits (SE 1.x Annex D.2.2 (Load Control Event): DeviceClass bits 12-15 and EventControl bits 2-7 are
-  # reserved; ZCL 07-5123: a receiver ignores what is reserved, for forward compatibility; reference client
+  # reserved; ZCL 07-5123 r7 1.6.2 "Reserved Bit Fields": set to zero, ignored on reception; reference client
   # (Silicon Labs drlc): the device class is matched by AND with DeviceClassValue and each EventControl bit is tested
   # alone). An event for the DUT's device class with every reserved bit set is taken as if they were clear: received,
   # started at its start time unrandomized (both windows set, neither randomization bit set). Its reports echo the
