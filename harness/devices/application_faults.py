@@ -344,7 +344,7 @@ MESSAGING = [
 # -- Time -----------------------------------------------------------------------------------------------------
 
 NEVER_READS_TIME = Fault("never-reads-time", "never reads Time from the ESI and runs on its own clock",
-                         ("TC-TIME-1.1", "TC-TIME-1.6"), Behaviour())
+                         ("TC-TIME-1.1", "TC-TIME-1.6", "TC-TIME-1.9[in force]", "TC-TIME-1.9[ended]"), Behaviour())
 IGNORES_ESI_TIME = Fault("ignores-esi-time", "reads the ESI's Time but keeps running on its own clock", (),
                          ClientSetting(client="time", field="ignore_esi_time"))
 

@@ -54,7 +54,7 @@ _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4
                            "TC-PRICE-1.12",
                            *(f"TC-PRICE-1.9[{layout}]" for layout in ("SE 1.1", "SE 1.2", "SE 1.2 and 8 unknown bytes")),
                            *PRICE_STAMPED,
-                           "TC-TIME-1.6", "TC-TIME-1.8",
+                           "TC-TIME-1.6", "TC-TIME-1.8", "TC-TIME-1.9[in force]", "TC-TIME-1.9[ended]",
                            *(f"TC-MSG-1.12[{bits}]" for bits in ("low-normal", "medium-normal", "high-normal",
                                                                  "critical-normal", "critical-normal and Inter-PAN")))
 

@@ -69,7 +69,7 @@ class ServerSetting(Setting):
 # Cases that judge what they see of a resource, whatever else they are about (steps/test_openseg.py judges every
 # response whole): a fault in a resource fails each of them.
 VALUES_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.2", "TC-OSEG-3.4", "TC-OSEG-6.2", "TC-OSEG-6.6", "TC-OSEG-6.7",
-               "TC-OSEG-7.1", "TC-OSEG-7.2")  # a summation or demand value
+               "TC-OSEG-6.8", "TC-OSEG-7.1", "TC-OSEG-7.2")  # a summation or demand value
 GREEN_BUTTON_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.3", "TC-OSEG-3.4", "TC-OSEG-4.1", "TC-OSEG-5.1")  # an export
 GREEN_BUTTON_INTERVALS = ("TC-OSEG-4.1", "TC-OSEG-5.1")  # an export with intervals (the others' ranges have none)
 
@@ -147,9 +147,10 @@ OPENSEG = [
           ("TC-OSEG-3.2",), ServerSetting("read_at_served")),
     Fault("serves-previous-reading", "serves the reading before the newest on the summation and demand resources",
           ("TC-OSEG-3.2",), ServerSetting("stale_reading")),
-    # TC-OSEG-7.1 asks for the readings of its burst, from before it began.
+    # TC-OSEG-7.1 asks for the readings of its burst, from before it began; TC-OSEG-3.5 for those since its
+    # first report in another layout, so the reading before it is one too many.
     Fault("readings-range-slop", "answers a readings range with the readings one read interval beyond each end",
-          ("TC-OSEG-3.3", "TC-OSEG-7.1"), ServerSetting("range_slop")),
+          ("TC-OSEG-3.3", "TC-OSEG-3.5", "TC-OSEG-7.1"), ServerSetting("range_slop")),
     # TC-OSEG-6.2 asks for a range of one second, an hour ahead: served, and empty.
     Fault("no-data-404", "answers a range it holds no reading of 404 instead of an empty answer",
           ("TC-OSEG-3.3", "TC-OSEG-6.2"), ServerSetting("no_data_404")),
