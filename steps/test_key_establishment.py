@@ -6,6 +6,8 @@ capture (certificates, security of KE frames) and by whether it acts on SE probe
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pytest_bdd import given, parsers, then, when
 from zigpy.zcl.foundation import Direction, GeneralCommand, Status
@@ -14,7 +16,7 @@ from harness.bdd import certification_cases
 from harness.crypto import CryptoError, Role, parse_certificate
 from harness.crypto.ecqv import Suite2Certificate
 from harness.golden.golden import ESI_ENDPOINT
-from harness.golden.ke import GoldenKeError
+from harness.golden.ke import NO_RETRY, GoldenKeError
 from harness.ke import (
     CertificateMangle,
     EphemeralMangle,
@@ -747,3 +749,52 @@ def initiate_response_certificate(bench, testbed, suite):
           observed="; ".join(wrong),
           rule="SE 1.x C.4: certificate issuer (the CA), subject (the device's IEEE), suite 2 type 0x00, curve "
                "0x0D, hash 0x08, key usage with key agreement (0x08)")
+
+
+#: How long the golden holds its Ephemeral Data back after the DUT's Initiate response (TC-KE-4.13): the second
+#: node initiates meanwhile. Well inside the DUT's wait for it (its margin plus the golden's advertised time).
+SECOND_PARTNER_WINDOW = 2.0  # seconds
+
+
+@given("a second golden node has joined the network")
+def second_partner_joined(bench, testbed):
+    bench.run(bench.second_ke_partner(testbed), 60, "a second golden node joining")
+
+
+async def _second_initiator_mid_exchange(bench, testbed):
+    golden, partner = testbed.golden.ke, testbed.ke_partner
+    nwk, endpoint, since = dut_nwk(testbed), bench.dut_profile.endpoint, testbed.notes["ke_started_at"]
+    running = asyncio.ensure_future(golden.initiate(nwk, endpoint, ieee=testbed.dut_ieee))
+    second = None
+    try:
+        await golden.wait_event(lambda e: e.partner_nwk == nwk and e.at >= since and e.kind is KeEventKind.FRAME_RECEIVED
+                                and e.command is KeCommand.INITIATE, _ke_time(bench),
+                                "the DUT's Initiate Key Establishment Response")
+        second = await partner.establish(nwk, endpoint, partner_ieee=testbed.dut_ieee,
+                                         suite=min(bench.dut_ke_suites), retry=NO_RETRY)
+    except TimeoutError:
+        pass  # the DUT did not answer the golden: the steps say so from the golden's events
+    return await running, second
+
+
+@when("the golden ESI initiates key establishment with the DUT and the second node initiates while it runs")
+def golden_and_second_initiate(bench, testbed):
+    _arm(testbed, delay_command=KeCommand.INITIATE, delay_seconds=SECOND_PARTNER_WINDOW)
+    testbed.notes["ke_started_at"] = bench.clock.monotonic()
+    bound = 3 * _ke_time(bench) + 60
+    testbed.notes["golden_outcome"], testbed.notes["second_outcome"] = bench.run(
+        _second_initiator_mid_exchange(bench, testbed), bound, "golden-initiated CBKE with a second initiator")
+
+
+@then("the DUT answers the second node with Terminate Key Establishment status NO_RESOURCES and a wait time")
+def second_partner_busy(bench, testbed):
+    second = testbed.notes["second_outcome"]
+    ok = (second is not None and second.by is TerminatedBy.PARTNER and second.status == KeStatus.No_Resources
+          and (second.wait_time or 0) > 0)
+    check(ok, expected="Terminate Key Establishment from the DUT to the second initiator with NO_RESOURCES and a "
+                       "wait time above 0, while its exchange with the golden runs",
+          observed=("the second node never initiated: the DUT did not answer the golden's Initiate"
+                    if second is None else str(second) + (f", wait {second.wait_time} s" if second.wait_time is not
+                                                          None else "")) + f"; {ke_trail(testbed)}",
+          rule="SE 1.x 10.7.2.4.4: NO_RESOURCES and its wait time; one exchange at a time (reference "
+               "implementation: Silicon Labs key-establishment.c terminates a second partner with NO_RESOURCES)")

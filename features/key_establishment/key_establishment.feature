@@ -260,3 +260,16 @@ Feature: Certificate-Based Key Establishment with the Trust Center
       | suite |
       | 1     |
       | 2     |
+
+  # Rule: SE 1.x 10.7.2.4.4 (NO_RESOURCES: the responder cannot take another exchange now; the wait time says when
+  # to try again) and 10.7.4; reference implementation: a second partner's Initiate mid-exchange gets Terminate
+  # NO_RESOURCES with BACK_OFF_TIME_REPORTED_TO_PARTNER, and the running exchange goes on (Silicon Labs
+  # key-establishment.c, "Second Key establishment not supported, terminating it"). The second initiator is a
+  # second golden-side node on the network: a bench with one golden radio cannot run this case (a bench error).
+  @id:TC-KE-4.13 @pics:SE.KE.S
+  Scenario: As responder the DUT refuses a second initiator while an exchange runs
+    Given the DUT has joined and completed key establishment
+    And a second golden node has joined the network
+    When the golden ESI initiates key establishment with the DUT and the second node initiates while it runs
+    Then the DUT answers the second node with Terminate Key Establishment status NO_RESOURCES and a wait time
+    And key establishment completes with SUCCESS within the PIXIT key establishment time

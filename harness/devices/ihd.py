@@ -61,7 +61,7 @@ _KE_RESPONDER_REFUSES_INITIATE = ("TC-KE-4.3", "TC-KE-4.4", "TC-KE-4.5[one byte 
                                   "TC-KE-4.5[not a valid public point]", "TC-KE-4.7[Ephemeral Data before Initiate]")
 _KE_RESPONDER_PAST_INITIATE = ("TC-KE-4.6", "TC-KE-4.7[Confirm Key before Ephemeral Data]", "TC-KE-4.8[one byte short]",
                                "TC-KE-4.8[not a point on the curve]")
-_KE_RESPONDER_COMPLETES = ("TC-KE-4.9", "TC-KE-4.10", "TC-KE-4.11")
+_KE_RESPONDER_COMPLETES = ("TC-KE-4.9", "TC-KE-4.10", "TC-KE-4.11", "TC-KE-4.13")
 _KE_RESPONDER = (*_KE_RESPONDER_REFUSES_INITIATE, *_KE_RESPONDER_PAST_INITIATE, *_KE_RESPONDER_COMPLETES, "TC-KE-4.12[1]")
 
 # The IHD's own behaviours (the shared ones are in application_faults.py).
@@ -167,6 +167,8 @@ _FAULTS = [
           KeSetting("skip_ephemeral_check")),
     Fault("ke-silent-on-malformed", "drops an Ephemeral Data or Confirm Key too short for its command without "
           "Terminate, and lets the exchange time out", ("TC-KE-4.8[one byte short]",), KeSetting("silent_on_malformed")),
+    Fault("ke-accepts-second-partner", "as responder drops its running exchange for a second initiator instead of "
+          "answering it NO_RESOURCES", ("TC-KE-4.13",), KeSetting("accept_second_partner")),
     # Seeded by ApplicationDevice (harness/devices/application.py), shared with the PCT.
     KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE,
     ACTS_ON_UNPROTECTED_SE_COMMANDS,

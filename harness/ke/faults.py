@@ -127,6 +127,7 @@ class DeviceKeFaults:
     suite_big_endian: bool = False  # writes the suite of its Initiate response most significant byte first
     skip_ephemeral_check: bool = False  # answers Ephemeral Data before validating the partner's point
     silent_on_malformed: bool = False  # drops a malformed Ephemeral Data or Confirm Key without Terminate
+    accept_second_partner: bool = False  # drops the running exchange for a second initiator (no NO_RESOURCES)
 
 
 NO_GOLDEN_FAULTS = GoldenKeFaults()

@@ -333,6 +333,12 @@ class KeyEstablishment:
                 self._partner_terminated(ex, src, payload)
                 return
             if ex is not None and ex.partner_nwk != src:
+                if side is Side.SERVER and isinstance(payload, Initiate) and self.device.accept_second_partner:
+                    # A device fault: the running exchange is dropped for the newcomer.
+                    self._finish(ex, KeResult.TERMINATED, by=TerminatedBy.LOCAL,
+                                 detail="dropped for a second partner (device fault)")
+                    await self._responder_initiate(src, src_ep, tsn, payload)
+                    return
                 await self._terminate_outside(src, src_ep, tsn, side, KeStatus.No_Resources,
                                               "busy with another exchange")
                 return
