@@ -539,16 +539,16 @@ class KeyEstablishment:
                 ex.session = await self._start_session(suite)
                 if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(self._own_ephemeral(ex)).serialize()):
                     self._expect(ex, _Expect.EPHEMERAL_RESPONSE, 0)
-                return await ex.done
-            request = Initiate(
-                self.golden.offer_suite if self.golden.offer_suite is not None else suite_bitmap([suite]),
-                self.timing.ephemeral_data_generate_time,
-                self.timing.confirm_key_generate_time,
-                await self._own_certificate(suite),
-            )
-            if await self._send(ex, KeCommand.INITIATE, request.serialize()):
-                # The responder answers once it has checked our certificate: the margin alone.
-                self._expect(ex, _Expect.INITIATE_RESPONSE, 0)
+            else:
+                request = Initiate(
+                    self.golden.offer_suite if self.golden.offer_suite is not None else suite_bitmap([suite]),
+                    self.timing.ephemeral_data_generate_time,
+                    self.timing.confirm_key_generate_time,
+                    await self._own_certificate(suite),
+                )
+                if await self._send(ex, KeCommand.INITIATE, request.serialize()):
+                    # The responder answers once it has checked our certificate: the margin alone.
+                    self._expect(ex, _Expect.INITIATE_RESPONSE, 0)
         return await ex.done
 
     async def _negotiate(self, partner_nwk: int, partner_ep: int) -> tuple[int | None, str]:
