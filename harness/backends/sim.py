@@ -23,7 +23,7 @@ from harness.ke.sim import aps_ack_switch, attach, ieee_resolver
 from harness.ke.state_machine import KeyEstablishment
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
 from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
-from harness.se.datamodel import SE_PROFILE_ID
+from harness.se.datamodel import SE_PROFILE_ID, load_datamodel
 from harness.sim.air import Air
 from harness.sim.node import Node, Role
 from harness.testbed import IDENTIFICATION, BenchError, Testbed
@@ -46,7 +46,7 @@ COORDINATOR_IEEE = 0x00124B0000C0FFEE
 PARTNER_IEEE = 0x00124B0000C0FFEF
 PARTNER_LINK_KEY = bytes.fromhex("5345434F4E44504152544E45524B4559")  # "SECONDPARTNERKEY"
 PARTNER_ENDPOINT = 1
-PARTNER_DEVICE_ID = 0x0500  # an ESI (SE-FACTS "Basics")
+PARTNER_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id  # an ESI
 
 
 def air_name(air: Air) -> str:
