@@ -753,7 +753,7 @@ def initiate_response_certificate(bench, testbed, suite):
 
 #: How long the golden holds its Ephemeral Data back after the DUT's Initiate response (TC-KE-4.13): the second
 #: node initiates meanwhile. Well inside the DUT's wait for it (its margin plus the golden's advertised time).
-SECOND_PARTNER_WINDOW = 2.0  # seconds
+SECOND_PARTNER_WINDOW = 1.0  # seconds
 
 
 @given("a second golden node has joined the network")

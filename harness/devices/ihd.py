@@ -130,9 +130,10 @@ _FAULTS = [
           ("TC-KE-3.1",), KeSetting("retry_before_wait_time")),
     Fault("ke-never-retries-after-timeout", "gives up key establishment for good after the first timeout",
           ("TC-KE-3.2",), KeSetting("never_retry_after_timeout")),
-    # Its Terminate after a bad MACV is then secured with a key the golden no longer holds (TC-KE-2.2).
+    # Its Terminate after a bad MACV is then secured with a key the golden no longer holds (TC-KE-2.2), and its
+    # NO_RESOURCES to a second initiator with a link key that node does not share with it (TC-KE-4.13).
     Fault("ke-aps-encrypts-ke-frames", "APS-encrypts its Key Establishment frames with its link key",
-          ("TC-KE-2.2", "TC-KE-3.4"), KeSetting("aps_encrypt_ke_frames")),
+          ("TC-KE-2.2", "TC-KE-3.4", "TC-KE-4.13"), KeSetting("aps_encrypt_ke_frames")),
     Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
           ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1", "TC-KE-4.3", "TC-KE-4.5[not a valid public point]",
            *_KE_RESPONDER_PAST_INITIATE, *_KE_RESPONDER_COMPLETES), KeSetting("advertise_wrong_suite")),
@@ -154,7 +155,7 @@ _FAULTS = [
           "MACU does not verify, and answers with its MACV", ("TC-KE-4.6",), KeSetting("ignore_bad_macu")),
     Fault("ke-reuses-ephemeral-key", "draws one ephemeral key pair and uses it again in every later exchange",
           ("TC-KE-4.9",), KeSetting("reuse_ephemeral_key")),
-    Fault("ke-slow-confirm-key", "as responder answers Confirm Key 3 s after the Confirm Key Generate Time it "
+    Fault("ke-slow-confirm-key", "as responder answers Confirm Key 2 s after the Confirm Key Generate Time it "
           "advertised", ("TC-KE-4.10",), KeSetting("slow_confirm_key")),
     Fault("ke-responses-fresh-tsn", "as responder gives its responses a new ZCL sequence number instead of the "
           "request's", ("TC-KE-4.11",), KeSetting("fresh_response_tsn")),

@@ -133,7 +133,7 @@ class _Exchange:
 
 IEEE_RESOLVE_GRACE = 2.0  # seconds
 #: How much later than its advertised Confirm Key Generate Time a device seeded with slow_confirm_key answers.
-SLOW_CONFIRM_EXTRA = 3.0  # seconds
+SLOW_CONFIRM_EXTRA = 2.0  # seconds: past the PIXIT ke_transit_time, inside the PIXIT ke_timeout's 20 s
 #: KeyEstablishmentSuite, on both sides of the cluster.
 SUITE_ATTRIBUTE = KeyEstablishmentCluster.AttributeDefs.key_establishment_suite
 
@@ -470,7 +470,7 @@ class KeyEstablishment:
             await self._abort(ex, KeStatus.Bad_Key_Confirm, "MACU does not verify; key discarded")
             return
         if self.device.slow_confirm_key:
-            # A device fault: its Confirm Key response comes 3 s after the generate time it advertised.
+            # A device fault: its Confirm Key response comes 2 s after the generate time it advertised.
             await asyncio.sleep(self.timing.confirm_key_generate_time + SLOW_CONFIRM_EXTRA)
             if self._exchange is not ex:
                 return
