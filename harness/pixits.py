@@ -96,6 +96,10 @@ BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
        "CBKE completes within this time after joining (or after the golden initiates)"),
     _d("ke_retry_timeout", "120 s", ("1 s", _POSITIVE), ("300 s", PROGRAM_RULE), "longer",
        "after NO_RESOURCES (past its wait time) or an unanswered exchange, the DUT starts again within this time"),
+    _d("ke_transit_time", "1 s", ("100 ms", _POSITIVE), ("10 s", PROGRAM_RULE + ": the Key Establishment plugin's "
+       "network margin (KEY_ESTABLISHMENT_TIMEOUT_BASE_SECONDS, 10 s) is what an initiator allows on top of the "
+       "advertised times"), "longer",
+       "TC-KE-4.10: the air and APS retries on top of a generate time the DUT advertised, to its answer"),
     _d("ephemeral_data_generate_time", "10 s", ("1 s", _KE_TIMES), ("255 s", _KE_TIMES), None,
        "what a reference DUT advertises in its Initiate Key Establishment frames"),
     _d("confirm_key_generate_time", "10 s", ("1 s", _KE_TIMES), ("255 s", _KE_TIMES), None,

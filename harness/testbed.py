@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # types of fields only
     from harness.golden.golden import Golden
     from harness.golden.trust_center import JoinEvent
     from harness.ke.events import KeEvent
+    from harness.ke.state_machine import KeyEstablishment
     from harness.sim.air import Air
 
 #: The testbed name of the once-per-run reading of the DUT's Basic identity (harness/pytest_plugin/fixtures.py).
@@ -79,6 +80,7 @@ class Testbed:
     dut_nwk: int | None = None  # the DUT's network address once it answered there (joined, rejoined)
     join_event: JoinEvent | None = None  # the Trust Center's admission of the DUT
     ke_completed: KeEvent | None = None  # the golden's record of the CBKE that gave the DUT its link key
+    ke_partner: KeyEstablishment | None = None  # a second golden-side node's Key Establishment, once asked for
 
     # -- what the bench itself keeps of the scenario --------------------------------------------------------
     capture_cut: str | None = None  # why capture.pcap holds fewer frames than the air carried (size limit)

@@ -6,15 +6,20 @@ capture (certificates, security of KE frames) and by whether it acts on SE probe
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pytest_bdd import given, parsers, then, when
 from zigpy.zcl.foundation import Direction, GeneralCommand, Status
 
 from harness.bdd import certification_cases
-from harness.crypto import CryptoError, parse_certificate
+from harness.crypto import CryptoError, Role, parse_certificate
+from harness.crypto.ecqv import Suite2Certificate
 from harness.golden.golden import ESI_ENDPOINT
+from harness.golden.ke import NO_RETRY, GoldenKeError
 from harness.ke import (
     CertificateMangle,
+    EphemeralMangle,
     GoldenKeFaults,
     KeCommand,
     KeEventKind,
@@ -22,6 +27,7 @@ from harness.ke import (
     suite_bitmap,
     suite_from_bitmap,
 )
+from harness.ke.checks import KEY_USAGE_KEY_AGREEMENT
 from harness.ke.frames import Initiate, KeFrameError, parse_payload
 from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, Side
@@ -109,14 +115,15 @@ def _acted(bench, testbed, probe) -> tuple[bool, str]:
     return verdict.acted, verdict.observed
 
 
-def _dut_ke_frames(testbed):
-    """(observed frame, ZCL frame) of every Key Establishment frame the DUT put on the air."""
+def _dut_ke_frames(testbed, *, to_dut: bool = False):
+    """(observed frame, ZCL frame) of every Key Establishment frame the DUT put on the air (*to_dut*: every one
+    sent to the DUT), in the order of the capture."""
     nwk = dut_nwk(testbed)
     out = []
     for frame in testbed.observed():
-        if frame.nwk is None or frame.nwk.src != nwk or frame.aps is None or frame.aps.cluster != KeyEstablishmentCluster.cluster_id:
+        if frame.nwk is None or frame.aps is None or frame.aps.cluster != KeyEstablishmentCluster.cluster_id:
             continue
-        if frame.aps.profile != SE_PROFILE_ID:
+        if (frame.nwk.dst if to_dut else frame.nwk.src) != nwk or frame.aps.profile != SE_PROFILE_ID:
             continue
         try:
             out.append((frame, parse_frame(frame.aps.payload)))
@@ -222,11 +229,12 @@ def read_suite(bench, testbed, side):
         testbed.notes["suite_error"] = str(exc)
 
 
-def _golden_initiates(bench, testbed):
+def _golden_initiates(bench, testbed, suite: int | None = None):
     testbed.notes["ke_started_at"] = bench.clock.monotonic()
     bound = 3 * _ke_time(bench) + 60  # the exchange's own timeouts end it well before
     testbed.notes["golden_outcome"] = bench.run(testbed.golden.ke.initiate(
-        dut_nwk(testbed), bench.dut_profile.endpoint, ieee=testbed.dut_ieee), bound, "golden-initiated CBKE")
+        dut_nwk(testbed), bench.dut_profile.endpoint, ieee=testbed.dut_ieee, suite=suite), bound,
+        "golden-initiated CBKE")
 
 
 @when("the golden ESI initiates key establishment with the DUT")
@@ -238,6 +246,33 @@ def golden_initiates(bench, testbed):
 def golden_initiates_unclaimed(bench, testbed):
     _arm(testbed, offer_suite=_unclaimed_suite_bit(bench))
     _golden_initiates(bench, testbed)
+
+
+#: The golden's test hooks as initiator, by the feature's words (TC-KE-4.3 .. 4.8).
+_AS_INITIATOR = {
+    "presenting a certificate from an unknown issuer": {"certificate": CertificateMangle.ISSUER},
+    "presenting a certificate whose subject is not its IEEE address": {"certificate": CertificateMangle.SUBJECT},
+    "presenting a certificate that is one byte short": {"certificate": CertificateMangle.LENGTH},
+    "presenting a certificate that is not a valid public point": {"certificate": CertificateMangle.CORRUPT_BYTE,
+                                                                  "corrupt_index": 0},
+    "sending a wrong MACU": {"wrong_mac": True},
+    "sending Ephemeral Data before Initiate out of sequence": {"ephemeral_first": True},
+    "sending Confirm Key before Ephemeral Data out of sequence": {"out_of_sequence": True},
+    "sending Ephemeral Data that is one byte short": {"ephemeral": EphemeralMangle.SHORT},
+    "sending Ephemeral Data that is not a point on the curve": {"ephemeral": EphemeralMangle.OFF_CURVE},
+}
+
+
+@when(parsers.re(r"the golden ESI initiates key establishment with the DUT (?P<how>(presenting|sending) .+)"))
+def golden_initiates_with_hook(bench, testbed, how):
+    _arm(testbed, **_AS_INITIATOR[how])
+    _golden_initiates(bench, testbed)
+
+
+@when(parsers.parse("the golden ESI initiates key establishment with the DUT for suite {suite:d}"))
+def golden_initiates_suite(bench, testbed, suite):
+    testbed.golden.ke.use_engine(bench.golden_ke_engine((suite,)))
+    _golden_initiates(bench, testbed, suite=suite)
 
 
 # -- Then ----------------------------------------------------------------------------------------------------
@@ -493,3 +528,273 @@ def suite_value(bench, testbed):
         observed = f"status {record.status!r}"
     check(ok, expected=f"KeyEstablishmentSuite 0x{expected:04X} (suites {list(bench.dut_ke_suites)})",
           observed=observed, rule="SE 1.x 10.7.2.2.1: KeyEstablishmentSuite bitmap (bit 0 suite 1, bit 1 suite 2)")
+
+
+# -- The DUT as responder (TC-KE-4.3 .. 4.12) -----------------------------------------------------------------
+
+RULE_NO_KEY = ("SE 1.x C.4.2.2.2 / 10.7.4: a refused certificate ends the exchange at Initiate: the responder "
+               "sends no Ephemeral Data and derives no key")
+RULE_TSN = ("ZCL frame format, Transaction Sequence Number (ZCL r6 2.4.1.3): a response carries the sequence "
+            "number of the request it answers; SE 1.x 10.7.2.4 Key Establishment responses")
+RULE_GENERATE_TIMES = ("SE 1.x 10.7.2.4.1: the responder's Ephemeral Data Generate Time and Confirm Key Generate "
+                       "Time are the times it takes to answer Ephemeral Data and Confirm Key; the initiator's "
+                       "timeouts are built on them (10.7.4)")
+RULE_INITIATE_RESPONSE = "SE 1.x 10.7.2.4.1: Initiate Key Establishment Response (suite, generate times, identity)"
+
+
+def _exchange_events(bench, testbed, kind=None):
+    """The golden's events with the DUT from the start of the exchange the golden initiated (the DUT's own
+    exchange at joining may end at the very instant the golden starts)."""
+    since = testbed.notes["ke_started_at"]
+    events = testbed.golden.ke.events_from(dut_nwk(testbed))
+    start = next((i for i, e in enumerate(events) if e.at >= since and e.kind is KeEventKind.STARTED
+                  and e.role is Role.INITIATOR), len(events))
+    return [e for e in events[start:] if kind is None or e.kind is kind]
+
+
+@then("the DUT derives no key in that exchange")
+def derives_no_key(bench, testbed):
+    derived = [e for e in _exchange_events(bench, testbed)
+               if (e.kind is KeEventKind.FRAME_RECEIVED and e.command in (KeCommand.EPHEMERAL_DATA, KeCommand.CONFIRM_KEY))
+               or e.kind is KeEventKind.COMPLETED]
+    check(not derived, expected="no Ephemeral Data, Confirm Key or completed exchange from the DUT after it refused "
+                                "the certificate", observed="; ".join(str(e) for e in derived) or ke_trail(testbed),
+          rule=RULE_NO_KEY)
+
+
+@then("the DUT does not act on an SE command secured with the key the golden derived in that exchange")
+def ignores_refused_macu_key(bench, testbed):
+    keyed = [e for e in _exchange_events(bench, testbed) if e.key is not None
+             and e.kind in (KeEventKind.TERMINATED, KeEventKind.COMPLETED)]
+    if not keyed:
+        raise GoldenKeError("the golden holds no key of the exchange it sent the wrong MACU in (its engine keeps "
+                            "keys to itself), so the probe cannot be sent")
+    probe = _probe(bench, testbed, link_key=keyed[-1].key)
+    acted, observed = _acted(bench, testbed, probe)
+    check(not acted, expected="no Read Attributes Response nor a Default Response SUCCESS to Read Attributes "
+                              "secured with the key of the exchange whose MACU did not verify (no answer, or a "
+                              "Default Response NOT_AUTHORIZED or FAILURE)", observed=observed,
+          rule=f"SE 1.x C.4.2.2.6: a key whose MACU did not verify is discarded; {RULE_NOT_ACTED}")
+
+
+@then("the DUT answers the Ephemeral Data with Terminate Key Establishment status BAD_MESSAGE")
+def answers_ephemeral_with_terminate(bench, testbed):
+    sent, answer = _answer(bench, testbed, KeCommand.EPHEMERAL_DATA)
+    check(sent is not None, expected="the golden sent its Ephemeral Data (after the DUT's Initiate response)",
+          observed=ke_trail(testbed), rule=RULE_CBKE)
+    ok = answer is not None and answer.command is KeCommand.TERMINATE and answer.status == KeStatus.Bad_Message
+    check(ok, expected="the DUT's next Key Establishment frame is Terminate with BAD_MESSAGE (it validates the "
+                       "ephemeral key before it answers with its own)",
+          observed=("no answer" if answer is None else str(answer)) + f"; {ke_trail(testbed)}",
+          rule="SE 1.x C.4.2.2.3 / C.3: a received ephemeral key is a valid point of the suite's curve, checked "
+               "before use; 10.7.2.4.4: BAD_MESSAGE")
+
+
+def _ephemeral_keys(testbed) -> list[tuple[str, bytes]]:
+    """Every ephemeral public key the DUT sent, with the role it sent it in, in capture order."""
+    keys = []
+    for _observed, zcl in _dut_ke_frames(testbed):
+        if zcl is None or zcl.is_general or zcl.command_id != KeCommand.EPHEMERAL_DATA:
+            continue
+        role = "initiator" if zcl.direction == Direction.Client_to_Server else "responder"
+        if keys and keys[-1] == (role, bytes(zcl.payload)):
+            continue  # the same frame again (a MAC or APS retry)
+        keys.append((role, bytes(zcl.payload)))
+    return keys
+
+
+@then("the DUT's ephemeral public key differs from the one it sent in its CBKE at joining")
+def fresh_ephemeral(bench, testbed):
+    keys = _ephemeral_keys(testbed)
+    initiator = [k for role, k in keys if role == "initiator"]
+    responder = [k for role, k in keys if role == "responder"]
+    check(bool(initiator) and bool(responder),
+          expected="the DUT's Ephemeral Data as initiator (at joining) and as responder on the air",
+          observed=f"{len(initiator)} as initiator, {len(responder)} as responder", rule=RULE_CBKE)
+    reused = [k for k in responder if k in initiator]
+    check(not reused, expected="a new ephemeral public key in the golden-initiated exchange",
+          observed=f"the DUT sent {reused[0].hex().upper()} in both exchanges" if reused else "",
+          rule="SE 1.x C.4.2.2.3: each exchange generates a new ephemeral key pair (ECMQV, SEC 1 6.2)")
+
+
+def _initiate_responses(testbed):
+    """The Initiate Key Establishment Responses the DUT sent (it is the server there), parsed, in capture order."""
+    out = []
+    for _observed, zcl in _dut_ke_frames(testbed):
+        if zcl is None or zcl.is_general or zcl.command_id != KeCommand.INITIATE:
+            continue
+        if zcl.direction != Direction.Server_to_Client:
+            continue
+        try:
+            out.append(parse_payload(KeCommand.INITIATE, zcl.payload))
+        except KeFrameError as exc:
+            check(False, expected="a well-formed Initiate Key Establishment Response", observed=str(exc),
+                  rule=RULE_INITIATE_RESPONSE)
+    return out
+
+
+def _initiate_response(testbed) -> Initiate:
+    responses = _initiate_responses(testbed)
+    check(bool(responses), expected="an Initiate Key Establishment Response from the DUT on the air",
+          observed=ke_trail(testbed), rule=RULE_INITIATE_RESPONSE)
+    return responses[-1]
+
+
+def _answer(bench, testbed, command: KeCommand):
+    """(the golden's *command* frame, the DUT's next KE frame after it) in the exchange under judgement, as
+    events; None for either that is not there."""
+    events = _exchange_events(bench, testbed)
+    index = next((i for i, e in enumerate(events) if e.kind is KeEventKind.FRAME_SENT and e.command is command), None)
+    if index is None:
+        return None, None
+    return events[index], next((e for e in events[index + 1:] if e.kind is KeEventKind.FRAME_RECEIVED), None)
+
+
+def _answer_time(bench, testbed, command: KeCommand) -> tuple[float, float] | None:
+    """(when the golden sent *command*, when the DUT's answer to it came) in the exchange under judgement."""
+    sent, answer = _answer(bench, testbed, command)
+    return (sent.at, answer.at) if sent is not None and answer is not None else None
+
+
+def _answers_within(bench, testbed, command: KeCommand, advertised: int, name: str) -> None:
+    transit = bench.pixit_seconds("ke_transit_time", 1)
+    times = _answer_time(bench, testbed, command)
+    check(times is not None, expected=f"the DUT answers the golden's {command.name}", observed=ke_trail(testbed),
+          rule=RULE_CBKE)
+    took = times[1] - times[0]
+    check(took <= advertised + transit,
+          expected=f"the DUT answers {command.name} within its advertised {name} ({advertised} s) and the PIXIT "
+                   f"transit time ({transit:g} s)",
+          observed=f"it answered after {took:.3f} s", rule=RULE_GENERATE_TIMES)
+
+
+@then("the DUT answers Ephemeral Data within its advertised Ephemeral Data Generate Time")
+def ephemeral_in_time(bench, testbed):
+    response = _initiate_response(testbed)
+    _answers_within(bench, testbed, KeCommand.EPHEMERAL_DATA, response.ephemeral_data_generate_time,
+                    "Ephemeral Data Generate Time")
+
+
+@then("the DUT answers Confirm Key within its advertised Confirm Key Generate Time")
+def confirm_in_time(bench, testbed):
+    response = _initiate_response(testbed)
+    _answers_within(bench, testbed, KeCommand.CONFIRM_KEY, response.confirm_key_generate_time,
+                    "Confirm Key Generate Time")
+
+
+@then("each Key Establishment response from the DUT carries the ZCL sequence number of the golden's request")
+def responses_carry_tsn(bench, testbed):
+    requests = {}  # command -> the tsn of the golden's latest request, in capture order
+    pairs = []
+    frames = sorted([(o.timestamp, 0, zcl) for o, zcl in _dut_ke_frames(testbed, to_dut=True)]
+                    + [(o.timestamp, 1, zcl) for o, zcl in _dut_ke_frames(testbed)], key=lambda f: (f[0], f[1]))
+    for _at, from_dut, zcl in frames:
+        if zcl is None or zcl.is_general or zcl.command_id not in (KeCommand.INITIATE, KeCommand.EPHEMERAL_DATA,
+                                                                   KeCommand.CONFIRM_KEY):
+            continue
+        if not from_dut and zcl.direction == Direction.Client_to_Server:
+            requests[zcl.command_id] = zcl.tsn
+        elif from_dut and zcl.direction == Direction.Server_to_Client and zcl.command_id in requests:
+            pairs.append((KeCommand(zcl.command_id), requests[zcl.command_id], zcl.tsn))
+    check(len({command for command, _, _ in pairs}) == 3,
+          expected="the DUT's Initiate, Ephemeral Data and Confirm Key responses to the golden's requests on the air",
+          observed=f"responses to {sorted({c.name for c, _, _ in pairs})}", rule=RULE_CBKE)
+    wrong = [f"{command.name} response 0x{got:02X} to request 0x{asked:02X}" for command, asked, got in pairs
+             if got != asked]
+    check(not wrong, expected="each response carries its request's ZCL sequence number",
+          observed="; ".join(wrong), rule=RULE_TSN)
+
+
+@then(parsers.parse("the DUT answers with an Initiate Key Establishment Response naming suite {suite:d}"))
+def initiate_response_suite(bench, testbed, suite):
+    response = _initiate_response(testbed)
+    testbed.notes["initiate_response"] = response
+    expected = suite_bitmap([suite])
+    check(response.suite == expected, expected=f"suite 0x{expected:04X} (suite {suite}, the one requested)",
+          observed=f"suite 0x{response.suite:04X}", rule=RULE_INITIATE_RESPONSE)
+
+
+@then("the response's generate times are at least one second")
+def initiate_response_times(testbed):
+    response = testbed.notes["initiate_response"]
+    times = (response.ephemeral_data_generate_time, response.confirm_key_generate_time)
+    check(min(times) >= 1, expected="Ephemeral Data and Confirm Key Generate Times of at least 1 s",
+          observed=f"{times[0]} s and {times[1]} s",
+          rule=f"{RULE_GENERATE_TIMES}: a time of 0 leaves the initiator no time to wait for an answer that takes any")
+
+
+@then(parsers.parse("the response's certificate is a suite {suite:d} certificate from the test CA for the DUT's "
+                    "IEEE address"))
+def initiate_response_certificate(bench, testbed, suite):
+    response = testbed.notes["initiate_response"]
+    try:
+        certificate = parse_certificate(response.identity, suite)
+    except CryptoError as exc:
+        check(False, expected=f"a suite {suite} implicit certificate", observed=str(exc),
+              rule="SE 1.x C.4: implicit certificate format")
+    subject = testbed.dut_ieee.to_bytes(8, "big")
+    issuer = bench.ke_material.issuer
+    wrong = []
+    if certificate.issuer != issuer:
+        wrong.append(f"issuer {certificate.issuer.hex().upper()}, expected {issuer.hex().upper()} (the test CA)")
+    if certificate.subject != subject:
+        wrong.append(f"subject {certificate.subject.hex().upper()}, expected {subject.hex().upper()} (the DUT's IEEE)")
+    if isinstance(certificate, Suite2Certificate) and not certificate.key_usage & KEY_USAGE_KEY_AGREEMENT:
+        wrong.append(f"key usage 0x{certificate.key_usage:02X} without key agreement (0x08)")
+    try:
+        certificate.reconstruction_point()
+    except CryptoError as exc:
+        wrong.append(str(exc))
+    check(not wrong, expected=f"a suite {suite} certificate issued by the test CA to the DUT's IEEE address",
+          observed="; ".join(wrong),
+          rule="SE 1.x C.4: certificate issuer (the CA), subject (the device's IEEE), suite 2 type 0x00, curve "
+               "0x0D, hash 0x08, key usage with key agreement (0x08)")
+
+
+#: How long the golden holds its Ephemeral Data back after the DUT's Initiate response (TC-KE-4.13): the second
+#: node initiates meanwhile. Well inside the DUT's wait for it (its margin plus the golden's advertised time).
+SECOND_PARTNER_WINDOW = 1.0  # seconds
+
+
+@given("a second golden node has joined the network")
+def second_partner_joined(bench, testbed):
+    bench.run(bench.second_ke_partner(testbed), 60, "a second golden node joining")
+
+
+async def _second_initiator_mid_exchange(bench, testbed):
+    golden, partner = testbed.golden.ke, testbed.ke_partner
+    nwk, endpoint, since = dut_nwk(testbed), bench.dut_profile.endpoint, testbed.notes["ke_started_at"]
+    running = asyncio.ensure_future(golden.initiate(nwk, endpoint, ieee=testbed.dut_ieee))
+    second = None
+    try:
+        await golden.wait_event(lambda e: e.partner_nwk == nwk and e.at >= since and e.kind is KeEventKind.FRAME_RECEIVED
+                                and e.command is KeCommand.INITIATE, _ke_time(bench),
+                                "the DUT's Initiate Key Establishment Response")
+        second = await partner.establish(nwk, endpoint, partner_ieee=testbed.dut_ieee,
+                                         suite=min(bench.dut_ke_suites), retry=NO_RETRY)
+    except TimeoutError:
+        pass  # the DUT did not answer the golden: the steps say so from the golden's events
+    return await running, second
+
+
+@when("the golden ESI initiates key establishment with the DUT and the second node initiates while it runs")
+def golden_and_second_initiate(bench, testbed):
+    _arm(testbed, delay_command=KeCommand.INITIATE, delay_seconds=SECOND_PARTNER_WINDOW)
+    testbed.notes["ke_started_at"] = bench.clock.monotonic()
+    bound = 3 * _ke_time(bench) + 60
+    testbed.notes["golden_outcome"], testbed.notes["second_outcome"] = bench.run(
+        _second_initiator_mid_exchange(bench, testbed), bound, "golden-initiated CBKE with a second initiator")
+
+
+@then("the DUT answers the second node with Terminate Key Establishment status NO_RESOURCES and a wait time")
+def second_partner_busy(bench, testbed):
+    second = testbed.notes["second_outcome"]
+    ok = (second is not None and second.by is TerminatedBy.PARTNER and second.status == KeStatus.No_Resources
+          and (second.wait_time or 0) > 0)
+    check(ok, expected="Terminate Key Establishment from the DUT to the second initiator with NO_RESOURCES and a "
+                       "wait time above 0, while its exchange with the golden runs",
+          observed=("the second node never initiated: the DUT did not answer the golden's Initiate"
+                    if second is None else str(second) + (f", wait {second.wait_time} s" if second.wait_time is not
+                                                          None else "")) + f"; {ke_trail(testbed)}",
+          rule="SE 1.x 10.7.2.4.4: NO_RESOURCES and its wait time; one exchange at a time (reference "
+               "implementation: Silicon Labs key-establishment.c terminates a second partner with NO_RESOURCES)")

@@ -13,13 +13,20 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from harness.errors import BenchFault
+
 if TYPE_CHECKING:
     from harness.clock import Clock
     from harness.ke.engine import KeEngine
     from harness.ke.material import KeMaterial
+    from harness.ke.state_machine import KeyEstablishment
     from harness.profiles import BenchProfile, DutProfile
     from harness.rng import CaseRandom
     from harness.testbed import Testbed
+
+
+class SecondRadioUnavailable(BenchFault, RuntimeError):
+    """The case needs a second golden-side node (a second radio on a real bench) that this bench does not have."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,12 @@ class BenchBackend(Protocol):
 
     def golden_ke_engine(self, suites: tuple[int, ...], random: CaseRandom) -> KeEngine:
         """The golden ESI's key-establishment engine offering only *suites*."""
+        ...
+
+    async def second_ke_partner(self, testbed: Testbed) -> KeyEstablishment:
+        """A second node of the golden side joined to the scenario's network, with a Key Establishment client
+        (certificates from the test CA for its own IEEE) that can initiate towards the DUT: a second partner
+        while the golden runs an exchange. SecondRadioUnavailable where the bench has no second radio."""
         ...
 
     def radio_firmware(self) -> str | None:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import zigpy.types as t
 
-from harness.backends.base import BenchSetup, Work
+from harness.backends.base import BenchSetup, SecondRadioUnavailable, Work
 from harness.capture.live import LivePcap, SnifferFault
 from harness.clock import WallClock
 from harness.dut.base import DutControl, DutControlError
@@ -65,6 +65,7 @@ from harness.wire.material import LinkKeyEntry
 if TYPE_CHECKING:  # ke.ezsp needs bellows at run time: imported where the engine is used
     from harness.ke.engine import KeEngine
     from harness.ke.ezsp import EzspKeEngine
+    from harness.ke.state_machine import KeyEstablishment
     from harness.rng import CaseRandom
 
 LOGGER = logging.getLogger(__name__)
@@ -278,6 +279,11 @@ class HardwareBackend:
         if missing:
             raise CbkeUnavailable(f"the NCP has no CBKE suite {sorted(missing)} (library or certificate)")
         return engine.restricted(suites)
+
+    async def second_ke_partner(self, testbed: Testbed) -> KeyEstablishment:
+        """A real bench has one golden radio (the Trust Center's): no second node can initiate towards the DUT."""
+        raise SecondRadioUnavailable("this case needs a second golden-side node initiating Key Establishment "
+                                     "towards the DUT; the bench has one EZSP radio, the Trust Center's")
 
     async def factory_reset_dut(self, name: str) -> list[str]:
         """Bring the DUT to factory state before a scenario (on the simulated bench each scenario gets a new

@@ -13,15 +13,23 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import zigpy.zdo.types as zdo_t
+
 from harness.backends.base import BenchSetup, Work
 from harness.clock import VirtualClock, VirtualTimeLoop, new_virtual_loop
 from harness.dut.sim import SimDutControl
 from harness.golden.golden import Golden
-from harness.ke.sim import aps_ack_switch, ieee_resolver
+from harness.ke.sim import aps_ack_switch, attach, ieee_resolver
+from harness.ke.state_machine import KeyEstablishment
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
+from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
+from harness.se.datamodel import SE_PROFILE_ID, load_datamodel
 from harness.sim.air import Air
+from harness.sim.node import Node, Role
 from harness.testbed import IDENTIFICATION, BenchError, Testbed
 from harness.verify import Keyring
+from harness.zcl import ZclEngine
+from harness.zcl.store import AttributeStore
 
 if TYPE_CHECKING:
     from harness.devices.base import ReferenceDevice
@@ -34,6 +42,11 @@ VIRTUAL_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 #: The loop time at which every simulated scenario starts (the capture's timestamps count from it).
 CASE_LOOP_START = 0.0
 COORDINATOR_IEEE = 0x00124B0000C0FFEE
+#: The second golden-side node (second_ke_partner): its IEEE, preconfigured link key and SE endpoint.
+PARTNER_IEEE = 0x00124B0000C0FFEF
+PARTNER_LINK_KEY = bytes.fromhex("5345434F4E44504152544E45524B4559")  # "SECONDPARTNERKEY"
+PARTNER_ENDPOINT = 1
+PARTNER_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id  # an ESI
 
 
 def air_name(air: Air) -> str:
@@ -115,7 +128,29 @@ class SimBackend:
         )
         testbed.golden.learn_from_key_establishment(testbed.keyring, material.ca_public_key(1))
 
+    async def second_ke_partner(self, testbed: Testbed) -> KeyEstablishment:
+        """A simulated router joined with its own install-code key, serving and initiating Key Establishment
+        with certificates the bench's test CA mints for it (the DUT's suites), its ephemeral keys from the case's
+        own stream."""
+        if testbed.ke_partner is not None:
+            return testbed.ke_partner
+        if testbed.air is None:
+            raise BenchError("the simulated testbed has no air to put a second node on")
+        node = Node(testbed.air, PARTNER_IEEE, Role.ROUTER, tc_link_key=PARTNER_LINK_KEY, clock=self.clock)
+        await testbed.golden.trust_center.admit(PARTNER_IEEE, PARTNER_LINK_KEY, 60)
+        await node.join(deadline=30.0)
+        node.add_endpoint(zdo_t.SimpleDescriptor(
+            endpoint=PARTNER_ENDPOINT, profile=SE_PROFILE_ID, device_type=PARTNER_DEVICE_ID, device_version=0,
+            input_clusters=[KeyEstablishmentCluster.cluster_id], output_clusters=[KeyEstablishmentCluster.cluster_id]))
+        engine = self.setup.ke_material.engine(PARTNER_IEEE, self.setup.dut_ke_suites,
+                                               rng=testbed.random.stream("ke:partner"))
+        ke, _detach = attach(node, ZclEngine(node.send_packet, store=AttributeStore()), PARTNER_ENDPOINT, engine)
+        testbed.ke_partner = ke
+        return ke
+
     async def close_testbed(self, testbed: Testbed) -> None:
+        if testbed.ke_partner is not None:
+            testbed.ke_partner.close()
         if testbed.device is not None:
             testbed.device.close()
         await testbed.golden.close()

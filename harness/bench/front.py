@@ -32,6 +32,7 @@ from harness.testbed import BenchError, Testbed
 if TYPE_CHECKING:
     from harness.clock import Clock
     from harness.ke.engine import KeEngine
+    from harness.ke.state_machine import KeyEstablishment
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,6 +87,11 @@ class Bench:
         """The golden ESI's key-establishment engine offering only *suites*: minted for the simulated
         coordinator, or on the real bench the EZSP NCP's own CBKE library."""
         return self.backend.golden_ke_engine(tuple(suites), self.case_random)
+
+    async def second_ke_partner(self, testbed: Testbed) -> KeyEstablishment:
+        """A second golden-side node on the scenario's network whose Key Establishment can initiate towards the
+        DUT (harness.backends.base.BenchBackend.second_ke_partner)."""
+        return await self.backend.second_ke_partner(testbed)
 
     def claims(self, pics_key: str) -> bool:
         """Whether the DUT claims a PICS item (its profile, overridden by --pics)."""

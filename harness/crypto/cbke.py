@@ -149,6 +149,12 @@ class CbkeParty:
         self.ephemeral_public_bytes = self.curve.encode_point(self._ephemeral_public)
         return self.ephemeral_public_bytes
 
+    @property
+    def ephemeral_private_key(self) -> int | None:
+        """The ephemeral private key ephemeral() drew or was given (None before): a device that (wrongly) keeps
+        one ephemeral key pair for several exchanges starts the next party with it."""
+        return self._ephemeral_private
+
     def derive(self, peer_certificate: bytes, peer_ephemeral: bytes, role: Role) -> CbkeKeys:
         """Validate the peer's certificate and ephemeral key, then derive Z, the keys and both MACs."""
         own_qe = self.ephemeral_public_bytes

@@ -146,12 +146,16 @@ GARBAGE_FAULTS = [
           Garble(Layer.PAYLOAD, zcl(KeyEstablishment.cluster_id, GeneralCommand.Read_Attributes_rsp, general=True), pad_to(80))),
     # Nonsense KE: a suite-1 ephemeral public key is 22 bytes (SE 1.x C.4.2.2.3).
     Fault("garbage-short-ke-ephemeral-data", "as responder sends an Ephemeral Data Response one byte short of "
-          "its 22-byte public key", ("TC-KE-4.1",),
+          "its 22-byte public key", ("TC-KE-4.1", "TC-KE-4.6", "TC-KE-4.9", "TC-KE-4.10", "TC-KE-4.11", "TC-KE-4.12[1]",
+                                              "TC-KE-4.13"),
           Garble(Layer.PAYLOAD, zcl(KeyEstablishment.cluster_id, _KE_SENT.ephemeral_data_response.id, general=False),
                  cut(1))),
     # Nonsense KE: the server sends commands 0x00-0x03 only; 0x0F is none of them.
     Fault("garbage-unknown-ke-command", "as responder sends its Terminate Key Establishment as server command "
-          "0x0F, which Key Establishment does not define", ("TC-KE-4.2",),
+          "0x0F, which Key Establishment does not define",
+          ("TC-KE-4.2", "TC-KE-4.3", "TC-KE-4.4", "TC-KE-4.5[one byte short]", "TC-KE-4.5[not a valid public point]",
+           "TC-KE-4.6", "TC-KE-4.7[Ephemeral Data before Initiate]", "TC-KE-4.7[Confirm Key before Ephemeral Data]",
+           "TC-KE-4.8[one byte short]", "TC-KE-4.8[not a point on the curve]", "TC-KE-4.13"),
           Garble(Layer.PAYLOAD, zcl(KeyEstablishment.cluster_id, _KE_SENT.terminate_key_establishment.id, general=False),
                  zcl_command(0x0F))),
     # The stack garbage below is aimed at Mgmt_Leave_rsp: the golden judges every frame the DUT sends, and the

@@ -58,6 +58,15 @@ _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4
                            *(f"TC-MSG-1.12[{bits}]" for bits in ("low-normal", "medium-normal", "high-normal",
                                                                  "critical-normal", "critical-normal and Inter-PAN")))
 
+#: The cases with the DUT as CBKE responder on the golden's negative paths (features/key_establishment, issue 17):
+#: the refusals at Initiate, and those that get past the DUT's Initiate Key Establishment Response.
+_KE_RESPONDER_REFUSES_INITIATE = ("TC-KE-4.3", "TC-KE-4.4", "TC-KE-4.5[one byte short]",
+                                  "TC-KE-4.5[not a valid public point]", "TC-KE-4.7[Ephemeral Data before Initiate]")
+_KE_RESPONDER_PAST_INITIATE = ("TC-KE-4.6", "TC-KE-4.7[Confirm Key before Ephemeral Data]", "TC-KE-4.8[one byte short]",
+                               "TC-KE-4.8[not a point on the curve]")
+_KE_RESPONDER_COMPLETES = ("TC-KE-4.9", "TC-KE-4.10", "TC-KE-4.11", "TC-KE-4.13")
+_KE_RESPONDER = (*_KE_RESPONDER_REFUSES_INITIATE, *_KE_RESPONDER_PAST_INITIATE, *_KE_RESPONDER_COMPLETES, "TC-KE-4.12[1]")
+
 # The IHD's own behaviours (the shared ones are in application_faults.py).
 REJOIN_BY_ASSOCIATION = Fault(
     "rejoin-by-association", "after losing its parent associates afresh instead of a secured NWK rejoin",
@@ -107,40 +116,63 @@ _FAULTS = [
     DRLC_DURATION_RANDOMIZATION_UNBOUNDED,
     # Certificate-Based Key Establishment (harness.ke.faults.DeviceKeFaults and the device's key handling).
     Fault("ke-accepts-unknown-issuer", "carries on with a certificate whose issuer is not a trusted CA",
-          ("TC-KE-2.1",), KeSetting("accept_unknown_issuer")),
+          ("TC-KE-2.1", "TC-KE-4.3"), KeSetting("accept_unknown_issuer")),
     Fault("ke-ignores-bad-macv", "keeps and uses the link key although the responder's MACV does not verify",
           ("TC-KE-2.2",), KeSetting("ignore_bad_macv")),
     Fault("ke-skips-subject-check", "accepts a certificate whose subject is not the partner's IEEE address",
-          ("TC-KE-2.6",), KeSetting("skip_subject_check")),
+          ("TC-KE-2.6", "TC-KE-4.4"), KeSetting("skip_subject_check")),
     Fault("ke-ignores-out-of-sequence", "silently ignores KE frames out of sequence instead of BAD_MESSAGE",
-          ("TC-KE-2.3",), KeSetting("accept_out_of_sequence")),
+          ("TC-KE-2.3", "TC-KE-4.7[Ephemeral Data before Initiate]", "TC-KE-4.7[Confirm Key before Ephemeral Data]"),
+          KeSetting("accept_out_of_sequence")),
     Fault("ke-accepts-any-suite", "carries on when the partner names a suite it did not ask for or support",
           ("TC-KE-2.4", "TC-KE-4.2"), KeSetting("accept_any_suite")),
     Fault("ke-silent-on-bad-certificate", "drops a bad or malformed certificate without Terminate",
-          ("TC-KE-2.1", "TC-KE-2.5[one byte short]", "TC-KE-2.5[not a valid public point]", "TC-KE-2.6"),
-          KeSetting("silent_on_bad_certificate")),
+          ("TC-KE-2.1", "TC-KE-2.5[one byte short]", "TC-KE-2.5[not a valid public point]", "TC-KE-2.6",
+           *_KE_RESPONDER_REFUSES_INITIATE[:4]), KeSetting("silent_on_bad_certificate")),
     Fault("ke-retries-before-wait-time", "after NO_RESOURCES starts again after half the advertised wait time",
           ("TC-KE-3.1",), KeSetting("retry_before_wait_time")),
     Fault("ke-never-retries-after-timeout", "gives up key establishment for good after the first timeout",
           ("TC-KE-3.2",), KeSetting("never_retry_after_timeout")),
-    # Its Terminate after a bad MACV is then secured with a key the golden no longer holds (TC-KE-2.2).
+    # Its Terminate after a bad MACV is then secured with a key the golden no longer holds (TC-KE-2.2), and its
+    # NO_RESOURCES to a second initiator with a link key that node does not share with it (TC-KE-4.13).
     Fault("ke-aps-encrypts-ke-frames", "APS-encrypts its Key Establishment frames with its link key",
-          ("TC-KE-2.2", "TC-KE-3.4"), KeSetting("aps_encrypt_ke_frames")),
+          ("TC-KE-2.2", "TC-KE-3.4", "TC-KE-4.13"), KeSetting("aps_encrypt_ke_frames")),
     Fault("ke-advertises-wrong-suite", "KeyEstablishmentSuite names suite 2 while it implements suite 1",
-          ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1"), KeSetting("advertise_wrong_suite")),
+          ("TC-KE-3.5[server]", "TC-KE-3.5[client]", "TC-KE-4.1", "TC-KE-4.3", "TC-KE-4.5[not a valid public point]",
+           *_KE_RESPONDER_PAST_INITIATE, *_KE_RESPONDER_COMPLETES), KeSetting("advertise_wrong_suite")),
     # Every exchange the DUT starts fails, so every case that needs one to reach Confirm Key fails, the
     # application cases too (they start from "the DUT has joined and completed key establishment").
     Fault("ke-wrong-mac", "sends a wrong MACU (initiator) or MACV (responder)",
           ("TC-KE-1.1[1]", "TC-KE-1.3", "TC-KE-2.2", "TC-KE-3.1", "TC-KE-3.3[its install-code link key]",
-           "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2", *_APPLICATION_AFTER_CBKE),
+           "TC-KE-3.3[no APS security]", "TC-KE-3.4", "TC-KE-4.1", "TC-KE-4.2", *_KE_RESPONDER, *_APPLICATION_AFTER_CBKE),
           KeSetting("wrong_mac")),
     # The golden refuses its certificate at Initiate, so no case gets past the first step of an exchange.
     Fault("ke-foreign-subject", "presents a certificate issued for another IEEE address",
           ("TC-KE-1.1[1]", "TC-KE-1.2", "TC-KE-1.3", "TC-KE-2.1", "TC-KE-2.2", "TC-KE-2.3", "TC-KE-2.4",
            "TC-KE-2.5[not a valid public point]", "TC-KE-2.5[one byte short]", "TC-KE-2.6", "TC-KE-3.1",
            "TC-KE-3.2", "TC-KE-3.3[its install-code link key]", "TC-KE-3.3[no APS security]", "TC-KE-3.4",
-           "TC-KE-4.1", "TC-KE-4.2", *_APPLICATION_AFTER_CBKE), KeSetting("foreign_subject")),
+           "TC-KE-4.1", "TC-KE-4.2", *_KE_RESPONDER, *_APPLICATION_AFTER_CBKE), KeSetting("foreign_subject")),
     KE_KEEPS_INSTALL_CODE_KEY,
+    # As responder (the Trust Center initiates; harness.ke.faults.DeviceKeFaults, TC-KE-4.3 .. 4.12).
+    Fault("ke-responder-ignores-bad-macu", "as responder keeps and uses the link key although the initiator's "
+          "MACU does not verify, and answers with its MACV", ("TC-KE-4.6",), KeSetting("ignore_bad_macu")),
+    Fault("ke-reuses-ephemeral-key", "draws one ephemeral key pair and uses it again in every later exchange",
+          ("TC-KE-4.9",), KeSetting("reuse_ephemeral_key")),
+    Fault("ke-slow-confirm-key", "as responder answers Confirm Key 2 s after the Confirm Key Generate Time it "
+          "advertised", ("TC-KE-4.10",), KeSetting("slow_confirm_key")),
+    Fault("ke-responses-fresh-tsn", "as responder gives its responses a new ZCL sequence number instead of the "
+          "request's", ("TC-KE-4.11",), KeSetting("fresh_response_tsn")),
+    Fault("ke-suite-big-endian", "as responder writes the suite of its Initiate Key Establishment Response most "
+          "significant byte first (0x0100 for suite 1), so a conformant initiator refuses every exchange it starts",
+          ("TC-KE-4.1", *_KE_RESPONDER_PAST_INITIATE, *_KE_RESPONDER_COMPLETES, "TC-KE-4.12[1]"),
+          KeSetting("suite_big_endian")),
+    Fault("ke-skips-ephemeral-check", "as responder answers Ephemeral Data before it validates the initiator's "
+          "ephemeral point (and finds it bad only at Confirm Key)", ("TC-KE-4.8[not a point on the curve]",),
+          KeSetting("skip_ephemeral_check")),
+    Fault("ke-silent-on-malformed", "drops an Ephemeral Data or Confirm Key too short for its command without "
+          "Terminate, and lets the exchange time out", ("TC-KE-4.8[one byte short]",), KeSetting("silent_on_malformed")),
+    Fault("ke-accepts-second-partner", "as responder drops its running exchange for a second initiator instead of "
+          "answering it NO_RESOURCES", ("TC-KE-4.13",), KeSetting("accept_second_partner")),
     # Seeded by ApplicationDevice (harness/devices/application.py), shared with the PCT.
     KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE,
     ACTS_ON_UNPROTECTED_SE_COMMANDS,

@@ -9,7 +9,14 @@
 
 from .engine import ConfirmationMacs, KeEngine, KeSession, SoftwareKeEngine, suite_bitmap, suite_from_bitmap
 from .events import KeEvent, KeEventKind, KeOutcome, KeResult, TerminatedBy
-from .faults import CertificateMangle, DeviceKeFaults, GoldenKeFaults, device_engine, mangle_certificate
+from .faults import (
+    CertificateMangle,
+    DeviceKeFaults,
+    EphemeralMangle,
+    GoldenKeFaults,
+    device_engine,
+    mangle_certificate,
+)
 from .frames import KeCommand, KeFrameError
 from .state_machine import KeTiming, KeyEstablishment, RetryPolicy
 
@@ -17,6 +24,7 @@ __all__ = [
     "CertificateMangle",
     "ConfirmationMacs",
     "DeviceKeFaults",
+    "EphemeralMangle",
     "GoldenKeFaults",
     "KeCommand",
     "KeEngine",

@@ -71,6 +71,11 @@ class KeSession(ABC):
         expected = macs.sent_by(self._role().peer)
         return len(received) == len(expected) and hmac.compare_digest(expected, bytes(received))
 
+    def preview_key(self) -> bytes | None:
+        """The link key compute() derived, before any MAC is confirmed (None where the engine keeps it to
+        itself, as an NCP does): the golden's wrong-MAC test hook probes the DUT with it."""
+        return None
+
     @abstractmethod
     async def conclude(self, keep: bool) -> bytes | None:
         """End the exchange. keep=True: hand over the new link key (software engine) or store it in the
@@ -99,6 +104,11 @@ class KeEngine(ABC):
     async def start(self, suite: int) -> KeSession:
         """Generate an ephemeral key pair for a new exchange."""
 
+    async def start_reusing(self, suite: int, previous: KeSession) -> KeSession:
+        """A new exchange that keeps *previous*'s ephemeral key pair (a seeded device fault: an ephemeral key
+        must be fresh for every exchange). Engines that cannot (an NCP draws its own) start afresh."""
+        return await self.start(suite)
+
     async def known_issuers(self, suite: int) -> frozenset[bytes]:
         """Issuers (8 bytes, MSB first) whose certificates are accepted: by default our own certificate's
         issuer, which is how the Silicon Labs plugin checks (checkIssuer against the local certificate)."""
@@ -110,10 +120,11 @@ class KeEngine(ABC):
 
 
 class _SoftwareSession(KeSession):
-    def __init__(self, party: CbkeParty) -> None:
+    def __init__(self, party: CbkeParty, ephemeral_private: int | None = None) -> None:
         self._party = party
         self.suite = party.suite
-        self.ephemeral_public = party.ephemeral()
+        self.ephemeral_public = party.ephemeral(ephemeral_private)
+        self._ephemeral_private = party.ephemeral_private_key
         self._keys: CbkeKeys | None = None
         self._role_value: Role | None = None
 
@@ -124,6 +135,9 @@ class _SoftwareSession(KeSession):
         self._keys = self._party.derive(peer_certificate, peer_ephemeral, role)
         self._role_value = role
         return ConfirmationMacs(self._keys.mac_u, self._keys.mac_v)
+
+    def preview_key(self) -> bytes | None:
+        return self._keys.key_data if self._keys is not None else None
 
     def _macs(self) -> ConfirmationMacs:
         if self._keys is None:
@@ -219,3 +233,10 @@ class SoftwareKeEngine(KeEngine):
     async def start(self, suite: int) -> KeSession:
         ca_public, issued = self._identity(suite)
         return _SoftwareSession(CbkeParty(suite, ca_public, issued.certificate, issued.private_key, rng=self._rng))
+
+    async def start_reusing(self, suite: int, previous: KeSession) -> KeSession:
+        if not isinstance(previous, _SoftwareSession) or previous.suite != suite:
+            return await self.start(suite)
+        ca_public, issued = self._identity(suite)
+        party = CbkeParty(suite, ca_public, issued.certificate, issued.private_key, rng=self._rng)
+        return _SoftwareSession(party, previous._ephemeral_private)

@@ -46,6 +46,7 @@ class KeEvent:
     aps_encrypted: bool = False
     in_exchange: bool = True  # False for frames and terminates that belong to no running exchange
     detail: str = ""
+    #: COMPLETED: the new link key; TERMINATED after the golden's wrong-MAC test hook: the key it had derived.
     key: bytes | None = field(default=None, repr=False)
     #: COMPLETED: the partner's implicit certificate (the golden verifies the DUT's ECDSA signatures with it).
     peer_certificate: bytes | None = field(default=None, repr=False)

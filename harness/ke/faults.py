@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from random import Random
 
-from harness.crypto import TestCA
+from harness.crypto import CryptoError, TestCA, curve_for_suite
 from harness.crypto.ecqv import TEST_ISSUER
 from harness.se.types import KeyEstablishmentStatus
 
 from .engine import SoftwareKeEngine
-from .frames import CERTIFICATE_LENGTHS
+from .frames import CERTIFICATE_LENGTHS, EPHEMERAL_LENGTHS
 
 #: An issuer no bench CA uses ("FOREIGN!"), for mangled certificates.
 FOREIGN_ISSUER = b"FOREIGN!"
@@ -55,6 +55,28 @@ def mangle_certificate(certificate: bytes, suite: int, how: CertificateMangle, c
     return bytes(raw)
 
 
+class EphemeralMangle(enum.Enum):
+    SHORT = "short"  # one byte short of the suite's compressed point -> a malformed Ephemeral Data (BAD_MESSAGE)
+    OFF_CURVE = "off-curve"  # a well-formed compressed point whose x has no y on the curve (BAD_MESSAGE)
+
+
+def mangle_ephemeral(public_key: bytes, suite: int, how: EphemeralMangle) -> bytes:
+    """The ephemeral public key as the golden sends it under fault *how*."""
+    if how is EphemeralMangle.SHORT:
+        return bytes(public_key)[: EPHEMERAL_LENGTHS[suite] - 1]
+    # About half of all x values have no point (the trace condition of y^2 + xy = x^3 + ax^2 + b): step x up
+    # from the real key's until one fails full validation, so the frame is well formed but names no point.
+    curve = curve_for_suite(suite)
+    raw = bytearray(public_key)
+    for _ in range(256):
+        raw[-1] = (raw[-1] + 1) & 0xFF
+        try:
+            curve.decode_point(bytes(raw), "ephemeral public key")
+        except CryptoError:
+            return bytes(raw)
+    raise RuntimeError("no off-curve x found next to the ephemeral key")  # practically impossible (2^-256)
+
+
 @dataclass(frozen=True)
 class GoldenKeFaults:
     """Test hooks of the golden side. Command ids are harness.ke.frames.KeCommand values."""
@@ -64,6 +86,8 @@ class GoldenKeFaults:
     wrong_mac: bool = False  # send a wrong MACV (as responder) or MACU (as initiator)
     out_of_sequence: bool = False  # responder: Ephemeral Data instead of Initiate response; initiator:
     # Confirm Key instead of Ephemeral Data
+    ephemeral_first: bool = False  # initiator: Ephemeral Data as the first frame, no Initiate request before it
+    ephemeral: EphemeralMangle | None = None  # the ephemeral public key we send, mangled
     delay_command: int | None = None  # delay our answer to this received command ...
     delay_seconds: float = 0.0  # ... by this long (past the time we advertised, to provoke a timeout)
     no_resources_wait: int | None = None  # answer Initiate with NO_RESOURCES and this wait time ...
@@ -95,6 +119,15 @@ class DeviceKeFaults:
     foreign_subject: bool = False  # presents a certificate issued for another IEEE (see build_device_engine)
     accept_any_suite: bool = False  # carries on when the partner names a suite we did not ask for / support
     silent_on_bad_certificate: bool = False  # drops a bad or malformed certificate without sending Terminate
+    # As responder (the partner initiated):
+    ignore_bad_macu: bool = False  # keeps and uses the link key although the initiator's MACU does not verify
+    reuse_ephemeral_key: bool = False  # one ephemeral key pair for every exchange (drawn once, then kept)
+    slow_confirm_key: bool = False  # answers Confirm Key later than the Confirm Key Generate Time it advertised
+    fresh_response_tsn: bool = False  # its responses take a new ZCL sequence number, not the request's
+    suite_big_endian: bool = False  # writes the suite of its Initiate response most significant byte first
+    skip_ephemeral_check: bool = False  # answers Ephemeral Data before validating the partner's point
+    silent_on_malformed: bool = False  # drops a malformed Ephemeral Data or Confirm Key without Terminate
+    accept_second_partner: bool = False  # drops the running exchange for a second initiator (no NO_RESOURCES)
 
 
 NO_GOLDEN_FAULTS = GoldenKeFaults()

@@ -53,6 +53,7 @@ from .faults import (
     GoldenKeFaults,
     flip_mac,
     mangle_certificate,
+    mangle_ephemeral,
 )
 from .frames import (
     ConfirmKey,
@@ -120,6 +121,10 @@ class _Exchange:
     session: KeSession | None = None
     macs: ConfirmationMacs | None = None
     timer: asyncio.TimerHandle | None = None
+    #: The partner's ephemeral key taken without validating it first (a seeded device fault), derived later.
+    unchecked_ephemeral: bytes = field(default=b"", repr=False)
+    #: The key the golden derived before sending a wrong MAC (a test hook), reported with the Terminate.
+    unconfirmed_key: bytes | None = field(default=None, repr=False)
 
     @property
     def direction(self) -> Direction:
@@ -127,6 +132,8 @@ class _Exchange:
 
 
 IEEE_RESOLVE_GRACE = 2.0  # seconds
+#: How much later than its advertised Confirm Key Generate Time a device seeded with slow_confirm_key answers.
+SLOW_CONFIRM_EXTRA = 2.0  # seconds: past the PIXIT ke_transit_time, inside the PIXIT ke_timeout's 20 s
 #: KeyEstablishmentSuite, on both sides of the cluster.
 SUITE_ATTRIBUTE = KeyEstablishmentCluster.AttributeDefs.key_establishment_suite
 
@@ -166,6 +173,7 @@ class KeyEstablishment:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._busy_answers = 0
+        self._last_session: KeSession | None = None  # the latest exchange's, whichever the role
         self.sides = [s for s, on in ((Side.SERVER, server), (Side.CLIENT, client)) if on]
         if not self.sides:
             raise ValueError("a Key Establishment endpoint is a server, a client or both")
@@ -289,6 +297,9 @@ class KeyEstablishment:
                     in_exchange=mine, detail=f"malformed: {reason}")
         if self.golden.silent_for(command):
             return
+        if (command in (KeCommand.EPHEMERAL_DATA, KeCommand.CONFIRM_KEY) and mine
+                and self.device.silent_on_malformed):
+            return  # a device fault: the malformed frame is dropped and the exchange waits on (then times out)
         if self.device.silent_on_bad_certificate and command is KeCommand.INITIATE:
             # A device fault: the malformed certificate frame is dropped without a Terminate.
             if mine and ex is not None:
@@ -322,6 +333,12 @@ class KeyEstablishment:
                 self._partner_terminated(ex, src, payload)
                 return
             if ex is not None and ex.partner_nwk != src:
+                if side is Side.SERVER and isinstance(payload, Initiate) and self.device.accept_second_partner:
+                    # A device fault: the running exchange is dropped for the newcomer.
+                    self._finish(ex, KeResult.TERMINATED, by=TerminatedBy.LOCAL,
+                                 detail="dropped for a second partner (device fault)")
+                    await self._responder_initiate(src, src_ep, tsn, payload)
+                    return
                 await self._terminate_outside(src, src_ep, tsn, side, KeStatus.No_Resources,
                                               "busy with another exchange")
                 return
@@ -402,12 +419,15 @@ class KeyEstablishment:
             self._set_aps_acks(False)
         if faults.out_of_sequence:
             # A golden fault: skip the Initiate response and send Ephemeral Data straight away.
-            ex.session = await self.engine.start(suite)
-            if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(ex.session.ephemeral_public).serialize()):
+            ex.session = await self._start_session(suite)
+            if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(self._own_ephemeral(ex)).serialize()):
                 self._expect(ex, _Expect.EPHEMERAL_REQUEST, ex.peer_ephemeral_time)
             return
+        answered_suite = faults.offer_suite if faults.offer_suite is not None else suite_bitmap([suite])
+        if self.device.suite_big_endian:  # a device fault: the suite's two bytes the wrong way round
+            answered_suite = int.from_bytes(answered_suite.to_bytes(2, "little"), "big")
         answer = Initiate(
-            faults.offer_suite if faults.offer_suite is not None else suite_bitmap([suite]),
+            answered_suite,
             self.timing.ephemeral_data_generate_time,
             self.timing.confirm_key_generate_time,
             await self._own_certificate(suite),
@@ -417,25 +437,43 @@ class KeyEstablishment:
 
     async def _responder_ephemeral_request(self, ex: _Exchange, payload: KePayload) -> None:
         assert isinstance(payload, EphemeralData)
-        if await self._refuse_ephemeral(ex, payload.public_key):
+        problem = ephemeral_problem(payload.public_key, ex.suite)
+        unchecked = problem is not None and self.device.skip_ephemeral_check
+        if problem is not None and not unchecked:
+            await self._abort(ex, problem.status, problem.reason)
             return
         if await self._golden_terminates(ex, KeCommand.EPHEMERAL_DATA):
             return
         if ex.session is None:
-            ex.session = await self.engine.start(ex.suite)
-        if not await self._compute(ex, payload.public_key):
+            ex.session = await self._start_session(ex.suite)
+        if unchecked:
+            # A device fault: it answers first and derives (and finds the point bad) only at Confirm Key.
+            ex.unchecked_ephemeral = bytes(payload.public_key)
+        elif not await self._compute(ex, payload.public_key):
             return
-        if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(ex.session.ephemeral_public).serialize()):
+        if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(self._own_ephemeral(ex)).serialize()):
             self._expect(ex, _Expect.CONFIRM_REQUEST, ex.peer_confirm_time)
 
     async def _responder_confirm_request(self, ex: _Exchange, payload: KePayload) -> None:
-        assert isinstance(payload, ConfirmKey) and ex.session is not None and ex.macs is not None
+        assert isinstance(payload, ConfirmKey) and ex.session is not None
+        if ex.macs is None and not await self._compute(ex, ex.unchecked_ephemeral):
+            return
         if await self._golden_terminates(ex, KeCommand.CONFIRM_KEY):
             return
         if not await ex.session.verify_peer_mac(payload.mac):
+            if self.device.ignore_bad_macu:
+                detail = "MACU did not verify; key kept anyway (device fault)"
+                if await self._send(ex, KeCommand.CONFIRM_KEY, ConfirmKey(self._outgoing_mac(ex)).serialize()):
+                    await self._complete(ex, detail=detail)
+                return
             await ex.session.conclude(False)
             await self._abort(ex, KeStatus.Bad_Key_Confirm, "MACU does not verify; key discarded")
             return
+        if self.device.slow_confirm_key:
+            # A device fault: its Confirm Key response comes 2 s after the generate time it advertised.
+            await asyncio.sleep(self.timing.confirm_key_generate_time + SLOW_CONFIRM_EXTRA)
+            if self._exchange is not ex:
+                return
         if await self._send(ex, KeCommand.CONFIRM_KEY, ConfirmKey(self._outgoing_mac(ex)).serialize()):
             await self._complete(ex)
         else:
@@ -496,15 +534,21 @@ class KeyEstablishment:
                                  detail="another exchange is running")
             ieee = partner_ieee if partner_ieee is not None else self._ieee_of(partner_nwk)
             ex = self._new_exchange(Role.INITIATOR, partner_nwk, partner_ep, ieee, suite)
-            request = Initiate(
-                self.golden.offer_suite if self.golden.offer_suite is not None else suite_bitmap([suite]),
-                self.timing.ephemeral_data_generate_time,
-                self.timing.confirm_key_generate_time,
-                await self._own_certificate(suite),
-            )
-            if await self._send(ex, KeCommand.INITIATE, request.serialize()):
-                # The responder answers once it has checked our certificate: the margin alone.
-                self._expect(ex, _Expect.INITIATE_RESPONSE, 0)
+            if self.golden.ephemeral_first:
+                # A golden fault: Ephemeral Data as the first frame of the exchange, no Initiate before it.
+                ex.session = await self._start_session(suite)
+                if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(self._own_ephemeral(ex)).serialize()):
+                    self._expect(ex, _Expect.EPHEMERAL_RESPONSE, 0)
+            else:
+                request = Initiate(
+                    self.golden.offer_suite if self.golden.offer_suite is not None else suite_bitmap([suite]),
+                    self.timing.ephemeral_data_generate_time,
+                    self.timing.confirm_key_generate_time,
+                    await self._own_certificate(suite),
+                )
+                if await self._send(ex, KeCommand.INITIATE, request.serialize()):
+                    # The responder answers once it has checked our certificate: the margin alone.
+                    self._expect(ex, _Expect.INITIATE_RESPONSE, 0)
         return await ex.done
 
     async def _negotiate(self, partner_nwk: int, partner_ep: int) -> tuple[int | None, str]:
@@ -537,13 +581,13 @@ class KeyEstablishment:
             return
         if await self._golden_terminates(ex, KeCommand.INITIATE):
             return
-        ex.session = await self.engine.start(ex.suite)
+        ex.session = await self._start_session(ex.suite)
         if self.golden.out_of_sequence:
             # A golden fault: Confirm Key before any Ephemeral Data.
             if await self._send(ex, KeCommand.CONFIRM_KEY, ConfirmKey(bytes(16)).serialize()):
                 self._expect(ex, _Expect.EPHEMERAL_RESPONSE, ex.peer_ephemeral_time)
             return
-        if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(ex.session.ephemeral_public).serialize()):
+        if await self._send(ex, KeCommand.EPHEMERAL_DATA, EphemeralData(self._own_ephemeral(ex)).serialize()):
             self._expect(ex, _Expect.EPHEMERAL_RESPONSE, ex.peer_ephemeral_time)
 
     async def _initiator_ephemeral_response(self, ex: _Exchange, payload: KePayload) -> None:
@@ -554,6 +598,8 @@ class KeyEstablishment:
             return
         if not await self._compute(ex, payload.public_key):
             return
+        if self.golden.wrong_mac and ex.session is not None:
+            ex.unconfirmed_key = ex.session.preview_key()  # what a DUT that took the wrong MACU would use
         if await self._send(ex, KeCommand.CONFIRM_KEY, ConfirmKey(self._outgoing_mac(ex)).serialize()):
             self._expect(ex, _Expect.CONFIRM_RESPONSE, ex.peer_confirm_time)
 
@@ -577,6 +623,22 @@ class KeyEstablishment:
         self._exchange = ex
         self._event(KeEventKind.STARTED, nwk, role=role, partner_ieee=ieee, suite=suite or None)
         return ex
+
+    async def _start_session(self, suite: int) -> KeSession:
+        """A new exchange's ephemeral key pair: fresh each time (a device seeded to reuse one keeps the last)."""
+        previous = self._last_session
+        if previous is not None and self.device.reuse_ephemeral_key:
+            session = await self.engine.start_reusing(suite, previous)
+        else:
+            session = await self.engine.start(suite)
+        self._last_session = session
+        return session
+
+    def _own_ephemeral(self, ex: _Exchange) -> bytes:
+        assert ex.session is not None
+        if self.golden.ephemeral is not None:
+            return mangle_ephemeral(ex.session.ephemeral_public, ex.suite, self.golden.ephemeral)
+        return ex.session.ephemeral_public
 
     async def _own_certificate(self, suite: int) -> bytes:
         certificate = await self.engine.certificate(suite)
@@ -680,7 +742,8 @@ class KeyEstablishment:
             KeResult.SEND_FAILED: KeEventKind.SEND_FAILED,
         }[result]
         self._event(kind, ex.partner_nwk, role=ex.role, partner_ieee=ex.partner_ieee, suite=ex.suite or None,
-                    status=status, wait_time=wait_time, by=by, detail=detail, key=key,
+                    status=status, wait_time=wait_time, by=by, detail=detail,
+                    key=key if key is not None else ex.unconfirmed_key,
                     peer_certificate=(ex.peer_certificate or None) if result is KeResult.SUCCESS else None)
         if not ex.done.done():
             ex.done.set_result(KeOutcome(result, ex.partner_nwk, ex.role, suite=ex.suite or None, status=status,
@@ -716,7 +779,9 @@ class KeyEstablishment:
 
     def _tsn_for(self, ex: _Exchange) -> int:
         # Requests take a fresh sequence number; responses reuse the request's (ZCL 2.4.1.2).
-        return self.zcl.next_tsn() if ex.role is Role.INITIATOR else ex.last_tsn
+        if ex.role is Role.INITIATOR or self.device.fresh_response_tsn:  # the latter a device fault
+            return self.zcl.next_tsn()
+        return ex.last_tsn
 
     async def _send(self, ex: _Exchange, command: KeCommand, payload: bytes) -> bool:
         """Send the exchange's next frame; a delivery failure ends the exchange."""
