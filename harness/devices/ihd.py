@@ -41,6 +41,7 @@ from .application_faults import MESSAGING as MESSAGING_FAULTS
 from .application_faults import PRICE as PRICE_FAULTS
 from .base import replace_model
 from .faults import AttributeBehaviour, Behaviour, Fault, FaultSet, KeSetting, StackSetting
+from .foundation import FOUNDATION_FAULTS
 from .garbage import GARBAGE_FAULTS
 
 #: The IHD's Price, Messaging and Time cases: each starts after CBKE, so a DUT whose CBKE fails fails them.
@@ -163,6 +164,9 @@ class _FaultyStore(FaultyStore):
 _FAULTS += [*PRICE_FAULTS, *MESSAGING_FAULTS, *time_faults("TC-TIME-1.3", "TC-TIME-1.4", *stamped_cases("price acknowledgement"),
                                                   reads=("TC-TIME-1.8",)),
             *time_source_faults("price acknowledgement"), LOCAL_TIME_WITHOUT_DST]
+# The ZCL foundation's Default Response rules (issue 17): the engine every reference device shares
+# (foundation.py), so the IHD's faults show each case of features/foundation able to fail.
+_FAULTS += FOUNDATION_FAULTS
 # Garbage on the air (issue 15): malformed ZCL, KE, ZDO, APS and NWK frames; each must fail, never err.
 _FAULTS += GARBAGE_FAULTS
 # Security levels on the air (issue 17), judged at the network's nwkSecurityLevel 5 by TC-JOIN-1.9.
