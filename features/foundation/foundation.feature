@@ -5,7 +5,7 @@ Feature: ZCL foundation: the Default Response rules
   bit is clear; on an error always, whatever that bit says. It carries the request's sequence number and command
   id, travels the other way, has Disable Default Response set, and names the error that stopped the command.
   Sources: ZCL 07-5123 2.4.1.1.4 (the Disable Default Response sub-field; set in every response), 2.4.1.1.2
-  (manufacturer code), 2.5.12 (Default Response command and when it is sent), 2.5.3 (status codes); ZCL r8
+  (manufacturer code), 2.5.12 (Default Response command and when it is sent), the status enumerations; ZCL r8
   (UNSUP_COMMAND 0x81 replaces UNSUP_CLUSTER_COMMAND and UNSUP_MANUF_CLUSTER_COMMAND; MALFORMED_COMMAND or
   INVALID_FIELD at the implementer's discretion), so both revisions' statuses are accepted where they differ.
 

@@ -6,8 +6,8 @@ bends them where a fault of the device's catalogue says so. Each fault is a Watc
 where it would act (``FaultSet.acts``), so the fault matrix runs it on exactly the cases that pass there.
 
 Sources of the faults' rules: ZCL 07-5123 2.4.1.1.4 (the Disable Default Response sub-field: a Default Response
-only on error when set; set in every response), 2.5.12.2 (when a Default Response is sent), 2.5.3 (status
-codes: UNSUPPORTED_CLUSTER, UNSUP_CLUSTER_COMMAND, UNSUP_MANUF_CLUSTER_COMMAND, MALFORMED_COMMAND).
+only on error when set; set in every response), 2.5.12.2 (when a Default Response is sent) and the status
+enumerations (UNSUPPORTED_CLUSTER, UNSUP_CLUSTER_COMMAND, UNSUP_MANUF_CLUSTER_COMMAND, MALFORMED_COMMAND).
 """
 
 from __future__ import annotations

@@ -69,6 +69,13 @@ IDENTIFY_TIME_MISSING = Fault(
 DISCOVER_OMITS_ZCL_VERSION = Fault(
     "discover-omits-zcl-version", "Discover Attributes leaves out Basic ZCLVersion", ("TC-ATTR-1.6[Basic]",),
     AttributeBehaviour())
+# Attribute bounds of the data model (issue 17): an enumeration's reserved value, a string past its length.
+POWER_SOURCE_RESERVED = Fault(
+    "power-source-reserved", "serves Basic PowerSource 0x07, a reserved value of the enumeration",
+    ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.9"), AttributeBehaviour())
+DATE_CODE_TOO_LONG = Fault(
+    "date-code-too-long", "serves a 17-character Basic DateCode (build suffix appended; at most 16)",
+    ("TC-ATTR-1.9",), AttributeBehaviour())
 DRLC_RANDOMIZATION_UNBOUNDED = Fault(
     "drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",), AttributeBehaviour())
 DRLC_DURATION_RANDOMIZATION_UNBOUNDED = Fault(
@@ -97,6 +104,8 @@ _FAULTS = [
     KE_SERVER_SUITE_MISSING,
     DRLC_DEVICE_CLASS_MISSING,
     IDENTIFY_TIME_MISSING,
+    POWER_SOURCE_RESERVED,
+    DATE_CODE_TOO_LONG,
     KE_CLIENT_SUITE_MISSING,
     ZCL_VERSION_WRITABLE,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
@@ -221,6 +230,12 @@ class InHomeDisplay(ApplicationDevice):
     def build_store(self) -> AttributeStore:
         store = super().build_store()  # with the attribute-table faults every application device shares
         ep = self.endpoint
+        power_source = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id)
+        if self.faults.acts(POWER_SOURCE_RESERVED, functools.partial(store.watch, power_source)):
+            store.set(power_source, 0x07)
+        date_code = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.date_code.id)
+        if self.faults.acts(DATE_CODE_TOO_LONG, functools.partial(store.watch, date_code)):
+            store.set(date_code, "20261122-build-42")
         identify_time = AttributeKey(ep, Identify.cluster_id, Side.SERVER, Identify.AttributeDefs.identify_time.id)
         if self.faults.acts(IDENTIFY_TIME_MISSING, functools.partial(store.watch, identify_time)):
             store.remove_attribute(identify_time)
