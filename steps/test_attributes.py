@@ -165,15 +165,8 @@ def _read_expected(bench, testbed, expected: list) -> None:
 
 @when("the golden radio reads every attribute the DUT's PICS claim on every cluster they claim")
 def read_claimed(bench, testbed, dut_pics):
-    datamodel = load_datamodel()
-    expected = []
-    for cluster in sorted(datamodel.clusters.values(), key=lambda c: c.id):
-        for side in (Side.SERVER, Side.CLIENT):
-            key = _pics_key(cluster.id, side)
-            if not key or not dut_pics.get(key):
-                continue
-            expected += [(cluster, side, a) for a in cluster.attributes_of(side)
-                         if a.mandatory or dut_pics.get(f"{key}.A{a.id:04X}")]
+    expected = [(cluster, side, a) for cluster, side, key in _claimed_sides(dut_pics) for a in cluster.attributes_of(side)
+                if a.mandatory or dut_pics.get(f"{key}.A{a.id:04X}")]
     _read_expected(bench, testbed, expected)
 
 
@@ -284,15 +277,15 @@ def unsupported(testbed, attr):
 
 # -- discovery ---------------------------------------------------------------------------------------------------
 
-@when(parsers.parse("the golden radio discovers the {cluster} server attributes"))
-def discover(bench, testbed, cluster):
-    model = _cluster(cluster)
+def _discover(bench, testbed, cluster_id: int, side: Side = Side.SERVER) -> dict[int, int]:
+    """Every attribute Discover Attributes lists on *side* of *cluster_id*, 16 at a time: id -> data type."""
     nwk, endpoint = _dut(bench, testbed)
     found: dict[int, int] = {}
     start, complete = 0, False
     while not complete:
         complete, records = bench.run(testbed.golden.engine.discover_attributes(
-            nwk, endpoint, model.id, src_ep=ESI_ENDPOINT, start=start, max_ids=16, timeout=ZCL_TIMEOUT))
+            nwk, endpoint, cluster_id, src_ep=ESI_ENDPOINT, start=start, max_ids=16, target=side,
+            timeout=ZCL_TIMEOUT))
         for record in records:
             found[int(record.attrid)] = int(record.datatype)
         if not records:
@@ -302,8 +295,55 @@ def discover(bench, testbed, cluster):
               observed=f"identifiers {[f'0x{int(r.attrid):04X}' for r in records]} (discovery complete: {complete})",
               rule="ZCL 2.5.14: attributes from the start identifier, in ascending order")
         start = after
-    testbed.notes["discovered"] = found
+    return found
+
+
+@when(parsers.parse("the golden radio discovers the {cluster} server attributes"))
+def discover(bench, testbed, cluster):
+    model = _cluster(cluster)
+    testbed.notes["discovered"] = _discover(bench, testbed, model.id)
     testbed.notes["cluster"] = model
+
+
+def _claimed_sides(dut_pics) -> list:
+    """(cluster model, side, PICS key) of every cluster side the PICS claim, in cluster id order."""
+    sides = []
+    for cluster in sorted(load_datamodel().clusters.values(), key=lambda c: c.id):
+        for side in (Side.SERVER, Side.CLIENT):
+            key = _pics_key(cluster.id, side)
+            if key and dut_pics.get(key):
+                sides.append((cluster, side, key))
+    return sides
+
+
+@when("the golden radio discovers the attributes of every cluster side the DUT's PICS claim")
+def discover_claimed(bench, testbed, dut_pics):
+    testbed.notes["discovered_sides"] = [
+        (cluster, side, key, _discover(bench, testbed, cluster.id, side)) for cluster, side, key in _claimed_sides(dut_pics)]
+
+
+@then("the discovered attributes include every mandatory and every claimed attribute")
+def discovered_claimed(testbed, dut_pics):
+    missing = []
+    for cluster, side, key, found in testbed.notes["discovered_sides"]:
+        missing += [_attr_name(cluster, side, a) for a in cluster.attributes_of(side)
+                    if (a.mandatory or dut_pics.get(f"{key}.A{a.id:04X}")) and a.id not in found]
+    check(not missing, expected="Discover Attributes lists every mandatory and every claimed attribute of each "
+          "claimed cluster side", observed=f"missing: {'; '.join(missing)}" if missing else "all listed",
+          rule="ZCL 2.5.13: Discover Attributes; SE 1.x mandatory attributes and the DUT's PICS")
+
+
+@then("each discovered attribute of every cluster side carries the data type of the data model")
+def discovered_claimed_types(testbed):
+    bad = []
+    for cluster, side, _key, found in testbed.notes["discovered_sides"]:
+        for attr_id, type_id in found.items():
+            attr = cluster.attribute(side, attr_id)
+            if attr is not None and attr.type_id != type_id:
+                bad.append(f"{_attr_name(cluster, side, attr)}: 0x{type_id:02X}, model 0x{attr.type_id:02X} "
+                           f"({attr.type})")
+    check(not bad, expected="every discovered data type matches the data model", observed="; ".join(bad) or
+          "all match", rule="ZCL 2.5.14: Discover Attributes Response; SE data model (harness/se/datamodel.yaml)")
 
 
 @then("the discovered attributes include every mandatory attribute of the data model")
