@@ -19,9 +19,9 @@ from zigpy.zdo.types import ZDOCmd
 from harness.bdd import certification_cases
 from harness.golden.golden import ESI_ENDPOINT
 from harness.se.clusters import Basic, Identify
-from harness.se.datamodel import SE_APPLICATION_CLUSTERS, SE_PROFILE_ID, load_datamodel
+from harness.se.datamodel import SE_APPLICATION_CLUSTERS, SE_PROFILE_ID, Side, load_datamodel
 from harness.verdict import check
-from harness.zcl.errors import MalformedFrame
+from harness.zcl.errors import MalformedFrame, ZclStatusError, ZclTimeout
 from harness.zcl.frame import ZclFrame, parse_frame
 
 from .conftest import dut_nwk
@@ -299,3 +299,109 @@ def response_without_default(bench, testbed):
           expected=f"no Default Response {_sent_text(sent)}: its Read Attributes Response answers it",
           observed=_observed(answers), rule="ZCL 07-5123 2.5.12.2: no Default Response where another response is "
           "sent")
+
+
+# -- attribute reporting ------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """A Report Attributes frame from the DUT: when the golden heard it, and its records."""
+
+    at: float
+    attributes: dict[int, tuple[int, object]]  # attribute id -> (data type id, value)
+
+
+def _summation():
+    from harness.se.clusters import Metering
+
+    return Metering, load_datamodel().cluster(Metering.cluster_id).attribute(
+        Side.SERVER, Metering.AttributeDefs.current_summation_delivered.id)
+
+
+@when(parsers.parse("the golden radio configures the DUT to report CurrentSummationDelivered every {low:d} to "
+                    "{high:d} s on a change of {change:d}"))
+def configure_reporting(bench, testbed, low, high, change):
+    from harness.zcl.engine import report_reporting_config
+
+    metering, attr = _summation()
+    nwk = dut_nwk(testbed)
+    reports: list[Report] = []
+
+    def heard(packet: t.ZigbeePacket, attributes: list) -> None:
+        if packet.src is not None and packet.src.address == nwk and int(packet.cluster_id) == metering.cluster_id:
+            reports.append(Report(bench.clock.monotonic(),
+                                  {int(a.attrid): (int(a.value.type), a.value.value) for a in attributes}))
+
+    testbed.notes["unsubscribe_reports"] = testbed.golden.engine.on_report(heard)
+    testbed.notes["reports"] = reports
+    config = report_reporting_config(attr.id, attr.type_id, low, high, change)
+    testbed.notes["reporting"] = (attr, low, high, change)
+    testbed.notes["configured_at"] = bench.clock.monotonic()
+    try:
+        testbed.notes["configure_records"] = bench.run(testbed.golden.engine.configure_reporting(
+            nwk, bench.dut_profile.endpoint, metering.cluster_id, [config], src_ep=ESI_ENDPOINT,
+            timeout=ZCL_TIMEOUT))
+    except (ZclStatusError, ZclTimeout) as exc:
+        check(False, expected="a Configure Reporting Response", observed=str(exc),
+              rule="ZCL 07-5123 2.5.8: Configure Reporting Response")
+
+
+@then("the DUT answers Configure Reporting Response with status SUCCESS")
+def configure_success(testbed):
+    records = testbed.notes["configure_records"]
+    check(len(records) == 1 and records[0].status == Status.SUCCESS,
+          expected="one Configure Reporting Response record with status SUCCESS (every record succeeded)",
+          observed="; ".join(f"{r.status.name} attribute {r.attrid}" for r in records) or "no record",
+          rule="ZCL 07-5123 2.5.8: Configure Reporting Response")
+
+
+@then("Read Reporting Configuration returns that configuration with the data model's type")
+def read_back(bench, testbed):
+    metering, _ = _summation()
+    attr, low, high, change = testbed.notes["reporting"]
+    try:
+        records = bench.run(testbed.golden.engine.read_reporting_configuration(
+            dut_nwk(testbed), bench.dut_profile.endpoint, metering.cluster_id, [attr.id], src_ep=ESI_ENDPOINT,
+            timeout=ZCL_TIMEOUT))
+    except (ZclStatusError, ZclTimeout) as exc:
+        check(False, expected="a Read Reporting Configuration Response", observed=str(exc),
+              rule="ZCL 07-5123 2.5.10: Read Reporting Configuration Response")
+    expected = (f"one record for attribute 0x{attr.id:04X}: SUCCESS, data type 0x{attr.type_id:02X} ({attr.type}), "
+                f"minimum {low} s, maximum {high} s, reportable change {change}")
+    observed = "; ".join(
+        f"{r.status.name} attribute 0x{int(r.config.attrid):04X} type {_hex(getattr(r.config, 'datatype', None))} "
+        f"min {getattr(r.config, 'min_interval', None)} max {getattr(r.config, 'max_interval', None)} change "
+        f"{getattr(r.config, 'reportable_change', None)}" for r in records) or "no record"
+    ok = (len(records) == 1 and records[0].status == Status.SUCCESS and int(records[0].config.attrid) == attr.id
+          and int(records[0].config.datatype) == attr.type_id and int(records[0].config.min_interval) == low
+          and int(records[0].config.max_interval) == high and int(records[0].config.reportable_change) == change)
+    check(ok, expected=expected, observed=observed,
+          rule="ZCL 07-5123 2.5.10: Read Reporting Configuration Response (the configuration in force)")
+
+
+def _hex(value: object) -> str:
+    return f"0x{int(value):02X}" if isinstance(value, int) else "none"  # type: ignore[arg-type]
+
+
+@then(parsers.parse("the DUT reports CurrentSummationDelivered at least every {high:d} s"))
+def reports_in_time(bench, testbed, high):
+    attr = testbed.notes["reporting"][0]
+    tolerance = bench.pixit_seconds("timing_tolerance", 2)
+    start = testbed.notes["configured_at"]
+    try:
+        bench.run(bench.clock.sleep(max(0.0, start + 2 * (high + tolerance) - bench.clock.monotonic()),
+                                    "the DUT's reports"))
+    finally:
+        testbed.notes.pop("unsubscribe_reports")()
+    reports: list[Report] = testbed.notes["reports"]
+    heard = "; ".join(f"{r.at - start:.1f} s: {r.attributes}" for r in reports) or "no Report Attributes"
+    times = [start] + [r.at for r in reports]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    check(len(reports) >= 2 and all(gap <= high + tolerance for gap in gaps),
+          expected=f"Report Attributes at least every {high} s (+{tolerance:g} s) over {2 * (high + tolerance):g} s "
+          "after the configuration", observed=heard,
+          rule="ZCL 07-5123 2.5.11: a configured attribute is reported at the latest every maximum interval")
+    bad = [f"{r.at - start:.1f} s: {r.attributes}" for r in reports
+           if attr.id not in r.attributes or r.attributes[attr.id][0] != attr.type_id]
+    check(not bad, expected=f"each report carries attribute 0x{attr.id:04X} with data type 0x{attr.type_id:02X}",
+          observed="; ".join(bad), rule="ZCL 07-5123 2.5.11: Report Attributes; SE data model")

@@ -51,3 +51,16 @@ Feature: ZCL foundation: the Default Response rules
   Scenario: A truncated command is refused with MALFORMED_COMMAND even when Disable Default Response is set
     When the golden radio sends Identify cut short inside IdentifyTime to the DUT, Disable Default Response set
     Then the DUT answers with one Default Response with status MALFORMED_COMMAND or INVALID_FIELD
+
+  # Attribute reporting where the PICS claim it (SE.MTR.S.REPORTING: the Metering server reports
+  # CurrentSummationDelivered, an attribute SE 1.x Annex D.3 marks reportable). ZCL 07-5123 2.5.7 (Configure
+  # Reporting), 2.5.8 (its response: one SUCCESS record when every record succeeded), 2.5.9 / 2.5.10 (Read
+  # Reporting Configuration and its response: the configuration in force), 2.5.11 (Report Attributes: at the
+  # latest every maximum reporting interval).
+  @id:TC-ZCL-1.8 @pics:SE.MTR.S.REPORTING
+  Scenario: Reporting of CurrentSummationDelivered is configured, read back and honoured
+    Given the DUT has completed key establishment
+    When the golden radio configures the DUT to report CurrentSummationDelivered every 1 to 10 s on a change of 1
+    Then the DUT answers Configure Reporting Response with status SUCCESS
+    And Read Reporting Configuration returns that configuration with the data model's type
+    And the DUT reports CurrentSummationDelivered at least every 10 s

@@ -23,6 +23,7 @@ from harness.se.datamodel import Side
 from harness.zcl.engine import BROADCAST_ENDPOINT, SendFn, ZclEngine, ZclRequest
 from harness.zcl.errors import MalformedFrame
 from harness.zcl.frame import ZclFrame
+from harness.zcl.reporting import ReportingConfig
 from harness.zcl.store import AttributeKey, AttributeStore
 
 from .faults import Fault, FaultSet, WatchedBehaviour
@@ -59,6 +60,18 @@ DEFAULT_RESPONSE_DDR_CLEAR = Fault(
     "default-response-ddr-clear", "sends its Default Responses with the Disable Default Response bit clear",
     ("TC-ZCL-1.2", *_UNSUPPORTED_COMMAND_CASES, "TC-ZCL-1.5", "TC-ZCL-1.6", "TC-ZCL-1.7"), WatchedBehaviour())
 
+# Attribute reporting (ZCL 07-5123 2.5.7-2.5.11), on the Load Control Device's Metering server.
+REPORTING_FORGETS_MAX_INTERVAL = Fault(
+    "reporting-forgets-max-interval", "answers Read Reporting Configuration with its default maximum interval "
+    "(3600 s) instead of the one configured", ("TC-ZCL-1.8",), WatchedBehaviour())
+NEVER_REPORTS = Fault(
+    "never-reports", "accepts a reporting configuration and then sends no Report Attributes", ("TC-ZCL-1.8",),
+    WatchedBehaviour())
+#: The reporting faults, for the catalogue of the model whose PICS claim reporting (the LCD's).
+REPORTING_FAULTS = [REPORTING_FORGETS_MAX_INTERVAL, NEVER_REPORTS]
+#: What a stack that forgets a configuration's maximum interval answers instead (s).
+DEFAULT_MAX_INTERVAL = 3600
+
 #: The foundation faults, for a model's catalogue (the IHD's: every model shares this engine).
 FOUNDATION_FAULTS = [
     DEFAULT_RESPONSE_DESPITE_DDR, NO_DEFAULT_RESPONSE_ON_SUCCESS, DEFAULT_RESPONSE_AFTER_RESPONSE,
@@ -74,7 +87,7 @@ class DeviceEngine(ZclEngine):
         super().__init__(send, store=store)
         self._notes: dict[str, list[Callable[[], None]]] = {}
         self._has: dict[str, bool] = {}
-        for fault in FOUNDATION_FAULTS:
+        for fault in (*FOUNDATION_FAULTS, *REPORTING_FAULTS):
             notes = self._notes.setdefault(fault.name, [])
             self._has[fault.name] = faults.acts(fault, notes.append)
 
@@ -108,6 +121,17 @@ class DeviceEngine(ZclEngine):
             disable_default_response = False
         await super()._send_default_response(packet, frame, endpoint, status, aps_encryption=aps_encryption,
                                              disable_default_response=disable_default_response)
+
+    def _reporting_config(self, key: AttributeKey) -> ReportingConfig | None:
+        config = super()._reporting_config(key)
+        if config is not None and self._acts(REPORTING_FORGETS_MAX_INTERVAL):
+            return dataclasses.replace(config, max_interval=DEFAULT_MAX_INTERVAL, timer=None)
+        return config
+
+    def _report_due(self, config: ReportingConfig) -> None:
+        if self._acts(NEVER_REPORTS):
+            return
+        super()._report_due(config)
 
     async def _process(self, request: ZclRequest) -> Status | None:
         frame = request.frame

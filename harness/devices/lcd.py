@@ -10,7 +10,8 @@ so the fault matrix reruns the suite six times.
 
 from __future__ import annotations
 
-from harness.se.datamodel import load_datamodel
+from harness.se.clusters import Metering
+from harness.se.datamodel import Side, load_datamodel
 from harness.se.types import AVERAGE_LOAD_ADJUSTMENT_UNUSED, DUTY_CYCLE_UNUSED, DeviceClass
 
 from .application_faults import (
@@ -21,7 +22,11 @@ from .application_faults import (
     NO_REPORT_EVENT_STATUS,
     catalogue,
 )
+from .foundation import REPORTING_FAULTS
 from .pct import DrlcDevice
+
+#: The energy its water heater has drawn when it leaves the factory (Wh, as CurrentSummationDelivered counts).
+FACTORY_SUMMATION = 0
 
 
 class LoadControlDevice(DrlcDevice):
@@ -29,11 +34,24 @@ class LoadControlDevice(DrlcDevice):
     device_id = load_datamodel().device_type("SE-LC").device_id
     device_class = DeviceClass.Water_Heater
     drlc_seed = 0x1CD
+    # It sub-meters the heater it switches: a Simple Metering server whose CurrentSummationDelivered it reports
+    # when configured to (its PICS: SE.MTR.S, SE.MTR.S.REPORTING), the suite's reference for attribute reporting.
+    clusters = (*DrlcDevice.clusters, (Metering.cluster_id, Side.SERVER))
     faults_catalogue = catalogue(
         [ACTS_ON_FOREIGN_DEVICE_CLASS, ACTS_ON_FOREIGN_ENROLLMENT_GROUP],
         [NO_REPORT_EVENT_STATUS, ACTUATION_IGNORES_EVENT],
         DRLC_UNSIGNED,  # it does not sign (no SE.DRLC.C.SIGN): its unsigned reports' type and fill
+        REPORTING_FAULTS,  # Configure Reporting and reports on its Metering server (TC-ZCL-1.8)
     )
+
+    def attribute_values(self):
+        values = super().attribute_values()
+        attrs = Metering.AttributeDefs
+        # kWh (UnitOfMeasure 0x00) with three digits right of the point, an electric meter (device type 0x00).
+        values[(Metering.cluster_id, Side.SERVER)] = {
+            attrs.current_summation_delivered.id: FACTORY_SUMMATION, attrs.unit_of_measure.id: 0x00,
+            attrs.summation_formatting.id: 0x03, attrs.metering_device_type.id: 0x00}
+        return values
 
     def applies(self, event) -> dict[str, int]:
         """Its load: the share of the time it lets the heater run (duty cycle, %) and its load adjustment (%)."""

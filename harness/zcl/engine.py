@@ -432,7 +432,7 @@ class ZclEngine:
             key = self._key(request, rec.attrid)
             cfg = AttributeReportingConfig()
             cfg.direction, cfg.attrid = ReportingDirection(rec.direction), rec.attrid
-            entry, config = self.store.entry(key), self.reports.get(key)
+            entry, config = self.store.entry(key), self._reporting_config(key)
             if entry is None:
                 status = Status.UNSUPPORTED_ATTRIBUTE
             elif not entry.reportable:
@@ -449,6 +449,10 @@ class ZclEngine:
         payload = b"".join(r.serialize() for r in out)
         await request.respond(GeneralCommand.Read_Reporting_Configuration_rsp, payload, general=True)
         return None
+
+    def _reporting_config(self, key: AttributeKey) -> ReportingConfig | None:
+        """The reporting configuration Read Reporting Configuration answers with for *key*."""
+        return self.reports.get(key)
 
     async def _report_attributes(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         for listener in list(self._report_listeners):

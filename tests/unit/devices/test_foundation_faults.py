@@ -4,6 +4,8 @@ where it acts. Frames are built by hand (fc, tsn, command id, payload)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import zigpy.types as t
 
@@ -16,8 +18,11 @@ from harness.devices.foundation import (
     DEFAULT_RESPONSE_DESPITE_DDR,
     FOUNDATION_FAULTS,
     IGNORES_MANUFACTURER_CODE,
+    NEVER_REPORTS,
     NO_DEFAULT_RESPONSE_ON_SUCCESS,
     PADS_TRUNCATED_COMMAND,
+    REPORTING_FAULTS,
+    REPORTING_FORGETS_MAX_INTERVAL,
     SILENT_ON_UNSUPPORTED_CLUSTER,
     SWALLOWS_ERROR_WHEN_DDR_SET,
     UNSUPPORTED_COMMAND_WRONG_TSN,
@@ -143,3 +148,47 @@ def test_identify_sets_identify_time_and_query_answers_while_identifying():
 
 def test_the_ihd_carries_the_foundation_faults():
     assert {f.name for f in FOUNDATION_FAULTS} <= set(InHomeDisplay.faults_catalogue)
+
+
+# -- attribute reporting (the LCD's Metering server) ---------------------------------------------------------------
+
+METERING = 0x0702
+#: Configure Reporting (0x06): send reports of CurrentSummationDelivered (uint48, 0x25) every 1 to 10 s on a change
+#: of 1; then Read Reporting Configuration (0x08) of it.
+CONFIGURE = "00" "01" "06" "00" "0000" "25" "0100" "0a00" "010000000000"
+READ_CONFIGURATION = "00" "02" "08" "00" "0000"
+
+
+def _reporting(faults=()) -> list[str]:
+    loop = new_virtual_loop()
+    sent: list[t.ZigbeePacket] = []
+
+    async def send(pkt: t.ZigbeePacket) -> None:
+        sent.append(pkt)
+
+    store = AttributeStore()
+    store.add_cluster(1, METERING, Side.SERVER)
+    catalogue = {f.name: f for f in REPORTING_FAULTS}
+    engine = DeviceEngine(send, store=store, faults=FaultSet(faults, catalogue))
+    try:
+        loop.run_until_complete(engine.handle(packet(CONFIGURE, METERING)))
+        loop.run_until_complete(asyncio.sleep(10.5))  # the prompt report and the one 10 s later
+        loop.run_until_complete(engine.handle(packet(READ_CONFIGURATION, METERING)))
+        loop.run_until_complete(asyncio.sleep(0))
+        return [p.data.serialize().hex() for p in sent]
+    finally:
+        engine.close()
+        loop.close()
+
+
+REPORT = "0a" "0000" "25" "000000000000"  # Report Attributes: CurrentSummationDelivered 0
+
+
+def test_a_configured_attribute_is_reported_and_its_configuration_read_back():
+    assert _reporting() == ["180107" "00", "1801" + REPORT, "1802" + REPORT,
+                            "180209" "00" "00" "0000" "25" "0100" "0a00" "010000000000"]
+
+
+def test_reporting_faults_bend_the_read_back_or_the_reports():
+    assert _reporting((REPORTING_FORGETS_MAX_INTERVAL,))[-1] == "180209" "00" "00" "0000" "25" "0100" "100e" "010000000000"
+    assert _reporting((NEVER_REPORTS,)) == ["180107" "00", "180209" "00" "00" "0000" "25" "0100" "0a00" "010000000000"]
