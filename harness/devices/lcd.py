@@ -10,9 +10,12 @@ so the fault matrix reruns the suite six times.
 
 from __future__ import annotations
 
+import functools
+
 from harness.se.clusters import Metering
 from harness.se.datamodel import Side, load_datamodel
 from harness.se.types import AVERAGE_LOAD_ADJUSTMENT_UNUSED, DUTY_CYCLE_UNUSED, DeviceClass
+from harness.zcl.store import AttributeKey, AttributeStore
 
 from .application_faults import (
     ACTS_ON_FOREIGN_DEVICE_CLASS,
@@ -22,8 +25,13 @@ from .application_faults import (
     NO_REPORT_EVENT_STATUS,
     catalogue,
 )
+from .faults import AttributeBehaviour, Fault
 from .foundation import REPORTING_FAULTS
 from .pct import DrlcDevice
+
+METERING_DEVICE_TYPE_MISSING = Fault(
+    "metering-device-type-missing", "its Metering server lacks the mandatory MeteringDeviceType attribute",
+    ("TC-ATTR-1.2[Simple Metering]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
 
 #: The energy its water heater has drawn when it leaves the factory (Wh, as CurrentSummationDelivered counts).
 FACTORY_SUMMATION = 0
@@ -42,6 +50,7 @@ class LoadControlDevice(DrlcDevice):
         [NO_REPORT_EVENT_STATUS, ACTUATION_IGNORES_EVENT],
         DRLC_UNSIGNED,  # it does not sign (no SE.DRLC.C.SIGN): its unsigned reports' type and fill
         REPORTING_FAULTS,  # Configure Reporting and reports on its Metering server (TC-ZCL-1.8)
+        [METERING_DEVICE_TYPE_MISSING],
     )
 
     def attribute_values(self):
@@ -62,3 +71,11 @@ class LoadControlDevice(DrlcDevice):
             if int(event.average_load_adjustment_percentage) != AVERAGE_LOAD_ADJUSTMENT_UNUSED:
                 adjustment = int(event.average_load_adjustment_percentage)
         return {"duty_cycle": duty, "average_load_adjustment": adjustment}
+
+    def build_store(self) -> AttributeStore:
+        store = super().build_store()
+        device_type = AttributeKey(self.endpoint, Metering.cluster_id, Side.SERVER,
+                                   Metering.AttributeDefs.metering_device_type.id)
+        if self.faults.acts(METERING_DEVICE_TYPE_MISSING, functools.partial(store.watch, device_type)):
+            store.remove_attribute(device_type)
+        return store
