@@ -63,8 +63,10 @@ SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
 #: Report Event Status (SignatureType 0x01, ECDSA with its suite-1 certificate's key); SE.PRICE.C.REFUSALS, the
 #: Price client answers a Publish Price it does not take with the Default Response status that says why
 #: (DUPLICATE_EXISTS, FAILURE); SE.PRICE.C.BLOCK, the Price client takes block pricing (SE 1.1 Publish Price with
-#: tiers and NumberOfBlockThresholds); SE.TIME.C.LOCAL, the device shows local time (from the ESI's TimeZone and DST).
-OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.PRICE.C.BLOCK", "SE.PRICE.C.REFUSALS", "SE.TIME.C.LOCAL"})
+#: tiers and NumberOfBlockThresholds); SE.TIME.C.LOCAL, the device shows local time (from the ESI's TimeZone and DST);
+#: SE.MTR.S.REPORTING, the Metering server reports CurrentSummationDelivered as Configure Reporting asks.
+OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.MTR.S.REPORTING", "SE.PRICE.C.BLOCK", "SE.PRICE.C.REFUSALS",
+                         "SE.TIME.C.LOCAL"})
 
 
 class PicsError(ValueError):

@@ -77,6 +77,13 @@ def key_ready_at(testbed) -> float:
 def dut_joined_with_key(bench, testbed):
     """Commissioned as above, then CBKE with the golden ESI completed; SE frames now use the CBKE link key."""
     dut_joined(bench, testbed)
+    dut_key_established(bench, testbed)
+
+
+@given("the DUT has completed key establishment")
+def dut_key_established(bench, testbed):
+    """After joining (an earlier step), CBKE with the golden ESI completed: SE frames use the CBKE link key from
+    here on, and none is lost to the key changing under it."""
     ke_time = bench.pixit_seconds("ke_timeout", 20)
     joined_at = testbed.join_event.time
     try:

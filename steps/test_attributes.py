@@ -149,29 +149,52 @@ def claims(testbed, dut_pics, cluster, side):
 @when(parsers.parse("the golden radio reads every mandatory {cluster} {side:w} attribute"))
 def read_mandatory(bench, testbed, cluster, side):
     model = _cluster(cluster)
-    wanted = [a for a in model.attributes_of(Side(side)) if a.mandatory]
-    records = _read(bench, testbed, model.id, [a.id for a in wanted], Side(side)) if wanted else []
-    testbed.notes["expected_attrs"] = wanted
-    testbed.notes["records"] = {int(r.attrid): r for r in records}
+    _read_expected(bench, testbed, [(model, Side(side), a) for a in model.attributes_of(Side(side)) if a.mandatory])
+
+
+def _read_expected(bench, testbed, expected: list) -> None:
+    """Read each (cluster model, side, attribute model) once; the records are kept by (cluster, side, attribute)."""
+    records = {}
+    for (cluster_id, side) in dict.fromkeys((c.id, s) for c, s, _ in expected):
+        ids = [a.id for c, s, a in expected if c.id == cluster_id and s is side]
+        for record in _read(bench, testbed, cluster_id, ids, side):
+            records[(cluster_id, side, int(record.attrid))] = record
+    testbed.notes["expected_attrs"] = expected
+    testbed.notes["records"] = records
+
+
+@when("the golden radio reads every attribute the DUT's PICS claim on every cluster they claim")
+def read_claimed(bench, testbed, dut_pics):
+    expected = [(cluster, side, a) for cluster, side, key in _claimed_sides(dut_pics) for a in cluster.attributes_of(side)
+                if a.mandatory or dut_pics.get(f"{key}.A{a.id:04X}")]
+    _read_expected(bench, testbed, expected)
+
+
+def _attr_name(cluster, side: Side, attr) -> str:
+    return f"{cluster.name} {side.value} 0x{attr.id:04X} {attr.name}"
 
 
 @then("every attribute is answered with status SUCCESS")
 def all_success(testbed):
     records = testbed.notes["records"]
-    bad = [f"0x{a.id:04X} {a.name}: {records[a.id].status.name if a.id in records else 'no record'}"
-           for a in testbed.notes["expected_attrs"] if a.id not in records or records[a.id].status != Status.SUCCESS]
-    check(not bad, expected="SUCCESS for every mandatory attribute", observed="; ".join(bad) or "all SUCCESS",
-          rule="ZCL 2.5.2: Read Attributes Response; SE 1.x mandatory attributes")
+    bad = []
+    for cluster, side, attr in testbed.notes["expected_attrs"]:
+        record = records.get((cluster.id, side, attr.id))
+        if record is None or record.status != Status.SUCCESS:
+            bad.append(f"{_attr_name(cluster, side, attr)}: {record.status.name if record else 'no record'}")
+    check(not bad, expected="SUCCESS for every attribute read", observed="; ".join(bad) or "all SUCCESS",
+          rule="ZCL 2.5.2: Read Attributes Response; SE 1.x mandatory attributes and the DUT's PICS")
 
 
 @then("every value has the data type of the data model")
 def all_typed(testbed):
     records = testbed.notes["records"]
     bad = []
-    for attr in testbed.notes["expected_attrs"]:
-        record = records.get(attr.id)
+    for cluster, side, attr in testbed.notes["expected_attrs"]:
+        record = records.get((cluster.id, side, attr.id))
         if record is not None and record.status == Status.SUCCESS and int(record.value.type) != attr.type_id:
-            bad.append(f"0x{attr.id:04X} {attr.name}: type 0x{int(record.value.type):02X}, model 0x{attr.type_id:02X} ({attr.type})")
+            bad.append(f"{_attr_name(cluster, side, attr)}: type 0x{int(record.value.type):02X}, model "
+                       f"0x{attr.type_id:02X} ({attr.type})")
     check(not bad, expected="each value carries its data model type id", observed="; ".join(bad) or "all typed",
           rule="SE data model (harness/se/datamodel.yaml)")
 
@@ -180,17 +203,19 @@ def all_typed(testbed):
 def all_in_range(testbed):
     records = testbed.notes["records"]
     bad = []
-    for attr in testbed.notes["expected_attrs"]:
-        record = records.get(attr.id)
+    for cluster, side, attr in testbed.notes["expected_attrs"]:
+        record = records.get((cluster.id, side, attr.id))
         if record is None or record.status != Status.SUCCESS:
             continue
         value = record.value.value
         if isinstance(value, int) and not attr.in_range(int(value)):
-            bad.append(f"0x{attr.id:04X} {attr.name} = {int(value)} outside [{attr.min}, {attr.max}]")
+            bad.append(f"{_attr_name(cluster, side, attr)} = 0x{int(value):02X}, not {attr.bounds()}")
         elif attr.length is not None and isinstance(value, str | bytes) and len(value) > attr.length:
-            bad.append(f"0x{attr.id:04X} {attr.name} is {len(value)} long, at most {attr.length}")
-    check(not bad, expected="each value within the data model's range", observed="; ".join(bad) or "all in range",
-          rule="SE data model (harness/se/datamodel.yaml)")
+            bad.append(f"{_attr_name(cluster, side, attr)} = {value!r} is {len(value)} long, {attr.bounds()}")
+    check(not bad, expected="each value within the data model's bounds (range, an enumeration's defined values, a "
+          "string's maximum length)", observed="; ".join(bad) or "all within bounds",
+          rule="SE data model (harness/se/datamodel.yaml); the ZCL status enumerations (INVALID_VALUE: "
+          "out of range or a reserved value); the ZCL attribute tables (enumerations' values, strings' maximum lengths)")
 
 
 # -- access and unsupported attributes ------------------------------------------------------------------------
@@ -252,15 +277,15 @@ def unsupported(testbed, attr):
 
 # -- discovery ---------------------------------------------------------------------------------------------------
 
-@when(parsers.parse("the golden radio discovers the {cluster} server attributes"))
-def discover(bench, testbed, cluster):
-    model = _cluster(cluster)
+def _discover(bench, testbed, cluster_id: int, side: Side = Side.SERVER) -> dict[int, int]:
+    """Every attribute Discover Attributes lists on *side* of *cluster_id*, 16 at a time: id -> data type."""
     nwk, endpoint = _dut(bench, testbed)
     found: dict[int, int] = {}
     start, complete = 0, False
     while not complete:
         complete, records = bench.run(testbed.golden.engine.discover_attributes(
-            nwk, endpoint, model.id, src_ep=ESI_ENDPOINT, start=start, max_ids=16, timeout=ZCL_TIMEOUT))
+            nwk, endpoint, cluster_id, src_ep=ESI_ENDPOINT, start=start, max_ids=16, target=side,
+            timeout=ZCL_TIMEOUT))
         for record in records:
             found[int(record.attrid)] = int(record.datatype)
         if not records:
@@ -270,8 +295,55 @@ def discover(bench, testbed, cluster):
               observed=f"identifiers {[f'0x{int(r.attrid):04X}' for r in records]} (discovery complete: {complete})",
               rule="ZCL 2.5.14: attributes from the start identifier, in ascending order")
         start = after
-    testbed.notes["discovered"] = found
+    return found
+
+
+@when(parsers.parse("the golden radio discovers the {cluster} server attributes"))
+def discover(bench, testbed, cluster):
+    model = _cluster(cluster)
+    testbed.notes["discovered"] = _discover(bench, testbed, model.id)
     testbed.notes["cluster"] = model
+
+
+def _claimed_sides(dut_pics) -> list:
+    """(cluster model, side, PICS key) of every cluster side the PICS claim, in cluster id order."""
+    sides = []
+    for cluster in sorted(load_datamodel().clusters.values(), key=lambda c: c.id):
+        for side in (Side.SERVER, Side.CLIENT):
+            key = _pics_key(cluster.id, side)
+            if key and dut_pics.get(key):
+                sides.append((cluster, side, key))
+    return sides
+
+
+@when("the golden radio discovers the attributes of every cluster side the DUT's PICS claim")
+def discover_claimed(bench, testbed, dut_pics):
+    testbed.notes["discovered_sides"] = [
+        (cluster, side, key, _discover(bench, testbed, cluster.id, side)) for cluster, side, key in _claimed_sides(dut_pics)]
+
+
+@then("the discovered attributes include every mandatory and every claimed attribute")
+def discovered_claimed(testbed, dut_pics):
+    missing = []
+    for cluster, side, key, found in testbed.notes["discovered_sides"]:
+        missing += [_attr_name(cluster, side, a) for a in cluster.attributes_of(side)
+                    if (a.mandatory or dut_pics.get(f"{key}.A{a.id:04X}")) and a.id not in found]
+    check(not missing, expected="Discover Attributes lists every mandatory and every claimed attribute of each "
+          "claimed cluster side", observed=f"missing: {'; '.join(missing)}" if missing else "all listed",
+          rule="ZCL 2.5.13: Discover Attributes; SE 1.x mandatory attributes and the DUT's PICS")
+
+
+@then("each discovered attribute of every cluster side carries the data type of the data model")
+def discovered_claimed_types(testbed):
+    bad = []
+    for cluster, side, _key, found in testbed.notes["discovered_sides"]:
+        for attr_id, type_id in found.items():
+            attr = cluster.attribute(side, attr_id)
+            if attr is not None and attr.type_id != type_id:
+                bad.append(f"{_attr_name(cluster, side, attr)}: 0x{type_id:02X}, model 0x{attr.type_id:02X} "
+                           f"({attr.type})")
+    check(not bad, expected="every discovered data type matches the data model", observed="; ".join(bad) or
+          "all match", rule="ZCL 2.5.14: Discover Attributes Response; SE data model (harness/se/datamodel.yaml)")
 
 
 @then("the discovered attributes include every mandatory attribute of the data model")

@@ -91,3 +91,24 @@ Feature: Mandatory clusters and attributes of the DUT's device type
     When the golden radio writes DurationRandomizationMinutes with 0x3D
     Then the DUT answers Write Attributes Response with status INVALID_VALUE for attribute 0x0002
     And reading DurationRandomizationMinutes returns 0x3C
+
+  # Optional attributes are judged as soon as the PICS claim them (SE.<AREA>.<S|C>.A<id>), beside the mandatory
+  # ones of every claimed cluster side; enumerations against their defined values (not their whole 8 bits) and
+  # strings against their maximum length, as harness/se/datamodel.yaml gives them.
+  @id:TC-ATTR-1.9 @pics:SE.BASIC.S
+  Scenario: Every attribute the PICS claim is readable, typed and within its data model bounds
+    Given the DUT has completed key establishment
+    When the golden radio reads every attribute the DUT's PICS claim on every cluster they claim
+    Then every attribute is answered with status SUCCESS
+    And every value has the data type of the data model
+    And every value lies within the range of the data model
+
+  # TC-ATTR-1.6 on every cluster side the PICS claim, client sides included (Discover Attributes goes
+  # server-to-client to reach a client): every mandatory and claimed attribute listed, every listed attribute the
+  # data model knows with the data model's type.
+  @id:TC-ATTR-1.10 @pics:SE.BASIC.S
+  Scenario: Discover Attributes on every cluster side the PICS claim lists its attributes with their data types
+    Given the DUT has completed key establishment
+    When the golden radio discovers the attributes of every cluster side the DUT's PICS claim
+    Then the discovered attributes include every mandatory and every claimed attribute
+    And each discovered attribute of every cluster side carries the data type of the data model

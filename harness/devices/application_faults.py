@@ -55,13 +55,14 @@ DESCRIPTOR_OMITS_KEY_ESTABLISHMENT = Fault(
     ("TC-ATTR-1.1",), Behaviour())
 BASIC_POWER_SOURCE_UINT8 = Fault(
     "basic-power-source-uint8", "Basic PowerSource reported as uint8 instead of enum8",
-    ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]"), AttributeBehaviour())
+    ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.6[Basic]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
 KE_SERVER_SUITE_MISSING = Fault(
     "ke-server-suite-missing", "Key Establishment server lacks KeyEstablishmentSuite",
-    ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-KE-3.5[server]"), AttributeBehaviour())
+    ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.6[Key Establishment]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-KE-3.5[server]"),
+    AttributeBehaviour())
 KE_CLIENT_SUITE_MISSING = Fault(
     "ke-client-suite-missing", "Key Establishment client lacks KeyEstablishmentSuite",
-    ("TC-ATTR-1.3[Key Establishment]", "TC-KE-3.5[client]"), AttributeBehaviour())
+    ("TC-ATTR-1.3[Key Establishment]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-KE-3.5[client]"), AttributeBehaviour())
 ZCL_VERSION_WRITABLE = Fault("zcl-version-writable", "Basic ZCLVersion accepts writes", ("TC-ATTR-1.4",), AttributeBehaviour())
 UNSUPPORTED_ATTRIBUTE_FAILURE = Fault(
     "unsupported-attribute-failure", "answers an unsupported attribute with FAILURE", ("TC-ATTR-1.5",), AttributeBehaviour())

@@ -21,15 +21,16 @@ from harness.ke.material import KeMaterial
 from harness.ke.sim import aps_ack_switch, find_key_establishment_server, ieee_resolver
 from harness.profiles import DutProfile
 from harness.rng import CaseRandom
+from harness.se.clusters import Identify
 from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.air import Air
 from harness.sim.behaviour import StackBehaviour
 from harness.sim.node import JoinError, Node, Role
-from harness.zcl.engine import ZclEngine
 from harness.zcl.store import AttributeStore
 
 from .faults import Fault, select_faults
+from .foundation import DeviceEngine, IdentifyServer
 from .garbage import garbler_for
 
 LOGGER = logging.getLogger(__name__)
@@ -63,7 +64,10 @@ class ReferenceDevice:
         self.node.garbler = garbler_for(self.faults)  # its garbage faults' malformed frames (garbage.py)
         self.store = self.build_store()
         self._factory_values = self.store.snapshot()  # what a factory reset puts back
-        self.engine = ZclEngine(self.node.send_packet, store=self.store)
+        # The shared ZCL engine, bent only where a foundation fault of the catalogue says (foundation.py).
+        self.engine = DeviceEngine(self.node.send_packet, store=self.store, faults=self.faults)
+        if (Identify.cluster_id, Side.SERVER) in self.clusters:
+            IdentifyServer(self.engine, self.store, self.endpoint)
         self.node.add_endpoint(self.simple_descriptor())
         self.node.add_packet_listener(self._packet)
         self._tasks: set[asyncio.Task] = set()

@@ -127,11 +127,11 @@ def pad_to(size: int) -> Rewrite:
 GARBAGE_FAULTS = [
     # Truncated ZCL: the IdentifyTime record loses the high byte of its uint16 value.
     Fault("garbage-truncated-read-response", "cuts its Read Attributes Response on the Identify server short, "
-          "inside the IdentifyTime value", ("TC-ATTR-1.2[Identify]",),
+          "inside the IdentifyTime value", ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.9"),
           Garble(Layer.PAYLOAD, zcl(Identify.cluster_id, GeneralCommand.Read_Attributes_rsp, general=True), cut(1))),
     # Bad ZCL frame control: frame type 0b11 is reserved (ZCL 2.4.1.1.1).
     Fault("garbage-reserved-zcl-frame-type", "sends its Discover Attributes Response on the Identify server with "
-          "the reserved ZCL frame type 0b11", ("TC-ATTR-1.6[Identify]",),
+          "the reserved ZCL frame type 0b11", ("TC-ATTR-1.6[Identify]", "TC-ATTR-1.10"),
           Garble(Layer.PAYLOAD, zcl(Identify.cluster_id, GeneralCommand.Discover_Attributes_rsp, general=True),
                  first_byte(lambda fc: fc | 0x03))),
     # Bad ZCL frame control: the client's response claims to travel server to client (ZCL 2.4.1.1.3).
@@ -142,7 +142,7 @@ GARBAGE_FAULTS = [
     # Oversized ZCL: 70 stray zero bytes after the KeyEstablishmentSuite record (they divide into no records).
     Fault("garbage-oversized-read-response", "pads its Read Attributes Response on the Key Establishment server "
           "with stray bytes after the last record, to 80 bytes",
-          ("TC-ATTR-1.2[Key Establishment]", "TC-KE-3.5[server]"),
+          ("TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.9", "TC-KE-3.5[server]"),
           Garble(Layer.PAYLOAD, zcl(KeyEstablishment.cluster_id, GeneralCommand.Read_Attributes_rsp, general=True), pad_to(80))),
     # Nonsense KE: a suite-1 ephemeral public key is 22 bytes (SE 1.x C.4.2.2.3).
     Fault("garbage-short-ke-ephemeral-data", "as responder sends an Ephemeral Data Response one byte short of "

@@ -9,6 +9,7 @@ the last message; the DRLC client has its attributes but no event lifecycle (its
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Metering, Price, Time
@@ -43,6 +44,7 @@ from .application_faults import MESSAGING as MESSAGING_FAULTS
 from .application_faults import PRICE as PRICE_FAULTS
 from .base import replace_model
 from .faults import AttributeBehaviour, Behaviour, Fault, FaultSet, KeSetting, StackSetting
+from .foundation import FOUNDATION_FAULTS
 from .garbage import GARBAGE_FAULTS
 
 #: The IHD's Price, Messaging and Time cases: each starts after CBKE, so a DUT whose CBKE fails fails them.
@@ -55,6 +57,9 @@ _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4
                            *(f"TC-PRICE-1.9[{layout}]" for layout in ("SE 1.1", "SE 1.2", "SE 1.2 and 8 unknown bytes")),
                            *PRICE_STAMPED,
                            "TC-TIME-1.6", "TC-TIME-1.8", "TC-TIME-1.9[in force]", "TC-TIME-1.9[ended]",
+                           # Every attribute the PICS claim, read and discovered after CBKE (SE clusters need
+                           # the CBKE key; a key changing under the reads would lose them).
+                           "TC-ATTR-1.9", "TC-ATTR-1.10",
                            *(f"TC-MSG-1.12[{bits}]" for bits in ("low-normal", "medium-normal", "high-normal",
                                                                  "critical-normal", "critical-normal and Inter-PAN")))
 
@@ -73,12 +78,24 @@ REJOIN_BY_ASSOCIATION = Fault(
     ("TC-JOIN-1.6",), Behaviour())
 DRLC_DEVICE_CLASS_MISSING = Fault(
     "drlc-device-class-missing", "DRLC client lacks the mandatory DeviceClassValue attribute",
-    ("TC-ATTR-1.3[Demand Response and Load Control]",), AttributeBehaviour())
+    ("TC-ATTR-1.3[Demand Response and Load Control]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
 IDENTIFY_TIME_MISSING = Fault(
     "identify-time-missing", "Identify server lacks the mandatory IdentifyTime attribute",
-    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]"), AttributeBehaviour())
+    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
 DISCOVER_OMITS_ZCL_VERSION = Fault(
-    "discover-omits-zcl-version", "Discover Attributes leaves out Basic ZCLVersion", ("TC-ATTR-1.6[Basic]",),
+    "discover-omits-zcl-version", "Discover Attributes leaves out Basic ZCLVersion",
+    ("TC-ATTR-1.6[Basic]", "TC-ATTR-1.10"),
+    AttributeBehaviour())
+# Attribute bounds of the data model (issue 17): an enumeration's reserved value, a string past its length.
+POWER_SOURCE_RESERVED = Fault(
+    "power-source-reserved", "serves Basic PowerSource 0x07, a reserved value of the enumeration",
+    ("TC-ATTR-1.2[Basic]", "TC-ATTR-1.9"), AttributeBehaviour())
+DATE_CODE_TOO_LONG = Fault(
+    "date-code-too-long", "serves a 17-character Basic DateCode (build suffix appended; at most 16)",
+    ("TC-ATTR-1.9",), AttributeBehaviour())
+DISCOVER_RANDOMIZATION_UINT16 = Fault(
+    "discover-randomization-uint16", "Discover Attributes on its DRLC client lists StartRandomizationMinutes as "
+    "uint16 (0x21) while it serves it, as the data model says, as uint8 (0x20)", ("TC-ATTR-1.10",),
     AttributeBehaviour())
 DRLC_RANDOMIZATION_UNBOUNDED = Fault(
     "drlc-randomization-unbounded", "accepts StartRandomizationMinutes above 0x3C", ("TC-ATTR-1.7",), AttributeBehaviour())
@@ -108,6 +125,9 @@ _FAULTS = [
     KE_SERVER_SUITE_MISSING,
     DRLC_DEVICE_CLASS_MISSING,
     IDENTIFY_TIME_MISSING,
+    POWER_SOURCE_RESERVED,
+    DATE_CODE_TOO_LONG,
+    DISCOVER_RANDOMIZATION_UINT16,
     KE_CLIENT_SUITE_MISSING,
     ZCL_VERSION_WRITABLE,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
@@ -180,17 +200,26 @@ _FAULTS = [
 
 
 class _FaultyStore(FaultyStore):
-    """The application devices' faulty store, whose Discover Attributes can also leave out Basic ZCLVersion."""
+    """The application devices' faulty store, whose Discover Attributes can also leave out Basic ZCLVersion or
+    list the DRLC client's StartRandomizationMinutes with the wrong type."""
 
     def __init__(self, faults: FaultSet, endpoint: int) -> None:
         super().__init__(faults)
         zcl_version = AttributeKey(endpoint, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id)
         self._omit_zcl_version = faults.acts(DISCOVER_OMITS_ZCL_VERSION, functools.partial(self.watch, zcl_version))
+        randomization = AttributeKey(endpoint, Drlc.cluster_id, Side.CLIENT,
+                                     Drlc.ClientAttributeDefs.start_randomization_minutes.id)
+        self._randomization_uint16 = faults.acts(DISCOVER_RANDOMIZATION_UINT16,
+                                                 functools.partial(self.watch, randomization))
 
     def entries(self, endpoint, cluster_id, side):
         listed = super().entries(endpoint, cluster_id, side)
         if self._omit_zcl_version and cluster_id == Basic.cluster_id and side == Side.SERVER:
             return [(a, e) for a, e in listed if a != Basic.AttributeDefs.zcl_version.id]
+        if self._randomization_uint16 and cluster_id == Drlc.cluster_id and side == Side.CLIENT:
+            start = Drlc.ClientAttributeDefs.start_randomization_minutes.id
+            return [(a, dataclasses.replace(e, model=dataclasses.replace(e.model, type="INT16U")) if a == start else e)
+                    for a, e in listed]
         return listed
 
 
@@ -199,6 +228,9 @@ _FAULTS += [*PRICE_FAULTS, REFUSES_BLOCK_PRICE, *MESSAGING_FAULTS, *time_faults(
                                                   reads=("TC-TIME-1.8",)),
             *time_source_faults("price acknowledgement"), LOCAL_TIME_WITHOUT_DST,
             LOCAL_TIME_ZONE_SIGN_INVERTED]
+# The ZCL foundation's Default Response rules (issue 17): the engine every reference device shares
+# (foundation.py), so the IHD's faults show each case of features/foundation able to fail.
+_FAULTS += FOUNDATION_FAULTS
 # Garbage on the air (issue 15): malformed ZCL, KE, ZDO, APS and NWK frames; each must fail, never err.
 _FAULTS += GARBAGE_FAULTS
 # Security levels on the air (issue 17), judged at the network's nwkSecurityLevel 5 by TC-JOIN-1.9.
@@ -253,6 +285,12 @@ class InHomeDisplay(ApplicationDevice):
     def build_store(self) -> AttributeStore:
         store = super().build_store()  # with the attribute-table faults every application device shares
         ep = self.endpoint
+        power_source = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.power_source.id)
+        if self.faults.acts(POWER_SOURCE_RESERVED, functools.partial(store.watch, power_source)):
+            store.set(power_source, 0x07)
+        date_code = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.date_code.id)
+        if self.faults.acts(DATE_CODE_TOO_LONG, functools.partial(store.watch, date_code)):
+            store.set(date_code, "20261122-build-42")
         identify_time = AttributeKey(ep, Identify.cluster_id, Side.SERVER, Identify.AttributeDefs.identify_time.id)
         if self.faults.acts(IDENTIFY_TIME_MISSING, functools.partial(store.watch, identify_time)):
             store.remove_attribute(identify_time)

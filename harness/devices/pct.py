@@ -12,6 +12,8 @@ shown able to fail by any model's fault), so each PCT fault run tests something 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from harness.se.clusters import Basic, Drlc, KeyEstablishment, Time
 from harness.se.datamodel import Side, load_datamodel
 from harness.se.types import TEMPERATURE_OFFSET_UNUSED, TEMPERATURE_SET_POINT_UNUSED, DeviceClass
@@ -37,7 +39,7 @@ OWN_COOLING_SET_POINT, OWN_HEATING_SET_POINT = 2400, 2000
 class DrlcDevice(ApplicationDevice):
     """What the PCT and the Load Control Device share: a DRLC client timed by a Time client."""
 
-    clusters = (
+    clusters: ClassVar[tuple[tuple[int, Side], ...]] = (
         (Basic.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.SERVER),
         (KeyEstablishment.cluster_id, Side.CLIENT), (Time.cluster_id, Side.CLIENT), (Drlc.cluster_id, Side.CLIENT),
     )

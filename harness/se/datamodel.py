@@ -122,6 +122,8 @@ class AttributeModel:
     max: int | None = None
     length: int | None = None
     since: str | None = None
+    #: The defined values of an enumeration (the rest of its range is reserved), where the data model lists them.
+    values: tuple[int, ...] | None = None
 
     @property
     def type_id(self) -> int:
@@ -140,10 +142,21 @@ class AttributeModel:
         return snake_name(self.name)
 
     def in_range(self, value: int) -> bool:
-        """True when an integer value lies within the model's [min, max]."""
+        """True when an integer value lies within the model's [min, max] and, for an enumeration whose defined
+        values the model lists, is one of them (ZCL status INVALID_VALUE: out of range or a reserved value)."""
+        if self.values is not None and value not in self.values:
+            return False
         if self.min is not None and value < self.min:
             return False
         return not (self.max is not None and value > self.max)
+
+    def bounds(self) -> str:
+        """The model's bounds in words, for a verdict's expectation."""
+        if self.values is not None:
+            return "one of " + ", ".join(f"0x{v:02X}" for v in self.values)
+        if self.length is not None:
+            return f"at most {self.length} long"
+        return f"within [{self.min}, {self.max}]"
 
 
 @dataclass(frozen=True)
@@ -290,6 +303,7 @@ def _attribute(raw: YamlMapping, where: str) -> AttributeModel:
         max=hi,
         length=_int(raw["length"], where) if "length" in raw else None,
         since=raw.get("since"),
+        values=tuple(_int(v, where) for v in raw["values"]) if "values" in raw else None,
     )
 
 

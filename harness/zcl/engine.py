@@ -437,7 +437,7 @@ class ZclEngine:
             key = self._key(request, rec.attrid)
             cfg = AttributeReportingConfig()
             cfg.direction, cfg.attrid = ReportingDirection(rec.direction), rec.attrid
-            entry, config = self.store.entry(key), self.reports.get(key)
+            entry, config = self.store.entry(key), self._reporting_config(key)
             if entry is None:
                 status = Status.UNSUPPORTED_ATTRIBUTE
             elif not entry.reportable:
@@ -454,6 +454,10 @@ class ZclEngine:
         payload = b"".join(r.serialize() for r in out)
         await request.respond(GeneralCommand.Read_Reporting_Configuration_rsp, payload, general=True)
         return None
+
+    def _reporting_config(self, key: AttributeKey) -> ReportingConfig | None:
+        """The reporting configuration Read Reporting Configuration answers with for *key*."""
+        return self.reports.get(key)
 
     async def _report_attributes(self, request: ZclRequest, cmd: DecodedCommand) -> Status | None:
         for listener in list(self._report_listeners):
@@ -485,6 +489,13 @@ class ZclEngine:
             return
         if frame.disable_default_response and status == Status.SUCCESS:
             return
+        await self._send_default_response(packet, frame, endpoint, status, aps_encryption=aps_encryption)
+
+    async def _send_default_response(self, packet: t.ZigbeePacket, frame: ZclFrame, endpoint: int, status: Status,
+                                     *, aps_encryption: bool = True, disable_default_response: bool = True) -> None:
+        """Send a Default Response to *frame* (its rules are `_default_response`'s): the request's sequence number
+        and command id, the opposite direction, the DDR bit set (ZCL 2.4.1.1.4: set in every response; a reference
+        device's seeded fault may clear it), and the request's manufacturer code."""
         payload = foundation.DefaultResponse(command_id=frame.command_id, status=status).serialize()
         data = build_frame(
             tsn=frame.tsn,
@@ -492,7 +503,7 @@ class ZclEngine:
             payload=payload,
             general=True,
             direction=frame.direction.flip(),
-            disable_default_response=True,
+            disable_default_response=disable_default_response,
             manufacturer=frame.manufacturer,
         )
         sender = peer_of(packet)
@@ -614,6 +625,35 @@ class ZclEngine:
                 waiters.remove(pending)
             if not waiters:
                 self._pending.pop(key, None)
+
+    async def send_command(
+        self,
+        dst: Address,
+        dst_ep: int,
+        cluster_id: int,
+        command_id: int,
+        payload: Payload = b"",
+        *,
+        src_ep: int,
+        general: bool,
+        target: Side = Side.SERVER,
+        disable_default_response: bool = False,
+        manufacturer: int | None = None,
+    ) -> int:
+        """Send one command without awaiting anything; return its sequence number (whoever calls this watches
+        the answers itself, e.g. to judge every frame a device sends back)."""
+        tsn = self.next_tsn()
+        data = build_frame(
+            tsn=tsn,
+            command_id=command_id,
+            payload=_encode(payload),
+            general=general,
+            direction=direction_to(target),
+            disable_default_response=disable_default_response,
+            manufacturer=manufacturer,
+        )
+        await self._transmit(_addr(dst), dst_ep, src_ep, cluster_id, tsn, data)
+        return tsn
 
     async def _general(
         self,

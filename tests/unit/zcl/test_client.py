@@ -175,3 +175,21 @@ def test_configure_reporting_refusals(loop, link):
         (Status.INVALID_VALUE, 0x0200),
         (Status.UNSUPPORTED_ATTRIBUTE, 0x7777),
     ]
+
+
+def test_send_command_sends_once_and_returns_its_sequence_number(loop):
+    sent: list[t.ZigbeePacket] = []
+
+    async def send(pkt: t.ZigbeePacket) -> None:
+        sent.append(pkt)
+
+    engine = ZclEngine(send, store=AttributeStore())
+    try:
+        tsn = loop.run_until_complete(engine.send_command(
+            DUT_NWK, 1, 0x0003, 0x00, b"\x00\x00", src_ep=1, general=False, disable_default_response=True,
+            manufacturer=0x7FF0))
+        # fc 0x15: cluster-specific, manufacturer-specific, client->server, DDR set; code 0x7FF0 little-endian.
+        assert [p.data.serialize().hex() for p in sent] == [f"15f07f{tsn:02x}00" "0000"]
+        assert engine.next_tsn() == (tsn + 1) & 0xFF
+    finally:
+        engine.close()
