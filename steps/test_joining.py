@@ -1,4 +1,5 @@
-"""Steps of features/joining: install-code joining, refusals, announce, rejoin, leave, network key update."""
+"""Steps of features/joining: install-code joining, refusals, announce, rejoin, leave, network key update, and
+what the DUT says of itself (Device_annce, Node and Power Descriptors) against its association request."""
 
 from __future__ import annotations
 
@@ -10,6 +11,15 @@ from harness.crypto import WELL_KNOWN_TC_LINK_KEY, InstallCode
 from harness.errors import ApsNotAcknowledged, BenchFault, DutUnreachable
 from harness.golden.golden import ESI_ENDPOINT
 from harness.verdict import check
+from harness.verify.descriptors import (
+    RULE_ANNCE,
+    RULE_NODE_DESCRIPTOR,
+    RULE_POWER_DESCRIPTOR,
+    describe_capability,
+    judge_annce,
+    judge_node_descriptor,
+    judge_power_descriptor,
+)
 from harness.wire.frames import MacFrameType
 from harness.wire.frames.mac import MacCommandId
 from harness.wire.frames.nwk import NwkCommandId, NwkFrameType
@@ -357,3 +367,67 @@ def answers_new_key(bench, testbed):
     answered = _answers_zdo(bench, testbed, dut_nwk(testbed))
     check(answered, expected="an IEEE_addr_rsp to a request secured with network key 1",
           observed="no answer", rule="Zigbee 4.4.7: network key update")
+
+
+# -- TC-JOIN-1.10: what the DUT says of itself against its association request --------------------------------
+
+def _zdo_answer(bench, testbed, command: ZDOCmd, rule: str):
+    """The DUT's answer to a ZDO descriptor request about itself (status SUCCESS), judged present."""
+    nwk = dut_nwk(testbed)
+    try:
+        rsp = bench.run(testbed.golden.zdo_request(nwk, command, [nwk], 10.0))
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        check(False, expected=f"a {command.name.replace('_req', '_rsp')} from 0x{nwk:04X} within 10 s",
+              observed=str(exc), rule=rule)
+    status = int(rsp.fields[0])
+    check(status == 0 and len(rsp.fields) > 2 and rsp.fields[2] is not None,
+          expected=f"{command.name.replace('_req', '_rsp')} with status SUCCESS and the descriptor",
+          observed=f"status 0x{status:02X}, fields {rsp.fields}", rule=rule)
+    return rsp.fields[2]
+
+
+def _judged(findings: list[str], expected: str, rule: str) -> None:
+    check(not findings, expected=expected, observed="; ".join(findings), rule=rule)
+
+
+@then("the DUT sent a MAC association request when it joined")
+def association_request_sent(testbed):
+    requests = [f for f in _dut_frames(testbed) if f.mac.frame_type == MacFrameType.COMMAND
+                and f.mac.payload[:1] == bytes([MacCommandId.ASSOCIATION_REQUEST]) and len(f.mac.payload) >= 2]
+    check(bool(requests), expected="a MAC association request from the DUT's IEEE address in the capture",
+          observed=f"{len(_dut_frames(testbed))} frames from the DUT, no association request",
+          rule="Zigbee spec 3.6.1.4.1: a device joins by MAC association")
+    testbed.notes["associated_capability"] = requests[-1].mac.payload[1]
+
+
+@then("its Device_annce carries its IEEE address, its given network address and the association's capability")
+def annce_judged(bench, testbed):
+    annce_received(bench, testbed)
+    associated = testbed.notes["associated_capability"]
+    findings = judge_annce(testbed.notes["annce"].message.fields, ieee=testbed.dut_ieee, nwk=dut_nwk(testbed),
+                           associated=associated)
+    _judged(findings, f"Device_annce with IEEE {testbed.dut_ieee:016X}, NWK 0x{dut_nwk(testbed):04X} and the "
+            f"association's capability {describe_capability(associated)}", RULE_ANNCE)
+
+
+@then("its Node Descriptor agrees with the association's capability, its device type and its profile")
+def node_descriptor_judged(bench, testbed):
+    descriptor = _zdo_answer(bench, testbed, ZDOCmd.Node_Desc_req, RULE_NODE_DESCRIPTOR)
+    associated = testbed.notes["associated_capability"]
+    code = bench.dut_profile.identity.manufacturer_code
+    findings = judge_node_descriptor(descriptor, associated=associated, manufacturer_code=code)
+    _judged(findings, f"a Node Descriptor of the device type and with the MAC capability flags "
+            f"{describe_capability(associated)} of its association request, 2.4 GHz, "
+            + (f"manufacturer code 0x{code:04X}, " if code is not None else "")
+            + "sizes within range, not the primary Trust Center", RULE_NODE_DESCRIPTOR)
+
+
+@then("its Power Descriptor agrees with the association's power source and receiver")
+def power_descriptor_judged(bench, testbed):
+    descriptor = _zdo_answer(bench, testbed, ZDOCmd.Power_Desc_req, RULE_POWER_DESCRIPTOR)
+    associated = testbed.notes["associated_capability"]
+    findings = judge_power_descriptor(descriptor, associated=associated)
+    _judged(findings, f"a Power Descriptor consistent with the association's capability "
+            f"{describe_capability(associated)}", RULE_POWER_DESCRIPTOR)

@@ -80,3 +80,18 @@ Feature: Joining a Smart Energy network with an install code
   Scenario: Every secured frame from the DUT is ENC-MIC-32 and authenticates
     When the DUT joins, establishes its link key and answers an SE command under it, as far as it gets
     Then every NWK- and APS-secured frame from the DUT is secured at level 5 (ENC-MIC-32) and its MIC verifies
+
+  # What the DUT says of itself must agree with how it associated: its Device_annce (Zigbee spec 2.4.3.1.11),
+  # Node Descriptor (2.4.3.1.3, 2.3.2.3) and Power Descriptor (2.4.3.1.4, 2.3.2.4) against the capability field
+  # of its MAC association request (IEEE 802.15.4-2006 7.3.1.2): device type (router or end device), power
+  # source, receiver on when idle, security capability, allocate address; the band is 2.4 GHz (SE 1.x), the
+  # manufacturer code the DUT profile's (identity.manufacturer_code) when it names one, buffer and transfer
+  # sizes within their ranges, and a DUT that joined the golden Trust Center is not the primary Trust Center.
+  # Every SE device serves Basic (SE 1.x device types), whose PowerSource these descriptors underlie.
+  @id:TC-JOIN-1.10 @pics:SE.BASIC.S
+  Scenario: The DUT's Device_annce, Node Descriptor and Power Descriptor agree with its association request
+    Given the DUT has joined with its install code
+    Then the DUT sent a MAC association request when it joined
+    And its Device_annce carries its IEEE address, its given network address and the association's capability
+    And its Node Descriptor agrees with the association's capability, its device type and its profile
+    And its Power Descriptor agrees with the association's power source and receiver

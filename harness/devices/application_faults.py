@@ -44,9 +44,15 @@ NO_DEVICE_ANNCE = Fault("no-device-annce", "does not send ZDO Device_annce after
                         StackSetting("send_device_annce"))
 IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network", ("TC-JOIN-1.7",),
                       StackSetting("obey_leave"))
+ANNOUNCES_OTHER_CAPABILITY = Fault(
+    "announces-other-capability", "announces itself as battery powered (Device_annce capability) although its "
+    "association request said mains powered", ("TC-JOIN-1.10",), StackSetting("announce_association_capability"))
+POWER_DESCRIPTOR_BATTERY = Fault(
+    "power-descriptor-battery", "answers Power_Desc_req with a disposable battery at 33 % although it is mains "
+    "powered", ("TC-JOIN-1.10",), StackSetting("power_descriptor_as_capability"))
 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
-           IGNORES_LEAVE]
+           IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY]
 
 # -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 

@@ -59,7 +59,8 @@ class ReferenceDevice:
         self.ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
         self.link_key = profile.install_code_value.link_key
         self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key,
-                         behaviour=self.faults.settings(StackBehaviour), clock=clock)
+                         behaviour=self.faults.settings(StackBehaviour), clock=clock,
+                         manufacturer_code=profile.identity.manufacturer_code or 0x0000)
         self.node.garbler = garbler_for(self.faults)  # its garbage faults' malformed frames (garbage.py)
         self.store = self.build_store()
         self._factory_values = self.store.snapshot()  # what a factory reset puts back

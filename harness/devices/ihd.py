@@ -18,6 +18,7 @@ from harness.zcl.store import AttributeKey, AttributeStore
 from .application import ApplicationDevice, FaultyStore
 from .application_faults import (
     ACTS_ON_UNPROTECTED_SE_COMMANDS,
+    ANNOUNCES_OTHER_CAPABILITY,
     ANNOUNCES_WITHOUT_NETWORK_KEY,
     BASIC_POWER_SOURCE_UINT8,
     DESCRIPTOR_OMITS_KEY_ESTABLISHMENT,
@@ -28,6 +29,7 @@ from .application_faults import (
     KE_SERVER_SUITE_MISSING,
     LOCAL_TIME_WITHOUT_DST,
     NO_DEVICE_ANNCE,
+    POWER_DESCRIPTOR_BATTERY,
     PRICE_STAMPED,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     WRONG_KEY_SEQUENCE_NUMBER,
@@ -88,6 +90,8 @@ _FAULTS = [
     NO_DEVICE_ANNCE,
     REJOIN_BY_ASSOCIATION,
     IGNORES_LEAVE,
+    ANNOUNCES_OTHER_CAPABILITY,
+    POWER_DESCRIPTOR_BATTERY,
     Fault("ignores-switch-key", "ignores APS Switch Key and keeps the old network key", ("TC-JOIN-1.8",),
           StackSetting("obey_switch_key")),
     DESCRIPTOR_OMITS_KEY_ESTABLISHMENT,

@@ -29,6 +29,14 @@ class StackBehaviour:
     correct_key_sequence_number: bool = True
     # Joining: a device announces itself with ZDO Device_annce after joining or rejoining (Zigbee 2.4.3.1.11).
     send_device_annce: bool = True
+    # Joining: Device_annce carries the capability the device sent in its association request (Zigbee
+    # 2.4.3.1.11: the local device's capability, in the MAC capability format of 802.15.4-2006 7.3.1.2); without
+    # it the stack announces "battery powered" (power source bit clear) although it associated as mains powered.
+    announce_association_capability: bool = True
+    # ZDO: the Power Descriptor names the power source the capability field announces (Zigbee 2.3.2.4.3): a
+    # mains-powered device's current power source is constant (mains) power; without it the stack answers
+    # Power_Desc_req with a disposable battery at 33 %, a descriptor left over from a battery product.
+    power_descriptor_as_capability: bool = True
     # Leave: a device obeys a NWK leave request / ZDO Mgmt_Leave_req addressed to it (Zigbee 3.6.1.10).
     obey_leave: bool = True
     # NWK security: broadcasts are secured at nwkSecurityLevel 5, ENC-MIC-32, like every frame (Zigbee 4.5.1.1.1

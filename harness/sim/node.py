@@ -183,6 +183,7 @@ class Node:
                 capability=lambda: self.capability.to_byte(),
                 leave=self._zdo_leave,
                 permit_joining=self.permit_joining,
+                power_descriptor=self.power_descriptor,
             )
         )
         self._packet_listeners: list[Callable[[t.ZigbeePacket], None]] = []
@@ -246,6 +247,20 @@ class Node:
             maximum_outgoing_transfer_size=82,
             descriptor_capability_field=0,
         )
+
+    def power_descriptor(self) -> zdo_t.PowerDescriptor:
+        """The Node Power Descriptor (Zigbee 2.3.2.4): the receiver follows the node descriptor's receiver-on-when-
+        idle (mode 0); a mains-powered node runs on constant power at 100 %, any other on a rechargeable battery."""
+        power = zdo_t.PowerDescriptor
+        mains = self.capability.mains_powered
+        if not self.behaviour.power_descriptor_as_capability:  # seeded non-conformance: a battery product's
+            return power(current_power_mode=power.CurrentPowerMode.RxOnSyncedWithNodeDesc,
+                         available_power_sources=power.PowerSources.DisposableBattery,
+                         current_power_source=power.PowerSources.DisposableBattery,
+                         current_power_source_level=power.PowerSourceLevel.Percent33)
+        source = power.PowerSources.MainsPower if mains else power.PowerSources.RechargeableBattery
+        return power(current_power_mode=power.CurrentPowerMode.RxOnSyncedWithNodeDesc, available_power_sources=source,
+                     current_power_source=source, current_power_source_level=power.PowerSourceLevel.Percent100)
 
     def add_endpoint(self, descriptor: zdo_t.SimpleDescriptor) -> None:
         # 1..240 are application endpoints; 241..254 are reserved ones such as Green Power's 242.
@@ -916,7 +931,11 @@ class Node:
         if not self.behaviour.send_device_annce:
             return
         self.security.zdo_tsn = (self.security.zdo_tsn + 1) & 0xFF
-        data = zdo.encode(ZDOCmd.Device_annce, self.security.zdo_tsn, t.NWK(self.nwk), ieee_to_eui64(self.ieee), self.capability.to_byte())
+        capability = self.capability
+        if not self.behaviour.announce_association_capability:  # seeded non-conformance: announces "battery"
+            capability = dataclasses.replace(capability, mains_powered=False)
+        data = zdo.encode(ZDOCmd.Device_annce, self.security.zdo_tsn, t.NWK(self.nwk), ieee_to_eui64(self.ieee),
+                          capability.to_byte())
         frame = ApsFrame.data(self.security.next_aps_counter(), zdo.ZDO_PROFILE, ZDOCmd.Device_annce, 0, 0, data,
                               delivery_mode=DeliveryMode.BROADCAST)
         self.aps_send_frame(0xFFFD, frame, nwk_secure=secure)

@@ -1,6 +1,6 @@
 """The ZDO server of a simulated node (Zigbee spec 2.4.3-2.4.4), over zigpy.zdo.types.
 
-Answers NWK_addr / IEEE_addr, Node / Active EP / Simple descriptors, Match_Desc, Bind / Unbind,
+Answers NWK_addr / IEEE_addr, Node / Power / Active EP / Simple descriptors, Match_Desc, Bind / Unbind,
 Mgmt_Leave and Mgmt_Permit_Joining; Device_annce from others is handed to the node. Match_Desc matches on
 the profile AND the clusters (2.4.4.2.7): an endpoint matches when its profile equals the requested one and
 one of the requested input clusters is among its input clusters, or one of the requested output clusters
@@ -50,6 +50,7 @@ class ZdoContext:
     capability: Callable[[], int]
     leave: Callable[[bool, bool], None]  # (rejoin, remove_children)
     permit_joining: Callable[[int], None]
+    power_descriptor: Callable[[], zdo_t.PowerDescriptor] | None = None  # None: Power_Desc_req is NOT_SUPPORTED
     bindings: list[Binding] = field(default_factory=list)
 
 
@@ -159,6 +160,16 @@ class ZdoServer:
             ZDOCmd.Node_Desc_rsp, tsn, zdo_t.Status.SUCCESS, t.NWK(nwk), self.ctx.node_descriptor()
         )
 
+    def _power_desc(self, tsn: int, args: list, broadcast: bool):
+        (nwk,) = args
+        if self.ctx.power_descriptor is None:
+            return ZDOCmd.Power_Desc_rsp, _failed(tsn, zdo_t.Status.NOT_SUPPORTED, nwk, b"")
+        if nwk != self.ctx.nwk():
+            return ZDOCmd.Power_Desc_rsp, _failed(tsn, zdo_t.Status.INV_REQUESTTYPE, nwk, b"")
+        return ZDOCmd.Power_Desc_rsp, encode(
+            ZDOCmd.Power_Desc_rsp, tsn, zdo_t.Status.SUCCESS, t.NWK(nwk), self.ctx.power_descriptor()
+        )
+
     def _active_ep(self, tsn: int, args: list, broadcast: bool):
         (nwk,) = args
         status = zdo_t.Status.SUCCESS if nwk == self.ctx.nwk() else zdo_t.Status.INV_REQUESTTYPE
@@ -230,6 +241,7 @@ _HANDLERS: dict[int, Callable] = {
     ZDOCmd.NWK_addr_req: ZdoServer._nwk_addr,
     ZDOCmd.IEEE_addr_req: ZdoServer._ieee_addr,
     ZDOCmd.Node_Desc_req: ZdoServer._node_desc,
+    ZDOCmd.Power_Desc_req: ZdoServer._power_desc,
     ZDOCmd.Active_EP_req: ZdoServer._active_ep,
     ZDOCmd.Simple_Desc_req: ZdoServer._simple_desc,
     ZDOCmd.Match_Desc_req: ZdoServer._match_desc,
