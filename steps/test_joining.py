@@ -10,6 +10,7 @@ from harness.bdd import certification_cases
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY, InstallCode
 from harness.errors import ApsNotAcknowledged, BenchFault, DutUnreachable
 from harness.golden.golden import ESI_ENDPOINT
+from harness.testbed import BenchError
 from harness.verdict import check
 from harness.verify.descriptors import (
     RULE_ANNCE,
@@ -21,6 +22,7 @@ from harness.verify.descriptors import (
     judge_power_descriptor,
 )
 from harness.wire.frames import MacFrameType
+from harness.wire.frames.aps import ApsFrameType
 from harness.wire.frames.mac import MacCommandId
 from harness.wire.frames.nwk import NwkCommandId, NwkFrameType
 from harness.wire.frames.types import ieee_to_eui64
@@ -431,3 +433,122 @@ def power_descriptor_judged(bench, testbed):
     findings = judge_power_descriptor(descriptor, associated=associated)
     _judged(findings, f"a Power Descriptor consistent with the association's capability "
             f"{describe_capability(associated)}", RULE_POWER_DESCRIPTOR)
+
+
+# -- TC-JOIN-1.11: replayed and duplicated frames ---------------------------------------------------------------
+
+REPLAY_DELAY = 30.0  # seconds between an original and its replay: beyond any APS duplicate-rejection window
+RULE_NWK_REPLAY = "Zigbee spec 4.3.1.2: a NWK frame whose frame counter is not above the sender's last is dropped"
+RULE_APS_REPLAY = ("Zigbee spec 4.4.1.2: an APS-secured frame whose frame counter is not above the last under that "
+                   "link key is dropped")
+RULE_APS_DUPLICATE = "Zigbee spec 2.2.8.4.2: a duplicate APS frame (same source and APS counter) is delivered once"
+
+
+def _injector(testbed):
+    if testbed.injector is None:
+        raise BenchError(f"{testbed.name}: this bench's golden radio cannot put a recorded frame on the air again "
+                         f"(the replay cases need a radio that transmits raw frames)")
+    return testbed.injector
+
+
+def _golden_request(testbed, cluster: int, tsn: int):
+    """The golden's last frame on the air carrying the ZDO request *cluster* with transaction *tsn* to the DUT."""
+    nwk = dut_nwk(testbed)
+    frames = [f for f in testbed.observed() if f.nwk is not None and f.nwk.src == 0x0000 and f.nwk.dst == nwk
+              and f.aps is not None and f.aps.cluster == cluster and f.aps.payload[:1] == bytes([tsn])]
+    if not frames:
+        raise BenchError(f"{testbed.name}: the golden's ZDO request 0x{cluster:04X} (tsn {tsn}) is not in the capture")
+    return frames[-1]
+
+
+def _dut_answers(testbed, cluster: int, tsn: int, since: float = 0.0, until: float = float("inf")) -> set[int]:
+    """NWK sequence numbers of the DUT's frames answering ZDO *cluster* transaction *tsn* from *since* to *until*
+    (a MAC retry repeats one, so each answer counts once)."""
+    return {f.nwk.seq for f in _dut_frames(testbed, since) if f.nwk is not None and f.aps is not None
+            and f.timestamp < until and f.aps.cluster == cluster | 0x8000 and f.aps.payload[:1] == bytes([tsn])}
+
+
+def _dut_aps_acks(testbed, counter: int, since: float) -> set[int]:
+    return {f.nwk.seq for f in _dut_frames(testbed, since) if f.nwk is not None and f.aps is not None
+            and f.aps.frame_type == ApsFrameType.ACK and f.aps.counter == counter}
+
+
+@when("the golden radio sends an IEEE_addr_req and at once the same APS frame again in a fresh NWK frame")
+def duplicate_request(bench, testbed):
+    nwk = dut_nwk(testbed)
+    injector = _injector(testbed)
+    try:
+        rsp = bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        check(False, expected="an IEEE_addr_rsp to the golden's IEEE_addr_req", observed=str(exc),
+              rule="Zigbee spec 2.4.3.1.2: IEEE_addr_req")
+    original = _golden_request(testbed, ZDOCmd.IEEE_addr_req, rsp.tsn)
+    testbed.notes["plain_request"] = original
+    injector.resend_aps(nwk, original.nwk.payload)
+    bench.run(bench.clock.sleep(5, "the duplicate's answer, if any"))
+
+
+@when("30 seconds later the golden radio replays that IEEE_addr_req byte for byte, with its old NWK frame counter")
+def replay_nwk(bench, testbed):
+    bench.run(bench.clock.sleep(REPLAY_DELAY, "replay delay"))
+    testbed.notes["nwk_replayed_at"] = bench.clock.monotonic()
+    _injector(testbed).replay(testbed.notes["plain_request"].raw)
+    bench.run(bench.clock.sleep(5, "the replay's answer, if any"))
+
+
+@when("the golden radio sends an APS-secured IEEE_addr_req and 30 seconds later its APS frame again in a fresh NWK frame")
+def replay_aps(bench, testbed):
+    nwk = dut_nwk(testbed)
+    injector = _injector(testbed)
+    try:
+        rsp = bench.run(testbed.golden.zdo_request_aps_secured(nwk, testbed.dut_ieee, ZDOCmd.IEEE_addr_req,
+                                                              [nwk, 0, 0], 10.0))
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        check(False, expected="an IEEE_addr_rsp to an IEEE_addr_req APS-secured with the DUT's link key",
+              observed=str(exc), rule="Zigbee spec 4.4.1.2: an APS-secured frame under the link key is accepted")
+    original = _golden_request(testbed, ZDOCmd.IEEE_addr_req, rsp.tsn)
+    check(original.aps_secured, expected="the golden's request APS-secured on the air",
+          observed=original.describe(), rule="bench self-check")
+    testbed.notes["aps_request"] = original
+    bench.run(bench.clock.sleep(REPLAY_DELAY, "replay delay"))
+    testbed.notes["aps_replayed_at"] = bench.clock.monotonic()
+    injector.resend_aps(nwk, original.nwk.payload)
+    bench.run(bench.clock.sleep(5, "the replay's answer, if any"))
+
+
+@then("the DUT answered the duplicated IEEE_addr_req once")
+def duplicate_answered_once(testbed):
+    request = testbed.notes["plain_request"]
+    answers = _dut_answers(testbed, ZDOCmd.IEEE_addr_req, request.aps.payload[0],
+                           until=testbed.notes["nwk_replayed_at"])
+    check(len(answers) == 1, expected="one IEEE_addr_rsp to an IEEE_addr_req whose APS frame (APS counter "
+          f"{request.aps.counter}) came twice in two NWK frames", observed=f"{len(answers)} IEEE_addr_rsp",
+          rule=RULE_APS_DUPLICATE)
+
+
+@then("the DUT neither answered nor acknowledged the replayed NWK frame")
+def nwk_replay_dropped(testbed):
+    request = testbed.notes["plain_request"]
+    since = testbed.notes["nwk_replayed_at"]
+    answers = _dut_answers(testbed, ZDOCmd.IEEE_addr_req, request.aps.payload[0], since)
+    acks = _dut_aps_acks(testbed, request.aps.counter, since)
+    check(not answers and not acks,
+          expected=f"no IEEE_addr_rsp and no APS ack for a replayed frame (NWK frame counter as before, raw "
+                   f"{request.raw.hex()})",
+          observed=f"{len(answers)} IEEE_addr_rsp and {len(acks)} APS acks from the DUT after the replay",
+          rule=RULE_NWK_REPLAY)
+
+
+@then("the DUT did not answer the replayed APS-secured frame")
+def aps_replay_dropped(testbed):
+    request = testbed.notes["aps_request"]
+    since = testbed.notes["aps_replayed_at"]
+    answers = _dut_answers(testbed, ZDOCmd.IEEE_addr_req, request.aps.payload[0], since)
+    check(not answers,
+          expected="no IEEE_addr_rsp to an APS-secured frame whose APS frame counter the DUT has seen, sent again "
+                   "in a fresh NWK frame",
+          observed=f"{len(answers)} IEEE_addr_rsp from the DUT after the replay", rule=RULE_APS_REPLAY)

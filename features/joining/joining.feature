@@ -95,3 +95,19 @@ Feature: Joining a Smart Energy network with an install code
     And its Device_annce carries its IEEE address, its given network address and the association's capability
     And its Node Descriptor agrees with the association's capability, its device type and its profile
     And its Power Descriptor agrees with the association's power source and receiver
+
+  # A receiver keeps the last frame counter of each sender and drops a NWK-secured frame whose counter is not
+  # above it (Zigbee spec 4.3.1.2), and the same for an APS-secured frame under its link key (4.4.1.2), so a
+  # recorded frame replayed later does nothing. An APS frame that arrives twice (same source, same APS counter,
+  # in fresh NWK frames as a retry or a second route brings it) is acknowledged but delivered once (2.2.8.4.2).
+  # The replays come 30 s after the originals, beyond any APS duplicate-rejection window, so only the frame
+  # counters can stop them. The golden radio replays its own frames (a bench without a raw-frame radio cannot).
+  @id:TC-JOIN-1.11 @pics:SE.KE.C
+  Scenario: The DUT drops replayed NWK- and APS-secured frames and takes a duplicated APS frame once
+    Given the DUT has joined and completed key establishment
+    When the golden radio sends an IEEE_addr_req and at once the same APS frame again in a fresh NWK frame
+    And 30 seconds later the golden radio replays that IEEE_addr_req byte for byte, with its old NWK frame counter
+    And the golden radio sends an APS-secured IEEE_addr_req and 30 seconds later its APS frame again in a fresh NWK frame
+    Then the DUT answered the duplicated IEEE_addr_req once
+    And the DUT neither answered nor acknowledged the replayed NWK frame
+    And the DUT did not answer the replayed APS-secured frame

@@ -50,9 +50,19 @@ ANNOUNCES_OTHER_CAPABILITY = Fault(
 POWER_DESCRIPTOR_BATTERY = Fault(
     "power-descriptor-battery", "answers Power_Desc_req with a disposable battery at 33 % although it is mains "
     "powered", ("TC-JOIN-1.10",), StackSetting("power_descriptor_as_capability"))
+NO_NWK_REPLAY_CHECK = Fault(
+    "no-nwk-replay-check", "takes NWK frames whose frame counter it has seen before (no replay check)",
+    ("TC-JOIN-1.11",), StackSetting("replay_check"))
+NO_APS_REPLAY_CHECK = Fault(
+    "no-aps-replay-check", "takes APS-secured frames whose APS frame counter it has seen before, when they come in "
+    "a fresh NWK frame", ("TC-JOIN-1.11",), StackSetting("aps_replay_check"))
+DELIVERS_APS_DUPLICATES = Fault(
+    "delivers-aps-duplicates", "delivers an APS frame that arrives twice (same source and APS counter) twice",
+    ("TC-JOIN-1.11",), StackSetting("aps_duplicate_rejection"))
 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
-           IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY]
+           IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY, NO_NWK_REPLAY_CHECK,
+           NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES]
 
 # -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 

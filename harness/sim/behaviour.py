@@ -49,6 +49,9 @@ class StackBehaviour:
     # NWK security: frames whose frame counter is not above the last one seen from that source are dropped
     # (Zigbee 4.3.1.2 step 5).
     replay_check: bool = True
+    # APS security: frames whose APS frame counter is not above the last one seen under that link key are dropped
+    # (Zigbee 4.4.1.2), even when they come in a fresh NWK frame.
+    aps_replay_check: bool = True
     # APS: duplicate frames (same source and APS counter) are acknowledged but not delivered twice (2.2.8.4.2).
     aps_duplicate_rejection: bool = True
     # APS: received frames requesting an ack get one (2.2.8.4.2).

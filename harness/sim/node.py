@@ -747,7 +747,8 @@ class Node:
                 continue
             sender = aux.source_ieee if aux.source_ieee is not None else source_ieee
             if key_entry is not None:
-                if key_entry.rx_counter is not None and aux.frame_counter <= key_entry.rx_counter and self.behaviour.replay_check:
+                if (key_entry.rx_counter is not None and aux.frame_counter <= key_entry.rx_counter
+                        and self.behaviour.aps_replay_check):
                     self._count("aps_replay_rejected")
                     return None, None
                 key_entry.rx_counter = aux.frame_counter
