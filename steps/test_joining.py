@@ -128,17 +128,29 @@ def told_to_rejoin(bench, testbed):
     bench.run(testbed.dut.start_rejoin(), 10)
 
 
-@when("the golden radio sends Mgmt_Leave_req to the DUT without rejoin")
-def mgmt_leave(bench, testbed):
+LEAVE_REMOVE_CHILDREN, LEAVE_REJOIN = 0x40, 0x80  # Mgmt_Leave_req options (Zigbee spec 2.4.3.3.5)
+
+
+def _mgmt_leave(bench, testbed, options: int) -> None:
     nwk = dut_nwk(testbed)
     testbed.notes["leave_sent_at"] = bench.clock.monotonic()
     try:
         testbed.notes["leave_rsp"] = bench.run(
-            testbed.golden.zdo_request(nwk, ZDOCmd.Mgmt_Leave_req, [ieee_to_eui64(testbed.dut_ieee), 0], 10.0)
+            testbed.golden.zdo_request(nwk, ZDOCmd.Mgmt_Leave_req, [ieee_to_eui64(testbed.dut_ieee), options], 10.0)
         )
     except TimeoutError as exc:
         testbed.notes["leave_rsp"] = None
         testbed.notes["leave_error"] = str(exc)
+
+
+@when("the golden radio sends Mgmt_Leave_req to the DUT without rejoin")
+def mgmt_leave(bench, testbed):
+    _mgmt_leave(bench, testbed, 0)
+
+
+@when("the golden radio sends Mgmt_Leave_req to the DUT with Rejoin and Remove Children")
+def mgmt_leave_rejoin(bench, testbed):
+    _mgmt_leave(bench, testbed, LEAVE_REJOIN | LEAVE_REMOVE_CHILDREN)
 
 
 @when("the Trust Center sends a new network key with sequence number 1 and then switches to it")
@@ -273,8 +285,34 @@ def secured_at_level_5(bench, testbed):
 
 @then("the DUT is back on the network within the PIXIT rejoin time")
 def back_on_network(bench, testbed):
+    _back_on_network(bench, testbed, testbed.notes["restarted_at"])
+
+
+@then("the DUT is back on the network within the PIXIT rejoin time after its leave")
+def back_after_leave(bench, testbed):
+    _back_on_network(bench, testbed, testbed.notes["leave_sent_at"])
+
+
+@then("the DUT announces its leave with the Rejoin subfield set")
+def leave_with_rejoin(bench, testbed):
+    sent_at = testbed.notes["leave_sent_at"]
+
+    def leaves():
+        return [f for f in _dut_frames(testbed, sent_at) if f.nwk is not None and f.nwk.frame_type == NwkFrameType.COMMAND
+                and f.nwk.payload[:1] == bytes([NwkCommandId.LEAVE]) and len(f.nwk.payload) >= 2]
+
+    if not leaves():
+        bench.run(bench.clock.sleep(2, "the DUT's NWK leave"))
+    found = leaves()
+    check(bool(found) and all(f.nwk.payload[1] & 0x20 for f in found),
+          expected="a NWK leave command from the DUT with the Rejoin subfield (bit 5 of its options) set",
+          observed="; ".join(f"{f.describe()} options 0x{f.nwk.payload[1]:02X}" for f in found) or "no NWK leave",
+          rule="Zigbee spec 2.4.3.3.5 (Mgmt_Leave_req Rejoin), 3.4.4.3.1 and 3.6.1.10: the device leaves to rejoin")
+
+
+def _back_on_network(bench, testbed, since: float) -> None:
     rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
-    restarted = testbed.notes["restarted_at"]
+    restarted = since
 
     def rejoin_requests():
         return [f for f in _dut_frames(testbed, restarted) if f.nwk is not None

@@ -111,3 +111,15 @@ Feature: Joining a Smart Energy network with an install code
     Then the DUT answered the duplicated IEEE_addr_req once
     And the DUT neither answered nor acknowledged the replayed NWK frame
     And the DUT did not answer the replayed APS-secured frame
+
+  # Mgmt_Leave_req with Rejoin set asks the device to leave and come back (Zigbee spec 2.4.3.3.5): it answers
+  # SUCCESS, announces its leave with the Rejoin subfield set (3.4.4.3.1, 3.6.1.10) and rejoins with the network
+  # key it kept (3.6.1.4.2). Remove Children is taken as well: a router's children leave with it, and an end
+  # device, which has none, takes the request all the same (2.4.3.3.5).
+  @id:TC-JOIN-1.12 @pics:SE.BASIC.S
+  Scenario: The DUT leaves on Mgmt_Leave with Rejoin and Remove Children, and comes back
+    Given the DUT has joined with its install code
+    When the golden radio sends Mgmt_Leave_req to the DUT with Rejoin and Remove Children
+    Then the DUT answers Mgmt_Leave_rsp with status SUCCESS
+    And the DUT announces its leave with the Rejoin subfield set
+    And the DUT is back on the network within the PIXIT rejoin time after its leave

@@ -59,10 +59,16 @@ NO_APS_REPLAY_CHECK = Fault(
 DELIVERS_APS_DUPLICATES = Fault(
     "delivers-aps-duplicates", "delivers an APS frame that arrives twice (same source and APS counter) twice",
     ("TC-JOIN-1.11",), StackSetting("aps_duplicate_rejection"))
+IGNORES_REJOIN_BIT = Fault(
+    "ignores-rejoin-bit", "takes Mgmt_Leave_req with Rejoin set as a plain leave: leaves for good", ("TC-JOIN-1.12",),
+    StackSetting("rejoin_after_leave"))
+REFUSES_REMOVE_CHILDREN = Fault(
+    "refuses-remove-children", "answers Mgmt_Leave_req with Remove Children set NOT_SUPPORTED and stays",
+    ("TC-JOIN-1.12",), StackSetting("accept_remove_children"))
 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
            IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY, NO_NWK_REPLAY_CHECK,
-           NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES]
+           NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES, IGNORES_REJOIN_BIT, REFUSES_REMOVE_CHILDREN]
 
 # -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 

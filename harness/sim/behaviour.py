@@ -39,6 +39,13 @@ class StackBehaviour:
     power_descriptor_as_capability: bool = True
     # Leave: a device obeys a NWK leave request / ZDO Mgmt_Leave_req addressed to it (Zigbee 3.6.1.10).
     obey_leave: bool = True
+    # Leave: a device told to leave with Rejoin set (Mgmt_Leave_req, NWK leave) leaves and rejoins the network
+    # (Zigbee 2.4.3.3.5, 3.6.1.10); without it the stack drops the Rejoin bit and stays gone.
+    rejoin_after_leave: bool = True
+    # Leave: Mgmt_Leave_req with Remove Children set is taken like any leave request, by a router (whose children
+    # leave with it) and by an end device (which has none) alike (Zigbee 2.4.3.3.5); without it the stack answers
+    # NOT_SUPPORTED and stays.
+    accept_remove_children: bool = True
     # NWK security: broadcasts are secured at nwkSecurityLevel 5, ENC-MIC-32, like every frame (Zigbee 4.5.1.1.1
     # Table 4.38, 4.3.1.1; SE 1.x 5.4: a Zigbee PRO network at level 5); without it the stack's broadcast path
     # secures at level 4 (ENC, no MIC), which no receiver can authenticate.

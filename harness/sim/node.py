@@ -105,6 +105,10 @@ MAC_RESPONSE_WAIT_TIME = 32 * 960 * 16e-6
 # Trust Center answers at once in simulation, so this only bounds a join that will never complete).
 NETWORK_KEY_WAIT = 5.0
 JOIN_SCAN_ATTEMPTS = 3
+# A device that left with Rejoin set rejoins this long after its leave command (its own choice; the spec sets
+# no delay), within this deadline.
+LEAVE_REJOIN_DELAY = 0.5
+LEAVE_REJOIN_DEADLINE = 30.0
 APS_DUPLICATE_WINDOW = 10.0  # seconds a (source, APS counter) pair is remembered for duplicate rejection
 APS_DUPLICATE_TABLE_DEPTH = 8  # counters remembered per source (the 8-bit counter wraps quickly under load)
 
@@ -201,6 +205,7 @@ class Node:
         self._permit_until = 0.0
         self.trust_center = None  # set by harness.sim.trust_center.TrustCenter on a coordinator
         self.garbler: Garbler | None = None  # a reference device's garbage faults; None on a conformant stack
+        self._rejoin_task: asyncio.Task | None = None  # the rejoin after a leave with Rejoin set
 
     def on_count(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call *listener* with each event the stack counts in `stats`, as it happens; returns the unsubscribe."""
@@ -948,17 +953,33 @@ class Node:
         self._leave_now(rejoin)
         await asyncio.sleep(0)
 
-    def _leave_now(self, rejoin: bool) -> None:
+    def _leave_now(self, rejoin: bool, remove_children: bool = False) -> None:
         if not self.joined:
             return
-        self.nwk_send(0xFFFD, Leave(rejoin=rejoin).serialize(), NwkFrameType.COMMAND, radius=1)
+        if rejoin and not self.behaviour.rejoin_after_leave:  # seeded non-conformance: the Rejoin bit is dropped
+            rejoin = False
+        self.nwk_send(0xFFFD, Leave(rejoin=rejoin, remove_children=remove_children).serialize(), NwkFrameType.COMMAND,
+                      radius=1)
         # A device leaving to rejoin keeps its network key and address for a secured rejoin.
         self._reset_network(forget_keys=not rejoin)
+        if rejoin:
+            # Then it rejoins at once (Zigbee 3.6.1.10), secured with the network key it kept.
+            self._rejoin_task = self.loop.create_task(self._rejoin_after_leave())
 
-    def _zdo_leave(self, rejoin: bool, remove_children: bool) -> None:
+    async def _rejoin_after_leave(self) -> None:
+        await asyncio.sleep(LEAVE_REJOIN_DELAY)
+        try:
+            await self.rejoin(deadline=LEAVE_REJOIN_DEADLINE)
+        except JoinError as exc:
+            LOGGER.info("%r did not rejoin after leaving: %s", self, exc)
+
+    def _zdo_leave(self, rejoin: bool, remove_children: bool) -> bool:
+        if remove_children and not self.behaviour.accept_remove_children:
+            return False  # seeded non-conformance: answered NOT_SUPPORTED
         if self.behaviour.obey_leave and self.role != Role.COORDINATOR:
             # Leave after the Mgmt_Leave_rsp is on its way (it is sent in this same turn).
-            self.loop.call_later(0.01, self._leave_now, rejoin)
+            self.loop.call_later(0.01, self._leave_now, rejoin, remove_children)
+        return True
 
     def _reset_network(self, forget_keys: bool = True) -> None:
         self.joined = False

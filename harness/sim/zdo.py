@@ -48,7 +48,7 @@ class ZdoContext:
     node_descriptor: Callable[[], zdo_t.NodeDescriptor]
     endpoints: Callable[[], dict[int, zdo_t.SimpleDescriptor]]
     capability: Callable[[], int]
-    leave: Callable[[bool, bool], None]  # (rejoin, remove_children)
+    leave: Callable[[bool, bool], bool]  # (rejoin, remove_children) -> whether the node takes the request
     permit_joining: Callable[[int], None]
     power_descriptor: Callable[[], zdo_t.PowerDescriptor] | None = None  # None: Power_Desc_req is NOT_SUPPORTED
     bindings: list[Binding] = field(default_factory=list)
@@ -226,7 +226,8 @@ class ZdoServer:
         rejoin = bool(options & 0x80)
         remove_children = bool(options & 0x40)
         # The response goes out before the node leaves (2.4.4.3.5): the node defers the leave itself.
-        self.ctx.leave(rejoin, remove_children)
+        if self.ctx.leave(rejoin, remove_children) is False:
+            return ZDOCmd.Mgmt_Leave_rsp, encode(ZDOCmd.Mgmt_Leave_rsp, tsn, zdo_t.Status.NOT_SUPPORTED)
         return ZDOCmd.Mgmt_Leave_rsp, encode(ZDOCmd.Mgmt_Leave_rsp, tsn, zdo_t.Status.SUCCESS)
 
     def _mgmt_permit(self, tsn: int, args: list, broadcast: bool):
