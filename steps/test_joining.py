@@ -590,3 +590,57 @@ def aps_replay_dropped(testbed):
           expected="no IEEE_addr_rsp to an APS-secured frame whose APS frame counter the DUT has seen, sent again "
                    "in a fresh NWK frame",
           observed=f"{len(answers)} IEEE_addr_rsp from the DUT after the replay", rule=RULE_APS_REPLAY)
+
+
+# -- TC-JOIN-1.13: the NWK frame counter across a power cycle ---------------------------------------------------
+
+RULE_FRAME_COUNTER = ("Zigbee spec 4.3.1.1 (a frame counter is never reused with a key: kept across a reset) and "
+                      "4.3.1.2 (a receiver drops a counter it has seen from the sender)")
+
+
+@when(parsers.parse("the DUT's power is cut for {seconds:d} seconds and comes back"))
+def power_cycle(bench, testbed, seconds):
+    dut_nwk(testbed)
+    bench.run(bench.clock.sleep(2, "frames in flight"))  # what the DUT was sending lands before the cut
+    before = [f.nwk_frame_counter for f in _dut_frames(testbed) if f.nwk_frame_counter is not None]
+    testbed.notes["counter_before"] = max(before, default=None)
+    bench.run(testbed.dut.power_off(), 60, "cutting the DUT's power")
+    bench.run(bench.clock.sleep(seconds, "power off"))
+    testbed.notes["power_on_at"] = bench.clock.monotonic()
+    bench.run(testbed.dut.power_on(), 60, "giving the DUT its power back")
+
+
+@then("the DUT answers a ZDO request at its address within the PIXIT rejoin time")
+def answers_after_power_cycle(bench, testbed):
+    nwk = dut_nwk(testbed)
+    rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
+
+    async def answered():
+        while True:
+            try:
+                return await testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 5.0)
+            except TimeoutError:
+                await bench.clock.sleep(1.0)
+
+    try:
+        bench.run(answered(), rejoin_time, "the DUT's answer after its power cycle")
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        after = [f.nwk_frame_counter for f in _dut_frames(testbed, testbed.notes["power_on_at"])
+                 if f.nwk_frame_counter is not None]
+        check(False, expected=f"an IEEE_addr_rsp from 0x{nwk:04X} within {rejoin_time:g} s of the power coming back, "
+              f"under a NWK frame counter above {testbed.notes['counter_before']}",
+              observed=f"{exc}; the DUT's NWK frame counters since: {after[:8]}", rule=RULE_FRAME_COUNTER)
+
+
+@then("every NWK frame counter of the DUT after the power cycle is above the highest before it")
+def counter_continues(testbed):
+    before = testbed.notes["counter_before"]
+    after = [f.nwk_frame_counter for f in _dut_frames(testbed, testbed.notes["power_on_at"])
+             if f.nwk_frame_counter is not None]
+    low = [c for c in after if before is not None and c <= before]
+    check(before is not None and bool(after) and not low,
+          expected=f"NWK frame counters after the power cycle above {before}, the highest before it",
+          observed=f"{len(after)} NWK-secured frames after it, counters {sorted(set(after))[:8]}"
+          + (f"; {len(low)} not above {before}" if low else ""), rule=RULE_FRAME_COUNTER)

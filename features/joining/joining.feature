@@ -123,3 +123,15 @@ Feature: Joining a Smart Energy network with an install code
     Then the DUT answers Mgmt_Leave_rsp with status SUCCESS
     And the DUT announces its leave with the Rejoin subfield set
     And the DUT is back on the network within the PIXIT rejoin time after its leave
+
+  # A frame counter is never used twice with one key (Zigbee spec 4.3.1.1), and a receiver drops a NWK frame
+  # whose counter it has seen from the sender (4.3.1.2): so the outgoing NWK frame counter survives a power
+  # cycle (kept in non-volatile memory). A device that starts again at 0 is dropped by the golden's replay check
+  # until its counter passes the old value, so it must answer at all, and every counter after the cycle must be
+  # above the highest before it. The DUT's power is switched through its DUT control (the profile's commands).
+  @id:TC-JOIN-1.13 @pics:SE.BASIC.S
+  Scenario: The DUT's outgoing NWK frame counter survives a power cycle
+    Given the DUT has joined with its install code
+    When the DUT's power is cut for 5 seconds and comes back
+    Then the DUT answers a ZDO request at its address within the PIXIT rejoin time
+    And every NWK frame counter of the DUT after the power cycle is above the highest before it

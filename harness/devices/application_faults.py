@@ -65,10 +65,14 @@ IGNORES_REJOIN_BIT = Fault(
 REFUSES_REMOVE_CHILDREN = Fault(
     "refuses-remove-children", "answers Mgmt_Leave_req with Remove Children set NOT_SUPPORTED and stays",
     ("TC-JOIN-1.12",), StackSetting("accept_remove_children"))
+FRAME_COUNTER_RESET = Fault(
+    "frame-counter-reset", "keeps its outgoing NWK frame counter in RAM: after a power cycle it starts again at 0",
+    ("TC-JOIN-1.13",), StackSetting("persist_nwk_frame_counter"))
 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
            IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY, NO_NWK_REPLAY_CHECK,
-           NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES, IGNORES_REJOIN_BIT, REFUSES_REMOVE_CHILDREN]
+           NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES, IGNORES_REJOIN_BIT, REFUSES_REMOVE_CHILDREN,
+           FRAME_COUNTER_RESET]
 
 # -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 

@@ -59,6 +59,10 @@ class StackBehaviour:
     # APS security: frames whose APS frame counter is not above the last one seen under that link key are dropped
     # (Zigbee 4.4.1.2), even when they come in a fresh NWK frame.
     aps_replay_check: bool = True
+    # NWK security: the outgoing frame counter is kept in non-volatile memory, so after a power cycle it goes on
+    # above every value sent before (Zigbee 4.3.1.1: a frame counter is never reused with the same key; receivers
+    # drop a counter they have seen, 4.3.1.2). Without it the stack boots with the counter at 0.
+    persist_nwk_frame_counter: bool = True
     # APS: duplicate frames (same source and APS counter) are acknowledged but not delivered twice (2.2.8.4.2).
     aps_duplicate_rejection: bool = True
     # APS: received frames requesting an ack get one (2.2.8.4.2).

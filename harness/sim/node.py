@@ -118,6 +118,11 @@ _APS_ACK = t.TransmitOptions.ACK.value
 _NWK_ADDRESSES: dict[int, t.AddrModeAddress] = {}
 
 
+def _no_power(psdu: bytes) -> float:
+    """A powered-off radio's transmit: nothing goes on the air."""
+    return 0.0
+
+
 class Role(enum.Enum):
     COORDINATOR = "coordinator"
     ROUTER = "router"
@@ -980,6 +985,34 @@ class Node:
             # Leave after the Mgmt_Leave_rsp is on its way (it is sent in this same turn).
             self.loop.call_later(0.01, self._leave_now, rejoin, remove_children)
         return True
+
+    # -- power --------------------------------------------------------------------------------------------
+
+    def power_off(self) -> None:
+        """The power fails: the radio goes silent and deaf, what the stack held in RAM is lost (pending APS
+        deliveries, the duplicate table); network settings, keys and frame counters are non-volatile."""
+        self.radio.receiver_on = False
+        self.radio.transmit = _no_power  # type: ignore[method-assign]  # a dead radio sends nothing
+        for timer in self._mac_timers.values():
+            timer.cancel()
+        self._mac_timers.clear()
+        self._mac_pending.clear()
+        self._mac_watch.clear()
+        self._aps_seen.clear()
+        for future in self._aps_pending.values():
+            if not future.done():
+                future.cancel()
+        self._aps_pending.clear()
+        if self._rejoin_task is not None:
+            self._rejoin_task.cancel()
+
+    def power_on(self) -> None:
+        """The power returns: the stack boots from non-volatile memory and goes on where it was on the network."""
+        if "transmit" in vars(self.radio):
+            del self.radio.transmit  # the radio's own transmit again
+        self.radio.receiver_on = True
+        if not self.behaviour.persist_nwk_frame_counter:  # seeded non-conformance: the counter was in RAM only
+            self.security.nwk_tx_counter = 0
 
     def _reset_network(self, forget_keys: bool = True) -> None:
         self.joined = False
