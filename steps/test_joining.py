@@ -644,3 +644,51 @@ def counter_continues(testbed):
           expected=f"NWK frame counters after the power cycle above {before}, the highest before it",
           observed=f"{len(after)} NWK-secured frames after it, counters {sorted(set(after))[:8]}"
           + (f"; {len(low)} not above {before}" if low else ""), rule=RULE_FRAME_COUNTER)
+
+
+# -- TC-JOIN-1.14: a Trust Center rejoin after a missed network key update -------------------------------------
+
+@when("the DUT's power is cut")
+def power_cut(bench, testbed):
+    dut_nwk(testbed)
+    bench.run(testbed.dut.power_off(), 60, "cutting the DUT's power")
+
+
+@when(parsers.parse("the Trust Center no longer accepts network key sequence number {key_seq:d}"))
+def retire_key(bench, testbed, key_seq):
+    bench.run(testbed.golden.trust_center.retire_network_key(key_seq), 10)
+
+
+@when("the DUT's power comes back and the DUT is told to rejoin")
+def power_back_and_rejoin(bench, testbed):
+    testbed.notes["restarted_at"] = bench.clock.monotonic()
+    bench.run(testbed.dut.power_on(), 60, "giving the DUT its power back")
+    bench.run(testbed.dut.start_rejoin(), 10)
+
+
+@then("the DUT sends a Trust Center rejoin request without NWK security within the PIXIT rejoin time")
+def trust_center_rejoin(bench, testbed):
+    rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
+    since = testbed.notes["restarted_at"]
+
+    def requests():
+        return [f for f in _dut_frames(testbed, since) if f.nwk is not None and f.nwk.frame_type == NwkFrameType.COMMAND
+                and f.nwk.payload[:1] == bytes([NwkCommandId.REJOIN_REQUEST])]
+
+    async def unsecured():
+        while not any(not f.nwk_secured for f in requests()):
+            await bench.clock.sleep(0.5)
+
+    try:
+        bench.run(unsecured(), rejoin_time, "the DUT's Trust Center rejoin")
+    except BenchFault:
+        raise
+    except TimeoutError:
+        found = requests()
+        check(False, expected=f"a NWK rejoin request without NWK security (a Trust Center rejoin) within "
+              f"{rejoin_time:g} s, once its rejoin under the retired key went unanswered",
+              observed=f"{len(found)} rejoin requests, all NWK-secured"
+              + (f" with key sequence {sorted({f.nwk_key_seq for f in found if f.nwk_key_seq is not None})}"
+                 if found else ""),
+              rule="Zigbee spec 3.6.1.4.2 and 4.6.3.3; SE 1.x 5.4: a device that lost the network key rejoins "
+                   "through the Trust Center with its link key")

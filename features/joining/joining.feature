@@ -135,3 +135,18 @@ Feature: Joining a Smart Energy network with an install code
     When the DUT's power is cut for 5 seconds and comes back
     Then the DUT answers a ZDO request at its address within the PIXIT rejoin time
     And every NWK frame counter of the DUT after the power cycle is above the highest before it
+
+  # A device that was off while the Trust Center updated the network key holds only the old key; once the
+  # network no longer accepts it, its secured rejoin goes unanswered and it rejoins through the Trust Center:
+  # a rejoin request without NWK security, answered with the current network key in an APS Transport Key under
+  # its Trust Center link key (Zigbee spec 3.6.1.4.2 and 4.6.3.3; SE 1.x 5.4: rejoining with the Trust Center
+  # link key). The DUT's power is switched through its DUT control; the golden radio must be able to retire a key.
+  @id:TC-JOIN-1.14 @pics:SE.BASIC.S
+  Scenario: A DUT that missed a network key update comes back by a Trust Center rejoin
+    Given the DUT has joined with its install code
+    When the DUT's power is cut
+    And the Trust Center sends a new network key with sequence number 1 and then switches to it
+    And the Trust Center no longer accepts network key sequence number 0
+    And the DUT's power comes back and the DUT is told to rejoin
+    Then the DUT sends a Trust Center rejoin request without NWK security within the PIXIT rejoin time
+    And the DUT secures its next frames with network key sequence number 1

@@ -68,11 +68,14 @@ REFUSES_REMOVE_CHILDREN = Fault(
 FRAME_COUNTER_RESET = Fault(
     "frame-counter-reset", "keeps its outgoing NWK frame counter in RAM: after a power cycle it starts again at 0",
     ("TC-JOIN-1.13",), StackSetting("persist_nwk_frame_counter"))
+NO_TRUST_CENTER_REJOIN = Fault(
+    "no-trust-center-rejoin", "when its secured rejoin goes unanswered, repeats it under the old network key and "
+    "never rejoins through the Trust Center", ("TC-JOIN-1.14",), StackSetting("trust_center_rejoin_fallback"))
 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
            IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY, NO_NWK_REPLAY_CHECK,
            NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES, IGNORES_REJOIN_BIT, REFUSES_REMOVE_CHILDREN,
-           FRAME_COUNTER_RESET]
+           FRAME_COUNTER_RESET, NO_TRUST_CENTER_REJOIN]
 
 # -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 

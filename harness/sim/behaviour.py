@@ -69,6 +69,11 @@ class StackBehaviour:
     send_aps_acks: bool = True
     # MAC: received unicast frames requesting an ack get a MAC ack frame.
     send_mac_acks: bool = True
+    # Rejoin: a device whose secured rejoin gets no answer (it missed a network key update: nobody can read its
+    # frames any more) falls back to a Trust Center rejoin, unsecured at the NWK layer, and takes the current
+    # network key under its Trust Center link key (Zigbee 3.6.1.4.2, 4.6.3.3; SE 1.x 5.4). Without it the stack
+    # repeats its secured rejoin under the old key until it gives up.
+    trust_center_rejoin_fallback: bool = True
     # Network key update: a device switches to the new key on Switch Key (Zigbee 4.4.7).
     obey_switch_key: bool = True
     # ZDO: the ZDO server answers requests at all.

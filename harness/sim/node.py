@@ -109,6 +109,9 @@ JOIN_SCAN_ATTEMPTS = 3
 # no delay), within this deadline.
 LEAVE_REJOIN_DELAY = 0.5
 LEAVE_REJOIN_DEADLINE = 30.0
+# How long a secured rejoin request waits for its rejoin response before the device tries a Trust Center
+# rejoin (its own choice: macResponseWaitTime-scale waits are far shorter; stacks wait seconds).
+SECURED_REJOIN_WAIT = 5.0
 APS_DUPLICATE_WINDOW = 10.0  # seconds a (source, APS counter) pair is remembered for duplicate rejection
 APS_DUPLICATE_TABLE_DEPTH = 8  # counters remembered per source (the 8-bit counter wraps quickly under load)
 
@@ -1045,11 +1048,25 @@ class Node:
         self._network_key_event = asyncio.Event()
         if self.nwk == NO_SHORT_ADDRESS:
             self.nwk = self._stable_short_address()
+        if trust_center_rejoin:
+            self.joined = False  # off the network until the Trust Center's key comes, unsecured at the NWK layer
         self.nwk_send(
             COORDINATOR_NWK, RejoinRequest(self.capability).serialize(), NwkFrameType.COMMAND,
             secure=not trust_center_rejoin, radius=1,
         )
-        response: RejoinResponse = await self._rejoin
+        if trust_center_rejoin:
+            response: RejoinResponse = await self._rejoin
+        else:
+            try:
+                async with asyncio.timeout(SECURED_REJOIN_WAIT):
+                    response = await asyncio.shield(self._rejoin)
+            except TimeoutError:
+                # Nobody read the secured request: the network key may have changed meanwhile.
+                if not self.behaviour.trust_center_rejoin_fallback:  # seeded non-conformance
+                    response = await self._rejoin_secured_again()
+                else:
+                    await self._rejoin_steps(trust_center_rejoin=True)
+                    return
         if response.status != RejoinStatus.SUCCESS:
             raise JoinError(f"{format_ieee(self.ieee)} rejoin refused: {response.status.name}")
         self.nwk = response.network_address
@@ -1057,6 +1074,17 @@ class Node:
             await self._network_key_event.wait()
         self.joined = True
         self.announce()
+
+    async def _rejoin_secured_again(self) -> RejoinResponse:
+        """Repeat the secured rejoin under the network key held, until the rejoin's deadline."""
+        assert self._rejoin is not None
+        while True:
+            self.nwk_send(COORDINATOR_NWK, RejoinRequest(self.capability).serialize(), NwkFrameType.COMMAND, radius=1)
+            try:
+                async with asyncio.timeout(SECURED_REJOIN_WAIT):
+                    return await asyncio.shield(self._rejoin)
+            except TimeoutError:
+                continue
 
     def _stable_short_address(self) -> int:
         # A device rejoining without an address proposes one derived from its IEEE (the parent may change it).

@@ -80,6 +80,12 @@ class TrustCenter:
         record = self.devices.get(ieee)
         return record.nwk if record else None
 
+    def retire_network_key(self, key_seq: int) -> None:
+        """Forget network key *key_seq*, no longer the active one: frames secured with it are not authentic."""
+        if key_seq == self.node.security.active_key_seq:
+            raise NodeError(f"network key {key_seq} is the active key")
+        self.node.security.network_keys.pop(key_seq, None)
+
     def request_leave(self, ieee: int, rejoin: bool = False) -> None:
         """Send a NWK leave request to a joined device."""
         record = self.devices.get(ieee)
