@@ -102,9 +102,12 @@ Feature: Joining a Smart Energy network with an install code
   # in fresh NWK frames as a retry or a second route brings it) is acknowledged but delivered once (2.2.8.4.2).
   # The replays come 30 s after the originals, beyond any APS duplicate-rejection window, so only the frame
   # counters can stop them. The golden radio replays its own frames (a bench without a raw-frame radio cannot).
+  # The APS-secured request goes under the link key the golden holds once CBKE is over, as far as it got (its
+  # outcome is TC-KE-1.1's verdict): a DUT that does not answer it leaves only the NWK replay and the duplicate
+  # judged here (APS security under the link key is the application cases' and TC-KE-4.1's verdict).
   @id:TC-JOIN-1.11 @pics:SE.KE.C
   Scenario: The DUT drops replayed NWK- and APS-secured frames and takes a duplicated APS frame once
-    Given the DUT has joined and completed key establishment
+    Given the DUT has joined with its install code
     When the golden radio sends an IEEE_addr_req and at once the same APS frame again in a fresh NWK frame
     And 30 seconds later the golden radio replays that IEEE_addr_req byte for byte, with its old NWK frame counter
     And the golden radio sends an APS-secured IEEE_addr_req and 30 seconds later its APS frame again in a fresh NWK frame
