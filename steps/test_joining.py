@@ -293,21 +293,45 @@ def back_after_leave(bench, testbed):
     _back_on_network(bench, testbed, testbed.notes["leave_sent_at"])
 
 
-@then("the DUT announces its leave with the Rejoin subfield set")
-def leave_with_rejoin(bench, testbed):
-    sent_at = testbed.notes["leave_sent_at"]
-
+def _dut_leaves(bench, testbed, since: float) -> list:
+    """The DUT's NWK leave commands since *since* (waiting up to 2 s for the first)."""
     def leaves():
-        return [f for f in _dut_frames(testbed, sent_at) if f.nwk is not None and f.nwk.frame_type == NwkFrameType.COMMAND
+        return [f for f in _dut_frames(testbed, since) if f.nwk is not None and f.nwk.frame_type == NwkFrameType.COMMAND
                 and f.nwk.payload[:1] == bytes([NwkCommandId.LEAVE]) and len(f.nwk.payload) >= 2]
 
     if not leaves():
         bench.run(bench.clock.sleep(2, "the DUT's NWK leave"))
-    found = leaves()
+    return leaves()
+
+
+@then("the DUT announces its leave with the Rejoin subfield set")
+def leave_with_rejoin(bench, testbed):
+    found = _dut_leaves(bench, testbed, testbed.notes["leave_sent_at"])
     check(bool(found) and all(f.nwk.payload[1] & 0x20 for f in found),
           expected="a NWK leave command from the DUT with the Rejoin subfield (bit 5 of its options) set",
           observed="; ".join(f"{f.describe()} options 0x{f.nwk.payload[1]:02X}" for f in found) or "no NWK leave",
           rule="Zigbee spec 2.4.3.3.5 (Mgmt_Leave_req Rejoin), 3.4.4.3.1 and 3.6.1.10: the device leaves to rejoin")
+
+
+@then("the DUT announces its leave without the Rejoin subfield")
+def leave_without_rejoin(bench, testbed):
+    found = _dut_leaves(bench, testbed, testbed.notes["leave_sent_at"])
+    check(bool(found) and not any(f.nwk.payload[1] & 0x20 for f in found),
+          expected="a NWK leave command from the DUT with the Rejoin subfield (bit 5 of its options) clear",
+          observed="; ".join(f"{f.describe()} options 0x{f.nwk.payload[1]:02X}" for f in found) or "no NWK leave",
+          rule="Zigbee spec 4.4.5.2 (APSME-REMOVE-DEVICE) and 3.6.1.10: a removed device leaves without rejoin")
+
+
+@when("the Trust Center removes the DUT from the network")
+def tc_removes(bench, testbed):
+    dut_nwk(testbed)
+    testbed.notes["leave_sent_at"] = bench.clock.monotonic()
+    try:
+        bench.run(testbed.golden.trust_center.remove_device(testbed.dut_ieee), 10)
+    except BenchFault:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an APS Remove Device the DUT did not acknowledge: judged on the air
+        testbed.notes["remove_error"] = f"{type(exc).__name__}: {exc}"
 
 
 def _back_on_network(bench, testbed, since: float) -> None:

@@ -153,3 +153,14 @@ Feature: Joining a Smart Energy network with an install code
     And the DUT's power comes back and the DUT is told to rejoin
     Then the DUT sends a Trust Center rejoin request without NWK security within the PIXIT rejoin time
     And the DUT secures its next frames with network key sequence number 1
+
+  # The Trust Center removes a device with APS Remove Device to its parent; a router is named as its own parent
+  # and target, and leaves (Zigbee spec 4.4.5.1-4.4.5.2, APSME-REMOVE-DEVICE; 3.6.1.10: leaving without rejoin);
+  # an end device's parent, here the golden itself, sends it a NWK leave request (3.6.1.10.3). The command is
+  # APS-secured with the DUT's link key (4.4.5.2: only the Trust Center removes a device).
+  @id:TC-JOIN-1.15 @pics:SE.BASIC.S
+  Scenario: The DUT leaves when the Trust Center removes it
+    Given the DUT has joined with its install code
+    When the Trust Center removes the DUT from the network
+    Then the DUT announces its leave without the Rejoin subfield
+    And the DUT does not answer a ZDO request at its former address

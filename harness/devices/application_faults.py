@@ -71,11 +71,14 @@ FRAME_COUNTER_RESET = Fault(
 NO_TRUST_CENTER_REJOIN = Fault(
     "no-trust-center-rejoin", "when its secured rejoin goes unanswered, repeats it under the old network key and "
     "never rejoins through the Trust Center", ("TC-JOIN-1.14",), StackSetting("trust_center_rejoin_fallback"))
+IGNORES_REMOVE_DEVICE = Fault(
+    "ignores-remove-device", "acknowledges the Trust Center's APS Remove Device naming itself and stays on the "
+    "network", ("TC-JOIN-1.15",), StackSetting("obey_remove_device"))
 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
            IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY, NO_NWK_REPLAY_CHECK,
            NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES, IGNORES_REJOIN_BIT, REFUSES_REMOVE_CHILDREN,
-           FRAME_COUNTER_RESET, NO_TRUST_CENTER_REJOIN]
+           FRAME_COUNTER_RESET, NO_TRUST_CENTER_REJOIN, IGNORES_REMOVE_DEVICE]
 
 # -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 

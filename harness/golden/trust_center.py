@@ -96,6 +96,14 @@ class GoldenTrustCenter:
                 return event.nwk
         return None
 
+    async def remove_device(self, ieee: int) -> None:
+        """Remove the joined device *ieee* from the network (APS Remove Device, or a leave request to a child)."""
+        trust_center = getattr(self.app, "trust_center", None)
+        remove = getattr(trust_center, "remove_device", None)
+        if remove is None:
+            raise TrustCenterError("this golden radio cannot remove a device")
+        await remove(ieee)
+
     async def retire_network_key(self, key_seq: int) -> None:
         """Stop accepting frames under network key *key_seq* (a key the network switched away from)."""
         trust_center = getattr(self.app, "trust_center", None)

@@ -39,6 +39,9 @@ class StackBehaviour:
     power_descriptor_as_capability: bool = True
     # Leave: a device obeys a NWK leave request / ZDO Mgmt_Leave_req addressed to it (Zigbee 3.6.1.10).
     obey_leave: bool = True
+    # Leave: a router obeys APS Remove Device from the Trust Center naming itself (Zigbee 4.4.5: parent and target
+    # the same), APS-secured with its link key, by leaving without rejoin.
+    obey_remove_device: bool = True
     # Leave: a device told to leave with Rejoin set (Mgmt_Leave_req, NWK leave) leaves and rejoins the network
     # (Zigbee 2.4.3.3.5, 3.6.1.10); without it the stack drops the Rejoin bit and stays gone.
     rejoin_after_leave: bool = True

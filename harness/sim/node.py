@@ -45,6 +45,7 @@ from harness.wire.frames.aps import (
     ApsFrameType,
     DeliveryMode,
     KeyType,
+    RemoveDevice,
     RequestKey,
     SwitchKey,
     TransportKey,
@@ -827,6 +828,13 @@ class Node:
         elif isinstance(command, SwitchKey):
             if self.behaviour.obey_switch_key and command.key_seq in self.security.network_keys:
                 self.security.active_key_seq = command.key_seq
+        elif isinstance(command, RemoveDevice):
+            # Only the Trust Center, APS-secured with the link key (4.4.5.2); a target other than us would be a
+            # child of ours, and nodes here have none.
+            from_tc = source_ieee is not None and source_ieee == self.security.trust_center_ieee
+            if (from_tc and key_id == KeyId.DATA and command.target_ieee == self.ieee and self.role == Role.ROUTER
+                    and self.behaviour.obey_remove_device):
+                self.loop.call_soon(self._leave_now, False)
         elif self.trust_center is not None and isinstance(command, RequestKey | UpdateDevice):
             self.trust_center.aps_command(nwk.src, source_ieee, command)
 
@@ -995,7 +1003,7 @@ class Node:
         """The power fails: the radio goes silent and deaf, what the stack held in RAM is lost (pending APS
         deliveries, the duplicate table); network settings, keys and frame counters are non-volatile."""
         self.radio.receiver_on = False
-        self.radio.transmit = _no_power  # type: ignore[method-assign]  # a dead radio sends nothing
+        self.radio.transmit = _no_power  # a dead radio sends nothing
         for timer in self._mac_timers.values():
             timer.cancel()
         self._mac_timers.clear()
