@@ -214,6 +214,7 @@ class ReferenceDevice:
 
     def factory_reset(self) -> None:
         LOGGER.info("reference %s factory reset", self.model)
+        self.power_on()  # a device left powered off (a case that stopped half way) is reset with its power on
         for task in list(self._tasks):
             task.cancel()
         if self.ke is not None:
