@@ -42,8 +42,8 @@ JOINS_WITHOUT_PERMIT = Fault(
     StackSetting("associate_only_when_permitted"))
 NO_DEVICE_ANNCE = Fault("no-device-annce", "does not send ZDO Device_annce after joining", ("TC-JOIN-1.5",),
                         StackSetting("send_device_annce"))
-IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network", ("TC-JOIN-1.7",),
-                      StackSetting("obey_leave"))
+IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network",
+                      ("TC-JOIN-1.7", "TC-JOIN-1.12"), StackSetting("obey_leave"))
 ANNOUNCES_OTHER_CAPABILITY = Fault(
     "announces-other-capability", "announces itself as battery powered (Device_annce capability) although its "
     "association request said mains powered", ("TC-JOIN-1.10",), StackSetting("announce_association_capability"))
