@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import logging
 from collections import Counter, deque
 from collections.abc import Callable
@@ -533,7 +534,7 @@ class Node:
         if isinstance(command, Leave):
             if command.request:
                 if frame.dst == self.nwk and self.behaviour.obey_leave and self.role != Role.COORDINATOR:
-                    self.loop.call_soon(self._leave_now, command.rejoin)
+                    self.loop.call_soon(functools.partial(self._leave_now, command.rejoin, requested=True))
             elif self.trust_center is not None:
                 self.trust_center.device_left(frame.src, frame.src_ieee, command.rejoin)
         elif isinstance(command, RejoinRequest):
@@ -969,17 +970,18 @@ class Node:
         self._leave_now(rejoin)
         await asyncio.sleep(0)
 
-    def _leave_now(self, rejoin: bool, remove_children: bool = False) -> None:
+    def _leave_now(self, rejoin: bool, remove_children: bool = False, *, requested: bool = False) -> None:
+        """Leave; *requested*: told to by a leave request (Mgmt_Leave_req, a NWK leave request), which with
+        Rejoin set means rejoining at once (Zigbee 2.4.3.3.5, 3.6.1.10), secured with the network key kept."""
         if not self.joined:
             return
-        if rejoin and not self.behaviour.rejoin_after_leave:  # seeded non-conformance: the Rejoin bit is dropped
+        if requested and rejoin and not self.behaviour.rejoin_after_leave:  # seeded: the Rejoin bit is dropped
             rejoin = False
         self.nwk_send(0xFFFD, Leave(rejoin=rejoin, remove_children=remove_children).serialize(), NwkFrameType.COMMAND,
                       radius=1)
         # A device leaving to rejoin keeps its network key and address for a secured rejoin.
         self._reset_network(forget_keys=not rejoin)
-        if rejoin:
-            # Then it rejoins at once (Zigbee 3.6.1.10), secured with the network key it kept.
+        if requested and rejoin:
             self._rejoin_task = self.loop.create_task(self._rejoin_after_leave())
 
     async def _rejoin_after_leave(self) -> None:
@@ -994,7 +996,7 @@ class Node:
             return False  # seeded non-conformance: answered NOT_SUPPORTED
         if self.behaviour.obey_leave and self.role != Role.COORDINATOR:
             # Leave after the Mgmt_Leave_rsp is on its way (it is sent in this same turn).
-            self.loop.call_later(0.01, self._leave_now, rejoin, remove_children)
+            self.loop.call_later(0.01, functools.partial(self._leave_now, rejoin, remove_children, requested=True))
         return True
 
     # -- power --------------------------------------------------------------------------------------------
