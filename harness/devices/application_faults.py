@@ -40,8 +40,8 @@ ANNOUNCES_WITHOUT_NETWORK_KEY = Fault(
 JOINS_WITHOUT_PERMIT = Fault(
     "joins-without-permit", "associates with a network whose beacons do not permit joining", ("TC-JOIN-1.3",),
     StackSetting("associate_only_when_permitted"))
-NO_DEVICE_ANNCE = Fault("no-device-annce", "does not send ZDO Device_annce after joining", ("TC-JOIN-1.5",),
-                        StackSetting("send_device_annce"))
+NO_DEVICE_ANNCE = Fault("no-device-annce", "does not send ZDO Device_annce after joining",
+                        ("TC-JOIN-1.5", "TC-JOIN-1.10"), StackSetting("send_device_annce"))
 IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network",
                       ("TC-JOIN-1.7", "TC-JOIN-1.12"), StackSetting("obey_leave"))
 ANNOUNCES_OTHER_CAPABILITY = Fault(
