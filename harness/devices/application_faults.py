@@ -33,7 +33,7 @@ PRICE_STAMPED = stamped_cases("price acknowledgement", (*NOT_TIME_SOURCES, *TIME
 
 WRONG_KEY_SEQUENCE_NUMBER = Fault(
     "wrong-key-sequence-number", "writes key sequence 1 in its NWK auxiliary headers while key 0 is active",
-    ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8"), StackSetting("correct_key_sequence_number"))
+    ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8", "TC-JOIN-1.14"), StackSetting("correct_key_sequence_number"))
 ANNOUNCES_WITHOUT_NETWORK_KEY = Fault(
     "announces-without-network-key", "announces itself although no network key could be authenticated",
     ("TC-JOIN-1.2", "TC-JOIN-1.4"), StackSetting("stay_silent_without_network_key"))

@@ -68,7 +68,7 @@ _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4
 # The IHD's own behaviours (the shared ones are in application_faults.py).
 REJOIN_BY_ASSOCIATION = Fault(
     "rejoin-by-association", "after losing its parent associates afresh instead of a secured NWK rejoin",
-    ("TC-JOIN-1.6",), Behaviour())
+    ("TC-JOIN-1.6", "TC-JOIN-1.14"), Behaviour())
 DRLC_DEVICE_CLASS_MISSING = Fault(
     "drlc-device-class-missing", "DRLC client lacks the mandatory DeviceClassValue attribute",
     ("TC-ATTR-1.3[Demand Response and Load Control]",), AttributeBehaviour())
@@ -190,11 +190,12 @@ _FAULTS += [
     # Receivers overwrite the subfield, so the golden takes its frames: only the case that judges it sees it.
     Fault("security-level-on-air", "writes its security level (5) into the level subfield of its NWK and APS "
           "auxiliary headers instead of 0", ("TC-JOIN-1.9",), StackSetting("zero_level_on_air")),
-    # Its broadcasts (Device_annce, NWK Leave) fail their MIC: the golden drops its Device_annce (TC-JOIN-1.5)
-    # and the one after its rejoin is a frame the network key does not open (TC-JOIN-1.6); the unicasts every
-    # other case needs authenticate.
+    # Its broadcasts (Device_annce, NWK Leave) fail their MIC: the golden drops its Device_annce (TC-JOIN-1.5,
+    # TC-JOIN-1.10), the one after its rejoin is a frame the network key does not open (TC-JOIN-1.6), and so is
+    # the NWK leave it announces (TC-JOIN-1.12, TC-JOIN-1.15); the unicasts every other case needs authenticate.
     Fault("nwk-security-level-4", "secures its NWK broadcasts at level 4 (ENC, no MIC) instead of 5 (ENC-MIC-32)",
-          ("TC-JOIN-1.5", "TC-JOIN-1.6", "TC-JOIN-1.9"), StackSetting("mic_on_broadcasts")),
+          ("TC-JOIN-1.5", "TC-JOIN-1.6", "TC-JOIN-1.9", "TC-JOIN-1.10", "TC-JOIN-1.12", "TC-JOIN-1.15"),
+          StackSetting("mic_on_broadcasts")),
 ]
 
 
