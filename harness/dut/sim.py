@@ -22,10 +22,16 @@ class SimDutControl(DutControl):
         self.device.start_rejoin(self.join_deadline)
 
     async def power_off(self) -> None:
-        self.device.power_off()
+        self._powered("power off").power_off()
 
     async def power_on(self) -> None:
-        self.device.power_on()
+        self._powered("power on").power_on()
+
+    def _powered(self, action: str):
+        # Every reference device models its power (ReferenceDevice.power_off / power_on); a stand-in may not.
+        if not hasattr(self.device, "power_off"):
+            raise DutControlError(f"sim:{self.device.model} cannot {action}: it does not model its power")
+        return self.device
 
     # A user action on a device without the client for it is a bench error: the profile claims what it lacks.
 
