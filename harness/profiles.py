@@ -137,6 +137,10 @@ class Identity(_Strict):
     model: str
     ieee: Eui64
     device_type: str | int = Field(description="alias (ihd, pct, ...), data-model name or device id")
+    #: The manufacturer code its Node Descriptor names (Zigbee 2.3.2.3.7), as the Zigbee Alliance assigned it;
+    #: None: not judged.
+    manufacturer_code: int | None = Field(default=None, ge=0, le=0xFFFF,
+                                          description="Node Descriptor manufacturer code (0x0000-0xFFFF)")
 
     @field_validator("device_type")
     @classmethod

@@ -53,6 +53,21 @@ class ProbeSender(Protocol):
     errors: list[str]  # probes that could not go out: the case is a bench error, not "the DUT did not act"
 
 
+class FrameInjector(Protocol):
+    """What the golden radio can put on the air beyond what a Zigbee stack sends: a frame it sent before, again
+    (the replay and duplicate cases, TC-JOIN-1.11). In simulation the golden coordinator's radio; a real bench
+    needs a radio that transmits raw frames, and without one those cases are bench errors."""
+
+    def replay(self, psdu: bytes) -> None:
+        """Transmit *psdu*, a MAC frame captured before, byte for byte (old NWK frame counter included)."""
+        ...
+
+    def resend_aps(self, dst_nwk: int, aps_frame: bytes) -> None:
+        """Send *aps_frame*, an APS frame as it was on the air (APS security included), again in a fresh
+        NWK-secured frame: new NWK sequence number and frame counter, so only the APS layer can tell."""
+        ...
+
+
 @dataclass
 class Testbed:
     """One scenario's network: what the steps drive and what they observe."""
@@ -88,6 +103,7 @@ class Testbed:
     capture_grew_at: float | None = None  # time.monotonic() when the live capture last grew
     network_key_changed: bool = False  # a case switched the network key: the bench re-forms its network after
     sender: ProbeSender | None = None  # the golden's SE probe sender on an NCP
+    injector: FrameInjector | None = None  # replays the golden's own frames (None: this bench cannot)
     watch: BenchWatch | None = None  # a real bench's health checks
 
     def __repr__(self) -> str:

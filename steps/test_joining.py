@@ -1,4 +1,5 @@
-"""Steps of features/joining: install-code joining, refusals, announce, rejoin, leave, network key update."""
+"""Steps of features/joining: install-code joining, refusals, announce, rejoin, leave, network key update, and
+what the DUT says of itself (Device_annce, Node and Power Descriptors) against its association request."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ from harness.bdd import certification_cases
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY, InstallCode
 from harness.errors import ApsNotAcknowledged, BenchFault, DutUnreachable
 from harness.golden.golden import ESI_ENDPOINT
+from harness.testbed import BenchError
 from harness.verdict import check
+from harness.verify.descriptors import (
+    RULE_ANNCE,
+    RULE_NODE_DESCRIPTOR,
+    RULE_POWER_DESCRIPTOR,
+    describe_capability,
+    judge_annce,
+    judge_node_descriptor,
+    judge_power_descriptor,
+)
 from harness.wire.frames import MacFrameType
+from harness.wire.frames.aps import ApsFrameType
 from harness.wire.frames.mac import MacCommandId
 from harness.wire.frames.nwk import NwkCommandId, NwkFrameType
 from harness.wire.frames.types import ieee_to_eui64
@@ -116,17 +128,29 @@ def told_to_rejoin(bench, testbed):
     bench.run(testbed.dut.start_rejoin(), 10)
 
 
-@when("the golden radio sends Mgmt_Leave_req to the DUT without rejoin")
-def mgmt_leave(bench, testbed):
+LEAVE_REMOVE_CHILDREN, LEAVE_REJOIN = 0x40, 0x80  # Mgmt_Leave_req options (Zigbee spec 2.4.3.3.5)
+
+
+def _mgmt_leave(bench, testbed, options: int) -> None:
     nwk = dut_nwk(testbed)
     testbed.notes["leave_sent_at"] = bench.clock.monotonic()
     try:
         testbed.notes["leave_rsp"] = bench.run(
-            testbed.golden.zdo_request(nwk, ZDOCmd.Mgmt_Leave_req, [ieee_to_eui64(testbed.dut_ieee), 0], 10.0)
+            testbed.golden.zdo_request(nwk, ZDOCmd.Mgmt_Leave_req, [ieee_to_eui64(testbed.dut_ieee), options], 10.0)
         )
     except TimeoutError as exc:
         testbed.notes["leave_rsp"] = None
         testbed.notes["leave_error"] = str(exc)
+
+
+@when("the golden radio sends Mgmt_Leave_req to the DUT without rejoin")
+def mgmt_leave(bench, testbed):
+    _mgmt_leave(bench, testbed, 0)
+
+
+@when("the golden radio sends Mgmt_Leave_req to the DUT with Rejoin and Remove Children")
+def mgmt_leave_rejoin(bench, testbed):
+    _mgmt_leave(bench, testbed, LEAVE_REJOIN | LEAVE_REMOVE_CHILDREN)
 
 
 @when("the Trust Center sends a new network key with sequence number 1 and then switches to it")
@@ -261,8 +285,58 @@ def secured_at_level_5(bench, testbed):
 
 @then("the DUT is back on the network within the PIXIT rejoin time")
 def back_on_network(bench, testbed):
+    _back_on_network(bench, testbed, testbed.notes["restarted_at"])
+
+
+@then("the DUT is back on the network within the PIXIT rejoin time after its leave")
+def back_after_leave(bench, testbed):
+    _back_on_network(bench, testbed, testbed.notes["leave_sent_at"])
+
+
+def _dut_leaves(bench, testbed, since: float) -> list:
+    """The DUT's NWK leave commands since *since* (waiting up to 2 s for the first)."""
+    def leaves():
+        return [f for f in _dut_frames(testbed, since) if f.nwk is not None and f.nwk.frame_type == NwkFrameType.COMMAND
+                and f.nwk.payload[:1] == bytes([NwkCommandId.LEAVE]) and len(f.nwk.payload) >= 2]
+
+    if not leaves():
+        bench.run(bench.clock.sleep(2, "the DUT's NWK leave"))
+    return leaves()
+
+
+@then("the DUT announces its leave with the Rejoin subfield set")
+def leave_with_rejoin(bench, testbed):
+    found = _dut_leaves(bench, testbed, testbed.notes["leave_sent_at"])
+    check(bool(found) and all(f.nwk.payload[1] & 0x20 for f in found),
+          expected="a NWK leave command from the DUT with the Rejoin subfield (bit 5 of its options) set",
+          observed="; ".join(f"{f.describe()} options 0x{f.nwk.payload[1]:02X}" for f in found) or "no NWK leave",
+          rule="Zigbee spec 2.4.3.3.5 (Mgmt_Leave_req Rejoin), 3.4.4.3.1 and 3.6.1.10: the device leaves to rejoin")
+
+
+@then("the DUT announces its leave without the Rejoin subfield")
+def leave_without_rejoin(bench, testbed):
+    found = _dut_leaves(bench, testbed, testbed.notes["leave_sent_at"])
+    check(bool(found) and not any(f.nwk.payload[1] & 0x20 for f in found),
+          expected="a NWK leave command from the DUT with the Rejoin subfield (bit 5 of its options) clear",
+          observed="; ".join(f"{f.describe()} options 0x{f.nwk.payload[1]:02X}" for f in found) or "no NWK leave",
+          rule="Zigbee spec 4.4.5.2 (APSME-REMOVE-DEVICE) and 3.6.1.10: a removed device leaves without rejoin")
+
+
+@when("the Trust Center removes the DUT from the network")
+def tc_removes(bench, testbed):
+    dut_nwk(testbed)
+    testbed.notes["leave_sent_at"] = bench.clock.monotonic()
+    try:
+        bench.run(testbed.golden.trust_center.remove_device(testbed.dut_ieee), 10)
+    except BenchFault:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an APS Remove Device the DUT did not acknowledge: judged on the air
+        testbed.notes["remove_error"] = f"{type(exc).__name__}: {exc}"
+
+
+def _back_on_network(bench, testbed, since: float) -> None:
     rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
-    restarted = testbed.notes["restarted_at"]
+    restarted = since
 
     def rejoin_requests():
         return [f for f in _dut_frames(testbed, restarted) if f.nwk is not None
@@ -357,3 +431,299 @@ def answers_new_key(bench, testbed):
     answered = _answers_zdo(bench, testbed, dut_nwk(testbed))
     check(answered, expected="an IEEE_addr_rsp to a request secured with network key 1",
           observed="no answer", rule="Zigbee 4.4.7: network key update")
+
+
+# -- TC-JOIN-1.10: what the DUT says of itself against its association request --------------------------------
+
+def _zdo_answer(bench, testbed, command: ZDOCmd, rule: str):
+    """The DUT's answer to a ZDO descriptor request about itself (status SUCCESS), judged present."""
+    nwk = dut_nwk(testbed)
+    try:
+        rsp = bench.run(testbed.golden.zdo_request(nwk, command, [nwk], 10.0))
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        check(False, expected=f"a {command.name.replace('_req', '_rsp')} from 0x{nwk:04X} within 10 s",
+              observed=str(exc), rule=rule)
+    status = int(rsp.fields[0])
+    check(status == 0 and len(rsp.fields) > 2 and rsp.fields[2] is not None,
+          expected=f"{command.name.replace('_req', '_rsp')} with status SUCCESS and the descriptor",
+          observed=f"status 0x{status:02X}, fields {rsp.fields}", rule=rule)
+    return rsp.fields[2]
+
+
+def _judged(findings: list[str], expected: str, rule: str) -> None:
+    check(not findings, expected=expected, observed="; ".join(findings), rule=rule)
+
+
+@then("the DUT sent a MAC association request when it joined")
+def association_request_sent(testbed):
+    requests = [f for f in _dut_frames(testbed) if f.mac.frame_type == MacFrameType.COMMAND
+                and f.mac.payload[:1] == bytes([MacCommandId.ASSOCIATION_REQUEST]) and len(f.mac.payload) >= 2]
+    check(bool(requests), expected="a MAC association request from the DUT's IEEE address in the capture",
+          observed=f"{len(_dut_frames(testbed))} frames from the DUT, no association request",
+          rule="Zigbee spec 3.6.1.4.1: a device joins by MAC association")
+    testbed.notes["associated_capability"] = requests[-1].mac.payload[1]
+
+
+@then("its Device_annce carries its IEEE address, its given network address and the association's capability")
+def annce_judged(bench, testbed):
+    annce_received(bench, testbed)
+    associated = testbed.notes["associated_capability"]
+    findings = judge_annce(testbed.notes["annce"].message.fields, ieee=testbed.dut_ieee, nwk=dut_nwk(testbed),
+                           associated=associated)
+    _judged(findings, f"Device_annce with IEEE {testbed.dut_ieee:016X}, NWK 0x{dut_nwk(testbed):04X} and the "
+            f"association's capability {describe_capability(associated)}", RULE_ANNCE)
+
+
+@then("its Node Descriptor agrees with the association's capability, its device type and its profile")
+def node_descriptor_judged(bench, testbed):
+    descriptor = _zdo_answer(bench, testbed, ZDOCmd.Node_Desc_req, RULE_NODE_DESCRIPTOR)
+    associated = testbed.notes["associated_capability"]
+    code = bench.dut_profile.identity.manufacturer_code
+    findings = judge_node_descriptor(descriptor, associated=associated, manufacturer_code=code)
+    _judged(findings, f"a Node Descriptor of the device type and with the MAC capability flags "
+            f"{describe_capability(associated)} of its association request, 2.4 GHz, "
+            + (f"manufacturer code 0x{code:04X}, " if code is not None else "")
+            + "sizes within range, not the primary Trust Center", RULE_NODE_DESCRIPTOR)
+
+
+@then("its Power Descriptor agrees with the association's power source and receiver")
+def power_descriptor_judged(bench, testbed):
+    descriptor = _zdo_answer(bench, testbed, ZDOCmd.Power_Desc_req, RULE_POWER_DESCRIPTOR)
+    associated = testbed.notes["associated_capability"]
+    findings = judge_power_descriptor(descriptor, associated=associated)
+    _judged(findings, f"a Power Descriptor consistent with the association's capability "
+            f"{describe_capability(associated)}", RULE_POWER_DESCRIPTOR)
+
+
+# -- TC-JOIN-1.11: replayed and duplicated frames ---------------------------------------------------------------
+
+REPLAY_DELAY = 30.0  # seconds between an original and its replay: beyond any APS duplicate-rejection window
+RULE_NWK_REPLAY = "Zigbee spec 4.3.1.2: a NWK frame whose frame counter is not above the sender's last is dropped"
+RULE_APS_REPLAY = ("Zigbee spec 4.4.1.2: an APS-secured frame whose frame counter is not above the last under that "
+                   "link key is dropped")
+RULE_APS_DUPLICATE = "Zigbee spec 2.2.8.4.2: a duplicate APS frame (same source and APS counter) is delivered once"
+
+
+def _injector(testbed):
+    if testbed.injector is None:
+        raise BenchError(f"{testbed.name}: this bench's golden radio cannot put a recorded frame on the air again "
+                         f"(the replay cases need a radio that transmits raw frames)")
+    return testbed.injector
+
+
+def _golden_request(testbed, cluster: int, tsn: int):
+    """The golden's last frame on the air carrying the ZDO request *cluster* with transaction *tsn* to the DUT."""
+    nwk = dut_nwk(testbed)
+    frames = [f for f in testbed.observed() if f.nwk is not None and f.nwk.src == 0x0000 and f.nwk.dst == nwk
+              and f.aps is not None and f.aps.cluster == cluster and f.aps.payload[:1] == bytes([tsn])]
+    if not frames:
+        raise BenchError(f"{testbed.name}: the golden's ZDO request 0x{cluster:04X} (tsn {tsn}) is not in the capture")
+    return frames[-1]
+
+
+def _dut_answers(testbed, cluster: int, tsn: int, since: float = 0.0, until: float = float("inf")) -> set[int]:
+    """NWK sequence numbers of the DUT's frames answering ZDO *cluster* transaction *tsn* from *since* to *until*
+    (a MAC retry repeats one, so each answer counts once)."""
+    return {f.nwk.seq for f in _dut_frames(testbed, since) if f.nwk is not None and f.aps is not None
+            and f.timestamp < until and f.aps.cluster == cluster | 0x8000 and f.aps.payload[:1] == bytes([tsn])}
+
+
+def _dut_aps_acks(testbed, counter: int, since: float) -> set[int]:
+    return {f.nwk.seq for f in _dut_frames(testbed, since) if f.nwk is not None and f.aps is not None
+            and f.aps.frame_type == ApsFrameType.ACK and f.aps.counter == counter}
+
+
+@when("the golden radio sends an IEEE_addr_req and at once the same APS frame again in a fresh NWK frame")
+def duplicate_request(bench, testbed):
+    nwk = dut_nwk(testbed)
+    injector = _injector(testbed)
+    try:
+        rsp = bench.run(testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 10.0))
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        check(False, expected="an IEEE_addr_rsp to the golden's IEEE_addr_req", observed=str(exc),
+              rule="Zigbee spec 2.4.3.1.2: IEEE_addr_req")
+    original = _golden_request(testbed, ZDOCmd.IEEE_addr_req, rsp.tsn)
+    testbed.notes["plain_request"] = original
+    injector.resend_aps(nwk, original.nwk.payload)
+    bench.run(bench.clock.sleep(5, "the duplicate's answer, if any"))
+
+
+@when("30 seconds later the golden radio replays that IEEE_addr_req byte for byte, with its old NWK frame counter")
+def replay_nwk(bench, testbed):
+    bench.run(bench.clock.sleep(REPLAY_DELAY, "replay delay"))
+    testbed.notes["nwk_replayed_at"] = bench.clock.monotonic()
+    _injector(testbed).replay(testbed.notes["plain_request"].raw)
+    bench.run(bench.clock.sleep(5, "the replay's answer, if any"))
+
+
+@when("the golden radio sends an APS-secured IEEE_addr_req and 30 seconds later its APS frame again in a fresh NWK frame")
+def replay_aps(bench, testbed):
+    nwk = dut_nwk(testbed)
+    injector = _injector(testbed)
+    try:  # CBKE, as far as it gets: the link key each side holds is settled then
+        bench.run(key_established(bench, testbed, testbed.join_event.time, bench.pixit_seconds("ke_timeout", 20)))
+    except BenchFault:
+        raise
+    except TimeoutError:
+        pass  # CBKE's outcome is TC-KE-1.1's verdict; the golden goes on under the key it holds
+    try:
+        rsp = bench.run(testbed.golden.zdo_request_aps_secured(nwk, testbed.dut_ieee, ZDOCmd.IEEE_addr_req,
+                                                              [nwk, 0, 0], 10.0))
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        testbed.notes["aps_request"] = None  # no answer to the original: its replay cannot be told apart
+        testbed.notes["aps_unanswered"] = str(exc)
+        return
+    original = _golden_request(testbed, ZDOCmd.IEEE_addr_req, rsp.tsn)
+    check(original.aps_secured, expected="the golden's request APS-secured on the air",
+          observed=original.describe(), rule="bench self-check")
+    testbed.notes["aps_request"] = original
+    bench.run(bench.clock.sleep(REPLAY_DELAY, "replay delay"))
+    testbed.notes["aps_replayed_at"] = bench.clock.monotonic()
+    injector.resend_aps(nwk, original.nwk.payload)
+    bench.run(bench.clock.sleep(5, "the replay's answer, if any"))
+
+
+@then("the DUT answered the duplicated IEEE_addr_req once")
+def duplicate_answered_once(testbed):
+    request = testbed.notes["plain_request"]
+    answers = _dut_answers(testbed, ZDOCmd.IEEE_addr_req, request.aps.payload[0],
+                           until=testbed.notes["nwk_replayed_at"])
+    check(len(answers) == 1, expected="one IEEE_addr_rsp to an IEEE_addr_req whose APS frame (APS counter "
+          f"{request.aps.counter}) came twice in two NWK frames", observed=f"{len(answers)} IEEE_addr_rsp",
+          rule=RULE_APS_DUPLICATE)
+
+
+@then("the DUT neither answered nor acknowledged the replayed NWK frame")
+def nwk_replay_dropped(testbed):
+    request = testbed.notes["plain_request"]
+    since = testbed.notes["nwk_replayed_at"]
+    answers = _dut_answers(testbed, ZDOCmd.IEEE_addr_req, request.aps.payload[0], since)
+    acks = _dut_aps_acks(testbed, request.aps.counter, since)
+    check(not answers and not acks,
+          expected=f"no IEEE_addr_rsp and no APS ack for a replayed frame (NWK frame counter as before, raw "
+                   f"{request.raw.hex()})",
+          observed=f"{len(answers)} IEEE_addr_rsp and {len(acks)} APS acks from the DUT after the replay",
+          rule=RULE_NWK_REPLAY)
+
+
+@then("the DUT did not answer the replayed APS-secured frame")
+def aps_replay_dropped(testbed):
+    request = testbed.notes["aps_request"]
+    if request is None:
+        # The DUT answered no APS-secured request under the link key the golden holds (TC-KE-4.1 and the
+        # application cases judge that): a replay it would not answer either proves nothing, and fails nothing.
+        return
+    since = testbed.notes["aps_replayed_at"]
+    answers = _dut_answers(testbed, ZDOCmd.IEEE_addr_req, request.aps.payload[0], since)
+    check(not answers,
+          expected="no IEEE_addr_rsp to an APS-secured frame whose APS frame counter the DUT has seen, sent again "
+                   "in a fresh NWK frame",
+          observed=f"{len(answers)} IEEE_addr_rsp from the DUT after the replay", rule=RULE_APS_REPLAY)
+
+
+# -- TC-JOIN-1.13: the NWK frame counter across a power cycle ---------------------------------------------------
+
+RULE_FRAME_COUNTER = ("Zigbee spec 4.3.1.1 (a frame counter is never reused with a key: kept across a reset) and "
+                      "4.3.1.2 (a receiver drops a counter it has seen from the sender)")
+
+
+@when(parsers.parse("the DUT's power is cut for {seconds:d} seconds and comes back"))
+def power_cycle(bench, testbed, seconds):
+    dut_nwk(testbed)
+    bench.run(bench.clock.sleep(2, "frames in flight"))  # what the DUT was sending lands before the cut
+    before = [f.nwk_frame_counter for f in _dut_frames(testbed) if f.nwk_frame_counter is not None]
+    testbed.notes["counter_before"] = max(before, default=None)
+    bench.run(testbed.dut.power_off(), 60, "cutting the DUT's power")
+    bench.run(bench.clock.sleep(seconds, "power off"))
+    testbed.notes["power_on_at"] = bench.clock.monotonic()
+    bench.run(testbed.dut.power_on(), 60, "giving the DUT its power back")
+
+
+@then("the DUT answers a ZDO request at its address within the PIXIT rejoin time")
+def answers_after_power_cycle(bench, testbed):
+    nwk = dut_nwk(testbed)
+    rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
+
+    async def answered():
+        while True:
+            try:
+                return await testbed.golden.zdo_request(nwk, ZDOCmd.IEEE_addr_req, [nwk, 0, 0], 5.0)
+            except TimeoutError:
+                await bench.clock.sleep(1.0)
+
+    try:
+        bench.run(answered(), rejoin_time, "the DUT's answer after its power cycle")
+    except BenchFault:
+        raise
+    except TimeoutError as exc:
+        after = [f.nwk_frame_counter for f in _dut_frames(testbed, testbed.notes["power_on_at"])
+                 if f.nwk_frame_counter is not None]
+        check(False, expected=f"an IEEE_addr_rsp from 0x{nwk:04X} within {rejoin_time:g} s of the power coming back, "
+              f"under a NWK frame counter above {testbed.notes['counter_before']}",
+              observed=f"{exc}; the DUT's NWK frame counters since: {after[:8]}", rule=RULE_FRAME_COUNTER)
+
+
+@then("every NWK frame counter of the DUT after the power cycle is above the highest before it")
+def counter_continues(testbed):
+    before = testbed.notes["counter_before"]
+    after = [f.nwk_frame_counter for f in _dut_frames(testbed, testbed.notes["power_on_at"])
+             if f.nwk_frame_counter is not None]
+    low = [c for c in after if before is not None and c <= before]
+    check(before is not None and bool(after) and not low,
+          expected=f"NWK frame counters after the power cycle above {before}, the highest before it",
+          observed=f"{len(after)} NWK-secured frames after it, counters {sorted(set(after))[:8]}"
+          + (f"; {len(low)} not above {before}" if low else ""), rule=RULE_FRAME_COUNTER)
+
+
+# -- TC-JOIN-1.14: a Trust Center rejoin after a missed network key update -------------------------------------
+
+@when("the DUT's power is cut")
+def power_cut(bench, testbed):
+    dut_nwk(testbed)
+    bench.run(testbed.dut.power_off(), 60, "cutting the DUT's power")
+
+
+@when(parsers.parse("the Trust Center no longer accepts network key sequence number {key_seq:d}"))
+def retire_key(bench, testbed, key_seq):
+    bench.run(testbed.golden.trust_center.retire_network_key(key_seq), 10)
+
+
+@when("the DUT's power comes back and the DUT is told to rejoin")
+def power_back_and_rejoin(bench, testbed):
+    testbed.notes["restarted_at"] = bench.clock.monotonic()
+    bench.run(testbed.dut.power_on(), 60, "giving the DUT its power back")
+    bench.run(testbed.dut.start_rejoin(), 10)
+
+
+@then("the DUT sends a Trust Center rejoin request without NWK security within the PIXIT rejoin time")
+def trust_center_rejoin(bench, testbed):
+    rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
+    since = testbed.notes["restarted_at"]
+
+    def requests():
+        return [f for f in _dut_frames(testbed, since) if f.nwk is not None and f.nwk.frame_type == NwkFrameType.COMMAND
+                and f.nwk.payload[:1] == bytes([NwkCommandId.REJOIN_REQUEST])]
+
+    async def unsecured():
+        while not any(not f.nwk_secured for f in requests()):
+            await bench.clock.sleep(0.5)
+
+    try:
+        bench.run(unsecured(), rejoin_time, "the DUT's Trust Center rejoin")
+    except BenchFault:
+        raise
+    except TimeoutError:
+        found = requests()
+        check(False, expected=f"a NWK rejoin request without NWK security (a Trust Center rejoin) within "
+              f"{rejoin_time:g} s, once its rejoin under the retired key went unanswered",
+              observed=f"{len(found)} rejoin requests, all NWK-secured"
+              + (f" with key sequence {sorted({f.nwk_key_seq for f in found if f.nwk_key_seq is not None})}"
+                 if found else ""),
+              rule="Zigbee spec 3.6.1.4.2 and 4.6.3.3; SE 1.x 5.4: a device that lost the network key rejoins "
+                   "through the Trust Center with its link key")

@@ -49,6 +49,19 @@ PARTNER_ENDPOINT = 1
 PARTNER_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id  # an ESI
 
 
+class SimFrameInjector:
+    """The golden coordinator's radio as a FrameInjector (harness.testbed): replays and duplicates."""
+
+    def __init__(self, testbed: Testbed) -> None:
+        self._testbed = testbed  # the golden radio may restart: its node is looked up at each use
+
+    def replay(self, psdu: bytes) -> None:
+        self._testbed.app.node.radio.transmit(bytes(psdu))
+
+    def resend_aps(self, dst_nwk: int, aps_frame: bytes) -> None:
+        self._testbed.app.node.nwk_send(dst_nwk, bytes(aps_frame))
+
+
 def air_name(air: Air) -> str:
     """The name the simulated radio finds *air* under (radio/sim.py's registry)."""
     return f"bench-{id(air)}"
@@ -112,6 +125,7 @@ class SimBackend:
             dut_link_key=device.link_key, keyring=keyring, frames=frames, air=air, app=app, device=device,
             random=random, case=case,
         )
+        testbed.injector = SimFrameInjector(testbed)
         await self._enable_golden_ke(testbed)
         return testbed
 

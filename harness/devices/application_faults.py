@@ -33,20 +33,52 @@ PRICE_STAMPED = stamped_cases("price acknowledgement", (*NOT_TIME_SOURCES, *TIME
 
 WRONG_KEY_SEQUENCE_NUMBER = Fault(
     "wrong-key-sequence-number", "writes key sequence 1 in its NWK auxiliary headers while key 0 is active",
-    ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8"), StackSetting("correct_key_sequence_number"))
+    ("TC-JOIN-1.1", "TC-JOIN-1.6", "TC-JOIN-1.8", "TC-JOIN-1.14"), StackSetting("correct_key_sequence_number"))
 ANNOUNCES_WITHOUT_NETWORK_KEY = Fault(
     "announces-without-network-key", "announces itself although no network key could be authenticated",
     ("TC-JOIN-1.2", "TC-JOIN-1.4"), StackSetting("stay_silent_without_network_key"))
 JOINS_WITHOUT_PERMIT = Fault(
     "joins-without-permit", "associates with a network whose beacons do not permit joining", ("TC-JOIN-1.3",),
     StackSetting("associate_only_when_permitted"))
-NO_DEVICE_ANNCE = Fault("no-device-annce", "does not send ZDO Device_annce after joining", ("TC-JOIN-1.5",),
-                        StackSetting("send_device_annce"))
-IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network", ("TC-JOIN-1.7",),
-                      StackSetting("obey_leave"))
+NO_DEVICE_ANNCE = Fault("no-device-annce", "does not send ZDO Device_annce after joining",
+                        ("TC-JOIN-1.5", "TC-JOIN-1.10"), StackSetting("send_device_annce"))
+IGNORES_LEAVE = Fault("ignores-leave", "ignores Mgmt_Leave_req and stays on the network",
+                      ("TC-JOIN-1.7", "TC-JOIN-1.12"), StackSetting("obey_leave"))
+ANNOUNCES_OTHER_CAPABILITY = Fault(
+    "announces-other-capability", "announces itself as battery powered (Device_annce capability) although its "
+    "association request said mains powered", ("TC-JOIN-1.10",), StackSetting("announce_association_capability"))
+POWER_DESCRIPTOR_BATTERY = Fault(
+    "power-descriptor-battery", "answers Power_Desc_req with a disposable battery at 33 % although it is mains "
+    "powered", ("TC-JOIN-1.10",), StackSetting("power_descriptor_as_capability"))
+NO_NWK_REPLAY_CHECK = Fault(
+    "no-nwk-replay-check", "takes NWK frames whose frame counter it has seen before (no replay check)",
+    ("TC-JOIN-1.11",), StackSetting("replay_check"))
+NO_APS_REPLAY_CHECK = Fault(
+    "no-aps-replay-check", "takes APS-secured frames whose APS frame counter it has seen before, when they come in "
+    "a fresh NWK frame", ("TC-JOIN-1.11",), StackSetting("aps_replay_check"))
+DELIVERS_APS_DUPLICATES = Fault(
+    "delivers-aps-duplicates", "delivers an APS frame that arrives twice (same source and APS counter) twice",
+    ("TC-JOIN-1.11",), StackSetting("aps_duplicate_rejection"))
+IGNORES_REJOIN_BIT = Fault(
+    "ignores-rejoin-bit", "takes Mgmt_Leave_req with Rejoin set as a plain leave: leaves for good", ("TC-JOIN-1.12",),
+    StackSetting("rejoin_after_leave"))
+REFUSES_REMOVE_CHILDREN = Fault(
+    "refuses-remove-children", "answers Mgmt_Leave_req with Remove Children set NOT_SUPPORTED and stays",
+    ("TC-JOIN-1.12",), StackSetting("accept_remove_children"))
+FRAME_COUNTER_RESET = Fault(
+    "frame-counter-reset", "keeps its outgoing NWK frame counter in RAM: after a power cycle it starts again at 0",
+    ("TC-JOIN-1.13",), StackSetting("persist_nwk_frame_counter"))
+NO_TRUST_CENTER_REJOIN = Fault(
+    "no-trust-center-rejoin", "when its secured rejoin goes unanswered, repeats it under the old network key and "
+    "never rejoins through the Trust Center", ("TC-JOIN-1.14",), StackSetting("trust_center_rejoin_fallback"))
+IGNORES_REMOVE_DEVICE = Fault(
+    "ignores-remove-device", "acknowledges the Trust Center's APS Remove Device naming itself and stays on the "
+    "network", ("TC-JOIN-1.15",), StackSetting("obey_remove_device"))
 
 JOINING = [WRONG_KEY_SEQUENCE_NUMBER, ANNOUNCES_WITHOUT_NETWORK_KEY, JOINS_WITHOUT_PERMIT, NO_DEVICE_ANNCE,
-           IGNORES_LEAVE]
+           IGNORES_LEAVE, ANNOUNCES_OTHER_CAPABILITY, POWER_DESCRIPTOR_BATTERY, NO_NWK_REPLAY_CHECK,
+           NO_APS_REPLAY_CHECK, DELIVERS_APS_DUPLICATES, IGNORES_REJOIN_BIT, REFUSES_REMOVE_CHILDREN,
+           FRAME_COUNTER_RESET, NO_TRUST_CENTER_REJOIN, IGNORES_REMOVE_DEVICE]
 
 # -- the attribute table and descriptor (ApplicationDevice.build_store, simple_descriptor) --------------------
 

@@ -60,7 +60,8 @@ class ReferenceDevice:
         self.ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
         self.link_key = profile.install_code_value.link_key
         self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key,
-                         behaviour=self.faults.settings(StackBehaviour), clock=clock)
+                         behaviour=self.faults.settings(StackBehaviour), clock=clock,
+                         manufacturer_code=profile.identity.manufacturer_code or 0x0000)
         self.node.garbler = garbler_for(self.faults)  # its garbage faults' malformed frames (garbage.py)
         self.store = self.build_store()
         self._factory_values = self.store.snapshot()  # what a factory reset puts back
@@ -71,6 +72,7 @@ class ReferenceDevice:
         self.node.add_endpoint(self.simple_descriptor())
         self.node.add_packet_listener(self._packet)
         self._tasks: set[asyncio.Task] = set()
+        self.powered = True
         self.join_error: str | None = None
         # Key Establishment: attached by provision_key_establishment (the bench hands over the certificates).
         self.ke: KeyEstablishment | None = None
@@ -193,8 +195,30 @@ class ReferenceDevice:
             self.join_error = str(exc)
             LOGGER.info("reference %s did not rejoin: %s", self.model, exc)
 
+    def power_off(self) -> None:
+        """The power fails (DUT control power_off): what runs stops and the radio goes silent; the stack's
+        network settings, keys and frame counters are non-volatile (Node.power_off)."""
+        if not self.powered:
+            return
+        LOGGER.info("reference %s: power off", self.model)
+        self.powered = False
+        for task in list(self._tasks):
+            task.cancel()
+        self.node.power_off()
+
+    def power_on(self) -> None:
+        """The power returns: the stack boots from non-volatile memory and is on the network again. (The
+        application clients do not restart: no case judges them across a power cycle but OpenSEG's, whose model
+        restarts its own.)"""
+        if self.powered:
+            return
+        LOGGER.info("reference %s: power on", self.model)
+        self.powered = True
+        self.node.power_on()
+
     def factory_reset(self) -> None:
         LOGGER.info("reference %s factory reset", self.model)
+        self.power_on()  # a device left powered off (a case that stopped half way) is reset with its power on
         for task in list(self._tasks):
             task.cancel()
         if self.ke is not None:

@@ -123,6 +123,9 @@ def pad_to(size: int) -> Rewrite:
     return lambda data: data + bytes(max(0, size - len(data)))
 
 
+#: The cases that ask the DUT for a Mgmt_Leave_rsp: without rejoin, and with Rejoin and Remove Children.
+_LEAVE_RSP_CASES = ("TC-JOIN-1.7", "TC-JOIN-1.12")
+
 #: The stack and ZCL garbage faults and the cases each must fail (reference IHD).
 GARBAGE_FAULTS = [
     # Truncated ZCL: the IdentifyTime record loses the high byte of its uint16 value.
@@ -160,16 +163,16 @@ GARBAGE_FAULTS = [
                  zcl_command(0x0F))),
     # The stack garbage below is aimed at Mgmt_Leave_rsp: the golden judges every frame the DUT sends, and the
     # other ZDO frames come in every case (Device_annce after each join, descriptors for zigpy's interview),
-    # while only TC-JOIN-1.7 asks for a Mgmt_Leave_rsp.
+    # while only TC-JOIN-1.7 and TC-JOIN-1.12 ask for a Mgmt_Leave_rsp.
     # Malformed ZDO: Mgmt_Leave_rsp without its status byte.
-    Fault("garbage-short-mgmt-leave-rsp", "sends a Mgmt_Leave_rsp without its status byte", ("TC-JOIN-1.7",),
+    Fault("garbage-short-mgmt-leave-rsp", "sends a Mgmt_Leave_rsp without its status byte", _LEAVE_RSP_CASES,
           Garble(Layer.PAYLOAD, zdo(MGMT_LEAVE_RSP), cut(1))),
     # Corrupted APS header: delivery mode 0b01 is reserved (Zigbee 2.2.5.1.1.2).
     Fault("garbage-aps-reserved-delivery-mode", "sends Mgmt_Leave_rsp with the reserved APS delivery mode 0b01",
-          ("TC-JOIN-1.7",), Garble(Layer.APS, zdo(MGMT_LEAVE_RSP), first_byte(lambda fc: fc | 0x04))),
+          _LEAVE_RSP_CASES, Garble(Layer.APS, zdo(MGMT_LEAVE_RSP), first_byte(lambda fc: fc | 0x04))),
     # Corrupted NWK header: the frame ends inside the 8-byte NWK header (Zigbee 3.3.1).
     Fault("garbage-truncated-nwk-header", "sends Mgmt_Leave_rsp in a NWK frame that ends inside its NWK header",
-          ("TC-JOIN-1.7",), Garble(Layer.NWK, zdo(MGMT_LEAVE_RSP), keep(5))),
+          _LEAVE_RSP_CASES, Garble(Layer.NWK, zdo(MGMT_LEAVE_RSP), keep(5))),
 ]
 
 

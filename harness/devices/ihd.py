@@ -19,19 +19,29 @@ from harness.zcl.store import AttributeKey, AttributeStore
 from .application import ApplicationDevice, FaultyStore
 from .application_faults import (
     ACTS_ON_UNPROTECTED_SE_COMMANDS,
+    ANNOUNCES_OTHER_CAPABILITY,
     ANNOUNCES_WITHOUT_NETWORK_KEY,
     BASIC_POWER_SOURCE_UINT8,
+    DELIVERS_APS_DUPLICATES,
     DESCRIPTOR_OMITS_KEY_ESTABLISHMENT,
+    FRAME_COUNTER_RESET,
     IGNORES_LEAVE,
+    IGNORES_REJOIN_BIT,
+    IGNORES_REMOVE_DEVICE,
     JOINS_WITHOUT_PERMIT,
     KE_ACCEPTS_INSTALL_CODE_KEY_AFTER_CBKE,
     KE_CLIENT_SUITE_MISSING,
     KE_SERVER_SUITE_MISSING,
     LOCAL_TIME_WITHOUT_DST,
     LOCAL_TIME_ZONE_SIGN_INVERTED,
+    NO_APS_REPLAY_CHECK,
     NO_DEVICE_ANNCE,
+    NO_NWK_REPLAY_CHECK,
+    NO_TRUST_CENTER_REJOIN,
+    POWER_DESCRIPTOR_BATTERY,
     PRICE_STAMPED,
     REFUSES_BLOCK_PRICE,
+    REFUSES_REMOVE_CHILDREN,
     UNSUPPORTED_ATTRIBUTE_FAILURE,
     WRONG_KEY_SEQUENCE_NUMBER,
     ZCL_VERSION_WRITABLE,
@@ -75,7 +85,7 @@ _KE_RESPONDER = (*_KE_RESPONDER_REFUSES_INITIATE, *_KE_RESPONDER_PAST_INITIATE, 
 # The IHD's own behaviours (the shared ones are in application_faults.py).
 REJOIN_BY_ASSOCIATION = Fault(
     "rejoin-by-association", "after losing its parent associates afresh instead of a secured NWK rejoin",
-    ("TC-JOIN-1.6",), Behaviour())
+    ("TC-JOIN-1.6", "TC-JOIN-1.14"), Behaviour())
 DRLC_DEVICE_CLASS_MISSING = Fault(
     "drlc-device-class-missing", "DRLC client lacks the mandatory DeviceClassValue attribute",
     ("TC-ATTR-1.3[Demand Response and Load Control]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
@@ -117,6 +127,16 @@ _FAULTS = [
     NO_DEVICE_ANNCE,
     REJOIN_BY_ASSOCIATION,
     IGNORES_LEAVE,
+    ANNOUNCES_OTHER_CAPABILITY,
+    POWER_DESCRIPTOR_BATTERY,
+    NO_NWK_REPLAY_CHECK,
+    NO_APS_REPLAY_CHECK,
+    DELIVERS_APS_DUPLICATES,
+    IGNORES_REJOIN_BIT,
+    REFUSES_REMOVE_CHILDREN,
+    FRAME_COUNTER_RESET,
+    NO_TRUST_CENTER_REJOIN,
+    IGNORES_REMOVE_DEVICE,
     Fault("ignores-switch-key", "ignores APS Switch Key and keeps the old network key", ("TC-JOIN-1.8",),
           StackSetting("obey_switch_key")),
     DESCRIPTOR_OMITS_KEY_ESTABLISHMENT,
@@ -238,11 +258,12 @@ _FAULTS += [
     # Receivers overwrite the subfield, so the golden takes its frames: only the case that judges it sees it.
     Fault("security-level-on-air", "writes its security level (5) into the level subfield of its NWK and APS "
           "auxiliary headers instead of 0", ("TC-JOIN-1.9",), StackSetting("zero_level_on_air")),
-    # Its broadcasts (Device_annce, NWK Leave) fail their MIC: the golden drops its Device_annce (TC-JOIN-1.5)
-    # and the one after its rejoin is a frame the network key does not open (TC-JOIN-1.6); the unicasts every
-    # other case needs authenticate.
+    # Its broadcasts (Device_annce, NWK Leave) fail their MIC: the golden drops its Device_annce (TC-JOIN-1.5,
+    # TC-JOIN-1.10), the one after its rejoin is a frame the network key does not open (TC-JOIN-1.6), and so is
+    # the NWK leave it announces (TC-JOIN-1.12, TC-JOIN-1.15); the unicasts every other case needs authenticate.
     Fault("nwk-security-level-4", "secures its NWK broadcasts at level 4 (ENC, no MIC) instead of 5 (ENC-MIC-32)",
-          ("TC-JOIN-1.5", "TC-JOIN-1.6", "TC-JOIN-1.9"), StackSetting("mic_on_broadcasts")),
+          ("TC-JOIN-1.5", "TC-JOIN-1.6", "TC-JOIN-1.9", "TC-JOIN-1.10", "TC-JOIN-1.12", "TC-JOIN-1.15"),
+          StackSetting("mic_on_broadcasts")),
 ]
 
 

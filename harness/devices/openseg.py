@@ -555,8 +555,7 @@ class OpenSegGateway(ApplicationDevice):
             task.cancel()
         self.api.stop_listening()
         self.api.drop_connections()
-        self.node.radio.receiver_on = False
-        self.node.radio.transmit = _no_power  # type: ignore[method-assign]  # a dead radio sends nothing
+        self.node.power_off()  # the radio goes silent and deaf; the stack's non-volatile state stays
         self.cache = ReadingCache(self.cache.window)
         self._latest.clear()
         self._last_report = -float("inf")
@@ -568,8 +567,7 @@ class OpenSegGateway(ApplicationDevice):
             return
         LOGGER.info("reference openseg: power on")
         self.powered = True
-        del self.node.radio.transmit  # the radio's own transmit again
-        self.node.radio.receiver_on = True
+        self.node.power_on()
         if self._flash is not None:
             self.cache = from_records(self._flash, self.cache.window, checked=not self.faults.has(TORN_RECORD_SERVED))
             self._flash = None
@@ -623,10 +621,6 @@ class OpenSegGateway(ApplicationDevice):
         except RuntimeError:
             return
         loop.create_task(self.api.close())
-
-
-def _no_power(psdu: bytes) -> float:
-    return 0.0
 
 
 def _with_ieee(info: MeterInfo, ieee: int) -> MeterInfo:

@@ -30,8 +30,9 @@ class SimDutControl(DutControl):
         self._powered("power on").power_on()
 
     def _powered(self, action: str):
+        # Every reference device models its power (ReferenceDevice.power_off / power_on); a stand-in may not.
         if not hasattr(self.device, "power_off"):
-            raise DutControlError(f"sim:{self.device.model} cannot {action}: only the OpenSEG gateway models its power")
+            raise DutControlError(f"sim:{self.device.model} cannot {action}: it does not model its power")
         return self.device
 
     # A user action on a device without the client for it is a bench error: the profile claims what it lacks.

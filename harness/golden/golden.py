@@ -281,6 +281,32 @@ class Golden:
         finally:
             self._zdo_waiters.pop((response_cluster, tsn), None)
 
+    async def zdo_request_aps_secured(self, nwk: int, ieee: int, command: ZDOCmd, fields: list,
+                                      timeout: float) -> ZdoMessage:
+        """Like zdo_request, the request APS-secured with the link key the golden holds for *ieee* (no APS ack
+        requested, so no retry repeats it)."""
+        from harness.wire.frames import ApsFrame
+
+        ke = self.ke
+        send_frame = getattr(ke, "_aps_send_frame", None)
+        next_counter = getattr(ke, "_next_aps_counter", None)
+        key_table = getattr(ke, "_key_table", None)
+        held = key_table.get(ieee) if key_table is not None else None
+        if send_frame is None or next_counter is None or held is None:
+            raise GoldenError(f"this golden radio cannot APS-secure a ZDO request to {ieee:016X} (no frame sender "
+                              f"or no link key held)")
+        self._zdo_tsn = (self._zdo_tsn + 1) & 0xFF
+        tsn = self._zdo_tsn
+        response_cluster = int(command) | 0x8000
+        waiter = asyncio.get_running_loop().create_future()
+        self._zdo_waiters[(response_cluster, tsn)] = waiter
+        frame = ApsFrame.data(next_counter(), ZDO_PROFILE, int(command), 0, 0, serialize_zdo(command, tsn, fields))
+        try:
+            send_frame(nwk, frame, encrypt_key=held.key, counter_entry=held)
+            return await self.clock.wait_for(waiter, timeout, f"{command.name} response from 0x{nwk:04X}")
+        finally:
+            self._zdo_waiters.pop((response_cluster, tsn), None)
+
     def device_annces(self) -> list[ZdoEvent]:
         return [e for e in self.zdo_events if e.message is not None and e.message.command == ZDOCmd.Device_annce]
 

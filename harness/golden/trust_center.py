@@ -96,6 +96,22 @@ class GoldenTrustCenter:
                 return event.nwk
         return None
 
+    async def remove_device(self, ieee: int) -> None:
+        """Remove the joined device *ieee* from the network (APS Remove Device, or a leave request to a child)."""
+        trust_center = getattr(self.app, "trust_center", None)
+        remove = getattr(trust_center, "remove_device", None)
+        if remove is None:
+            raise TrustCenterError("this golden radio cannot remove a device")
+        await remove(ieee)
+
+    async def retire_network_key(self, key_seq: int) -> None:
+        """Stop accepting frames under network key *key_seq* (a key the network switched away from)."""
+        trust_center = getattr(self.app, "trust_center", None)
+        retire = getattr(trust_center, "retire_network_key", None)
+        if retire is None:
+            raise TrustCenterError("this golden radio cannot retire a network key it switched away from")
+        retire(key_seq)
+
     async def update_network_key(self, key: bytes, key_seq: int) -> list[int]:
         """Send a new network key to every joined device, then switch the network to it."""
         trust_center = getattr(self.app, "trust_center", None)

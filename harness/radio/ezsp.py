@@ -11,6 +11,7 @@
 - ``packet_received``: the raw packet tap (``register_packet_callback``) sees every frame before zigpy does.
 - ``trust_center.update_network_key``: broadcastNextNetworkKey + broadcastNetworkKeySwitch; each switch is
   reported to ``trust_center.key_listeners`` with the sequence number the NCP really gave the key.
+- ``trust_center.remove_device``: removeDevice naming a router as its own parent and target (APS Remove Device).
 - ``network_state()``: the network the NCP runs now (key, key sequence, frame counter, channel, PAN), so the
   bench can tell the network it formed from one an earlier case or session left behind.
 - ``air_frames`` / ``lost``: what the bench's health checks read (frames the NCP reported sent or received,
@@ -175,6 +176,19 @@ class EzspTrustCenter:
         self.app = app
         #: Called with (key sequence, key) when the network is switched to another key.
         self.key_listeners: list[Callable[[int, bytes], None]] = []
+
+    async def remove_device(self, ieee: int) -> None:
+        """APS Remove Device for a router that is its own parent and target (EZSP removeDevice); an end device
+        would need its parent's address, which the golden does not track."""
+        eui64 = t.EUI64(ieee.to_bytes(8, "little"))
+        device = self.app.devices.get(eui64)
+        if device is None:
+            raise EzspRadioError(f"removeDevice: {ieee:016X} is not a device the golden knows")
+        if device.node_desc is not None and device.node_desc.is_end_device:
+            raise EzspRadioError("removeDevice of an end device (through its parent) is not supported on this bench")
+        (status,) = await self.app._ezsp.removeDevice(destShort=device.nwk, destLong=eui64, targetLong=eui64)
+        if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
+            raise EzspRadioError(f"removeDevice refused: {status!r}")
 
     async def update_network_key(self, key: bytes, key_seq: int) -> list[int]:
         ezsp = self.app._ezsp

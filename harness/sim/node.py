@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import logging
 from collections import Counter, deque
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from harness.wire.frames.aps import (
     ApsFrameType,
     DeliveryMode,
     KeyType,
+    RemoveDevice,
     RequestKey,
     SwitchKey,
     TransportKey,
@@ -105,6 +107,13 @@ MAC_RESPONSE_WAIT_TIME = 32 * 960 * 16e-6
 # Trust Center answers at once in simulation, so this only bounds a join that will never complete).
 NETWORK_KEY_WAIT = 5.0
 JOIN_SCAN_ATTEMPTS = 3
+# A device that left with Rejoin set rejoins this long after its leave command (its own choice; the spec sets
+# no delay), within this deadline.
+LEAVE_REJOIN_DELAY = 0.5
+LEAVE_REJOIN_DEADLINE = 30.0
+# How long a secured rejoin request waits for its rejoin response before the device tries a Trust Center
+# rejoin (its own choice: macResponseWaitTime-scale waits are far shorter; stacks wait seconds).
+SECURED_REJOIN_WAIT = 5.0
 APS_DUPLICATE_WINDOW = 10.0  # seconds a (source, APS counter) pair is remembered for duplicate rejection
 APS_DUPLICATE_TABLE_DEPTH = 8  # counters remembered per source (the 8-bit counter wraps quickly under load)
 
@@ -112,6 +121,11 @@ APS_DUPLICATE_TABLE_DEPTH = 8  # counters remembered per source (the 8-bit count
 _APS_ENCRYPTION = t.TransmitOptions.APS_Encryption.value
 _APS_ACK = t.TransmitOptions.ACK.value
 _NWK_ADDRESSES: dict[int, t.AddrModeAddress] = {}
+
+
+def _no_power(psdu: bytes) -> float:
+    """A powered-off radio's transmit: nothing goes on the air."""
+    return 0.0
 
 
 class Role(enum.Enum):
@@ -183,6 +197,7 @@ class Node:
                 capability=lambda: self.capability.to_byte(),
                 leave=self._zdo_leave,
                 permit_joining=self.permit_joining,
+                power_descriptor=self.power_descriptor,
             )
         )
         self._packet_listeners: list[Callable[[t.ZigbeePacket], None]] = []
@@ -200,6 +215,7 @@ class Node:
         self._permit_until = 0.0
         self.trust_center = None  # set by harness.sim.trust_center.TrustCenter on a coordinator
         self.garbler: Garbler | None = None  # a reference device's garbage faults; None on a conformant stack
+        self._rejoin_task: asyncio.Task | None = None  # the rejoin after a leave with Rejoin set
 
     def on_count(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call *listener* with each event the stack counts in `stats`, as it happens; returns the unsubscribe."""
@@ -246,6 +262,20 @@ class Node:
             maximum_outgoing_transfer_size=82,
             descriptor_capability_field=0,
         )
+
+    def power_descriptor(self) -> zdo_t.PowerDescriptor:
+        """The Node Power Descriptor (Zigbee 2.3.2.4): the receiver follows the node descriptor's receiver-on-when-
+        idle (mode 0); a mains-powered node runs on constant power at 100 %, any other on a rechargeable battery."""
+        power = zdo_t.PowerDescriptor
+        mains = self.capability.mains_powered
+        if not self.behaviour.power_descriptor_as_capability:  # seeded non-conformance: a battery product's
+            return power(current_power_mode=power.CurrentPowerMode.RxOnSyncedWithNodeDesc,
+                         available_power_sources=power.PowerSources.DisposableBattery,
+                         current_power_source=power.PowerSources.DisposableBattery,
+                         current_power_source_level=power.PowerSourceLevel.Percent33)
+        source = power.PowerSources.MainsPower if mains else power.PowerSources.RechargeableBattery
+        return power(current_power_mode=power.CurrentPowerMode.RxOnSyncedWithNodeDesc, available_power_sources=source,
+                     current_power_source=source, current_power_source_level=power.PowerSourceLevel.Percent100)
 
     def add_endpoint(self, descriptor: zdo_t.SimpleDescriptor) -> None:
         # 1..240 are application endpoints; 241..254 are reserved ones such as Green Power's 242.
@@ -504,7 +534,7 @@ class Node:
         if isinstance(command, Leave):
             if command.request:
                 if frame.dst == self.nwk and self.behaviour.obey_leave and self.role != Role.COORDINATOR:
-                    self.loop.call_soon(self._leave_now, command.rejoin)
+                    self.loop.call_soon(functools.partial(self._leave_now, command.rejoin, requested=True))
             elif self.trust_center is not None:
                 self.trust_center.device_left(frame.src, frame.src_ieee, command.rejoin)
         elif isinstance(command, RejoinRequest):
@@ -732,7 +762,8 @@ class Node:
                 continue
             sender = aux.source_ieee if aux.source_ieee is not None else source_ieee
             if key_entry is not None:
-                if key_entry.rx_counter is not None and aux.frame_counter <= key_entry.rx_counter and self.behaviour.replay_check:
+                if (key_entry.rx_counter is not None and aux.frame_counter <= key_entry.rx_counter
+                        and self.behaviour.aps_replay_check):
                     self._count("aps_replay_rejected")
                     return None, None
                 key_entry.rx_counter = aux.frame_counter
@@ -798,6 +829,13 @@ class Node:
         elif isinstance(command, SwitchKey):
             if self.behaviour.obey_switch_key and command.key_seq in self.security.network_keys:
                 self.security.active_key_seq = command.key_seq
+        elif isinstance(command, RemoveDevice):
+            # Only the Trust Center, APS-secured with the link key (4.4.5.2); a target other than us would be a
+            # child of ours, and nodes here have none.
+            from_tc = source_ieee is not None and source_ieee == self.security.trust_center_ieee
+            if (from_tc and key_id == KeyId.DATA and command.target_ieee == self.ieee and self.role == Role.ROUTER
+                    and self.behaviour.obey_remove_device):
+                self.loop.call_soon(self._leave_now, False)
         elif self.trust_center is not None and isinstance(command, RequestKey | UpdateDevice):
             self.trust_center.aps_command(nwk.src, source_ieee, command)
 
@@ -916,7 +954,11 @@ class Node:
         if not self.behaviour.send_device_annce:
             return
         self.security.zdo_tsn = (self.security.zdo_tsn + 1) & 0xFF
-        data = zdo.encode(ZDOCmd.Device_annce, self.security.zdo_tsn, t.NWK(self.nwk), ieee_to_eui64(self.ieee), self.capability.to_byte())
+        capability = self.capability
+        if not self.behaviour.announce_association_capability:  # seeded non-conformance: announces "battery"
+            capability = dataclasses.replace(capability, mains_powered=False)
+        data = zdo.encode(ZDOCmd.Device_annce, self.security.zdo_tsn, t.NWK(self.nwk), ieee_to_eui64(self.ieee),
+                          capability.to_byte())
         frame = ApsFrame.data(self.security.next_aps_counter(), zdo.ZDO_PROFILE, ZDOCmd.Device_annce, 0, 0, data,
                               delivery_mode=DeliveryMode.BROADCAST)
         self.aps_send_frame(0xFFFD, frame, nwk_secure=secure)
@@ -928,17 +970,62 @@ class Node:
         self._leave_now(rejoin)
         await asyncio.sleep(0)
 
-    def _leave_now(self, rejoin: bool) -> None:
+    def _leave_now(self, rejoin: bool, remove_children: bool = False, *, requested: bool = False) -> None:
+        """Leave; *requested*: told to by a leave request (Mgmt_Leave_req, a NWK leave request), which with
+        Rejoin set means rejoining at once (Zigbee 2.4.3.3.5, 3.6.1.10), secured with the network key kept."""
         if not self.joined:
             return
-        self.nwk_send(0xFFFD, Leave(rejoin=rejoin).serialize(), NwkFrameType.COMMAND, radius=1)
+        if requested and rejoin and not self.behaviour.rejoin_after_leave:  # seeded: the Rejoin bit is dropped
+            rejoin = False
+        self.nwk_send(0xFFFD, Leave(rejoin=rejoin, remove_children=remove_children).serialize(), NwkFrameType.COMMAND,
+                      radius=1)
         # A device leaving to rejoin keeps its network key and address for a secured rejoin.
         self._reset_network(forget_keys=not rejoin)
+        if requested and rejoin:
+            self._rejoin_task = self.loop.create_task(self._rejoin_after_leave())
 
-    def _zdo_leave(self, rejoin: bool, remove_children: bool) -> None:
+    async def _rejoin_after_leave(self) -> None:
+        await asyncio.sleep(LEAVE_REJOIN_DELAY)
+        try:
+            await self.rejoin(deadline=LEAVE_REJOIN_DEADLINE)
+        except JoinError as exc:
+            LOGGER.info("%r did not rejoin after leaving: %s", self, exc)
+
+    def _zdo_leave(self, rejoin: bool, remove_children: bool) -> bool:
+        if remove_children and not self.behaviour.accept_remove_children:
+            return False  # seeded non-conformance: answered NOT_SUPPORTED
         if self.behaviour.obey_leave and self.role != Role.COORDINATOR:
             # Leave after the Mgmt_Leave_rsp is on its way (it is sent in this same turn).
-            self.loop.call_later(0.01, self._leave_now, rejoin)
+            self.loop.call_later(0.01, functools.partial(self._leave_now, rejoin, remove_children, requested=True))
+        return True
+
+    # -- power --------------------------------------------------------------------------------------------
+
+    def power_off(self) -> None:
+        """The power fails: the radio goes silent and deaf, what the stack held in RAM is lost (pending APS
+        deliveries, the duplicate table); network settings, keys and frame counters are non-volatile."""
+        self.radio.receiver_on = False
+        self.radio.transmit = _no_power  # a dead radio sends nothing
+        for timer in self._mac_timers.values():
+            timer.cancel()
+        self._mac_timers.clear()
+        self._mac_pending.clear()
+        self._mac_watch.clear()
+        self._aps_seen.clear()
+        for future in self._aps_pending.values():
+            if not future.done():
+                future.cancel()
+        self._aps_pending.clear()
+        if self._rejoin_task is not None:
+            self._rejoin_task.cancel()
+
+    def power_on(self) -> None:
+        """The power returns: the stack boots from non-volatile memory and goes on where it was on the network."""
+        if "transmit" in vars(self.radio):
+            del self.radio.transmit  # the radio's own transmit again
+        self.radio.receiver_on = True
+        if not self.behaviour.persist_nwk_frame_counter:  # seeded non-conformance: the counter was in RAM only
+            self.security.nwk_tx_counter = 0
 
     def _reset_network(self, forget_keys: bool = True) -> None:
         self.joined = False
@@ -971,11 +1058,25 @@ class Node:
         self._network_key_event = asyncio.Event()
         if self.nwk == NO_SHORT_ADDRESS:
             self.nwk = self._stable_short_address()
+        if trust_center_rejoin:
+            self.joined = False  # off the network until the Trust Center's key comes, unsecured at the NWK layer
         self.nwk_send(
             COORDINATOR_NWK, RejoinRequest(self.capability).serialize(), NwkFrameType.COMMAND,
             secure=not trust_center_rejoin, radius=1,
         )
-        response: RejoinResponse = await self._rejoin
+        if trust_center_rejoin:
+            response: RejoinResponse = await self._rejoin
+        else:
+            try:
+                async with asyncio.timeout(SECURED_REJOIN_WAIT):
+                    response = await asyncio.shield(self._rejoin)
+            except TimeoutError:
+                # Nobody read the secured request: the network key may have changed meanwhile.
+                if not self.behaviour.trust_center_rejoin_fallback:  # seeded non-conformance
+                    response = await self._rejoin_secured_again()
+                else:
+                    await self._rejoin_steps(trust_center_rejoin=True)
+                    return
         if response.status != RejoinStatus.SUCCESS:
             raise JoinError(f"{format_ieee(self.ieee)} rejoin refused: {response.status.name}")
         self.nwk = response.network_address
@@ -983,6 +1084,17 @@ class Node:
             await self._network_key_event.wait()
         self.joined = True
         self.announce()
+
+    async def _rejoin_secured_again(self) -> RejoinResponse:
+        """Repeat the secured rejoin under the network key held, until the rejoin's deadline."""
+        assert self._rejoin is not None
+        while True:
+            self.nwk_send(COORDINATOR_NWK, RejoinRequest(self.capability).serialize(), NwkFrameType.COMMAND, radius=1)
+            try:
+                async with asyncio.timeout(SECURED_REJOIN_WAIT):
+                    return await asyncio.shield(self._rejoin)
+            except TimeoutError:
+                continue
 
     def _stable_short_address(self) -> int:
         # A device rejoining without an address proposes one derived from its IEEE (the parent may change it).

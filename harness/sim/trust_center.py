@@ -19,7 +19,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.wire.frames.aps import ApsFrame, KeyType, RequestKey, SwitchKey, TransportKey, UpdateDevice
+from harness.wire.frames.aps import (
+    ApsFrame,
+    KeyType,
+    RemoveDevice,
+    RequestKey,
+    SwitchKey,
+    TransportKey,
+    UpdateDevice,
+)
 from harness.wire.frames.mac import AssociationStatus, CapabilityInformation
 from harness.wire.frames.nwk import Leave, NwkFrameType, RejoinResponse, RejoinStatus
 from harness.wire.frames.types import format_ieee
@@ -79,6 +87,29 @@ class TrustCenter:
     def nwk_of(self, ieee: int) -> int | None:
         record = self.devices.get(ieee)
         return record.nwk if record else None
+
+    async def remove_device(self, ieee: int) -> None:
+        """Remove a joined device from the network (Zigbee 4.4.5.1): a router gets APS Remove Device naming itself
+        (parent and target the same), APS-secured with its link key; an end device, our child in this single-hop
+        network, gets a NWK leave request from us, its parent."""
+        node = self.node
+        record = self.devices.get(ieee)
+        entry = node.security.link_keys.get(ieee)
+        if record is None or entry is None:
+            raise NodeError(f"{format_ieee(ieee)} is not a joined device with a link key")
+        if not record.capability & 0x02:  # device type bit: an end device
+            self.request_leave(ieee)
+            return
+        await node.aps_send_reliably(
+            record.nwk, ApsFrame.command(node.security.next_aps_counter(), RemoveDevice(ieee)),
+            encrypt_key=entry.key, key_id=KeyId.DATA, counter_entry=entry,
+        )
+
+    def retire_network_key(self, key_seq: int) -> None:
+        """Forget network key *key_seq*, no longer the active one: frames secured with it are not authentic."""
+        if key_seq == self.node.security.active_key_seq:
+            raise NodeError(f"network key {key_seq} is the active key")
+        self.node.security.network_keys.pop(key_seq, None)
 
     def request_leave(self, ieee: int, rejoin: bool = False) -> None:
         """Send a NWK leave request to a joined device."""

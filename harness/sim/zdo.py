@@ -1,6 +1,6 @@
 """The ZDO server of a simulated node (Zigbee spec 2.4.3-2.4.4), over zigpy.zdo.types.
 
-Answers NWK_addr / IEEE_addr, Node / Active EP / Simple descriptors, Match_Desc, Bind / Unbind,
+Answers NWK_addr / IEEE_addr, Node / Power / Active EP / Simple descriptors, Match_Desc, Bind / Unbind,
 Mgmt_Leave and Mgmt_Permit_Joining; Device_annce from others is handed to the node. Match_Desc matches on
 the profile AND the clusters (2.4.4.2.7): an endpoint matches when its profile equals the requested one and
 one of the requested input clusters is among its input clusters, or one of the requested output clusters
@@ -48,8 +48,9 @@ class ZdoContext:
     node_descriptor: Callable[[], zdo_t.NodeDescriptor]
     endpoints: Callable[[], dict[int, zdo_t.SimpleDescriptor]]
     capability: Callable[[], int]
-    leave: Callable[[bool, bool], None]  # (rejoin, remove_children)
+    leave: Callable[[bool, bool], bool]  # (rejoin, remove_children) -> whether the node takes the request
     permit_joining: Callable[[int], None]
+    power_descriptor: Callable[[], zdo_t.PowerDescriptor] | None = None  # None: Power_Desc_req is NOT_SUPPORTED
     bindings: list[Binding] = field(default_factory=list)
 
 
@@ -159,6 +160,16 @@ class ZdoServer:
             ZDOCmd.Node_Desc_rsp, tsn, zdo_t.Status.SUCCESS, t.NWK(nwk), self.ctx.node_descriptor()
         )
 
+    def _power_desc(self, tsn: int, args: list, broadcast: bool):
+        (nwk,) = args
+        if self.ctx.power_descriptor is None:
+            return ZDOCmd.Power_Desc_rsp, _failed(tsn, zdo_t.Status.NOT_SUPPORTED, nwk, b"")
+        if nwk != self.ctx.nwk():
+            return ZDOCmd.Power_Desc_rsp, _failed(tsn, zdo_t.Status.INV_REQUESTTYPE, nwk, b"")
+        return ZDOCmd.Power_Desc_rsp, encode(
+            ZDOCmd.Power_Desc_rsp, tsn, zdo_t.Status.SUCCESS, t.NWK(nwk), self.ctx.power_descriptor()
+        )
+
     def _active_ep(self, tsn: int, args: list, broadcast: bool):
         (nwk,) = args
         status = zdo_t.Status.SUCCESS if nwk == self.ctx.nwk() else zdo_t.Status.INV_REQUESTTYPE
@@ -215,7 +226,8 @@ class ZdoServer:
         rejoin = bool(options & 0x80)
         remove_children = bool(options & 0x40)
         # The response goes out before the node leaves (2.4.4.3.5): the node defers the leave itself.
-        self.ctx.leave(rejoin, remove_children)
+        if self.ctx.leave(rejoin, remove_children) is False:
+            return ZDOCmd.Mgmt_Leave_rsp, encode(ZDOCmd.Mgmt_Leave_rsp, tsn, zdo_t.Status.NOT_SUPPORTED)
         return ZDOCmd.Mgmt_Leave_rsp, encode(ZDOCmd.Mgmt_Leave_rsp, tsn, zdo_t.Status.SUCCESS)
 
     def _mgmt_permit(self, tsn: int, args: list, broadcast: bool):
@@ -230,6 +242,7 @@ _HANDLERS: dict[int, Callable] = {
     ZDOCmd.NWK_addr_req: ZdoServer._nwk_addr,
     ZDOCmd.IEEE_addr_req: ZdoServer._ieee_addr,
     ZDOCmd.Node_Desc_req: ZdoServer._node_desc,
+    ZDOCmd.Power_Desc_req: ZdoServer._power_desc,
     ZDOCmd.Active_EP_req: ZdoServer._active_ep,
     ZDOCmd.Simple_Desc_req: ZdoServer._simple_desc,
     ZDOCmd.Match_Desc_req: ZdoServer._match_desc,

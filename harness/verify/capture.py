@@ -106,6 +106,7 @@ class ObservedFrame:
     nwk: NwkFrame | None = None
     nwk_secured: bool = False
     nwk_key_seq: int | None = None
+    nwk_frame_counter: int | None = None  # the NWK auxiliary header's frame counter of a frame that authenticated
     nwk_source_ieee: int | None = None
     aps: ApsFrame | None = None
     aps_secured: bool = False
@@ -221,6 +222,7 @@ def _unsecure_nwk(observed: ObservedFrame, data: bytes, keyring: Keyring) -> Nwk
             errors.append(f"key seq {seq}: {exc}")
             continue
         observed.nwk_key_seq = aux.key_seq
+        observed.nwk_frame_counter = aux.frame_counter
         observed.nwk_security = SecurityCheck(aux.on_air_level, True, aux.level)
         return frame
     header, offset = NwkFrame.deserialize_header(data)  # parsed before: it does not raise here

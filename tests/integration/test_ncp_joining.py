@@ -22,6 +22,11 @@ from harness.results import read_journal
 
 ROOT = Path(__file__).resolve().parents[2]
 JOINING_CASES = {case.key for case in catalogue() if case.area == "joining"}  # every one applies to the IHD
+#: Joining cases an EZSP golden cannot run, each a bench error there (never the DUT's failure): TC-JOIN-1.11 needs a
+#: radio that puts the golden's recorded frames on the air again, TC-JOIN-1.14 a Trust Center that stops accepting
+#: a network key it switched away from.
+NOT_ON_NCP = {"TC-JOIN-1.11": "cannot put a recorded frame on the air again",
+              "TC-JOIN-1.14": "cannot retire a network key"}
 #: The lab preset (the bench's silences and DRLC windows at their PIXIT minimums, harness/presets.py), and join
 #: times short enough for a self-test and long enough for the emulator on a loaded 2-core machine.
 SHORT_PIXITS = ("--pixit-preset=lab", "--pixit=join_timeout=10s", "--pixit=rejoin_timeout=20s")
@@ -76,8 +81,11 @@ def test_every_joining_case_passes_through_bellows_and_the_emulator(tmp_path):
     verdicts = {case.case_id: case.verdict for case in cases}
     assert complete, run.report
     assert verdicts.keys() == JOINING_CASES, run.report
-    assert all(v == "passed" for v in verdicts.values()), f"{verdicts}\n{run.report}"
-    assert run.done.returncode == 7, run.report  # PARTIAL: one feature of the suite, with bench PIXITs
+    assert all(v == "passed" for k, v in verdicts.items() if k not in NOT_ON_NCP), f"{verdicts}\n{run.report}"
+    messages = {case.case_id: case.message.model_dump_json() if case.message else "" for case in cases}
+    for case_id, reason in NOT_ON_NCP.items():
+        assert verdicts[case_id] == "error" and reason in messages[case_id], (case_id, messages[case_id])
+    assert run.done.returncode == 6, run.report  # INCONCLUSIVE: two bench errors (and one feature, bench PIXITs)
     # The frames were judged from the emulator's live capture.
     assert run.pcap.stat().st_size > 24
     # Each case keeps the DUT's own log, read through the cli driver's read_log, with its install code redacted.

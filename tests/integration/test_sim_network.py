@@ -345,3 +345,69 @@ def test_service_discovery_finds_a_server_unicast_or_by_broadcast(net):
         net.run(find_se_server(net.coord, 0x0702, RX_ON_WHEN_IDLE, tsn=7, timeout=3))  # 0x0702 is its client
     with pytest.raises(DiscoveryError, match="endpoints \\[\\]"):
         net.run(find_se_server(net.coord, 0x0006, net.device.nwk, tsn=8))
+
+
+def _mgmt_leave(net, options: int) -> None:
+    request = zdo.encode(ZDOCmd.Mgmt_Leave_req, 8, t.EUI64.convert("00:00:00:00:00:00:00:00"), t.bitmap8(options))
+    net.run(net.coord.send_packet(t.ZigbeePacket(
+        src_ep=0, dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=net.device.nwk), dst_ep=0,
+        profile_id=0, cluster_id=ZDOCmd.Mgmt_Leave_req, data=t.SerializableBytes(request),
+    )))
+
+
+@pytest.mark.parametrize(("rejoins", "behaviour"), [(True, StackBehaviour()),
+                                                    (False, StackBehaviour(rejoin_after_leave=False))])
+def test_mgmt_leave_with_rejoin_comes_back(rejoins, behaviour):
+    net = Net(behaviour=behaviour)
+    try:
+        net.join()
+        net.settle()
+        nwk = net.device.nwk
+        _mgmt_leave(net, 0xC0)  # Rejoin and Remove Children
+        net.settle(5)
+        assert net.leaves and net.leaves[-1][1] == DEVICE
+        assert net.device.joined is rejoins and (not rejoins or net.device.nwk == nwk)
+    finally:
+        net.close()
+
+
+@pytest.mark.parametrize(("persist", "behaviour"), [(True, StackBehaviour()),
+                                                    (False, StackBehaviour(persist_nwk_frame_counter=False))])
+def test_power_cycle_and_the_nwk_frame_counter(persist, behaviour):
+    net = Net(behaviour=behaviour)
+    try:
+        net.join()
+        net.settle()
+        counter = net.device.security.nwk_tx_counter
+        assert counter > 0
+        net.device.power_off()
+        sent = len(net.frames)
+        net.device.announce()  # a broadcast: no ack awaited
+        net.settle()
+        assert len(net.frames) == sent  # a radio without power sends nothing
+        net.device.power_on()
+        assert net.device.joined and net.device.security.nwk_tx_counter == (counter + 1 if persist else 0)
+    finally:
+        net.close()
+
+
+@pytest.mark.parametrize(("falls_back", "behaviour"), [(True, StackBehaviour()),
+                                                       (False, StackBehaviour(trust_center_rejoin_fallback=False))])
+def test_a_device_that_missed_a_key_update_rejoins_through_the_trust_center(falls_back, behaviour):
+    net = Net(behaviour=behaviour)
+    try:
+        net.join()
+        net.settle()
+        net.device.power_off()
+        new_key = bytes(range(16, 32))
+        assert net.run(net.tc.update_network_key(new_key, 1)) == []
+        net.tc.retire_network_key(0)
+        net.device.power_on()
+        if falls_back:
+            net.run(net.device.rejoin(30))
+            assert net.device.joined and net.device.security.active_key_seq == 1
+        else:
+            with pytest.raises(JoinError):
+                net.run(net.device.rejoin(30))
+    finally:
+        net.close()

@@ -81,6 +81,12 @@ class ReferenceCli:
         if word == "rejoin":
             device.start_rejoin(self.join_deadline)
             return "OK rejoining"
+        if word == "power":  # a lab power switch on the control line: "power off" / "power on"
+            state = line.split()[1].lower() if len(line.split()) > 1 else ""
+            if state not in ("off", "on"):
+                return "ERROR power needs off or on"
+            device.power_off() if state == "off" else device.power_on()
+            return f"OK power {state}"
         if word == "info":
             node = device.node
             return f"OK ieee={device.ieee:016X} joined={int(node.joined)} nwk={node.nwk:04X}"

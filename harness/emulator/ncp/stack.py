@@ -428,8 +428,14 @@ class NcpStack:
     def cmd_removeDevice(self, destShort, destLong, targetLong) -> dict:
         if self.trust_center is None:
             return {"status": t.EmberStatus.NETWORK_DOWN}
+        target = eui64_to_ieee(bytes(targetLong))
         try:
-            self.trust_center.request_leave(eui64_to_ieee(bytes(targetLong)))
+            if eui64_to_ieee(bytes(destLong)) == target:  # a router named as its own parent: APS Remove Device
+                if target not in self.trust_center.devices:
+                    return {"status": t.EmberStatus.INVALID_CALL}
+                self._spawn(self.trust_center.remove_device(target))
+            else:
+                self.trust_center.request_leave(target)
         except NodeError:
             return {"status": t.EmberStatus.INVALID_CALL}
         return {"status": t.EmberStatus.SUCCESS}

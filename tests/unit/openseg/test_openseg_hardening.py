@@ -267,7 +267,7 @@ def test_the_outside_address_must_be_outside_the_home_network():
         OpenSegApi(outside_address="not-an-address")
 
 
-def test_power_actions_are_profile_actions_and_only_the_gateway_models_its_power():
+def test_power_actions_are_profile_actions_and_a_device_without_power_says_so():
     from harness.dut.base import DutControlError
     from harness.dut.manual import DEFAULT_PROMPTS
     from harness.dut.sim import SimDutControl
@@ -280,7 +280,7 @@ def test_power_actions_are_profile_actions_and_only_the_gateway_models_its_power
         model = "ihd"
 
     loop = new_virtual_loop()
-    with pytest.raises(DutControlError, match="only the OpenSEG gateway"):
+    with pytest.raises(DutControlError, match="does not model its power"):
         loop.run_until_complete(SimDutControl(_NoPower()).power_off())  # type: ignore[arg-type]
     loop.close()
 

@@ -57,3 +57,23 @@ def test_malformed_request_is_a_typed_error(data):
     server, _ = _server()
     with pytest.raises(zdo.ZdoError):
         server.handle(ZDOCmd.Simple_Desc_req, data, False)
+
+
+def test_power_descriptor_answered_or_not_supported():
+    server, _ = _server()
+    cluster, data = server.handle(ZDOCmd.Power_Desc_req, zdo.encode(ZDOCmd.Power_Desc_req, 7, t.NWK(0x1234)), False)
+    assert cluster == ZDOCmd.Power_Desc_rsp and zdo.decode(cluster, data)[1][0] == zdo_t.Status.NOT_SUPPORTED
+    power = zdo_t.PowerDescriptor(current_power_mode=0, available_power_sources=1, current_power_source=1,
+                                  current_power_source_level=12)
+    server.ctx.power_descriptor = lambda: power
+    _, data = server.handle(ZDOCmd.Power_Desc_req, zdo.encode(ZDOCmd.Power_Desc_req, 8, t.NWK(0x1234)), False)
+    tsn, (status, nwk, descriptor) = zdo.decode(ZDOCmd.Power_Desc_rsp, data)
+    assert (tsn, status, nwk, descriptor) == (8, zdo_t.Status.SUCCESS, 0x1234, power)
+
+
+def test_mgmt_leave_refused_by_the_node_is_not_supported():
+    server, _ = _server()
+    server.ctx.leave = lambda rejoin, children: not children
+    _, data = server.handle(ZDOCmd.Mgmt_Leave_req, zdo.encode(
+        ZDOCmd.Mgmt_Leave_req, 2, t.EUI64.convert("00:00:00:00:00:00:00:00"), t.bitmap8(0xC0)), False)
+    assert data == bytes([2, zdo_t.Status.NOT_SUPPORTED])
