@@ -12,11 +12,18 @@ import pytest
 import yaml
 from test_ncp_joining import ROOT, run_on_emulator  # tests/integration is on sys.path (no package)
 
+from harness.cases import catalogue
 from harness.results import read_journal
 
 #: The reference IHD's profile claims suite 1 only.
-NOT_APPLICABLE_SUITE1_ONLY = {"TC-KE-1.1[2]"}
-KE_CASES = 20
+NOT_APPLICABLE_SUITE1_ONLY = {"TC-KE-1.1[2]", "TC-KE-4.12[2]"}
+#: Every case of the key-establishment feature, as initiator and as responder.
+#: Cases an EZSP golden cannot run, each a bench error there (never the DUT's failure), with the reason it gives.
+#: TC-KE-4.6 probes with the key of the exchange whose MACU the golden spoiled: the NCP's CBKE library derives
+#: that key inside the NCP (bellows sees only the SMACs), so the probe cannot be secured.
+#: TC-KE-4.13 needs a second golden-side node initiating towards the DUT; a bench has one EZSP radio.
+NOT_ON_NCP = {"TC-KE-4.6": "its engine keeps keys to itself", "TC-KE-4.13": "the bench has one EZSP radio"}
+KE_CASES = {case.key for case in catalogue() if case.area == "key_establishment"}
 
 
 def _golden_initiate_suites(pcap) -> list[int]:
@@ -40,12 +47,18 @@ def _check_verdicts(run, not_applicable):
     _run, cases, complete = read_journal(run.artifacts)
     assert complete, run.report
     verdicts = {case.case_id: case for case in cases}
-    assert len(verdicts) == KE_CASES, sorted(verdicts)
+    assert set(verdicts) == KE_CASES, sorted(verdicts)
+    wrong = {}
     for case_id, case in verdicts.items():
         if case_id in not_applicable:
-            assert case.verdict == "not_applicable", (case_id, case.verdict)
-        else:
-            assert case.verdict == "passed", (case_id, case.verdict, case.message, run.report)
+            if case.verdict != "not_applicable":
+                wrong[case_id] = case.verdict
+        elif case_id in NOT_ON_NCP:
+            if case.verdict != "error" or NOT_ON_NCP[case_id] not in str(case.message):
+                wrong[case_id] = (case.verdict, case.message)
+        elif case.verdict != "passed":
+            wrong[case_id] = (case.verdict, case.message)
+    assert not wrong, (wrong, run.report)
 
 
 @pytest.mark.realtime(125)
