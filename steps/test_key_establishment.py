@@ -331,17 +331,8 @@ def answers_under_new_key(bench, testbed):
 def certificate_sent(bench, testbed):
     _wait_ke(bench, testbed, lambda e: e.kind is KeEventKind.FRAME_RECEIVED and e.command is KeCommand.INITIATE,
              "the DUT's Initiate Key Establishment")
-    initiates = []
-    for _observed, zcl in _dut_ke_frames(testbed):
-        if zcl is None or zcl.is_general or zcl.command_id != KeCommand.INITIATE:
-            continue
-        if zcl.direction != Direction.Client_to_Server:
-            continue
-        try:
-            initiates.append(parse_payload(KeCommand.INITIATE, zcl.payload))
-        except KeFrameError as exc:
-            check(False, expected="a well-formed Initiate Key Establishment request", observed=str(exc),
-                  rule="SE 1.x 10.7.2.3.1: Initiate Key Establishment Request")
+    initiates = _dut_initiates(testbed, Direction.Client_to_Server, "Initiate Key Establishment request",
+                               "SE 1.x 10.7.2.3.1: Initiate Key Establishment Request")
     check(bool(initiates), expected="an Initiate Key Establishment request from the DUT on the air",
           observed=ke_trail(testbed), rule=RULE_CBKE)
     request: Initiate = initiates[0]
@@ -617,20 +608,24 @@ def fresh_ephemeral(bench, testbed):
           rule="SE 1.x C.4.2.2.3: each exchange generates a new ephemeral key pair (ECMQV, SEC 1 6.2)")
 
 
-def _initiate_responses(testbed):
-    """The Initiate Key Establishment Responses the DUT sent (it is the server there), parsed, in capture order."""
+def _dut_initiates(testbed, direction: Direction, name: str, rule: str) -> list[Initiate]:
+    """The Initiate Key Establishment frames the DUT sent in `direction` (requests as client, responses as
+    server), parsed, in capture order; a malformed one fails the case."""
     out = []
     for _observed, zcl in _dut_ke_frames(testbed):
-        if zcl is None or zcl.is_general or zcl.command_id != KeCommand.INITIATE:
-            continue
-        if zcl.direction != Direction.Server_to_Client:
+        if zcl is None or zcl.is_general or zcl.command_id != KeCommand.INITIATE or zcl.direction != direction:
             continue
         try:
             out.append(parse_payload(KeCommand.INITIATE, zcl.payload))
         except KeFrameError as exc:
-            check(False, expected="a well-formed Initiate Key Establishment Response", observed=str(exc),
-                  rule=RULE_INITIATE_RESPONSE)
+            check(False, expected=f"a well-formed {name}", observed=str(exc), rule=rule)
     return out
+
+
+def _initiate_responses(testbed):
+    """The Initiate Key Establishment Responses the DUT sent (it is the server there)."""
+    return _dut_initiates(testbed, Direction.Server_to_Client, "Initiate Key Establishment Response",
+                          RULE_INITIATE_RESPONSE)
 
 
 def _initiate_response(testbed) -> Initiate:

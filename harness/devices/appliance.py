@@ -26,15 +26,7 @@ class SmartAppliance(ApplicationDevice):
     faults_catalogue = catalogue([NO_GET_CURRENT_PRICE, NO_PRICE_ACKNOWLEDGEMENT])
 
     def attribute_values(self):
-        identity = self.profile.identity
-        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
-        return {
-            (Basic.cluster_id, Side.SERVER): {
-                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
-                basic.model_identifier.id: identity.model[:32], basic.power_source.id: 0x01},
-            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
-            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
-        }
+        return self.identity_attributes()
 
     def compose_clients(self) -> None:
         self.add_price_client()

@@ -21,7 +21,7 @@ from harness.ke.material import KeMaterial
 from harness.ke.sim import aps_ack_switch, find_key_establishment_server, ieee_resolver
 from harness.profiles import DutProfile
 from harness.rng import CaseRandom
-from harness.se.clusters import Identify
+from harness.se.clusters import Basic, Identify
 from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, Side
 from harness.sim.air import Air
@@ -83,6 +83,21 @@ class ReferenceDevice:
 
     def attribute_values(self) -> dict[tuple[int, Side], dict[int, object]]:
         return {}
+
+    def identity_attributes(self, **basic: object) -> dict[tuple[int, Side], dict[int, object]]:
+        """The Basic server every model serves from its profile's identity (names cut to the data model's 32
+        characters, mains powered), plus `basic` (by attribute name), and the KE suite both its sides advertise."""
+        identity, attrs = self.profile.identity, Basic.AttributeDefs
+        suite = KeyEstablishmentCluster.AttributeDefs.key_establishment_suite
+        values: dict[int, object] = {
+            attrs.zcl_version.id: 0x01, attrs.manufacturer_name.id: identity.manufacturer[:32],
+            attrs.model_identifier.id: identity.model[:32], attrs.power_source.id: 0x01}
+        values.update({getattr(attrs, name).id: value for name, value in basic.items()})
+        return {
+            (Basic.cluster_id, Side.SERVER): values,
+            (KeyEstablishmentCluster.cluster_id, Side.SERVER): {suite.id: 0x0001},
+            (KeyEstablishmentCluster.cluster_id, Side.CLIENT): {suite.id: 0x0001},
+        }
 
     def empty_store(self) -> AttributeStore:
         """The store build_store fills (a model with attribute-table faults returns its faulty store)."""

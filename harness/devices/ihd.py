@@ -286,17 +286,9 @@ class InHomeDisplay(ApplicationDevice):
         super()._install_link_key(partner_ieee, key)
 
     def attribute_values(self):
-        identity = self.profile.identity
-        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
-        return {
-            (Basic.cluster_id, Side.SERVER): {
-                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
-                basic.model_identifier.id: identity.model[:32], basic.date_code.id: "20261122",
-                basic.power_source.id: 0x01},
-            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
-            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
-            (Drlc.cluster_id, Side.CLIENT): {Drlc.ClientAttributeDefs.device_class_value.id: 0x0FFF},
-        }
+        values = self.identity_attributes(date_code="20261122")
+        values[(Drlc.cluster_id, Side.CLIENT)] = {Drlc.ClientAttributeDefs.device_class_value.id: 0x0FFF}
+        return values
 
     def compose_clients(self) -> None:
         # The DRLC client carries its attributes only (its PICS claim no Load Control Event): no lifecycle.

@@ -290,15 +290,7 @@ class OpenSegGateway(ApplicationDevice):
 
     def attribute_values(self):
         # Its PICS claim Basic ManufacturerName and ModelIdentifier (TC-ATTR-1.9 reads what the PICS claim).
-        identity = self.profile.identity
-        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
-        return {
-            (Basic.cluster_id, Side.SERVER): {
-                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
-                basic.model_identifier.id: identity.model[:32], basic.power_source.id: 0x01},
-            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
-            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
-        }
+        return self.identity_attributes()
 
     def __init__(self, air, profile, clock, faults: tuple[str, ...] = (), *, rng=None) -> None:
         super().__init__(air, profile, clock, faults, rng=rng)

@@ -49,16 +49,9 @@ class DrlcDevice(ApplicationDevice):
     )
 
     def attribute_values(self):
-        identity = self.profile.identity
-        basic, suite = Basic.AttributeDefs, KeyEstablishment.AttributeDefs.key_establishment_suite
-        return {
-            (Basic.cluster_id, Side.SERVER): {
-                basic.zcl_version.id: 0x01, basic.manufacturer_name.id: identity.manufacturer[:32],
-                basic.model_identifier.id: identity.model[:32], basic.power_source.id: 0x01},
-            (KeyEstablishment.cluster_id, Side.SERVER): {suite.id: 0x0001},
-            (KeyEstablishment.cluster_id, Side.CLIENT): {suite.id: 0x0001},
-            (Drlc.cluster_id, Side.CLIENT): {Drlc.ClientAttributeDefs.device_class_value.id: self.device_class},
-        }
+        values = self.identity_attributes()
+        values[(Drlc.cluster_id, Side.CLIENT)] = {Drlc.ClientAttributeDefs.device_class_value.id: self.device_class}
+        return values
 
     def compose_clients(self) -> None:
         self.add_drlc_client()

@@ -579,21 +579,16 @@ class ZclEngine:
         `expect` lists the response command ids (general if `expect_general`, which defaults to `general`);
         a Default Response always matches. expect=None sends without waiting and returns None.
         """
+        if expect is None:
+            await self.send_command(dst, dst_ep, cluster_id, command_id, payload, src_ep=src_ep, general=general,
+                                    target=target, disable_default_response=disable_default_response,
+                                    manufacturer=manufacturer)
+            return None
         address = _addr(dst)
         tsn = self.next_tsn()
-        body = _encode(payload)
-        data = build_frame(
-            tsn=tsn,
-            command_id=command_id,
-            payload=body,
-            general=general,
-            direction=direction_to(target),
-            disable_default_response=disable_default_response,
-            manufacturer=manufacturer,
-        )
-        if expect is None:
-            await self._transmit(address, dst_ep, src_ep, cluster_id, tsn, data)
-            return None
+        data = build_frame(tsn=tsn, command_id=command_id, payload=_encode(payload), general=general,
+                           direction=direction_to(target), disable_default_response=disable_default_response,
+                           manufacturer=manufacturer)
         wanted = set(expect)
         resp_general = general if expect_general is None else expect_general
         back = direction_to(target).flip()
@@ -643,15 +638,9 @@ class ZclEngine:
         """Send one command without awaiting anything; return its sequence number (whoever calls this watches
         the answers itself, e.g. to judge every frame a device sends back)."""
         tsn = self.next_tsn()
-        data = build_frame(
-            tsn=tsn,
-            command_id=command_id,
-            payload=_encode(payload),
-            general=general,
-            direction=direction_to(target),
-            disable_default_response=disable_default_response,
-            manufacturer=manufacturer,
-        )
+        data = build_frame(tsn=tsn, command_id=command_id, payload=_encode(payload), general=general,
+                           direction=direction_to(target), disable_default_response=disable_default_response,
+                           manufacturer=manufacturer)
         await self._transmit(_addr(dst), dst_ep, src_ep, cluster_id, tsn, data)
         return tsn
 
