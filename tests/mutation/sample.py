@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
+import functools
 import json
 import os
 import queue
@@ -73,14 +75,39 @@ def _in_annotation(start: tuple[int, int], spans: list[tuple[tuple[int, int], tu
     return any(begin <= start < end for begin, end in spans)
 
 
+@functools.cache
+def _fault_settings_off() -> frozenset[str]:
+    """The fields of the fault settings classes (the KE engine's, the clients', the OpenSEG server's) whose
+    conformant value is off (False, None, 0): a condition that reads one of them is true only with a fault."""
+    from harness.devices.clients.drlc import DrlcClientFaults
+    from harness.devices.clients.messaging import MessagingClientFaults
+    from harness.devices.clients.price import PriceClientFaults
+    from harness.devices.clients.time import TimeClientFaults
+    from harness.ke.faults import DeviceKeFaults
+    from harness.openseg.server import ServerFaults
+
+    classes = (DrlcClientFaults, MessagingClientFaults, PriceClientFaults, TimeClientFaults, DeviceKeFaults,
+               ServerFaults)
+    return frozenset(f.name for c in classes for f in dataclasses.fields(c)
+                     if f.default is not dataclasses.MISSING and not f.default)
+
+
 def _asks_for_a_fault(node: ast.expr) -> bool:
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("has", "acts") and len(node.args) >= 1)
+    """``faults.has(FAULT)`` / ``faults.acts(FAULT, ...)``, or a fault setting read as ``<...>faults.<field>``."""
+    if isinstance(node, ast.Call):
+        return (isinstance(node.func, ast.Attribute) and node.func.attr in ("has", "acts")
+                and len(node.args) >= 1)
+    if isinstance(node, ast.Attribute) and node.attr in _fault_settings_off():
+        owner = node.value
+        return ((isinstance(owner, ast.Name) and owner.id == "faults")
+                or (isinstance(owner, ast.Attribute) and owner.attr == "faults"))
+    return False
 
 
 def fault_only_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Where *source* runs only with a seeded fault: the body of ``if faults.has(FAULT):`` (or ``acts``), and the
-    rest of a condition ``faults.has(FAULT) and ...``. The suite judges the conformant device, which never runs
+    """Where *source* runs only with a seeded fault: the body of ``if faults.has(FAULT):`` (or ``acts``, or a
+    fault setting that is off on a conformant device: ``if self.faults.wrong_mac:``), and the rest of a condition
+    ``faults.has(FAULT) and ...``. The suite judges the conformant device, which never runs
     there: a mutant there is equivalent for it (the fault matrix judges that code instead)."""
     spans = []
     for node in ast.walk(ast.parse(source)):

@@ -16,6 +16,7 @@ ALL_MODELS: tuple[str, ...] = ("appliance", "ihd", "pct", "lcd", "ihd-ember", "o
 TARGETS: dict[str, tuple[str, ...]] = {
     "harness/devices/base.py": ALL_MODELS,
     "harness/devices/application.py": ALL_MODELS,
+    "harness/devices/foundation.py": ALL_MODELS,
     "harness/devices/clients/common.py": ALL_MODELS,
     "harness/devices/clients/drlc.py": ALL_MODELS,
     "harness/devices/clients/price.py": ALL_MODELS,

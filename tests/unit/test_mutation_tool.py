@@ -19,8 +19,8 @@ def test_every_target_is_a_reference_device_module_judged_on_known_devices():
 
 
 def test_the_draw_is_seeded_and_without_repeats():
-    mutants = enumerate_mutants(ROOT, ["harness/devices/appliance.py"])
-    assert len(mutants) > 10, "cosmic-ray found almost no mutants in the appliance"
+    mutants = enumerate_mutants(ROOT, ["harness/devices/lcd.py"])
+    assert len(mutants) > 10, "cosmic-ray found almost no mutants in the LCD"
     first, again, other = (draw_sample(mutants, 10, 1), draw_sample(mutants, 10, 1), draw_sample(mutants, 10, 2))
     assert first == again, "the same seed drew another sample"
     assert first != other, "another seed drew the same sample"
@@ -61,3 +61,24 @@ def test_code_only_a_seeded_fault_runs_is_left_out():
     assert _in_annotation((2, 32), spans) and _in_annotation((3, 17), spans)  # x == 3, then x + 1
     assert not _in_annotation((4, 9), spans) and not _in_annotation((5, 17), spans)  # a conformant branch
     assert not _in_annotation((6, 13), spans)
+
+
+def test_a_fault_setting_that_is_off_when_conformant_guards_fault_only_code():
+    """``if self.faults.wrong_mac:`` (a KE fault setting, off unless seeded) guards fault-only code too; a field
+    that is no fault setting, and ``if not faults.x:`` (the conformant branch), do not."""
+    from tests.mutation.sample import _in_annotation, fault_only_spans
+
+    source = ("def f(self, faults, x):\n"
+              "    if self.faults.wrong_mac and x:\n"
+              "        return x + 1\n"
+              "    if faults.ignore_multiplier:\n"
+              "        return x - 1\n"
+              "    if self.faults.not_a_setting:\n"
+              "        return x * 2\n"
+              "    if not faults.ignore_multiplier:\n"
+              "        return x * 3\n"
+              "    return x\n")
+    spans = fault_only_spans(source)
+    assert _in_annotation((2, 32), spans) and _in_annotation((3, 17), spans)
+    assert _in_annotation((5, 17), spans)
+    assert not _in_annotation((7, 17), spans) and not _in_annotation((9, 17), spans)
