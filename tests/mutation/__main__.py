@@ -4,15 +4,16 @@
     tox -e mutation
 
 cosmic-ray (a maintained mutation tool) enumerates every mutant of the reference devices' own code and
-applies each one; this script draws a seeded sample of them, runs the conformance suite against the
-reference devices that execute the mutated module (each in a private copy of the tree, one per worker), and
-writes the kill rate and every survivor with its diff. Not in CI: a sample of 200 takes the better part of an
-hour on two cores. docs/mutation.md has the last figure and the survivor triage.
+applies each one; this script draws a seeded sample of them, runs the conformance cases that execute the
+mutated statement (measured by coverage in a conformant run, cases_by_line.py; --whole-suite runs every case)
+against the reference devices that execute it (each in a private copy of the tree, one per worker), and
+writes the kill rate and every survivor with its diff. Not in CI. docs/mutation.md has the last figure and the
+survivor triage.
 
 What counts:
 - killed: the suite's verdict was not CONFORMANT (NOT CONFORMANT, or INCONCLUSIVE because the mutated
   device broke the exchange), or the run passed its deadline;
-- survived: every targeted reference device still came out CONFORMANT.
+- survived: every case that runs the mutated statement still passed, on every targeted reference device.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="suite runs side by side (default 2)")
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds one suite run may take")
     parser.add_argument("--out", type=Path, default=Path("mutation-results"), help="where the results go")
+    parser.add_argument("--whole-suite", action="store_true",
+                        help="judge every mutant with the whole suite, not only the cases that run its statement")
     parser.add_argument("--module", action="append", default=[],
                         help="mutate only this module (path under the repository; repeatable)")
     args = parser.parse_args(argv)
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(mutants)} mutants in {len(modules)} modules; drawing {len(sample)} with seed {args.seed}",
           flush=True)
     run = MutationRun(root=root, out=args.out, workers=args.workers, timeout=args.timeout, seed=args.seed,
-                      population=len(mutants), models_for=models_for)
+                      population=len(mutants), models_for=models_for, select=not args.whole_suite)
     summary = run_sample(run, sample)
     print(summary.line())
     return 0

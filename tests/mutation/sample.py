@@ -26,8 +26,12 @@ from cosmic_ray.mutating import use_mutation
 from cosmic_ray.plugins import get_operator
 from cosmic_ray.work_db import WorkDB, use_db
 
-#: The suite's exit codes (README): 0 CONFORMANT, 1 NOT CONFORMANT, 6 INCONCLUSIVE, 7 PARTIAL.
-CONFORMANT, NOT_CONFORMANT, INCONCLUSIVE = 0, 1, 6
+from .cases_by_line import CasesByLine, Selection, measure, statement_span
+from .targets import TARGETS
+
+#: The suite's exit codes (README): 0 CONFORMANT, 1 NOT CONFORMANT, 6 INCONCLUSIVE, 7 PARTIAL (a selection of
+#: cases that all passed: what a run of the cases that execute the mutant ends with when the mutant survives).
+CONFORMANT, NOT_CONFORMANT, INCONCLUSIVE, PARTIAL = 0, 1, 6, 7
 
 
 @dataclass(frozen=True, order=True)
@@ -159,6 +163,9 @@ class MutationRun:
     seed: int
     population: int
     models_for: Callable[[str], tuple[str, ...]]
+    #: Run only the cases that execute the mutated statement (cases_by_line.py); False runs the whole suite.
+    select: bool = True
+    cases: dict[str, CasesByLine] = field(default_factory=dict)  # per model, measured by _baseline
 
 
 @dataclass
@@ -196,11 +203,13 @@ def _tree_copy(root: Path, into: Path) -> Path:
     return into
 
 
-def _suite(tree: Path, model: str, timeout: float, artifacts: Path) -> tuple[int | None, float, str]:
-    """One conformance run against sim:*model* in *tree*: (exit code or None on timeout, seconds, tail)."""
+def _suite(tree: Path, model: str, timeout: float, artifacts: Path,
+           cases: Selection = None) -> tuple[int | None, float, str]:
+    """One conformance run against sim:*model* in *tree*, of *cases* (node ids) or the whole suite: (exit code
+    or None on timeout, seconds, tail)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--dut=sim:{model}", "--seed=1",
-               f"--artifacts={artifacts}"]
+               f"--artifacts={artifacts}", *(cases or ())]
     started = time.monotonic()
     try:
         done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
@@ -214,6 +223,7 @@ def _judge(mutant: Mutant, tree: Path, run: MutationRun, scratch: Path) -> Judge
     started = time.monotonic()
     operator = get_operator(mutant.operator)(**json.loads(mutant.args))
     path = tree / mutant.module
+    statement = statement_span(path.read_text(), mutant.line)
     with use_mutation(path, operator, mutant.occurrence) as (original, mutated):
         if mutated is None:
             return Judgement(mutant, "not-applied", "cosmic-ray applied nothing", 0.0)
@@ -221,28 +231,41 @@ def _judge(mutant: Mutant, tree: Path, run: MutationRun, scratch: Path) -> Judge
                                             fromfile=mutant.module, tofile=mutant.module, n=1))
         runs: list[dict[str, object]] = []
         for model in run.models_for(mutant.module):
+            cases = run.cases[model].cases_for(mutant.module, mutant.line, statement) if run.select else None
+            if cases == ():
+                runs.append({"model": model, "exit": None, "seconds": 0.0, "tail": "no case runs the statement"})
+                continue
             artifacts = Path(tempfile.mkdtemp(prefix=f"{model}-", dir=scratch))  # a run needs an empty folder
-            code, seconds, tail = _suite(tree, model, run.timeout, artifacts)
+            code, seconds, tail = _suite(tree, model, run.timeout, artifacts, cases)
             shutil.rmtree(artifacts, ignore_errors=True)
-            runs.append({"model": model, "exit": code, "seconds": round(seconds, 1), "tail": tail})
+            runs.append({"model": model, "exit": code, "seconds": round(seconds, 1), "tail": tail,
+                         "cases": "all" if cases is None else len(cases)})
             if code is None:
                 return Judgement(mutant, "killed", f"sim:{model} passed its {run.timeout:.0f} s deadline",
                                  time.monotonic() - started, diff, runs)
             if code in (NOT_CONFORMANT, INCONCLUSIVE):
                 verdict = "NOT CONFORMANT" if code == NOT_CONFORMANT else "INCONCLUSIVE"
                 return Judgement(mutant, "killed", f"sim:{model} {verdict}", time.monotonic() - started, diff, runs)
-            if code != CONFORMANT:
+            if code not in (CONFORMANT, PARTIAL):
                 # A usage error or pytest's own failure (collection, import): the mutant broke loading the
                 # device, which no DUT profile could claim, so the suite did notice; kept apart in the counts.
                 return Judgement(mutant, "killed", f"sim:{model} exit {code} (did not load)",
                                  time.monotonic() - started, diff, runs)
-        return Judgement(mutant, "survived", "every targeted device CONFORMANT", time.monotonic() - started, diff,
-                         runs)
+        return Judgement(mutant, "survived", "every case that runs it passed on every targeted device",
+                         time.monotonic() - started, diff, runs)
 
 
 def _baseline(tree: Path, run: MutationRun, models: tuple[str, ...], scratch: Path) -> None:
-    """Every targeted device is CONFORMANT unmutated, or no mutant's verdict would mean anything."""
+    """Every targeted device is CONFORMANT unmutated, or no mutant's verdict would mean anything; with
+    selection, that run is under coverage and tells which cases run which line."""
     for model in models:
+        if run.select:
+            started = time.monotonic()
+            modules = [m for m in TARGETS if model in run.models_for(m)]
+            run.cases[model] = measure(tree, model, modules, scratch / f"baseline-{model}", run.timeout * 3)
+            print(f"baseline sim:{model}: CONFORMANT under coverage in {time.monotonic() - started:.1f} s",
+                  flush=True)
+            continue
         code, seconds, tail = _suite(tree, model, run.timeout, scratch / f"baseline-{model}")
         if code != CONFORMANT:
             raise SystemExit(f"baseline: sim:{model} is not CONFORMANT unmutated (exit {code}); fix that first:\n"

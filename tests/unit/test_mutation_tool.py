@@ -82,3 +82,24 @@ def test_a_fault_setting_that_is_off_when_conformant_guards_fault_only_code():
     assert _in_annotation((2, 32), spans) and _in_annotation((3, 17), spans)
     assert _in_annotation((5, 17), spans)
     assert not _in_annotation((7, 17), spans) and not _in_annotation((9, 17), spans)
+
+
+def test_a_mutant_is_judged_by_the_cases_that_run_its_statement():
+    """The innermost statement holding the mutant's line (a multi-line call counts as one); the cases that ran
+    any of its lines; code run outside every case ("": at import) asks for the whole suite; none, for nothing."""
+    from tests.mutation.cases_by_line import CasesByLine, statement_span
+
+    source = ("def f(x):\n"
+              "    y = g(x,\n"
+              "          x + 1)\n"
+              "    if y:\n"
+              "        return y\n"
+              "    return 0\n")
+    assert statement_span(source, 3) == (2, 3)
+    assert statement_span(source, 5) == (5, 5)
+    assert statement_span(source, 4) == (4, 5)  # the if, its body with it: a superset of the cases
+    ran = CasesByLine({"m.py": {1: frozenset({""}), 2: frozenset({"a", "b"}), 5: frozenset({"b"})}})
+    assert ran.cases_for("m.py", 3, (2, 3)) == ("a", "b")
+    assert ran.cases_for("m.py", 5, (5, 5)) == ("b",)
+    assert ran.cases_for("m.py", 6, (6, 6)) == ()
+    assert ran.cases_for("m.py", 1, (1, 6)) is None
