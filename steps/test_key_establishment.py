@@ -415,12 +415,16 @@ def ignores_unconfirmed_key(bench, testbed):
     completed = testbed.golden.ke.events_from(nwk, KeEventKind.COMPLETED)
     check(bool(completed), expected="the exchange reached Confirm Key (the golden sent its wrong MACV)",
           observed=ke_trail(testbed), rule=RULE_CBKE)
-    probe = _probe(bench, testbed, link_key=completed[-1].key)
-    acted, observed = _acted(bench, testbed, probe)
-    check(not acted, expected="no Read Attributes Response nor a Default Response SUCCESS to Read Attributes "
-                              "secured with the unconfirmed key (no answer, or a Default Response NOT_AUTHORIZED "
-                              "or FAILURE)", observed=observed,
-          rule=f"SE 1.x 5.4.7: a key whose MACV did not verify is discarded; {RULE_NOT_ACTED}")
+    _key_not_used(bench, testbed, completed[-1].key, "the unconfirmed key",
+                  "SE 1.x 5.4.7: a key whose MACV did not verify is discarded")
+
+
+def _key_not_used(bench, testbed, key: bytes, which: str, rule: str) -> None:
+    """The DUT does not act on Read Attributes secured with *key*: no answer, or a refusing Default Response."""
+    acted, observed = _acted(bench, testbed, _probe(bench, testbed, link_key=key))
+    check(not acted, expected=f"no Read Attributes Response nor a Default Response SUCCESS to Read Attributes "
+                              f"secured with {which} (no answer, or a Default Response NOT_AUTHORIZED or FAILURE)",
+          observed=observed, rule=f"{rule}; {RULE_NOT_ACTED}")
 
 
 @then(parsers.parse("the DUT starts key establishment again no sooner than {seconds:d} seconds later"))
@@ -560,12 +564,8 @@ def ignores_refused_macu_key(bench, testbed):
     if not keyed:
         raise GoldenKeError("the golden holds no key of the exchange it sent the wrong MACU in (its engine keeps "
                             "keys to itself), so the probe cannot be sent")
-    probe = _probe(bench, testbed, link_key=keyed[-1].key)
-    acted, observed = _acted(bench, testbed, probe)
-    check(not acted, expected="no Read Attributes Response nor a Default Response SUCCESS to Read Attributes "
-                              "secured with the key of the exchange whose MACU did not verify (no answer, or a "
-                              "Default Response NOT_AUTHORIZED or FAILURE)", observed=observed,
-          rule=f"SE 1.x C.4.2.2.6: a key whose MACU did not verify is discarded; {RULE_NOT_ACTED}")
+    _key_not_used(bench, testbed, keyed[-1].key, "the key of the exchange whose MACU did not verify",
+                  "SE 1.x C.4.2.2.6: a key whose MACU did not verify is discarded")
 
 
 @then("the DUT answers the Ephemeral Data with Terminate Key Establishment status BAD_MESSAGE")
