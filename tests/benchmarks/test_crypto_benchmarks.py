@@ -11,17 +11,25 @@ import random
 import pytest
 
 from harness.crypto.cbke import CbkeParty, Role
-from harness.crypto.curves import curve_for_suite
+from harness.crypto.curves import KoblitzCurve, curve_for_suite
 from harness.crypto.ecdsa import sign, verify
 from harness.crypto.ecqv import TestCA
+from harness.crypto.gf2m import SPREAD_INTEGER, BinaryField
 from harness.crypto.mmo import aes_mmo
 
 ROUNDS = 20
 
 
+@pytest.mark.parametrize("integers", ["gmp", "python"])
 @pytest.mark.parametrize("suite", [1, 2], ids=["sect163k1", "sect283k1"])
-def test_scalar_multiplication(benchmark, suite: int) -> None:
+def test_scalar_multiplication(benchmark, suite: int, integers: str) -> None:
+    """The ladder on GMP's integers (gmpy2, the default where installed) and on Python's (the fallback)."""
     curve = curve_for_suite(suite)
+    if integers == "python":
+        field = BinaryField(curve.field.m, curve.field.taps, integer=int)
+        curve = KoblitzCurve(curve.name, curve.suite, field, curve.a, curve.g.x, curve.g.y, curve.n, curve.h)
+    elif SPREAD_INTEGER is int:
+        pytest.skip("gmpy2 is not installed: the default is Python's integers")
     rng = random.Random(1)
     k = curve.random_scalar(rng)
     point = curve.base_multiply(curve.random_scalar(rng))
