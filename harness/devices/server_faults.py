@@ -1,0 +1,78 @@
+"""Fault catalogues of the reference SE servers (harness/devices/servers): the Simple Metering server of the meter
+and the ESI's Time, Price, DRLC and Messaging servers.
+
+Each fault names the rule it breaks, the case keys it must fail (the fault matrix checks both ways) and what it
+seeds (harness/devices/faults.py). The server code asks ``faults.has(FAULT)`` (or ``faults.acts`` where an
+attribute it alters is watched) with the constants below; a model lists the groups whose servers it carries, so
+the groups move with the servers (METERING with the Metering server, ESI_SERVERS with the ESI's).
+"""
+
+from __future__ import annotations
+
+from .faults import AttributeBehaviour, Behaviour, Fault, WatchedBehaviour
+
+# -- Simple Metering server (harness/devices/servers/metering.py) -------------------------------------------
+
+#: The Get Profile examples of TC-MET-1.5 (their case keys).
+GET_PROFILE = "TC-MET-1.5"
+
+UNIT_NOT_FOR_DEVICE_TYPE = Fault(
+    "unit-not-for-device-type", "serves UnitofMeasure 0x01 (cubic metres) while its MeteringDeviceType says electric",
+    ("TC-MET-1.1",), AttributeBehaviour())
+SUMMATION_FORMATTING_MISSING = Fault(
+    "summation-formatting-missing", "lacks the mandatory SummationFormatting attribute",
+    ("TC-ATTR-1.2[Simple Metering]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-MET-1.1", "TC-MET-1.2"), AttributeBehaviour())
+FORMATTING_TOO_NARROW = Fault(
+    "formatting-too-narrow", "SummationFormatting gives 3 digits left of the point while it serves over 12 000 kWh",
+    ("TC-MET-1.2",), AttributeBehaviour())
+SUMMATION_STEPS_BACK = Fault(
+    "summation-steps-back", "its CurrentSummationDelivered register steps back by 1 kWh two hours after power up",
+    ("TC-MET-1.3",), WatchedBehaviour())
+REPORTS_BEFORE_MIN_INTERVAL = Fault(
+    "reports-before-min-interval", "reports a changed value at once, ignoring the configured minimum interval",
+    ("TC-MET-1.4[60-300-1]", "TC-MET-1.4[10-60-1]"), Behaviour())
+REPORTS_MISS_MAX_INTERVAL = Fault(
+    "reports-miss-max-interval", "sends its periodic report only every second maximum interval",
+    ("TC-MET-1.4[10-60-1000000]",), Behaviour())
+REPORTS_IGNORE_CHANGE = Fault(
+    "reports-ignore-reportable-change", "reports every change, however small the configured reportable change",
+    ("TC-MET-1.4[10-60-1000000]",), Behaviour())
+PROFILE_OLDEST_FIRST = Fault(
+    "profile-oldest-first", "sends Get Profile intervals oldest first",
+    (f"{GET_PROFILE}[latest-max]", f"{GET_PROFILE}[latest-max + 1]"), Behaviour())
+PROFILE_IGNORES_MAX_PERIODS = Fault(
+    "profile-ignores-max-periods", "delivers more intervals than MaxNumberOfPeriodsDelivered when asked for more",
+    (f"{GET_PROFILE}[latest-max + 1]",), Behaviour())
+PROFILE_TAKES_ANY_CHANNEL = Fault(
+    "profile-takes-any-channel", "answers a Get Profile on any interval channel, undefined or not measured, with "
+    "the delivered energy's intervals", (f"{GET_PROFILE}[undefined channel-1]", f"{GET_PROFILE}[received channel-1]"),
+    Behaviour())
+PROFILE_STATUS_SUCCESS_WHEN_SHORT = Fault(
+    "profile-success-when-short", "answers Get Profile with SUCCESS although it delivers fewer intervals than "
+    "requested, none included", (f"{GET_PROFILE}[latest-max + 1]", f"{GET_PROFILE}[before the first interval-1]"),
+    Behaviour())
+PROFILE_WRONG_PERIOD = Fault(
+    "profile-wrong-period", "answers Get Profile with ProfileIntervalPeriod 1 (60 minutes) although it records "
+    "15-minute intervals", tuple(f"{GET_PROFILE}[latest-{n}]" for n in ("0", "1", "max", "max + 1")), Behaviour())
+FAST_POLL_BELOW_MINIMUM = Fault(
+    "fast-poll-below-minimum", "applies a requested fast poll period shorter than its FastPollUpdatePeriod",
+    ("TC-MET-1.6[0-1]", "TC-MET-1.6[1-15]"), Behaviour())
+FAST_POLL_UNCAPPED = Fault(
+    "fast-poll-uncapped", "stays in fast poll mode for the requested duration beyond 15 minutes",
+    ("TC-MET-1.6[3-16]", "TC-MET-1.6[255-255]"), Behaviour())
+STATUS_RESERVED_BIT = Fault(
+    "status-reserved-bit", "sets the reserved bit 7 of an electric meter's Status", ("TC-MET-1.7",),
+    AttributeBehaviour())
+
+METERING = [UNIT_NOT_FOR_DEVICE_TYPE, SUMMATION_FORMATTING_MISSING, FORMATTING_TOO_NARROW, SUMMATION_STEPS_BACK,
+            REPORTS_BEFORE_MIN_INTERVAL, REPORTS_MISS_MAX_INTERVAL, REPORTS_IGNORE_CHANGE, PROFILE_OLDEST_FIRST, PROFILE_IGNORES_MAX_PERIODS,
+            PROFILE_TAKES_ANY_CHANNEL, PROFILE_STATUS_SUCCESS_WHEN_SHORT, PROFILE_WRONG_PERIOD, FAST_POLL_BELOW_MINIMUM,
+            FAST_POLL_UNCAPPED, STATUS_RESERVED_BIT]
+
+
+#: The examples of TC-MET-1.4 (reporting as configured): min interval, max interval, reportable change.
+REPORTING_CASES = tuple(f"TC-MET-1.4[{example}]" for example in ("0-120-1", "60-300-1", "10-60-1", "10-60-1000000"))
+
+
+def catalogue(*groups: list[Fault]) -> dict[str, Fault]:
+    return {fault.name: fault for group in groups for fault in group}
