@@ -135,6 +135,7 @@ class MeteringServer(ServerCluster):
         self._fast_poll_until = 0.0
         self._applied_period = self.fast_poll_update_period
         self._stepped_back = False
+        self._boundary_raw: int | None = None  # the register at the last interval boundary passed
         self._step_back_notes: list[Any] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -229,17 +230,13 @@ class MeteringServer(ServerCluster):
         assert self._measured_to is not None
         first_boundary = (self._measured_to // seconds + 1) * seconds
         for boundary in range(first_boundary, now + 1, seconds):
-            start_raw = self._raw_at_measured()
-            complete = self._measured_to == boundary - seconds or bool(self.intervals)
             self._integrate(boundary)
-            if complete:  # the interval the meter powered up in is not a whole interval: not recorded
-                consumption = max(0, self._raw_at_measured() - start_raw)
+            if self._boundary_raw is not None:  # the interval the meter powered up in is not whole: not recorded
+                consumption = max(0, self._raw_at_measured() - self._boundary_raw)
                 self.intervals.append(Interval(boundary - 946_684_800, consumption))
                 del self.intervals[:-HISTORY]
-            elif not self.intervals:
-                self.intervals.append(Interval(boundary - 946_684_800, -1))  # marks the partial interval
+            self._boundary_raw = self._raw_at_measured()
         self._integrate(now)
-        self.intervals = [i for i in self.intervals if i.consumption >= 0]
         store = self.attached.store
         uptime = self.attached.clock.monotonic() - self._started_at
         if uptime >= STEP_BACK_AFTER and not self._stepped_back:
