@@ -13,13 +13,9 @@ from __future__ import annotations
 from harness.se.clusters import Basic, KeyEstablishment, Metering
 from harness.se.datamodel import Side, load_datamodel
 
-from .foundation import NEVER_REPORTS, REPORTING_FORGETS_MAX_INTERVAL
-from .server_faults import METERING, REPORTING_CASES, catalogue
+from .server_faults import METERING, METERING_REPORTING, catalogue
 from .servers.host import ServerDevice
 from .servers.metering import MeteringServer
-
-#: The reporting faults of the shared engine, aimed at the reporting cases a meter runs.
-REPORTING = [fault.aimed_at("TC-ZCL-1.8", *REPORTING_CASES) for fault in (NEVER_REPORTS, REPORTING_FORGETS_MAX_INTERVAL)]
 
 
 class ElectricMeter(ServerDevice):
@@ -30,4 +26,4 @@ class ElectricMeter(ServerDevice):
         (KeyEstablishment.cluster_id, Side.CLIENT), (Metering.cluster_id, Side.SERVER),
     )
     servers = (MeteringServer,)
-    faults_catalogue = catalogue(METERING, REPORTING)
+    faults_catalogue = catalogue(METERING, METERING_REPORTING)

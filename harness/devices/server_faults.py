@@ -10,6 +10,7 @@ the groups move with the servers (METERING with the Metering server, ESI_SERVERS
 from __future__ import annotations
 
 from .faults import AttributeBehaviour, Behaviour, Fault, WatchedBehaviour
+from .foundation import REPORTING_FAULTS
 
 # -- Simple Metering server (harness/devices/servers/metering.py) -------------------------------------------
 
@@ -72,6 +73,11 @@ METERING = [UNIT_NOT_FOR_DEVICE_TYPE, SUMMATION_FORMATTING_MISSING, FORMATTING_T
 
 #: The examples of TC-MET-1.4 (reporting as configured): min interval, max interval, reportable change.
 REPORTING_CASES = tuple(f"TC-MET-1.4[{example}]" for example in ("0-120-1", "60-300-1", "10-60-1", "10-60-1000000"))
+
+
+#: The reporting faults of the shared engine (harness/devices/foundation.py), aimed at every reporting case a
+#: Metering server runs: TC-ZCL-1.8 and the TC-MET-1.4 examples.
+METERING_REPORTING = [fault.aimed_at("TC-ZCL-1.8", *REPORTING_CASES) for fault in REPORTING_FAULTS]
 
 
 def catalogue(*groups: list[Fault]) -> dict[str, Fault]:

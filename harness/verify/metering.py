@@ -92,15 +92,15 @@ def reporting_problems(rule: ReportingRule, reports: Sequence[Report], readings:
             if later - earlier > rule.max_interval + tol:
                 problems["max"].append(f"nothing from {earlier - configured_at:.1f} s to {later - configured_at:.1f} s "
                                        f"after the configuration")
-    for earlier, later in zip(reports, reports[1:], strict=False):
-        gap = later.at - earlier.at
+    for first, second in zip(reports, reports[1:], strict=False):
+        gap = second.at - first.at
         if rule.min_interval and gap < rule.min_interval - tol:
-            problems["min"].append(f"reports {gap:.1f} s apart at {earlier.at - configured_at:.1f} s and "
-                                   f"{later.at - configured_at:.1f} s")
+            problems["min"].append(f"reports {gap:.1f} s apart at {first.at - configured_at:.1f} s and "
+                                   f"{second.at - configured_at:.1f} s")
         early = not rule.periodic or gap < rule.max_interval - tol
-        if early and abs(later.value - earlier.value) < rule.change:
-            problems["change"].append(f"report at {later.at - configured_at:.1f} s ({gap:.1f} s after the last) "
-                                      f"changes the value by {later.value - earlier.value}")
+        if early and abs(second.value - first.value) < rule.change:
+            problems["change"].append(f"report at {second.at - configured_at:.1f} s ({gap:.1f} s after the last) "
+                                      f"changes the value by {second.value - first.value}")
     for index, report in enumerate(reports):
         changed = next((r for r in readings if r.sent >= report.at and abs(r.value - report.value) >= rule.change),
                        None)
