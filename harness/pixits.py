@@ -150,6 +150,9 @@ BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
        ("15 min", "a meter updates its registers at least once per shortest profile interval; " + PROGRAM_RULE),
        "longer", "Simple Metering server: how often the DUT updates its registers, where its PICS do not claim "
        "DefaultUpdatePeriod (0x000A)"),
+    _d("esi_clock_tolerance", "10 s", ("1 s", "ZCL UTCTime counts whole seconds (07-5123)"),
+       ("5 min", "an ESI's clock is set from the utility's head end; " + PROGRAM_RULE), "longer",
+       "ESI Time server: allowed difference between the DUT's UTC and the bench clock"),
     _d("api_latency", "1 s", ("100 ms", _POSITIVE), ("1 s", _OPENSEG_PROFILE + ": the API answers within 1 s"),
        "longer", "OpenSEG: the API answers within this time"),
 )}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .appliance import SmartAppliance
+from .esi_app import EsiApplication
 from .base import ReferenceDevice
 from .ihd import InHomeDisplay
 from .ihd_ember import EmberInHomeDisplay
@@ -17,4 +18,6 @@ MODELS: dict[str, type[ReferenceDevice]] = {cls.model: cls for cls in (
     EmberInHomeDisplay,
     # The utility side as DUT (issue 19): a meter that joins the ESI's network and serves Simple Metering.
     ElectricMeter,
+    # The ESI's servers on a device that joins the golden's network, until sim:esi carries them.
+    EsiApplication,
 )}

@@ -71,6 +71,58 @@ METERING = [UNIT_NOT_FOR_DEVICE_TYPE, SUMMATION_FORMATTING_MISSING, FORMATTING_T
             FAST_POLL_UNCAPPED, STATUS_RESERVED_BIT]
 
 
+# -- the ESI's servers (harness/devices/servers/time.py, price.py, drlc.py, messaging.py) ------------------------
+
+TIME_STATUS_SYNCHRONIZED_WITH_MASTER = Fault(
+    "time-status-synchronized-with-master", "sets TimeStatus Synchronized beside Master", ("TC-ESI-1.1",),
+    Behaviour())
+CLOCK_BEHIND = Fault("clock-behind", "its Time runs 5 minutes behind UTC", ("TC-ESI-1.1",), Behaviour())
+LOCAL_TIME_IGNORES_DST = Fault(
+    "local-time-ignores-dst", "serves LocalTime without DstShift while daylight saving is in force", ("TC-ESI-1.2",),
+    Behaviour())
+
+TIME_SERVER = [TIME_STATUS_SYNCHRONIZED_WITH_MASTER, CLOCK_BEHIND, LOCAL_TIME_IGNORES_DST]
+
+#: The Publish Price answers the cases judge field by field.
+PUBLISHED_PRICES = ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]")
+PUBLISH_PRICE_STALE_TIME = Fault(
+    "publish-price-stale-time", "sends Publish Price with CurrentTime 0 instead of its time", PUBLISHED_PRICES,
+    Behaviour())
+RATE_LABEL_TOO_LONG = Fault(
+    "rate-label-too-long", "sends a RateLabel of 13 bytes (at most 11)", PUBLISHED_PRICES, Behaviour())
+CURRENT_PRICE_NOT_CURRENT = Fault(
+    "current-price-not-current", "answers Get Current Price with its latest published price, not yet in force",
+    ("TC-ESI-2.1",), Behaviour())
+SCHEDULED_PRICES_IGNORE_COUNT = Fault(
+    "scheduled-prices-ignore-count", "answers Get Scheduled Prices with every price whatever NumberOfEvents asks",
+    ("TC-ESI-2.2[1]",), Behaviour())
+PRICE_ACK_REFUSED = Fault(
+    "price-ack-refused", "answers a Price Acknowledgement with Default Response FAILURE", ("TC-ESI-2.3",), Behaviour())
+PRICE_SERVER = [PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
+                PRICE_ACK_REFUSED]
+
+EVENT_DURATION_TOO_LONG = Fault(
+    "event-duration-too-long", "issues Load Control Events of 1441 minutes (at most 1440)",
+    ("TC-ESI-3.1[0]", "TC-ESI-3.1[1]"), Behaviour())
+SCHEDULED_EVENTS_IGNORE_COUNT = Fault(
+    "scheduled-events-ignore-count", "answers Get Scheduled Events with every event whatever NumberOfEvents asks",
+    ("TC-ESI-3.1[1]",), Behaviour())
+REPORT_EVENT_STATUS_REFUSED = Fault(
+    "report-event-status-refused", "answers a Report Event Status with Default Response FAILURE", ("TC-ESI-3.2",),
+    Behaviour())
+DRLC_SERVER = [EVENT_DURATION_TOO_LONG, SCHEDULED_EVENTS_IGNORE_COUNT, REPORT_EVENT_STATUS_REFUSED]
+
+MESSAGE_CONTROL_RESERVED_BITS = Fault(
+    "message-control-reserved-bits", "sends Display Message with the reserved MessageControl bits 4-6 set",
+    ("TC-ESI-4.1",), Behaviour())
+MESSAGE_CONFIRMATION_REFUSED = Fault(
+    "message-confirmation-refused", "answers a Message Confirmation with Default Response FAILURE", ("TC-ESI-4.2",),
+    Behaviour())
+MESSAGING_SERVER = [MESSAGE_CONTROL_RESERVED_BITS, MESSAGE_CONFIRMATION_REFUSED]
+
+#: Every fault of the ESI's servers, for the catalogue of a model that carries them all.
+ESI_SERVERS = [*TIME_SERVER, *PRICE_SERVER, *DRLC_SERVER, *MESSAGING_SERVER]
+
 #: The examples of TC-MET-1.4 (reporting as configured): min interval, max interval, reportable change.
 REPORTING_CASES = tuple(f"TC-MET-1.4[{example}]" for example in ("0-120-1", "60-300-1", "10-60-1", "10-60-1000000"))
 

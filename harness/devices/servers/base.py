@@ -21,6 +21,26 @@ from harness.zcl.store import AttributeStore
 from ..faults import FaultSet
 
 
+class LiveStore(AttributeStore):
+    """An attribute store whose live attributes (a clock, say) take their value from the device when read, so a
+    server needs no once-a-second timer to keep them current."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._live: dict[AttributeKey, Callable[[], object]] = {}
+
+    def live(self, key: AttributeKey, value: Callable[[], object]) -> None:
+        """Serve *key* with what *value* returns at each read."""
+        self._live[key] = value
+
+    def read_record(self, key: AttributeKey):
+        value = self._live.get(key)
+        entry = self.entry(key) if value is not None else None
+        if value is not None and entry is not None:
+            entry.value = entry.python_type(value())  # set directly: a read is no change to report
+        return super().read_record(key)
+
+
 @dataclass
 class ServerHost:
     """What a server cluster gets from the device that carries it."""
