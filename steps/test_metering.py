@@ -375,7 +375,7 @@ def profile_layout(bench, testbed):
     period = int(response.profile_interval_period)
     claimed = testbed.notes["claimed_period"]
     check(period in PROFILE_INTERVAL_SECONDS and (claimed is None or period == int(claimed)),
-          expected=f"ProfileIntervalPeriod defined (0-7)" + (f" and equal to the attribute's {claimed}"
+          expected="ProfileIntervalPeriod defined (0-7)" + (f" and equal to the attribute's {claimed}"
                                                             if claimed is not None else ""),
           observed=f"ProfileIntervalPeriod {period}", rule=PROFILE_RULE)
     seconds = PROFILE_INTERVAL_SECONDS[period]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .appliance import SmartAppliance
-from .esi_app import EsiApplication
 from .base import ReferenceDevice
+from .esi_app import EsiApplication
 from .ihd import InHomeDisplay
 from .ihd_ember import EmberInHomeDisplay
 from .lcd import LoadControlDevice

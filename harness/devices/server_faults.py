@@ -82,7 +82,11 @@ LOCAL_TIME_IGNORES_DST = Fault(
     "local-time-ignores-dst", "serves LocalTime without DstShift while daylight saving is in force", ("TC-ESI-1.2",),
     Behaviour())
 
-TIME_SERVER = [TIME_STATUS_SYNCHRONIZED_WITH_MASTER, CLOCK_BEHIND, LOCAL_TIME_IGNORES_DST]
+TIME_STATUS_MISSING = Fault(
+    "time-status-missing", "its Time server lacks the mandatory TimeStatus attribute",
+    ("TC-ATTR-1.2[Time]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-ESI-1.1"), AttributeBehaviour())
+
+TIME_SERVER = [TIME_STATUS_SYNCHRONIZED_WITH_MASTER, CLOCK_BEHIND, LOCAL_TIME_IGNORES_DST, TIME_STATUS_MISSING]
 
 #: The Publish Price answers the cases judge field by field.
 PUBLISHED_PRICES = ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]")
@@ -99,7 +103,10 @@ SCHEDULED_PRICES_IGNORE_COUNT = Fault(
     ("TC-ESI-2.2[1]",), Behaviour())
 PRICE_ACK_REFUSED = Fault(
     "price-ack-refused", "answers a Price Acknowledgement with Default Response FAILURE", ("TC-ESI-2.3",), Behaviour())
-PRICE_SERVER = [PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
+PRICE_SERVER_NOT_CARRIED = Fault(
+    "price-server-not-carried", "lists the Price server in its descriptor but answers it with UNSUPPORTED_CLUSTER",
+    ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10", *PUBLISHED_PRICES, "TC-ESI-2.3"), AttributeBehaviour())
+PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
                 PRICE_ACK_REFUSED]
 
 EVENT_DURATION_TOO_LONG = Fault(
@@ -111,7 +118,11 @@ SCHEDULED_EVENTS_IGNORE_COUNT = Fault(
 REPORT_EVENT_STATUS_REFUSED = Fault(
     "report-event-status-refused", "answers a Report Event Status with Default Response FAILURE", ("TC-ESI-3.2",),
     Behaviour())
-DRLC_SERVER = [EVENT_DURATION_TOO_LONG, SCHEDULED_EVENTS_IGNORE_COUNT, REPORT_EVENT_STATUS_REFUSED]
+DRLC_SERVER_NOT_CARRIED = Fault(
+    "drlc-server-not-carried", "lists the DRLC server in its descriptor but answers it with UNSUPPORTED_CLUSTER",
+    ("TC-ATTR-1.2[Demand Response and Load Control]", "TC-ATTR-1.10", "TC-ESI-3.1[0]", "TC-ESI-3.1[1]",
+     "TC-ESI-3.2"), AttributeBehaviour())
+DRLC_SERVER = [DRLC_SERVER_NOT_CARRIED, EVENT_DURATION_TOO_LONG, SCHEDULED_EVENTS_IGNORE_COUNT, REPORT_EVENT_STATUS_REFUSED]
 
 MESSAGE_CONTROL_RESERVED_BITS = Fault(
     "message-control-reserved-bits", "sends Display Message with the reserved MessageControl bits 4-6 set",
@@ -119,7 +130,11 @@ MESSAGE_CONTROL_RESERVED_BITS = Fault(
 MESSAGE_CONFIRMATION_REFUSED = Fault(
     "message-confirmation-refused", "answers a Message Confirmation with Default Response FAILURE", ("TC-ESI-4.2",),
     Behaviour())
-MESSAGING_SERVER = [MESSAGE_CONTROL_RESERVED_BITS, MESSAGE_CONFIRMATION_REFUSED]
+MESSAGING_SERVER_NOT_CARRIED = Fault(
+    "messaging-server-not-carried", "lists the Messaging server in its descriptor but answers it with "
+    "UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Messaging]", "TC-ATTR-1.10", "TC-ESI-4.1", "TC-ESI-4.2"),
+    AttributeBehaviour())
+MESSAGING_SERVER = [MESSAGING_SERVER_NOT_CARRIED, MESSAGE_CONTROL_RESERVED_BITS, MESSAGE_CONFIRMATION_REFUSED]
 
 #: Every fault of the ESI's servers, for the catalogue of a model that carries them all.
 ESI_SERVERS = [*TIME_SERVER, *PRICE_SERVER, *DRLC_SERVER, *MESSAGING_SERVER]

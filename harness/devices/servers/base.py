@@ -28,6 +28,22 @@ class LiveStore(AttributeStore):
     def __init__(self) -> None:
         super().__init__()
         self._live: dict[AttributeKey, Callable[[], object]] = {}
+        # Cluster sides the device answers as not carried (a seeded fault), and who notes each look at one.
+        self._hidden: set[tuple[int, int, Side]] = set()
+        self._side_watches: dict[tuple[int, int, Side], list[Callable[[], None]]] = {}
+
+    def hide(self, endpoint: int, cluster_id: int, side: Side) -> None:
+        """Answer a cluster side as not carried (the engine then refuses it with UNSUPPORTED_CLUSTER)."""
+        self._hidden.add((endpoint, cluster_id, side))
+
+    def watch_side(self, endpoint: int, cluster_id: int, side: Side, note: Callable[[], None]) -> None:
+        """Call *note* each time the engine asks whether the side is carried (where a hiding fault acts)."""
+        self._side_watches.setdefault((endpoint, cluster_id, side), []).append(note)
+
+    def has_cluster(self, endpoint: int, cluster_id: int, side: Side) -> bool:
+        for note in self._side_watches.get((endpoint, cluster_id, side), ()):
+            note()
+        return (endpoint, cluster_id, side) not in self._hidden and super().has_cluster(endpoint, cluster_id, side)
 
     def live(self, key: AttributeKey, value: Callable[[], object]) -> None:
         """Serve *key* with what *value* returns at each read."""
@@ -70,6 +86,17 @@ class ServerCluster:
 
     def seed_attribute_faults(self, store: AttributeStore) -> None:
         """Alter the device's attribute table as the server's attribute faults say (after the store is built)."""
+
+    def seed_not_carried(self, store: AttributeStore, fault) -> None:
+        """A fault that answers this server as not carried although the descriptor lists it (needs a LiveStore)."""
+        notes: list[Callable[[], None]] = []
+        if not isinstance(store, LiveStore):
+            return
+        side = (self.endpoint, int(self.cluster.cluster_id), Side.SERVER)
+        if self.faults.acts(fault, notes.append):
+            store.hide(*side)
+        for note in notes:
+            store.watch_side(*side, note)
 
     def key(self, attr_id: int) -> AttributeKey:
         return AttributeKey(self.endpoint, int(self.cluster.cluster_id), Side.SERVER, attr_id)

@@ -26,7 +26,12 @@ from harness.se.types import (
 )
 from harness.zcl import ZclRequest
 
-from ..server_faults import EVENT_DURATION_TOO_LONG, REPORT_EVENT_STATUS_REFUSED, SCHEDULED_EVENTS_IGNORE_COUNT
+from ..server_faults import (
+    DRLC_SERVER_NOT_CARRIED,
+    EVENT_DURATION_TOO_LONG,
+    REPORT_EVENT_STATUS_REFUSED,
+    SCHEDULED_EVENTS_IGNORE_COUNT,
+)
 from .base import ServerCluster, ServerHost
 
 
@@ -49,6 +54,9 @@ class DrlcServer(ServerCluster):
         self.events: list[Event] = []
         self.reports: list[tuple[int, int]] = []  # (issuer event id, event status)
         self.now = lambda: 0
+
+    def seed_attribute_faults(self, store) -> None:
+        self.seed_not_carried(store, DRLC_SERVER_NOT_CARRIED)
 
     def attach(self, host: ServerHost) -> None:
         super().attach(host)

@@ -19,7 +19,11 @@ from harness.se.clusters import Messaging
 from harness.se.types import CONFIRMATION_REQUIRED
 from harness.zcl import ZclRequest
 
-from ..server_faults import MESSAGE_CONFIRMATION_REFUSED, MESSAGE_CONTROL_RESERVED_BITS
+from ..server_faults import (
+    MESSAGE_CONFIRMATION_REFUSED,
+    MESSAGE_CONTROL_RESERVED_BITS,
+    MESSAGING_SERVER_NOT_CARRIED,
+)
 from .base import ServerCluster, ServerHost
 
 #: Medium importance (bits 2-3 = 1), normal transmission, confirmation required.
@@ -42,6 +46,9 @@ class MessagingServer(ServerCluster):
         self.messages: list[Message] = []
         self.confirmations: list[tuple[int, int]] = []  # (message id, ConfirmationTime)
         self.now = lambda: 0
+
+    def seed_attribute_faults(self, store) -> None:
+        self.seed_not_carried(store, MESSAGING_SERVER_NOT_CARRIED)
 
     def attach(self, host: ServerHost) -> None:
         super().attach(host)

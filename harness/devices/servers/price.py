@@ -24,6 +24,7 @@ from harness.zcl import ZclRequest
 from ..server_faults import (
     CURRENT_PRICE_NOT_CURRENT,
     PRICE_ACK_REFUSED,
+    PRICE_SERVER_NOT_CARRIED,
     PUBLISH_PRICE_STALE_TIME,
     RATE_LABEL_TOO_LONG,
     SCHEDULED_PRICES_IGNORE_COUNT,
@@ -58,6 +59,9 @@ class PriceServer(ServerCluster):
         self.prices: list[PriceEntry] = []
         self.acknowledgements: list[tuple[int, int]] = []  # (issuer event id, PriceAckTime)
         self.now = lambda: 0
+
+    def seed_attribute_faults(self, store) -> None:
+        self.seed_not_carried(store, PRICE_SERVER_NOT_CARRIED)
 
     def attach(self, host: ServerHost) -> None:
         super().attach(host)

@@ -21,7 +21,12 @@ from harness.se.clusters import Time
 from harness.se.types import TimeStatus
 
 from ..faults import FaultSet
-from ..server_faults import CLOCK_BEHIND, LOCAL_TIME_IGNORES_DST, TIME_STATUS_SYNCHRONIZED_WITH_MASTER
+from ..server_faults import (
+    CLOCK_BEHIND,
+    LOCAL_TIME_IGNORES_DST,
+    TIME_STATUS_MISSING,
+    TIME_STATUS_SYNCHRONIZED_WITH_MASTER,
+)
 from .base import LiveStore, ServerCluster, ServerHost
 
 ATTRS = Time.AttributeDefs
@@ -70,6 +75,14 @@ class TimeServer(ServerCluster):
         return {ATTRS.time.id: 0, ATTRS.time_status.id: self.status, ATTRS.time_zone.id: TIME_ZONE,
                 ATTRS.dst_start.id: 0, ATTRS.dst_end.id: 0, ATTRS.dst_shift.id: DST_SHIFT,
                 ATTRS.standard_time.id: 0, ATTRS.local_time.id: 0}
+
+    def seed_attribute_faults(self, store) -> None:
+        status = self.key(ATTRS.time_status.id)
+        notes: list = []
+        if self.faults.acts(TIME_STATUS_MISSING, notes.append):
+            store.remove_attribute(status)
+        for note in notes:
+            store.watch(status, note)
 
     def attach(self, host: ServerHost) -> None:
         super().attach(host)
