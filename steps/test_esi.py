@@ -194,6 +194,7 @@ def get_current_price(bench, testbed):
     payload = Price.ServerCommandDefs.get_current_price.schema(command_options=0)
     testbed.notes["prices"] = [bench.run(_ask(bench, testbed, Price, Price.ServerCommandDefs.get_current_price,
                                               payload, Price.ClientCommandDefs.publish_price))]
+    testbed.notes["current"] = testbed.notes["prices"][0]
     testbed.notes["asked_at"] = utc_seconds(bench.clock)
 
 
@@ -257,10 +258,12 @@ def _collect(bench, testbed, cluster, request_def, payload, since: float):
     """Send a request answered by several commands; what the DUT sent in the PIXIT response time."""
     nwk, endpoint = _dut(bench, testbed)
     clients = _clients(bench, testbed)
+    before = len(clients.received)  # what arrives from here on answers this request
     bench.run(testbed.golden.engine.send_command(nwk, endpoint, cluster.cluster_id, request_def.id, payload,
                                                  src_ep=ESI_ENDPOINT, general=False, disable_default_response=True))
     bench.run(bench.clock.sleep(_response_time(bench), "the ESI's answers"))
-    return clients.from_dut(nwk, cluster.cluster_id, since)
+    return [r for r in clients.received.items[before:] if r.source == nwk and r.cluster_id == cluster.cluster_id
+            and r.at >= since]
 
 
 @then("the DUT answers with Publish Price commands whose fields are in range")
@@ -283,6 +286,20 @@ def _judge_schedule(testbed, items, ident, what: str, rule: str, until_changed: 
 def scheduled_prices_count(testbed):
     _judge_schedule(testbed, testbed.notes["prices"], lambda p: int(p.issuer_event_id), "prices",
                     PRICE_RULE + ": Get Scheduled Prices (NumberOfEvents, 0 = all)", UNTIL_CHANGED)
+
+
+@then("the price in force comes first, as Get Current Price gave it")
+def current_first(testbed):
+    current, prices = testbed.notes["current"], testbed.notes["prices"]
+
+    def fields(price) -> dict:
+        return {k: v for k, v in price.as_dict().items() if k != "current_time"}
+
+    first = prices[0] if prices else None
+    check(first is not None and fields(first) == fields(current),
+          expected=f"first the price in force: {fields(current)}",
+          observed=f"first {fields(first) if first is not None else 'no price'}",
+          rule=PRICE_RULE + ": Get Scheduled Prices resends every price ending after StartTime, earliest first")
 
 
 @when("the golden acknowledges the price it was sent")

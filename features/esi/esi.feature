@@ -16,7 +16,8 @@ Feature: The ESI's servers: Time, Price, DRLC and Messaging
     RateLabel of at most 11 bytes, a defined UnitOfMeasure, an ISO 4217 currency (1-999), a price tier within the
     number of tiers (at most 15); Get Current Price is answered with the price in force (started, its duration not
     run out or 0xFFFF until changed); Get Scheduled Prices with the prices in force or to come, at most
-    NumberOfEvents of them (0: all), each once; a Price Acknowledgement is taken without an error status.
+    NumberOfEvents of them (0: all), each once, earliest first (so the price in force first, with the fields Get
+    Current Price gave but CurrentTime); a Price Acknowledgement is taken without an error status.
   - DRLC (SE-FACTS "DRLC cluster 0x0701"; SE 1.x Annex D.2.2): Get Scheduled Events is answered with the events in
     force or to come, at most NumberOfEvents (0: all), each with a duration of at most 1440 minutes, a criticality
     of 1-15 and device class bits within 0-11; a Report Event Status is taken without an error status.
@@ -52,9 +53,11 @@ Feature: The ESI's servers: Time, Price, DRLC and Messaging
   @id:TC-ESI-2.2 @pics:SE.PRICE.S.C01.Rx
   Scenario Outline: Get Scheduled Prices for <count> prices is answered with the prices in force or to come
     Given the ESI's operator publishes a price to come
-    When the golden sends Get Scheduled Prices from now for <count> prices
+    When the golden sends Get Current Price
+    And the golden sends Get Scheduled Prices from now for <count> prices
     Then the DUT answers with Publish Price commands whose fields are in range
     And it answers with as many prices as asked for, each once, none ended
+    And the price in force comes first, as Get Current Price gave it
 
     Examples:
       | count |

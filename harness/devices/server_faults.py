@@ -101,12 +101,15 @@ CURRENT_PRICE_NOT_CURRENT = Fault(
 SCHEDULED_PRICES_IGNORE_COUNT = Fault(
     "scheduled-prices-ignore-count", "answers Get Scheduled Prices with every price whatever NumberOfEvents asks",
     ("TC-ESI-2.2[1]",), Behaviour())
+SCHEDULED_PRICES_SKIP_CURRENT = Fault(
+    "scheduled-prices-skip-current", "answers Get Scheduled Prices with the prices to come only, not the one in force",
+    ("TC-ESI-2.2[0]", "TC-ESI-2.2[1]"), Behaviour())
 PRICE_ACK_REFUSED = Fault(
     "price-ack-refused", "answers a Price Acknowledgement with Default Response FAILURE", ("TC-ESI-2.3",), Behaviour())
 PRICE_SERVER_NOT_CARRIED = Fault(
     "price-server-not-carried", "lists the Price server in its descriptor but answers it with UNSUPPORTED_CLUSTER",
     ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10", *PUBLISHED_PRICES, "TC-ESI-2.3"), AttributeBehaviour())
-PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
+PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, SCHEDULED_PRICES_SKIP_CURRENT, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
                 PRICE_ACK_REFUSED]
 
 EVENT_DURATION_TOO_LONG = Fault(

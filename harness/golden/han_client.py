@@ -59,9 +59,6 @@ class HanClient:
                                       request.command, request.frame.raw))
         return Status.SUCCESS
 
-    def from_dut(self, nwk: int, cluster_id: int, since: float) -> list[Received]:
-        return [r for r in self.received if r.source == nwk and r.cluster_id == cluster_id and r.at >= since]
-
 
 def han_client(golden, clock: Clock, endpoint: int) -> HanClient:
     """The golden's client roles, attached on first use (one per golden)."""

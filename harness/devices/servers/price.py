@@ -28,6 +28,7 @@ from ..server_faults import (
     PUBLISH_PRICE_STALE_TIME,
     RATE_LABEL_TOO_LONG,
     SCHEDULED_PRICES_IGNORE_COUNT,
+    SCHEDULED_PRICES_SKIP_CURRENT,
 )
 from .base import ServerCluster, ServerHost
 
@@ -111,6 +112,8 @@ class PriceServer(ServerCluster):
         start = int(request.command.start_time) or self.now()
         wanted = int(request.command.number_of_events)
         due = sorted((p for p in self.prices if p.ends() > start), key=lambda p: p.start)
+        if self.faults.has(SCHEDULED_PRICES_SKIP_CURRENT):
+            due = [p for p in due if p.start > start]
         if wanted and not self.faults.has(SCHEDULED_PRICES_IGNORE_COUNT):
             due = due[:wanted]
         if not due:
