@@ -97,7 +97,8 @@ RATE_LABEL_TOO_LONG = Fault(
     "rate-label-too-long", "sends a RateLabel of 13 bytes (at most 11)", PUBLISHED_PRICES, Behaviour())
 CURRENT_PRICE_NOT_CURRENT = Fault(
     "current-price-not-current", "answers Get Current Price with its latest published price, not yet in force",
-    ("TC-ESI-2.1",), Behaviour())
+    # TC-ESI-2.2 compares the scheduled prices with what Get Current Price gave.
+    ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]"), Behaviour())
 SCHEDULED_PRICES_IGNORE_COUNT = Fault(
     "scheduled-prices-ignore-count", "answers Get Scheduled Prices with every price whatever NumberOfEvents asks",
     ("TC-ESI-2.2[1]",), Behaviour())
