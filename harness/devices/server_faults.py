@@ -111,7 +111,7 @@ PRICE_SERVER_NOT_CARRIED = Fault(
     "price-server-not-carried", "lists the Price server in its descriptor but answers it with UNSUPPORTED_CLUSTER",
     # The key establishment cases probe the new link key with a read of the first SE cluster claimed: Price.
     ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10", *PUBLISHED_PRICES, "TC-ESI-2.3", "TC-KE-1.1[1]", "TC-KE-4.1"),
-    AttributeBehaviour())
+    WatchedBehaviour())
 PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, SCHEDULED_PRICES_SKIP_CURRENT, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
                 PRICE_ACK_REFUSED]
 
@@ -127,7 +127,7 @@ REPORT_EVENT_STATUS_REFUSED = Fault(
 DRLC_SERVER_NOT_CARRIED = Fault(
     "drlc-server-not-carried", "lists the DRLC server in its descriptor but answers it with UNSUPPORTED_CLUSTER",
     ("TC-ATTR-1.2[Demand Response and Load Control]", "TC-ATTR-1.10", "TC-ESI-3.1[0]", "TC-ESI-3.1[1]",
-     "TC-ESI-3.2"), AttributeBehaviour())
+     "TC-ESI-3.2"), WatchedBehaviour())
 DRLC_SERVER = [DRLC_SERVER_NOT_CARRIED, EVENT_DURATION_TOO_LONG, SCHEDULED_EVENTS_IGNORE_COUNT, REPORT_EVENT_STATUS_REFUSED]
 
 MESSAGE_CONTROL_RESERVED_BITS = Fault(
@@ -139,7 +139,7 @@ MESSAGE_CONFIRMATION_REFUSED = Fault(
 MESSAGING_SERVER_NOT_CARRIED = Fault(
     "messaging-server-not-carried", "lists the Messaging server in its descriptor but answers it with "
     "UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Messaging]", "TC-ATTR-1.10", "TC-ESI-4.1", "TC-ESI-4.2"),
-    AttributeBehaviour())
+    WatchedBehaviour())
 MESSAGING_SERVER = [MESSAGING_SERVER_NOT_CARRIED, MESSAGE_CONTROL_RESERVED_BITS, MESSAGE_CONFIRMATION_REFUSED]
 
 #: Every fault of the ESI's servers, for the catalogue of a model that carries them all.
