@@ -42,8 +42,8 @@ PROFILE_RULE = ("SE 1.x Annex D.3.3.2.1 / D.3.3.3.1 (Get Profile and its respons
                 "Microchip reference meters for the statuses)")
 #: How often the golden reads the register while it waits for a profile (s), and while it judges reporting.
 PROFILE_SAMPLING, REPORTING_SAMPLING = 30.0, 5.0
-#: How often TC-MET-1.3 reads the register (s).
-WATCH_SAMPLING = 300.0
+#: How often TC-MET-1.3 reads the register (s), and TC-MET-1.8 the tier registers.
+WATCH_SAMPLING, TIER_SAMPLING = 300.0, 900.0
 #: Get Profile IntervalChannel 0x02: the first value SE 1.x leaves undefined.
 UNDEFINED_CHANNEL = 0x02
 #: A Get Profile EndTime no meter holds an interval by: 2000-01-01T00:00:01Z.
@@ -444,3 +444,61 @@ def fast_poll_end(bench, testbed, duration):
           expected=f"FastPollModeEndTime {minutes} min after the request ({low:.0f}..{high:.0f}), never beyond "
                    f"15 minutes", observed=f"FastPollModeEndTime {end} ({end - asked:+.0f} s after the request)",
           rule=f"{RULE}: Request Fast Poll Mode, duration capped at 15 minutes (D.3.3.2.4)")
+
+
+# -- time-of-use registers --------------------------------------------------------------------------------------
+
+def _tier_attrs(bench):
+    """The CurrentTierNSummationDelivered attributes the DUT claims (0x0100, 0x0102, ... up to tier 48)."""
+    tiers = [MODEL.attribute(Side.SERVER, 0x0100 + 2 * n) for n in range(48)]
+    return [a for a in tiers if a is not None and bench.claims(f"SE.MTR.S.A{a.id:04X}")]
+
+
+@when("the golden reads the summation and the claimed tier registers every 15 minutes for the PIXIT summation "
+      "watch period")
+def watch_tiers(bench, testbed):
+    period = bench.pixit_seconds("summation_watch_period", 6 * 3600)
+    attrs = [MODEL.attribute(Side.SERVER, SUMMATION), *_tier_attrs(bench)]
+    client = _client(bench, testbed)
+
+    async def watch() -> list[dict[int, int]]:
+        readings = []
+        end = bench.clock.monotonic() + period
+        while True:
+            records = await client.read([a.id for a in attrs])  # one request: the registers of one moment
+            readings.append({a.id: int(records[a.id].value.value) for a in attrs
+                             if a.id in records and records[a.id].status == Status.SUCCESS})
+            if bench.clock.monotonic() >= end:
+                return readings
+            await bench.clock.sleep(TIER_SAMPLING, "reading the tier registers")
+
+    testbed.notes["tiers"] = (attrs, bench.run(watch(), period + 600))
+
+
+@then("no tier register is lower than at the reading before")
+def tiers_never_decrease(testbed):
+    attrs, readings = testbed.notes["tiers"]
+    missing = [f"0x{a.id:04X}" for a in attrs if any(a.id not in r for r in readings)]
+    check(not missing, expected="every claimed tier register served at every reading", observed=f"missing {missing}",
+          rule=f"{RULE}: the DUT's PICS claim the tier registers")
+    bad = [f"0x{a.id:04X}: {earlier[a.id]} then {later[a.id]}" for earlier, later in zip(readings, readings[1:],
+                                                                                       strict=False)
+           for a in attrs[1:] if later[a.id] < earlier[a.id]]
+    check(not bad, expected="each tier register never lower than before", observed="; ".join(bad),
+          rule=f"{RULE}: CurrentTierNSummationDelivered counts energy delivered in tier N")
+
+
+@then("between readings the tier registers together grow by what the summation grows")
+def tiers_add_up(testbed):
+    attrs, readings = testbed.notes["tiers"]
+    tiers = attrs[1:]
+    bad = []
+    for earlier, later in zip(readings, readings[1:], strict=False):
+        summation = later[SUMMATION] - earlier[SUMMATION]
+        in_tiers = sum(later[a.id] - earlier[a.id] for a in tiers)
+        if abs(summation - in_tiers) > len(tiers):  # each register counts whole units: one off each
+            bad.append(f"summation +{summation}, tiers +{in_tiers}")
+    check(len(readings) >= 2 and not bad,
+          expected=f"the {len(tiers)} tier registers together grow by the summation's growth (one unit per register)",
+          observed="; ".join(bad) or f"{len(readings)} readings, all consistent",
+          rule=f"{RULE}: time-of-use registers (D.3.2.2.1.2: energy delivered while each tier is in force)")

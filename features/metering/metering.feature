@@ -25,7 +25,9 @@ Feature: The Simple Metering server of a meter
   5 s while judging reporting) and judges the intervals and reports against those readings, allowing the
   meter's update period (DefaultUpdatePeriod, else the PIXIT meter_update_period) for the register to catch up;
   for a Get Profile answered with an error status only the status and the empty interval list are judged.
-  TOU tier registers and mirroring are not judged yet (no reference meter claims them).
+  - Time-of-use: energy is counted in the summation and in the tier register of the tier in force, so over any
+    span the claimed tier registers together grow by what CurrentSummationDelivered grows, and none goes back.
+  Mirroring (Request and Remove Mirror) is not judged yet (no reference meter claims it).
 
   Background:
     Given the DUT shares the golden's Smart Energy network and a CBKE link key
@@ -103,3 +105,9 @@ Feature: The Simple Metering server of a meter
   Scenario: The Status bits are those defined for the MeteringDeviceType
     When the golden reads Status and MeteringDeviceType
     Then Status sets no bit its MeteringDeviceType leaves reserved
+
+  @id:TC-MET-1.8 @pics:SE.MTR.S.A0100
+  Scenario: The tier registers together count what the summation counts
+    When the golden reads the summation and the claimed tier registers every 15 minutes for the PIXIT summation watch period
+    Then no tier register is lower than at the reading before
+    And between readings the tier registers together grow by what the summation grows

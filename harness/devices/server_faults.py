@@ -62,6 +62,9 @@ FAST_POLL_BELOW_MINIMUM = Fault(
 FAST_POLL_UNCAPPED = Fault(
     "fast-poll-uncapped", "stays in fast poll mode for the requested duration beyond 15 minutes",
     ("TC-MET-1.6[3-16]", "TC-MET-1.6[255-255]"), Behaviour())
+PEAK_TIER_UNREGISTERED = Fault(
+    "peak-tier-unregistered", "counts peak-hour energy in CurrentSummationDelivered but in no tier register",
+    ("TC-MET-1.8",), Behaviour())
 STATUS_RESERVED_BIT = Fault(
     "status-reserved-bit", "sets the reserved bit 7 of an electric meter's Status", ("TC-MET-1.7",),
     AttributeBehaviour())
@@ -69,7 +72,7 @@ STATUS_RESERVED_BIT = Fault(
 METERING = [UNIT_NOT_FOR_DEVICE_TYPE, SUMMATION_FORMATTING_MISSING, FORMATTING_TOO_NARROW, SUMMATION_STEPS_BACK,
             REPORTS_BEFORE_MIN_INTERVAL, REPORTS_MISS_MAX_INTERVAL, REPORTS_IGNORE_CHANGE, PROFILE_OLDEST_FIRST, PROFILE_IGNORES_MAX_PERIODS,
             PROFILE_TAKES_ANY_CHANNEL, PROFILE_STATUS_SUCCESS_WHEN_SHORT, PROFILE_WRONG_PERIOD, FAST_POLL_BELOW_MINIMUM,
-            FAST_POLL_UNCAPPED, STATUS_RESERVED_BIT]
+            FAST_POLL_UNCAPPED, STATUS_RESERVED_BIT, PEAK_TIER_UNREGISTERED]
 
 
 # -- the ESI's servers (harness/devices/servers/time.py, price.py, drlc.py, messaging.py) ------------------------

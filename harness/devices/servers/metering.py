@@ -42,6 +42,7 @@ from ..server_faults import (
     FAST_POLL_BELOW_MINIMUM,
     FAST_POLL_UNCAPPED,
     FORMATTING_TOO_NARROW,
+    PEAK_TIER_UNREGISTERED,
     PROFILE_IGNORES_MAX_PERIODS,
     PROFILE_OLDEST_FIRST,
     PROFILE_STATUS_SUCCESS_WHEN_SHORT,
@@ -73,6 +74,11 @@ INTERVAL_PERIOD = 3
 MAX_PERIODS = 12
 #: How many intervals the meter keeps.
 HISTORY = 96
+#: Time-of-use registers: tier 2 (peak) is in force one hour in four (UTC hours 3, 7, 11, ...), tier 1 otherwise;
+#: where the two registers stood when the meter left the factory (their sum is START_SUMMATION).
+PEAK_TIER, OFF_PEAK_TIER = 2, 1
+TIER_START = {OFF_PEAK_TIER: 98_765_432, PEAK_TIER: 24_691_357}
+TIER_ATTRS = {OFF_PEAK_TIER: ATTRS.current_tier_1_summation_delivered, PEAK_TIER: ATTRS.current_tier_2_summation_delivered}
 #: The uptime at which a meter with SUMMATION_STEPS_BACK loses 1 kWh, and how much it loses.
 STEP_BACK_AFTER, STEP_BACK = 7_200.0, 10_000
 
@@ -81,6 +87,11 @@ STEP_BACK_AFTER, STEP_BACK = 7_200.0, 10_000
 class Interval:
     end: int  # ZCL UTC of its end
     consumption: int  # raw summation units
+
+
+def tier_at(unix_minute: int) -> int:
+    """The tier in force in a minute: peak one UTC hour in four."""
+    return PEAK_TIER if (unix_minute // 60) % 4 == 3 else OFF_PEAK_TIER
 
 
 def household_watts(seed: int, unix_minute: int) -> int:
@@ -130,6 +141,7 @@ class MeteringServer(ServerCluster):
         self.fast_poll_update_period = 2
         self.intervals: list[Interval] = []
         self._watt_seconds = 0  # measured since power up, beyond START_SUMMATION
+        self._tier_watt_seconds = {tier: 0 for tier in TIER_START}  # the same, by the tier in force
         self._measured_to: int | None = None  # Unix second the integral reaches
         self._started_at = 0.0
         self._fast_poll_until = 0.0
@@ -157,6 +169,8 @@ class MeteringServer(ServerCluster):
             ATTRS.fast_poll_update_period.id: self.fast_poll_update_period,
             ATTRS.profile_interval_period.id: INTERVAL_PERIOD,
             ATTRS.max_number_of_periods_delivered.id: MAX_PERIODS,
+            ATTRS.active_register_tier_delivered.id: OFF_PEAK_TIER,
+            **{attr.id: TIER_START[tier] for tier, attr in TIER_ATTRS.items()},
         }
 
     def seed_attribute_faults(self, store) -> None:
@@ -246,6 +260,9 @@ class MeteringServer(ServerCluster):
                 self._watt_seconds -= STEP_BACK * WATT_SECONDS_PER_RAW
             self._stepped_back = True
         store.set(self.key(ATTRS.current_summation_delivered.id), self._raw_at_measured())
+        for tier, attr in TIER_ATTRS.items():
+            store.set(self.key(attr.id), TIER_START[tier] + self._tier_watt_seconds[tier] // WATT_SECONDS_PER_RAW)
+        store.set(self.key(ATTRS.active_register_tier_delivered.id), tier_at(now // 60))
         store.set(self.key(ATTRS.instantaneous_demand.id), household_watts(self.seed, now // 60) * 10)
 
     def _raw_at_measured(self) -> int:
@@ -256,7 +273,11 @@ class MeteringServer(ServerCluster):
         second = self._measured_to
         while second < to:
             minute_end = min(to, (second // 60 + 1) * 60)
-            self._watt_seconds += household_watts(self.seed, second // 60) * (minute_end - second)
+            energy = household_watts(self.seed, second // 60) * (minute_end - second)
+            self._watt_seconds += energy
+            tier = tier_at(second // 60)
+            if not (tier == PEAK_TIER and self.faults.has(PEAK_TIER_UNREGISTERED)):
+                self._tier_watt_seconds[tier] += energy
             second = minute_end
         self._measured_to = max(self._measured_to, to)
 
