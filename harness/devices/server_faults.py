@@ -28,8 +28,8 @@ FORMATTING_TOO_NARROW = Fault(
     ("TC-MET-1.2",), AttributeBehaviour())
 SUMMATION_STEPS_BACK = Fault(
     "summation-steps-back", "its CurrentSummationDelivered register steps back by 1 kWh two hours after power up",
-    # The profile's intervals are judged against the register's readings: a step back shows there too.
-    ("TC-MET-1.3", "TC-MET-1.5[latest-max]", "TC-MET-1.5[latest-max + 1]"), WatchedBehaviour())
+    # The profile's intervals and the tier registers are judged against the register: a step back shows there too.
+    ("TC-MET-1.3", "TC-MET-1.5[latest-max]", "TC-MET-1.5[latest-max + 1]", "TC-MET-1.8"), WatchedBehaviour())
 REPORTS_BEFORE_MIN_INTERVAL = Fault(
     "reports-before-min-interval", "reports a changed value at once, ignoring the configured minimum interval",
     ("TC-MET-1.4[60-300-1]", "TC-MET-1.4[10-60-1]"), Behaviour())
