@@ -64,9 +64,12 @@ SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
 #: Price client answers a Publish Price it does not take with the Default Response status that says why
 #: (DUPLICATE_EXISTS, FAILURE); SE.PRICE.C.BLOCK, the Price client takes block pricing (SE 1.1 Publish Price with
 #: tiers and NumberOfBlockThresholds); SE.TIME.C.LOCAL, the device shows local time (from the ESI's TimeZone and DST);
-#: SE.MTR.S.REPORTING, the Metering server reports CurrentSummationDelivered as Configure Reporting asks.
+#: SE.MTR.S.REPORTING, the Metering server reports CurrentSummationDelivered as Configure Reporting asks;
+#: SE.TIME.S.MASTER, .SYNCHRONIZED, .MASTERZONEDST, the Time server's TimeStatus bits 0, 1 and 2 (the server is the
+#: master clock, is synchronised to one over the network, sets its own time zone and DST).
 OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.MTR.S.REPORTING", "SE.PRICE.C.BLOCK", "SE.PRICE.C.REFUSALS",
-                         "SE.TIME.C.LOCAL"})
+                         "SE.TIME.C.LOCAL", "SE.TIME.S.MASTER", "SE.TIME.S.SYNCHRONIZED",
+                         "SE.TIME.S.MASTERZONEDST"})
 
 
 class PicsError(ValueError):
@@ -269,6 +272,14 @@ def template(device_type: DeviceTypeModel, *, all_revisions: bool = False, appli
                      "SE 1.1)")
     if "SE.TIME.C" in keys:
         lines.append("  SE.TIME.C.LOCAL: false  # optional: shows local time (reads the ESI's TimeZone and DST)")
+    if "SE.TIME.S" in keys:
+        lines.append("  SE.TIME.S.MASTER: false  # optional: TimeStatus Master (bit 0): the network's master clock")
+        lines.append("  SE.TIME.S.SYNCHRONIZED: false  # optional: TimeStatus Synchronized (bit 1): set over the "
+                     "network from a master")
+        lines.append("  SE.TIME.S.MASTERZONEDST: false  # optional: TimeStatus MasterZoneDst (bit 2): sets its own "
+                     "TimeZone and DST")
+    if "SE.MTR.S" in keys:
+        lines.append("  SE.MTR.S.REPORTING: false  # optional: reports CurrentSummationDelivered as configured")
     return "\n".join(lines) + "\n"
 
 

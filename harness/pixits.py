@@ -142,6 +142,17 @@ BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
                                        "(07-5123)"),
        ("2 s", _OPENSEG_PROFILE + ": a reading is at most 2 s late"), "longer",
        "OpenSEG: allowed lateness of a reading, and the age limit of API values beyond the interval"),
+    _d("summation_watch_period", "6 h", ("1 h", "a meter's register must be seen through several profile intervals "
+                                          "(60 min at most); " + PROGRAM_RULE),
+       ("48 h", PROGRAM_RULE), "shorter",
+       "Simple Metering server: how long the case watches CurrentSummationDelivered (TC-MET-1.3)"),
+    _d("meter_update_period", "30 s", ("1 s", _POSITIVE),
+       ("15 min", "a meter updates its registers at least once per shortest profile interval; " + PROGRAM_RULE),
+       "longer", "Simple Metering server: how often the DUT updates its registers, where its PICS do not claim "
+       "DefaultUpdatePeriod (0x000A)"),
+    _d("esi_clock_tolerance", "10 s", ("1 s", "ZCL UTCTime counts whole seconds (07-5123)"),
+       ("5 min", "an ESI's clock is set from the utility's head end; " + PROGRAM_RULE), "longer",
+       "ESI Time server: allowed difference between the DUT's UTC and the bench clock"),
     _d("api_latency", "1 s", ("100 ms", _POSITIVE), ("1 s", _OPENSEG_PROFILE + ": the API answers within 1 s"),
        "longer", "OpenSEG: the API answers within this time"),
 )}

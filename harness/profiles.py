@@ -186,6 +186,8 @@ DUT_ACTIONS: dict[str, tuple[str, ...]] = {
     "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (), "read_actuation": (),
     "read_local_time": (),
     "power_off": (), "power_on": (),
+    # An ESI's head end (issue 19): the operator publishes a price, issues a load control event, displays a message.
+    "publish_price": (), "issue_event": (), "display_message": (),
     "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
 }
 

@@ -80,6 +80,14 @@ def dut_joined_with_key(bench, testbed):
     dut_key_established(bench, testbed)
 
 
+@given("the DUT shares the golden's Smart Energy network and a CBKE link key")
+def dut_on_network_with_key(bench, testbed):
+    """The DUT and the golden are on one SE network and share a CBKE link key, whichever of them formed it: the
+    server cases (features/metering, features/esi) do not depend on the DUT's network role. Today the golden
+    forms the network and the DUT joins it (harness.strategy.commission)."""
+    dut_joined_with_key(bench, testbed)
+
+
 @given("the DUT has completed key establishment")
 def dut_key_established(bench, testbed):
     """After joining (an earlier step), CBKE with the golden ESI completed: SE frames use the CBKE link key from

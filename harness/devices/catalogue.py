@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .appliance import SmartAppliance
 from .base import ReferenceDevice
+from .esi_app import EsiApplication
 from .ihd import InHomeDisplay
 from .ihd_ember import EmberInHomeDisplay
 from .lcd import LoadControlDevice
+from .meter import ElectricMeter
 from .openseg import OpenSegGateway
 from .pct import ProgrammableThermostat
 
@@ -14,4 +16,8 @@ MODELS: dict[str, type[ReferenceDevice]] = {cls.model: cls for cls in (
     InHomeDisplay, ProgrammableThermostat, LoadControlDevice, SmartAppliance, OpenSegGateway,
     # The IHD on an EmberZNet-like stack (refuses unprotected SE commands by Default Response): must pass too.
     EmberInHomeDisplay,
+    # The utility side as DUT (issue 19): a meter that joins the ESI's network and serves Simple Metering.
+    ElectricMeter,
+    # The ESI's servers on a device that joins the golden's network, until sim:esi carries them.
+    EsiApplication,
 )}

@@ -26,12 +26,12 @@ from .application_faults import (
     catalogue,
 )
 from .faults import AttributeBehaviour, Fault
-from .foundation import REPORTING_FAULTS
 from .pct import DrlcDevice
+from .server_faults import METERING_REPORTING
 
 METERING_DEVICE_TYPE_MISSING = Fault(
     "metering-device-type-missing", "its Metering server lacks the mandatory MeteringDeviceType attribute",
-    ("TC-ATTR-1.2[Simple Metering]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
+    ("TC-ATTR-1.2[Simple Metering]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-MET-1.1", "TC-MET-1.7"), AttributeBehaviour())
 
 #: The energy its water heater has drawn when it leaves the factory (Wh, as CurrentSummationDelivered counts).
 FACTORY_SUMMATION = 0
@@ -49,7 +49,7 @@ class LoadControlDevice(DrlcDevice):
         [ACTS_ON_FOREIGN_DEVICE_CLASS, ACTS_ON_FOREIGN_ENROLLMENT_GROUP],
         [NO_REPORT_EVENT_STATUS, ACTUATION_IGNORES_EVENT],
         DRLC_UNSIGNED,  # it does not sign (no SE.DRLC.C.SIGN): its unsigned reports' type and fill
-        REPORTING_FAULTS,  # Configure Reporting and reports on its Metering server (TC-ZCL-1.8)
+        METERING_REPORTING,  # Configure Reporting and reports on its Metering server (TC-ZCL-1.8, TC-MET-1.4)
         [METERING_DEVICE_TYPE_MISSING],
     )
 

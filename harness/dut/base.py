@@ -43,6 +43,20 @@ class DutControl(ABC):
         """The user confirms message *message_id* on the display."""
         raise DutControlError(f"{type(self).__name__} cannot ask the user to confirm a message")
 
+    # -- an ESI's head end (issue 19): what its operator does; the golden learns the ids from the ESI's answers ----
+
+    async def publish_price(self) -> None:
+        """The operator publishes a price to come (the ESI then holds it for Get Scheduled Prices)."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the ESI's operator to publish a price")
+
+    async def issue_event(self) -> None:
+        """The operator issues a load control event to come (the ESI then holds it for Get Scheduled Events)."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the ESI's operator to issue an event")
+
+    async def display_message(self) -> None:
+        """The operator sends a message to the home (the ESI then holds it for Get Last Message)."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the ESI's operator to display a message")
+
     # -- the device's own control interface (issue 18): what it applies, where the profile offers it ----------
 
     @property

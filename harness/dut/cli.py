@@ -15,6 +15,9 @@ The DUT profile maps each harness action to a command line and, optionally, the 
         read_log: "log dump -> ^OK log"     # every line before the confirming one is the DUT's log
         read_actuation: "drlc state -> ^OK state"  # the reply's name=value pairs: what the device applies
         read_local_time: "time local -> ^OK local"  # local=YYYY-MM-DDTHH:MM:SS (or local=none) in the reply
+        publish_price: "esi price next-hour -> ^OK"      # an ESI's head end: a price for the next hour
+        issue_event: "esi drlc next-hour -> ^OK"         # a load control event in the next free hour
+        display_message: "esi msg send -> ^OK"           # a message asking for confirmation
 
 A reply line starting with ERROR, no matching reply before the timeout, or a closed port is a bench error
 (:class:`~harness.dut.base.DutControlError`), never a DUT failure.
@@ -162,6 +165,15 @@ class CliDutControl(DutControl):
 
     async def confirm_message(self, message_id: int) -> None:
         await self._run("confirm_message", message_id=message_id)
+
+    async def publish_price(self) -> None:
+        await self._run("publish_price")
+
+    async def issue_event(self) -> None:
+        await self._run("issue_event")
+
+    async def display_message(self) -> None:
+        await self._run("display_message")
 
     async def power_off(self) -> None:
         await self._run("power_off")  # e.g. a lab power switch on the same control line

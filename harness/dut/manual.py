@@ -26,6 +26,10 @@ DEFAULT_PROMPTS = {
     "confirm_message": "On the DUT's display, confirm message {message_id}, then press Enter",
     "power_off": "Pull the DUT's power plug (no orderly shutdown), then press Enter",
     "power_on": "Plug the DUT's power back in, then press Enter",
+    "publish_price": "At the ESI's head end, publish a price for the next hour, then press Enter",
+    "issue_event": "At the ESI's head end, issue a load control event for all device classes in the next free hour, "
+                   "then press Enter",
+    "display_message": "At the ESI's head end, send a message to the home asking for confirmation, then press Enter",
 }
 
 
@@ -93,6 +97,15 @@ class ManualDutControl(DutControl):
 
     async def confirm_message(self, message_id: int) -> None:
         await self._ask("confirm_message", message_id=message_id)
+
+    async def publish_price(self) -> None:
+        await self._ask("publish_price")
+
+    async def issue_event(self) -> None:
+        await self._ask("issue_event")
+
+    async def display_message(self) -> None:
+        await self._ask("display_message")
 
     async def power_off(self) -> None:
         await self._ask("power_off")

@@ -76,6 +76,22 @@ class SimDutControl(DutControl):
         except UnsupportedUserAction as exc:
             raise DutControlError(str(exc)) from None
 
+    # -- an ESI's head end: its operator's actions on a reference device that carries the ESI's servers --------
+
+    async def publish_price(self) -> None:
+        self._operator("publish a price").publish_price()
+
+    async def issue_event(self) -> None:
+        self._operator("issue an event").issue_event()
+
+    async def display_message(self) -> None:
+        self._operator("display a message").display_message()
+
+    def _operator(self, action: str):
+        if not callable(getattr(self.device, "publish_price", None)):
+            raise DutControlError(f"sim:{self.device.model} has no ESI head end to {action} on")
+        return self.device
+
     def _user_action(self, action: str, act) -> None:
         # Whether the device knew the event is the DUT's business, judged on the air, not a bench error.
         from harness.devices.application import UnsupportedUserAction

@@ -9,6 +9,7 @@ that judge a consumer's figures, and the reference gateway (which shows them).
 from __future__ import annotations
 
 import dataclasses
+import enum
 from decimal import Decimal
 
 #: UnitofMeasure 0: kWh (summation) and kW (demand).
@@ -67,8 +68,70 @@ class MeterFormatting:
         return Decimal(self.multiplier) * 3_600_000 / self.divisor
 
 
+
+# -- Simple Metering server rules (SE-FACTS "Metering"; SE 1.x Annex D.3) -------------------------------------
+
+#: MeteringDeviceType (attribute 0x0306) values of SE 1.1: 0 electric ... 6 cooling; 127-134 their mirrors.
+METERING_DEVICE_TYPES = {0: "electric", 1: "gas", 2: "water", 3: "thermal", 4: "pressure", 5: "heat", 6: "cooling",
+                         127: "mirrored gas", 128: "mirrored water", 129: "mirrored thermal",
+                         130: "mirrored pressure", 131: "mirrored heat", 132: "mirrored cooling"}
+
+#: UnitofMeasure (attribute 0x0300) values a meter of each MeteringDeviceType can serve its summation in (pure
+#: binary 0x00-0x08 and their BCD forms 0x80-0x88: kWh, m3, ft3, ccf, US gal, IMP gal, BTU, litres, kPa): an
+#: electric meter kWh; gas m3, ft3, ccf or BTU; water m3, ft3, US/IMP gallons or litres (SE 1.x Annex D.3.2.2.4
+#: UnitofMeasure, Wireshark packet-zbee-zcl-se.c zbee_zcl_se_met_unit_of_measure_names).
+UNITS_BY_DEVICE_TYPE: dict[int, frozenset[int]] = {
+    0: frozenset({0x00, 0x80}),
+    1: frozenset({0x01, 0x02, 0x03, 0x06, 0x81, 0x82, 0x83, 0x86}),
+    2: frozenset({0x01, 0x02, 0x04, 0x05, 0x07, 0x81, 0x82, 0x84, 0x85, 0x87}),
+}
+
+#: Status (attribute 0x0200) of an electric meter: bits 0-6 Check Meter, Low Battery, Tamper Detect, Power Failure,
+#: Power Quality, Leak Detect, Service Disconnect Open; bit 7 reserved (SE 1.x Annex D.3.2.2.2, DSR ZBOSS
+#: zb_zcl_metering_status_electricity_t).
+ELECTRIC_STATUS_DEFINED_BITS = 0x7F
+
+#: Request Fast Poll Mode: the server stays in fast poll at most 15 minutes (SE-FACTS "Metering"; Silicon Labs
+#: simple-metering-server MAX_FAST_POLLING_PERIOD).
+FAST_POLL_MAX_MINUTES = 15
+
+
+class IntervalChannel(enum.IntEnum):
+    """Get Profile IntervalChannel (SE 1.x Annex D.3.3.2.1)."""
+
+    CONSUMPTION_DELIVERED = 0x00
+    CONSUMPTION_RECEIVED = 0x01
+
+
+class GetProfileStatus(enum.IntEnum):
+    """Get Profile Response Status (SE 1.x Annex D.3.3.3.1, Table D-48)."""
+
+    SUCCESS = 0x00
+    UNDEFINED_INTERVAL_CHANNEL = 0x01
+    INTERVAL_CHANNEL_NOT_SUPPORTED = 0x02
+    INVALID_END_TIME = 0x03
+    MORE_PERIODS_REQUESTED_THAN_CAN_BE_RETURNED = 0x04
+    NO_INTERVALS_AVAILABLE = 0x05
+
+
+#: ProfileIntervalPeriod (the Get Profile Response field and attribute 0x000F) -> interval length in seconds
+#: (0 daily, 1 60 min, 2 30 min, 3 15 min, 4 10 min, 5 7.5 min, 6 5 min, 7 2.5 min).
+PROFILE_INTERVAL_SECONDS = {0: 86_400, 1: 3_600, 2: 1_800, 3: 900, 4: 600, 5: 450, 6: 300, 7: 150}
+
+#: An interval the meter could not measure is served as 0xFFFFFF (SE 1.x Annex D.3.3.3.1, Intervals).
+INVALID_INTERVAL = 0xFFFFFF
+
+
 __all__ = [
     "ELECTRIC_METERING",
+    "ELECTRIC_STATUS_DEFINED_BITS",
+    "FAST_POLL_MAX_MINUTES",
+    "GetProfileStatus",
+    "INVALID_INTERVAL",
+    "IntervalChannel",
+    "METERING_DEVICE_TYPES",
+    "PROFILE_INTERVAL_SECONDS",
+    "UNITS_BY_DEVICE_TYPE",
     "UNIT_KWH",
     "MeterError",
     "MeterFormatting",

@@ -11,16 +11,18 @@ from pathlib import Path
 import pytest
 
 from harness.devices.appliance import SmartAppliance
+from harness.devices.esi_app import EsiApplication
 from harness.devices.faults import Seed
 from harness.devices.ihd import InHomeDisplay
 from harness.devices.lcd import LoadControlDevice
+from harness.devices.meter import ElectricMeter
 from harness.devices.pct import ProgrammableThermostat
 from harness.dut.base import DutControl, DutControlError
 from harness.dut.sim import SimDutControl
 from harness.profiles import load_dut_profile
 
 ROOT = Path(__file__).resolve().parents[3]
-MODELS = [ProgrammableThermostat, LoadControlDevice, SmartAppliance]
+MODELS = [ProgrammableThermostat, LoadControlDevice, SmartAppliance, ElectricMeter, EsiApplication]
 CASE_KEY = re.compile(r"^TC-[A-Z]+-\d+\.\d+(\[[^\]]+\])?$")
 
 
@@ -117,3 +119,33 @@ def test_a_factory_reset_keeps_the_suites_the_device_was_provisioned_with(build)
     ihd.factory_reset()
     assert [ihd.store.get(key) for key in suites] == [0x0003, 0x0003]
 
+
+
+def test_operator_actions_reach_the_esi_servers(build):
+    """An ESI's head end (DUT control publish_price, issue_event, display_message) adds what its servers hold."""
+    from harness.devices.servers.drlc import DrlcServer
+    from harness.devices.servers.messaging import MessagingServer
+    from harness.devices.servers.price import PriceServer
+
+    esi = build(EsiApplication)
+    control = SimDutControl(esi)
+    loop = asyncio.new_event_loop()
+    try:
+        for action in (control.publish_price, control.issue_event, control.issue_event, control.display_message):
+            loop.run_until_complete(action())
+    finally:
+        loop.close()
+    assert len(esi.server(PriceServer).prices) == 2  # the current price and the one published
+    events = esi.server(DrlcServer).events
+    assert len(events) == 2 and events[1].start >= events[0].ends()  # the second after the first: no overlap
+    assert [m.message_id for m in esi.server(MessagingServer).messages] == [3001]
+
+
+def test_a_device_without_an_esi_head_end_refuses_operator_actions(build):
+    control = SimDutControl(build(ElectricMeter))
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(DutControlError, match="no ESI head end"):
+            loop.run_until_complete(control.publish_price())
+    finally:
+        loop.close()

@@ -1,0 +1,103 @@
+@area:esi
+Feature: The ESI's servers: Time, Price, DRLC and Messaging
+  An Energy Services Interface serves the home's network clock, its tariff, its load control program and its
+  messages. The golden plays the HAN clients (an IHD-like reader, a PCT- or load-control-like DRLC client, a Price,
+  Messaging and Time client): it asks the DUT what those clients ask and judges every field of every frame the DUT
+  answers with. What an ESI serves comes from its operator (the utility's head end): the DUT control actions
+  publish_price, issue_event and display_message ask for it (a CLI command, an operator prompt, or the reference
+  device's head end), and the golden learns the ids from the answers.
+  Rules:
+  - Time (ZCL 07-5123 3.12.2.2, SE-FACTS "Time"; DSR ZBOSS zcl_time.c): Time is UTC, within the PIXIT
+    esi_clock_tolerance of the bench clock; TimeStatus sets Master, Synchronized and MasterZoneDst as the PICS
+    claim them (SE.TIME.S.MASTER, .SYNCHRONIZED, .MASTERZONEDST), never Synchronized beside Master, and no bit
+    above 3; StandardTime = Time + TimeZone and LocalTime = StandardTime + DstShift while DstStart <= Time <
+    DstEnd, so ZCL UTC and the ESI's local time agree.
+  - Price (SE-FACTS "Price"; SE 1.x Annex D.4.2): a Publish Price carries the ESI's time in CurrentTime, a
+    RateLabel of at most 11 bytes, a defined UnitOfMeasure, an ISO 4217 currency (1-999), a price tier within the
+    number of tiers (at most 15); Get Current Price is answered with the price in force (started, its duration not
+    run out or 0xFFFF until changed); Get Scheduled Prices with the prices in force or to come, at most
+    NumberOfEvents of them (0: all), each once, earliest first (so the price in force first, with the fields Get
+    Current Price gave but CurrentTime); a Price Acknowledgement is taken without an error status.
+  - DRLC (SE-FACTS "DRLC cluster 0x0701"; SE 1.x Annex D.2.2): Get Scheduled Events is answered with the events in
+    force or to come, at most NumberOfEvents (0: all), each with a duration of at most 1440 minutes, a criticality
+    of 1-15 and device class bits within 0-11; a Report Event Status is taken without an error status.
+  - Messaging (SE-FACTS "Messaging"; SE 1.x Annex D.5): Get Last Message is answered with the last message, its
+    MessageControl without the reserved bits 4-6; a Message Confirmation is taken without an error status.
+  Decisions where the issue left it open: "taken without error" means no Default Response with a status other than
+  SUCCESS within the PIXIT response time (a Default Response SUCCESS or none, as the request's Disable Default
+  Response bit allows); a scheduled answer is collected for the PIXIT response time after the request.
+
+  Background:
+    Given the DUT shares the golden's Smart Energy network and a CBKE link key
+
+  @id:TC-ESI-1.1 @pics:SE.TIME.S
+  Scenario: The ESI's Time is UTC and its TimeStatus says what the PICS claim
+    When the golden reads the ESI's Time and TimeStatus
+    Then Time is within the PIXIT ESI clock tolerance of the bench clock's UTC
+    And TimeStatus sets the Master, Synchronized and MasterZoneDst bits as the PICS claim
+    And TimeStatus sets Synchronized only without Master, and no bit above 3
+
+  @id:TC-ESI-1.2 @pics:SE.TIME.S.A0002 @pics:SE.TIME.S.A0007
+  Scenario: The ESI's local time follows its TimeZone and daylight saving
+    When the golden reads the ESI's Time, TimeZone, DST and local time attributes
+    Then TimeZone and DstShift lie within a day and DstStart lies before DstEnd
+    And StandardTime is Time plus TimeZone and LocalTime adds DstShift while daylight saving is in force
+
+  @id:TC-ESI-2.1 @pics:SE.PRICE.S
+  Scenario: Get Current Price is answered with the price in force
+    Given the ESI's operator publishes a price to come
+    When the golden sends Get Current Price
+    Then the DUT answers with a Publish Price whose fields are in range
+    And the price answered is in force now
+
+  @id:TC-ESI-2.2 @pics:SE.PRICE.S.C01.Rx
+  Scenario Outline: Get Scheduled Prices for <count> prices is answered with the prices in force or to come
+    Given the ESI's operator publishes a price to come
+    When the golden sends Get Current Price
+    And the golden sends Get Scheduled Prices from now for <count> prices
+    Then the DUT answers with Publish Price commands whose fields are in range
+    And it answers with as many prices as asked for, each once, none ended
+    And the price in force comes first, as Get Current Price gave it
+
+    Examples:
+      | count |
+      | 0     |
+      | 1     |
+
+  @id:TC-ESI-2.3 @pics:SE.PRICE.S.C02.Rx
+  Scenario: A Price Acknowledgement is taken without error
+    When the golden sends Get Current Price
+    And the golden acknowledges the price it was sent
+    Then the DUT answers the acknowledgement with no error status
+
+  @id:TC-ESI-3.1 @pics:SE.DRLC.S
+  Scenario Outline: Get Scheduled Events for <count> events is answered with valid events
+    Given the ESI's operator issues 2 load control events
+    When the golden sends Get Scheduled Events from now for <count> events
+    Then the DUT answers with Load Control Events whose fields are in range
+    And it answers with as many events as asked for, each once, none ended
+
+    Examples:
+      | count |
+      | 0     |
+      | 1     |
+
+  @id:TC-ESI-3.2 @pics:SE.DRLC.S
+  Scenario: A Report Event Status is taken without error
+    Given the ESI's operator issues 1 load control events
+    When the golden sends Get Scheduled Events from now for 1 events
+    And the golden reports status 0x01 for the event it was sent
+    Then the DUT answers the report with no error status
+
+  @id:TC-ESI-4.1 @pics:SE.MSG.S
+  Scenario: Get Last Message is answered with the last message
+    Given the ESI's operator displays a message
+    When the golden sends Get Last Message
+    Then the DUT answers with a Display Message whose fields are in range
+
+  @id:TC-ESI-4.2 @pics:SE.MSG.S
+  Scenario: A Message Confirmation is taken without error
+    Given the ESI's operator displays a message
+    When the golden sends Get Last Message
+    And the golden confirms the message it was sent
+    Then the DUT answers the confirmation with no error status

@@ -1,0 +1,330 @@
+"""The reference Simple Metering server (cluster 0x0702), device side: an electric meter's registers, its load
+profile, reporting as configured, Get Profile and Request Fast Poll Mode.
+
+The meter measures a household's load of its own (a seeded pattern, per minute) and updates its registers every
+DefaultUpdatePeriod seconds, or every applied fast poll period while fast poll mode lasts, as a meter's
+metrology does; a read between updates serves the last update. CurrentSummationDelivered is the integral of the
+load in 0.1 Wh (Multiplier 1, Divisor 10 000: kWh), InstantaneousDemand the load in 0.1 W. At each boundary of
+its profile interval (15 minutes, aligned to UTC) it records the interval's consumption; Get Profile serves the
+latest MaxNumberOfPeriodsDelivered of them.
+
+Rules (SE-FACTS "Metering"; SE 1.x Annex D.3; Silicon Labs simple-metering-server): Get Profile answers the
+block of intervals whose end is the most recent at or before EndTime (0 = now), most recent first, at most
+MaxNumberOfPeriodsDelivered; Status SUCCESS when it delivers every interval requested, 0x04 when it delivers
+fewer, 0x05 when none ends by EndTime, 0x01 for an undefined channel, 0x02 for the received channel it does not
+measure. Request Fast Poll Mode applies max(requested, FastPollUpdatePeriod) for at most 15 minutes.
+
+Written apart from the golden meter (harness/golden/meter.py): it shares the data model and the frame codecs only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from harness.se.clusters import Metering
+from harness.se.metering import (
+    ELECTRIC_METERING,
+    FAST_POLL_MAX_MINUTES,
+    PROFILE_INTERVAL_SECONDS,
+    UNIT_KWH,
+    GetProfileStatus,
+    IntervalChannel,
+    formatting_byte,
+)
+from harness.zcl import ZclRequest
+from harness.zcl.reporting import ReportingConfig, ReportScheduler
+
+from ..faults import FaultSet
+from ..server_faults import (
+    FAST_POLL_BELOW_MINIMUM,
+    FAST_POLL_UNCAPPED,
+    FORMATTING_TOO_NARROW,
+    PEAK_TIER_UNREGISTERED,
+    PROFILE_IGNORES_MAX_PERIODS,
+    PROFILE_OLDEST_FIRST,
+    PROFILE_STATUS_SUCCESS_WHEN_SHORT,
+    PROFILE_TAKES_ANY_CHANNEL,
+    PROFILE_WRONG_PERIOD,
+    REPORTS_BEFORE_MIN_INTERVAL,
+    REPORTS_IGNORE_CHANGE,
+    REPORTS_MISS_MAX_INTERVAL,
+    STATUS_RESERVED_BIT,
+    SUMMATION_FORMATTING_MISSING,
+    SUMMATION_STEPS_BACK,
+    UNIT_NOT_FOR_DEVICE_TYPE,
+)
+from .base import ServerCluster, ServerHost
+
+LOGGER = logging.getLogger(__name__)
+
+ATTRS = Metering.AttributeDefs
+#: Raw summation units per kWh (Divisor 10 000, Multiplier 1): one raw unit is 0.1 Wh.
+DIVISOR = 10_000
+#: Watt-seconds in one raw summation unit (0.1 Wh).
+WATT_SECONDS_PER_RAW = 360
+#: Where the register stands when the meter leaves the factory for this household: 12 345.6789 kWh.
+START_SUMMATION = 123_456_789
+#: ProfileIntervalPeriod 3: 15-minute intervals.
+INTERVAL_PERIOD = 3
+#: How many intervals one Get Profile Response carries at most (MaxNumberOfPeriodsDelivered): 12 intervals of
+#: 3 bytes keep the response inside one APS frame with APS security.
+MAX_PERIODS = 12
+#: How many intervals the meter keeps.
+HISTORY = 96
+#: Time-of-use registers: tier 2 (peak) is in force one hour in four (UTC hours 3, 7, 11, ...), tier 1 otherwise;
+#: where the two registers stood when the meter left the factory (their sum is START_SUMMATION).
+PEAK_TIER, OFF_PEAK_TIER = 2, 1
+TIER_START = {OFF_PEAK_TIER: 98_765_432, PEAK_TIER: 24_691_357}
+TIER_ATTRS = {OFF_PEAK_TIER: ATTRS.current_tier_1_summation_delivered, PEAK_TIER: ATTRS.current_tier_2_summation_delivered}
+#: The uptime at which a meter with SUMMATION_STEPS_BACK loses 1 kWh, and how much it loses.
+STEP_BACK_AFTER, STEP_BACK = 7_200.0, 10_000
+
+
+@dataclass(frozen=True)
+class Interval:
+    end: int  # ZCL UTC of its end
+    consumption: int  # raw summation units
+
+
+def tier_at(unix_minute: int) -> int:
+    """The tier in force in a minute: peak one UTC hour in four."""
+    return PEAK_TIER if (unix_minute // 60) % 4 == 3 else OFF_PEAK_TIER
+
+
+def household_watts(seed: int, unix_minute: int) -> int:
+    """The household's load in watts, constant within each minute: a base load, a 20-minute heating block every
+    hour, and an appliance (2 kW, 6 minutes) at a seeded minute of each hour."""
+    base = 300 + seed % 200
+    hour_minute = unix_minute % 60
+    heating = 800 if hour_minute < 20 else 0
+    appliance_start = (seed // 7 + unix_minute // 60 * 13) % 54
+    appliance = 2_000 if appliance_start <= hour_minute < appliance_start + 6 else 0
+    return base + heating + appliance
+
+
+class MeterReports(ReportScheduler):
+    """The engine's report schedule with the meter's reporting faults."""
+
+    def __init__(self, scheduler: ReportScheduler, faults: FaultSet) -> None:
+        super().__init__(scheduler._send_report)  # the engine's report sender (one scheduler per engine)
+        self.faults = faults
+
+    def value_changed(self, key, new_value) -> None:
+        config = self.get(key)
+        if config is not None and self._significant(config, new_value) and self.faults.has(REPORTS_BEFORE_MIN_INTERVAL):
+            self._schedule(config, 0.0)
+            return
+        super().value_changed(key, new_value)
+
+    def _significant(self, config: ReportingConfig, new_value) -> bool:
+        if self.faults.has(REPORTS_IGNORE_CHANGE):
+            return new_value != config.last_value
+        return super()._significant(config, new_value)
+
+    def _fire(self, config: ReportingConfig) -> None:
+        super()._fire(config)
+        if config.max_interval and config.timer is not None and self.faults.has(REPORTS_MISS_MAX_INTERVAL):
+            self._schedule(config, 2.0 * config.max_interval)
+
+
+class MeteringServer(ServerCluster):
+    """The Simple Metering server of an electric meter."""
+
+    cluster = Metering
+
+    def __init__(self, faults: FaultSet, endpoint: int, *, seed: int = 0) -> None:
+        super().__init__(faults, endpoint, seed=seed)
+        self.default_update_period = 5
+        self.fast_poll_update_period = 2
+        self.intervals: list[Interval] = []
+        self._watt_seconds = 0  # measured since power up, beyond START_SUMMATION
+        self._tier_watt_seconds = {tier: 0 for tier in TIER_START}  # the same, by the tier in force
+        self._measured_to: int | None = None  # Unix second the integral reaches
+        self._started_at = 0.0
+        self._fast_poll_until = 0.0
+        self._applied_period = self.fast_poll_update_period
+        self._stepped_back = False
+        self._boundary_raw: int | None = None  # the register at the last interval boundary passed
+        self._step_back_notes: list[Any] = []
+        self._task: asyncio.Task[None] | None = None
+
+    # -- the attribute table ---------------------------------------------------------------------------
+
+    def attribute_values(self) -> dict[int, object]:
+        summation_formatting = formatting_byte(6, 4)
+        return {
+            ATTRS.current_summation_delivered.id: START_SUMMATION,
+            ATTRS.status.id: 0x00,
+            ATTRS.unit_of_measure.id: UNIT_KWH,
+            ATTRS.multiplier.id: 1,
+            ATTRS.divisor.id: DIVISOR,
+            ATTRS.summation_formatting.id: summation_formatting,
+            ATTRS.demand_formatting.id: formatting_byte(3, 4),
+            ATTRS.metering_device_type.id: ELECTRIC_METERING,
+            ATTRS.instantaneous_demand.id: 0,
+            ATTRS.default_update_period.id: self.default_update_period,
+            ATTRS.fast_poll_update_period.id: self.fast_poll_update_period,
+            ATTRS.profile_interval_period.id: INTERVAL_PERIOD,
+            ATTRS.max_number_of_periods_delivered.id: MAX_PERIODS,
+            ATTRS.active_register_tier_delivered.id: OFF_PEAK_TIER,
+            **{attr.id: TIER_START[tier] for tier, attr in TIER_ATTRS.items()},
+        }
+
+    def seed_attribute_faults(self, store) -> None:
+        """Alter the attribute table as the attribute faults say; each is then watched where it would be seen (the
+        watch is set after the change, so making it is no access)."""
+        unit, formatting, status = (self.key(a.id) for a in (ATTRS.unit_of_measure, ATTRS.summation_formatting,
+                                                               ATTRS.status))
+        watches: list[tuple[Any, Any]] = []
+
+        def seeded(fault, key) -> bool:
+            return self.faults.acts(fault, lambda note: watches.append((key, note)))
+
+        if seeded(UNIT_NOT_FOR_DEVICE_TYPE, unit):
+            store.set(unit, 0x01)  # cubic metres: a gas or water meter's unit
+        if seeded(FORMATTING_TOO_NARROW, formatting):
+            store.set(formatting, formatting_byte(3, 4))
+        if seeded(STATUS_RESERVED_BIT, status):
+            store.set(status, 0x80)
+        if seeded(SUMMATION_FORMATTING_MISSING, formatting):
+            store.remove_attribute(formatting)
+        for key, note in watches:
+            store.watch(key, note)
+
+    # -- running -----------------------------------------------------------------------------------------
+
+    def attach(self, host: ServerHost) -> None:
+        super().attach(host)
+        defs = Metering.ServerCommandDefs
+        host.engine.register_handler(Metering.cluster_id, self._side, defs.get_profile.id, self._on_get_profile,
+                                     endpoint=self.endpoint)
+        host.engine.register_handler(Metering.cluster_id, self._side, defs.request_fast_poll_mode.id,
+                                     self._on_fast_poll, endpoint=self.endpoint)
+        host.engine.reports = MeterReports(host.engine.reports, self.faults)
+        self.faults.acts(SUMMATION_STEPS_BACK, self._step_back_notes.append)
+        self._started_at = host.clock.monotonic()
+        self._measured_to = self._unix_now()
+        self.started()
+
+    @property
+    def _side(self):
+        return self.key(0).side
+
+    def started(self) -> None:
+        host = self.attached
+        self.update()  # the registers as the metrology has them (a factory reset of the radio keeps them)
+        if self._task is None or self._task.done():
+            self._task = host.spawn(self._run())
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def _unix_now(self) -> int:
+        return self.attached.clock.zcl_utc() + 946_684_800
+
+    def update_period(self) -> float:
+        if self.attached.clock.monotonic() < self._fast_poll_until:
+            return float(self._applied_period)
+        return float(self.default_update_period)
+
+    async def _run(self) -> None:
+        """The metrology: update the registers every update period, record intervals at their boundaries."""
+        while True:
+            await self.attached.clock.sleep(self.update_period())
+            self.update()
+
+    def update(self) -> None:
+        """Integrate the load up to now, recording each interval boundary passed, and set the registers."""
+        now = self._unix_now()
+        seconds = PROFILE_INTERVAL_SECONDS[INTERVAL_PERIOD]
+        assert self._measured_to is not None
+        first_boundary = (self._measured_to // seconds + 1) * seconds
+        for boundary in range(first_boundary, now + 1, seconds):
+            self._integrate(boundary)
+            if self._boundary_raw is not None:  # the interval the meter powered up in is not whole: not recorded
+                consumption = max(0, self._raw_at_measured() - self._boundary_raw)
+                self.intervals.append(Interval(boundary - 946_684_800, consumption))
+                del self.intervals[:-HISTORY]
+            self._boundary_raw = self._raw_at_measured()
+        self._integrate(now)
+        store = self.attached.store
+        uptime = self.attached.clock.monotonic() - self._started_at
+        if uptime >= STEP_BACK_AFTER and not self._stepped_back:
+            for note in self._step_back_notes:  # where the fault acts (a recording run)
+                note()
+            if self.faults.has(SUMMATION_STEPS_BACK):
+                self._watt_seconds -= STEP_BACK * WATT_SECONDS_PER_RAW
+            self._stepped_back = True
+        store.set(self.key(ATTRS.current_summation_delivered.id), self._raw_at_measured())
+        for tier, attr in TIER_ATTRS.items():
+            store.set(self.key(attr.id), TIER_START[tier] + self._tier_watt_seconds[tier] // WATT_SECONDS_PER_RAW)
+        store.set(self.key(ATTRS.active_register_tier_delivered.id), tier_at(now // 60))
+        store.set(self.key(ATTRS.instantaneous_demand.id), household_watts(self.seed, now // 60) * 10)
+
+    def _raw_at_measured(self) -> int:
+        return START_SUMMATION + self._watt_seconds // WATT_SECONDS_PER_RAW
+
+    def _integrate(self, to: int) -> None:
+        assert self._measured_to is not None
+        second = self._measured_to
+        while second < to:
+            minute_end = min(to, (second // 60 + 1) * 60)
+            energy = household_watts(self.seed, second // 60) * (minute_end - second)
+            self._watt_seconds += energy
+            tier = tier_at(second // 60)
+            if not (tier == PEAK_TIER and self.faults.has(PEAK_TIER_UNREGISTERED)):
+                self._tier_watt_seconds[tier] += energy
+            second = minute_end
+        self._measured_to = max(self._measured_to, to)
+
+    # -- commands ------------------------------------------------------------------------------------------
+
+    async def _on_get_profile(self, request: ZclRequest):
+        self.update()
+        command = request.command
+        channel, end_time, wanted = int(command.interval_channel), int(command.end_time), int(command.number_of_periods)
+        intervals: list[Interval] = []
+        chosen_end = end_time
+        if channel not in set(IntervalChannel) and not self.faults.has(PROFILE_TAKES_ANY_CHANNEL):
+            status = GetProfileStatus.UNDEFINED_INTERVAL_CHANNEL
+        elif channel == IntervalChannel.CONSUMPTION_RECEIVED and not self.faults.has(PROFILE_TAKES_ANY_CHANNEL):
+            status = GetProfileStatus.INTERVAL_CHANNEL_NOT_SUPPORTED  # it measures delivered energy only
+        else:
+            held = [i for i in self.intervals if end_time == 0 or i.end <= end_time]
+            limit = wanted if self.faults.has(PROFILE_IGNORES_MAX_PERIODS) else min(wanted, MAX_PERIODS)
+            intervals = list(reversed(held))[:limit]  # most recent first
+            if not held:
+                status = GetProfileStatus.NO_INTERVALS_AVAILABLE
+            elif len(intervals) == wanted or self.faults.has(PROFILE_STATUS_SUCCESS_WHEN_SHORT):
+                status = GetProfileStatus.SUCCESS
+            else:
+                status = GetProfileStatus.MORE_PERIODS_REQUESTED_THAN_CAN_BE_RETURNED
+            if held:
+                chosen_end = held[-1].end
+            if self.faults.has(PROFILE_OLDEST_FIRST):
+                intervals.reverse()
+        if not intervals and status == GetProfileStatus.NO_INTERVALS_AVAILABLE and \
+                self.faults.has(PROFILE_STATUS_SUCCESS_WHEN_SHORT):
+            status = GetProfileStatus.SUCCESS
+        response = Metering.ClientCommandDefs.get_profile_response.schema(
+            end_time=chosen_end, status=int(status),
+            profile_interval_period=1 if self.faults.has(PROFILE_WRONG_PERIOD) else INTERVAL_PERIOD,
+            number_of_periods_delivered=len(intervals), intervals=[i.consumption for i in intervals])
+        await request.respond(Metering.ClientCommandDefs.get_profile_response.id, response)
+
+    async def _on_fast_poll(self, request: ZclRequest):
+        command = request.command
+        requested, duration = int(command.fast_poll_update_period), int(command.duration)
+        applied = requested if self.faults.has(FAST_POLL_BELOW_MINIMUM) else max(requested, self.fast_poll_update_period)
+        minutes = duration if self.faults.has(FAST_POLL_UNCAPPED) else min(duration, FAST_POLL_MAX_MINUTES)
+        clock = self.attached.clock
+        self._applied_period = max(1, applied)
+        self._fast_poll_until = clock.monotonic() + minutes * 60
+        response = Metering.ClientCommandDefs.request_fast_poll_mode_response.schema(
+            applied_update_period=applied, fast_poll_mode_endtime=clock.zcl_utc() + minutes * 60)
+        await request.respond(Metering.ClientCommandDefs.request_fast_poll_mode_response.id, response)
+
