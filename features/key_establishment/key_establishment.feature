@@ -1,4 +1,4 @@
-@area:key_establishment
+@area:key_establishment @pics:SE.NWK.JOIN
 Feature: Certificate-Based Key Establishment with the Trust Center
   After joining with its install code, a Smart Energy device finds the Trust Center's Key Establishment
   cluster (Match_Desc on profile 0x0109, cluster 0x0800) and runs Certificate-Based Key Establishment (CBKE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .appliance import SmartAppliance
 from .base import ReferenceDevice
+from .esi import ReferenceEsi
 from .ihd import InHomeDisplay
 from .ihd_ember import EmberInHomeDisplay
 from .lcd import LoadControlDevice
@@ -14,4 +15,6 @@ MODELS: dict[str, type[ReferenceDevice]] = {cls.model: cls for cls in (
     InHomeDisplay, ProgrammableThermostat, LoadControlDevice, SmartAppliance, OpenSegGateway,
     # The IHD on an EmberZNet-like stack (refuses unprotected SE commands by Default Response): must pass too.
     EmberInHomeDisplay,
+    # The ESI: it forms the network and is the Trust Center (its profile's network.role: forms).
+    ReferenceEsi,
 )}

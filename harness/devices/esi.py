@@ -1,0 +1,192 @@
+"""The reference Energy Service Interface (SE device id 0x0500): it forms the HAN and is its Trust Center.
+
+A meter's or a utility gateway's ESI, as most SE deployments have it: the coordinator of the home area network,
+its Trust Center (harness/devices/esi_trust_center.py, its own policy) and the Key Establishment server the HAN
+devices run CBKE with. Its SE endpoint carries the Basic, Identify and Key Establishment (both sides) clusters and
+the ESI's mandatory servers: Time, Price, DRLC and Messaging (SE 1.x device descriptions).
+
+The application servers are components (``server_components``): each names its cluster and the values its
+attributes start with, and attaches its command handlers to the device's ZCL engine. A server without a component
+is carried with the data model's attributes only. Plug another in by listing it (see :class:`EsiServerComponent`).
+
+Driven like any ESI through its head end's actions (DutControl: add_install_code, permit_joining,
+update_network_key, remove_device); judged only by what it puts on the air.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from random import Random
+from typing import ClassVar, Protocol
+
+from harness.clock import Clock
+from harness.crypto.install_code import InstallCode
+from harness.profiles import DutProfile
+from harness.rng import CaseRandom
+from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Price, Time
+from harness.se.datamodel import Side, load_datamodel
+from harness.sim.air import Air
+from harness.sim.node import NodeError, Role
+
+from .base import ReferenceDevice
+from .esi_trust_center import EsiTrustCenter, TrustCenterFaults
+from .faults import Behaviour, Fault
+
+LOGGER = logging.getLogger(__name__)
+
+
+class EsiServerComponent(Protocol):
+    """An application server on the ESI's SE endpoint (e.g. Simple Metering, Price): its cluster, the values its
+    attributes start with, and what it does with requests once attached to the device's ZCL engine."""
+
+    cluster_id: ClassVar[int]
+
+    @classmethod
+    def attribute_values(cls, device: ReferenceEsi) -> dict[int, object]:
+        """Attribute id -> value at the factory (the rest keep the data model's defaults)."""
+        ...
+
+    @classmethod
+    def attach(cls, device: ReferenceEsi) -> object:
+        """Register its handlers with ``device.engine`` (and its timers on ``device.clock``); returns the server."""
+        ...
+
+
+# -- the catalogue: each Trust Center fault fails the cases named (features/trust_center) -----------------------
+
+ADMITS_UNKNOWN = Fault(
+    "tc-admits-unknown-device", "admits a device it holds no install code for, sending it the network key under "
+    "the well-known key ZigBeeAlliance09 (SE 1.x 5.4.1: install-code link keys only)",
+    ("TC-TC-1.3", "TC-TC-1.4"), Behaviour())
+WELL_KNOWN_KEY = Fault(
+    "tc-network-key-under-well-known-key", "secures every Transport Key of the network key with the well-known "
+    "key's key-transport key, not the device's install-code link key (SE 1.x 5.4.1, Zigbee 4.6.3.2)",
+    ("TC-TC-1.1", "TC-TC-1.4"), Behaviour())
+TRANSPORT_KEY_SOURCE_ZERO = Fault(
+    "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
+    "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)", ("TC-TC-1.1",), Behaviour())
+IGNORES_PERMIT_WINDOW = Fault(
+    "tc-ignores-permit-window", "admits a device that associates while its permit-join window is closed (Zigbee "
+    "3.6.1.4.1; 802.15.4 7.5.3.1)", ("TC-TC-2.1",), Behaviour())
+PERMIT_WINDOW_SHORT = Fault(
+    "tc-permit-window-short", "closes its permit-join window after half the time it was told to open it",
+    ("TC-TC-2.2",), Behaviour())
+KEY_UPDATE_SAME_SEQ = Fault(
+    "tc-key-update-same-sequence-number", "distributes a new network key under the active key sequence number "
+    "(Zigbee 4.6.3.4: a new key gets a new sequence number)", ("TC-TC-3.1",), Behaviour())
+NO_SWITCH_KEY = Fault(
+    "tc-no-switch-key", "distributes a new network key and switches to it without sending Switch Key (Zigbee "
+    "4.6.3.4)", ("TC-TC-3.1",), Behaviour())
+REMOVE_DEVICE_UNSECURED = Fault(
+    "tc-remove-device-unsecured", "sends APS Remove Device without APS security (Zigbee 4.4.5.1: secured with the "
+    "device's link key)", ("TC-TC-4.1",), Behaviour())
+REFUSES_KNOWN_REJOIN = Fault(
+    "tc-refuses-known-rejoin", "ignores the Trust Center rejoin of a device it admitted (Zigbee 4.6.3.6.1)",
+    ("TC-TC-5.1", "TC-TC-6.1"), Behaviour())
+REJOIN_ADMITS_UNKNOWN = Fault(
+    "tc-rejoin-admits-unknown-device", "answers the Trust Center rejoin of a device it never admitted with the "
+    "network key under the well-known key", ("TC-TC-5.2",), Behaviour())
+SMALL_KEY_TABLE = Fault(
+    "tc-small-key-table", "keeps 32 link keys and drops its oldest for a 33rd install code", ("TC-TC-6.1",),
+    Behaviour())
+
+TRUST_CENTER_FAULTS = TrustCenterFaults(
+    admits_unknown=ADMITS_UNKNOWN, well_known_key=WELL_KNOWN_KEY, transport_key_source_zero=TRANSPORT_KEY_SOURCE_ZERO,
+    ignores_permit_window=IGNORES_PERMIT_WINDOW, permit_window_short=PERMIT_WINDOW_SHORT,
+    key_update_same_seq=KEY_UPDATE_SAME_SEQ, no_switch_key=NO_SWITCH_KEY,
+    remove_device_unsecured=REMOVE_DEVICE_UNSECURED, refuses_known_rejoin=REFUSES_KNOWN_REJOIN,
+    rejoin_admits_unknown=REJOIN_ADMITS_UNKNOWN, small_key_table=SMALL_KEY_TABLE,
+)
+
+
+def _catalogue(*faults: Fault) -> dict[str, Fault]:
+    return {fault.name: fault for fault in faults}
+
+
+class ReferenceEsi(ReferenceDevice):
+    model = "esi"
+    device_id = load_datamodel().device_type("SE-ESP").device_id
+    node_role = Role.COORDINATOR
+    #: The application servers with behaviour (EsiServerComponent); the merge of the ESI's servers lists them.
+    server_components: ClassVar[tuple[type[EsiServerComponent], ...]] = ()
+    #: The ESI's mandatory servers (SE 1.x device descriptions): carried with the data model's attributes where no
+    #: component serves them.
+    mandatory_servers: ClassVar[tuple[int, ...]] = (Time.cluster_id, Price.cluster_id, Drlc.cluster_id,
+                                                    Messaging.cluster_id)
+    clusters: ClassVar[tuple[tuple[int, Side], ...]] = (
+        (Basic.cluster_id, Side.SERVER), (Identify.cluster_id, Side.SERVER),
+        (KeyEstablishment.cluster_id, Side.SERVER), (KeyEstablishment.cluster_id, Side.CLIENT),
+        *((cluster_id, Side.SERVER) for cluster_id in mandatory_servers),
+    )
+    faults_catalogue: ClassVar[Mapping[str, Fault]] = _catalogue(
+        ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, IGNORES_PERMIT_WINDOW, PERMIT_WINDOW_SHORT,
+        KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, REFUSES_KNOWN_REJOIN, REJOIN_ADMITS_UNKNOWN,
+        SMALL_KEY_TABLE,
+    )
+
+    def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = (), *,
+                 rng: CaseRandom | None = None) -> None:
+        super().__init__(air, profile, clock, faults, rng=rng)
+        # Its network's PAN id, addresses and keys are its own choices, drawn per case (a real ESI's are random).
+        self._network_rng = Random(self.seed_for("esi:network", 0xE51))
+        self.trust_center = EsiTrustCenter(self.node, self.faults, TRUST_CENTER_FAULTS,
+                                           Random(self.seed_for("esi:addresses", 0xE52)))
+        self.servers = [component.attach(self) for component in self.server_components]
+        self.form_network()
+
+    @classmethod
+    def server_clusters(cls) -> tuple[int, ...]:
+        return tuple(dict.fromkeys((*cls.mandatory_servers, *(c.cluster_id for c in cls.server_components))))
+
+    def attribute_values(self) -> dict[tuple[int, Side], dict[int, object]]:
+        values = self.identity_attributes()
+        for component in self.server_components:
+            values[(component.cluster_id, Side.SERVER)] = component.attribute_values(self)
+        return values
+
+    # -- its network ---------------------------------------------------------------------------------------------
+
+    def form_network(self) -> None:
+        """Form a network on the air's channel: a PAN id and network key of its own, its IEEE as extended PAN id."""
+        pan_id = self._network_rng.randint(0x0001, 0xFFFE)
+        key = bytes(self._network_rng.getrandbits(8) for _ in range(16))
+        self.node.form(pan_id, self.ieee, key, key_seq=0)
+        LOGGER.info("reference esi formed PAN 0x%04X", pan_id)
+
+    # -- its head end's actions (DutControl) ------------------------------------------------------------------
+
+    def add_install_code(self, ieee: int, install_code: InstallCode) -> None:
+        try:
+            self.trust_center.add_install_code_key(ieee, install_code.link_key)
+        except NodeError as exc:  # a full table: the head end is told, as a real ESI's would be
+            LOGGER.info("reference esi refused an install code: %s", exc)
+
+    def permit_joining(self, seconds: int) -> None:
+        self.trust_center.permit_joining(seconds)
+
+    def update_network_key(self) -> None:
+        key = bytes(self._network_rng.getrandbits(8) for _ in range(16))
+        self._spawn(self.trust_center.update_network_key(key))
+
+    def remove_device(self, ieee: int) -> None:
+        self._spawn(self.trust_center.remove_device(ieee))
+
+    def start_joining(self, deadline: float = 60.0) -> None:
+        """An ESI does not join: it formed its network when it powered up."""
+        LOGGER.info("reference esi: told to join, but it forms its own network")
+
+    def start_rejoin(self, deadline: float = 60.0) -> None:
+        LOGGER.info("reference esi: told to rejoin, but it is the coordinator of its own network")
+
+    def factory_reset(self) -> None:
+        LOGGER.info("reference esi factory reset")
+        self.power_on()
+        for task in list(self._tasks):
+            task.cancel()
+        if self.ke is not None:
+            self.ke.close()
+        self.trust_center.forget_all()
+        self.node._reset_network(forget_keys=True)
+        self.store.restore(self._factory_values)
+        self.form_network()
