@@ -98,3 +98,27 @@ async def read_identity(bench, testbed, nwk: int) -> dict[str, str]:
 
 async def identify(bench, testbed) -> dict[str, str]:
     return await read_identity(bench, testbed, await commission(bench, testbed))
+
+
+def profile_han_device(bench, number: int):
+    """HAN device *number* (from 1) of the DUT profile's network.han_devices; a bench error when the profile names
+    fewer (the case needs more HAN devices than the bench has)."""
+    from harness.testbed import BenchError
+
+    devices = bench.dut_profile.network.han_devices
+    if not 1 <= number <= len(devices):
+        raise BenchError(f"the case needs HAN device {number}; the DUT profile's network.han_devices names "
+                         f"{len(devices)}")
+    return devices[number - 1]
+
+
+#: The IEEE block of the HAN devices the bench makes up beyond the profile's (a simulated home's worth).
+GENERATED_HAN_IEEE_BASE = 0x00124B00000B0000
+
+
+def generated_han_devices(testbed, count: int) -> list[tuple[int, object]]:
+    """*count* more HAN devices (IEEE, InstallCode) for a case, their install codes from the case's random state."""
+    from harness.crypto import InstallCode
+
+    return [(GENERATED_HAN_IEEE_BASE + index + 1, InstallCode(testbed.random.token_bytes(16, "install-codes")))
+            for index in range(count)]

@@ -90,8 +90,14 @@ class HanDevice(Protocol):
         """The network keys it received, by key sequence number."""
         ...
 
-    async def join(self, deadline: float) -> bool:
-        """Scan, associate, take the network key and announce within *deadline* seconds; False when it did not."""
+    def commission(self, link_key: bytes) -> None:
+        """Use *link_key* as its preconfigured link key from its next join (another install code, or none)."""
+        ...
+
+    async def join(self, deadline: float, *, insistent: bool = False) -> bool:
+        """Scan, associate, take the network key and announce within *deadline* seconds; False when it did not.
+        *insistent*: associate even when the beacons deny joining (a probe of the Trust Center's window; a
+        radio whose stack cannot is a bench fault)."""
         ...
 
     async def rejoin(self, deadline: float, *, trust_center: bool) -> bool:

@@ -101,11 +101,10 @@ class BenchBackend(Protocol):
         while the golden runs an exchange. SecondRadioUnavailable where the bench has no second radio."""
         ...
 
-    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, insistent: bool = False,
-                         end_device: bool = False) -> HanDevice:
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
         """A golden HAN device for a network the DUT formed, with *link_key* (its install code's) as its
         preconfigured key, not yet joined; the profile's first HAN device is the golden radio itself.
-        *insistent*: it associates even when the beacons deny joining (a probe of the Trust Center's window);
         *end_device*: it joins as an end device. SecondRadioUnavailable where the bench has no radio for it."""
         ...
 

@@ -285,15 +285,14 @@ class HardwareBackend:
         raise SecondRadioUnavailable("this case needs a second golden-side node initiating Key Establishment "
                                      "towards the DUT; the bench has one EZSP radio, the Trust Center's")
 
-    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, insistent: bool = False,
-                         end_device: bool = False) -> HanDevice:
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
         """The golden's HAN devices in a network the DUT formed: the bench has one radio, the profile's first HAN
         device (testbed.han holds it once the scenario opened); any other needs a radio the bench does not have."""
-        if ieee in testbed.han and not insistent and not end_device:
+        if ieee in testbed.han and not end_device:
             return testbed.han[ieee]
         raise SecondRadioUnavailable(
             f"this case needs a golden HAN device {ieee:016X}"
-            + (" that associates against beacons denying it" if insistent else "")
             + (" joining as an end device" if end_device else "")
             + "; the bench has one EZSP radio, joined as the profile's first HAN device")
 

@@ -26,7 +26,6 @@ from harness.radio.sim_han import SimHanDevice, SimHanRadio
 from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, load_datamodel
 from harness.sim.air import Air
-from harness.sim.behaviour import StackBehaviour
 from harness.sim.node import Node, Role
 from harness.testbed import IDENTIFICATION, BenchError, HanDevice, Testbed
 from harness.verify import Keyring
@@ -158,16 +157,15 @@ class SimBackend:
         testbed.han[first.ieee_value] = SimHanDevice(node, link_key)
         return testbed
 
-    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, insistent: bool = False,
-                         end_device: bool = False) -> HanDevice:
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
         """A simulated node on the scenario's air: any number of them (the golden's first is already there)."""
         if ieee in testbed.han:
             return testbed.han[ieee]
         if testbed.air is None:
             raise BenchError("the simulated testbed has no air to put a HAN device on")
-        behaviour = StackBehaviour(associate_only_when_permitted=not insistent)
         node = Node(testbed.air, ieee, Role.END_DEVICE if end_device else Role.ROUTER, tc_link_key=link_key,
-                    clock=self.clock, behaviour=behaviour)
+                    clock=self.clock)
         device = SimHanDevice(node, link_key)
         testbed.han[ieee] = device
         testbed.keyring.add_link_key(ieee, link_key)

@@ -93,10 +93,10 @@ class Bench:
         DUT (harness.backends.base.BenchBackend.second_ke_partner)."""
         return await self.backend.second_ke_partner(testbed)
 
-    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, insistent: bool = False,
-                         end_device: bool = False) -> HanDevice:
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
         """A golden HAN device for the network the DUT formed (harness.backends.base.BenchBackend.han_device)."""
-        return await self.backend.han_device(testbed, ieee, link_key, insistent=insistent, end_device=end_device)
+        return await self.backend.han_device(testbed, ieee, link_key, end_device=end_device)
 
     @property
     def dut_forms_network(self) -> bool:

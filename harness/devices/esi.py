@@ -58,14 +58,18 @@ class EsiServerComponent(Protocol):
 ADMITS_UNKNOWN = Fault(
     "tc-admits-unknown-device", "admits a device it holds no install code for, sending it the network key under "
     "the well-known key ZigBeeAlliance09 (SE 1.x 5.4.1: install-code link keys only)",
-    ("TC-TC-1.3", "TC-TC-1.4"), Behaviour())
+    ("TC-TC-1.3",), Behaviour())
 WELL_KNOWN_KEY = Fault(
     "tc-network-key-under-well-known-key", "secures every Transport Key of the network key with the well-known "
     "key's key-transport key, not the device's install-code link key (SE 1.x 5.4.1, Zigbee 4.6.3.2)",
-    ("TC-TC-1.1", "TC-TC-1.4"), Behaviour())
+    # Every case in which the Trust Center sends a network key: none may go under the well-known key.
+    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-5.1", "TC-TC-6.1"),
+    Behaviour())
 TRANSPORT_KEY_SOURCE_ZERO = Fault(
     "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
-    "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)", ("TC-TC-1.1",), Behaviour())
+    "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)",
+    # Every case that judges a Transport Key's fields.
+    ("TC-TC-1.1", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-5.1", "TC-TC-6.1"), Behaviour())
 IGNORES_PERMIT_WINDOW = Fault(
     "tc-ignores-permit-window", "admits a device that associates while its permit-join window is closed (Zigbee "
     "3.6.1.4.1; 802.15.4 7.5.3.1)", ("TC-TC-2.1",), Behaviour())

@@ -10,6 +10,7 @@ coordinator. On a real bench the EZSP stick joined as a router plays that part (
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -52,12 +53,23 @@ class SimHanDevice:
     def network_keys(self) -> dict[int, bytes]:
         return dict(self.node.security.network_keys)
 
-    async def join(self, deadline: float) -> bool:
+    def commission(self, link_key: bytes) -> None:
+        self.link_key = bytes(link_key)
+        self.node.security.preconfigured_tc_link_key = self.link_key
+        self.node.security.link_keys.clear()  # keys of an earlier life on the network go with the new commissioning
+
+    async def join(self, deadline: float, *, insistent: bool = False) -> bool:
+        node = self.node
+        # A probe of the Trust Center's window: its stack associates whatever the beacons say.
+        behaviour = node.behaviour
+        node.behaviour = dataclasses.replace(behaviour, associate_only_when_permitted=not insistent)
         try:
-            await self.node.join(deadline=deadline)
+            await node.join(deadline=deadline)
         except JoinError as exc:
             self.failure = str(exc)
             return False
+        finally:
+            node.behaviour = behaviour
         self.failure = None
         return True
 
