@@ -57,7 +57,14 @@ async def join_dut_network(bench, testbed) -> int:
         han = testbed.han[first.ieee_value]
         raise DutFailure(f"the DUT's Trust Center did not admit the golden's HAN device {first.ieee} within the "
                          f"PIXIT join time ({han.failure})")
+    from harness.golden.trust_center import JoinEvent
+
     testbed.dut_nwk = COORDINATOR_NWK
+    # "Admitted" in this role: the golden is on the DUT's network from now; its CBKE with the DUT's Trust Center
+    # starts now, as any joined SE device's does (the DUT's own, in the other role).
+    testbed.join_event = JoinEvent(bench.clock.monotonic(), COORDINATOR_NWK, testbed.dut_ieee)
+    if testbed.golden.ke is not None:
+        testbed.golden.start_key_establishment(COORDINATOR_NWK, bench.dut_profile.endpoint, testbed.dut_ieee)
     return COORDINATOR_NWK
 
 

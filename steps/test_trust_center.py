@@ -79,12 +79,6 @@ def _tolerance(bench) -> float:
 
 # -- the DUT's Trust Center, through its head end -------------------------------------------------------------
 
-@given("the DUT is factory new and has formed its network")
-def factory_new_forming(bench, testbed):
-    bench.run(testbed.dut.factory_reset(), 30, "factory reset of the DUT")
-    _notes(testbed)["reset_at"] = bench.clock.monotonic()
-
-
 @given(parsers.parse("the DUT's Trust Center holds the install code of HAN device {number:d}"))
 def holds_install_code(bench, testbed, number):
     device = profile_han_device(bench, number)
@@ -318,7 +312,7 @@ def key_in_use(bench, testbed, number):
 @then("the DUT's beacons denied joining outside its window")
 def beacons_deny(bench, testbed):
     opened, seconds = _window_opened(testbed)
-    since = _notes(testbed).get("reset_at", 0.0)
+    since = testbed.notes.get("reset_at", 0.0)
     permitting = [(time, raw) for time, raw, permit in beacons_permitting(_frames(testbed), since=since)
                   if permit and not opened <= time <= opened + seconds]
     check(not permitting, expected=f"Association Permit clear in every beacon outside the window "

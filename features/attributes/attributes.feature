@@ -1,4 +1,4 @@
-@area:attributes @pics:SE.NWK.JOIN
+@area:attributes
 Feature: Mandatory clusters and attributes of the DUT's device type
   Every Smart Energy device carries the clusters its device type makes mandatory, on profile 0x0109, and
   serves their mandatory attributes with the data types and ranges of the data model. Unsupported and

@@ -1,4 +1,4 @@
-@area:foundation @pics:SE.NWK.JOIN
+@area:foundation
 Feature: ZCL foundation: the Default Response rules
   Whether a command gets a Default Response, and every field of the one it gets. A Default Response is sent
   only when no other response answers the command; on success only when the request's Disable Default Response

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import zigpy.zdo.types as zdo_t
 
 from harness.backends.base import BenchSetup, Work
+from harness.crypto.install_code import InstallCode
 from harness.clock import VirtualClock, VirtualTimeLoop, new_virtual_loop
 from harness.dut.sim import SimDutControl
 from harness.golden.golden import Golden
@@ -26,7 +27,7 @@ from harness.radio.sim_han import SimHanDevice, SimHanRadio
 from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, load_datamodel
 from harness.sim.air import Air
-from harness.sim.node import Node, Role
+from harness.sim.node import JoinError, Node, Role
 from harness.testbed import IDENTIFICATION, BenchError, HanDevice, Testbed
 from harness.verify import Keyring
 from harness.zcl import ZclEngine
@@ -46,6 +47,8 @@ COORDINATOR_IEEE = 0x00124B0000C0FFEE
 #: The second golden-side node (second_ke_partner): its IEEE, preconfigured link key and SE endpoint.
 PARTNER_IEEE = 0x00124B0000C0FFEF
 PARTNER_LINK_KEY = bytes.fromhex("5345434F4E44504152544E45524B4559")  # "SECONDPARTNERKEY"
+#: Its install code when the DUT is the Trust Center (the DUT's head end is given it): a test value.
+PARTNER_INSTALL_CODE = InstallCode(bytes.fromhex("5345434F4E445041"))  # "SECONDPA"
 PARTNER_ENDPOINT = 1
 PARTNER_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id  # an ESI
 
@@ -155,6 +158,16 @@ class SimBackend:
             random=random, case=case,
         )
         testbed.han[first.ieee_value] = SimHanDevice(node, link_key)
+        # The golden HAN device's Key Establishment client and server: an SE device runs CBKE with the Trust Center
+        # once it joined (the DUT's server here), with certificates the test CA mints for its own IEEE.
+        material = setup.ke_material
+        await golden.enable_key_establishment(
+            material.engine(first.ieee_value, setup.golden_ke_suites, rng=random.stream("ke:golden")),
+            ieee_of=ieee_resolver(node), install_key=node.set_link_key, set_aps_acks=aps_ack_switch(node),
+            key_table=node.security.link_keys, aps_send_frame=node.aps_send_frame,
+            next_aps_counter=node.security.next_aps_counter,
+        )
+        golden.learn_from_key_establishment(keyring, material.ca_public_key(1))
         return testbed
 
     async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
@@ -192,9 +205,19 @@ class SimBackend:
             return testbed.ke_partner
         if testbed.air is None:
             raise BenchError("the simulated testbed has no air to put a second node on")
-        node = Node(testbed.air, PARTNER_IEEE, Role.ROUTER, tc_link_key=PARTNER_LINK_KEY, clock=self.clock)
-        await testbed.golden.trust_center.admit(PARTNER_IEEE, PARTNER_LINK_KEY, 60)
-        await node.join(deadline=30.0)
+        if self.setup.dut_profile.network.forms:  # the DUT's Trust Center admits it, as it would any HAN device
+            node = Node(testbed.air, PARTNER_IEEE, Role.ROUTER, tc_link_key=PARTNER_INSTALL_CODE.link_key,
+                        clock=self.clock)
+            await testbed.dut.add_install_code(PARTNER_IEEE, PARTNER_INSTALL_CODE)
+            await testbed.dut.permit_joining(60)
+            testbed.keyring.add_link_key(PARTNER_IEEE, PARTNER_INSTALL_CODE.link_key)
+        else:
+            node = Node(testbed.air, PARTNER_IEEE, Role.ROUTER, tc_link_key=PARTNER_LINK_KEY, clock=self.clock)
+            await testbed.golden.trust_center.admit(PARTNER_IEEE, PARTNER_LINK_KEY, 60)
+        try:
+            await node.join(deadline=30.0)
+        except JoinError as exc:
+            raise BenchError(f"the second golden node could not join the scenario's network: {exc}") from exc
         node.add_endpoint(zdo_t.SimpleDescriptor(
             endpoint=PARTNER_ENDPOINT, profile=SE_PROFILE_ID, device_type=PARTNER_DEVICE_ID, device_version=0,
             input_clusters=[KeyEstablishmentCluster.cluster_id], output_clusters=[KeyEstablishmentCluster.cluster_id]))
