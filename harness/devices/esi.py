@@ -15,10 +15,11 @@ update_network_key, remove_device); judged only by what it puts on the air.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from random import Random
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from harness.clock import Clock
 from harness.crypto.install_code import InstallCode
@@ -28,10 +29,11 @@ from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messagi
 from harness.se.datamodel import Side, load_datamodel
 from harness.sim.air import Air
 from harness.sim.node import NodeError, Role
+from harness.zcl.store import AttributeKey, AttributeStore
 
 from .base import ReferenceDevice
 from .esi_trust_center import EsiTrustCenter, TrustCenterFaults
-from .faults import Behaviour, Fault
+from .faults import AttributeBehaviour, Behaviour, Fault
 
 LOGGER = logging.getLogger(__name__)
 
@@ -104,6 +106,24 @@ TRUST_CENTER_FAULTS = TrustCenterFaults(
 )
 
 
+# Its attribute table and endpoint (the ESI's mandatory servers): each fails the attribute cases that read it.
+TIME_STATUS_MISSING = Fault(
+    "time-status-missing", "its Time server lacks the mandatory TimeStatus attribute (SE 1.x: the ESI's Time server "
+    "serves Time and TimeStatus)", ("TC-ATTR-1.2[Time]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
+#: A mandatory server its simple descriptor lists but its attribute table and ZCL engine do not carry (a firmware
+#: whose descriptor and cluster table disagree): Read Attributes on it gets UNSUPPORTED_CLUSTER.
+SERVER_NOT_CARRIED: dict[int, Fault] = {
+    Price.cluster_id: Fault("price-server-not-carried", "lists the Price server in its simple descriptor but answers "
+                            "it with UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10"), Behaviour()),
+    Drlc.cluster_id: Fault("drlc-server-not-carried", "lists the DRLC server in its simple descriptor but answers it "
+                           "with UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Demand Response and Load Control]",
+                                                       "TC-ATTR-1.10"), Behaviour()),
+    Messaging.cluster_id: Fault("messaging-server-not-carried", "lists the Messaging server in its simple descriptor "
+                                "but answers it with UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Messaging]", "TC-ATTR-1.10"),
+                                Behaviour()),
+}
+
+
 def _catalogue(*faults: Fault) -> dict[str, Fault]:
     return {fault.name: fault for fault in faults}
 
@@ -126,7 +146,7 @@ class ReferenceEsi(ReferenceDevice):
     faults_catalogue: ClassVar[Mapping[str, Fault]] = _catalogue(
         ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, IGNORES_PERMIT_WINDOW, PERMIT_WINDOW_SHORT,
         KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, REFUSES_KNOWN_REJOIN, REJOIN_ADMITS_UNKNOWN,
-        SMALL_KEY_TABLE,
+        SMALL_KEY_TABLE, TIME_STATUS_MISSING, *SERVER_NOT_CARRIED.values(),
     )
 
     def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = (), *,
@@ -148,6 +168,19 @@ class ReferenceEsi(ReferenceDevice):
         for component in self.server_components:
             values[(component.cluster_id, Side.SERVER)] = component.attribute_values(self)
         return values
+
+    def build_store(self) -> AttributeStore:
+        store = self.empty_store()
+        values: Mapping[tuple[int, Side], Any] = self.attribute_values()  # values of the store's types
+        for cluster_id, side in self.clusters:
+            fault = SERVER_NOT_CARRIED.get(cluster_id) if side is Side.SERVER else None
+            if fault is not None and self.faults.has(fault):
+                continue  # the seeded fault: listed in the descriptor, absent from the table
+            store.add_cluster(self.endpoint, cluster_id, side, values=values.get((cluster_id, side)))
+        time_status = AttributeKey(self.endpoint, Time.cluster_id, Side.SERVER, Time.AttributeDefs.time_status.id)
+        if self.faults.acts(TIME_STATUS_MISSING, functools.partial(store.watch, time_status)):
+            store.remove_attribute(time_status)
+        return store
 
     # -- its network ---------------------------------------------------------------------------------------------
 
