@@ -33,7 +33,7 @@ from harness.zcl.store import AttributeKey, AttributeStore
 
 from .base import ReferenceDevice
 from .esi_trust_center import EsiTrustCenter, TrustCenterFaults
-from .faults import AttributeBehaviour, Behaviour, Fault
+from .faults import AttributeBehaviour, Behaviour, Fault, KeSetting
 
 LOGGER = logging.getLogger(__name__)
 
@@ -124,6 +124,38 @@ SERVER_NOT_CARRIED: dict[int, Fault] = {
 }
 
 
+# Its Key Establishment server, which every HAN device runs CBKE with (harness.ke.faults.DeviceKeFaults): the golden
+# joins as a HAN device and initiates with each of its test hooks (TC-KE-4.x).
+_KE_REFUSES_INITIATE = ("TC-KE-4.3", "TC-KE-4.4", "TC-KE-4.5[one byte short]", "TC-KE-4.5[not a valid public point]")
+KE_SERVER_FAULTS = (
+    Fault("ke-accepts-unknown-issuer", "as the Trust Center's Key Establishment server carries on with a certificate "
+          "whose issuer is not a trusted CA", ("TC-KE-4.3",), KeSetting("accept_unknown_issuer")),
+    Fault("ke-skips-subject-check", "accepts a certificate whose subject is not the initiator's IEEE address",
+          ("TC-KE-4.4",), KeSetting("skip_subject_check")),
+    Fault("ke-silent-on-bad-certificate", "drops a bad or malformed certificate without Terminate",
+          _KE_REFUSES_INITIATE, KeSetting("silent_on_bad_certificate")),
+    Fault("ke-accepts-any-suite", "carries on with an Initiate naming a suite it does not support",
+          ("TC-KE-4.2",), KeSetting("accept_any_suite")),
+    Fault("ke-ignores-out-of-sequence", "silently ignores Key Establishment frames out of sequence instead of "
+          "BAD_MESSAGE", ("TC-KE-4.7[Ephemeral Data before Initiate]", "TC-KE-4.7[Confirm Key before Ephemeral Data]"),
+          KeSetting("accept_out_of_sequence")),
+    Fault("ke-responder-ignores-bad-macu", "keeps and uses the link key although the initiator's MACU does not "
+          "verify, and answers with its MACV", ("TC-KE-4.6",), KeSetting("ignore_bad_macu")),
+    Fault("ke-skips-ephemeral-check", "answers Ephemeral Data before it validates the initiator's ephemeral point",
+          ("TC-KE-4.8[not a point on the curve]",), KeSetting("skip_ephemeral_check")),
+    Fault("ke-silent-on-malformed", "drops an Ephemeral Data or Confirm Key too short for its command without "
+          "Terminate", ("TC-KE-4.8[one byte short]",), KeSetting("silent_on_malformed")),
+    Fault("ke-reuses-ephemeral-key", "draws one ephemeral key pair and uses it again in every later exchange",
+          ("TC-KE-4.9",), KeSetting("reuse_ephemeral_key")),
+    Fault("ke-slow-confirm-key", "answers Confirm Key 2 s after the Confirm Key Generate Time it advertised",
+          ("TC-KE-4.10",), KeSetting("slow_confirm_key")),
+    Fault("ke-responses-fresh-tsn", "gives its responses a new ZCL sequence number instead of the request's",
+          ("TC-KE-4.11",), KeSetting("fresh_response_tsn")),
+    Fault("ke-accepts-second-partner", "drops its running exchange for a second initiator instead of answering it "
+          "NO_RESOURCES", ("TC-KE-4.13",), KeSetting("accept_second_partner")),
+)
+
+
 def _catalogue(*faults: Fault) -> dict[str, Fault]:
     return {fault.name: fault for fault in faults}
 
@@ -146,7 +178,7 @@ class ReferenceEsi(ReferenceDevice):
     faults_catalogue: ClassVar[Mapping[str, Fault]] = _catalogue(
         ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, IGNORES_PERMIT_WINDOW, PERMIT_WINDOW_SHORT,
         KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, REFUSES_KNOWN_REJOIN, REJOIN_ADMITS_UNKNOWN,
-        SMALL_KEY_TABLE, TIME_STATUS_MISSING, *SERVER_NOT_CARRIED.values(),
+        SMALL_KEY_TABLE, TIME_STATUS_MISSING, *SERVER_NOT_CARRIED.values(), *KE_SERVER_FAULTS,
     )
 
     def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = (), *,
