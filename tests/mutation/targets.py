@@ -10,24 +10,28 @@ from __future__ import annotations
 
 #: Every reference device, in the order a mutant is tried against them (the first verdict that is not
 #: CONFORMANT kills it, so the quickest devices come first).
-ALL_MODELS: tuple[str, ...] = ("appliance", "ihd", "pct", "lcd", "ihd-ember", "openseg")
+ALL_MODELS: tuple[str, ...] = ("appliance", "ihd", "pct", "lcd", "ihd-ember", "openseg", "esi")
+#: The HAN devices, which run the application clients (the ESI, which forms the network, runs none).
+CLIENT_MODELS: tuple[str, ...] = ("appliance", "ihd", "pct", "lcd", "ihd-ember", "openseg")
 
 #: Module (path under the repository) -> the reference devices that execute it.
 TARGETS: dict[str, tuple[str, ...]] = {
     "harness/devices/base.py": ALL_MODELS,
-    "harness/devices/application.py": ALL_MODELS,
+    "harness/devices/application.py": CLIENT_MODELS,
     "harness/devices/foundation.py": ALL_MODELS,
-    "harness/devices/clients/common.py": ALL_MODELS,
-    "harness/devices/clients/drlc.py": ALL_MODELS,
-    "harness/devices/clients/price.py": ALL_MODELS,
-    "harness/devices/clients/messaging.py": ALL_MODELS,
-    "harness/devices/clients/time.py": ALL_MODELS,
+    "harness/devices/clients/common.py": CLIENT_MODELS,
+    "harness/devices/clients/drlc.py": CLIENT_MODELS,
+    "harness/devices/clients/price.py": CLIENT_MODELS,
+    "harness/devices/clients/messaging.py": CLIENT_MODELS,
+    "harness/devices/clients/time.py": CLIENT_MODELS,
     "harness/devices/ihd.py": ("ihd", "ihd-ember"),
     "harness/devices/ihd_ember.py": ("ihd-ember",),
     "harness/devices/pct.py": ("pct", "lcd"),
     "harness/devices/lcd.py": ("lcd",),
     "harness/devices/appliance.py": ("appliance",),
     "harness/devices/openseg.py": ("openseg",),
+    "harness/devices/esi.py": ("esi",),
+    "harness/devices/esi_trust_center.py": ("esi",),
     "harness/openseg/server.py": ("openseg",),
     "harness/openseg/cache.py": ("openseg",),
 }
