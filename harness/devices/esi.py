@@ -61,12 +61,26 @@ ADMITS_UNKNOWN = Fault(
     "tc-admits-unknown-device", "admits a device it holds no install code for, sending it the network key under "
     "the well-known key ZigBeeAlliance09 (SE 1.x 5.4.1: install-code link keys only)",
     ("TC-TC-1.3",), Behaviour())
+#: The cases that start with the golden joining the ESI's network as a HAN device (strategy.commission) and running
+#: CBKE with it: a Trust Center whose network key no HAN device can open fails every one of them.
+_COMMISSIONED = (
+    "TC-ATTR-1.1", "TC-ATTR-1.10", "TC-ATTR-1.2[Basic]", "TC-ATTR-1.2[Demand Response and Load Control]",
+    "TC-ATTR-1.2[Identify]", "TC-ATTR-1.2[Key Establishment]", "TC-ATTR-1.2[Messaging]", "TC-ATTR-1.2[Price]",
+    "TC-ATTR-1.2[Time]", "TC-ATTR-1.3[Key Establishment]", "TC-ATTR-1.4", "TC-ATTR-1.5", "TC-ATTR-1.6[Basic]",
+    "TC-ATTR-1.6[Identify]", "TC-ATTR-1.6[Key Establishment]", "TC-ATTR-1.9",
+    "TC-KE-4.1", "TC-KE-4.2", "TC-KE-4.3", "TC-KE-4.4", "TC-KE-4.5[not a valid public point]",
+    "TC-KE-4.5[one byte short]", "TC-KE-4.6", "TC-KE-4.7[Confirm Key before Ephemeral Data]",
+    "TC-KE-4.7[Ephemeral Data before Initiate]", "TC-KE-4.8[not a point on the curve]", "TC-KE-4.8[one byte short]",
+    "TC-KE-4.9", "TC-KE-4.10", "TC-KE-4.11", "TC-KE-4.12[1]", "TC-KE-4.13",
+    "TC-ZCL-1.3", "TC-ZCL-1.4[clear]", "TC-ZCL-1.4[set]", "TC-ZCL-1.5",
+)
 WELL_KNOWN_KEY = Fault(
     "tc-network-key-under-well-known-key", "secures every Transport Key of the network key with the well-known "
     "key's key-transport key, not the device's install-code link key (SE 1.x 5.4.1, Zigbee 4.6.3.2)",
-    # Every case in which the Trust Center sends a network key: none may go under the well-known key.
-    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-5.1", "TC-TC-6.1"),
-    Behaviour())
+    # Every case in which the Trust Center sends a network key: none may go under the well-known key; and no HAN
+    # device can then join, so every case that commissions the golden fails too.
+    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-5.1", "TC-TC-6.1",
+     *_COMMISSIONED), Behaviour())
 TRANSPORT_KEY_SOURCE_ZERO = Fault(
     "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
     "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)",
@@ -113,8 +127,10 @@ TIME_STATUS_MISSING = Fault(
 #: A mandatory server its simple descriptor lists but its attribute table and ZCL engine do not carry (a firmware
 #: whose descriptor and cluster table disagree): Read Attributes on it gets UNSUPPORTED_CLUSTER.
 SERVER_NOT_CARRIED: dict[int, Fault] = {
+    # The Price server is also the first SE cluster the ESI claims: TC-KE-4.1 probes the new link key on it.
     Price.cluster_id: Fault("price-server-not-carried", "lists the Price server in its simple descriptor but answers "
-                            "it with UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10"), Behaviour()),
+                            "it with UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10", "TC-KE-4.1"),
+                            Behaviour()),
     Drlc.cluster_id: Fault("drlc-server-not-carried", "lists the DRLC server in its simple descriptor but answers it "
                            "with UNSUPPORTED_CLUSTER", ("TC-ATTR-1.2[Demand Response and Load Control]",
                                                        "TC-ATTR-1.10"), Behaviour()),
