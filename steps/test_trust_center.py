@@ -21,6 +21,7 @@ from harness.testbed import BenchError
 from harness.verdict import check
 from harness.verify.trust_center import (
     RULE_KEY_UPDATE,
+    RULE_LEAVE,
     RULE_REJOIN,
     RULE_REMOVE,
     RULE_TRANSPORT_KEY,
@@ -29,6 +30,7 @@ from harness.verify.trust_center import (
     beacons_permitting,
     judge_network_key_delivery,
     judge_switch_key,
+    leave_requests,
     network_key_in_use,
     network_keys_under_well_known_key,
     rejoin_responses,
@@ -146,6 +148,16 @@ def han_joined(bench, testbed, number):
     check(admitted, expected=f"HAN device {number} is admitted with its install code within {_join_time(bench):g} s",
           observed=f"it was not ({han.failure})", rule=RULE_ADMISSION)
     _notes(testbed).setdefault("joined_at", {})[number] = since
+
+
+@given(parsers.parse("HAN device {number:d} has joined the DUT's network as an end device"))
+def han_joined_end_device(bench, testbed, number):
+    device = profile_han_device(bench, number)
+    han = bench.run(bench.han_device(testbed, device.ieee_value, device.install_code_value.link_key,
+                                     end_device=True), 10)
+    admitted = bench.run(admit_han_device(bench, testbed, device), 2 * _join_time(bench) + 30, "joining the DUT")
+    check(admitted, expected=f"HAN device {number} is admitted as an end device with its install code",
+          observed=f"it was not ({han.failure})", rule=RULE_ADMISSION)
 
 
 @when("the DUT's Trust Center updates the network key")
@@ -391,6 +403,29 @@ def got_remove_device(bench, testbed, number):
         problems.extend(remove.frame.security_problems())
     check(not problems, expected="Remove Device naming the device, under its link key (data key)",
           observed="; ".join(problems) + f" (frame {removes[0].bytes_hex()})", rule=RULE_REMOVE)
+
+
+@then(parsers.parse("HAN device {number:d} got a NWK leave request without rejoin, secured with the network key"))
+def got_leave_request(bench, testbed, number):
+    han = _han(bench, testbed, number)
+    requests = leave_requests(_frames(testbed), dut_ieee=testbed.dut_ieee, device_ieee=han.ieee,
+                              network_keys=testbed.keyring.network_keys, since=_notes(testbed)["remove_at"])
+    check(bool(requests), expected="a NWK leave request from the DUT to the device", observed="none",
+          rule=RULE_LEAVE)
+    problems = []
+    for frame, leave in requests:
+        if not leave.request:
+            problems.append("the request bit is clear (a leave announcement, not a request)")
+        if leave.rejoin:
+            problems.append("the rejoin bit is set (the device is told to come back)")
+        if leave.remove_children:
+            problems.append("the remove-children bit is set")
+        if not frame.nwk_secured:
+            problems.append("not NWK-secured")
+        problems.extend(frame.security_problems())
+        problems = [f"{p} (frame {frame.raw.hex()})" for p in problems]
+    check(not problems, expected="a leave request with request 1, rejoin 0, remove children 0, under the active "
+                                 "network key", observed="; ".join(problems), rule=RULE_LEAVE)
 
 
 @then(parsers.parse("HAN device {number:d} has left the network"))

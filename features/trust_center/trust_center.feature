@@ -91,6 +91,15 @@ Feature: The DUT forms the Smart Energy network and is its Trust Center
     Then HAN device 1 got APS Remove Device naming itself under its link key
     And HAN device 1 has left the network
 
+  # An end device is the Trust Center's own child here: it is removed with a NWK leave request from its parent
+  # (Zigbee 4.4.5.1), not with Remove Device. One golden radio is a router: this case needs a second HAN device.
+  @id:TC-TC-4.2
+  Scenario: The Trust Center removes an end device, its child, with a NWK leave request without rejoin
+    Given HAN device 2 has joined the DUT's network as an end device
+    When the DUT's Trust Center removes HAN device 2
+    Then HAN device 2 got a NWK leave request without rejoin, secured with the network key
+    And HAN device 2 has left the network
+
   @id:TC-TC-5.1
   Scenario: A device the Trust Center admitted gets the network key again by Trust Center rejoin
     Given HAN device 1 has joined the DUT's network

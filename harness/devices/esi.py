@@ -101,6 +101,9 @@ NO_SWITCH_KEY = Fault(
 REMOVE_DEVICE_UNSECURED = Fault(
     "tc-remove-device-unsecured", "sends APS Remove Device without APS security (Zigbee 4.4.5.1: secured with the "
     "device's link key)", ("TC-TC-4.1",), Behaviour())
+LEAVE_REQUEST_REJOIN = Fault(
+    "tc-leave-request-with-rejoin", "removes an end device with a NWK leave request whose rejoin bit is set, so the "
+    "device comes back (Zigbee 4.4.5.1: removal is a leave without rejoin)", ("TC-TC-4.2",), Behaviour())
 REFUSES_KNOWN_REJOIN = Fault(
     "tc-refuses-known-rejoin", "ignores the Trust Center rejoin of a device it admitted (Zigbee 4.6.3.6.1)",
     ("TC-TC-5.1", "TC-TC-6.1"), Behaviour())
@@ -115,7 +118,8 @@ TRUST_CENTER_FAULTS = TrustCenterFaults(
     admits_unknown=ADMITS_UNKNOWN, well_known_key=WELL_KNOWN_KEY, transport_key_source_zero=TRANSPORT_KEY_SOURCE_ZERO,
     ignores_permit_window=IGNORES_PERMIT_WINDOW, permit_window_short=PERMIT_WINDOW_SHORT,
     key_update_same_seq=KEY_UPDATE_SAME_SEQ, no_switch_key=NO_SWITCH_KEY,
-    remove_device_unsecured=REMOVE_DEVICE_UNSECURED, refuses_known_rejoin=REFUSES_KNOWN_REJOIN,
+    remove_device_unsecured=REMOVE_DEVICE_UNSECURED, leave_request_rejoin=LEAVE_REQUEST_REJOIN,
+    refuses_known_rejoin=REFUSES_KNOWN_REJOIN,
     rejoin_admits_unknown=REJOIN_ADMITS_UNKNOWN, small_key_table=SMALL_KEY_TABLE,
 )
 
@@ -193,7 +197,7 @@ class ReferenceEsi(ReferenceDevice):
     )
     faults_catalogue: ClassVar[Mapping[str, Fault]] = _catalogue(
         ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, IGNORES_PERMIT_WINDOW, PERMIT_WINDOW_SHORT,
-        KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, REFUSES_KNOWN_REJOIN, REJOIN_ADMITS_UNKNOWN,
+        KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, LEAVE_REQUEST_REJOIN, REFUSES_KNOWN_REJOIN, REJOIN_ADMITS_UNKNOWN,
         SMALL_KEY_TABLE, TIME_STATUS_MISSING, *SERVER_NOT_CARRIED.values(), *KE_SERVER_FAULTS,
     )
 

@@ -69,6 +69,7 @@ class TrustCenterFaults:
     key_update_same_seq: Fault  # distributes a new network key under the active key sequence number
     no_switch_key: Fault  # distributes a new key and switches itself, never sending Switch Key
     remove_device_unsecured: Fault  # sends Remove Device without APS security
+    leave_request_rejoin: Fault  # removes an end device with a leave request that has the rejoin bit set
     refuses_known_rejoin: Fault  # ignores the Trust Center rejoin of a device it admitted
     rejoin_admits_unknown: Fault  # answers an unknown device's Trust Center rejoin with the network key
     small_key_table: Fault  # a 32-entry link-key table that drops its oldest entry
@@ -133,7 +134,8 @@ class EsiTrustCenter:
             LOGGER.info("ESI: cannot remove %s: not a device it admitted", format_ieee(ieee))
             return
         if not record.capability & 0x02:  # the device-type bit clear: an end device
-            self.node.nwk_send(record.nwk, Leave(rejoin=False, request=True).serialize(), NwkFrameType.COMMAND,
+            rejoin = self.faults.has(self.known.leave_request_rejoin)
+            self.node.nwk_send(record.nwk, Leave(rejoin=rejoin, request=True).serialize(), NwkFrameType.COMMAND,
                                dst_ieee=ieee, radius=1)
         else:
             frame = ApsFrame.command(self.node.security.next_aps_counter(), RemoveDevice(ieee))

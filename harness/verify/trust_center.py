@@ -20,7 +20,7 @@ from harness.crypto import WELL_KNOWN_TC_LINK_KEY
 from harness.wire.frames.aps import ApsFrameType, KeyType, RemoveDevice, SwitchKey, TransportKey
 from harness.wire.frames.errors import FrameError
 from harness.wire.frames.mac import Beacon, MacFrame, MacFrameType
-from harness.wire.frames.nwk import NwkFrameType, RejoinResponse, RejoinStatus, parse_nwk_command
+from harness.wire.frames.nwk import Leave, NwkFrameType, RejoinResponse, RejoinStatus, parse_nwk_command
 from harness.wire.security import KeyId
 
 from .capture import Keyring, ObservedFrame, decode_frames
@@ -35,6 +35,8 @@ RULE_KEY_UPDATE = ("Zigbee 4.6.3.4 and 4.4.10.5: a network key update sends each
                    "sequence number (the active one plus 1), then Switch Key naming that sequence number")
 RULE_REMOVE = ("Zigbee 4.4.5.1 and 4.4.10.3: the Trust Center removes a router with APS Remove Device naming it, "
                "APS-secured with its link key (data key)")
+RULE_LEAVE = ("Zigbee 4.4.5.1 and 3.4.4: the Trust Center removes an end device, its own child, with a NWK leave "
+              "request (request bit set, rejoin and remove-children clear), NWK-secured with the active network key")
 RULE_REJOIN = ("Zigbee 4.6.3.6: a Trust Center rejoin of a device the Trust Center admitted is answered with a "
                "Rejoin Response (SUCCESS) and the active network key under the device's link key's key-transport key")
 
@@ -143,6 +145,26 @@ def rejoin_responses(frames: Frames, *, dut_ieee: int, device_ieee: int, network
         except FrameError:
             continue
         if isinstance(command, RejoinResponse):
+            found.append((frame, command))
+    return found
+
+
+def leave_requests(frames: Frames, *, dut_ieee: int, device_ieee: int, network_keys: dict[int, bytes],
+                   since: float = 0.0) -> list[tuple[ObservedFrame, Leave]]:
+    """NWK Leave commands from the DUT addressed to a device (NWK destination IEEE, or the frame's MAC
+    destination being the device's last address when the header carries no IEEE)."""
+    found = []
+    for frame in decode_frames(frames, Keyring(network_keys=dict(network_keys))):
+        nwk = frame.nwk
+        if frame.timestamp < since or nwk is None or not from_dut(frame, dut_ieee):
+            continue
+        if nwk.frame_type != NwkFrameType.COMMAND or not hasattr(nwk, "payload") or nwk.dst_ieee != device_ieee:
+            continue
+        try:
+            command = parse_nwk_command(nwk.payload)
+        except FrameError:
+            continue
+        if isinstance(command, Leave):
             found.append((frame, command))
     return found
 
