@@ -46,6 +46,12 @@ class EzspHanDevice:
         self.failure: str | None = None
         self._nwk: int | None = None
         self._keys: dict[int, bytes] = {}
+        # The stack says when it is off the network (removed, told to leave): the device is no longer joined.
+        self._ezsp.add_callback(self._stack_status)
+
+    def _stack_status(self, frame_name: str, args: list[Any]) -> None:
+        if frame_name == "stackStatusHandler" and bt.sl_Status.from_ember_status(args[0]) == bt.sl_Status.NETWORK_DOWN:
+            self._nwk = None
 
     def __repr__(self) -> str:
         return f"EzspHanDevice({format_ieee(self.ieee)}, nwk={self._nwk})"

@@ -235,6 +235,12 @@ class Node:
         self.trust_center: TrustCenterHooks | None = None
         self.garbler: Garbler | None = None  # a reference device's garbage faults; None on a conformant stack
         self._rejoin_task: asyncio.Task | None = None  # the rejoin after a leave with Rejoin set
+        self._left_listeners: list[Callable[[bool], None]] = []  # told (with the Rejoin bit) when this node leaves
+
+    def on_left(self, listener: Callable[[bool], None]) -> None:
+        """Call *listener* (with whether it will rejoin) each time this node leaves its network: told to (a leave
+        request, Mgmt_Leave_req, Remove Device) or of its own accord."""
+        self._left_listeners.append(listener)
 
     def on_count(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call *listener* with each event the stack counts in `stats`, as it happens; returns the unsubscribe."""
@@ -1004,6 +1010,8 @@ class Node:
                       radius=1)
         # A device leaving to rejoin keeps its network key and address for a secured rejoin.
         self._reset_network(forget_keys=not rejoin)
+        for listener in list(self._left_listeners):
+            listener(rejoin)
         if requested and rejoin:
             self._rejoin_task = self.loop.create_task(self._rejoin_after_leave())
 
