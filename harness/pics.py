@@ -70,6 +70,17 @@ SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
 OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.MTR.S.REPORTING", "SE.PRICE.C.BLOCK", "SE.PRICE.C.REFUSALS",
                          "SE.TIME.C.LOCAL", "SE.TIME.S.MASTER", "SE.TIME.S.SYNCHRONIZED",
                          "SE.TIME.S.MASTERZONEDST"})
+#: The DUT's network role, which a profile declares (network.role) and these items mirror so that cases can be
+#: gated on it: SE.NWK.JOIN, the DUT joins a network the golden forms (the golden is its Trust Center);
+#: SE.NWK.TC, the DUT forms the network and is its Trust Center (the golden joins as HAN devices).
+ROLE_KEYS = {"joins": "SE.NWK.JOIN", "forms": "SE.NWK.TC"}
+
+
+def role_claims(role: str) -> dict[str, bool]:
+    """The role items a DUT of network role *role* (joins, forms) claims: its own true, the other false."""
+    if role not in ROLE_KEYS:
+        raise PicsError(f"network role {role!r} is not one of {', '.join(ROLE_KEYS)}")
+    return {key: name == role for name, key in ROLE_KEYS.items()}
 
 
 class PicsError(ValueError):
@@ -101,14 +112,14 @@ def command_key(cluster_id: int, side: Side, command_id: int, received: bool) ->
 
 def check_key(key: str) -> str:
     """Return the key if it follows the scheme, else raise PicsError saying what is expected."""
-    if SUITE_RE.match(key) or key in OPTION_KEYS:
+    if SUITE_RE.match(key) or key in OPTION_KEYS or key in ROLE_KEYS.values():
         return key
     match = KEY_RE.match(key)
     if not match or match["area"] not in CLUSTER_OF_AREA:
         areas = ", ".join(sorted(CLUSTER_OF_AREA))
         raise PicsError(
             f"PICS key {key!r} does not follow SE.<AREA>.<S|C>[.A<hex4>|.C<hex2>.<Rx|Tx>] with AREA in {areas}, "
-            f"or one of SE.KE.SUITE1, SE.KE.SUITE2, {', '.join(sorted(OPTION_KEYS))}"
+            f"or one of SE.KE.SUITE1, SE.KE.SUITE2, {', '.join(sorted(OPTION_KEYS | set(ROLE_KEYS.values())))}"
         )
     return key
 
@@ -280,6 +291,8 @@ def template(device_type: DeviceTypeModel, *, all_revisions: bool = False, appli
                      "TimeZone and DST")
     if "SE.MTR.S" in keys:
         lines.append("  SE.MTR.S.REPORTING: false  # optional: reports CurrentSummationDelivered as configured")
+    lines.append("# SE.NWK.JOIN and SE.NWK.TC mirror the profile's network.role (joins: the DUT joins the golden's")
+    lines.append("# network; forms: the DUT forms it and is the Trust Center): set network.role, not these.")
     return "\n".join(lines) + "\n"
 
 

@@ -87,6 +87,12 @@ BOUNDS: dict[str, PixitBound] = {b.name: b for b in (
     _d("rejoin_timeout", "30 s", ("1 s", _POSITIVE),
        ("254 s", "no longer than a join may take (join_timeout's bound); " + PROGRAM_RULE), "longer",
        "the DUT is back within this time after it is told to rejoin"),
+    _d("tc_permit_window", "60 s", ("10 s", "long enough to join in and to probe both ends of; " + PROGRAM_RULE),
+       ("254 s", _PERMIT_JOIN + " (0xFF would mean no end)"), None,
+       "a DUT that forms the network: the permit-join window it opens when told to (TC-TC-2.x probe both ends)"),
+    _d("tc_key_update_time", "30 s", ("1 s", _POSITIVE), ("300 s", PROGRAM_RULE), "longer",
+       "a DUT that forms the network: its network key update (Transport Key to each device, then Switch Key) is "
+       "done within this time after it is told to update"),
     _d("golden_silence_time", "60 s", ("1 s", _POSITIVE), ("1 h", PROGRAM_RULE), "shorter",
        "TC-JOIN-1.6: how long the restarted golden radio stays silent (a shorter outage is easier to survive)"),
     _d("leave_silence_time", "600 s", ("10 s", "watched beyond the leave exchange itself; " + PROGRAM_RULE),

@@ -32,7 +32,15 @@ from pydantic import (
 from harness import pixits
 from harness.crypto.errors import InstallCodeError
 from harness.crypto.install_code import InstallCode
-from harness.pics import ClaimError, PicsError, check_claims, check_key, resolve_device_type, with_mandatory
+from harness.pics import (
+    ClaimError,
+    PicsError,
+    check_claims,
+    check_key,
+    resolve_device_type,
+    role_claims,
+    with_mandatory,
+)
 from harness.pixits import UNITS
 from harness.se.datamodel import DeviceTypeModel
 
@@ -188,6 +196,10 @@ DUT_ACTIONS: dict[str, tuple[str, ...]] = {
     "power_off": (), "power_on": (),
     # An ESI's head end (issue 19): the operator publishes a price, issues a load control event, displays a message.
     "publish_price": (), "issue_event": (), "display_message": (),
+    # A DUT that forms the network and is its Trust Center (network.role: forms): what its head end or installer
+    # does to it. The install code goes with its CRC, as a label prints it; seconds 0 closes the window.
+    "add_install_code": ("ieee", "install_code"), "permit_joining": ("seconds",), "update_network_key": (),
+    "remove_device": ("ieee",),
     "info": (),  # what the DUT says of itself: the first thing `python -m harness.bench_check --dut` asks
 }
 
@@ -241,6 +253,67 @@ class OpenSegApi(_Strict):
         return self
 
 
+def _install_code_text(value: Any) -> str:
+    """An install code with its CRC, checked; the messages name lengths only (an install code is a secret)."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    if not re.fullmatch(r"[0-9a-fA-F]*", _hex_text(text)):
+        raise ValueError("expected hex digits (spaces, ':' or '-' between bytes allowed); the value holds other "
+                         "characters (value not shown)")
+    try:
+        InstallCode.parse(text)
+    except InstallCodeError as exc:
+        if "CRC mismatch" in str(exc):
+            raise ValueError("its last 2 bytes are not the CRC-16/X-25 of the code before them (the CRC is "
+                             "little-endian); copy the code and CRC again from the device") from None
+        raise ValueError(str(exc)) from None
+    return text
+
+
+class HanDevice(_Strict):
+    """A HAN device the golden joins a forming DUT's network as: its IEEE and the install code the DUT's Trust
+    Center is given for it (on a real bench the first is the golden radio's own IEEE)."""
+
+    ieee: Eui64
+    install_code: Annotated[SecretStr, BeforeValidator(_install_code_text)]
+
+    @property
+    def ieee_value(self) -> int:
+        return int(self.ieee, 16)
+
+    @property
+    def install_code_value(self) -> InstallCode:
+        return InstallCode.parse(self.install_code.get_secret_value())
+
+
+#: The DUT's network roles (docs/profiles.md): it joins the golden's network (the golden forms it and is the Trust
+#: Center), or it forms the network and is the Trust Center (the golden joins as HAN devices).
+NETWORK_ROLES = ("joins", "forms")
+
+
+class Network(_Strict):
+    """The DUT's role on the network, and the HAN devices the golden joins as when the DUT forms it."""
+
+    role: Literal["joins", "forms"] = "joins"
+    han_devices: list[HanDevice] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _devices(self) -> Network:
+        if self.role == "forms" and not self.han_devices:
+            raise ValueError("network.role forms needs network.han_devices: at least one HAN device (ieee and "
+                             "install_code) the golden joins the DUT's network as")
+        if self.role == "joins" and self.han_devices:
+            raise ValueError("network.han_devices is for network.role forms (the golden joins the DUT's network); "
+                             "remove it or set the role")
+        ieees = [device.ieee for device in self.han_devices]
+        if len(set(ieees)) != len(ieees):
+            raise ValueError("network.han_devices: each HAN device needs its own IEEE address")
+        return self
+
+    @property
+    def forms(self) -> bool:
+        return self.role == "forms"
+
+
 class DutProfile(_Strict):
     identity: Identity
     install_code: SecretStr
@@ -249,23 +322,12 @@ class DutProfile(_Strict):
     pixit: dict[str, PixitValue] = Field(default_factory=dict)
     control: Control
     openseg: OpenSegApi | None = None  # an OpenSEG gateway's consumer API; absent: not a gateway
+    network: Network = Field(default_factory=Network)
 
     @field_validator("install_code", mode="before")
     @classmethod
     def _install_code(cls, value: Any) -> str:
-        # The messages name lengths only: an install code is a secret, even a mistyped one.
-        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-        if not re.fullmatch(r"[0-9a-fA-F]*", _hex_text(text)):
-            raise ValueError("expected hex digits (spaces, ':' or '-' between bytes allowed); the value holds other "
-                             "characters (value not shown)")
-        try:
-            InstallCode.parse(text)
-        except InstallCodeError as exc:
-            if "CRC mismatch" in str(exc):
-                raise ValueError("its last 2 bytes are not the CRC-16/X-25 of the code before them (the CRC is "
-                                 "little-endian); copy the code and CRC again from the device") from None
-            raise ValueError(str(exc)) from None
-        return text
+        return _install_code_text(value)
 
     @field_validator("pixit", mode="after")
     @classmethod
@@ -306,7 +368,14 @@ class DutProfile(_Strict):
             check_claims(pics, device, applications)
         except ClaimError as exc:
             raise ValueError(f"pics.{exc.key}: {exc}; set it true or remove the line") from None
-        return {**data, "pics": with_mandatory(pics, device, applications)}
+        network = data.get("network")
+        role = network.get("role", "joins") if isinstance(network, dict) else "joins"
+        roles = role_claims(role if role in NETWORK_ROLES else "joins")
+        for key, claimed in roles.items():  # the role is the profile's network.role; PICS only mirror it
+            if key in pics and pics[key] is not claimed:
+                raise ValueError(f"pics.{key}: the network role is network.role ({role}), which makes {key} "
+                                 f"{str(claimed).lower()}; remove the line or change network.role")
+        return {**data, "pics": {**with_mandatory(pics, device, applications), **roles}}
 
     @field_validator("pics", mode="before")
     @classmethod

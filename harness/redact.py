@@ -182,6 +182,9 @@ class Redactor:
         redactor = cls()
         if dut is not None:
             redactor.add_install_code(dut.install_code_value)
+            network = getattr(dut, "network", None)
+            for device in getattr(network, "han_devices", ()):  # the golden's HAN devices in a DUT's network
+                redactor.add_install_code(device.install_code_value)
         if bench is not None:
             redactor.add(bench.network_key.get_secret_value())
             test_ca = getattr(bench, "test_ca", None)

@@ -68,6 +68,48 @@ class FrameInjector(Protocol):
         ...
 
 
+class HanDevice(Protocol):
+    """One of the golden's HAN devices in a network the DUT formed (its profile's network.role: forms): it joins
+    the DUT's network with its install-code link key, rejoins and leaves, and holds what the DUT's Trust Center
+    gave it. Simulated nodes, or on a real bench the golden radio joined as a router (harness/radio)."""
+
+    ieee: int
+    link_key: bytes  # the preconfigured link key of its install code (a secret: never logged)
+    failure: str | None  # why its last join or rejoin did not complete, in the stack's words
+
+    @property
+    def nwk(self) -> int | None: ...  # its address while it is on the network
+
+    @property
+    def joined(self) -> bool: ...
+
+    @property
+    def active_key_seq(self) -> int | None: ...
+
+    def network_keys(self) -> dict[int, bytes]:
+        """The network keys it received, by key sequence number."""
+        ...
+
+    def commission(self, link_key: bytes) -> None:
+        """Use *link_key* as its preconfigured link key from its next join (another install code, or none)."""
+        ...
+
+    async def join(self, deadline: float, *, insistent: bool = False) -> bool:
+        """Scan, associate, take the network key and announce within *deadline* seconds; False when it did not.
+        *insistent*: associate even when the beacons deny joining (a probe of the Trust Center's window; a
+        radio whose stack cannot is a bench fault)."""
+        ...
+
+    async def rejoin(self, deadline: float, *, trust_center: bool) -> bool:
+        """Rejoin: secured with the network key it holds, or (*trust_center*) having lost it, unsecured, for the
+        Trust Center to send the key again; False when it did not get back within *deadline* seconds."""
+        ...
+
+    async def leave(self) -> None:
+        """Leave the network (NWK leave, without rejoin)."""
+        ...
+
+
 @dataclass
 class Testbed:
     """One scenario's network: what the steps drive and what they observe."""
@@ -96,6 +138,8 @@ class Testbed:
     join_event: JoinEvent | None = None  # the Trust Center's admission of the DUT
     ke_completed: KeEvent | None = None  # the golden's record of the CBKE that gave the DUT its link key
     ke_partner: KeyEstablishment | None = None  # a second golden-side node's Key Establishment, once asked for
+    #: The golden's HAN devices in a network the DUT formed, by IEEE (empty when the DUT joins the golden's).
+    han: dict[int, HanDevice] = field(default_factory=dict)
 
     # -- what the bench itself keeps of the scenario --------------------------------------------------------
     capture_cut: str | None = None  # why capture.pcap holds fewer frames than the air carried (size limit)

@@ -24,6 +24,20 @@ def network_formed(bench, testbed):
           observed=f"channel {info.channel}, PAN 0x{int(info.pan_id):04X}", rule="bench profile")
 
 
+@given("the Smart Energy network is up, formed as the DUT profile's network role says")
+def network_up(bench, testbed):
+    """The golden's network (the golden forms it and is its Trust Center), or the DUT's (it forms it and is the
+    Trust Center: it did when it powered up; the golden joins it when the case commissions the DUT)."""
+    if not bench.dut_forms_network:
+        network_formed(bench, testbed)
+
+
+@given("the DUT is factory new and has formed its network")
+def factory_new_forming(bench, testbed):
+    bench.run(testbed.dut.factory_reset(), 30, "factory reset of the DUT")
+    testbed.notes["reset_at"] = bench.clock.monotonic()  # what a later step judges "since the reset" from
+
+
 @given("the DUT is factory new")
 def factory_new(bench, testbed):
     bench.run(testbed.dut.factory_reset(), 30, "factory reset of the DUT")

@@ -149,19 +149,24 @@ def claims(testbed, dut_pics, cluster, side):
 @when(parsers.parse("the golden radio reads every mandatory {cluster} {side:w} attribute"))
 def read_mandatory(bench, testbed, cluster, side):
     model = _cluster(cluster)
-    mandatory = [(model, Side(side), a) for a in model.attributes_of(Side(side)) if a.mandatory]
-    if not mandatory:
-        # No attribute of this side is mandatory (Price, DRLC, Messaging servers): the side is judged to be carried,
-        # its Discover Attributes answered rather than refused with UNSUPPORTED_CLUSTER.
-        nwk, endpoint = _dut(bench, testbed)
-        try:
-            bench.run(testbed.golden.engine.discover_attributes(nwk, endpoint, model.id, src_ep=ESI_ENDPOINT,
-                                                                target=Side(side), timeout=ZCL_TIMEOUT))
-        except ZclStatusError as exc:
-            check(False, expected=f"the {cluster} {side} carried: a Discover Attributes Response",
-                  observed=f"Default Response {exc.status.name}",
-                  rule="ZCL 07-5123 2.5.13-14 (Discover Attributes); the DUT's PICS claim the cluster side")
-    _read_expected(bench, testbed, mandatory)
+    expected = [(model, Side(side), a) for a in model.attributes_of(Side(side)) if a.mandatory]
+    _read_expected(bench, testbed, expected)
+    if not expected:  # nothing mandatory to read (the Price, DRLC and Messaging servers): the side must be there
+        _read_presence(bench, testbed, model, Side(side))
+
+
+def _read_presence(bench, testbed, model, side: Side) -> None:
+    """A cluster side the data model makes no attribute of mandatory is still one the DUT claims to carry: a Read
+    Attributes of its attribute 0x0000 gets a record (SUCCESS, or UNSUPPORTED_ATTRIBUTE for an optional one), not
+    UNSUPPORTED_CLUSTER and not silence."""
+    try:
+        records = _read(bench, testbed, model.id, [0x0000], side)
+        answer = ", ".join(f"0x{int(r.attrid):04X} {r.status.name}" for r in records) or "a response without records"
+        served = any(int(r.attrid) == 0 and r.status in (Status.SUCCESS, Status.UNSUPPORTED_ATTRIBUTE)
+                     for r in records)
+    except (ZclStatusError, ZclTimeout) as exc:
+        answer, served = str(exc), False
+    testbed.notes["presence"] = (f"{model.name} {side.value}", served, answer)
 
 
 def _read_expected(bench, testbed, expected: list) -> None:
@@ -196,6 +201,14 @@ def all_success(testbed):
             bad.append(f"{_attr_name(cluster, side, attr)}: {record.status.name if record else 'no record'}")
     check(not bad, expected="SUCCESS for every attribute read", observed="; ".join(bad) or "all SUCCESS",
           rule="ZCL 2.5.2: Read Attributes Response; SE 1.x mandatory attributes and the DUT's PICS")
+    presence = testbed.notes.get("presence")
+    if presence is not None:
+        side, served, answer = presence
+        check(served, expected=f"a Read Attributes Response record for attribute 0x0000 of the {side} the DUT claims "
+                               "(SUCCESS, or UNSUPPORTED_ATTRIBUTE: the data model makes none of its attributes "
+                               "mandatory)", observed=answer,
+              rule="ZCL 2.5.2 and 2.5.12: a cluster the endpoint carries answers Read Attributes; SE 1.x device "
+                   "descriptions: the claimed cluster side is carried")
 
 
 @then("every value has the data type of the data model")

@@ -1,4 +1,4 @@
-@area:drlc
+@area:drlc @pics:SE.NWK.JOIN
 Feature: Demand response and load control events
   The utility's ESI sends load control events to the device; the device filters them by device class and
   utility enrollment group, validates them, schedules them, randomizes their start and end when asked, runs

@@ -1,4 +1,4 @@
-@area:joining
+@area:joining @pics:SE.NWK.JOIN
 Feature: Joining a Smart Energy network with an install code
   A Smart Energy device joins the utility's HAN only through the Trust Center, with the preconfigured link
   key derived from its install code (AES-MMO(code || CRC)); the network key reaches it in an APS Transport

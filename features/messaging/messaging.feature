@@ -1,4 +1,4 @@
-@area:messaging
+@area:messaging @pics:SE.NWK.JOIN
 Feature: Messages the ESI displays on the DUT
   The ESI displays messages with Display Message (StartTime 0 = now, Duration 0xFFFF = until changed);
   when MessageControl bit 7 asks for a confirmation, the user's confirmation goes back as Message Confirmation

@@ -1,4 +1,4 @@
-@area:openseg
+@area:openseg @pics:SE.NWK.JOIN
 Feature: OpenSEG gateway: the meter's data on the home network, and nothing of the utility's control
   An Open Smart Energy Gateway is the consumer's device paired with the utility meter, the only HAN device that
   is. It reads only the Simple Metering cluster (polling it, or configuring its reports) every 4 seconds, keeps

@@ -1,4 +1,4 @@
-@area:price
+@area:price @pics:SE.NWK.JOIN
 Feature: Prices published by the ESI
   The ESI publishes the utility's prices with Publish Price (StartTime 0 = now, Duration 0xFFFF = until
   changed); a device that joins asks for the current price, and acknowledges every price whose PriceControl

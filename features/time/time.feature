@@ -1,4 +1,4 @@
-@area:time
+@area:time @pics:SE.NWK.JOIN
 Feature: Network time taken from the ESI
   A Smart Energy device takes its time from the ESI's Time server (Time, TimeStatus master/synchronized),
   not from its own clock: event start times, EventStatusTime, PriceAckTime and ConfirmationTime are network

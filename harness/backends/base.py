@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from harness.ke.state_machine import KeyEstablishment
     from harness.profiles import BenchProfile, DutProfile
     from harness.rng import CaseRandom
-    from harness.testbed import Testbed
+    from harness.testbed import HanDevice, Testbed
 
 
 class SecondRadioUnavailable(BenchFault, RuntimeError):
@@ -99,6 +99,13 @@ class BenchBackend(Protocol):
         """A second node of the golden side joined to the scenario's network, with a Key Establishment client
         (certificates from the test CA for its own IEEE) that can initiate towards the DUT: a second partner
         while the golden runs an exchange. SecondRadioUnavailable where the bench has no second radio."""
+        ...
+
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
+        """A golden HAN device for a network the DUT formed, with *link_key* (its install code's) as its
+        preconfigured key, not yet joined; the profile's first HAN device is the golden radio itself.
+        *end_device*: it joins as an end device. SecondRadioUnavailable where the bench has no radio for it."""
         ...
 
     def radio_firmware(self) -> str | None:

@@ -56,7 +56,7 @@ from harness.radio.ezsp import (
     RadioLost,
     ezsp_config,
 )
-from harness.testbed import Testbed
+from harness.testbed import HanDevice, Testbed
 from harness.verify import Keyring
 from harness.wire.frames import ApsFrame
 from harness.wire.frames.types import eui64_to_ieee
@@ -285,6 +285,17 @@ class HardwareBackend:
         raise SecondRadioUnavailable("this case needs a second golden-side node initiating Key Establishment "
                                      "towards the DUT; the bench has one EZSP radio, the Trust Center's")
 
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
+        """The golden's HAN devices in a network the DUT formed: the bench has one radio, the profile's first HAN
+        device (testbed.han holds it once the scenario opened); any other needs a radio the bench does not have."""
+        if ieee in testbed.han and not end_device:
+            return testbed.han[ieee]
+        raise SecondRadioUnavailable(
+            f"this case needs a golden HAN device {ieee:016X}"
+            + (" joining as an end device" if end_device else "")
+            + "; the bench has one EZSP radio, joined as the profile's first HAN device")
+
     async def factory_reset_dut(self, name: str) -> list[str]:
         """Bring the DUT to factory state before a scenario (on the simulated bench each scenario gets a new
         device; a real one carries its network over): the CLI's factory_reset command when the profile has one,
@@ -314,6 +325,8 @@ class HardwareBackend:
 
     async def _open_testbed(self, name: str, case: str, random: CaseRandom) -> Testbed:
         run_hook(self.setup.bench_profile.hooks, "rf_shield_close", name)
+        if self.setup.dut_profile.network.forms:
+            return await self._open_dut_network(name, case, random)
         state = await self.bench_network("left by an earlier case or session")
         app = await self.open_app()
         LOGGER.info("network at the scenario's start: key sequence %d, NWK frame counter %d, channel %d",
@@ -353,6 +366,42 @@ class HardwareBackend:
         self.progress.testbed = testbed
         self._watch_key_switches(testbed, app)
         self.enable_key_establishment(testbed)
+        return testbed
+
+    async def _open_dut_network(self, name: str, case: str, random: CaseRandom) -> Testbed:
+        """The DUT forms the network and is its Trust Center: the stick is the profile's first HAN device, joining
+        the DUT's network as a router when a case commissions it (harness/radio/ezsp_han.py). Nothing of the
+        bench's own network applies (its key, the key-switch watch); the DUT is reset to factory state, which
+        for a forming DUT means a new network of its own."""
+        from harness.radio.ezsp_han import EzspHanDevice
+
+        app = await self.open_app()
+        profile = self.setup.dut_profile
+        first = profile.network.han_devices[0]
+        stick = eui64_to_ieee(bytes(app.state.node_info.ieee))
+        if stick != first.ieee_value:
+            raise NetworkStateError(f"network.han_devices[0] is {first.ieee} but the golden radio's IEEE address is "
+                                    f"{stick:016X}: the first HAN device is the golden radio itself (give its IEEE "
+                                    f"and the install code the DUT's Trust Center is given for it)")
+        ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
+        link_key = first.install_code_value.link_key
+        keyring = Keyring()  # the DUT's network keys are learnt from what the stick receives
+        keyring.add_link_key(first.ieee_value, link_key)
+        golden = Golden(app, self.clock, demand_seed=random.seed_for("meter"))
+        try:
+            await self.factory_reset_dut(name)
+        except BaseException:
+            await golden.close()
+            raise
+        if self.capture is not None:
+            self.capture.skip_to_end()
+        testbed = Testbed(name=name, golden=golden, dut=self.dut, dut_ieee=ieee,
+                          dut_link_key=profile.install_code_value.link_key, keyring=keyring, frames=[], app=app,
+                          random=random, case=case, capture=self.capture, watch=self)
+        testbed.han[first.ieee_value] = EzspHanDevice(app, first.ieee_value, link_key,
+                                                      self.setup.bench_profile.channel)
+        self.progress.testbed = testbed
+        self.enable_key_establishment(testbed)  # the NCP's CBKE, its certificate for the stick's own IEEE
         return testbed
 
     # -- the testbeds' watch (harness.testbed.BenchWatch) ---------------------------------------------------

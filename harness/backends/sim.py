@@ -16,17 +16,19 @@ from typing import TYPE_CHECKING, Any
 import zigpy.zdo.types as zdo_t
 
 from harness.backends.base import BenchSetup, Work
+from harness.crypto.install_code import InstallCode
 from harness.clock import VirtualClock, VirtualTimeLoop, new_virtual_loop
 from harness.dut.sim import SimDutControl
 from harness.golden.golden import Golden
 from harness.ke.sim import aps_ack_switch, attach, ieee_resolver
 from harness.ke.state_machine import KeyEstablishment
 from harness.radio.sim import ControllerApplication, register_air, sim_config, unregister_air
+from harness.radio.sim_han import SimHanDevice, SimHanRadio
 from harness.se.clusters import KeyEstablishment as KeyEstablishmentCluster
 from harness.se.datamodel import SE_PROFILE_ID, load_datamodel
 from harness.sim.air import Air
-from harness.sim.node import Node, Role
-from harness.testbed import IDENTIFICATION, BenchError, Testbed
+from harness.sim.node import JoinError, Node, Role
+from harness.testbed import IDENTIFICATION, BenchError, HanDevice, Testbed
 from harness.verify import Keyring
 from harness.zcl import ZclEngine
 from harness.zcl.store import AttributeStore
@@ -45,6 +47,8 @@ COORDINATOR_IEEE = 0x00124B0000C0FFEE
 #: The second golden-side node (second_ke_partner): its IEEE, preconfigured link key and SE endpoint.
 PARTNER_IEEE = 0x00124B0000C0FFEF
 PARTNER_LINK_KEY = bytes.fromhex("5345434F4E44504152544E45524B4559")  # "SECONDPARTNERKEY"
+#: Its install code when the DUT is the Trust Center (the DUT's head end is given it): a test value.
+PARTNER_INSTALL_CODE = InstallCode(bytes.fromhex("5345434F4E445041"))  # "SECONDPA"
 PARTNER_ENDPOINT = 1
 PARTNER_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id  # an ESI
 
@@ -109,6 +113,8 @@ class SimBackend:
 
     async def open_testbed(self, name: str, case: str, random: CaseRandom) -> Testbed:
         setup = self.setup
+        if setup.dut_profile.network.forms:
+            return await self._open_dut_network(name, case, random)
         air = Air(channel=setup.bench_profile.channel, seed=random.seed_for("air"), loop=self.loop)
         frames: list[tuple[float, bytes]] = []
         air.add_sniffer(lambda frame: frames.append((frame.timestamp, frame.psdu)))
@@ -128,6 +134,55 @@ class SimBackend:
         testbed.injector = SimFrameInjector(testbed)
         await self._enable_golden_ke(testbed)
         return testbed
+
+    async def _open_dut_network(self, name: str, case: str, random: CaseRandom) -> Testbed:
+        """The DUT forms the network and is its Trust Center: it starts on fresh air, and the golden is the first
+        HAN device of the profile (a router, not yet joined), whose node carries the golden's ZDO client, ZCL
+        engine and Key Establishment. The network key is the DUT's: the keyring learns it from the HAN devices."""
+        setup = self.setup
+        air = Air(channel=setup.bench_profile.channel, seed=random.seed_for("air"), loop=self.loop)
+        frames: list[tuple[float, bytes]] = []
+        air.add_sniffer(lambda frame: frames.append((frame.timestamp, frame.psdu)))
+        device = self.model(air, setup.dut_profile, self.clock, self.faults, rng=random)
+        device.provision_key_establishment(setup.ke_material, setup.dut_ke_suites)
+        first = setup.dut_profile.network.han_devices[0]
+        link_key = first.install_code_value.link_key
+        node = Node(air, first.ieee_value, Role.ROUTER, tc_link_key=link_key, clock=self.clock)
+        radio = SimHanRadio(node)
+        golden = Golden(radio, self.clock, demand_seed=random.seed_for("meter"))
+        keyring = Keyring()
+        keyring.add_link_key(first.ieee_value, link_key)
+        testbed = Testbed(
+            name=name, golden=golden, dut=SimDutControl(device), dut_ieee=device.ieee,
+            dut_link_key=device.link_key, keyring=keyring, frames=frames, air=air, app=radio, device=device,
+            random=random, case=case,
+        )
+        testbed.han[first.ieee_value] = SimHanDevice(node, link_key)
+        # The golden HAN device's Key Establishment client and server: an SE device runs CBKE with the Trust Center
+        # once it joined (the DUT's server here), with certificates the test CA mints for its own IEEE.
+        material = setup.ke_material
+        await golden.enable_key_establishment(
+            material.engine(first.ieee_value, setup.golden_ke_suites, rng=random.stream("ke:golden")),
+            ieee_of=ieee_resolver(node), install_key=node.set_link_key, set_aps_acks=aps_ack_switch(node),
+            key_table=node.security.link_keys, aps_send_frame=node.aps_send_frame,
+            next_aps_counter=node.security.next_aps_counter,
+        )
+        golden.learn_from_key_establishment(keyring, material.ca_public_key(1))
+        return testbed
+
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
+        """A simulated node on the scenario's air: any number of them (the golden's first is already there)."""
+        if ieee in testbed.han:
+            return testbed.han[ieee]
+        if testbed.air is None:
+            raise BenchError("the simulated testbed has no air to put a HAN device on")
+        node = Node(testbed.air, ieee, Role.END_DEVICE if end_device else Role.ROUTER, tc_link_key=link_key,
+                    clock=self.clock)
+        device = SimHanDevice(node, link_key)
+        testbed.han[ieee] = device
+        testbed.keyring.add_link_key(ieee, link_key)
+        return device
 
     async def _enable_golden_ke(self, testbed: Testbed) -> None:
         """Key Establishment on the golden ESI endpoint (simulated radio hooks); keys it completes go to the
@@ -150,9 +205,19 @@ class SimBackend:
             return testbed.ke_partner
         if testbed.air is None:
             raise BenchError("the simulated testbed has no air to put a second node on")
-        node = Node(testbed.air, PARTNER_IEEE, Role.ROUTER, tc_link_key=PARTNER_LINK_KEY, clock=self.clock)
-        await testbed.golden.trust_center.admit(PARTNER_IEEE, PARTNER_LINK_KEY, 60)
-        await node.join(deadline=30.0)
+        if self.setup.dut_profile.network.forms:  # the DUT's Trust Center admits it, as it would any HAN device
+            node = Node(testbed.air, PARTNER_IEEE, Role.ROUTER, tc_link_key=PARTNER_INSTALL_CODE.link_key,
+                        clock=self.clock)
+            await testbed.dut.add_install_code(PARTNER_IEEE, PARTNER_INSTALL_CODE)
+            await testbed.dut.permit_joining(60)
+            testbed.keyring.add_link_key(PARTNER_IEEE, PARTNER_INSTALL_CODE.link_key)
+        else:
+            node = Node(testbed.air, PARTNER_IEEE, Role.ROUTER, tc_link_key=PARTNER_LINK_KEY, clock=self.clock)
+            await testbed.golden.trust_center.admit(PARTNER_IEEE, PARTNER_LINK_KEY, 60)
+        try:
+            await node.join(deadline=30.0)
+        except JoinError as exc:
+            raise BenchError(f"the second golden node could not join the scenario's network: {exc}") from exc
         node.add_endpoint(zdo_t.SimpleDescriptor(
             endpoint=PARTNER_ENDPOINT, profile=SE_PROFILE_ID, device_type=PARTNER_DEVICE_ID, device_version=0,
             input_clusters=[KeyEstablishmentCluster.cluster_id], output_clusters=[KeyEstablishmentCluster.cluster_id]))
@@ -163,6 +228,9 @@ class SimBackend:
         return ke
 
     async def close_testbed(self, testbed: Testbed) -> None:
+        for han in testbed.han.values():
+            if isinstance(han, SimHanDevice):
+                han.close()
         if testbed.ke_partner is not None:
             testbed.ke_partner.close()
         if testbed.device is not None:
@@ -179,6 +247,9 @@ class SimBackend:
         """A new ControllerApplication on the same air and network settings."""
         if testbed.air is None:
             raise BenchError(f"{testbed.name}: a simulated testbed without its air cannot restart the golden radio")
+        if self.setup.dut_profile.network.forms:
+            raise BenchError(f"{testbed.name}: the golden is a HAN device of the DUT's network here; restarting it "
+                             "is not a case of this role")
         # A real coordinator keeps its frame counters and key table in non-volatile memory.
         old_security = testbed.app.node.security
         await testbed.golden.close()

@@ -27,7 +27,7 @@ from harness.limits import CAPTURE_LIMIT, cut_note
 from harness.options import OptionError, RunOptions
 from harness.profiles import BenchProfile, DutProfile, parse_pixit
 from harness.rng import CaseRandom
-from harness.testbed import BenchError, Testbed
+from harness.testbed import BenchError, HanDevice, Testbed
 
 if TYPE_CHECKING:
     from harness.clock import Clock
@@ -92,6 +92,16 @@ class Bench:
         """A second golden-side node on the scenario's network whose Key Establishment can initiate towards the
         DUT (harness.backends.base.BenchBackend.second_ke_partner)."""
         return await self.backend.second_ke_partner(testbed)
+
+    async def han_device(self, testbed: Testbed, ieee: int, link_key: bytes, *, end_device: bool = False
+                         ) -> HanDevice:
+        """A golden HAN device for the network the DUT formed (harness.backends.base.BenchBackend.han_device)."""
+        return await self.backend.han_device(testbed, ieee, link_key, end_device=end_device)
+
+    @property
+    def dut_forms_network(self) -> bool:
+        """Whether the DUT forms the network and is its Trust Center (its profile's network.role: forms)."""
+        return self.dut_profile.network.forms
 
     def claims(self, pics_key: str) -> bool:
         """Whether the DUT claims a PICS item (its profile, overridden by --pics)."""

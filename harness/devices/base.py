@@ -45,6 +45,8 @@ class ReferenceDevice:
     clusters: ClassVar[tuple[tuple[int, Side], ...]]
     #: fault name -> Fault: each declares what it seeds (harness/devices/faults.py).
     faults_catalogue: ClassVar[Mapping[str, Fault]] = {}
+    #: Its place in the network: a router that joins (HAN devices), or the coordinator that forms it (an ESI).
+    node_role: ClassVar[Role] = Role.ROUTER
 
     def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = (), *,
                  rng: CaseRandom | None = None) -> None:
@@ -59,7 +61,7 @@ class ReferenceDevice:
         self.endpoint = profile.endpoint
         self.ieee = int(str(profile.identity.ieee).replace(":", ""), 16)
         self.link_key = profile.install_code_value.link_key
-        self.node = Node(air, self.ieee, Role.ROUTER, tc_link_key=self.link_key,
+        self.node = Node(air, self.ieee, self.node_role, tc_link_key=self.link_key,
                          behaviour=self.faults.settings(StackBehaviour), clock=clock,
                          manufacturer_code=profile.identity.manufacturer_code or 0x0000)
         self.node.garbler = garbler_for(self.faults)  # its garbage faults' malformed frames (garbage.py)

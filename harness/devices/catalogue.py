@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .appliance import SmartAppliance
 from .base import ReferenceDevice
-from .esi_app import EsiApplication
+from .esi import ReferenceEsi
 from .ihd import InHomeDisplay
 from .ihd_ember import EmberInHomeDisplay
 from .lcd import LoadControlDevice
@@ -18,6 +18,6 @@ MODELS: dict[str, type[ReferenceDevice]] = {cls.model: cls for cls in (
     EmberInHomeDisplay,
     # The utility side as DUT (issue 19): a meter that joins the ESI's network and serves Simple Metering.
     ElectricMeter,
-    # The ESI's servers on a device that joins the golden's network, until sim:esi carries them.
-    EsiApplication,
+    # The ESI: it forms the network and is the Trust Center (its profile's network.role: forms).
+    ReferenceEsi,
 )}

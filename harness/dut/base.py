@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
+from harness.crypto.install_code import InstallCode
 from harness.errors import BenchFault
 
 
@@ -56,6 +57,26 @@ class DutControl(ABC):
     async def display_message(self) -> None:
         """The operator sends a message to the home (the ESI then holds it for Get Last Message)."""
         raise DutControlError(f"{type(self).__name__} cannot ask the ESI's operator to display a message")
+
+    # -- a DUT that forms the network and is its Trust Center (network.role: forms): its head end's or
+    # installer's actions ---------------------------------------------------------------------------------------
+
+    async def add_install_code(self, ieee: int, install_code: InstallCode) -> None:
+        """The Trust Center takes *install_code* (with its CRC) for the device *ieee*: it derives that device's
+        preconfigured link key from it and admits the device with it."""
+        raise DutControlError(f"{type(self).__name__} cannot give the DUT's Trust Center an install code")
+
+    async def permit_joining(self, seconds: int) -> None:
+        """The Trust Center opens its permit-join window for *seconds* (0 closes it)."""
+        raise DutControlError(f"{type(self).__name__} cannot open the DUT's permit-join window")
+
+    async def update_network_key(self) -> None:
+        """The Trust Center distributes a new network key and then switches the network to it."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the DUT's Trust Center to update the network key")
+
+    async def remove_device(self, ieee: int) -> None:
+        """The Trust Center removes the joined device *ieee* from the network."""
+        raise DutControlError(f"{type(self).__name__} cannot ask the DUT's Trust Center to remove a device")
 
     # -- the device's own control interface (issue 18): what it applies, where the profile offers it ----------
 

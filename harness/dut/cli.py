@@ -32,6 +32,9 @@ from datetime import datetime
 
 import serial
 
+from harness.crypto.install_code import InstallCode
+from harness.wire.frames.types import format_ieee
+
 from .base import DutControl, DutControlError
 
 DEFAULT_REPLY = r"^OK\b"
@@ -180,6 +183,19 @@ class CliDutControl(DutControl):
 
     async def power_on(self) -> None:
         await self._run("power_on")
+
+    async def add_install_code(self, ieee: int, install_code: InstallCode) -> None:
+        # The code with its CRC, as hex: what an ESI's CLI or head end takes from a device label.
+        await self._run("add_install_code", ieee=format_ieee(ieee), install_code=install_code.with_crc.hex().upper())
+
+    async def permit_joining(self, seconds: int) -> None:
+        await self._run("permit_joining", seconds=seconds)
+
+    async def update_network_key(self) -> None:
+        await self._run("update_network_key")
+
+    async def remove_device(self, ieee: int) -> None:
+        await self._run("remove_device", ieee=format_ieee(ieee))
 
     @property
     def reads_log(self) -> bool:

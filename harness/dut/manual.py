@@ -13,7 +13,9 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from harness.crypto.install_code import InstallCode
 from harness.errors import StepBlocked
+from harness.wire.frames.types import format_ieee
 
 from .base import DutControl
 
@@ -30,6 +32,14 @@ DEFAULT_PROMPTS = {
     "issue_event": "At the ESI's head end, issue a load control event for all device classes in the next free hour, "
                    "then press Enter",
     "display_message": "At the ESI's head end, send a message to the home asking for confirmation, then press Enter",
+    # A DUT that forms the network: its head end's actions. The prompt never shows an install code (a secret):
+    # the operator reads it from the label of the bench's HAN device.
+    "add_install_code": "Give the DUT's Trust Center the install code on the label of HAN device {ieee}, then press "
+                        "Enter",
+    "permit_joining": "Open the DUT's permit-join window for {seconds} seconds, then press Enter",
+    "update_network_key": "Make the DUT's Trust Center update the network key (new key, then Switch Key), then "
+                          "press Enter",
+    "remove_device": "Make the DUT's Trust Center remove device {ieee} from the network, then press Enter",
 }
 
 
@@ -112,3 +122,15 @@ class ManualDutControl(DutControl):
 
     async def power_on(self) -> None:
         await self._ask("power_on")
+
+    async def add_install_code(self, ieee: int, install_code: InstallCode) -> None:
+        await self._ask("add_install_code", ieee=format_ieee(ieee))
+
+    async def permit_joining(self, seconds: int) -> None:
+        await self._ask("permit_joining", seconds=seconds)
+
+    async def update_network_key(self) -> None:
+        await self._ask("update_network_key")
+
+    async def remove_device(self, ieee: int) -> None:
+        await self._ask("remove_device", ieee=format_ieee(ieee))

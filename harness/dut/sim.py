@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from harness.crypto.install_code import InstallCode
 from harness.devices.base import ReferenceDevice
 
 from .base import DutControl, DutControlError
@@ -34,6 +35,27 @@ class SimDutControl(DutControl):
         if not hasattr(self.device, "power_off"):
             raise DutControlError(f"sim:{self.device.model} cannot {action}: it does not model its power")
         return self.device
+
+    # A forming DUT's head-end actions, on a reference device that is a Trust Center (the reference ESI).
+
+    def _trust_center(self, action: str):
+        from harness.devices.esi import ReferenceEsi
+
+        if not isinstance(self.device, ReferenceEsi):
+            raise DutControlError(f"sim:{self.device.model} is no Trust Center: it cannot {action}")
+        return self.device
+
+    async def add_install_code(self, ieee: int, install_code: InstallCode) -> None:
+        self._trust_center("take an install code").add_install_code(ieee, install_code)
+
+    async def permit_joining(self, seconds: int) -> None:
+        self._trust_center("open its permit-join window").permit_joining(seconds)
+
+    async def update_network_key(self) -> None:
+        self._trust_center("update the network key").update_network_key()
+
+    async def remove_device(self, ieee: int) -> None:
+        self._trust_center("remove a device").remove_device(ieee)
 
     # A user action on a device without the client for it is a bench error: the profile claims what it lacks.
 

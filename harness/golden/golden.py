@@ -335,6 +335,15 @@ class Golden:
 
         self.ke.on_event(learn)
 
+    def start_key_establishment(self, nwk: int, endpoint: int, ieee: int) -> None:
+        """Initiate CBKE with the Trust Center at *nwk* in the background, as a joined SE device does (SE 1.x
+        5.4.7): the golden joined a network the DUT formed; its outcome shows in ``ke.events``."""
+        if self.ke is None:
+            raise GoldenError("the golden has no Key Establishment to initiate with")
+        task = asyncio.get_running_loop().create_task(self.ke.initiate(nwk, endpoint, ieee=ieee))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def enable_key_establishment(self, engine: KeEngine, **hooks) -> GoldenKe:
         """Serve Key Establishment on the ESI endpoint with *engine*'s certificates, and make the endpoint
         discoverable (Match_Desc for 0x0800 on profile 0x0109). *hooks*: see harness.golden.ke.GoldenKe."""

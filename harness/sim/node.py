@@ -33,6 +33,7 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 from datetime import UTC, datetime
 
 import zigpy.types as t
@@ -156,6 +157,23 @@ class _Association:
     future: asyncio.Future
 
 
+class TrustCenterHooks(Protocol):
+    """What a coordinator's stack hands its Trust Center: association and rejoin requests, announcements, leaves
+    and the APS commands a Trust Center answers (Request Key, Update Device)."""
+
+    devices: dict[int, Any]  # IEEE -> its record of the device (with the device's ``nwk``)
+
+    def association_request(self, ieee: int, capability: CapabilityInformation) -> None: ...
+
+    def rejoin_request(self, nwk: int, ieee: int | None, secured: bool) -> None: ...
+
+    def device_announced(self, nwk: int, ieee: int) -> None: ...
+
+    def device_left(self, nwk: int, ieee: int | None, rejoin: bool) -> None: ...
+
+    def aps_command(self, nwk: int, ieee: int | None, command: Any) -> None: ...
+
+
 class Node:
     """One simulated node on the air. Addresses are ints (see harness.wire.frames.types)."""
 
@@ -213,9 +231,16 @@ class Node:
         self._rejoin: asyncio.Future | None = None
         self._network_key_event: asyncio.Event | None = None
         self._permit_until = 0.0
-        self.trust_center = None  # set by harness.sim.trust_center.TrustCenter on a coordinator
+        # Set on a coordinator by its Trust Center (harness.sim.trust_center, a reference ESI's own).
+        self.trust_center: TrustCenterHooks | None = None
         self.garbler: Garbler | None = None  # a reference device's garbage faults; None on a conformant stack
         self._rejoin_task: asyncio.Task | None = None  # the rejoin after a leave with Rejoin set
+        self._left_listeners: list[Callable[[bool], None]] = []  # told (with the Rejoin bit) when this node leaves
+
+    def on_left(self, listener: Callable[[bool], None]) -> None:
+        """Call *listener* (with whether it will rejoin) each time this node leaves its network: told to (a leave
+        request, Mgmt_Leave_req, Remove Device) or of its own accord."""
+        self._left_listeners.append(listener)
 
     def on_count(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call *listener* with each event the stack counts in `stats`, as it happens; returns the unsubscribe."""
@@ -885,7 +910,7 @@ class Node:
             raise
 
     async def _join(self, extended_pan_id: int | None) -> None:
-        candidates = []
+        heard = []
         for _scan in range(JOIN_SCAN_ATTEMPTS):  # beacons are not acknowledged: scan again when none came
             self._beacons = []
             self._mac_transmit(beacon_request_frame(self.security.next_mac_seq()))
@@ -897,9 +922,13 @@ class Node:
                     continue
                 permitted = beacon.association_permit or not self.behaviour.associate_only_when_permitted
                 if permitted and extended_pan_id in (None, payload.extended_pan_id):
-                    candidates.append((frame, payload))
-            if candidates:
+                    heard.append((frame, payload, beacon.pan_coordinator))
+            if heard:
                 break
+        # The coordinator first (a stable sort): a device that associates whatever the beacons say still asks
+        # the Trust Center's own radio rather than a router that has no Trust Center behind it.
+        candidates = [(frame, payload) for frame, payload, _coordinator in
+                      sorted(heard, key=lambda candidate: not candidate[2])]
         if not candidates:
             raise JoinError(f"{format_ieee(self.ieee)} found no network permitting joins")
         parent, payload = candidates[0]
@@ -981,6 +1010,8 @@ class Node:
                       radius=1)
         # A device leaving to rejoin keeps its network key and address for a secured rejoin.
         self._reset_network(forget_keys=not rejoin)
+        for listener in list(self._left_listeners):
+            listener(rejoin)
         if requested and rejoin:
             self._rejoin_task = self.loop.create_task(self._rejoin_after_leave())
 

@@ -24,7 +24,7 @@ from tests.support.long_cases import deselect, long_cases_left_out
 from tests.support.suite_process import ROOT, run_module, suite_env
 
 AREAS = {"ATTR": "attributes", "JOIN": "joining", "KE": "key_establishment", "MSG": "messaging", "PRICE": "price",
-         "TIME": "time", "DRLC": "drlc", "OSEG": "openseg", "ZCL": "foundation", "MET": "metering", "ESI": "esi"}
+         "TIME": "time", "DRLC": "drlc", "OSEG": "openseg", "ZCL": "foundation", "MET": "metering", "ESI": "esi", "TC": "trust_center"}
 #: A message that is a Python exception rather than a finding: "IndexError: list index out of range", a traceback.
 PYTHON_EXCEPTION = re.compile(r"Traceback \(most recent call last\)|^\w+(Error|Exception)(: |$)", re.M)
 #: Fault groups per (model, step module); more groups cover more faults at a subprocess each.

@@ -6,7 +6,9 @@ Line protocol (one reply line per command):  ``reset`` -> ``OK reset``, ``join``
 ``confirm N`` -> ``OK confirming N`` (the Message Confirmation goes out after the reply), ``time`` -> ``OK
 local=<YYYY-MM-DDTHH:MM:SS>`` (the local time the display shows; ``none`` while it shows none), ``log`` -> the
 device's recent log lines, then ``OK log <count>``; a user action the device has no client for, a missing or
-non-numeric id -> ``ERROR ...``; anything else -> ``ERROR unknown command <word>``.
+non-numeric id -> ``ERROR ...``; a Trust Center's head end (the reference ESI): ``installcode <ieee> <code>``,
+``permit <seconds>``, ``rekey``, ``remove <ieee>`` -> ``OK <word> ...``; anything else -> ``ERROR unknown command
+<word>``.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class ReferenceCli:
         if word == "info":
             node = device.node
             return f"OK ieee={device.ieee:016X} joined={int(node.joined)} nwk={node.nwk:04X}"
+        if word in ("installcode", "permit", "rekey", "remove"):
+            return self._head_end(word, line.split()[1:])
         if word in ("optout", "optin", "confirm"):
             return self._user_action(word, line.split()[1:])
         if word == "time":
@@ -97,6 +101,32 @@ class ReferenceCli:
             local = shown() if callable(shown) else None
             return f"OK local={local.isoformat(timespec='seconds') if local is not None else 'none'}"
         return f"ERROR unknown command {word}"
+
+    def _head_end(self, word: str, args: list[str]) -> str:
+        """A Trust Center's head-end actions (the reference ESI): ``installcode <ieee> <code with CRC>``,
+        ``permit <seconds>``, ``rekey``, ``remove <ieee>``."""
+        from harness.crypto.install_code import InstallCode, InstallCodeError
+        from harness.devices.esi import ReferenceEsi
+
+        device = self.device
+        if not isinstance(device, ReferenceEsi):
+            return f"ERROR {device.model} is no Trust Center"
+        try:
+            if word == "installcode" and len(args) == 2:
+                device.add_install_code(int(args[0].replace(":", ""), 16), InstallCode.parse(args[1]))
+                return "OK installcode"  # the code is a secret: the reply never repeats it
+            if word == "permit" and len(args) == 1:
+                device.permit_joining(int(args[0]))
+                return f"OK permit {int(args[0])}"
+            if word == "rekey" and not args:
+                device.update_network_key()
+                return "OK rekey"
+            if word == "remove" and len(args) == 1:
+                device.remove_device(int(args[0].replace(":", ""), 16))
+                return "OK remove"
+        except (ValueError, InstallCodeError) as exc:
+            return f"ERROR {word}: {exc}"
+        return f"ERROR {word}: wrong arguments"
 
     def _user_action(self, word: str, args: list[str]) -> str:
         from harness.devices.application import ApplicationDevice, UnsupportedUserAction

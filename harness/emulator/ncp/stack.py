@@ -363,12 +363,106 @@ class NcpStack:
     def cmd_leaveNetwork(self) -> dict:
         if self.node is None:
             return {"status": t.EmberStatus.INVALID_CALL}
+        if self.node.role == Role.ROUTER and self.node.joined:
+            self.node._leave_now(False)  # a router announces its leave (NWK Leave) before it goes quiet
         self._network_down()
         self.nvm.network = None
         self.nvm.devices.clear()
         self.nvm.link_keys.clear()
         self._later(self.ezsp.callback, "stackStatusHandler", status=t.EmberStatus.NETWORK_DOWN)
         return {"status": t.EmberStatus.SUCCESS}
+
+    # -- a router on another's network (the golden as a HAN device of a DUT that formed the network) ---------
+
+    def cmd_startScan(self, scanType, channelMask, duration) -> dict:
+        """An active scan of the air's channel (the only one it has): networkFoundHandler for each Zigbee beacon,
+        then scanCompleteHandler. The radio must be free (no network up)."""
+        if scanType != t.EzspNetworkScanType.ACTIVE_SCAN or self.node is not None:
+            return {"status": t.EmberStatus.INVALID_CALL}
+        self._spawn(self._active_scan(960 * 16e-6 * (2 ** int(duration) + 1)))
+        return {"status": t.EmberStatus.SUCCESS}
+
+    async def _active_scan(self, seconds: float) -> None:
+        scanner = Node(self.air, self.ieee, Role.ROUTER)
+        try:
+            heard = await scanner.active_scan(seconds)
+        finally:
+            scanner.radio.detach()
+        for frame, beacon in heard:
+            try:
+                payload = beacon.zigbee
+            except Exception:  # noqa: BLE001 - not a Zigbee beacon: a real NCP reports none either
+                continue
+            network = t.EmberZigbeeNetwork(
+                channel=self.air.channel, panId=frame.src_pan, extendedPanId=ieee_to_eui64(payload.extended_pan_id),
+                allowingJoin=t.Bool(beacon.association_permit), stackProfile=payload.stack_profile,
+                nwkUpdateId=payload.update_id)
+            self.ezsp.callback("networkFoundHandler", networkFound=network, lastHopLqi=255, lastHopRssi=-40)
+        self.ezsp.callback("scanCompleteHandler", channel=self.air.channel, status=t.EmberStatus.SUCCESS)
+
+    def cmd_joinNetwork(self, nodeType, parameters) -> dict:
+        """Join by MAC association as a router with the preconfigured key of the initial security state; the
+        outcome comes as stackStatusHandler NETWORK_UP or JOIN_FAILED."""
+        initial = self.nvm.initial_security
+        if self.node is not None or initial is None:
+            return {"status": t.EmberStatus.INVALID_CALL}
+        if int(parameters.radioChannel) != self.air.channel:
+            return {"status": t.EmberStatus.PHY_INVALID_CHANNEL}
+        node = Node(self.air, self.ieee, Role.ROUTER, tc_link_key=bytes(initial.preconfiguredKey))
+        for descriptor in self.endpoints.values():
+            node.add_endpoint(descriptor)
+        self._spawn(self._router_join(node, parameters))
+        return {"status": t.EmberStatus.SUCCESS}
+
+    async def _router_join(self, node: Node, parameters) -> None:
+        try:
+            await node.join(deadline=30.0, extended_pan_id=eui64_to_ieee(bytes(parameters.extendedPanId)))
+        except NodeError as exc:
+            LOGGER.info("joinNetwork: %s", exc)
+            node.radio.detach()
+            self.ezsp.callback("stackStatusHandler", status=t.EmberStatus.JOIN_FAILED)
+            return
+        self._router_up(node, parameters)
+
+    def _router_up(self, node: Node, parameters) -> None:
+        node.add_packet_listener(self._incoming)
+        node.on_left(lambda rejoin: self._router_left(node, rejoin))
+        self.node = node
+        self.nvm.network = t.EmberNetworkParameters(
+            extendedPanId=ieee_to_eui64(node.extended_pan_id or 0), panId=node.pan_id or 0, radioTxPower=8,
+            radioChannel=self.air.channel, joinMethod=t.EmberJoinMethod.USE_MAC_ASSOCIATION, nwkManagerId=0,
+            nwkUpdateId=0, channels=0)
+        self.nvm.network_key = node.security.network_key
+        self.nvm.key_seq = node.security.active_key_seq or 0
+        self.ezsp.callback("stackStatusHandler", status=t.EmberStatus.NETWORK_UP)
+
+    def _router_left(self, node: Node, rejoin: bool) -> None:
+        """The router left (removed by the Trust Center, or told to leave): the stack reports its network down,
+        as EmberZNet does; one that leaves to rejoin stays this node."""
+        if self.node is node and not rejoin:
+            self._network_down()
+        self._later(self.ezsp.callback, "stackStatusHandler", status=t.EmberStatus.NETWORK_DOWN)
+
+    def cmd_findAndRejoinNetwork(self, haveCurrentNetworkKey, channelMask) -> dict:
+        node = self.node
+        if node is None or node.role != Role.ROUTER:
+            return {"status": t.EmberStatus.INVALID_CALL}
+        if not haveCurrentNetworkKey:
+            node.security.forget_network()  # a Trust Center rejoin: the key comes again under the link key
+        self._spawn(self._router_rejoin(node, not haveCurrentNetworkKey))
+        return {"status": t.EmberStatus.SUCCESS}
+
+    async def _router_rejoin(self, node: Node, trust_center: bool) -> None:
+        self.ezsp.callback("stackStatusHandler", status=t.EmberStatus.NETWORK_DOWN)
+        try:
+            await node.rejoin(deadline=30.0, trust_center_rejoin=trust_center)
+        except NodeError as exc:
+            LOGGER.info("findAndRejoinNetwork: %s", exc)
+            self.ezsp.callback("stackStatusHandler", status=t.EmberStatus.JOIN_FAILED)
+            return
+        self.nvm.network_key = node.security.network_key
+        self.nvm.key_seq = node.security.active_key_seq or 0
+        self.ezsp.callback("stackStatusHandler", status=t.EmberStatus.NETWORK_UP)
 
     def cmd_getNetworkParameters(self) -> dict:
         params = self.nvm.network
@@ -377,7 +471,8 @@ class NcpStack:
                     "parameters": t.EmberNetworkParameters(
                         extendedPanId=t.EUI64.convert("00:00:00:00:00:00:00:00"), panId=0, radioTxPower=0,
                         radioChannel=0, joinMethod=0, nwkManagerId=0, nwkUpdateId=0, channels=0)}
-        return {"status": t.EmberStatus.SUCCESS, "nodeType": t.EmberNodeType.COORDINATOR, "parameters": params}
+        node_type = t.EmberNodeType.ROUTER if self.node.role == Role.ROUTER else t.EmberNodeType.COORDINATOR
+        return {"status": t.EmberStatus.SUCCESS, "nodeType": node_type, "parameters": params}
 
     def cmd_getNodeId(self) -> dict:
         return {"nodeId": self.node.nwk if self.node is not None else NO_NODE_ID}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.devices.appliance import SmartAppliance
-from harness.devices.esi_app import EsiApplication
+from harness.devices.esi import ReferenceEsi
 from harness.devices.faults import Seed
 from harness.devices.ihd import InHomeDisplay
 from harness.devices.lcd import LoadControlDevice
@@ -22,7 +22,7 @@ from harness.dut.sim import SimDutControl
 from harness.profiles import load_dut_profile
 
 ROOT = Path(__file__).resolve().parents[3]
-MODELS = [ProgrammableThermostat, LoadControlDevice, SmartAppliance, ElectricMeter, EsiApplication]
+MODELS = [ProgrammableThermostat, LoadControlDevice, SmartAppliance, ElectricMeter, ReferenceEsi]
 CASE_KEY = re.compile(r"^TC-[A-Z]+-\d+\.\d+(\[[^\]]+\])?$")
 
 
@@ -127,7 +127,7 @@ def test_operator_actions_reach_the_esi_servers(build):
     from harness.devices.servers.messaging import MessagingServer
     from harness.devices.servers.price import PriceServer
 
-    esi = build(EsiApplication)
+    esi = build(ReferenceEsi)
     control = SimDutControl(esi)
     loop = asyncio.new_event_loop()
     try:
