@@ -63,15 +63,24 @@ _COMMISSIONED = (
     "TC-KE-4.5[one byte short]", "TC-KE-4.6", "TC-KE-4.7[Confirm Key before Ephemeral Data]",
     "TC-KE-4.7[Ephemeral Data before Initiate]", "TC-KE-4.8[not a point on the curve]", "TC-KE-4.8[one byte short]",
     "TC-KE-4.9", "TC-KE-4.10", "TC-KE-4.11", "TC-KE-4.12[1]", "TC-KE-4.13",
-    "TC-ZCL-1.3", "TC-ZCL-1.4[clear]", "TC-ZCL-1.4[set]", "TC-ZCL-1.5",
+    "TC-ZCL-1.3", "TC-ZCL-1.4[clear]", "TC-ZCL-1.4[set]", "TC-ZCL-1.5", "TC-ZCL-1.8",
+    # Its servers' cases (features/esi, features/metering): the golden reads them as a commissioned HAN device.
+    "TC-ATTR-1.2[Simple Metering]",
+    "TC-ESI-1.1", "TC-ESI-1.2", "TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]", "TC-ESI-2.3", "TC-ESI-3.1[0]",
+    "TC-ESI-3.1[1]", "TC-ESI-3.2", "TC-ESI-4.1", "TC-ESI-4.2",
+    "TC-MET-1.1", "TC-MET-1.2", "TC-MET-1.3", "TC-MET-1.4[0-120-1]", "TC-MET-1.4[10-60-1000000]",
+    "TC-MET-1.4[10-60-1]", "TC-MET-1.4[60-300-1]", "TC-MET-1.5[before the first interval-1]",
+    "TC-MET-1.5[latest-0]", "TC-MET-1.5[latest-1]", "TC-MET-1.5[latest-max + 1]", "TC-MET-1.5[latest-max]",
+    "TC-MET-1.5[received channel-1]", "TC-MET-1.5[undefined channel-1]", "TC-MET-1.6[0-1]", "TC-MET-1.6[1-15]",
+    "TC-MET-1.6[255-255]", "TC-MET-1.6[3-16]", "TC-MET-1.7", "TC-MET-1.8",
 )
 WELL_KNOWN_KEY = Fault(
     "tc-network-key-under-well-known-key", "secures every Transport Key of the network key with the well-known "
     "key's key-transport key, not the device's install-code link key (SE 1.x 5.4.1, Zigbee 4.6.3.2)",
     # Every case in which the Trust Center sends a network key: none may go under the well-known key; and no HAN
     # device can then join, so every case that commissions the golden fails too.
-    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-5.1", "TC-TC-6.1",
-     *_COMMISSIONED), Behaviour())
+    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-4.2", "TC-TC-5.1",
+     "TC-TC-6.1", *_COMMISSIONED), Behaviour())
 TRANSPORT_KEY_SOURCE_ZERO = Fault(
     "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
     "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)",

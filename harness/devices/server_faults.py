@@ -113,7 +113,7 @@ PRICE_ACK_REFUSED = Fault(
 PRICE_SERVER_NOT_CARRIED = Fault(
     "price-server-not-carried", "lists the Price server in its descriptor but answers it with UNSUPPORTED_CLUSTER",
     # The key establishment cases probe the new link key with a read of the first SE cluster claimed: Price.
-    ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10", *PUBLISHED_PRICES, "TC-ESI-2.3", "TC-KE-1.1[1]", "TC-KE-4.1"),
+    ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10", *PUBLISHED_PRICES, "TC-ESI-2.3", "TC-KE-4.1"),
     WatchedBehaviour())
 PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, SCHEDULED_PRICES_SKIP_CURRENT, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
                 PRICE_ACK_REFUSED]
