@@ -204,26 +204,6 @@ _TYPES: dict[int, tuple[int, bool]] = {
 }
 
 
-def decode_read_response(payload: bytes) -> dict[int, int]:
-    """attribute id -> value of the SUCCESS records of a Read Attributes Response payload."""
-    values, i = {}, 0
-    while i < len(payload):
-        if i + 3 > len(payload):
-            raise MeterReadError(f"read response record at byte {i} is truncated: {payload.hex()}")
-        attr_id, status = int.from_bytes(payload[i:i + 2], "little"), payload[i + 2]
-        i += 3
-        if status != Status.SUCCESS:
-            continue
-        if i >= len(payload) or payload[i] not in _TYPES:
-            raise MeterReadError(f"attribute 0x{attr_id:04X}: unexpected data type in {payload.hex()}")
-        size, signed = _TYPES[payload[i]]
-        if i + 1 + size > len(payload):
-            raise MeterReadError(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}")
-        values[attr_id] = int.from_bytes(payload[i + 1:i + 1 + size], "little", signed=signed)
-        i += 1 + size
-    return values
-
-
 #: The meter's usual report: CurrentSummationDelivered (uint48) then InstantaneousDemand (int24).
 _SUMMATION_AND_DEMAND = tuple(
     a.id.to_bytes(2, "little") + bytes([a.zcl_type])
