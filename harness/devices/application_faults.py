@@ -133,8 +133,8 @@ START_NOW_TAKEN_LITERALLY = Fault(
     Behaviour())  # TC-DRLC-1.33 passes: its reserved controls are rejected (FE) before the expiry is looked at
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
-    ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
-    Behaviour())
+    ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30",
+     "TC-DRLC-1.36"), Behaviour())
 IGNORES_OPT_OUT = Fault("ignores-opt-out", "the user's opt-out changes nothing",
                         ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16"), Behaviour())
 SILENT_OPT_IN = Fault("silent-opt-in", "the user's opt-in is applied but never reported (no 05, no 09)",
@@ -186,7 +186,7 @@ DRLC = [
           ClientSetting(client="drlc", field="randomize_outside_window")),
     Fault("ignores-cancel", "acts on no Cancel Load Control Event or Cancel All",
           ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12", "TC-DRLC-1.28",
-           "TC-DRLC-1.32"),
+           "TC-DRLC-1.32", "TC-DRLC-1.36"),
           ClientSetting(client="drlc", field="ignore_cancel")),
     Fault("misses-supersession", "lets overlapping events run side by side and never reports 07",
           ("TC-DRLC-1.13", "TC-DRLC-1.29"),
@@ -231,6 +231,12 @@ DRLC = [
     Fault("supersedes-running-event-at-once", "reports a running event superseded on receipt of the newer event, "
           "not when the newer one starts", ("TC-DRLC-1.29",),
           ClientSetting(client="drlc", field="supersede_running_at_once")),
+    Fault("opted-out-event-completes", "completes an event the user opted out of before its start with 03 (Event "
+          "Completed) instead of 0A (Event Completed, No User Participation)", ("TC-DRLC-1.14",),
+          ClientSetting(client="drlc", field="opted_out_completes_03")),
+    Fault("tick-ends-running-event", "takes any tick of its event scheduler (another event's cancel falling due) for "
+          "the running event's end, and reports it completed early", ("TC-DRLC-1.36",),
+          ClientSetting(client="drlc", field="tick_ends_running")),
     Fault("supersedes-across-device-classes", "lets an overlapping event for another device class supersede its own "
           "event (checks overlaps before the device class)", ("TC-DRLC-1.30",),
           ClientSetting(client="drlc", field="supersede_before_filter")),

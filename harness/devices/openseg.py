@@ -109,6 +109,10 @@ REPORT_LAYOUT_FIXED = Fault(
 PADS_TRUNCATED_REPORT = Fault(
     "pads-truncated-report", "takes a report whose value is cut short, zero-padding the value", ("TC-OSEG-3.5",),
     WatchedBehaviour())
+# Seen only when the meter reports a demand beyond a 16-bit integer's range (TC-OSEG-3.6).
+DEMAND_16_BIT = Fault(
+    "demand-16-bit", "keeps InstantaneousDemand (int24) in a 16-bit integer: a demand beyond -32,768..32,767 is "
+    "misread as its low two bytes", ("TC-OSEG-3.6",), WatchedBehaviour())
 TORN_RECORD_SERVED = Fault(
     "torn-record-served", "restores its cache after a power cut without checking each record, serving the record "
     "torn by the cut as a reading", ("TC-OSEG-4.2",), Behaviour())
@@ -160,6 +164,7 @@ OPENSEG = [
     SLOW_RESUME,
     REPORT_LAYOUT_FIXED,
     PADS_TRUNCATED_REPORT,
+    DEMAND_16_BIT,
     Fault("greenbutton-no-local-time", "leaves LocalTimeParameters out of the Green Button export",
           GREEN_BUTTON_SEEN, ServerSetting("greenbutton_no_local_time")),
     Fault("greenbutton-last-day", "exports at most the last 24 hours, whatever range is asked for",
@@ -171,15 +176,24 @@ OPENSEG = [
     Fault("listens-everywhere", "listens on every address of its host (0.0.0.0), not only its home-network one",
           ("TC-OSEG-6.5",), ServerSetting("listen_everywhere")),
     Fault("oversized-answered-400", "answers an oversized request head or body 400 instead of 431 / 413",
-          ("TC-OSEG-6.6",), ServerSetting("oversized_answered_400")),
+          ("TC-OSEG-6.6", "TC-OSEG-6.9"), ServerSetting("oversized_answered_400")),
     Fault("idle-head-timeout", "times a request head out only after 10 s without a byte: a client that sends its "
           "head a line a second holds the connection for ever", ("TC-OSEG-6.7",), ServerSetting("idle_head_timeout")),
     Fault("ignores-chunked-body", "does not read a chunked request body: its chunks are taken as the next request",
-          ("TC-OSEG-6.8",), ServerSetting("ignore_chunked")),
+          ("TC-OSEG-6.8", "TC-OSEG-6.9"), ServerSetting("ignore_chunked")),
     Fault("refuses-absolute-form", "answers a request target in absolute-form (http://host/path) 400",
           ("TC-OSEG-6.8",), ServerSetting("absolute_form_refused")),
     Fault("no-body-timeout", "waits for an announced request body for ever: a client that stalls holds the connection",
           ("TC-OSEG-6.8",), ServerSetting("no_body_timeout")),
+    Fault("head-limit-at-end", "sizes a request head only once it ends: a head that grows past 64 KiB without "
+          "ending is buffered, unanswered, until the head timeout", ("TC-OSEG-6.9",),
+          ServerSetting("head_limit_at_end")),
+    Fault("chunked-unlimited", "limits a Content-Length body to 64 KiB but reads a chunked body of any size",
+          ("TC-OSEG-6.9",), ServerSetting("chunked_unlimited")),
+    Fault("body-with-head-only", "reads only the body bytes that came with the head: a body that arrives later "
+          "closes the connection unanswered", ("TC-OSEG-6.9",), ServerSetting("body_with_head_only")),
+    Fault("non-utf8-target-500", "answers a target whose percent-decoding is not UTF-8 500, its decoder's error "
+          "unhandled", ("TC-OSEG-6.9",), ServerSetting("non_utf8_target_500")),
     Fault("connection-cap", "serves 128 connections at once and closes the rest unanswered", ("TC-OSEG-7.2",),
           ServerSetting("connection_cap")),
 ]
@@ -294,6 +308,9 @@ class OpenSegGateway(ApplicationDevice):
         truncation_notes: list[Callable[[], None]] = []
         self._pads_truncated = self.faults.acts(PADS_TRUNCATED_REPORT, truncation_notes.append)
         self._truncated_value_seen = truncation_notes[0] if truncation_notes else _nothing
+        wide_demand_notes: list[Callable[[], None]] = []
+        self._demand_16_bit = self.faults.acts(DEMAND_16_BIT, wide_demand_notes.append)
+        self._wide_demand_seen = wide_demand_notes[0] if wide_demand_notes else _nothing
         self.reads_started = False
         api = profile.openseg
         if api is None:
@@ -440,6 +457,15 @@ class OpenSegGateway(ApplicationDevice):
             LOGGER.info("reference openseg: the meter refused reporting: %s", records)
 
     def _decode_report(self, payload: bytes) -> dict[int, int]:
+        values = self._decode_records(payload)
+        demand = values.get(DEMAND_ID)
+        if demand is not None and not -0x8000 <= demand <= 0x7FFF:
+            self._wide_demand_seen()
+            if self._demand_16_bit:  # the fault: the demand's low two bytes, as a signed 16-bit integer
+                values[DEMAND_ID] = ((demand & 0xFFFF) ^ 0x8000) - 0x8000
+        return values
+
+    def _decode_records(self, payload: bytes) -> dict[int, int]:
         if len(payload) == 15 and not in_usual_layout(payload):
             self._unusual_layout_seen()
             if self._fixed_layout:  # the fault: summation and demand at the usual report's offsets
