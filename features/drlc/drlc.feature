@@ -413,3 +413,14 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x06 for event 331 at the effective time
     And the DUT reports status 0x03 for event 330 at the event's end
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Temperature offsets (SE 1.x Annex D.2.2, Load Control Event): Cooling and Heating Temperature Offset are uint8
+  # in 0.1 degree C (0xFF not used); they raise the cooling and lower the heating set point from the device's own,
+  # where the event sets no set point (0x8000). A DUT whose control interface shows no set point is not applicable.
+  @id:TC-DRLC-1.37 @pics:SE.DRLC.C.C00.Rx
+  Scenario: While an event with temperature offsets runs, the DUT's set points are its own moved by the offsets
+    Given the DUT's control interface shows its cooling and heating set points
+    When the ESI issues event 340 starting now with a cooling offset of 2.5 degrees C and a heating offset of 1.5 degrees C, and no set point
+    Then the DUT reports status 0x02 for event 340 at the event's start
+    And the DUT's control interface shows its own set points moved by event 340's offsets
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims

@@ -170,6 +170,9 @@ APPLIES_RESERVED_CONTROLS = Fault(
 APPLIES_UNUSED_SET_POINT = Fault(
     "applies-unused-set-point", "its thermostat takes a set point of 0x8000 (\"not used\") as -327.68 degrees C",
     ("TC-DRLC-1.34",), Behaviour())
+TEMPERATURE_OFFSETS_IN_DEGREES = Fault(
+    "temperature-offsets-in-degrees", "its thermostat takes the event's temperature offsets (0.1 degree C units) "
+    "for whole degrees C: an offset of 2.5 degrees C moves its set point by 25", ("TC-DRLC-1.37",), Behaviour())
 REJECTS_RESERVED_BITS = Fault(
     "rejects-reserved-bits", "rejects an event with reserved DeviceClass (12-15) or EventControl (2-7) bits set "
     "with FE instead of ignoring the bits", ("TC-DRLC-1.35",), Behaviour())
