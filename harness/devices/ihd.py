@@ -91,7 +91,8 @@ DRLC_DEVICE_CLASS_MISSING = Fault(
     ("TC-ATTR-1.3[Demand Response and Load Control]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
 IDENTIFY_TIME_MISSING = Fault(
     "identify-time-missing", "Identify server lacks the mandatory IdentifyTime attribute",
-    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
+    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-ZCL-1.9"),
+    AttributeBehaviour())
 DISCOVER_OMITS_ZCL_VERSION = Fault(
     "discover-omits-zcl-version", "Discover Attributes leaves out Basic ZCLVersion",
     ("TC-ATTR-1.6[Basic]", "TC-ATTR-1.10"),

@@ -154,7 +154,7 @@ OPENSEG = [
     # TC-OSEG-7.1 asks for the readings of its burst, from before it began; TC-OSEG-3.5 for those since its
     # first report in another layout, so the reading before it is one too many.
     Fault("readings-range-slop", "answers a readings range with the readings one read interval beyond each end",
-          ("TC-OSEG-3.3", "TC-OSEG-3.5", "TC-OSEG-7.1"), ServerSetting("range_slop")),
+          ("TC-OSEG-3.3", "TC-OSEG-3.5", "TC-OSEG-3.6", "TC-OSEG-7.1"), ServerSetting("range_slop")),
     # TC-OSEG-6.2 asks for a range of one second, an hour ahead: served, and empty.
     Fault("no-data-404", "answers a range it holds no reading of 404 instead of an empty answer",
           ("TC-OSEG-3.3", "TC-OSEG-6.2"), ServerSetting("no_data_404")),
