@@ -418,13 +418,19 @@ LOCAL_TIME_ZONE_SIGN_INVERTED = Fault(
     ("TC-TIME-1.9[in force]", "TC-TIME-1.9[ended]"), _time("zone_sign_inverted"))
 
 
+MISSING_TIME_STATUS_TAKEN = Fault(
+    "missing-time-status-taken", "takes the time from a Time server that does not carry TimeStatus, as if it were "
+    "master", (), _time("missing_status_is_master"))
+
+
 def time_source_faults(stamp: str) -> list[Fault]:
     """The TimeStatus and resynchronisation faults of a model whose TC-TIME-1.5/1.7 examples stamp with *stamp*
     ("price acknowledgement" or "event status")."""
     def examples(case: str, *values: str) -> tuple[str, ...]:
         return tuple(f"{case}[{value}-{stamp}]" for value in values)
 
-    return [TAKES_TIME_FROM_ANY_SERVER.aimed_at(*examples("TC-TIME-1.5", "0x00", "0x0C")),
+    return [TAKES_TIME_FROM_ANY_SERVER.aimed_at(*examples("TC-TIME-1.5", "0x00", "0x0C"), f"TC-TIME-1.10[{stamp}]"),
+            MISSING_TIME_STATUS_TAKEN.aimed_at(f"TC-TIME-1.10[{stamp}]"),
             TIME_NEEDS_MASTER_AND_SYNCHRONIZED.aimed_at(*examples("TC-TIME-1.5", "0x01", "0x02")),
             NEVER_RESYNCS_TIME.aimed_at("TC-TIME-1.6", *examples("TC-TIME-1.7", "forward", "back")),
             RESYNCS_WITHOUT_TIME_STATUS,
