@@ -69,7 +69,7 @@ class ServerSetting(Setting):
 # Cases that judge what they see of a resource, whatever else they are about (steps/test_openseg.py judges every
 # response whole): a fault in a resource fails each of them.
 VALUES_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.2", "TC-OSEG-3.4", "TC-OSEG-6.2", "TC-OSEG-6.6", "TC-OSEG-6.7",
-               "TC-OSEG-6.8", "TC-OSEG-7.1", "TC-OSEG-7.2")  # a summation or demand value
+               "TC-OSEG-6.8", "TC-OSEG-6.9", "TC-OSEG-7.1", "TC-OSEG-7.2")  # a summation or demand value
 GREEN_BUTTON_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.3", "TC-OSEG-3.4", "TC-OSEG-4.1", "TC-OSEG-5.1")  # an export
 GREEN_BUTTON_INTERVALS = ("TC-OSEG-4.1", "TC-OSEG-5.1")  # an export with intervals (the others' ranges have none)
 
