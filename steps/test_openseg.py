@@ -26,6 +26,9 @@ from harness.errors import BenchFault, MalformedDutFrame
 from harness.golden.esi.drlc import load_control_event
 from harness.golden.esi.messaging import Message
 from harness.golden.esi.price import PriceEvent
+from harness.ke import KeEventKind
+from harness.ke.faults import GoldenKeFaults
+from harness.ke.frames import KeCommand
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import (
     API_LATENCY,
@@ -50,6 +53,7 @@ from harness.openseg.client import ApiClientError, ApiResponse, OpenSegClient
 from harness.se.clusters import Basic, Drlc, KeyEstablishment, Messaging, Metering, Price, Time
 from harness.se.datamodel import Side, load_datamodel
 from harness.se.metering import MeterFormatting
+from harness.se.types import KeyEstablishmentStatus
 from harness.verdict import check
 from harness.wire.frames.aps import ApsFrameType
 from harness.wire.frames.mac import MacFrameType
@@ -346,6 +350,17 @@ def serves_api(bench, testbed):
     testbed.notes["openseg_foreign"] = OpenSegClient(base_url, dict(api.paths), source=api.foreign_client)
 
 
+#: The wait the golden's Terminate asks for before the gateway tries key establishment again (s).
+KE_REFUSAL_WAIT = 30
+
+
+@given("the ESI refuses every key establishment with the DUT, its certificate's issuer unknown")
+def ke_refused(bench, testbed):
+    testbed.golden.ke.faults = GoldenKeFaults(terminate_on=KeCommand.INITIATE,
+                                              terminate_status=KeyEstablishmentStatus.Unknown_Issuer,
+                                              terminate_wait=KE_REFUSAL_WAIT)
+
+
 @when(parsers.re(r"(?P<count>\d+) (?P<unit>minute|minutes|hour|hours) of network time pass(es)?"))
 def time_passes(bench, testbed, count, unit):
     seconds = int(count) * (3600 if unit.startswith("hour") else 60)
@@ -476,6 +491,19 @@ def reads_after_ke(bench, testbed):
     check(not early, expected=f"no Metering frame before CBKE completed at t={completed:.1f}s",
           observed=f"{len(early)} before; first: {early[0].describe() if early else ''}",
           rule="SE 1.x 5.4.7: application clusters use the CBKE link key, so reads follow key establishment")
+
+
+@then("the DUT completed no key establishment and sent the meter no Simple Metering frame")
+def no_reads_without_key(bench, testbed):
+    completed = [e for e in testbed.golden.ke.events if e.kind is KeEventKind.COMPLETED]
+    check(not completed, expected="no completed key establishment (the ESI refused every one)",
+          observed=f"completed: {completed[0]}" if completed else "none completed",
+          rule="scenario precondition: the golden ESI terminates every key establishment")
+    reads = [a for a in _dut_accesses(testbed) if a.cluster_id == Metering.cluster_id]
+    check(not reads, expected="no Simple Metering frame from the DUT: it holds no CBKE link key with the ESI",
+          observed=f"{len(reads)} frames; first: {reads[0].describe()}" if reads else "none",
+          rule="SE 1.x 5.4.7: application clusters use the CBKE link key; LBNL-182358: the gateway reads the meter "
+               "only once paired by CBKE")
 
 
 @then("every ZCL frame the DUT sent to the ESI was on Simple Metering, Basic, Time or Key Establishment")

@@ -23,6 +23,15 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     When 1 minute of network time passes
     Then the DUT read the meter only after key establishment completed
 
+  # The ESI refusing the gateway's key establishment (its certificate's issuer not trusted: a gateway the utility
+  # has not provisioned) leaves it without the CBKE link key that Simple Metering needs: it reads nothing.
+  @id:TC-OSEG-1.2
+  Scenario: A gateway whose key establishment the ESI refuses reads nothing from the meter
+    Given the ESI refuses every key establishment with the DUT, its certificate's issuer unknown
+    And the DUT has joined with its install code
+    When 2 minutes of network time pass
+    Then the DUT completed no key establishment and sent the meter no Simple Metering frame
+
   @id:TC-OSEG-2.1
   Scenario: Over an hour the gateway touches only Simple Metering, Basic, Time and Key Establishment
     Given the DUT has joined and completed key establishment

@@ -76,7 +76,10 @@ GREEN_BUTTON_INTERVALS = ("TC-OSEG-4.1", "TC-OSEG-5.1")  # an export with interv
 # The gateway's own behaviours, which this module implements.
 READS_BEFORE_KEY_ESTABLISHMENT = Fault(
     "reads-before-key-establishment", "starts reading the meter as soon as it joined, before CBKE completed",
-    ("TC-OSEG-1.1",), Behaviour())
+    ("TC-OSEG-1.1", "TC-OSEG-1.2"), Behaviour())
+READS_AFTER_FAILED_CBKE = Fault(
+    "reads-after-failed-cbke", "starts reading the meter once key establishment ended, whether or not it succeeded",
+    ("TC-OSEG-1.2",), WatchedBehaviour())
 READS_PRICE = Fault("reads-price", "reads the Price cluster of the ESI as well as Simple Metering", ("TC-OSEG-2.1",),
                     Behaviour())
 REQUESTS_FAST_POLL = Fault("requests-fast-poll", "sends Request Fast Poll Mode to the meter", ("TC-OSEG-2.2",),
@@ -121,6 +124,7 @@ SLOW_RESUME = Fault("slow-resume", f"takes in meter readings again only {SLOW_BO
 
 OPENSEG = [
     READS_BEFORE_KEY_ESTABLISHMENT,
+    READS_AFTER_FAILED_CBKE,
     READS_PRICE,
     REQUESTS_FAST_POLL,
     EXPOSES_DRLC_EVENT,
@@ -253,6 +257,10 @@ def _nothing() -> None:
     pass
 
 
+def _call(note: Callable[[], None]) -> None:
+    note()
+
+
 class _WrapLosingCache(ReadingCache):
     """A circular cache with an off-by-one at wrap-around: the reading that wraps the ring is lost."""
 
@@ -366,8 +374,9 @@ class OpenSegGateway(ApplicationDevice):
     async def start_applications(self) -> None:
         await super().start_applications()
         if self.ke is not None and not (self.ke_outcome is not None and self.ke_outcome.success):
-            LOGGER.info("reference openseg reads nothing: no CBKE link key with the ESI")
-            return
+            if not self.faults.acts(READS_AFTER_FAILED_CBKE, _call):  # consulted here only: where it would act
+                LOGGER.info("reference openseg reads nothing: no CBKE link key with the ESI")
+                return
         if not self.reads_started:
             self.reads_started = True
             self._spawn(self._read_meter())
