@@ -26,8 +26,9 @@ def stamped_cases(stamp: str, statuses: tuple[str, ...] = TIME_SOURCES) -> tuple
 
 #: Every example stamped with a Report Event Status (a Price Acknowledgement): a fault that spoils the stamp fails
 #: them all.
-EVENT_STAMPED = stamped_cases("event status", (*NOT_TIME_SOURCES, *TIME_SOURCES))
-PRICE_STAMPED = stamped_cases("price acknowledgement", (*NOT_TIME_SOURCES, *TIME_SOURCES))
+EVENT_STAMPED = (*stamped_cases("event status", (*NOT_TIME_SOURCES, *TIME_SOURCES)), "TC-TIME-1.10[event status]")
+PRICE_STAMPED = (*stamped_cases("price acknowledgement", (*NOT_TIME_SOURCES, *TIME_SOURCES)),
+                 "TC-TIME-1.10[price acknowledgement]")
 
 # -- joining (the node's stack) -------------------------------------------------------------------------------
 
@@ -111,7 +112,9 @@ RESERVED_CONTROL_CASES = tuple(f"TC-DRLC-1.33[{control}]" for control in (
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
               "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 33)),
-              *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35")
+              *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35", "TC-DRLC-1.36")
+#: The DRLC cases of a device whose control interface shows set points (a thermostat: the reference PCT).
+THERMOSTAT_CASES = ("TC-DRLC-1.37",)
 #: The DRLC cases in which the DUT must report a status (all but TC-DRLC-1.4, which expects none): each judges
 #: every field of every Report Event Status it sees (harness/verify/drlc.py).
 DRLC_REPORTING_CASES = tuple(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4["))
@@ -129,7 +132,8 @@ START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
      "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
-     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", "TC-DRLC-1.34", "TC-DRLC-1.35", *EVENT_STAMPED),
+     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", "TC-DRLC-1.34", "TC-DRLC-1.35", "TC-DRLC-1.36",
+     *THERMOSTAT_CASES, *EVENT_STAMPED),
     Behaviour())  # TC-DRLC-1.33 passes: its reserved controls are rejected (FE) before the expiry is looked at
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
@@ -169,7 +173,7 @@ APPLIES_RESERVED_CONTROLS = Fault(
     RESERVED_CONTROL_CASES, Behaviour())
 APPLIES_UNUSED_SET_POINT = Fault(
     "applies-unused-set-point", "its thermostat takes a set point of 0x8000 (\"not used\") as -327.68 degrees C",
-    ("TC-DRLC-1.34",), Behaviour())
+    ("TC-DRLC-1.34", *THERMOSTAT_CASES), Behaviour())
 TEMPERATURE_OFFSETS_IN_DEGREES = Fault(
     "temperature-offsets-in-degrees", "its thermostat takes the event's temperature offsets (0.1 degree C units) "
     "for whole degrees C: an offset of 2.5 degrees C moves its set point by 25", ("TC-DRLC-1.37",), Behaviour())
@@ -195,7 +199,7 @@ DRLC = [
           ("TC-DRLC-1.13", "TC-DRLC-1.29"),
           ClientSetting(client="drlc", field="miss_supersession")),
     Fault("wrong-event-status-time", "EventStatusTime one hour off the network time",
-          (*DRLC_REPORTING_CASES, "TC-DRLC-1.21", "TC-TIME-1.2", *EVENT_STAMPED),
+          (*DRLC_REPORTING_CASES, *THERMOSTAT_CASES, "TC-DRLC-1.21", "TC-TIME-1.2", *EVENT_STAMPED),
           ClientSetting(client="drlc", field="wrong_event_status_time")),
     # EventStatusTime is judged on every report, randomized starts and ends too (issue 18).
     Fault("status-time-of-nominal-schedule", "EventStatusTime of a randomized start or end is the nominal start or "
@@ -248,7 +252,7 @@ DRLC = [
 #: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
 SIGNS_WITH_TYPE_BYTE = Fault(
     "signs-with-type-byte", "signs Report Event Status over the SignatureType byte too, so the ECDSA signature "
-    "does not verify", ("TC-DRLC-1.21", *DRLC_REPORTING_CASES), Behaviour())
+    "does not verify", ("TC-DRLC-1.21", *DRLC_REPORTING_CASES, *THERMOSTAT_CASES), Behaviour())
 DRLC_SIGNING = [SIGNS_WITH_TYPE_BYTE]
 
 #: What a Report Event Status says the device applied (TC-DRLC-1.22), seeded one by one in the reference PCT.
