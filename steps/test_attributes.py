@@ -243,6 +243,17 @@ def all_in_range(testbed):
           "out of range or a reserved value); the ZCL attribute tables (enumerations' values, strings' maximum lengths)")
 
 
+@then("Basic's ZCLVersion names a published ZCL revision, 0x01 or later")
+def zcl_version_published(testbed):
+    record = testbed.notes["records"].get((Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id))
+    value = record.value.value if record is not None and record.status == Status.SUCCESS else None
+    check(isinstance(value, int) and value >= 0x01,
+          expected="ZCLVersion 0x01 or later: the revision of the ZCL the endpoint's clusters conform to",
+          observed=f"ZCLVersion {value!r}" if record is not None else "ZCLVersion not read",
+          rule="ZCL 07-5123 3.2.2.2.1 (ZCLVersion): 0x01 for the initial version of the ZCL, later revisions "
+               "higher (ZCL 8: 8); 0x00 names none")
+
+
 # -- access and unsupported attributes ------------------------------------------------------------------------
 
 @when(parsers.parse("the golden radio writes the Basic attribute ZCL version with the value {value}"))

@@ -873,6 +873,47 @@ def actuation_after(bench, testbed):
           rule=ACTUATION_RULE)
 
 
+# -- temperature offsets (TC-DRLC-1.37) ------------------------------------------------------------------------
+
+SET_POINTS = ("cooling_set_point", "heating_set_point")
+OFFSET_RULE = ("SE 1.x Annex D.2.2 (Load Control Event): Cooling / Heating Temperature Offset, uint8 in 0.1 degree "
+               "C, 0xFF not used, raise the cooling set point and lower the heating set point from the device's own; "
+               "a set point the event sets (not 0x8000) takes precedence; set points are int16 in 0.01 degree C")
+
+
+@given("the DUT's control interface shows its cooling and heating set points")
+def set_points_baseline(bench, testbed):
+    if not testbed.dut.reads_actuation:
+        pytest.skip("not applicable: the DUT's control interface shows no actuation (control.commands."
+                    "read_actuation)")
+    shown = _actuation(bench, testbed)
+    if not any(name in shown for name in SET_POINTS):
+        pytest.skip(f"not applicable: the DUT's control interface shows no set point (it shows {sorted(shown)})")
+    testbed.notes["own_set_points"] = {name: shown[name] for name in SET_POINTS if name in shown}
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting now with a cooling offset of {cooling:g} degrees C "
+                    "and a heating offset of {heating:g} degrees C, and no set point"))
+def issue_offsets(bench, testbed, event_id, cooling, heating):
+    _issue(bench, testbed, event_id, 0, _duration_minutes(bench), cooling_temperature_offset=round(cooling * 10),
+           heating_temperature_offset=round(heating * 10))
+
+
+@then(parsers.parse("the DUT's control interface shows its own set points moved by event {event_id:d}'s offsets"))
+def set_points_moved(bench, testbed, event_id):
+    own, event = testbed.notes["own_set_points"], _payloads(testbed)[event_id]
+    # 0.1 degree C offset units in 0.01 degree C set-point units: cooling up, heating down.
+    moved = {"cooling_set_point": 10 * int(event.cooling_temperature_offset),
+             "heating_set_point": -10 * int(event.heating_temperature_offset)}
+    want = {name: value + moved[name] for name, value in own.items()}
+    shown = _actuation(bench, testbed)
+    off = [f"{name} {shown.get(name)} (expected {want[name]}: its own {own[name]} {moved[name]:+d})"
+           for name in want if shown.get(name) != want[name]]
+    check(not off, expected=f"while event {event_id} runs, set points {want} (0.01 degree C): its own moved by the "
+          f"offsets of {int(event.cooling_temperature_offset) / 10:g} and {int(event.heating_temperature_offset) / 10:g}"
+          " degrees C", observed="; ".join(off), rule=OFFSET_RULE)
+
+
 # -- reserved controls, "not used" controls and reserved bits (TC-DRLC-1.33 .. 1.35) ------------------------------
 
 #: A reserved control as the feature names it -> (event field, value, the report's applied field, the name the

@@ -198,8 +198,26 @@ def _truncated_identify(bench, testbed, ddr: bool) -> None:
               ddr=ddr, what="Identify cut short inside its 2-byte IdentifyTime")
 
 
+#: How long TC-ZCL-1.9 asks the DUT to identify (s).
+IDENTIFY_SECONDS = 60
+
+
+def _identify_for_a_minute(bench, testbed, ddr: bool) -> None:
+    testbed.notes["identify_sent_at"] = bench.clock.monotonic()
+    _exchange(bench, testbed, Identify.cluster_id, Identify.ServerCommandDefs.identify.id,
+              t.uint16_t(IDENTIFY_SECONDS).serialize(), general=False, ddr=ddr,
+              what=f"Identify (IdentifyTime {IDENTIFY_SECONDS})")
+
+
+def _identify_query(bench, testbed, ddr: bool) -> None:
+    _exchange(bench, testbed, Identify.cluster_id, Identify.ServerCommandDefs.identify_query.id, b"", general=False,
+              ddr=ddr, what="Identify Query")
+
+
 STIMULI: dict[str, Callable[..., None]] = {
     "Identify with IdentifyTime 0": _identify,
+    f"Identify with IdentifyTime {IDENTIFY_SECONDS}": _identify_for_a_minute,
+    "Identify Query": _identify_query,
     "Read Attributes of Basic ZCLVersion": _read_zcl_version,
     "an unsupported Basic cluster command": _unsupported_basic_command,
     "Read Attributes on a server cluster the DUT's endpoint lacks": _unknown_cluster,
@@ -299,6 +317,44 @@ def response_without_default(bench, testbed):
           expected=f"no Default Response {_sent_text(sent)}: its Read Attributes Response answers it",
           observed=_observed(answers), rule="ZCL 07-5123 2.5.12.2: no Default Response where another response is "
           "sent")
+
+
+RULE_IDENTIFY_QUERY = ("ZCL 07-5123 3.5.2.3.2 (Identify Query): a device that is identifying answers with "
+                       "Identify Query Response (3.5.2.4.1), its Timeout the seconds it will go on identifying; one "
+                       "that is not identifying sends no Identify Query Response")
+
+
+def _identify_query_responses(testbed) -> list[Answer]:
+    sent: Sent = testbed.notes["sent"]
+    return [a for a in testbed.notes["answers"] if a.frame is not None and not a.frame.is_general
+            and a.frame.command_id == Identify.ClientCommandDefs.identify_query_response.id
+            and a.frame.tsn == sent.tsn]
+
+
+@then("the DUT answers with one Identify Query Response whose Timeout is the identify time remaining")
+def identify_query_answered(bench, testbed):
+    sent: Sent = testbed.notes["sent"]
+    responses = _identify_query_responses(testbed)
+    check(len(responses) == 1, expected=f"one Identify Query Response {_sent_text(sent)}",
+          observed=_observed(testbed.notes["answers"]), rule=RULE_IDENTIFY_QUERY)
+    frame = responses[0].frame
+    assert frame is not None
+    elapsed = bench.clock.monotonic() - testbed.notes["identify_sent_at"]
+    lowest = max(0, IDENTIFY_SECONDS - int(elapsed) - 1)
+    timeout = int.from_bytes(frame.payload[:2], "little") if len(frame.payload) == 2 else None
+    check(timeout is not None and lowest <= timeout <= IDENTIFY_SECONDS and frame.direction == Direction.Server_to_Client,
+          expected=f"a 2-byte Timeout from {lowest} to {IDENTIFY_SECONDS} s ({IDENTIFY_SECONDS} s asked "
+          f"{elapsed:.0f} s ago), server to client",
+          observed=f"{responses[0].describe()}: Timeout {timeout if timeout is not None else 'absent'}",
+          rule=RULE_IDENTIFY_QUERY)
+
+
+@then("the DUT sends no Identify Query Response")
+def identify_query_unanswered(bench, testbed):
+    sent: Sent = testbed.notes["sent"]
+    check(not _identify_query_responses(testbed),
+          expected=f"no Identify Query Response {_sent_text(sent)}: the DUT no longer identifies",
+          observed=_observed(testbed.notes["answers"]), rule=RULE_IDENTIFY_QUERY)
 
 
 # -- attribute reporting ------------------------------------------------------------------------------------------

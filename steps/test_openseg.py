@@ -26,6 +26,9 @@ from harness.errors import BenchFault, MalformedDutFrame
 from harness.golden.esi.drlc import load_control_event
 from harness.golden.esi.messaging import Message
 from harness.golden.esi.price import PriceEvent
+from harness.ke import KeEventKind
+from harness.ke.faults import GoldenKeFaults
+from harness.ke.frames import KeCommand
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import (
     API_LATENCY,
@@ -50,6 +53,7 @@ from harness.openseg.client import ApiClientError, ApiResponse, OpenSegClient
 from harness.se.clusters import Basic, Drlc, KeyEstablishment, Messaging, Metering, Price, Time
 from harness.se.datamodel import Side, load_datamodel
 from harness.se.metering import MeterFormatting
+from harness.se.types import KeyEstablishmentStatus
 from harness.verdict import check
 from harness.wire.frames.aps import ApsFrameType
 from harness.wire.frames.mac import MacFrameType
@@ -346,6 +350,17 @@ def serves_api(bench, testbed):
     testbed.notes["openseg_foreign"] = OpenSegClient(base_url, dict(api.paths), source=api.foreign_client)
 
 
+#: The wait the golden's Terminate asks for before the gateway tries key establishment again (s).
+KE_REFUSAL_WAIT = 30
+
+
+@given("the ESI refuses every key establishment with the DUT, its certificate's issuer unknown")
+def ke_refused(bench, testbed):
+    testbed.golden.ke.faults = GoldenKeFaults(terminate_on=KeCommand.INITIATE,
+                                              terminate_status=KeyEstablishmentStatus.Unknown_Issuer,
+                                              terminate_wait=KE_REFUSAL_WAIT)
+
+
 @when(parsers.re(r"(?P<count>\d+) (?P<unit>minute|minutes|hour|hours) of network time pass(es)?"))
 def time_passes(bench, testbed, count, unit):
     seconds = int(count) * (3600 if unit.startswith("hour") else 60)
@@ -476,6 +491,19 @@ def reads_after_ke(bench, testbed):
     check(not early, expected=f"no Metering frame before CBKE completed at t={completed:.1f}s",
           observed=f"{len(early)} before; first: {early[0].describe() if early else ''}",
           rule="SE 1.x 5.4.7: application clusters use the CBKE link key, so reads follow key establishment")
+
+
+@then("the DUT completed no key establishment and sent the meter no Simple Metering frame")
+def no_reads_without_key(bench, testbed):
+    completed = [e for e in testbed.golden.ke.events if e.kind is KeEventKind.COMPLETED]
+    check(not completed, expected="no completed key establishment (the ESI refused every one)",
+          observed=f"completed: {completed[0]}" if completed else "none completed",
+          rule="scenario precondition: the golden ESI terminates every key establishment")
+    reads = [a for a in _dut_accesses(testbed) if a.cluster_id == Metering.cluster_id]
+    check(not reads, expected="no Simple Metering frame from the DUT: it holds no CBKE link key with the ESI",
+          observed=f"{len(reads)} frames; first: {reads[0].describe()}" if reads else "none",
+          rule="SE 1.x 5.4.7: application clusters use the CBKE link key; LBNL-182358: the gateway reads the meter "
+               "only once paired by CBKE")
 
 
 @then("every ZCL frame the DUT sent to the ESI was on Simple Metering, Basic, Time or Key Establishment")
@@ -688,26 +716,69 @@ def _report_variants(summation: int, demand: int) -> list[tuple[str, bytes, bool
     ]
 
 
-@when("the meter sends the DUT, between its own reports, reports in other legal layouts and malformed reports")
-def unusual_reports(bench, testbed):
+def _send_between_reports(bench, testbed, variants) -> None:
+    """Send the DUT each of *variants* (called with the meter's summation and demand now: what it is, its
+    records, and the summation and demand it carries, None when malformed), each halfway between two of the
+    meter's own reports, and note them for the Then steps."""
     meter, dut = testbed.golden.meter, dut_nwk(testbed)
     interval = _interval(bench)
     reports = [s.time for s in meter.served_to(dut) if s.report]
     check(bool(reports), expected="the DUT configured the meter's reports, so the meter reports to it",
           observed="no report sent to the DUT yet", rule=RULE_REPORTS)
     sent = []
-    for index in range(len(_report_variants(0, 0))):
+    for variant in variants:
         # Halfway between two of the meter's own reports (every read interval from the last one), so each
         # reading belongs to one frame.
         now = bench.clock.monotonic()
         halfway = reports[-1] + interval / 2 + interval * max(0, math.ceil((now - reports[-1] - interval / 2) / interval))
         bench.run(bench.clock.sleep(halfway - now))
-        summation, demand = meter.summation_raw(), meter.demand_raw()
-        what, records, legal = _report_variants(summation, demand)[index]
+        what, records, carried = variant(meter.summation_raw(), meter.demand_raw())
+        legal = carried is not None
+        summation, demand = carried if carried is not None else (meter.summation_raw(), meter.demand_raw())
         sent.append((_now(bench), what, legal, summation, demand))
         meter.send_report_records(dut, records, ((SUMMATION, summation), (DEMAND, demand)) if legal else None)
         bench.run(bench.clock.sleep(interval / 4))
     testbed.notes["unusual_reports"] = sent
+
+
+def _layout_variant(index: int):
+    def variant(summation: int, demand: int):
+        what, records, legal = _report_variants(summation, demand)[index]
+        return what, records, (summation, demand) if legal else None
+    return variant
+
+
+@when("the meter sends the DUT, between its own reports, reports in other legal layouts and malformed reports")
+def unusual_reports(bench, testbed):
+    _send_between_reports(bench, testbed, [_layout_variant(i) for i in range(len(_report_variants(0, 0)))])
+
+
+#: InstantaneousDemand is int24 and CurrentSummationDelivered uint48 (SE 1.x Simple Metering); ZCL keeps
+#: 0x800000 and all ones as their invalid values, so the legal limits are one short of them.
+INT24_MAX, UINT48_MAX_LEGAL = (1 << 23) - 1, (1 << 48) - 2
+RULE_VALUE_RANGES = ("SE 1.x Simple Metering: InstantaneousDemand (0x0400) is int24, CurrentSummationDelivered "
+                     "(0x0000) uint48; ZCL 07-5123 2.5.2: every value of the type but its invalid value is legal; "
+                     "docs/openseg-api.md \"Profile rules\": the API serves what the meter measured")
+
+
+def _limit_variant(what: str, summation: int | None, demand: int | None):
+    """The meter's usual report (summation, then demand) with *summation* or *demand* in place of its own."""
+    def variant(own_summation: int, own_demand: int):
+        values = (own_summation if summation is None else summation, own_demand if demand is None else demand)
+        return what, _record(SUMMATION, values[0]) + _record(DEMAND, values[1]), values
+    return variant
+
+
+@when("the meter sends the DUT, between its own reports, usual reports of demands and a summation at their types' "
+      "limits")
+def limit_reports(bench, testbed):
+    _send_between_reports(bench, testbed, [
+        _limit_variant("demand 32,768 (one above a 16-bit integer's range)", None, 0x8000),
+        _limit_variant("demand -32,769 (one below a 16-bit integer's range)", None, -0x8001),
+        _limit_variant(f"demand {INT24_MAX:,} (int24's largest)", None, INT24_MAX),
+        _limit_variant(f"demand -{INT24_MAX:,} (int24's smallest legal)", None, -INT24_MAX),
+        _limit_variant(f"summation {UINT48_MAX_LEGAL:,} (uint48's largest legal)", UINT48_MAX_LEGAL, None),
+    ])
 
 
 def _readings_since_unusual(bench, testbed, *, values: bool) -> tuple[list[list], list[str], int]:
@@ -719,8 +790,7 @@ def _readings_since_unusual(bench, testbed, *, values: bool) -> tuple[list[list]
     return rows, problems, first
 
 
-@then("each report in another legal layout is a reading at its time with its summation and demand")
-def legal_layouts_read(bench, testbed):
+def _each_legal_report_read(bench, testbed, which: str, rule: str) -> None:
     rows, problems, _ = _readings_since_unusual(bench, testbed, values=False)
     # Before the meter's next own report, half a read interval later, which may carry the same values.
     tolerance = min(_tolerance(bench), _interval(bench) / 2)
@@ -728,8 +798,18 @@ def legal_layouts_read(bench, testbed):
                for time, what, legal, summation, demand in testbed.notes["unusual_reports"] if legal
                and not any(time <= row[0] < time + tolerance and row[1:] == [summation, demand] for row in rows)]
     check(not problems and not missing,
-          expected=f"a reading within {tolerance:g} s of each report in another legal layout, with its values",
-          observed=_cut(problems) or f"no such reading for: {'; '.join(missing)}", rule=RULE_REPORTS)
+          expected=f"a reading within {tolerance:g} s of each {which}, with its values",
+          observed=_cut(problems) or f"no such reading for: {'; '.join(missing)}", rule=rule)
+
+
+@then("each report in another legal layout is a reading at its time with its summation and demand")
+def legal_layouts_read(bench, testbed):
+    _each_legal_report_read(bench, testbed, "report in another legal layout", RULE_REPORTS)
+
+
+@then("each of those reports is a reading at its time with exactly its summation and demand")
+def limit_values_read(bench, testbed):
+    _each_legal_report_read(bench, testbed, "report of a value at its type's limit", RULE_VALUE_RANGES)
 
 
 @then("every reading since the first of those reports is a summation and demand the meter served together")
@@ -1154,6 +1234,74 @@ def stalled_body(bench, testbed):
           f"{_latency(bench):g} s latency), with nothing or a 408 JSON error before",
           observed=(f"closed after {closed:.1f} s" if closed is not None else f"still open after {watch:g} s")
           + (f"; answered {answer.describe()}" if answer is not None else ""), rule=RULE_FRAMING)
+
+
+# -- Request limits and framing at their edges -------------------------------------------------------------
+
+RULE_TARGET = ("RFC 3986 2.5 (percent-encoded octets of UTF-8 text); docs/openseg-api.md \"Profile rules\": a "
+               "malformed request is answered (400, or 404 for a path that names no resource) with the JSON error body")
+
+
+@then("a request head that grows past 64 KiB without ending is answered 431 or 413 with a JSON error body within "
+      "the PIXIT API latency")
+def growing_head(bench, testbed):
+    home, _ = _clients(testbed)
+    every, latency = 1.0, _latency(bench)
+    # A head 8 bytes short of 64 KiB without its empty line; a second later one more header line (13 bytes) takes
+    # it past the limit, still without its end.
+    unended = _padded(home, MAX_HEAD - 6)[:-2]
+    client = _run_api(bench, home.slow(unended, every, None, every + latency + 1), "a head growing past 64 KiB")
+    answer = client.answer
+    past = client.opened_at + every
+    answered_in_time = client.closed_at is not None and client.closed_at - past <= latency
+    check(answer is not None and answer.status in (431, 413) and answer.content_type == JSON
+          and is_error_body(answer.json(), answer.status) and answered_in_time,
+          expected=f"HTTP 431 or 413 with the JSON error body, at most {latency:g} s after a header line took the "
+          f"unended head past {MAX_HEAD} bytes",
+          observed=(answer.describe() if answer is not None else "no answer")
+          + (f"; closed {client.closed_at - past:.1f} s after that line" if client.closed_at is not None
+             else f"; still open {latency + 1:g} s after that line"), rule=RULE_LIMITS)
+
+
+@then("a request with a chunked body of 64 KiB and 1 byte, each chunk under the limit, is answered 413 with a JSON "
+      "error body")
+def chunked_too_large(bench, testbed):
+    home, _ = _clients(testbed)
+    half = MAX_BODY // 2
+    body = b"".join(f"{size:X}\r\n".encode() + b"c" * size + b"\r\n" for size in (half, half + 1)) + b"0\r\n\r\n"
+    request = home.head("summation", extra=b"Transfer-Encoding: chunked\r\n") + body
+    _too_large(bench, testbed, request, f"a chunked body of {MAX_BODY + 1} bytes in chunks of {half} and {half + 1}",
+               (413,))
+
+
+@then("a request whose body arrives in two pieces a second apart is answered 200 with the summation")
+def body_in_pieces(bench, testbed):
+    home, _ = _clients(testbed)
+    every, latency = 1.0, _latency(bench)
+    piece = b"X-Slow-1: 1\r\n"  # what the slow client sends a second after the head, here the body's second piece
+    head = home.head("summation", extra=f"Content-Length: {10 + len(piece)}\r\n".encode())
+    client = _run_api(bench, home.slow(head + b"0123456789", every, None, every + latency + 1),
+                      "a request whose body arrives in two pieces")
+    answer = client.answer
+    problems = (_latest_problems(bench, testbed, "summation", answer, _MeterLog(bench, testbed))
+                if answer is not None else ["no answer"])
+    check(not problems and client.lines_sent >= 1,
+          expected=f"HTTP 200 with the meter's summation once the body's second piece came, {every:g} s after the "
+          f"head (within the {BODY_TIMEOUT:g} s body timeout)",
+          observed=_cut(problems) if problems else f"the body's second piece was not sent ({client.lines_sent} sent)",
+          rule=RULE_FRAMING)
+
+
+@then("a request whose percent-decoded path is not UTF-8 is answered 400 or 404 with a JSON error body")
+def non_utf8_target(bench, testbed):
+    home, _ = _clients(testbed)
+    path = home.path("summation")
+    request = home.head("summation").replace(f" {path} ".encode(), f" {path}%C3%28 ".encode(), 1)
+    response = _run_api(bench, home.raw(request, "a path that is not UTF-8"), "GET a path that is not UTF-8")
+    check(response.status in (400, 404) and response.content_type == JSON
+          and is_error_body(response.json(), response.status),
+          expected=f"HTTP 400 or 404 with the JSON error body for GET {path}%C3%28 (0xC3 0x28 is no UTF-8 sequence)",
+          observed=response.describe(), rule=RULE_TARGET)
 
 
 @then("the summation resource is still served afterwards")

@@ -149,6 +149,11 @@ def _time_reads(bench, testbed, since: float) -> list:
             if a.cluster_id == Time.cluster_id and a.is_read]
 
 
+MISSING_STATUS_RULE = ("ZCL 07-5123 Time cluster: TimeStatus is mandatory on a Time server; SE 1.x 5.12 / SE-FACTS "
+                       "\"Time\": a device takes the time from a server whose TimeStatus has the Master or the "
+                       "Synchronized bit; decided here: a server that does not carry TimeStatus claims neither")
+
+
 def _resync_period(bench) -> float:
     return bench.pixit_seconds("time_resync_period", 24 * 3600)
 
@@ -157,6 +162,11 @@ def _resync_period(bench) -> float:
 def esi_time_status(testbed, status):
     testbed.golden.time_server.status = TimeStatus(status)
     testbed.notes["time_status"] = status
+
+
+@given("the ESI's Time server does not carry TimeStatus")
+def esi_without_time_status(testbed):
+    testbed.golden.time_server.drop_status()
 
 
 @when(parsers.parse("the DUT stamps a {stamp} with its time"))
@@ -201,6 +211,16 @@ def stamp_by_status(bench, testbed):
                     if source else
                     f"{what} not on {served}: a server neither master nor synchronized is no time source"),
           observed=f"{what} {stamp} ({off:+.1f} s off the ESI's time)", rule=STATUS_RULE)
+
+
+@then("the stamped time is not the ESI's")
+def stamp_not_esi(bench, testbed):
+    what, stamp, off = _stamp_offset(bench, testbed)
+    tolerance = _tolerance(bench)
+    check(abs(off) > tolerance,
+          expected=f"{what} not on the ESI's time (served an hour ahead of the bench clock by a Time server without "
+          "TimeStatus): a server that claims neither Master nor Synchronized is no time source",
+          observed=f"{what} {stamp} ({off:+.1f} s off the ESI's time)", rule=MISSING_STATUS_RULE)
 
 
 @then("the stamped time is the ESI's")

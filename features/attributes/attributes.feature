@@ -102,6 +102,7 @@ Feature: Mandatory clusters and attributes of the DUT's device type
     Then every attribute is answered with status SUCCESS
     And every value has the data type of the data model
     And every value lies within the range of the data model
+    And Basic's ZCLVersion names a published ZCL revision, 0x01 or later
 
   # TC-ATTR-1.6 on every cluster side the PICS claim, client sides included (Discover Attributes goes
   # server-to-client to reach a client): every mandatory and claimed attribute listed, every listed attribute the

@@ -147,12 +147,13 @@ Feature: Demand response and load control events
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.14 @pics:SE.DRLC.C.C00.Rx
-  Scenario: A user who opts out before the start is reported opted out at the start
+  Scenario: A user who opts out before the start is reported opted out at the start, and not participating at the end
     When the ESI issues event 116 starting after the PIXIT lead time
     Then the DUT reports status 0x01 for event 116 within the PIXIT response time
     When the user opts out of event 116
     Then the DUT reports status 0x04 for event 116 at the event's start
     And the DUT has not reported status 0x02 for event 116
+    And the DUT reports status 0x0A for event 116 at the event's end
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.15 @pics:SE.DRLC.C.C00.Rx
@@ -398,4 +399,28 @@ Feature: Demand response and load control events
     When the ESI issues event 240 starting now with every reserved DeviceClass and EventControl bit set
     Then the DUT reports status 0x01 for event 240 within the PIXIT response time
     And the DUT reports status 0x02 for event 240 at the event's start
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # An event runs until its end (SE 1.x Annex D.2, Load Control Event: StartTime plus DurationInMinutes); what else
+  # happens in the DUT's event table meanwhile — another event's cancel taking effect — does not end it.
+  @id:TC-DRLC-1.36 @pics:SE.DRLC.C.C01.Rx
+  Scenario: A running event runs to its end when another, scheduled event is cancelled while it runs
+    When the ESI issues event 330 starting now
+    Then the DUT reports status 0x02 for event 330 at the event's start
+    When the ESI issues event 331 starting after event 330 ends
+    Then the DUT reports status 0x01 for event 331 within the PIXIT response time
+    When the ESI cancels event 331 with effective time now
+    Then the DUT reports status 0x06 for event 331 at the effective time
+    And the DUT reports status 0x03 for event 330 at the event's end
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Temperature offsets (SE 1.x Annex D.2.2, Load Control Event): Cooling and Heating Temperature Offset are uint8
+  # in 0.1 degree C (0xFF not used); they raise the cooling and lower the heating set point from the device's own,
+  # where the event sets no set point (0x8000). A DUT whose control interface shows no set point is not applicable.
+  @id:TC-DRLC-1.37 @pics:SE.DRLC.C.C00.Rx
+  Scenario: While an event with temperature offsets runs, the DUT's set points are its own moved by the offsets
+    Given the DUT's control interface shows its cooling and heating set points
+    When the ESI issues event 340 starting now with a cooling offset of 2.5 degrees C and a heating offset of 1.5 degrees C, and no set point
+    Then the DUT reports status 0x02 for event 340 at the event's start
+    And the DUT's control interface shows its own set points moved by event 340's offsets
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims

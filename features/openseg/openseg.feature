@@ -23,6 +23,15 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     When 1 minute of network time passes
     Then the DUT read the meter only after key establishment completed
 
+  # The ESI refusing the gateway's key establishment (its certificate's issuer not trusted: a gateway the utility
+  # has not provisioned) leaves it without the CBKE link key that Simple Metering needs: it reads nothing.
+  @id:TC-OSEG-1.2
+  Scenario: A gateway whose key establishment the ESI refuses reads nothing from the meter
+    Given the ESI refuses every key establishment with the DUT, its certificate's issuer unknown
+    And the DUT has joined with its install code
+    When 2 minutes of network time pass
+    Then the DUT completed no key establishment and sent the meter no Simple Metering frame
+
   @id:TC-OSEG-2.1
   Scenario: Over an hour the gateway touches only Simple Metering, Basic, Time and Key Establishment
     Given the DUT has joined and completed key establishment
@@ -90,6 +99,19 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     Then each report in another legal layout is a reading at its time with its summation and demand
     And every reading since the first of those reports is a summation and demand the meter served together
     And the newest reading is at most one read interval plus tolerance old
+
+  # InstantaneousDemand is a signed 24-bit integer and CurrentSummationDelivered an unsigned 48-bit one (SE 1.x
+  # Simple Metering 0x0400 and 0x0000); every value of its type but ZCL's invalid value (0x800000, all ones) is
+  # legal (ZCL 07-5123 2.5.2). A gateway keeps each whole: a demand beyond 16 bits either way (a large load, or
+  # export), and a summation beyond 32 bits.
+  @id:TC-OSEG-3.6
+  Scenario: Reports of demands and a summation at their types' limits become readings with exactly those values
+    Given the DUT has joined and completed key establishment
+    When 2 minutes of network time pass
+    And the meter sends the DUT, between its own reports, usual reports of demands and a summation at their types' limits
+    And 1 minute of network time passes
+    Then each of those reports is a reading at its time with exactly its summation and demand
+    And every reading since the first of those reports is a summation and demand the meter served together
 
   @id:TC-OSEG-4.1
   Scenario: After 50 hours the cache, and the Green Button export of it, hold exactly the last 48 hours
@@ -191,6 +213,21 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     Then both requests are answered 200 with the summation, in order
     And a summation request by its absolute URL is answered 200 with the summation
     And the gateway closes a connection whose announced body stalls within the body timeout and the PIXIT API latency
+    And the summation resource is still served afterwards
+
+  # The limits and the framing at their edges: a head is sized as it grows, not only once it ends (RFC 6585 5: 431
+  # for header fields too large); a chunked body counts against the body limit by its total, whatever its chunks;
+  # a body may arrive in pieces within the body timeout (RFC 9112 6.3: the body is the Content-Length octets that
+  # follow the head, however they are segmented); a target that percent-decodes to no UTF-8 is malformed or names
+  # no resource (RFC 3986 2.5), and is answered.
+  @id:TC-OSEG-6.9
+  Scenario: Request limits and framing hold at their edges: a growing head, a chunked body, a body in pieces, a non-UTF-8 path
+    Given the DUT has joined and completed key establishment
+    When 1 minute of network time passes
+    Then a request head that grows past 64 KiB without ending is answered 431 or 413 with a JSON error body within the PIXIT API latency
+    And a request with a chunked body of 64 KiB and 1 byte, each chunk under the limit, is answered 413 with a JSON error body
+    And a request whose body arrives in two pieces a second apart is answered 200 with the summation
+    And a request whose percent-decoded path is not UTF-8 is answered 400 or 404 with a JSON error body
     And the summation resource is still served afterwards
 
   @id:TC-OSEG-7.1

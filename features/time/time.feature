@@ -85,6 +85,28 @@ Feature: Network time taken from the ESI
       | 0x0C       | event status |
       | 0x0B       | event status |
 
+  # TimeStatus is mandatory on a Time server (ZCL Time cluster); a server that does not carry it (its read answered
+  # UNSUPPORTED_ATTRIBUTE) claims neither the Master nor the Synchronized bit, so by the rule of TC-TIME-1.5 it is
+  # no time source. Decided here, as the ZCL attribute model reads: absent is not "master".
+  @id:TC-TIME-1.10 @pics:SE.TIME.C
+  Scenario Outline: The DUT takes no time from a Time server that does not carry TimeStatus
+    Given the ESI's network time is 1 hour ahead of the bench clock
+    And the ESI's Time server does not carry TimeStatus
+    And the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the DUT stamps a <stamp> with its time
+    Then the stamped time is not the ESI's
+
+    @pics:SE.PRICE.C.C02.Tx
+    Examples: stamped by a Price Acknowledgement
+      | stamp                 |
+      | price acknowledgement |
+
+    @pics:SE.DRLC.C.C00.Rx
+    Examples: stamped by a Report Event Status
+      | stamp        |
+      | event status |
+
   @id:TC-TIME-1.6 @pics:SE.TIME.C
   Scenario: The DUT takes the ESI's time again, with its TimeStatus, within its resynchronisation period
     Given the DUT has joined and completed key establishment

@@ -26,8 +26,9 @@ def stamped_cases(stamp: str, statuses: tuple[str, ...] = TIME_SOURCES) -> tuple
 
 #: Every example stamped with a Report Event Status (a Price Acknowledgement): a fault that spoils the stamp fails
 #: them all.
-EVENT_STAMPED = stamped_cases("event status", (*NOT_TIME_SOURCES, *TIME_SOURCES))
-PRICE_STAMPED = stamped_cases("price acknowledgement", (*NOT_TIME_SOURCES, *TIME_SOURCES))
+EVENT_STAMPED = (*stamped_cases("event status", (*NOT_TIME_SOURCES, *TIME_SOURCES)), "TC-TIME-1.10[event status]")
+PRICE_STAMPED = (*stamped_cases("price acknowledgement", (*NOT_TIME_SOURCES, *TIME_SOURCES)),
+                 "TC-TIME-1.10[price acknowledgement]")
 
 # -- joining (the node's stack) -------------------------------------------------------------------------------
 
@@ -111,7 +112,9 @@ RESERVED_CONTROL_CASES = tuple(f"TC-DRLC-1.33[{control}]" for control in (
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
               "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 33)),
-              *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35")
+              *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35", "TC-DRLC-1.36")
+#: The DRLC cases of a device whose control interface shows set points (a thermostat: the reference PCT).
+THERMOSTAT_CASES = ("TC-DRLC-1.37",)
 #: The DRLC cases in which the DUT must report a status (all but TC-DRLC-1.4, which expects none): each judges
 #: every field of every Report Event Status it sees (harness/verify/drlc.py).
 DRLC_REPORTING_CASES = tuple(c for c in DRLC_CASES if not c.startswith("TC-DRLC-1.4["))
@@ -129,12 +132,13 @@ START_NOW_TAKEN_LITERALLY = Fault(
     "start-now-taken-literally", "takes StartTime 0 as 2000-01-01 instead of now and rejects the event as expired",
     ("TC-DRLC-1.2", "TC-DRLC-1.9", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.18",
      "TC-DRLC-1.20[its install-code link key]", "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.23", "TC-DRLC-1.26",
-     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", "TC-DRLC-1.34", "TC-DRLC-1.35", *EVENT_STAMPED),
+     "TC-DRLC-1.28", "TC-DRLC-1.29", "TC-DRLC-1.32", "TC-DRLC-1.34", "TC-DRLC-1.35", "TC-DRLC-1.36",
+     *THERMOSTAT_CASES, *EVENT_STAMPED),
     Behaviour())  # TC-DRLC-1.33 passes: its reserved controls are rejected (FE) before the expiry is looked at
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
-    ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30"),
-    Behaviour())
+    ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30",
+     "TC-DRLC-1.36"), Behaviour())
 IGNORES_OPT_OUT = Fault("ignores-opt-out", "the user's opt-out changes nothing",
                         ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16"), Behaviour())
 SILENT_OPT_IN = Fault("silent-opt-in", "the user's opt-in is applied but never reported (no 05, no 09)",
@@ -169,7 +173,10 @@ APPLIES_RESERVED_CONTROLS = Fault(
     RESERVED_CONTROL_CASES, Behaviour())
 APPLIES_UNUSED_SET_POINT = Fault(
     "applies-unused-set-point", "its thermostat takes a set point of 0x8000 (\"not used\") as -327.68 degrees C",
-    ("TC-DRLC-1.34",), Behaviour())
+    ("TC-DRLC-1.34", *THERMOSTAT_CASES), Behaviour())
+TEMPERATURE_OFFSETS_IN_DEGREES = Fault(
+    "temperature-offsets-in-degrees", "its thermostat takes the event's temperature offsets (0.1 degree C units) "
+    "for whole degrees C: an offset of 2.5 degrees C moves its set point by 25", ("TC-DRLC-1.37",), Behaviour())
 REJECTS_RESERVED_BITS = Fault(
     "rejects-reserved-bits", "rejects an event with reserved DeviceClass (12-15) or EventControl (2-7) bits set "
     "with FE instead of ignoring the bits", ("TC-DRLC-1.35",), Behaviour())
@@ -186,13 +193,13 @@ DRLC = [
           ClientSetting(client="drlc", field="randomize_outside_window")),
     Fault("ignores-cancel", "acts on no Cancel Load Control Event or Cancel All",
           ("TC-DRLC-1.8", "TC-DRLC-1.9", "TC-DRLC-1.10", "TC-DRLC-1.11", "TC-DRLC-1.12", "TC-DRLC-1.28",
-           "TC-DRLC-1.32"),
+           "TC-DRLC-1.32", "TC-DRLC-1.36"),
           ClientSetting(client="drlc", field="ignore_cancel")),
     Fault("misses-supersession", "lets overlapping events run side by side and never reports 07",
           ("TC-DRLC-1.13", "TC-DRLC-1.29"),
           ClientSetting(client="drlc", field="miss_supersession")),
     Fault("wrong-event-status-time", "EventStatusTime one hour off the network time",
-          (*DRLC_REPORTING_CASES, "TC-DRLC-1.21", "TC-TIME-1.2", *EVENT_STAMPED),
+          (*DRLC_REPORTING_CASES, *THERMOSTAT_CASES, "TC-DRLC-1.21", "TC-TIME-1.2", *EVENT_STAMPED),
           ClientSetting(client="drlc", field="wrong_event_status_time")),
     # EventStatusTime is judged on every report, randomized starts and ends too (issue 18).
     Fault("status-time-of-nominal-schedule", "EventStatusTime of a randomized start or end is the nominal start or "
@@ -231,6 +238,12 @@ DRLC = [
     Fault("supersedes-running-event-at-once", "reports a running event superseded on receipt of the newer event, "
           "not when the newer one starts", ("TC-DRLC-1.29",),
           ClientSetting(client="drlc", field="supersede_running_at_once")),
+    Fault("opted-out-event-completes", "completes an event the user opted out of before its start with 03 (Event "
+          "Completed) instead of 0A (Event Completed, No User Participation)", ("TC-DRLC-1.14",),
+          ClientSetting(client="drlc", field="opted_out_completes_03")),
+    Fault("tick-ends-running-event", "takes any tick of its event scheduler (another event's cancel falling due) for "
+          "the running event's end, and reports it completed early", ("TC-DRLC-1.36",),
+          ClientSetting(client="drlc", field="tick_ends_running")),
     Fault("supersedes-across-device-classes", "lets an overlapping event for another device class supersede its own "
           "event (checks overlaps before the device class)", ("TC-DRLC-1.30",),
           ClientSetting(client="drlc", field="supersede_before_filter")),
@@ -239,7 +252,7 @@ DRLC = [
 #: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
 SIGNS_WITH_TYPE_BYTE = Fault(
     "signs-with-type-byte", "signs Report Event Status over the SignatureType byte too, so the ECDSA signature "
-    "does not verify", ("TC-DRLC-1.21", *DRLC_REPORTING_CASES), Behaviour())
+    "does not verify", ("TC-DRLC-1.21", *DRLC_REPORTING_CASES, *THERMOSTAT_CASES), Behaviour())
 DRLC_SIGNING = [SIGNS_WITH_TYPE_BYTE]
 
 #: What a Report Event Status says the device applied (TC-DRLC-1.22), seeded one by one in the reference PCT.
@@ -409,13 +422,19 @@ LOCAL_TIME_ZONE_SIGN_INVERTED = Fault(
     ("TC-TIME-1.9[in force]", "TC-TIME-1.9[ended]"), _time("zone_sign_inverted"))
 
 
+MISSING_TIME_STATUS_TAKEN = Fault(
+    "missing-time-status-taken", "takes the time from a Time server that does not carry TimeStatus, as if it were "
+    "master", (), _time("missing_status_is_master"))
+
+
 def time_source_faults(stamp: str) -> list[Fault]:
     """The TimeStatus and resynchronisation faults of a model whose TC-TIME-1.5/1.7 examples stamp with *stamp*
     ("price acknowledgement" or "event status")."""
     def examples(case: str, *values: str) -> tuple[str, ...]:
         return tuple(f"{case}[{value}-{stamp}]" for value in values)
 
-    return [TAKES_TIME_FROM_ANY_SERVER.aimed_at(*examples("TC-TIME-1.5", "0x00", "0x0C")),
+    return [TAKES_TIME_FROM_ANY_SERVER.aimed_at(*examples("TC-TIME-1.5", "0x00", "0x0C"), f"TC-TIME-1.10[{stamp}]"),
+            MISSING_TIME_STATUS_TAKEN.aimed_at(f"TC-TIME-1.10[{stamp}]"),
             TIME_NEEDS_MASTER_AND_SYNCHRONIZED.aimed_at(*examples("TC-TIME-1.5", "0x01", "0x02")),
             NEVER_RESYNCS_TIME.aimed_at("TC-TIME-1.6", *examples("TC-TIME-1.7", "forward", "back")),
             RESYNCS_WITHOUT_TIME_STATUS,

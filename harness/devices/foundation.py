@@ -59,6 +59,9 @@ PADS_TRUNCATED_COMMAND = Fault(
 DEFAULT_RESPONSE_DDR_CLEAR = Fault(
     "default-response-ddr-clear", "sends its Default Responses with the Disable Default Response bit clear",
     ("TC-ZCL-1.2", *_UNSUPPORTED_COMMAND_CASES, "TC-ZCL-1.5", "TC-ZCL-1.6", "TC-ZCL-1.7"), WatchedBehaviour())
+IDENTIFY_QUERY_UNANSWERED = Fault(
+    "identify-query-unanswered", "its Identify server sends no Identify Query Response while it identifies",
+    ("TC-ZCL-1.9",), WatchedBehaviour())
 
 # Attribute reporting (ZCL 07-5123 2.5.7-2.5.11), on the Load Control Device's Metering server.
 REPORTING_FORGETS_MAX_INTERVAL = Fault(
@@ -76,7 +79,7 @@ DEFAULT_MAX_INTERVAL = 3600
 FOUNDATION_FAULTS = [
     DEFAULT_RESPONSE_DESPITE_DDR, NO_DEFAULT_RESPONSE_ON_SUCCESS, DEFAULT_RESPONSE_AFTER_RESPONSE,
     SWALLOWS_ERROR_WHEN_DDR_SET, UNSUPPORTED_COMMAND_WRONG_TSN, SILENT_ON_UNSUPPORTED_CLUSTER,
-    IGNORES_MANUFACTURER_CODE, PADS_TRUNCATED_COMMAND, DEFAULT_RESPONSE_DDR_CLEAR,
+    IGNORES_MANUFACTURER_CODE, PADS_TRUNCATED_COMMAND, DEFAULT_RESPONSE_DDR_CLEAR, IDENTIFY_QUERY_UNANSWERED,
 ]
 
 
@@ -179,6 +182,7 @@ class IdentifyServer:
     IdentifyTime is not 0, else with no command of its own (the Default Response rules apply)."""
 
     def __init__(self, engine: ZclEngine, store: AttributeStore, endpoint: int) -> None:
+        self.engine = engine
         self.store = store
         self.endpoint = endpoint
         self.key = AttributeKey(endpoint, Identify.cluster_id, Side.SERVER, Identify.AttributeDefs.identify_time.id)
@@ -195,5 +199,7 @@ class IdentifyServer:
         entry = self.store.entry(self.key)
         remaining = int(entry.value) if entry is not None else 0
         if remaining:
+            if isinstance(self.engine, DeviceEngine) and self.engine._acts(IDENTIFY_QUERY_UNANSWERED):
+                return  # the fault
             await request.respond(Identify.ClientCommandDefs.identify_query_response.id,
                                   t.uint16_t(remaining).serialize())

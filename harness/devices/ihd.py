@@ -91,7 +91,11 @@ DRLC_DEVICE_CLASS_MISSING = Fault(
     ("TC-ATTR-1.3[Demand Response and Load Control]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
 IDENTIFY_TIME_MISSING = Fault(
     "identify-time-missing", "Identify server lacks the mandatory IdentifyTime attribute",
-    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]", "TC-ATTR-1.9", "TC-ATTR-1.10"), AttributeBehaviour())
+    ("TC-ATTR-1.2[Identify]", "TC-ATTR-1.6[Identify]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-ZCL-1.9"),
+    AttributeBehaviour())
+ZCL_VERSION_ZERO = Fault(
+    "zcl-version-zero", "Basic ZCLVersion 0x00, which names no published ZCL revision", ("TC-ATTR-1.9",),
+    AttributeBehaviour())
 DISCOVER_OMITS_ZCL_VERSION = Fault(
     "discover-omits-zcl-version", "Discover Attributes leaves out Basic ZCLVersion",
     ("TC-ATTR-1.6[Basic]", "TC-ATTR-1.10"),
@@ -148,6 +152,7 @@ _FAULTS = [
     KE_SERVER_SUITE_MISSING,
     DRLC_DEVICE_CLASS_MISSING,
     IDENTIFY_TIME_MISSING,
+    ZCL_VERSION_ZERO,
     POWER_SOURCE_RESERVED,
     DATE_CODE_TOO_LONG,
     DISCOVER_RANDOMIZATION_UINT16,
@@ -307,6 +312,9 @@ class InHomeDisplay(ApplicationDevice):
         date_code = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.date_code.id)
         if self.faults.acts(DATE_CODE_TOO_LONG, functools.partial(store.watch, date_code)):
             store.set(date_code, "20261122-build-42")
+        zcl_version = AttributeKey(ep, Basic.cluster_id, Side.SERVER, Basic.AttributeDefs.zcl_version.id)
+        if self.faults.acts(ZCL_VERSION_ZERO, functools.partial(store.watch, zcl_version)):
+            store.set(zcl_version, 0x00)
         identify_time = AttributeKey(ep, Identify.cluster_id, Side.SERVER, Identify.AttributeDefs.identify_time.id)
         if self.faults.acts(IDENTIFY_TIME_MISSING, functools.partial(store.watch, identify_time)):
             store.remove_attribute(identify_time)

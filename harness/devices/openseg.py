@@ -69,14 +69,17 @@ class ServerSetting(Setting):
 # Cases that judge what they see of a resource, whatever else they are about (steps/test_openseg.py judges every
 # response whole): a fault in a resource fails each of them.
 VALUES_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.2", "TC-OSEG-3.4", "TC-OSEG-6.2", "TC-OSEG-6.6", "TC-OSEG-6.7",
-               "TC-OSEG-6.8", "TC-OSEG-7.1", "TC-OSEG-7.2")  # a summation or demand value
+               "TC-OSEG-6.8", "TC-OSEG-6.9", "TC-OSEG-7.1", "TC-OSEG-7.2")  # a summation or demand value
 GREEN_BUTTON_SEEN = ("TC-OSEG-3.1", "TC-OSEG-3.3", "TC-OSEG-3.4", "TC-OSEG-4.1", "TC-OSEG-5.1")  # an export
 GREEN_BUTTON_INTERVALS = ("TC-OSEG-4.1", "TC-OSEG-5.1")  # an export with intervals (the others' ranges have none)
 
 # The gateway's own behaviours, which this module implements.
 READS_BEFORE_KEY_ESTABLISHMENT = Fault(
     "reads-before-key-establishment", "starts reading the meter as soon as it joined, before CBKE completed",
-    ("TC-OSEG-1.1",), Behaviour())
+    ("TC-OSEG-1.1", "TC-OSEG-1.2"), Behaviour())
+READS_AFTER_FAILED_CBKE = Fault(
+    "reads-after-failed-cbke", "starts reading the meter once key establishment ended, whether or not it succeeded",
+    ("TC-OSEG-1.2",), WatchedBehaviour())
 READS_PRICE = Fault("reads-price", "reads the Price cluster of the ESI as well as Simple Metering", ("TC-OSEG-2.1",),
                     Behaviour())
 REQUESTS_FAST_POLL = Fault("requests-fast-poll", "sends Request Fast Poll Mode to the meter", ("TC-OSEG-2.2",),
@@ -109,6 +112,10 @@ REPORT_LAYOUT_FIXED = Fault(
 PADS_TRUNCATED_REPORT = Fault(
     "pads-truncated-report", "takes a report whose value is cut short, zero-padding the value", ("TC-OSEG-3.5",),
     WatchedBehaviour())
+# Seen only when the meter reports a demand beyond a 16-bit integer's range (TC-OSEG-3.6).
+DEMAND_16_BIT = Fault(
+    "demand-16-bit", "keeps InstantaneousDemand (int24) in a 16-bit integer: a demand beyond -32,768..32,767 is "
+    "misread as its low two bytes", ("TC-OSEG-3.6",), WatchedBehaviour())
 TORN_RECORD_SERVED = Fault(
     "torn-record-served", "restores its cache after a power cut without checking each record, serving the record "
     "torn by the cut as a reading", ("TC-OSEG-4.2",), Behaviour())
@@ -117,6 +124,7 @@ SLOW_RESUME = Fault("slow-resume", f"takes in meter readings again only {SLOW_BO
 
 OPENSEG = [
     READS_BEFORE_KEY_ESTABLISHMENT,
+    READS_AFTER_FAILED_CBKE,
     READS_PRICE,
     REQUESTS_FAST_POLL,
     EXPOSES_DRLC_EVENT,
@@ -150,7 +158,7 @@ OPENSEG = [
     # TC-OSEG-7.1 asks for the readings of its burst, from before it began; TC-OSEG-3.5 for those since its
     # first report in another layout, so the reading before it is one too many.
     Fault("readings-range-slop", "answers a readings range with the readings one read interval beyond each end",
-          ("TC-OSEG-3.3", "TC-OSEG-3.5", "TC-OSEG-7.1"), ServerSetting("range_slop")),
+          ("TC-OSEG-3.3", "TC-OSEG-3.5", "TC-OSEG-3.6", "TC-OSEG-7.1"), ServerSetting("range_slop")),
     # TC-OSEG-6.2 asks for a range of one second, an hour ahead: served, and empty.
     Fault("no-data-404", "answers a range it holds no reading of 404 instead of an empty answer",
           ("TC-OSEG-3.3", "TC-OSEG-6.2"), ServerSetting("no_data_404")),
@@ -160,6 +168,7 @@ OPENSEG = [
     SLOW_RESUME,
     REPORT_LAYOUT_FIXED,
     PADS_TRUNCATED_REPORT,
+    DEMAND_16_BIT,
     Fault("greenbutton-no-local-time", "leaves LocalTimeParameters out of the Green Button export",
           GREEN_BUTTON_SEEN, ServerSetting("greenbutton_no_local_time")),
     Fault("greenbutton-last-day", "exports at most the last 24 hours, whatever range is asked for",
@@ -171,15 +180,24 @@ OPENSEG = [
     Fault("listens-everywhere", "listens on every address of its host (0.0.0.0), not only its home-network one",
           ("TC-OSEG-6.5",), ServerSetting("listen_everywhere")),
     Fault("oversized-answered-400", "answers an oversized request head or body 400 instead of 431 / 413",
-          ("TC-OSEG-6.6",), ServerSetting("oversized_answered_400")),
+          ("TC-OSEG-6.6", "TC-OSEG-6.9"), ServerSetting("oversized_answered_400")),
     Fault("idle-head-timeout", "times a request head out only after 10 s without a byte: a client that sends its "
           "head a line a second holds the connection for ever", ("TC-OSEG-6.7",), ServerSetting("idle_head_timeout")),
     Fault("ignores-chunked-body", "does not read a chunked request body: its chunks are taken as the next request",
-          ("TC-OSEG-6.8",), ServerSetting("ignore_chunked")),
+          ("TC-OSEG-6.8", "TC-OSEG-6.9"), ServerSetting("ignore_chunked")),
     Fault("refuses-absolute-form", "answers a request target in absolute-form (http://host/path) 400",
           ("TC-OSEG-6.8",), ServerSetting("absolute_form_refused")),
     Fault("no-body-timeout", "waits for an announced request body for ever: a client that stalls holds the connection",
           ("TC-OSEG-6.8",), ServerSetting("no_body_timeout")),
+    Fault("head-limit-at-end", "sizes a request head only once it ends: a head that grows past 64 KiB without "
+          "ending is buffered, unanswered, until the head timeout", ("TC-OSEG-6.9",),
+          ServerSetting("head_limit_at_end")),
+    Fault("chunked-unlimited", "limits a Content-Length body to 64 KiB but reads a chunked body of any size",
+          ("TC-OSEG-6.9",), ServerSetting("chunked_unlimited")),
+    Fault("body-with-head-only", "reads only the body bytes that came with the head: a body that arrives later "
+          "closes the connection unanswered", ("TC-OSEG-6.9",), ServerSetting("body_with_head_only")),
+    Fault("non-utf8-target-500", "answers a target whose percent-decoding is not UTF-8 500, its decoder's error "
+          "unhandled", ("TC-OSEG-6.9",), ServerSetting("non_utf8_target_500")),
     Fault("connection-cap", "serves 128 connections at once and closes the rest unanswered", ("TC-OSEG-7.2",),
           ServerSetting("connection_cap")),
 ]
@@ -202,26 +220,6 @@ _TYPES: dict[int, tuple[int, bool]] = {
     DataTypeId.uint48: (6, False), DataTypeId.int24: (3, True), DataTypeId.uint24: (3, False),
     DataTypeId.map8: (1, False), DataTypeId.enum8: (1, False),
 }
-
-
-def decode_read_response(payload: bytes) -> dict[int, int]:
-    """attribute id -> value of the SUCCESS records of a Read Attributes Response payload."""
-    values, i = {}, 0
-    while i < len(payload):
-        if i + 3 > len(payload):
-            raise MeterReadError(f"read response record at byte {i} is truncated: {payload.hex()}")
-        attr_id, status = int.from_bytes(payload[i:i + 2], "little"), payload[i + 2]
-        i += 3
-        if status != Status.SUCCESS:
-            continue
-        if i >= len(payload) or payload[i] not in _TYPES:
-            raise MeterReadError(f"attribute 0x{attr_id:04X}: unexpected data type in {payload.hex()}")
-        size, signed = _TYPES[payload[i]]
-        if i + 1 + size > len(payload):
-            raise MeterReadError(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}")
-        values[attr_id] = int.from_bytes(payload[i + 1:i + 1 + size], "little", signed=signed)
-        i += 1 + size
-    return values
 
 
 #: The meter's usual report: CurrentSummationDelivered (uint48) then InstantaneousDemand (int24).
@@ -257,6 +255,10 @@ def in_usual_layout(payload: bytes) -> bool:
 
 def _nothing() -> None:
     pass
+
+
+def _call(note: Callable[[], None]) -> None:
+    note()
 
 
 class _WrapLosingCache(ReadingCache):
@@ -314,6 +316,9 @@ class OpenSegGateway(ApplicationDevice):
         truncation_notes: list[Callable[[], None]] = []
         self._pads_truncated = self.faults.acts(PADS_TRUNCATED_REPORT, truncation_notes.append)
         self._truncated_value_seen = truncation_notes[0] if truncation_notes else _nothing
+        wide_demand_notes: list[Callable[[], None]] = []
+        self._demand_16_bit = self.faults.acts(DEMAND_16_BIT, wide_demand_notes.append)
+        self._wide_demand_seen = wide_demand_notes[0] if wide_demand_notes else _nothing
         self.reads_started = False
         api = profile.openseg
         if api is None:
@@ -369,8 +374,9 @@ class OpenSegGateway(ApplicationDevice):
     async def start_applications(self) -> None:
         await super().start_applications()
         if self.ke is not None and not (self.ke_outcome is not None and self.ke_outcome.success):
-            LOGGER.info("reference openseg reads nothing: no CBKE link key with the ESI")
-            return
+            if not self.faults.acts(READS_AFTER_FAILED_CBKE, _call):  # consulted here only: where it would act
+                LOGGER.info("reference openseg reads nothing: no CBKE link key with the ESI")
+                return
         if not self.reads_started:
             self.reads_started = True
             self._spawn(self._read_meter())
@@ -460,6 +466,15 @@ class OpenSegGateway(ApplicationDevice):
             LOGGER.info("reference openseg: the meter refused reporting: %s", records)
 
     def _decode_report(self, payload: bytes) -> dict[int, int]:
+        values = self._decode_records(payload)
+        demand = values.get(DEMAND_ID)
+        if demand is not None and not -0x8000 <= demand <= 0x7FFF:
+            self._wide_demand_seen()
+            if self._demand_16_bit:  # the fault: the demand's low two bytes, as a signed 16-bit integer
+                values[DEMAND_ID] = ((demand & 0xFFFF) ^ 0x8000) - 0x8000
+        return values
+
+    def _decode_records(self, payload: bytes) -> dict[int, int]:
         if len(payload) == 15 and not in_usual_layout(payload):
             self._unusual_layout_seen()
             if self._fixed_layout:  # the fault: summation and demand at the usual report's offsets

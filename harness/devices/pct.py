@@ -26,6 +26,7 @@ from .application_faults import (
     DRLC_APPLIED_FIELDS,
     DRLC_SIGNING,
     IGNORES_ESI_TIME,
+    TEMPERATURE_OFFSETS_IN_DEGREES,
     catalogue,
     protection_faults,
     stamped_cases,
@@ -73,8 +74,12 @@ class ProgrammableThermostat(DrlcDevice):
     device_id = load_datamodel().device_type("SE-PCT").device_id
     device_class = DeviceClass.HVAC_Compressor_or_Furnace
     # Its profile claims SE.DRLC.C.SIGN: it signs every Report Event Status (ApplicationDevice._sign_report).
+    # Its control interface shows set points, so a thermostat that ignores the event fails TC-DRLC-1.37 too.
     faults_catalogue = {**DrlcDevice.faults_catalogue,
-                        **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS, [APPLIES_UNUSED_SET_POINT])}
+                        **catalogue(DRLC_SIGNING, DRLC_APPLIED_FIELDS,
+                                    [APPLIES_UNUSED_SET_POINT, TEMPERATURE_OFFSETS_IN_DEGREES],
+                                    [ACTUATION_IGNORES_EVENT.aimed_at(*ACTUATION_IGNORES_EVENT.targets,
+                                                                      "TC-DRLC-1.37")])}
 
     def applies(self, event) -> dict[str, int]:
         """Its set points: the event's where it sets them, else its own moved by the event's offsets (0.1 degree
@@ -86,9 +91,13 @@ class ProgrammableThermostat(DrlcDevice):
             if int(event.cooling_temperature_set_point) != unused:
                 cooling = int(event.cooling_temperature_set_point)
             elif int(event.cooling_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
-                cooling += 10 * int(event.cooling_temperature_offset)
+                cooling += self._offset_scale() * int(event.cooling_temperature_offset)
             if int(event.heating_temperature_set_point) != unused:
                 heating = int(event.heating_temperature_set_point)
             elif int(event.heating_temperature_offset) != TEMPERATURE_OFFSET_UNUSED:
-                heating -= 10 * int(event.heating_temperature_offset)
+                heating -= self._offset_scale() * int(event.heating_temperature_offset)
         return {"cooling_set_point": cooling, "heating_set_point": heating}
+
+    def _offset_scale(self) -> int:
+        """Set points are in 0.01 degree C, offsets in 0.1 degree C: 10 set-point units per offset unit."""
+        return 1 if self.faults.has(TEMPERATURE_OFFSETS_IN_DEGREES) else 10

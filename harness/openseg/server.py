@@ -131,6 +131,10 @@ class ServerFaults:
     ignore_chunked: bool = False  # does not read a chunked request body: its chunks are taken as the next request
     absolute_form_refused: bool = False  # answers an absolute-form request target (http://host/path) 400
     no_body_timeout: bool = False  # waits for an announced request body without a deadline
+    head_limit_at_end: bool = False  # sizes a request head only once it ends: a head that never ends is buffered
+    chunked_unlimited: bool = False  # reads a chunked request body of any size (the limit is on Content-Length)
+    body_with_head_only: bool = False  # takes only the body bytes that came with the head, and waits for no more
+    non_utf8_target_500: bool = False  # a percent-decoded target that is not UTF-8 breaks the handler: 500
 
 
 # -- HTTP messages ---------------------------------------------------------------------------------------------
@@ -324,7 +328,7 @@ class GatewayApi:
                     raise self._oversized(431, f"request head of {end + 4} bytes exceeds {MAX_HEAD}")
                 return connection.take(end + 4)
             searched = len(connection.buffer)
-            if searched >= MAX_HEAD:
+            if searched >= MAX_HEAD and not self.faults.head_limit_at_end:
                 raise self._oversized(431, f"request head exceeds {MAX_HEAD} bytes")
             wait_until = loop.time() + HEAD_TIMEOUT if self.faults.idle_head_timeout else deadline
             if not await connection.fill(wait_until):
@@ -379,6 +383,8 @@ class GatewayApi:
             path = unquote(raw_path, errors="strict")
             query = tuple(parse_qsl(raw_query, keep_blank_values=True, errors="strict"))
         except (UnicodeDecodeError, ValueError):
+            if faults.non_utf8_target_500:
+                raise _HttpError(500, f"request target {text[:60]!r}: UnicodeDecodeError") from None
             raise _HttpError(400, f"request target {text[:60]!r} is not UTF-8 when percent-decoded") from None
         return path, query
 
@@ -405,6 +411,8 @@ class GatewayApi:
         await self._skip(connection, length, deadline)
 
     async def _skip(self, connection: _Connection, count: int, deadline: float) -> None:
+        if self.faults.body_with_head_only and len(connection.buffer) < count:
+            raise EOFError  # the fault: a body that did not come with its head is never read
         while len(connection.buffer) < count:
             if not await connection.fill(deadline):
                 raise EOFError
@@ -419,7 +427,7 @@ class GatewayApi:
                 raise _HttpError(400, f"chunk size {size_text[:20]!r} is not hexadecimal")
             size = int(size_text, 16)
             total += size
-            if total > MAX_BODY:
+            if total > MAX_BODY and not self.faults.chunked_unlimited:
                 raise self._oversized(413, f"chunked request body exceeds {MAX_BODY} bytes")
             if size == 0:
                 while await self._line(connection, deadline):

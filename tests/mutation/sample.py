@@ -96,8 +96,29 @@ def _fault_settings_off() -> frozenset[str]:
                      if f.default is not dataclasses.MISSING and not f.default)
 
 
-def _asks_for_a_fault(node: ast.expr) -> bool:
-    """``faults.has(FAULT)`` / ``faults.acts(FAULT, ...)``, or a fault setting read as ``<...>faults.<field>``."""
+def _fault_flag_attributes(tree: ast.AST) -> frozenset[str]:
+    """A device's own fault flags: attributes assigned from ``faults.has(FAULT)`` or ``faults.acts(FAULT, ...)``
+    (``self._fixed_layout = self.faults.acts(REPORT_LAYOUT_FIXED, ...)``), so false on a conformant device."""
+    flags = set()
+    for node in ast.walk(tree):
+        value = node.value if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                and value.func.attr in ("has", "acts") and _names_faults(value.func.value)):
+            target = node.targets[0]
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                flags.add(target.attr)
+    return frozenset(flags)
+
+
+def _names_faults(node: ast.expr) -> bool:
+    """``faults`` or ``<...>.faults``."""
+    return ((isinstance(node, ast.Name) and node.id == "faults")
+            or (isinstance(node, ast.Attribute) and node.attr == "faults"))
+
+
+def _asks_for_a_fault(node: ast.expr, flags: frozenset[str]) -> bool:
+    """``faults.has(FAULT)`` / ``faults.acts(FAULT, ...)``, a fault setting read as ``<...>faults.<field>``, or
+    one of the module's own fault flags read as ``self.<flag>``."""
     if isinstance(node, ast.Call):
         return (isinstance(node.func, ast.Attribute) and node.func.attr in ("has", "acts")
                 and len(node.args) >= 1)
@@ -105,27 +126,36 @@ def _asks_for_a_fault(node: ast.expr) -> bool:
         owner = node.value
         return ((isinstance(owner, ast.Name) and owner.id == "faults")
                 or (isinstance(owner, ast.Attribute) and owner.attr == "faults"))
+    if isinstance(node, ast.Attribute) and node.attr in flags:
+        return isinstance(node.value, ast.Name) and node.value.id == "self"
     return False
 
 
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "end_lineno", None) or node.lineno, getattr(node, "end_col_offset", None) or 0)
+
+
 def fault_only_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Where *source* runs only with a seeded fault: the body of ``if faults.has(FAULT):`` (or ``acts``, or a
-    fault setting that is off on a conformant device: ``if self.faults.wrong_mac:``), and the rest of a condition
-    ``faults.has(FAULT) and ...``. The suite judges the conformant device, which never runs
-    there: a mutant there is equivalent for it (the fault matrix judges that code instead)."""
+    """Where *source* runs only with a seeded fault: the body of ``if faults.has(FAULT):`` (or ``acts``, a fault
+    setting that is off on a conformant device: ``if self.faults.wrong_mac:``, or a device's own fault flag:
+    ``if self._fixed_layout:``); the rest of a conjunction ``faults.has(FAULT) and ...`` wherever it stands (an
+    ``if``, a ``not (...)``, a ``return``, an assignment); and the fault's branch of ``a if faults.x else b``.
+    The suite judges the conformant device, which never runs there: a mutant there is equivalent for it (the
+    fault matrix judges that code instead). The fault's own test (``faults.x``) is not left out."""
+    tree = ast.parse(source)
+    flags = _fault_flag_attributes(tree)
     spans = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.If):
-            continue
-        test = node.test
-        first = test.values[0] if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else test
-        if not _asks_for_a_fault(first):
-            continue
-        if first is not test:
-            spans.append(((first.end_lineno or first.lineno, first.end_col_offset or 0),
-                          (test.end_lineno or test.lineno, test.end_col_offset or 0)))
-        body_end = node.body[-1]
-        spans.append(((node.body[0].lineno, 0), ((body_end.end_lineno or body_end.lineno) + 1, 0)))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) and _asks_for_a_fault(node.values[0], flags):
+            spans.append((_end(node.values[0]), _end(node)))
+        elif isinstance(node, ast.IfExp) and _asks_for_a_fault(node.test, flags):
+            spans.append(((node.body.lineno, node.body.col_offset), _end(node.body)))
+        elif isinstance(node, ast.If):
+            test = node.test
+            first = test.values[0] if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else test
+            if _asks_for_a_fault(first, flags):
+                body_end = node.body[-1]
+                spans.append(((node.body[0].lineno, 0), (_end(body_end)[0] + 1, 0)))
     return spans
 
 

@@ -84,6 +84,38 @@ def test_a_fault_setting_that_is_off_when_conformant_guards_fault_only_code():
     assert not _in_annotation((7, 17), spans) and not _in_annotation((9, 17), spans)
 
 
+def test_fault_only_code_in_not_return_conditional_expressions_and_device_fault_flags_is_left_out():
+    """The rest of ``faults.x and ...`` is fault-only wherever the conjunction stands (``not (...)``, ``return``,
+    an assignment); so is the fault's branch of ``a if faults.x else b``, and code guarded by a device's own fault
+    flag (``self._flag = self.faults.acts(FAULT, ...)``). The fault's own test, the conformant branch, a flag not
+    assigned from the faults, and a conjunction whose fault is not first, are not."""
+    from tests.mutation.sample import _in_annotation, fault_only_spans
+
+    source = ("class D:\n"
+              "    def __init__(self, faults):\n"
+              "        self._flag = self.faults.acts(F, watch)\n"
+              "        self._other = self.store.has(x)\n"
+              "    def f(self, x, faults):\n"
+              "        if not (self.faults.forward_only and x < 3):\n"
+              "            x = 1\n"
+              "        y = 86400 if self.faults.scheduled_prices_from_tomorrow else 0\n"
+              "        if self._flag and x == 2:\n"
+              "            return x + 5\n"
+              "        if self._other:\n"
+              "            return x + 6\n"
+              "        if x > 1 and faults.ignore_multiplier:\n"
+              "            return x + 7\n"
+              "        return self.faults.reject_unknown_fields and len(x) > 9\n")
+    spans = fault_only_spans(source)
+    assert _in_annotation((6, 42), spans)  # x < 3, inside not (...)
+    assert not _in_annotation((6, 20), spans) and not _in_annotation((7, 16), spans)  # the fault's test; x = 1
+    assert _in_annotation((8, 12), spans) and not _in_annotation((8, 69), spans)  # 86400; the conformant 0
+    assert _in_annotation((9, 26), spans) and _in_annotation((10, 19), spans)  # x == 2, then x + 5
+    assert not _in_annotation((12, 19), spans)  # self._other is no fault flag
+    assert not _in_annotation((13, 11), spans) and not _in_annotation((14, 19), spans)  # the fault is not first
+    assert _in_annotation((15, 57), spans) and not _in_annotation((15, 15), spans)  # len(x) > 9; the fault's test
+
+
 def test_a_mutant_is_judged_by_the_cases_that_run_its_statement():
     """The innermost statement holding the mutant's line (a multi-line call counts as one); the cases that ran
     any of its lines; code run outside every case ("": at import) asks for the whole suite; none, for nothing."""

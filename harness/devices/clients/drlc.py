@@ -109,6 +109,9 @@ class DrlcClientFaults:
     randomize_every_cancel: bool = False  # delays every cancel by the event's offset, CancelControl bit 0 or not
     supersede_running_at_once: bool = False  # a running event overlapped by a newer one gets 07 on its receipt
     supersede_before_filter: bool = False  # an overlapping event supersedes before its device class is checked
+    # Event lifecycle (issue 17, mutation survivors).
+    opted_out_completes_03: bool = False  # an event opted out of before its start completes with 03, not 0A
+    tick_ends_running: bool = False  # any tick of its scheduler ends the running event (reported completed early)
 
 
 #: The statuses that end an event that ran (reference client's controlValueToStatusEnum).
@@ -488,9 +491,12 @@ class DrlcClient:
         running = False
         for entry in list(self.entries):
             if entry.state is EntryState.STARTED:
-                if entry.end <= now:
+                if entry.end <= now or self.faults.tick_ends_running:
                     self.entries.remove(entry)
-                    self._spawn(self._send_report(entry, _completion_status(entry)))
+                    status = _completion_status(entry)
+                    if self.faults.opted_out_completes_03 and status == EventStatus.Event_Completed_No_User_Participation:
+                        status = EventStatus.Event_Completed
+                    self._spawn(self._send_report(entry, status))
                 else:
                     running = True
         for entry in list(self.entries):

@@ -58,6 +58,8 @@ class TimeClientFaults:
     resync_without_status: bool = False
     #: Shows local time from TimeZone alone: never reads DstStart, DstEnd, DstShift.
     local_time_without_dst: bool = False
+    #: Takes a Time server that does not carry TimeStatus for a master one.
+    missing_status_is_master: bool = False
     #: Shows local time with TimeZone subtracted instead of added (UTC-5 h shown as UTC+5 h).
     zone_sign_inverted: bool = False
 
@@ -124,7 +126,8 @@ class TimeClient:
         if _TIME not in values:
             raise TimeSyncError("the ESI's Time server did not return the Time attribute")
         if with_status:
-            self._status = int(values.get(_STATUS, 0))
+            absent = TimeStatus.Master if self.faults.missing_status_is_master else 0
+            self._status = int(values.get(_STATUS, absent))
         status = self._status or 0
         if not self._usable(status):
             raise TimeSyncError(f"the ESI's TimeStatus 0x{status:02X} is neither master nor synchronized")

@@ -99,6 +99,10 @@ class TimeServer:
     def status(self, value: TimeStatus) -> None:
         self.engine.store.set(self._status_key, value)
 
+    def drop_status(self) -> None:
+        """Carry no TimeStatus attribute (a test hook: a read of it is answered UNSUPPORTED_ATTRIBUTE)."""
+        self.engine.store.remove_attribute(self._status_key)
+
     def zone(self) -> tuple[int, int, int, int]:
         """TimeZone, DstStart, DstEnd and DstShift as this server serves them now."""
         store = self.engine.store

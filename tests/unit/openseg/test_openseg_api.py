@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from harness.devices.openseg import MeterReadError, decode_read_response
 from harness.openseg import greenbutton as gb
 from harness.openseg.api import ApiProfileError, is_error_body, resolve_paths
 from harness.openseg.cache import Reading, ReadingCache
@@ -40,15 +39,6 @@ def test_paths_mapping_rejects_unknown_names():
     assert resolve_paths({"summation": "/x/sum"})["summation"] == "/x/sum"
     with pytest.raises(ApiProfileError, match="not a resource"):
         resolve_paths({"tariff": "/t"})
-
-
-def test_read_response_decoding_and_malformed():
-    payload = bytes.fromhex("0000" "00" "25" "4e61bc000000" "0004" "00" "2a" "feffff" "0003" "86")
-    assert decode_read_response(payload) == {0x0000: 12345678, 0x0400: -2}
-    with pytest.raises(MeterReadError, match="truncated"):
-        decode_read_response(bytes.fromhex("000000254e61"))
-    with pytest.raises(MeterReadError, match="data type"):
-        decode_read_response(bytes.fromhex("00000042"))
 
 
 def test_green_button_zcl_epoch_and_units_are_caught():
