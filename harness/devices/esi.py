@@ -79,7 +79,7 @@ WELL_KNOWN_KEY = Fault(
     "key's key-transport key, not the device's install-code link key (SE 1.x 5.4.1, Zigbee 4.6.3.2)",
     # Every case in which the Trust Center sends a network key: none may go under the well-known key; and no HAN
     # device can then join, so every case that commissions the golden fails too.
-    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-5.1", "TC-TC-6.1",
+    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-4.2", "TC-TC-5.1", "TC-TC-6.1",
      *_COMMISSIONED), Behaviour())
 TRANSPORT_KEY_SOURCE_ZERO = Fault(
     "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
