@@ -109,6 +109,15 @@ Feature: The DUT forms the Smart Energy network and is its Trust Center
     And HAN device 1 got the active network key again under its install code's key-transport key
     And the DUT answers a ZDO request from HAN device 1
 
+  @id:TC-TC-5.3
+  Scenario: A device that holds the network key rejoins secured and gets a NWK-secured Rejoin Response
+    Given HAN device 1 has joined the DUT's network
+    When HAN device 1 rejoins secured with the network key it holds
+    Then HAN device 1 is back on the network within the PIXIT rejoin time
+    And HAN device 1 got a Rejoin Response with status SUCCESS and its address
+    And that Rejoin Response was secured with the active network key
+    And the DUT answers a ZDO request from HAN device 1
+
   @id:TC-TC-5.2
   Scenario: A device the Trust Center never admitted gets nothing by Trust Center rejoin
     Given the DUT's Trust Center holds no install code for HAN device 1
