@@ -102,7 +102,6 @@ def commissioned_other_code(bench, testbed, number):
     other = InstallCode(testbed.random.token_bytes(16, "install-codes"))
     while other.link_key == han.link_key:
         other = InstallCode(testbed.random.token_bytes(16, "install-codes"))
-    _notes(testbed)["profile_key"] = han.link_key
     han.commission(other.link_key)
     testbed.keyring.add_link_key(han.ieee, other.link_key)
 
@@ -110,7 +109,6 @@ def commissioned_other_code(bench, testbed, number):
 @given(parsers.parse('HAN device {number:d} is commissioned with the well-known key "ZigBeeAlliance09" only'))
 def commissioned_well_known(bench, testbed, number):
     han = _han(bench, testbed, number)
-    _notes(testbed)["profile_key"] = han.link_key
     han.commission(WELL_KNOWN_TC_LINK_KEY)
 
 
