@@ -106,6 +106,16 @@ def commissioned_other_code(bench, testbed, number):
     testbed.keyring.add_link_key(han.ieee, other.link_key)
 
 
+@given(parsers.parse("HAN device {number:d} is commissioned with a {length:d}-byte install code that the DUT's "
+                     "Trust Center holds"))
+def commissioned_code_of_length(bench, testbed, number, length):
+    han = _han(bench, testbed, number)
+    code = InstallCode(testbed.random.token_bytes(length, "install-codes"))  # a label of that length
+    han.commission(code.link_key)
+    testbed.keyring.add_link_key(han.ieee, code.link_key)
+    bench.run(testbed.dut.add_install_code(han.ieee, code), 30, "giving the DUT's Trust Center an install code")
+
+
 @given(parsers.parse('HAN device {number:d} is commissioned with the well-known key "ZigBeeAlliance09" only'))
 def commissioned_well_known(bench, testbed, number):
     han = _han(bench, testbed, number)

@@ -53,6 +53,23 @@ Feature: The DUT forms the Smart Energy network and is its Trust Center
     Then HAN device 1 is not admitted within the PIXIT join time
     And no network key went out under the well-known key
 
+  # Install codes come in four lengths (6, 8, 12 and 16 bytes, each with its 2-byte CRC; SE 1.x 5.4.8.1.1): the
+  # Trust Center derives the link key (AES-MMO hash of the code and CRC) from each as it is.
+  @id:TC-TC-1.5
+  Scenario Outline: A HAN device with a <length>-byte install code is admitted under that code's key
+    Given HAN device 1 is commissioned with a <length>-byte install code that the DUT's Trust Center holds
+    And the DUT's Trust Center permits joining for the PIXIT permit window
+    When HAN device 1 joins the DUT's network
+    Then HAN device 1 is admitted within the PIXIT join time
+    And HAN device 1 got the network key in a Transport Key under its install code's key-transport key
+
+    Examples:
+      | length |
+      | 6      |
+      | 8      |
+      | 12     |
+      | 16     |
+
   # Both ends of the window are probed: before it opens and once it has closed, a device that associates although
   # the beacons deny joining is refused (the stack of a device that respects the beacons would not even ask).
   @id:TC-TC-2.1

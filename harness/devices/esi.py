@@ -80,13 +80,18 @@ WELL_KNOWN_KEY = Fault(
     # Every case in which the Trust Center sends a network key: none may go under the well-known key; and no HAN
     # device can then join, so every case that commissions the golden fails too.
     ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-4.2", "TC-TC-5.1", "TC-TC-5.3",
-     "TC-TC-6.1",
+     "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]", "TC-TC-1.5[12]", "TC-TC-1.5[16]",
      *_COMMISSIONED), Behaviour())
 TRANSPORT_KEY_SOURCE_ZERO = Fault(
     "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
     "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)",
     # Every case that judges a Transport Key's fields.
-    ("TC-TC-1.1", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-5.1", "TC-TC-6.1"), Behaviour())
+    ("TC-TC-1.1", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-5.1", "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]",
+     "TC-TC-1.5[12]", "TC-TC-1.5[16]"), Behaviour())
+SHORT_CODES_PADDED = Fault(
+    "tc-short-install-codes-padded", "pads a 6-, 8- or 12-byte install code with zeros to 16 bytes before it "
+    "derives the link key (SE 1.x 5.4.8.1: the hash of the code as it is, with its CRC)",
+    ("TC-TC-1.5[6]", "TC-TC-1.5[8]", "TC-TC-1.5[12]"), Behaviour())
 IGNORES_PERMIT_WINDOW = Fault(
     "tc-ignores-permit-window", "admits a device that associates while its permit-join window is closed (Zigbee "
     "3.6.1.4.1; 802.15.4 7.5.3.1)", ("TC-TC-2.1",), Behaviour())
@@ -201,7 +206,8 @@ class ReferenceEsi(ReferenceDevice):
         *((cluster_id, Side.SERVER) for cluster_id in mandatory_servers),
     )
     faults_catalogue: ClassVar[Mapping[str, Fault]] = _catalogue(
-        ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, IGNORES_PERMIT_WINDOW, PERMIT_WINDOW_SHORT,
+        ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, SHORT_CODES_PADDED, IGNORES_PERMIT_WINDOW,
+        PERMIT_WINDOW_SHORT,
         KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, LEAVE_REQUEST_REJOIN, REFUSES_KNOWN_REJOIN,
         REJOIN_RESPONSE_UNSECURED, REJOIN_ADMITS_UNKNOWN,
         SMALL_KEY_TABLE, TIME_STATUS_MISSING, *SERVER_NOT_CARRIED.values(), *KE_SERVER_FAULTS,
@@ -252,6 +258,8 @@ class ReferenceEsi(ReferenceDevice):
     # -- its head end's actions (DutControl) ------------------------------------------------------------------
 
     def add_install_code(self, ieee: int, install_code: InstallCode) -> None:
+        if len(install_code.code) < 16 and self.faults.has(SHORT_CODES_PADDED):
+            install_code = InstallCode(install_code.code.ljust(16, b"\x00"))  # the seeded fault
         try:
             self.trust_center.add_install_code_key(ieee, install_code.link_key)
         except NodeError as exc:  # a full table: the head end is told, as a real ESI's would be
