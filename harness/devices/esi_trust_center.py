@@ -25,9 +25,9 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from typing import Any
 from dataclasses import dataclass
 from random import Random
+from typing import Any
 
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY
 from harness.sim.node import ApsDeliveryError, Node, NodeError
