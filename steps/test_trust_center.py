@@ -47,6 +47,8 @@ RULE_ADMISSION = ("SE 1.x 5.4.1 and Zigbee 4.6.3.2: the Trust Center admits a de
 RULE_WINDOW = ("Zigbee 2.4.3.3.7 (Mgmt_Permit_Joining_req) and 3.6.1.4.1: joining is permitted for the time the "
                "window was opened for, and not outside it; 802.15.4-2006 7.5.3.1: association permit off, no "
                "association")
+RULE_SECURED_REJOIN = ("Zigbee 3.6.1.4.2 and 4.3.1: a device that holds the network key rejoins with a NWK-secured "
+                       "Rejoin Request and is answered in kind; only a Trust Center rejoin goes unsecured (4.6.3.6)")
 FIFTY = 50
 
 
@@ -100,15 +102,23 @@ def commissioned_other_code(bench, testbed, number):
     other = InstallCode(testbed.random.token_bytes(16, "install-codes"))
     while other.link_key == han.link_key:
         other = InstallCode(testbed.random.token_bytes(16, "install-codes"))
-    _notes(testbed)["profile_key"] = han.link_key
     han.commission(other.link_key)
     testbed.keyring.add_link_key(han.ieee, other.link_key)
+
+
+@given(parsers.parse("HAN device {number:d} is commissioned with a {length:d}-byte install code that the DUT's "
+                     "Trust Center holds"))
+def commissioned_code_of_length(bench, testbed, number, length):
+    han = _han(bench, testbed, number)
+    code = InstallCode(testbed.random.token_bytes(length, "install-codes"))  # a label of that length
+    han.commission(code.link_key)
+    testbed.keyring.add_link_key(han.ieee, code.link_key)
+    bench.run(testbed.dut.add_install_code(han.ieee, code), 30, "giving the DUT's Trust Center an install code")
 
 
 @given(parsers.parse('HAN device {number:d} is commissioned with the well-known key "ZigBeeAlliance09" only'))
 def commissioned_well_known(bench, testbed, number):
     han = _han(bench, testbed, number)
-    _notes(testbed)["profile_key"] = han.link_key
     han.commission(WELL_KNOWN_TC_LINK_KEY)
 
 
@@ -202,12 +212,17 @@ def han_joins_insistently(bench, testbed, number):
     _join(bench, testbed, number, insistent=True)
 
 
-def _rejoin(bench, testbed, han, key: str) -> None:
+def _rejoin(bench, testbed, han, key: str, *, trust_center: bool = True) -> None:
     notes = _notes(testbed)
     notes[f"{key}_at"] = bench.clock.monotonic()
     rejoin_time = bench.pixit_seconds("rejoin_timeout", 30)
-    notes[key] = bench.run(han.rejoin(rejoin_time, trust_center=True), rejoin_time + 10, "rejoining")
+    notes[key] = bench.run(han.rejoin(rejoin_time, trust_center=trust_center), rejoin_time + 10, "rejoining")
     learn_network_keys(testbed)
+
+
+@when(parsers.parse("HAN device {number:d} rejoins secured with the network key it holds"))
+def han_rejoins_secured(bench, testbed, number):
+    _rejoin(bench, testbed, _han(bench, testbed, number), "rejoined", trust_center=False)
 
 
 @when(parsers.parse("HAN device {number:d} loses the network key and rejoins through the Trust Center"))
@@ -468,6 +483,16 @@ def rejoin_response(bench, testbed, number):
         problems.append(f"network address 0x{response.network_address:04X}, the device uses 0x{han.nwk:04X}")
     check(not problems, expected="status SUCCESS and the device's network address", observed="; ".join(problems)
           + f" (frame {frame.raw.hex()})", rule=RULE_REJOIN)
+    _notes(testbed)["rejoin_response"] = frame
+
+
+@then("that Rejoin Response was secured with the active network key")
+def rejoin_response_secured(bench, testbed):
+    frame = _notes(testbed)["rejoin_response"]
+    problems = frame.security_problems() if frame.nwk_secured else ["sent without NWK security"]
+    check(not problems, expected="the Rejoin Response to a secured rejoin NWK-secured with the active network key "
+                                 "(level 5, its MIC verifying)", observed="; ".join(problems)
+          + f" (frame {frame.raw.hex()})", rule=RULE_SECURED_REJOIN)
 
 
 @then(parsers.parse("HAN device {number:d} got the active network key again under its install code's key-transport "

@@ -53,6 +53,23 @@ Feature: The DUT forms the Smart Energy network and is its Trust Center
     Then HAN device 1 is not admitted within the PIXIT join time
     And no network key went out under the well-known key
 
+  # Install codes come in four lengths (6, 8, 12 and 16 bytes, each with its 2-byte CRC; SE 1.x 5.4.8.1.1): the
+  # Trust Center derives the link key (AES-MMO hash of the code and CRC) from each as it is.
+  @id:TC-TC-1.5
+  Scenario Outline: A HAN device with a <length>-byte install code is admitted under that code's key
+    Given HAN device 1 is commissioned with a <length>-byte install code that the DUT's Trust Center holds
+    And the DUT's Trust Center permits joining for the PIXIT permit window
+    When HAN device 1 joins the DUT's network
+    Then HAN device 1 is admitted within the PIXIT join time
+    And HAN device 1 got the network key in a Transport Key under its install code's key-transport key
+
+    Examples:
+      | length |
+      | 6      |
+      | 8      |
+      | 12     |
+      | 16     |
+
   # Both ends of the window are probed: before it opens and once it has closed, a device that associates although
   # the beacons deny joining is refused (the stack of a device that respects the beacons would not even ask).
   @id:TC-TC-2.1
@@ -107,6 +124,15 @@ Feature: The DUT forms the Smart Energy network and is its Trust Center
     Then HAN device 1 is back on the network within the PIXIT rejoin time
     And HAN device 1 got a Rejoin Response with status SUCCESS and its address
     And HAN device 1 got the active network key again under its install code's key-transport key
+    And the DUT answers a ZDO request from HAN device 1
+
+  @id:TC-TC-5.3
+  Scenario: A device that holds the network key rejoins secured and gets a NWK-secured Rejoin Response
+    Given HAN device 1 has joined the DUT's network
+    When HAN device 1 rejoins secured with the network key it holds
+    Then HAN device 1 is back on the network within the PIXIT rejoin time
+    And HAN device 1 got a Rejoin Response with status SUCCESS and its address
+    And that Rejoin Response was secured with the active network key
     And the DUT answers a ZDO request from HAN device 1
 
   @id:TC-TC-5.2

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import zigpy.zdo.types as zdo_t
 
 from harness.backends.base import BenchSetup, Work
-from harness.crypto.install_code import InstallCode
 from harness.clock import VirtualClock, VirtualTimeLoop, new_virtual_loop
+from harness.crypto.install_code import InstallCode
 from harness.dut.sim import SimDutControl
+from harness.errors import DutFailure
 from harness.golden.golden import Golden
 from harness.ke.sim import aps_ack_switch, attach, ieee_resolver
 from harness.ke.state_machine import KeyEstablishment
@@ -48,7 +49,7 @@ COORDINATOR_IEEE = 0x00124B0000C0FFEE
 PARTNER_IEEE = 0x00124B0000C0FFEF
 PARTNER_LINK_KEY = bytes.fromhex("5345434F4E44504152544E45524B4559")  # "SECONDPARTNERKEY"
 #: Its install code when the DUT is the Trust Center (the DUT's head end is given it): a test value.
-PARTNER_INSTALL_CODE = InstallCode(bytes.fromhex("5345434F4E445041"))  # "SECONDPA"
+PARTNER_INSTALL_CODE = InstallCode(b"SECONDPARTNERKEY")  # 16 bytes, the common label length
 PARTNER_ENDPOINT = 1
 PARTNER_DEVICE_ID = load_datamodel().device_type("SE-ESP").device_id  # an ESI
 
@@ -217,6 +218,11 @@ class SimBackend:
         try:
             await node.join(deadline=30.0)
         except JoinError as exc:
+            if self.setup.dut_profile.network.forms:  # the DUT's Trust Center refused it: the DUT's doing
+                raise DutFailure(f"the DUT's Trust Center did not admit a second HAN device ({exc})",
+                                 expectation="the DUT's Trust Center admits a HAN device whose install code it holds",
+                                 rule="SE 1.x 5.4.1 and Zigbee 4.6.3.2: admission with the install code's link key"
+                                 ) from exc
             raise BenchError(f"the second golden node could not join the scenario's network: {exc}") from exc
         node.add_endpoint(zdo_t.SimpleDescriptor(
             endpoint=PARTNER_ENDPOINT, profile=SE_PROFILE_ID, device_type=PARTNER_DEVICE_ID, device_version=0,

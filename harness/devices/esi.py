@@ -79,13 +79,19 @@ WELL_KNOWN_KEY = Fault(
     "key's key-transport key, not the device's install-code link key (SE 1.x 5.4.1, Zigbee 4.6.3.2)",
     # Every case in which the Trust Center sends a network key: none may go under the well-known key; and no HAN
     # device can then join, so every case that commissions the golden fails too.
-    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-4.2", "TC-TC-5.1",
-     "TC-TC-6.1", *_COMMISSIONED), Behaviour())
+    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-4.2", "TC-TC-5.1", "TC-TC-5.3",
+     "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]", "TC-TC-1.5[12]", "TC-TC-1.5[16]",
+     *_COMMISSIONED), Behaviour())
 TRANSPORT_KEY_SOURCE_ZERO = Fault(
     "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
     "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)",
     # Every case that judges a Transport Key's fields.
-    ("TC-TC-1.1", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-5.1", "TC-TC-6.1"), Behaviour())
+    ("TC-TC-1.1", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-5.1", "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]",
+     "TC-TC-1.5[12]", "TC-TC-1.5[16]"), Behaviour())
+SHORT_CODES_PADDED = Fault(
+    "tc-short-install-codes-padded", "pads a 6-, 8- or 12-byte install code with zeros to 16 bytes before it "
+    "derives the link key (SE 1.x 5.4.8.1: the hash of the code as it is, with its CRC)",
+    ("TC-TC-1.5[6]", "TC-TC-1.5[8]", "TC-TC-1.5[12]"), Behaviour())
 IGNORES_PERMIT_WINDOW = Fault(
     "tc-ignores-permit-window", "admits a device that associates while its permit-join window is closed (Zigbee "
     "3.6.1.4.1; 802.15.4 7.5.3.1)", ("TC-TC-2.1",), Behaviour())
@@ -107,6 +113,9 @@ LEAVE_REQUEST_REJOIN = Fault(
 REFUSES_KNOWN_REJOIN = Fault(
     "tc-refuses-known-rejoin", "ignores the Trust Center rejoin of a device it admitted (Zigbee 4.6.3.6.1)",
     ("TC-TC-5.1", "TC-TC-6.1"), Behaviour())
+REJOIN_RESPONSE_UNSECURED = Fault(
+    "tc-rejoin-response-unsecured", "answers a NWK-secured rejoin with a Rejoin Response without NWK security "
+    "(Zigbee 3.6.1.4.2: a secured rejoin is answered secured)", ("TC-TC-5.3",), Behaviour())
 REJOIN_ADMITS_UNKNOWN = Fault(
     "tc-rejoin-admits-unknown-device", "answers the Trust Center rejoin of a device it never admitted with the "
     "network key under the well-known key", ("TC-TC-5.2",), Behaviour())
@@ -120,7 +129,8 @@ TRUST_CENTER_FAULTS = TrustCenterFaults(
     key_update_same_seq=KEY_UPDATE_SAME_SEQ, no_switch_key=NO_SWITCH_KEY,
     remove_device_unsecured=REMOVE_DEVICE_UNSECURED, leave_request_rejoin=LEAVE_REQUEST_REJOIN,
     refuses_known_rejoin=REFUSES_KNOWN_REJOIN,
-    rejoin_admits_unknown=REJOIN_ADMITS_UNKNOWN, small_key_table=SMALL_KEY_TABLE,
+    rejoin_admits_unknown=REJOIN_ADMITS_UNKNOWN, rejoin_response_unsecured=REJOIN_RESPONSE_UNSECURED,
+    small_key_table=SMALL_KEY_TABLE,
 )
 
 
@@ -172,9 +182,10 @@ class ReferenceEsi(ServerDevice):
         *((server.cluster.cluster_id, Side.SERVER) for server in servers),
     )
     faults_catalogue: ClassVar[Mapping[str, Fault]] = _catalogue(
-        ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, IGNORES_PERMIT_WINDOW, PERMIT_WINDOW_SHORT,
-        KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, LEAVE_REQUEST_REJOIN, REFUSES_KNOWN_REJOIN,
-        REJOIN_ADMITS_UNKNOWN, SMALL_KEY_TABLE, *ESI_SERVERS, *KE_SERVER_FAULTS,
+        ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, SHORT_CODES_PADDED, IGNORES_PERMIT_WINDOW,
+        PERMIT_WINDOW_SHORT, KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, LEAVE_REQUEST_REJOIN,
+        REFUSES_KNOWN_REJOIN, REJOIN_RESPONSE_UNSECURED, REJOIN_ADMITS_UNKNOWN, SMALL_KEY_TABLE, *ESI_SERVERS,
+        *KE_SERVER_FAULTS,
     )
 
     def __init__(self, air: Air, profile: DutProfile, clock: Clock, faults: tuple[str, ...] = (), *,
@@ -225,6 +236,8 @@ class ReferenceEsi(ServerDevice):
     # -- its head end's actions (DutControl) ------------------------------------------------------------------
 
     def add_install_code(self, ieee: int, install_code: InstallCode) -> None:
+        if len(install_code.code) < 16 and self.faults.has(SHORT_CODES_PADDED):
+            install_code = InstallCode(install_code.code.ljust(16, b"\x00"))  # the seeded fault
         try:
             self.trust_center.add_install_code_key(ieee, install_code.link_key)
         except NodeError as exc:  # a full table: the head end is told, as a real ESI's would be

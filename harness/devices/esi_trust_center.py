@@ -25,9 +25,9 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from typing import Any
 from dataclasses import dataclass
 from random import Random
+from typing import Any
 
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY
 from harness.sim.node import ApsDeliveryError, Node, NodeError
@@ -71,6 +71,7 @@ class TrustCenterFaults:
     remove_device_unsecured: Fault  # sends Remove Device without APS security
     leave_request_rejoin: Fault  # removes an end device with a leave request that has the rejoin bit set
     refuses_known_rejoin: Fault  # ignores the Trust Center rejoin of a device it admitted
+    rejoin_response_unsecured: Fault  # answers a secured rejoin with an unsecured Rejoin Response
     rejoin_admits_unknown: Fault  # answers an unknown device's Trust Center rejoin with the network key
     small_key_table: Fault  # a 32-entry link-key table that drops its oldest entry
 
@@ -214,8 +215,9 @@ class EsiTrustCenter:
             return
         record.nwk = nwk
         node.address_map[nwk] = ieee
+        unsecured = secured and self.faults.has(self.known.rejoin_response_unsecured)
         node.nwk_send(nwk, RejoinResponse(nwk, RejoinStatus.SUCCESS).serialize(), NwkFrameType.COMMAND,
-                      secure=secured, dst_ieee=ieee, radius=1)
+                      secure=secured and not unsecured, dst_ieee=ieee, radius=1)
         if secured:
             record.joined = True
         else:  # a Trust Center rejoin: the current network key under its link key (Zigbee 4.6.3.6.1)

@@ -33,8 +33,8 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import zigpy.types as t
 import zigpy.zdo.types as zdo_t

@@ -16,10 +16,10 @@ reference PCT, in about 6 minutes, in two parts on two emulators:
 from __future__ import annotations
 
 import pytest
-import yaml
 from test_ncp_joining import ROOT, run_on_emulator  # tests/integration is on sys.path (no package)
 
 from harness.cases import catalogue
+from harness.profiles import load_dut_profile
 from harness.results import read_journal
 
 #: The cases that wait minutes to hours of real time: for a price's start and end (TC-PRICE-1.10) and for the
@@ -28,7 +28,7 @@ from harness.results import read_journal
 LONG_WAITS = ("TC-PRICE-1.10", "TC-TIME-1.6", "TC-TIME-1.7")
 #: What the reference IHD claims of Time, Price and Messaging (profiles/dut/ref-ihd-cli.yaml; TC-TIME-1.2 and the
 #: event-stamped examples need a DRLC client), but the long waits.
-_IHD_PICS = yaml.safe_load((ROOT / "profiles/dut/ref-ihd-cli.yaml").read_text())["pics"]
+_IHD_PICS = load_dut_profile(ROOT / "profiles/dut/ref-ihd-cli.yaml").pics  # with the role items it mirrors
 IHD_CASES = {case.key for case in catalogue() if case.area in ("time", "price", "messaging")
              and case.applicable(_IHD_PICS) and case.case_id not in LONG_WAITS}
 PCT_CASES = {"TC-DRLC-1.1", "TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16", "TC-DRLC-1.21", "TC-TIME-1.2"}

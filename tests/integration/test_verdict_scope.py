@@ -92,8 +92,11 @@ def test_the_catalogue_knows_every_case_and_its_pics():
     assert "TC-JOIN-1.1" in cases and "TC-ATTR-1.2[Basic]" in cases
     assert len(cases) == len(catalogue()), "case keys are unique"
     ke = cases["TC-KE-1.2"]
-    assert ke.area == "key_establishment" and "SE.KE.C" in ke.pics
-    assert ke.applicable({"SE.KE.C": True}) and not ke.applicable({"SE.KE.C": False})
+    assert ke.area == "key_establishment" and "SE.KE.C" in ke.pics and "SE.NWK.JOIN" in ke.pics
+    # The DUT as initiator with the golden's Trust Center: a DUT that joins (network.role joins mirrors SE.NWK.JOIN).
+    assert ke.applicable({"SE.KE.C": True, "SE.NWK.JOIN": True}) and not ke.applicable({"SE.KE.C": False,
+                                                                                         "SE.NWK.JOIN": True})
+    assert not ke.applicable({"SE.KE.C": True, "SE.NWK.TC": True})
     assert matches(["tc-drlc-*"], "TC-DRLC-1.3", "TC-DRLC-1.3")
     assert matches(["TC-ATTR-1.2[Basic]"], "TC-ATTR-1.2", "TC-ATTR-1.2[Basic]")
     assert not matches(["TC-ATTR-1.2[Basic]"], "TC-ATTR-1.2", "TC-ATTR-1.2[Time]")
