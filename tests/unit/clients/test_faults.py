@@ -15,9 +15,12 @@ from harness.devices.clients import (
     TimeClientFaults,
 )
 from harness.golden.esi import Message, PriceEvent, load_control_event
+from harness.se.types import EventStatus
 from tests.unit.esi.esi_link import T0, EsiLink
 
 RECEIVED, STARTED, COMPLETED, CANCELLED, SUPERSEDED, EXPIRED = 0x01, 0x02, 0x03, 0x06, 0x07, 0xFB
+OPTED_OUT = EventStatus.User_Opted_Out
+COMPLETED_WITHOUT_PARTICIPATION = EventStatus.Event_Completed_No_User_Participation
 
 
 def issue(link: EsiLink, event_id: int, **kwargs) -> None:
@@ -199,6 +202,29 @@ def report_fields_hold(make_link, faults: DrlcClientFaults) -> bool:
         for r in reports)
 
 
+def opted_out_event_completes_without_participation(make_link, faults) -> bool:
+    """An event the user opted out of before its start: 04 at the start, 0A (no user participation) at the end."""
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=T0 + 600, duration_minutes=20)
+    link.advance(60)
+    link.drlc_client.opt_out(1)
+    link.advance(3600)
+    return link.drlc.status_codes(1) == [RECEIVED, OPTED_OUT, COMPLETED_WITHOUT_PARTICIPATION]
+
+
+def running_event_outlasts_a_cancel_of_another(make_link, faults) -> bool:
+    """Another, scheduled event's cancel taking effect while an event runs does not end the running one."""
+    link = make_link(drlc_faults=faults)
+    issue(link, 1, start_time=0, duration_minutes=30)
+    issue(link, 2, start_time=T0 + 3600, duration_minutes=30)
+    link.advance(60)
+    link.run(link.drlc.cancel_event(link.dut_peer, 2, effective_time=0))
+    link.advance(3 * 3600)
+    times = {int(s): a for s, _t, a in link.drlc.statuses(1)}
+    return (link.drlc.status_codes(1) == [RECEIVED, STARTED, COMPLETED]
+            and times[COMPLETED] - times[STARTED] == 1800 and link.drlc.status_codes(2) == [RECEIVED, CANCELLED])
+
+
 DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
     ("early_start_report", started_no_earlier_than_its_randomized_start),
     ("ignore_cancel", cancel_is_honoured),
@@ -217,6 +243,8 @@ DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
     ("randomize_outside_window", offsets_inside_window),
     ("accept_expired", expired_rejected),
     ("process_duplicate", duplicate_processed_once),
+    ("opted_out_completes_03", opted_out_event_completes_without_participation),
+    ("tick_ends_running", running_event_outlasts_a_cancel_of_another),
     *((fault, report_fields_hold) for fault in (
         "constant_criticality_applied", "swap_set_points_applied", "load_adjustment_sign_lost", "duty_cycle_off_share",
         "drop_event_control", "garbage_signature_fill", "unsigned_as_ecdsa")),
