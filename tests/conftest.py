@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).parent / "benchmarks"
-#: The realtime self-tests add up to about 33 minutes of waiting (each test's realtime mark carries its measured
-#: figure): the NCP emulator's, and the fault-matrix runs that wait on the OpenSEG API's real sockets. Four lanes
-#: of about 8 minutes, beside the computing workers: a lane waits far more than it computes (an emulator run
-#: takes about a sixth of a core).
-REALTIME_LANES = 4
+#: The realtime self-tests add up to about 35 minutes of waiting (each test's realtime mark carries its measured
+#: figure): the NCP emulator's, and the fault-matrix runs that wait on the OpenSEG API's real sockets. Five lanes
+#: of about 7 minutes, beside the computing workers: a lane waits far more than it computes (an emulator run
+#: takes about a sixth of a core), and with four the lanes outlasted the computing workers.
+REALTIME_LANES = 5
 
 
 def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
