@@ -208,3 +208,14 @@ def display_message(bench, testbed, message_id, asking):
 def user_confirms(bench, testbed, message_id):
     testbed.notes.setdefault("confirmed_at", {})[message_id] = bench.clock.monotonic()
     bench.run(testbed.dut.confirm_message(message_id), 30, f"the user confirming message {message_id}")
+
+
+def configure_reporting_succeeded(records) -> None:
+    """The Configure Reporting Response to a request of one record: that record, status SUCCESS (a response
+    whose every record succeeded may also be that one record, ZCL 2.5.8)."""
+    from zigpy.zcl.foundation import Status
+
+    check(len(records) == 1 and records[0].status == Status.SUCCESS,
+          expected="one Configure Reporting Response record with status SUCCESS (every record succeeded)",
+          observed="; ".join(f"{r.status.name} attribute {r.attrid}" for r in records) or "no record",
+          rule="ZCL 07-5123 2.5.8: Configure Reporting Response")

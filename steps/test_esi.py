@@ -247,11 +247,15 @@ def price_in_force(bench, testbed):
 
 @when(parsers.parse("the golden sends Get Scheduled Prices from now for {count:d} prices"))
 def get_scheduled_prices(bench, testbed, count):
+    testbed.notes["prices"] = _ask_scheduled(bench, testbed, Price, Price.ServerCommandDefs.get_scheduled_prices, count)
+
+
+def _ask_scheduled(bench, testbed, cluster, request, count: int) -> list:
+    """Get Scheduled Prices or Events from now for *count* (0: all): the commands the ESI answered with."""
     now = utc_seconds(bench.clock)
-    payload = Price.ServerCommandDefs.get_scheduled_prices.schema(start_time=int(now), number_of_events=count)
+    payload = request.schema(start_time=int(now), number_of_events=count)
     testbed.notes.update(asked_at=now, count=count)
-    testbed.notes["prices"] = [r.command for r in _collect(bench, testbed, Price, Price.ServerCommandDefs.get_scheduled_prices,
-                                                           payload, now)]
+    return [r.command for r in _collect(bench, testbed, cluster, request, payload, now)]
 
 
 def _collect(bench, testbed, cluster, request_def, payload, since: float):
@@ -321,11 +325,7 @@ def ack_taken(testbed):
 
 @when(parsers.parse("the golden sends Get Scheduled Events from now for {count:d} events"))
 def get_scheduled_events(bench, testbed, count):
-    now = utc_seconds(bench.clock)
-    payload = Drlc.ServerCommandDefs.get_scheduled_events.schema(start_time=int(now), number_of_events=count)
-    testbed.notes.update(asked_at=now, count=count)
-    testbed.notes["events"] = [r.command for r in _collect(bench, testbed, Drlc, Drlc.ServerCommandDefs.get_scheduled_events,
-                                                           payload, now)]
+    testbed.notes["events"] = _ask_scheduled(bench, testbed, Drlc, Drlc.ServerCommandDefs.get_scheduled_events, count)
 
 
 def _event_problems(event) -> list[str]:

@@ -24,7 +24,7 @@ from harness.verdict import check
 from harness.zcl.errors import MalformedFrame, ZclStatusError, ZclTimeout
 from harness.zcl.frame import ZclFrame, parse_frame
 
-from .conftest import dut_nwk
+from .conftest import configure_reporting_succeeded, dut_nwk
 
 certification_cases("../features/foundation")
 
@@ -404,11 +404,7 @@ def configure_reporting(bench, testbed, low, high, change):
 
 @then("the DUT answers Configure Reporting Response with status SUCCESS")
 def configure_success(testbed):
-    records = testbed.notes["configure_records"]
-    check(len(records) == 1 and records[0].status == Status.SUCCESS,
-          expected="one Configure Reporting Response record with status SUCCESS (every record succeeded)",
-          observed="; ".join(f"{r.status.name} attribute {r.attrid}" for r in records) or "no record",
-          rule="ZCL 07-5123 2.5.8: Configure Reporting Response")
+    configure_reporting_succeeded(testbed.notes["configure_records"])
 
 
 @then("Read Reporting Configuration returns that configuration with the data model's type")

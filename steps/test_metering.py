@@ -29,7 +29,7 @@ from harness.verdict import check
 from harness.verify.metering import ReportingRule, decreases, interval_bounds, reporting_problems
 from harness.zcl.engine import report_reporting_config
 
-from .conftest import dut_nwk
+from .conftest import configure_reporting_succeeded, dut_nwk
 
 certification_cases("../features/metering")
 
@@ -227,11 +227,7 @@ def configure(bench, testbed, low, high, change):
 
 @then("the DUT answers Configure Reporting Response with status SUCCESS for the summation")
 def configured(testbed):
-    records = testbed.notes["configure_records"]
-    check(len(records) == 1 and records[0].status == Status.SUCCESS,
-          expected="one Configure Reporting Response record with status SUCCESS (every record succeeded)",
-          observed="; ".join(f"{r.status.name} attribute {r.attrid}" for r in records) or "no record",
-          rule="ZCL 07-5123 2.5.8: Configure Reporting Response")
+    configure_reporting_succeeded(testbed.notes["configure_records"])
 
 
 @then(parsers.parse("Read Reporting Configuration returns min {low:d} s, max {high:d} s and change {change:d}"))

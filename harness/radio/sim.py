@@ -223,19 +223,7 @@ class ControllerApplication(UndecodableTap, zigpy.application.ControllerApplicat
     # -- data ------------------------------------------------------------------------------------------
 
     async def send_packet(self, packet: t.ZigbeePacket) -> None:
-        node = self._require_node()
-        try:
-            await node.send_packet(packet)
-        except ApsDeliveryError as exc:
-            # The simulated air tells MAC from APS: a frame the DUT's MAC took but its APS never acknowledged
-            # is the DUT's doing (it could not, or would not, take it); so, on an air that loses nothing, is a
-            # frame not even its MAC acknowledged. Both stay zigpy DeliveryErrors for code that handles those.
-            if exc.mac_acked:
-                raise ApsNotAcknowledged(str(exc), observation=f"the DUT's MAC acknowledged the frame but its APS "
-                                         f"layer did not ({exc})") from exc
-            raise DutUnreachable(str(exc), observation=f"no MAC acknowledgement from the DUT ({exc})") from exc
-        except NodeError as exc:
-            raise zigpy.exceptions.DeliveryError(str(exc)) from exc
+        await send_from_node(self._require_node(), packet)
 
     async def _network_scan(self, channels: t.Channels, duration_exp: int) -> AsyncGenerator[t.NetworkBeacon, None]:
         """An active scan from the coordinator (zigpy's network_scan): the beacons of the nodes on the air's
@@ -262,3 +250,21 @@ class ControllerApplication(UndecodableTap, zigpy.application.ControllerApplicat
 
     async def _move_network_to_channel(self, new_channel: int, new_nwk_update_id: int) -> None:
         raise NotImplementedError("the simulated network stays on its air's channel")
+
+
+async def send_from_node(node: Node, packet: t.ZigbeePacket) -> None:
+    """Send *packet* from a golden node (the coordinator here, a HAN device in radio/sim_han.py), with its
+    failures as the DUT's findings where they are the DUT's doing.
+
+    The simulated air tells MAC from APS: a frame the DUT's MAC took but its APS never acknowledged is the DUT's
+    doing (it could not, or would not, take it); so, on an air that loses nothing, is a frame not even its MAC
+    acknowledged. Both stay zigpy DeliveryErrors for code that handles those."""
+    try:
+        await node.send_packet(packet)
+    except ApsDeliveryError as exc:
+        if exc.mac_acked:
+            raise ApsNotAcknowledged(str(exc), observation=f"the DUT's MAC acknowledged the frame but its APS "
+                                     f"layer did not ({exc})") from exc
+        raise DutUnreachable(str(exc), observation=f"no MAC acknowledgement from the DUT ({exc})") from exc
+    except NodeError as exc:
+        raise zigpy.exceptions.DeliveryError(str(exc)) from exc

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-import zigpy.exceptions
 import zigpy.types as t
 import zigpy.zdo.types as zdo_t
 
-from harness.errors import ApsNotAcknowledged, DutUnreachable
-from harness.sim.node import BEACON_SCAN_DURATION, ApsDeliveryError, JoinError, Node, NodeError
+from harness.sim.node import BEACON_SCAN_DURATION, JoinError, Node
+
+from .sim import send_from_node
 
 LOGGER = logging.getLogger(__name__)
 
@@ -131,15 +131,7 @@ class SimHanRadio:
             callback(packet)
 
     async def send_packet(self, packet: t.ZigbeePacket) -> None:
-        try:
-            await self.node.send_packet(packet)
-        except ApsDeliveryError as exc:
-            if exc.mac_acked:
-                raise ApsNotAcknowledged(str(exc), observation=f"the DUT's MAC acknowledged the frame but its APS "
-                                         f"layer did not ({exc})") from exc
-            raise DutUnreachable(str(exc), observation=f"no MAC acknowledgement from the DUT ({exc})") from exc
-        except NodeError as exc:
-            raise zigpy.exceptions.DeliveryError(str(exc)) from exc
+        await send_from_node(self.node, packet)
 
     async def shutdown(self) -> None:
         self._unlisten()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY
 from harness.wire.frames.aps import ApsFrameType, KeyType, RemoveDevice, SwitchKey, TransportKey
@@ -131,29 +132,23 @@ def rejoin_responses(frames: Frames, *, dut_ieee: int, device_ieee: int, network
                      since: float = 0.0) -> list[tuple[ObservedFrame, RejoinResponse]]:
     """Rejoin Responses from the DUT addressed to a device (its IEEE in the NWK header's destination IEEE field,
     which a rejoin response carries: the device's address may be new)."""
-    found = []
-    for frame in decode_frames(frames, Keyring(network_keys=dict(network_keys))):
-        nwk = frame.nwk
-        if frame.timestamp < since or nwk is None or not from_dut(frame, dut_ieee):
-            continue
-        if nwk.frame_type != NwkFrameType.COMMAND or not hasattr(nwk, "payload"):
-            continue
-        if nwk.dst_ieee != device_ieee:
-            continue
-        try:
-            command = parse_nwk_command(nwk.payload)
-        except FrameError:
-            continue
-        if isinstance(command, RejoinResponse):
-            found.append((frame, command))
-    return found
+    return _nwk_commands_to(RejoinResponse, frames, dut_ieee, device_ieee, network_keys, since)
 
 
 def leave_requests(frames: Frames, *, dut_ieee: int, device_ieee: int, network_keys: dict[int, bytes],
                    since: float = 0.0) -> list[tuple[ObservedFrame, Leave]]:
-    """NWK Leave commands from the DUT addressed to a device (NWK destination IEEE, or the frame's MAC
-    destination being the device's last address when the header carries no IEEE)."""
-    found = []
+    """NWK Leave commands from the DUT addressed to a device (its IEEE in the NWK header's destination IEEE
+    field)."""
+    return _nwk_commands_to(Leave, frames, dut_ieee, device_ieee, network_keys, since)
+
+
+_Command = TypeVar("_Command")
+
+
+def _nwk_commands_to(kind: type[_Command], frames: Frames, dut_ieee: int, device_ieee: int,
+                     network_keys: dict[int, bytes], since: float) -> list[tuple[ObservedFrame, _Command]]:
+    """NWK commands of *kind* the DUT sent to *device_ieee* since *since*, decoded with the network keys."""
+    found: list[tuple[ObservedFrame, _Command]] = []
     for frame in decode_frames(frames, Keyring(network_keys=dict(network_keys))):
         nwk = frame.nwk
         if frame.timestamp < since or nwk is None or not from_dut(frame, dut_ieee):
@@ -164,7 +159,7 @@ def leave_requests(frames: Frames, *, dut_ieee: int, device_ieee: int, network_k
             command = parse_nwk_command(nwk.payload)
         except FrameError:
             continue
-        if isinstance(command, Leave):
+        if isinstance(command, kind):
             found.append((frame, command))
     return found
 
