@@ -97,8 +97,9 @@ def dut_joined_with_key(bench, testbed):
 @given("the DUT shares the golden's Smart Energy network and a CBKE link key")
 def dut_on_network_with_key(bench, testbed):
     """The DUT and the golden are on one SE network and share a CBKE link key, whichever of them formed it: the
-    server cases (features/metering, features/esi) do not depend on the DUT's network role. Today the golden
-    forms the network and the DUT joins it (harness.strategy.commission)."""
+    server cases (features/metering, features/esi) do not depend on the DUT's network role. The commissioning
+    strategy (harness.strategy.commission) gets there in either role: the DUT joins the golden's network, or the
+    golden joins the DUT's as a HAN device and initiates CBKE."""
     dut_joined_with_key(bench, testbed)
 
 
