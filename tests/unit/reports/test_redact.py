@@ -84,6 +84,18 @@ def test_json_like_structures(redactor: Redactor) -> None:
     assert data["pixit"]["Install-Code"] == "whatever it holds"  # a copy: the input is untouched
 
 
+@pytest.mark.parametrize("name", ["tc_key_update_time", "network_key_seq", "nwk_key_sequence_number",
+                                  "link_key_timeout"])
+def test_a_parameter_about_a_key_stays_readable(redactor: Redactor, name: str) -> None:
+    # A PIXIT that times or counts something about a key is no secret: a reviewer must see the value the run used.
+    assert redactor.redact({"pixit": {name: "5 s"}}) == {"pixit": {name: "5 s"}}
+
+
+@pytest.mark.parametrize("name", ["tc_key", "network_key", "tc_link_key", "install_codes", "install_code_hex"])
+def test_a_key_field_is_redacted(redactor: Redactor, name: str) -> None:
+    assert redactor.redact({name: "00112233"}) == {name: REDACTED}
+
+
 def test_redact_file(tmp_path: Path, redactor: Redactor) -> None:
     log = tmp_path / "dut.log"
     log.write_text(f"join with {INSTALL_CODE}\nok\n")
