@@ -119,7 +119,12 @@ class _Patterns:
 # Where a secret shown as hex or as a list of numbers can be: maximal runs of hex digits (or numbers) and
 # the separators _hex_pattern allows.
 # A secret's bytes are pairs of digits, so a piece of one digit is never part of one.
-_HEX_RUN = re.compile(r"(?:0x)?[0-9a-f]{2,}(?:(?:[ \t:._-]|,[ \t]*)(?:0x)?[0-9a-f]{2,})*", re.IGNORECASE)
+# A run shorter than a secret's 2 * MIN_SECRET_BYTES digits can't hold one: the lookahead skips, inside the
+# regex engine, every start without that many of the run's characters after it (most of a log's words), which
+# finds the same long runs as without it, about three times as fast on prose.
+# Explicit upper and lower case classes instead of re.IGNORECASE: the same matches, several times faster.
+_HEX_RUN = re.compile(rf"(?=[0-9a-fA-FxX \t:._,-]{{{2 * MIN_SECRET_BYTES}}})"
+                      r"(?:0[xX])?[0-9a-fA-F]{2,}(?:(?:[ \t:._-]|,[ \t]*)(?:0[xX])?[0-9a-fA-F]{2,})*")
 # Starts only where a number starts: from inside a long run of digits (a DUT's 20 MB answer) every start
 # would scan to the run's end, quadratic in its length (40,000 digits took 20 s).
 _DECIMAL_RUN = re.compile(rf"(?<!\d)\d+(?:,\s*\d+){{{MIN_SECRET_BYTES - 1},}}")

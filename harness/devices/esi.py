@@ -23,7 +23,7 @@ from harness.clock import Clock
 from harness.crypto.install_code import InstallCode
 from harness.profiles import DutProfile
 from harness.rng import CaseRandom
-from harness.se.clusters import Basic, Drlc, Identify, KeyEstablishment, Messaging, Metering, Price, Time
+from harness.se.clusters import Basic, Identify, KeyEstablishment
 from harness.se.datamodel import Side, load_datamodel
 from harness.se.types import TimeStatus
 from harness.sim.air import Air

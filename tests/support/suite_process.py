@@ -30,15 +30,16 @@ ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = ["pytest", "hypothesis", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", "zigpy",
            "bellows.zigbee.application", "harness.devices.catalogue", "harness.ke",
            "harness.verify", "harness.results", "harness.run_record", "reports.build", "reports.html",
-           "reports.summary", "reports.junit", "reports.manifest"]
+           "reports.summary", "reports.junit", "reports.manifest", "tests.support.forkserver_warmup"]
 #: Variables the harness reads when a module is imported (a module constant), with that module. The fork server
 #: leaves harness.bench to the runs (it imports in milliseconds once the rest is loaded), so they may set
 #: SE_SIM_RADIO_FAILURES; a run that sets one whose module the server holds takes a new interpreter.
 IMPORT_TIME_ENV = {"SE_SIM_RADIO_FAILURES": "harness.bench", "SE_PROGRESS_INTERVAL": "harness.progress"}
 #: The status of a forked run that found its environment read already (IMPORT_TIME_ENV): run it again, fresh.
 _STALE_ENV = 86
-#: The packages whose modules the fork server holds imported (a change to them makes it stale).
-PRELOADED_SOURCES = ("harness", "reports")
+#: What the fork server holds read (a change to it makes the server stale): the packages whose modules it
+#: imported, and the feature files it parsed (tests/support/forkserver_warmup.py).
+PRELOADED_SOURCES = (("harness", "*.py"), ("reports", "*.py"), ("features", "*.feature"))
 
 _FORK_SERVER = "forkserver" in multiprocessing.get_all_start_methods()
 _preloaded: float | None = None  # the source stamp when this worker's fork server imported the harness
@@ -54,7 +55,7 @@ def suite_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def _source_stamp() -> float:
-    return max(path.stat().st_mtime for package in PRELOADED_SOURCES for path in (ROOT / package).rglob("*.py"))
+    return max(path.stat().st_mtime for folder, pattern in PRELOADED_SOURCES for path in (ROOT / folder).rglob(pattern))
 
 
 def _fork_server_is_fresh() -> bool:

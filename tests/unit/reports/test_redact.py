@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.redact import REDACTED, REDACTION_NOTES, RedactionError, Redactor, redact_tree
 
@@ -172,3 +174,17 @@ def test_redact_tree_covers_every_file_and_zeroes_binary_secrets(tmp_path: Path,
     assert LINK_KEY.lower() not in (tmp_path / REDACTION_NOTES).read_text().lower()
     assert not list(tmp_path.rglob("*.partial"))
     assert redact_tree(tmp_path, redactor) == []  # nothing left to find
+
+
+_AROUND = st.text(alphabet="0123456789abcdefABCDEFxX :._,-\tghq\n{}\"", max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=_AROUND, after=_AROUND, sep=st.sampled_from(["", ":", " ", "-", ".", ", 0x"]),
+       upper=st.booleans())
+def test_a_secret_among_any_hex_like_text_is_redacted(before: str, after: str, sep: str, upper: bool) -> None:
+    # The scan for runs of hex skips starts that can't begin a run as long as a secret (harness/redact.py
+    # _HEX_RUN): whatever digits and separators stand next to a secret, it is still found.
+    shown = _spaced(LINK_KEY.upper() if upper else LINK_KEY.lower(), sep)
+    redacted = Redactor([LINK_KEY]).redact_text(f"{before}{shown}{after}")
+    assert LINK_KEY.lower() not in "".join(c for c in redacted.lower() if c in "0123456789abcdef")
