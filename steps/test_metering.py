@@ -20,11 +20,10 @@ from harness.se.metering import (
     METERING_DEVICE_TYPES,
     PROFILE_INTERVAL_SECONDS,
     UNITS_BY_DEVICE_TYPE,
-    GetProfileStatus,
-    IntervalChannel,
     digits_left,
     digits_right,
 )
+from harness.se.types import GetProfileStatus, IntervalChannel
 from harness.verdict import check
 from harness.verify.metering import ReportingRule, decreases, interval_bounds, reporting_problems
 from harness.zcl.engine import report_reporting_config

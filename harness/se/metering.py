@@ -9,7 +9,6 @@ that judge a consumer's figures, and the reference gateway (which shows them).
 from __future__ import annotations
 
 import dataclasses
-import enum
 from decimal import Decimal
 
 #: UnitofMeasure 0: kWh (summation) and kW (demand).
@@ -96,24 +95,6 @@ ELECTRIC_STATUS_DEFINED_BITS = 0x7F
 FAST_POLL_MAX_MINUTES = 15
 
 
-class IntervalChannel(enum.IntEnum):
-    """Get Profile IntervalChannel (SE 1.x Annex D.3.3.2.1)."""
-
-    CONSUMPTION_DELIVERED = 0x00
-    CONSUMPTION_RECEIVED = 0x01
-
-
-class GetProfileStatus(enum.IntEnum):
-    """Get Profile Response Status (SE 1.x Annex D.3.3.3.1, Table D-48)."""
-
-    SUCCESS = 0x00
-    UNDEFINED_INTERVAL_CHANNEL = 0x01
-    INTERVAL_CHANNEL_NOT_SUPPORTED = 0x02
-    INVALID_END_TIME = 0x03
-    MORE_PERIODS_REQUESTED_THAN_CAN_BE_RETURNED = 0x04
-    NO_INTERVALS_AVAILABLE = 0x05
-
-
 #: ProfileIntervalPeriod (the Get Profile Response field and attribute 0x000F) -> interval length in seconds
 #: (0 daily, 1 60 min, 2 30 min, 3 15 min, 4 10 min, 5 7.5 min, 6 5 min, 7 2.5 min).
 PROFILE_INTERVAL_SECONDS = {0: 86_400, 1: 3_600, 2: 1_800, 3: 900, 4: 600, 5: 450, 6: 300, 7: 150}
@@ -126,9 +107,7 @@ __all__ = [
     "ELECTRIC_METERING",
     "ELECTRIC_STATUS_DEFINED_BITS",
     "FAST_POLL_MAX_MINUTES",
-    "GetProfileStatus",
     "INVALID_INTERVAL",
-    "IntervalChannel",
     "METERING_DEVICE_TYPES",
     "PROFILE_INTERVAL_SECONDS",
     "UNITS_BY_DEVICE_TYPE",

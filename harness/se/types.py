@@ -176,6 +176,24 @@ class EventStatus(t.enum8):
     Load_Control_Event_Command_Rejected = 0xFE
 
 
+class IntervalChannel(t.enum8):
+    """Get Profile IntervalChannel (SE 1.x Annex D.3.3.2.1)."""
+
+    CONSUMPTION_DELIVERED = 0x00
+    CONSUMPTION_RECEIVED = 0x01
+
+
+class GetProfileStatus(t.enum8):
+    """Get Profile Response Status (SE 1.x Annex D.3.3.3.1, Table D-48)."""
+
+    SUCCESS = 0x00
+    UNDEFINED_INTERVAL_CHANNEL = 0x01
+    INTERVAL_CHANNEL_NOT_SUPPORTED = 0x02
+    INVALID_END_TIME = 0x03
+    MORE_PERIODS_REQUESTED_THAN_CAN_BE_RETURNED = 0x04
+    NO_INTERVALS_AVAILABLE = 0x05
+
+
 class SignatureType(t.enum8):
     No_Signature = 0x00
     ECDSA = 0x01

@@ -30,10 +30,9 @@ from harness.se.metering import (
     FAST_POLL_MAX_MINUTES,
     PROFILE_INTERVAL_SECONDS,
     UNIT_KWH,
-    GetProfileStatus,
-    IntervalChannel,
     formatting_byte,
 )
+from harness.se.types import GetProfileStatus, IntervalChannel
 from harness.zcl import ZclRequest
 from harness.zcl.reporting import ReportingConfig, ReportScheduler
 
