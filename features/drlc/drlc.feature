@@ -156,24 +156,26 @@ Feature: Demand response and load control events
     And the DUT reports status 0x0A for event 116 at the event's end
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
+  # Issuer Event IDs at their boundaries (SE 1.x D.2.2.3.1: an unsigned 32-bit field): 1.15 the first id past
+  # the signed 32-bit range, 1.16 the largest.
   @id:TC-DRLC-1.15 @pics:SE.DRLC.C.C00.Rx
   Scenario: A user who opts out of a running event ends it partially completed
-    When the ESI issues event 117 starting now
-    Then the DUT reports status 0x02 for event 117 at the event's start
-    When the user opts out of event 117
-    Then the DUT reports status 0x04 for event 117 within the PIXIT response time
-    And the DUT reports status 0x08 for event 117 at the event's end
+    When the ESI issues event 2147483648 starting now
+    Then the DUT reports status 0x02 for event 2147483648 at the event's start
+    When the user opts out of event 2147483648
+    Then the DUT reports status 0x04 for event 2147483648 within the PIXIT response time
+    And the DUT reports status 0x08 for event 2147483648 at the event's end
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.16 @pics:SE.DRLC.C.C00.Rx
   Scenario: A user who opts back in is reported opted in and the event ends partially completed
-    When the ESI issues event 118 starting now
-    Then the DUT reports status 0x02 for event 118 at the event's start
-    When the user opts out of event 118
-    Then the DUT reports status 0x04 for event 118 within the PIXIT response time
-    When the user opts into event 118
-    Then the DUT reports status 0x05 for event 118 within the PIXIT response time
-    And the DUT reports status 0x09 for event 118 at the event's end
+    When the ESI issues event 4294967295 starting now
+    Then the DUT reports status 0x02 for event 4294967295 at the event's start
+    When the user opts out of event 4294967295
+    Then the DUT reports status 0x04 for event 4294967295 within the PIXIT response time
+    When the user opts into event 4294967295
+    Then the DUT reports status 0x05 for event 4294967295 within the PIXIT response time
+    And the DUT reports status 0x09 for event 4294967295 at the event's end
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
 
   @id:TC-DRLC-1.17 @pics:SE.DRLC.C.C01.Tx
