@@ -1304,6 +1304,24 @@ def non_utf8_target(bench, testbed):
           observed=response.describe(), rule=RULE_TARGET)
 
 
+@then("a request whose target holds a raw byte outside visible ASCII is answered 400 with a JSON error body, or "
+      "redirected to the encoded target")
+def raw_byte_target(bench, testbed):
+    home, _ = _clients(testbed)
+    path = home.path("summation")
+    # The summation's own path with a raw 0x80 after it: no request-target (RFC 9112 3.2, RFC 3986 2: only
+    # visible ASCII, anything else percent-encoded), so the request line is invalid whatever the path names.
+    request = home.head("summation").replace(f" {path} ".encode(), f" {path}\x80 ".encode("latin-1"), 1)
+    response = _run_api(bench, home.raw(request, "a target with a raw byte"), "GET a target with a raw 0x80 byte")
+    refused = response.status == 400 and response.content_type == JSON and is_error_body(response.json(), 400)
+    redirected = response.status == 301 and response.header("location") == f"{path}%80"
+    check(refused or redirected,
+          expected=f"HTTP 400 with the JSON error body for GET {path}<0x80> (docs/openseg-api.md: a malformed request is "
+                   f"400), or 301 to {path}%80 (RFC 9112 3.2 allows either); never the resource",
+          observed=response.describe(), rule="RFC 9112 3.2: recipients of an invalid request-line SHOULD respond "
+                                             "400 or 301 with the request-target properly encoded")
+
+
 @then("the summation resource is still served afterwards")
 def still_served(bench, testbed):
     _still_served(bench, testbed)

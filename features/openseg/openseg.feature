@@ -221,13 +221,14 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
   # follow the head, however they are segmented); a target that percent-decodes to no UTF-8 is malformed or names
   # no resource (RFC 3986 2.5), and is answered.
   @id:TC-OSEG-6.9
-  Scenario: Request limits and framing hold at their edges: a growing head, a chunked body, a body in pieces, a non-UTF-8 path
+  Scenario: Request limits and framing hold at their edges: a growing head, a chunked body, a body in pieces, a non-UTF-8 path, a raw byte in the target
     Given the DUT has joined and completed key establishment
     When 1 minute of network time passes
     Then a request head that grows past 64 KiB without ending is answered 431 or 413 with a JSON error body within the PIXIT API latency
     And a request with a chunked body of 64 KiB and 1 byte, each chunk under the limit, is answered 413 with a JSON error body
     And a request whose body arrives in two pieces a second apart is answered 200 with the summation
     And a request whose percent-decoded path is not UTF-8 is answered 400 or 404 with a JSON error body
+    And a request whose target holds a raw byte outside visible ASCII is answered 400 with a JSON error body, or redirected to the encoded target
     And the summation resource is still served afterwards
 
   @id:TC-OSEG-7.1

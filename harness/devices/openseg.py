@@ -198,6 +198,9 @@ OPENSEG = [
           "closes the connection unanswered", ("TC-OSEG-6.9",), ServerSetting("body_with_head_only")),
     Fault("non-utf8-target-500", "answers a target whose percent-decoding is not UTF-8 500, its decoder's error "
           "unhandled", ("TC-OSEG-6.9",), ServerSetting("non_utf8_target_500")),
+    Fault("raw-target-bytes-dropped", "drops the bytes of a request target outside visible ASCII (a raw 0x80, a "
+          "space's neighbours) and serves what is left, instead of refusing the request line", ("TC-OSEG-6.9",),
+          ServerSetting("raw_target_bytes_dropped")),
     Fault("connection-cap", "serves 128 connections at once and closes the rest unanswered", ("TC-OSEG-7.2",),
           ServerSetting("connection_cap")),
 ]

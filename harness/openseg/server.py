@@ -135,6 +135,7 @@ class ServerFaults:
     chunked_unlimited: bool = False  # reads a chunked request body of any size (the limit is on Content-Length)
     body_with_head_only: bool = False  # takes only the body bytes that came with the head, and waits for no more
     non_utf8_target_500: bool = False  # a percent-decoded target that is not UTF-8 breaks the handler: 500
+    raw_target_bytes_dropped: bool = False  # drops a target's bytes outside visible ASCII and serves the rest
 
 
 # -- HTTP messages ---------------------------------------------------------------------------------------------
@@ -368,6 +369,8 @@ class GatewayApi:
 
     @staticmethod
     def _target(target: bytes, faults: ServerFaults) -> tuple[str, tuple[tuple[str, str], ...]]:
+        if faults.raw_target_bytes_dropped:
+            target = bytes(b for b in target if 0x21 <= b <= 0x7E)
         if not _TARGET.fullmatch(target) or b"#" in target:
             raise _HttpError(400, f"request target {target[:60]!r} is not a visible-ASCII path")
         text = target.decode("ascii")
