@@ -137,11 +137,13 @@ def _holds(digits: str, secrets: tuple[str, ...]) -> bool:
 
 def _within(runs: re.Pattern[str], detailed: re.Pattern[str], text: str, worth: Callable[[str], bool]) -> str:
     parts, last = [], 0
+    # A log names the same few addresses thousands of times: each distinct run is judged once per text.
+    judged: dict[str, str] = {}
     for run in runs.finditer(text):
         found = run.group()
-        if not worth(found):
-            continue
-        redacted = detailed.sub(REDACTED, found)
+        redacted = judged.get(found)
+        if redacted is None:
+            redacted = judged[found] = detailed.sub(REDACTED, found) if worth(found) else found
         if redacted != found:
             parts += [text[last:run.start()], redacted]
             last = run.end()
