@@ -210,6 +210,7 @@ def _identify_for_a_minute(bench, testbed, ddr: bool) -> None:
 
 
 def _identify_query(bench, testbed, ddr: bool) -> None:
+    testbed.notes["identify_query_sent_at"] = bench.clock.monotonic()
     _exchange(bench, testbed, Identify.cluster_id, Identify.ServerCommandDefs.identify_query.id, b"", general=False,
               ddr=ddr, what="Identify Query")
 
@@ -339,14 +340,22 @@ def identify_query_answered(bench, testbed):
           observed=_observed(testbed.notes["answers"]), rule=RULE_IDENTIFY_QUERY)
     frame = responses[0].frame
     assert frame is not None
-    elapsed = bench.clock.monotonic() - testbed.notes["identify_sent_at"]
+    elapsed = testbed.notes["identify_query_sent_at"] - testbed.notes["identify_sent_at"]
+    # IdentifyTime counts down once a second (ZCL 3.5.2.2.1): a second either way for where the count stood when
+    # the query arrived.
     lowest = max(0, IDENTIFY_SECONDS - int(elapsed) - 1)
+    highest = min(IDENTIFY_SECONDS, IDENTIFY_SECONDS - int(elapsed) + 1)
     timeout = int.from_bytes(frame.payload[:2], "little") if len(frame.payload) == 2 else None
-    check(timeout is not None and lowest <= timeout <= IDENTIFY_SECONDS and frame.direction == Direction.Server_to_Client,
-          expected=f"a 2-byte Timeout from {lowest} to {IDENTIFY_SECONDS} s ({IDENTIFY_SECONDS} s asked "
-          f"{elapsed:.0f} s ago), server to client",
+    check(timeout is not None and lowest <= timeout <= highest and frame.direction == Direction.Server_to_Client,
+          expected=f"a 2-byte Timeout from {lowest} to {highest} s ({IDENTIFY_SECONDS} s asked "
+          f"{elapsed:.0f} s before the query, counted down once a second), server to client",
           observed=f"{responses[0].describe()}: Timeout {timeout if timeout is not None else 'absent'}",
           rule=RULE_IDENTIFY_QUERY)
+
+
+@when(parsers.parse("{seconds:d} seconds of network time pass"))
+def seconds_pass(bench, seconds):
+    bench.run(bench.clock.sleep(seconds))
 
 
 @then("the DUT sends no Identify Query Response")

@@ -66,13 +66,21 @@ Feature: ZCL foundation: the Default Response rules
     And the DUT reports CurrentSummationDelivered at least every 10 s
 
   # Identify Query (ZCL 07-5123 3.5.2.3.2): while the DUT identifies it answers with Identify Query Response, whose
-  # Timeout is the time it will go on identifying (3.5.2.4.1); once an Identify with IdentifyTime 0 stopped it, it
-  # sends none.
+  # Timeout is the time it will go on identifying (3.5.2.4.1); IdentifyTime counts down once a second and the DUT
+  # stops identifying at 0 (3.5.2.2.1); once IdentifyTime ran out, or an Identify with IdentifyTime 0 stopped it,
+  # it sends none.
   @id:TC-ZCL-1.9 @pics:SE.IDENT.S.C01.Rx
-  Scenario: Identify Query is answered with the time remaining while the DUT identifies, and not once it stopped
+  Scenario: Identify Query is answered with the time remaining while the DUT identifies, and not once it ran out or stopped
     When the golden radio sends Identify with IdentifyTime 60 to the DUT, Disable Default Response set
     And the golden radio sends Identify Query to the DUT, Disable Default Response set
     Then the DUT answers with one Identify Query Response whose Timeout is the identify time remaining
-    When the golden radio sends Identify with IdentifyTime 0 to the DUT, Disable Default Response set
+    When 30 seconds of network time pass
+    And the golden radio sends Identify Query to the DUT, Disable Default Response set
+    Then the DUT answers with one Identify Query Response whose Timeout is the identify time remaining
+    When 32 seconds of network time pass
+    And the golden radio sends Identify Query to the DUT, Disable Default Response set
+    Then the DUT sends no Identify Query Response
+    When the golden radio sends Identify with IdentifyTime 60 to the DUT, Disable Default Response set
+    And the golden radio sends Identify with IdentifyTime 0 to the DUT, Disable Default Response set
     And the golden radio sends Identify Query to the DUT, Disable Default Response set
     Then the DUT sends no Identify Query Response

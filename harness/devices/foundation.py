@@ -12,6 +12,7 @@ enumerations (UNSUPPORTED_CLUSTER, UNSUP_CLUSTER_COMMAND, UNSUP_MANUF_CLUSTER_CO
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 
@@ -62,6 +63,10 @@ DEFAULT_RESPONSE_DDR_CLEAR = Fault(
 IDENTIFY_QUERY_UNANSWERED = Fault(
     "identify-query-unanswered", "its Identify server sends no Identify Query Response while it identifies",
     ("TC-ZCL-1.9",), WatchedBehaviour())
+IDENTIFY_TIME_FROZEN = Fault(
+    "identify-time-frozen", "its Identify server never counts IdentifyTime down: it identifies until an Identify "
+    "with IdentifyTime 0 stops it, and reports the time first asked as the time remaining", ("TC-ZCL-1.9",),
+    WatchedBehaviour())
 
 # Attribute reporting (ZCL 07-5123 2.5.7-2.5.11), on the Load Control Device's Metering server.
 REPORTING_FORGETS_MAX_INTERVAL = Fault(
@@ -80,6 +85,7 @@ FOUNDATION_FAULTS = [
     DEFAULT_RESPONSE_DESPITE_DDR, NO_DEFAULT_RESPONSE_ON_SUCCESS, DEFAULT_RESPONSE_AFTER_RESPONSE,
     SWALLOWS_ERROR_WHEN_DDR_SET, UNSUPPORTED_COMMAND_WRONG_TSN, SILENT_ON_UNSUPPORTED_CLUSTER,
     IGNORES_MANUFACTURER_CODE, PADS_TRUNCATED_COMMAND, DEFAULT_RESPONSE_DDR_CLEAR, IDENTIFY_QUERY_UNANSWERED,
+    IDENTIFY_TIME_FROZEN,
 ]
 
 
@@ -177,14 +183,17 @@ def _with_header(frame: ZclFrame, *, tsn: int | None = None, strip_manufacturer:
 
 
 class IdentifyServer:
-    """The Identify server of a reference device (ZCL 3.5.2): Identify sets IdentifyTime (a reference device has
-    nothing to blink, and does not count it down); Identify Query is answered with Identify Query Response while
-    IdentifyTime is not 0, else with no command of its own (the Default Response rules apply)."""
+    """The Identify server of a reference device (ZCL 3.5.2): Identify sets IdentifyTime, which then counts down
+    once a second to 0, when the device stops identifying (3.5.2.2.1; a reference device has nothing to blink; a
+    Write Attributes to IdentifyTime sets it without starting the count, which no case exercises yet);
+    Identify Query is answered with Identify Query Response while IdentifyTime is not 0, else with no command of
+    its own (the Default Response rules apply)."""
 
     def __init__(self, engine: ZclEngine, store: AttributeStore, endpoint: int) -> None:
         self.engine = engine
         self.store = store
         self.endpoint = endpoint
+        self._tick: asyncio.TimerHandle | None = None
         self.key = AttributeKey(endpoint, Identify.cluster_id, Side.SERVER, Identify.AttributeDefs.identify_time.id)
         engine.register_handler(Identify.cluster_id, Side.SERVER, Identify.ServerCommandDefs.identify.id,
                                 self._identify, endpoint=endpoint)
@@ -192,8 +201,25 @@ class IdentifyServer:
                                 self._identify_query, endpoint=endpoint)
 
     def _identify(self, request: ZclRequest) -> None:
-        if self.store.entry(self.key) is not None:
-            self.store.set(self.key, int(request.command.identify_time))
+        if self.store.entry(self.key) is None:
+            return
+        self.store.set(self.key, int(request.command.identify_time))
+        if self._tick is not None:
+            self._tick.cancel()  # a new Identify starts the count afresh
+            self._tick = None
+        if not int(request.command.identify_time):
+            return  # stopped
+        if isinstance(self.engine, DeviceEngine) and self.engine._acts(IDENTIFY_TIME_FROZEN):
+            return  # the fault: IdentifyTime stays as set
+        self._tick = asyncio.get_running_loop().call_later(1.0, self._count_down)
+
+    def _count_down(self) -> None:
+        """One second of identifying has passed (the loop's clock: virtual on a simulated bench)."""
+        entry = self.store.entry(self.key)
+        remaining = max(0, int(entry.value) - 1) if entry is not None else 0
+        if entry is not None:
+            self.store.set(self.key, remaining)
+        self._tick = asyncio.get_running_loop().call_later(1.0, self._count_down) if remaining else None
 
     async def _identify_query(self, request: ZclRequest) -> None:
         entry = self.store.entry(self.key)
