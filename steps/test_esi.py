@@ -159,15 +159,24 @@ def read_zone(bench, testbed):
                                                         TIME.dst_shift, TIME.standard_time, TIME.local_time])
 
 
-@then("TimeZone and DstShift lie within a day and DstStart lies before DstEnd")
+#: The longest daylight saving season, and how far its start may lie from the ESI's Time (s): DstStart and DstEnd
+#: are one year's season (ZCL Time: "for the current year"), which straddles the new year south of the equator.
+ONE_YEAR = 366 * 86_400
+
+
+@then("TimeZone and DstShift lie within a day and DstStart lies before DstEnd, one season of the current year")
 def zone_in_range(testbed):
     v = testbed.notes["time"]
     zone = _signed32(v[TIME.time_zone.id])
     shift = _signed32(v[TIME.dst_shift.id])
-    check(abs(zone) <= 86_400 and abs(shift) <= 86_400 and v[TIME.dst_start.id] < v[TIME.dst_end.id],
-          expected="TimeZone and DstShift within +-86400 s, DstStart < DstEnd",
-          observed=f"TimeZone {zone}, DstShift {shift}, DstStart {v[TIME.dst_start.id]}, DstEnd {v[TIME.dst_end.id]}",
-          rule=TIME_RULE)
+    start, end, utc = v[TIME.dst_start.id], v[TIME.dst_end.id], v[TIME.time.id]
+    check(abs(zone) <= 86_400 and abs(shift) <= 86_400 and start < end and end - start < ONE_YEAR
+          and abs(start - utc) < ONE_YEAR,
+          expected="TimeZone and DstShift within +-86400 s; DstStart < DstEnd, less than a year apart, DstStart "
+                   "less than a year from Time",
+          observed=f"TimeZone {zone}, DstShift {shift}, DstStart {start}, DstEnd {end} "
+                   f"({(end - start) / 86_400:.0f} days apart), Time {utc}",
+          rule=TIME_RULE + ": DstStart and DstEnd are the daylight saving season of the current year")
 
 
 def _signed32(value: int) -> int:

@@ -40,7 +40,7 @@ Feature: The ESI's servers: Time, Price, DRLC and Messaging
   @id:TC-ESI-1.2 @pics:SE.TIME.S.A0002 @pics:SE.TIME.S.A0007
   Scenario: The ESI's local time follows its TimeZone and daylight saving
     When the golden reads the ESI's Time, TimeZone, DST and local time attributes
-    Then TimeZone and DstShift lie within a day and DstStart lies before DstEnd
+    Then TimeZone and DstShift lie within a day and DstStart lies before DstEnd, one season of the current year
     And StandardTime is Time plus TimeZone and LocalTime adds DstShift while daylight saving is in force
 
   @id:TC-ESI-2.1 @pics:SE.PRICE.S

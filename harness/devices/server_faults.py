@@ -89,7 +89,12 @@ TIME_STATUS_MISSING = Fault(
     "time-status-missing", "its Time server lacks the mandatory TimeStatus attribute",
     ("TC-ATTR-1.2[Time]", "TC-ATTR-1.9", "TC-ATTR-1.10", "TC-ESI-1.1"), AttributeBehaviour())
 
-TIME_SERVER = [TIME_STATUS_SYNCHRONIZED_WITH_MASTER, CLOCK_BEHIND, LOCAL_TIME_IGNORES_DST, TIME_STATUS_MISSING]
+DST_SEASON_SPANS_YEARS = Fault(
+    "dst-season-spans-years", "serves DstEnd a year late: the season it gives runs from this year's start to the "
+    "end after next", ("TC-ESI-1.2",), Behaviour())
+
+TIME_SERVER = [TIME_STATUS_SYNCHRONIZED_WITH_MASTER, CLOCK_BEHIND, LOCAL_TIME_IGNORES_DST, TIME_STATUS_MISSING,
+               DST_SEASON_SPANS_YEARS]
 
 #: The Publish Price answers the cases judge field by field.
 PUBLISHED_PRICES = ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]")

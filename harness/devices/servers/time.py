@@ -23,6 +23,7 @@ from harness.se.types import TimeStatus
 from ..faults import FaultSet
 from ..server_faults import (
     CLOCK_BEHIND,
+    DST_SEASON_SPANS_YEARS,
     LOCAL_TIME_IGNORES_DST,
     TIME_STATUS_MISSING,
     TIME_STATUS_SYNCHRONIZED_WITH_MASTER,
@@ -30,6 +31,8 @@ from ..server_faults import (
 from .base import LiveStore, ServerCluster, ServerHost
 
 ATTRS = Time.AttributeDefs
+#: A year of 365 days (s): how late the dst-season-spans-years fault serves DstEnd.
+YEAR = 365 * 86_400
 #: New Zealand: UTC+12, DST +1 h.
 TIME_ZONE, DST_SHIFT = 12 * 3600, 3600
 #: How far behind a clock with CLOCK_BEHIND runs (s).
@@ -93,7 +96,7 @@ class TimeServer(ServerCluster):
         store.live(self.key(ATTRS.time.id), self.now)
         store.live(self.key(ATTRS.time_status.id), self.time_status)
         store.live(self.key(ATTRS.dst_start.id), lambda: dst_season(self.now())[0])
-        store.live(self.key(ATTRS.dst_end.id), lambda: dst_season(self.now())[1])
+        store.live(self.key(ATTRS.dst_end.id), self.dst_end)
         store.live(self.key(ATTRS.standard_time.id), lambda: self.now() + TIME_ZONE)
         store.live(self.key(ATTRS.local_time.id), self.local_time)
 
@@ -101,6 +104,10 @@ class TimeServer(ServerCluster):
         """The ESI's UTC (ZCL UTCTime)."""
         behind = BEHIND if self.faults.has(CLOCK_BEHIND) else 0
         return self.attached.clock.zcl_utc() + self.offset - behind
+
+    def dst_end(self) -> int:
+        end = dst_season(self.now())[1]
+        return end + YEAR if self.faults.has(DST_SEASON_SPANS_YEARS) else end
 
     def time_status(self) -> int:
         status = self.status
