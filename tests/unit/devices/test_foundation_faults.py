@@ -80,7 +80,7 @@ FAULTY = {
                                  UNSUPPORTED_BASIC_DDR: ["08050b" "01" "81"], UNSUPPORTED_CLUSTER: ["08060b" "00" "c3"],
                                  MANUFACTURER_IDENTIFY: ["0cf07f070b" "00" "83"], TRUNCATED_IDENTIFY: ["08080b" "00" "80"]},
     IDENTIFY_QUERY_UNANSWERED: {IDENTIFY_QUERY: ["180a0b" "01" "00"]},  # no response of its own: Default Response
-    IDENTIFY_TIME_FROZEN: {},  # no time passes between these requests: test_identify_time_counts_down shows it
+    IDENTIFY_TIME_FROZEN: {},  # no time passes between these requests: test_identify_sets_identify_time_... shows it
 }
 
 
@@ -133,29 +133,8 @@ def test_a_recording_run_notes_each_fault_where_it_would_act(fault, monkeypatch)
     assert token not in recorder.everywhere
 
 
-def test_identify_sets_identify_time_and_query_answers_while_identifying():
-    loop = new_virtual_loop()
-    sent: list[t.ZigbeePacket] = []
-
-    async def send(pkt: t.ZigbeePacket) -> None:
-        sent.append(pkt)
-
-    store = AttributeStore()
-    store.add_cluster(1, IDENTIFY, Side.SERVER)
-    engine = DeviceEngine(send, store=store, faults=FaultSet())
-    IdentifyServer(engine, store, 1)
-    try:
-        loop.run_until_complete(engine.handle(packet("11" "01" "00" "0a00", IDENTIFY)))  # identify for 10 s
-        assert store.get(IDENTIFY_TIME) == 10
-        loop.run_until_complete(engine.handle(packet("01" "02" "01", IDENTIFY)))  # Identify Query
-        assert [p.data.serialize().hex() for p in sent] == ["190200" "0a00"]  # Identify Query Response, 10 s
-    finally:
-        engine.close()
-        loop.close()
-
-
 @pytest.mark.parametrize("frozen", [False, True], ids=["conformant", "identify-time-frozen"])
-def test_identify_time_counts_down_once_a_second_and_identifying_ends_at_0(frozen):
+def test_identify_sets_identify_time_which_counts_down_once_a_second_and_identifying_ends_at_0(frozen):
     loop = new_virtual_loop()
     sent: list[t.ZigbeePacket] = []
 
@@ -169,6 +148,7 @@ def test_identify_time_counts_down_once_a_second_and_identifying_ends_at_0(froze
     IdentifyServer(engine, store, 1)
     try:
         loop.run_until_complete(engine.handle(packet("11" "01" "00" "0a00", IDENTIFY)))  # identify for 10 s
+        assert store.get(IDENTIFY_TIME) == 10
         loop.run_until_complete(asyncio.sleep(4.5))
         assert store.get(IDENTIFY_TIME) == (10 if frozen else 6)
         loop.run_until_complete(engine.handle(packet("11" "02" "01", IDENTIFY)))  # Identify Query, DDR set
