@@ -315,6 +315,42 @@ def current_first(testbed):
           rule=PRICE_RULE + ": Get Scheduled Prices resends every price ending after StartTime, earliest first")
 
 
+# -- as time passes: the ESI's answers follow the schedule it announced ----------------------------------------------
+
+def _wait_until(bench, utc: float, what: str) -> None:
+    """Let network time pass until *utc* (ZCL UTC seconds): virtual on a simulated bench."""
+    bench.run(bench.clock.sleep(max(0.0, utc - utc_seconds(bench.clock)), what))
+
+
+def _until_changed(item) -> bool:
+    return int(item.duration_in_minutes) == UNTIL_CHANGED
+
+
+@when("network time passes to a minute into the last-starting price the ESI scheduled")
+def into_scheduled_price(bench, testbed):
+    now = testbed.notes["asked_at"]
+    to_come = [p for p in testbed.notes["prices"] if int(p.start_time) > now and not _until_changed(p)]
+    check(bool(to_come), expected="a price to come among those Get Scheduled Prices answered, after the operator "
+                                  "published one", observed=f"prices {[int(p.issuer_event_id) for p in testbed.notes['prices']]}",
+          rule=PRICE_RULE + ": Get Scheduled Prices resends every price ending after StartTime")
+    chosen = max(to_come, key=lambda p: int(p.start_time))
+    testbed.notes["scheduled"] = chosen
+    _wait_until(bench, int(chosen.start_time) + 60, f"a minute into price {int(chosen.issuer_event_id)}")
+
+
+@then("the price answered is that scheduled price")
+def answered_scheduled(bench, testbed):
+    chosen, answered = testbed.notes["scheduled"], testbed.notes["current"]
+    check(int(answered.issuer_event_id) == int(chosen.issuer_event_id)
+          and int(answered.start_time) == int(chosen.start_time),
+          expected=f"price {int(chosen.issuer_event_id)} (StartTime {int(chosen.start_time)}, "
+                   f"{int(chosen.duration_in_minutes)} min), the latest-starting price in force a minute into it",
+          observed=f"price {int(answered.issuer_event_id)}: StartTime {int(answered.start_time)}, "
+                   f"Duration {int(answered.duration_in_minutes)} min",
+          rule=PRICE_RULE + ": Get Current Price answers the price in force; a price starting later supersedes "
+                            "one in force from its StartTime")
+
+
 @when("the golden acknowledges the price it was sent")
 def acknowledge_price(bench, testbed):
     price = testbed.notes["prices"][0]
@@ -368,6 +404,36 @@ def event_fields(testbed):
 def scheduled_events_count(testbed):
     _judge_schedule(testbed, testbed.notes["events"], lambda e: int(e.issuer_event_id), "events",
                     DRLC_RULE + ": Get Scheduled Events (NumberOfEvents, 0 = all)", None)
+
+
+@when("network time passes to just after the end of the first event the ESI scheduled")
+def after_first_event(bench, testbed):
+    events = testbed.notes["events"]
+    check(bool(events), expected="the events Get Scheduled Events answered", observed="none",
+          rule=DRLC_RULE + ": Get Scheduled Events")
+    first = min(events, key=lambda e: int(e.start_time))
+    start = int(first.start_time) or testbed.notes["asked_at"]
+    testbed.notes["schedule"] = list(events)
+    # Just past the end by the bench's clock, and by any ESI clock within the PIXIT tolerance of it: an ESI that
+    # keeps an event a minute longer than its Duration says still answers it then.
+    after = bench.pixit_seconds("esi_clock_tolerance", 10) + 1
+    _wait_until(bench, start + 60 * int(first.duration_in_minutes) + after,
+                f"{after:g} s after event {int(first.issuer_event_id)} ends")
+
+
+@then("it answers with no event that has ended by now, and with every event still to end")
+def none_ended_all_pending(testbed):
+    events, now = testbed.notes["events"], testbed.notes["asked_at"]
+    answered = {int(e.issuer_event_id) for e in events}
+    ended = sorted(int(e.issuer_event_id) for e in events if _ended(int(e.start_time), int(e.duration_in_minutes), now, None))
+    pending = {int(e.issuer_event_id) for e in testbed.notes["schedule"]
+               if not _ended(int(e.start_time), int(e.duration_in_minutes), now, None)}
+    check(not ended and pending <= answered,
+          expected=f"no event ended by now ({now:.0f}), and every event the ESI had scheduled that has not ended: "
+                   f"{sorted(pending)}",
+          observed=f"events {sorted(answered)}" + (f"; ended: {ended}" if ended else "")
+          + (f"; missing: {sorted(pending - answered)}" if pending - answered else ""),
+          rule=DRLC_RULE + ": Get Scheduled Events answers the events that end after StartTime, and no other")
 
 
 @when(parsers.parse("the golden reports status {status:value} for the event it was sent", extra_types=HEX))

@@ -70,6 +70,17 @@ Feature: The ESI's servers: Time, Price, DRLC and Messaging
     And the golden acknowledges the price it was sent
     Then the DUT answers the acknowledgement with no error status
 
+  # As time passes, the ESI's answers follow the schedule it announced (a mutation survivor of the fourth run: an
+  # ESI whose published price ended in its own view a second after its start, answered only at publishing time).
+  @id:TC-ESI-2.4 @pics:SE.PRICE.S @pics:SE.PRICE.S.C01.Rx
+  Scenario: A minute into a price it scheduled, the ESI answers Get Current Price with that price
+    Given the ESI's operator publishes a price to come
+    When the golden sends Get Scheduled Prices from now for 0 prices
+    And network time passes to a minute into the last-starting price the ESI scheduled
+    And the golden sends Get Current Price
+    Then the DUT answers with a Publish Price whose fields are in range
+    And the price answered is that scheduled price
+
   @id:TC-ESI-3.1 @pics:SE.DRLC.S
   Scenario Outline: Get Scheduled Events for <count> events is answered with valid events
     Given the ESI's operator issues 2 load control events
@@ -88,6 +99,17 @@ Feature: The ESI's servers: Time, Price, DRLC and Messaging
     When the golden sends Get Scheduled Events from now for 1 events
     And the golden reports status 0x01 for the event it was sent
     Then the DUT answers the report with no error status
+
+  # An event the ESI issued leaves its schedule once it has ended, and only then (a fourth-run survivor: an ESI
+  # whose events ended 61 minutes per minute of duration).
+  @id:TC-ESI-3.3 @pics:SE.DRLC.S
+  Scenario: Once an event has ended, Get Scheduled Events no longer answers it, and still answers those to come
+    Given the ESI's operator issues 2 load control events
+    When the golden sends Get Scheduled Events from now for 0 events
+    And network time passes to just after the end of the first event the ESI scheduled
+    And the golden sends Get Scheduled Events from now for 0 events
+    Then the DUT answers with Load Control Events whose fields are in range
+    And it answers with no event that has ended by now, and with every event still to end
 
   @id:TC-ESI-4.1 @pics:SE.MSG.S
   Scenario: Get Last Message is answered with the last message

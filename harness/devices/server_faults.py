@@ -97,7 +97,7 @@ TIME_SERVER = [TIME_STATUS_SYNCHRONIZED_WITH_MASTER, CLOCK_BEHIND, LOCAL_TIME_IG
                DST_SEASON_SPANS_YEARS]
 
 #: The Publish Price answers the cases judge field by field.
-PUBLISHED_PRICES = ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]")
+PUBLISHED_PRICES = ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]", "TC-ESI-2.4")
 PUBLISH_PRICE_STALE_TIME = Fault(
     "publish-price-stale-time", "sends Publish Price with CurrentTime 0 instead of its time", PUBLISHED_PRICES,
     Behaviour())
@@ -120,12 +120,16 @@ PRICE_SERVER_NOT_CARRIED = Fault(
     # The key establishment cases probe the new link key with a read of the first SE cluster claimed: Price.
     ("TC-ATTR-1.2[Price]", "TC-ATTR-1.10", *PUBLISHED_PRICES, "TC-ESI-2.3", "TC-KE-4.1"),
     WatchedBehaviour())
+CURRENT_PRICE_STANDING_ONLY = Fault(
+    "current-price-standing-only", "answers Get Current Price with its standing (until changed) price even while a "
+    "price it published is in force", ("TC-ESI-2.4",), Behaviour())
 PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, SCHEDULED_PRICES_SKIP_CURRENT, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
-                PRICE_ACK_REFUSED]
+                PRICE_ACK_REFUSED, CURRENT_PRICE_STANDING_ONLY]
 
 EVENT_DURATION_TOO_LONG = Fault(
     "event-duration-too-long", "issues Load Control Events of 1441 minutes (at most 1440)",
-    ("TC-ESI-3.1[0]", "TC-ESI-3.1[1]"), Behaviour())
+    # TC-ESI-3.3: by its 1441 minutes the first event is still to end when the ESI, by its own 60, has dropped it.
+    ("TC-ESI-3.1[0]", "TC-ESI-3.1[1]", "TC-ESI-3.3"), Behaviour())
 SCHEDULED_EVENTS_IGNORE_COUNT = Fault(
     "scheduled-events-ignore-count", "answers Get Scheduled Events with every event whatever NumberOfEvents asks",
     ("TC-ESI-3.1[1]",), Behaviour())
@@ -135,8 +139,12 @@ REPORT_EVENT_STATUS_REFUSED = Fault(
 DRLC_SERVER_NOT_CARRIED = Fault(
     "drlc-server-not-carried", "lists the DRLC server in its descriptor but answers it with UNSUPPORTED_CLUSTER",
     ("TC-ATTR-1.2[Demand Response and Load Control]", "TC-ATTR-1.10", "TC-ESI-3.1[0]", "TC-ESI-3.1[1]",
-     "TC-ESI-3.2"), WatchedBehaviour())
-DRLC_SERVER = [DRLC_SERVER_NOT_CARRIED, EVENT_DURATION_TOO_LONG, SCHEDULED_EVENTS_IGNORE_COUNT, REPORT_EVENT_STATUS_REFUSED]
+     "TC-ESI-3.2", "TC-ESI-3.3"), WatchedBehaviour())
+ENDED_EVENTS_KEPT = Fault(
+    "ended-events-kept", "answers Get Scheduled Events with every event it issued, those that have ended included",
+    ("TC-ESI-3.3",), Behaviour())
+DRLC_SERVER = [DRLC_SERVER_NOT_CARRIED, EVENT_DURATION_TOO_LONG, SCHEDULED_EVENTS_IGNORE_COUNT, REPORT_EVENT_STATUS_REFUSED,
+               ENDED_EVENTS_KEPT]
 
 MESSAGE_CONTROL_RESERVED_BITS = Fault(
     "message-control-reserved-bits", "sends Display Message with the reserved MessageControl bits 4-6 set",

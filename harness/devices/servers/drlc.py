@@ -28,6 +28,7 @@ from harness.zcl import ZclRequest
 
 from ..server_faults import (
     DRLC_SERVER_NOT_CARRIED,
+    ENDED_EVENTS_KEPT,
     EVENT_DURATION_TOO_LONG,
     REPORT_EVENT_STATUS_REFUSED,
     SCHEDULED_EVENTS_IGNORE_COUNT,
@@ -87,7 +88,8 @@ class DrlcServer(ServerCluster):
     async def _on_scheduled(self, request: ZclRequest):
         start = int(request.command.start_time) or self.now()
         wanted = int(request.command.number_of_events)
-        due = sorted((e for e in self.events if e.ends() > start), key=lambda e: e.start)
+        kept = self.faults.has(ENDED_EVENTS_KEPT)
+        due = sorted((e for e in self.events if kept or e.ends() > start), key=lambda e: e.start)
         if wanted and not self.faults.has(SCHEDULED_EVENTS_IGNORE_COUNT):
             due = due[:wanted]
         if not due:

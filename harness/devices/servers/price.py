@@ -23,6 +23,7 @@ from harness.zcl import ZclRequest
 
 from ..server_faults import (
     CURRENT_PRICE_NOT_CURRENT,
+    CURRENT_PRICE_STANDING_ONLY,
     PRICE_ACK_REFUSED,
     PRICE_SERVER_NOT_CARRIED,
     PUBLISH_PRICE_STALE_TIME,
@@ -103,6 +104,9 @@ class PriceServer(ServerCluster):
         now = self.now()
         entry = max(self.prices, key=lambda p: p.start) if self.faults.has(CURRENT_PRICE_NOT_CURRENT) \
             else self.in_force(now)
+        if entry is not None and entry.duration != UNTIL_CHANGED and self.faults.has(CURRENT_PRICE_STANDING_ONLY):
+            entry = max((p for p in self.prices if p.duration == UNTIL_CHANGED and p.start <= now),
+                        key=lambda p: p.start, default=entry)
         if entry is None:
             return Status.NOT_FOUND
         await request.respond(Price.ClientCommandDefs.publish_price.id, self.payload(entry))
