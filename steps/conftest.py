@@ -220,3 +220,13 @@ def configure_reporting_succeeded(records) -> None:
           expected="one Configure Reporting Response record with status SUCCESS (every record succeeded)",
           observed="; ".join(f"{r.status.name} attribute {r.attrid}" for r in records) or "no record",
           rule="ZCL 07-5123 2.5.8: Configure Reporting Response")
+
+
+#: Seconds in each unit a scenario lets network time pass in.
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+
+
+@when(parsers.re(r"(?P<count>\d+) (?P<unit>second|minute|hour)s? of network time pass(es)?"))
+def time_passes(bench, count, unit):
+    """Network time passes on the bench clock (virtual on a simulated bench, so hours take seconds)."""
+    bench.run(bench.clock.sleep(int(count) * _UNIT_SECONDS[unit]))

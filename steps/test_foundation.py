@@ -353,11 +353,6 @@ def identify_query_answered(bench, testbed):
           rule=RULE_IDENTIFY_QUERY)
 
 
-@when(parsers.parse("{seconds:d} seconds of network time pass"))
-def seconds_pass(bench, seconds):
-    bench.run(bench.clock.sleep(seconds))
-
-
 @then("the DUT sends no Identify Query Response")
 def identify_query_unanswered(bench, testbed):
     sent: Sent = testbed.notes["sent"]

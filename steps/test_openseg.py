@@ -361,13 +361,6 @@ def ke_refused(bench, testbed):
                                               terminate_wait=KE_REFUSAL_WAIT)
 
 
-@when(parsers.re(r"(?P<count>\d+) (?P<unit>minute|minutes|hour|hours) of network time pass(es)?"))
-def time_passes(bench, testbed, count, unit):
-    seconds = int(count) * (3600 if unit.startswith("hour") else 60)
-    testbed.notes["waited_from"] = bench.clock.monotonic()
-    bench.run(bench.clock.sleep(seconds))
-
-
 @when("the utility sends the DUT a Load Control Event, a Publish Price and a Display Message")
 def utility_sends(bench, testbed):
     from harness.devices.clients import Peer

@@ -113,6 +113,7 @@ class ObservedFrame:
     aps_key_id: KeyId | None = None
     aps_command: object | None = None
     error: str | None = None
+    retry_of: int | None = None  # a MAC retransmission: the index of the frame's first copy (MAC_RETRY_WINDOW)
     nwk_security: SecurityCheck | None = None  # set for every NWK-secured frame
     aps_security: SecurityCheck | None = None  # set for every APS-secured frame whose NWK layer authenticated
 
@@ -159,12 +160,26 @@ def _addr(value: int | None) -> str:
     return f"0x{value:04X}" if value <= 0xFFFF else f"{value:016X}"
 
 
+#: How soon after a frame the same bytes again are its MAC retransmission, not a new frame (s). A sender that
+#: hears no acknowledgment sends the frame again unchanged, sequence number included, up to macMaxFrameRetries
+#: times (802.15.4-2006 7.5.6.4): within tens of milliseconds at 2.4 GHz; a second leaves room for an emulated
+#: radio on a loaded host. A NWK-secured frame repeated later is a replay, which is the sender's finding.
+MAC_RETRY_WINDOW = 1.0
+
+
 def decode_frames(frames: Iterable[tuple[float, bytes]], keyring: Keyring) -> list[ObservedFrame]:
-    """Decode (timestamp, PSDU) pairs in order; the NWK short->IEEE map is learnt along the way."""
+    """Decode (timestamp, PSDU) pairs in order; the NWK short->IEEE map is learnt along the way, and each MAC
+    retransmission names its first copy (``retry_of``)."""
     address_map: dict[int, int] = {}
+    first_copies: dict[bytes, ObservedFrame] = {}
     result = []
     for index, (timestamp, psdu) in enumerate(frames):
         observed = ObservedFrame(index, timestamp, bytes(psdu))
+        first = first_copies.get(observed.raw)
+        if first is not None and timestamp - first.timestamp <= MAC_RETRY_WINDOW:
+            observed.retry_of = first.index
+        else:
+            first_copies[observed.raw] = observed
         _decode(observed, keyring, address_map)
         result.append(observed)
     return result

@@ -118,15 +118,13 @@ def judge_network_key_delivery(delivery: KeyFrame, *, dut_ieee: int, device_ieee
 def network_key_in_use(frames: Frames, *, dut_ieee: int, key: bytes, seq: int, since: float = 0.0) -> tuple[int, int]:
     """How many NWK-secured frames the DUT sent from *since* under *key* naming *seq*, and how many in all.
 
-    A MAC retransmission (802.15.4 7.5.6.4: the same frame again, same sequence number, when no acknowledgment
-    came) counts once, at its first copy: a retry of a frame sent before *since* is not a frame sent after it."""
+    A MAC retransmission (the decoder's ``retry_of``) counts once, at its first copy: a retry of a frame sent
+    before *since* is not a frame sent after it."""
     keyring = Keyring(network_keys={seq: key})
     matching = total = 0
-    heard: set[bytes] = set()
     for frame in decode_frames(frames, keyring):
-        repeat = frame.raw in heard  # a MAC retry repeats its frame byte for byte: one transmission, sent earlier
-        heard.add(frame.raw)
-        if repeat or frame.timestamp < since or not from_dut(frame, dut_ieee) or not frame.nwk_secured:
+        if frame.retry_of is not None or frame.timestamp < since or not from_dut(frame, dut_ieee) \
+                or not frame.nwk_secured:
             continue
         total += 1
         if frame.nwk_security is not None and frame.nwk_security.authenticated and frame.nwk_key_seq == seq:

@@ -40,3 +40,12 @@ def test_a_frame_repeated_with_a_new_mac_sequence_number_is_a_new_transmission()
     # Only a MAC retry keeps the MAC sequence number; a NWK-layer resend under the old key is the DUT's doing.
     frames = [(1.000, _frame(7, 55, OLD_KEY, 0)), (1.005, _frame(7, 58, OLD_KEY, 0))]
     assert network_key_in_use(frames, dut_ieee=DUT, key=NEW_KEY, seq=1, since=1.000001) == (0, 1)
+
+
+def test_the_decoder_names_a_retry_by_its_first_copy_only_within_the_retry_window():
+    from harness.verify.capture import MAC_RETRY_WINDOW, Keyring, decode_frames
+
+    frame = _frame(7, 55, OLD_KEY, 0)
+    decoded = decode_frames([(1.0, frame), (1.005, frame), (1.0 + MAC_RETRY_WINDOW + 0.5, frame)], Keyring())
+    # The third copy comes too late for a MAC retry: a replay of the frame, judged as a frame of its own.
+    assert [f.retry_of for f in decoded] == [None, 0, None]
