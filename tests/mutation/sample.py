@@ -55,6 +55,7 @@ class Judgement:
     seconds: float
     diff: str = ""
     runs: list[dict[str, object]] = field(default_factory=list)
+    drawn_as: str = ""  # with --draw-at: the mutant's key at the revision it was drawn at
 
 
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -184,6 +185,85 @@ def draw_sample(mutants: list[Mutant], size: int, seed: int) -> list[Mutant]:
     return sorted(random.Random(seed).sample(mutants, min(size, len(mutants))))
 
 
+# -- The same sample, judged again on today's code -------------------------------------------------------------
+# A case added to kill a survivor changes the devices' code (its fault), so the same seed no longer draws the same
+# mutants: the sample's kill rate would move for two reasons at once. Drawing at the earlier revision and finding
+# each mutant in today's code by the text it changes judges the same 200 mutants again, so the survivors' triage
+# carries over and the new figure measures only what the new cases judge.
+
+def checkout_modules(root: Path, revision: str, modules: list[str], into: Path) -> Path:
+    """*modules* as they were at git *revision*, under *into* (a tree cosmic-ray can enumerate)."""
+    for module in modules:
+        shown = subprocess.run(["git", "show", f"{revision}:{module}"], cwd=root, capture_output=True, text=True)
+        if shown.returncode != 0:
+            raise SystemExit(f"--draw-at {revision}: {module} is not in that revision ({shown.stderr.strip()}); "
+                             "choose a revision that has every target module")
+        target = into / module
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(shown.stdout)
+    return into
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a mutant does to its module's text, independent of where the module's lines are: the lines it
+    replaces, the lines it writes, and the unchanged line either side (whitespace stripped)."""
+
+    before: tuple[str, ...]
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+def change_of(tree: Path, mutant: Mutant) -> Change | None:
+    """The change *mutant* makes in *tree* (None if cosmic-ray applies nothing there). The file is restored."""
+    operator = get_operator(mutant.operator)(**json.loads(mutant.args))
+    with use_mutation(tree / mutant.module, operator, mutant.occurrence) as (original, mutated):
+        if mutated is None:
+            return None
+        old, new = original.splitlines(), mutated.splitlines()
+    hunks = [op for op in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes() if op[0] != "equal"]
+    first, last = hunks[0], hunks[-1]
+    strip = lambda lines: tuple(line.strip() for line in lines)  # noqa: E731
+    return Change(before=strip(old[max(0, first[1] - 2):first[1]]), removed=strip(old[first[1]:last[2]]),
+                  added=strip(new[first[3]:last[4]]), after=strip(old[last[2]:last[2] + 2]))
+
+
+def carry_sample(old_tree: Path, new_tree: Path, sample: list[Mutant],
+                 today: list[Mutant]) -> tuple[list[Mutant], list[tuple[Mutant, str]], dict[Mutant, Mutant]]:
+    """Find each mutant of *sample* (drawn in *old_tree*) among *today*'s mutants of *new_tree*: the one of the
+    same operator that makes the same change to the same lines, with the same neighbours if there is one (a fault's
+    branch added beside a statement changes its neighbours only), the nearest such if a statement is repeated. Returns (carried mutants, (mutant, why) for those whose code has changed, and
+    today's mutant -> the drawn one)."""
+    by_module: dict[str, list[Mutant]] = {}
+    for mutant in today:
+        by_module.setdefault(mutant.module, []).append(mutant)
+    new_lines = {m: (new_tree / m).read_text().splitlines() for m in {s.module for s in sample}}
+    old_lines = {m: (old_tree / m).read_text().splitlines() for m in {s.module for s in sample}}
+    carried: list[Mutant] = []
+    gone: list[tuple[Mutant, str]] = []
+    origin: dict[Mutant, Mutant] = {}
+    for mutant in sample:
+        wanted = change_of(old_tree, mutant)
+        text = old_lines[mutant.module][mutant.line - 1].strip()
+        candidates = [m for m in by_module.get(mutant.module, [])
+                      if (m.operator, m.args) == (mutant.operator, mutant.args)
+                      and new_lines[m.module][m.line - 1].strip() == text]
+        changes = {m: change_of(new_tree, m) for m in candidates}
+        same = [m for m, change in changes.items() if change == wanted]
+        if not same and wanted is not None:  # a neighbouring line changed (a fault's branch added beside it)
+            same = [m for m, change in changes.items()
+                    if change is not None and (change.removed, change.added) == (wanted.removed, wanted.added)]
+        if not same:
+            gone.append((mutant, "its code has changed since (or is now fault-only)" if not candidates
+                         else "its line is still there, but no mutant of today makes the same change"))
+            continue
+        found = min(same, key=lambda m: abs(m.line - mutant.line))
+        carried.append(found)
+        origin[found] = mutant
+    return sorted(carried), gone, origin
+
+
 @dataclass
 class MutationRun:
     root: Path
@@ -196,6 +276,11 @@ class MutationRun:
     #: Run only the cases that execute the mutated statement (cases_by_line.py); False runs the whole suite.
     select: bool = True
     cases: dict[str, CasesByLine] = field(default_factory=dict)  # per model, measured by _baseline
+    #: --draw-at: the revision the sample was drawn at, each judged mutant's key there, and the drawn mutants
+    #: whose code has changed since (not judged).
+    drawn_at: str | None = None
+    drawn_as: dict[str, str] = field(default_factory=dict)
+    gone: list[tuple[Mutant, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -204,6 +289,8 @@ class Summary:
     population: int
     seed: int
     seconds: float
+    drawn_at: str | None = None
+    gone: list[tuple[Mutant, str]] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
         return Counter(j.outcome for j in self.judged)
@@ -215,7 +302,8 @@ class Summary:
 
     def line(self) -> str:
         c = self.counts()
-        return (f"mutation sample (seed {self.seed}, {len(self.judged)} of {self.population}): "
+        drawn = f", drawn at {self.drawn_at}, {len(self.gone)} changed since" if self.drawn_at else ""
+        return (f"mutation sample (seed {self.seed}{drawn}, {len(self.judged)} of {self.population}): "
                 f"{c['killed']} killed, {c['survived']} survived, {c['not-applied']} not applied, "
                 f"{c['unexpected']} unexpected; kill rate {self.kill_rate():.1%} in {self.seconds:.0f} s")
 
@@ -328,6 +416,7 @@ def run_sample(run: MutationRun, sample: list[Mutant]) -> Summary:
                 except queue.Empty:
                     return
                 judgement = _judge(mutant, trees[n], run, Path(scratch_root))
+                judgement.drawn_as = run.drawn_as.get(mutant.key, "")
                 with lock:
                     judged.append(judgement)
                     with results_path.open("a") as results:
@@ -341,7 +430,7 @@ def run_sample(run: MutationRun, sample: list[Mutant]) -> Summary:
         for thread in threads:
             thread.join()
     summary = Summary(sorted(judged, key=lambda j: j.mutant), run.population, run.seed,
-                      time.monotonic() - started)
+                      time.monotonic() - started, run.drawn_at, run.gone)
     _write_summary(run.out, summary)
     return summary
 
@@ -353,6 +442,7 @@ def _write_summary(out: Path, summary: Summary) -> None:
         by_module.setdefault(j.mutant.module, Counter())[j.outcome] += 1
     (out / "summary.json").write_text(json.dumps({
         "seed": summary.seed, "population": summary.population, "sample": len(summary.judged),
+        "drawn_at": summary.drawn_at, "changed_since": [[m.key, why] for m, why in summary.gone],
         "counts": dict(counts), "kill_rate": round(summary.kill_rate(), 4), "seconds": round(summary.seconds),
         "by_module": {m: dict(c) for m, c in sorted(by_module.items())},
     }, indent=2) + "\n")
@@ -360,5 +450,6 @@ def _write_summary(out: Path, summary: Summary) -> None:
              "Triage each: equivalent (say why), or a requirement no case judges (add the case).", ""]
     for j in summary.judged:
         if j.outcome == "survived":
-            lines += [f"## {j.mutant.key}", "", "```diff", j.diff.rstrip(), "```", ""]
+            drawn = [f"(drawn at {summary.drawn_at} as {j.drawn_as})", ""] if j.drawn_as else []
+            lines += [f"## {j.mutant.key}", "", *drawn, "```diff", j.diff.rstrip(), "```", ""]
     (out / "survivors.md").write_text("\n".join(lines))

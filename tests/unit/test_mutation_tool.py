@@ -135,3 +135,30 @@ def test_a_mutant_is_judged_by_the_cases_that_run_its_statement():
     assert ran.cases_for("m.py", 5, (5, 5)) == ("b",)
     assert ran.cases_for("m.py", 6, (6, 6)) == ()
     assert ran.cases_for("m.py", 1, (1, 6)) is None
+
+
+def test_an_earlier_draw_is_found_again_in_todays_code(tmp_path):
+    """--draw-at: the mutants drawn at an earlier revision are judged again on today's code, each found by the
+    change it makes, wherever its line has moved; a mutant whose statement has changed is reported, not judged."""
+    from tests.mutation.sample import carry_sample, change_of
+
+    then, today = tmp_path / "then", tmp_path / "today"
+    module = "harness/devices/example.py"
+    old = ("from __future__ import annotations\n\n\ndef level(x):\n    return x + 1\n\n\n"
+           "def gain(x):\n    return x * 3\n")
+    # Today: a fault's branch above `level`, a new neighbour beside `x + 1`, and `gain` rewritten.
+    new = ("from __future__ import annotations\n\nLIMIT = 7\n\n\ndef level(x):\n    y = 0\n    return x + 1\n\n\n"
+           "def gain(x):\n    return x * 4\n")
+    for tree, text in ((then, old), (today, new)):
+        (tree / module).parent.mkdir(parents=True)
+        (tree / module).write_text(text)
+    drawn = [m for m in enumerate_mutants(then, [module]) if m.operator.startswith("core/ReplaceBinaryOperator_")]
+    plus = [m for m in drawn if m.line == 5]
+    times = [m for m in drawn if m.line == 9]
+    assert plus and times, drawn
+    carried, gone, origin = carry_sample(then, today, plus + times, enumerate_mutants(today, [module]))
+    assert {origin[m] for m in carried} == set(plus), "every mutant of the unchanged statement is found again"
+    assert all(m.line == 8 for m in carried), "found on the line the statement has moved to"
+    assert all(change_of(today, m).added == change_of(then, origin[m]).added for m in carried)
+    assert {m for m, _ in gone} == set(times), "a mutant of a rewritten statement is reported as changed since"
+    assert (today / module).read_text() == new, "matching left today's code as it was"
