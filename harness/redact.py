@@ -10,6 +10,7 @@ of any field whose name says it holds a secret, and any PEM private key block wh
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import os
 import re
@@ -131,6 +132,22 @@ _DECIMAL_RUN = re.compile(rf"(?<!\d)\d+(?:,\s*\d+){{{MIN_SECRET_BYTES - 1},}}")
 _NOT_HEX_DIGITS = re.compile(r"0x|[^0-9a-f]")
 
 
+@functools.lru_cache(maxsize=8)
+def _patterns_for(ordered: tuple[bytes, ...]) -> _Patterns:
+    """The patterns of a set of secrets, longest first. Compiled once per process: a run builds a Redactor for
+    its journal, its evidence and its report from the same secrets, and compiling takes longer than most of
+    what it then redacts."""
+    return _Patterns(
+        # b'...' in a log line or a step parameter, however the file around it escapes it.
+        literal=re.compile("|".join(_literal_pattern(repr(raw)[2:-1]) for raw in ordered)),
+        hex=re.compile("|".join(_hex_pattern(raw) for raw in ordered), re.IGNORECASE),
+        hex_digits=tuple(raw.hex() for raw in ordered),
+        # Decimal byte lists (a zigpy list type's repr, a JSON array of bytes).
+        decimal=re.compile("|".join(r"(?<!\d)" + r",\s*".join(map(str, raw)) + r"(?!\d)" for raw in ordered)),
+        base64=tuple(sorted({f for raw in ordered for f in base64_forms(raw)}, key=len, reverse=True)),
+    )
+
+
 def _holds(digits: str, secrets: tuple[str, ...]) -> bool:
     return any(secret in digits for secret in secrets)
 
@@ -205,16 +222,7 @@ class Redactor:
     def _compiled(self) -> _Patterns | None:
         if self._pattern is None and self._secrets:
             # Longest first, so a code with its CRC is replaced whole rather than leaving the CRC behind.
-            ordered = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = _Patterns(
-                # b'...' in a log line or a step parameter, however the file around it escapes it.
-                literal=re.compile("|".join(_literal_pattern(repr(raw)[2:-1]) for raw in ordered)),
-                hex=re.compile("|".join(_hex_pattern(raw) for raw in ordered), re.IGNORECASE),
-                hex_digits=tuple(raw.hex() for raw in ordered),
-                # Decimal byte lists (a zigpy list type's repr, a JSON array of bytes).
-                decimal=re.compile("|".join(r"(?<!\d)" + r",\s*".join(map(str, raw)) + r"(?!\d)" for raw in ordered)),
-                base64=tuple(sorted({f for raw in ordered for f in base64_forms(raw)}, key=len, reverse=True)),
-            )
+            self._pattern = _patterns_for(tuple(sorted(self._secrets, key=lambda raw: (-len(raw), raw))))
         return self._pattern
 
     def redact_text(self, text: str) -> str:

@@ -285,11 +285,14 @@ class SimBackend:
 
 # Self-test hook: SE_SIM_RADIO_FAILURES=N makes the simulated golden radio fail its first N transmissions of the
 # process, as a USB radio that drops off the bus does, so the self-tests can show that a bench fault is retried
-# and reported as an error, never as a DUT failure.
-_RADIO_FAILURES = {"left": int(os.environ.get("SE_SIM_RADIO_FAILURES", "0") or 0)}
+# and reported as an error, never as a DUT failure. Read at the first radio's start, not at import: the
+# self-tests' fork server imports this module once for many runs, each with its own environment.
+_RADIO_FAILURES: dict[str, int] = {}
 
 
 def _inject_radio_failures(app: Any) -> None:  # app: a zigpy ControllerApplication whose send is replaced
+    if "left" not in _RADIO_FAILURES:
+        _RADIO_FAILURES["left"] = int(os.environ.get("SE_SIM_RADIO_FAILURES", "0") or 0)
     if _RADIO_FAILURES["left"] <= 0:
         return
     send = app.send_packet

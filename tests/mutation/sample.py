@@ -326,7 +326,8 @@ def _suite(tree: Path, model: str, timeout: float, artifacts: Path,
     """One conformance run against sim:*model* in *tree*, of *cases* (node ids) or the whole suite: (exit code
     or None on timeout, seconds, tail)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--dut=sim:{model}", "--seed=1",
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark",
+               f"--dut=sim:{model}", "--seed=1",
                f"--artifacts={artifacts}", *(cases or ())]
     started = time.monotonic()
     try:

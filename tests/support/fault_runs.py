@@ -49,7 +49,8 @@ def left_out(model: str, fault: str | None) -> set[str]:
 
 def suite_args(tmp: Path, model: str, fault: str | None, paths: tuple[str, ...] = ("steps",),
                options: tuple[str, ...] = ()) -> list[str]:
-    args = [*paths, "-q", "-p", "no:cacheprovider", f"--dut=sim:{model}", f"--junitxml={tmp / 'junit.xml'}",
+    # -p no:benchmark: pytest-benchmark's git and hg queries as it configures (run_pytest says why).
+    args = [*paths, "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", f"--dut=sim:{model}", f"--junitxml={tmp / 'junit.xml'}",
             f"--artifacts={tmp / 'artifacts'}", f"--seed={MATRIX_SEED}", *options]
     if fault:
         args.append(f"--fault={fault}")

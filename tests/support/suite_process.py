@@ -30,11 +30,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = ["pytest", "hypothesis", "yaml", "pydantic", "aiohttp", "xmlschema", "junitparser", "zigpy",
            "bellows.zigbee.application", "harness.devices.catalogue", "harness.ke",
            "harness.verify", "harness.results", "harness.run_record", "reports.build", "reports.html",
-           "reports.summary", "reports.junit", "reports.manifest", "tests.support.forkserver_warmup"]
-#: Variables the harness reads when a module is imported (a module constant), with that module. The fork server
-#: leaves harness.bench to the runs (it imports in milliseconds once the rest is loaded), so they may set
-#: SE_SIM_RADIO_FAILURES; a run that sets one whose module the server holds takes a new interpreter.
-IMPORT_TIME_ENV = {"SE_SIM_RADIO_FAILURES": "harness.bench", "SE_PROGRESS_INTERVAL": "harness.progress"}
+           "reports.summary", "reports.junit", "reports.manifest", "reports.allure",
+           # What steps/conftest.py and the plugin's fixtures import on every run: the bench and its simulated
+           # backend, the golden, the DUT control seam (about a third of a one-case run's CPU when left to it).
+           "harness.bench", "harness.backends.sim", "harness.golden.golden", "harness.strategy", "harness.dut.sim",
+           "harness.options", "harness.verdict", "harness.presets", "harness.testbed", "harness.openseg.client",
+           # pytest-bdd's code generation imports mako whether or not it generates (not a pytest plugin itself).
+           "mako.lookup", "mako.template",
+           "tests.support.forkserver_warmup"]
+#: Variables the harness reads when a module is imported (a module constant), with that module. A run that sets
+#: one whose module the server holds takes a new interpreter (the progress tests).
+IMPORT_TIME_ENV = {"SE_PROGRESS_INTERVAL": "harness.progress"}
 #: The status of a forked run that found its environment read already (IMPORT_TIME_ENV): run it again, fresh.
 _STALE_ENV = 86
 #: What the fork server holds read (a change to it makes the server stale): the packages whose modules it
@@ -141,5 +147,7 @@ def _forked(module: str, args: list[str], cwd: Path, env: dict[str, str], python
 
 
 def run_pytest(*args: str, **options) -> subprocess.CompletedProcess:
-    """``python -m pytest -p no:cacheprovider *args``: run_module's options."""
-    return run_module("pytest", "-p", "no:cacheprovider", *args, **options)
+    """``python -m pytest -p no:cacheprovider -p no:benchmark *args``: run_module's options. pytest-benchmark
+    (installed for tests/benchmarks) asks git and hg about the project in eight subprocesses as it configures,
+    whether or not anything is timed: a fifth of a one-case suite run, for nothing a suite run uses."""
+    return run_module("pytest", "-p", "no:cacheprovider", "-p", "no:benchmark", *args, **options)
