@@ -182,3 +182,30 @@ def test_point_of_order_2n_is_rejected(curve: KoblitzCurve) -> None:
     assert not curve.in_subgroup(p)
     with pytest.raises(InvalidPointError, match="subgroup of prime order"):
         curve.decode_point(curve.encode_point(p))
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=ids)
+def test_multiples_of_the_base_point_from_its_table_match_the_ladder(curve: KoblitzCurve) -> None:
+    """base_multiple (the fixed-base table) and the ladder agree on every digit pattern: single digits, digits
+    at a window's edge, all ones, n - 1, and scalars past n (reduced: G has order n)."""
+    rng = random.Random(163)
+    edge = [1, 2, 15, 16, 17, 0xF0, 0x100, 0xFFFF, curve.n - 1, curve.n - 16, curve.n + 1, 3 * curve.n + 7,
+            (1 << curve.n.bit_length()) - 1, 1 << (curve.n.bit_length() - 1)]
+    for k in edge + [rng.randrange(1, curve.n) for _ in range(40)]:
+        assert curve.base_multiple(k) == curve.multiply(k, curve.g), f"{curve.name}: {k:#x}*G"
+    assert curve.base_multiple(0) is None and curve.base_multiple(curve.n) is None
+    assert curve.base_multiple(5 * curve.n) is None
+    with pytest.raises(ValueError):
+        curve.base_multiple(-1)
+    with pytest.raises(ValueError):
+        curve.base_multiply(curve.n)  # a private key of n is no key: k*G would be infinity
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=ids)
+def test_a_signature_check_with_the_table_matches_two_ladders(curve: KoblitzCurve) -> None:
+    rng = random.Random(283)
+    q = curve.base_multiply(rng.randrange(1, curve.n))
+    for _ in range(10):
+        k1, k2 = rng.randrange(1, curve.n), rng.randrange(1, curve.n)
+        assert curve.linear_combination(k1, curve.g, k2, q) == curve.add(curve.multiply_public(k1, curve.g),
+                                                                         curve.multiply_public(k2, q))
