@@ -681,8 +681,12 @@ def fresh_over_an_interval(bench, testbed):
 # -- Reports in other layouts, and malformed ones ------------------------------------------------------------
 
 STATUS = Metering.AttributeDefs.status.id
+RECEIVED = Metering.AttributeDefs.current_summation_received.id
 #: ZCL's "unknown" data type (0xFF): it gives no value size, so no record after it can be read.
 UNKNOWN_DATA_TYPE = 0xFF
+#: The energy the meter has received (exported), far from any summation it delivered, and a demand while exporting.
+RECEIVED_RAW = 4_321
+EXPORT_DEMAND = -1_234
 RULE_REPORTS = ("ZCL 07-5123 2.4.11.1: a Report Attributes frame is attribute records, each its id, data type and "
                 "value, in any order; docs/openseg-api.md \"Profile rules\": the API serves what the meter measured")
 
@@ -695,24 +699,41 @@ def _record(attr_id: int, raw: int) -> bytes:
                                                                                  signed=model.signed)
 
 
-def _report_variants(summation: int, demand: int) -> list[tuple[str, bytes, bool]]:
-    """(what it is, its records, whether it is legal) for the meter's values now."""
+Served = tuple[tuple[int, int], ...]
+
+
+def _report_variants(summation: int, demand: int) -> list[tuple[str, bytes, Served | None]]:
+    """(what it is, its records, the live values it carries: None when it is malformed) for the meter's values
+    now."""
     summation_record = _record(SUMMATION, summation)
+    both = ((SUMMATION, summation), (DEMAND, demand))
     return [
-        ("demand before summation", _record(DEMAND, demand) + summation_record, True),
-        ("summation, Status and demand", summation_record + _record(STATUS, 0) + _record(DEMAND, demand), True),
+        ("demand before summation", _record(DEMAND, demand) + summation_record, both),
+        (f"demand {EXPORT_DEMAND:,} (exporting) before summation", _record(DEMAND, EXPORT_DEMAND) + summation_record,
+         ((SUMMATION, summation), (DEMAND, EXPORT_DEMAND))),
+        ("summation, Status and demand", summation_record + _record(STATUS, 0) + _record(DEMAND, demand), both),
+        # 15 bytes of a uint48 record then an int24 one, as the usual report, but no CurrentSummationDelivered.
+        ("CurrentSummationReceived then demand", _record(RECEIVED, RECEIVED_RAW) + _record(DEMAND, demand),
+         ((RECEIVED, RECEIVED_RAW), (DEMAND, demand))),
         ("demand, then a summation cut after 2 of its 6 value bytes", _record(DEMAND, demand) + summation_record[:5],
-         False),
+         None),
+        ("a summation alone, cut after 4 of its 6 value bytes", summation_record[:7], None),
         ("a summation of the unknown data type 0xFF, then demand",
-         summation_record[:2] + bytes([UNKNOWN_DATA_TYPE]) + summation_record[3:] + _record(DEMAND, demand), False),
-        ("no attribute record at all", b"", False),
+         summation_record[:2] + bytes([UNKNOWN_DATA_TYPE]) + summation_record[3:] + _record(DEMAND, demand), None),
+        ("no attribute record at all", b"", None),
     ]
+
+
+def _reading_of(served: Served | None) -> tuple[int, int] | None:
+    """The reading a report carrying *served* is: its summation delivered and demand (None: it is no reading)."""
+    values = dict(served or ())
+    return (values[SUMMATION], values[DEMAND]) if SUMMATION in values and DEMAND in values else None
 
 
 def _send_between_reports(bench, testbed, variants) -> None:
     """Send the DUT each of *variants* (called with the meter's summation and demand now: what it is, its
-    records, and the summation and demand it carries, None when malformed), each halfway between two of the
-    meter's own reports, and note them for the Then steps."""
+    records, and the live values it carries, None when malformed), each halfway between two of the meter's own
+    reports, and note them for the Then steps."""
     meter, dut = testbed.golden.meter, dut_nwk(testbed)
     interval = _interval(bench)
     reports = [s.time for s in meter.served_to(dut) if s.report]
@@ -725,19 +746,16 @@ def _send_between_reports(bench, testbed, variants) -> None:
         now = bench.clock.monotonic()
         halfway = reports[-1] + interval / 2 + interval * max(0, math.ceil((now - reports[-1] - interval / 2) / interval))
         bench.run(bench.clock.sleep(halfway - now))
-        what, records, carried = variant(meter.summation_raw(), meter.demand_raw())
-        legal = carried is not None
-        summation, demand = carried if carried is not None else (meter.summation_raw(), meter.demand_raw())
-        sent.append((_now(bench), what, legal, summation, demand))
-        meter.send_report_records(dut, records, ((SUMMATION, summation), (DEMAND, demand)) if legal else None)
+        what, records, served = variant(meter.summation_raw(), meter.demand_raw())
+        sent.append((_now(bench), what, served is not None, _reading_of(served)))
+        meter.send_report_records(dut, records, served)
         bench.run(bench.clock.sleep(interval / 4))
     testbed.notes["unusual_reports"] = sent
 
 
 def _layout_variant(index: int):
     def variant(summation: int, demand: int):
-        what, records, legal = _report_variants(summation, demand)[index]
-        return what, records, (summation, demand) if legal else None
+        return _report_variants(summation, demand)[index]
     return variant
 
 
@@ -758,7 +776,8 @@ def _limit_variant(what: str, summation: int | None, demand: int | None):
     """The meter's usual report (summation, then demand) with *summation* or *demand* in place of its own."""
     def variant(own_summation: int, own_demand: int):
         values = (own_summation if summation is None else summation, own_demand if demand is None else demand)
-        return what, _record(SUMMATION, values[0]) + _record(DEMAND, values[1]), values
+        served = ((SUMMATION, values[0]), (DEMAND, values[1]))
+        return what, _record(SUMMATION, values[0]) + _record(DEMAND, values[1]), served
     return variant
 
 
@@ -783,13 +802,18 @@ def _readings_since_unusual(bench, testbed, *, values: bool) -> tuple[list[list]
     return rows, problems, first
 
 
+def _own_reading_time(bench) -> float:
+    """How long after a report of the meter's the gateway's reading of it may be timed: the read tolerance, but
+    before the meter's next own report, half a read interval later (which may carry the same values)."""
+    return min(_tolerance(bench), _interval(bench) / 2)
+
+
 def _each_legal_report_read(bench, testbed, which: str, rule: str) -> None:
     rows, problems, _ = _readings_since_unusual(bench, testbed, values=False)
-    # Before the meter's next own report, half a read interval later, which may carry the same values.
-    tolerance = min(_tolerance(bench), _interval(bench) / 2)
-    missing = [f"{what} at Unix {time:.1f} (summation {summation}, demand {demand})"
-               for time, what, legal, summation, demand in testbed.notes["unusual_reports"] if legal
-               and not any(time <= row[0] < time + tolerance and row[1:] == [summation, demand] for row in rows)]
+    tolerance = _own_reading_time(bench)
+    missing = [f"{what} at Unix {time:.1f} (summation {reading[0]}, demand {reading[1]})"
+               for time, what, _legal, reading in testbed.notes["unusual_reports"] if reading is not None
+               and not any(time <= row[0] < time + tolerance and row[1:] == list(reading) for row in rows)]
     check(not problems and not missing,
           expected=f"a reading within {tolerance:g} s of each {which}, with its values",
           observed=_cut(problems) or f"no such reading for: {'; '.join(missing)}", rule=rule)
@@ -808,12 +832,25 @@ def limit_values_read(bench, testbed):
 @then("every reading since the first of those reports is a summation and demand the meter served together")
 def no_malformed_readings(bench, testbed):
     rows, problems, first = _readings_since_unusual(bench, testbed, values=True)
-    malformed = [f"{what} at Unix {time:.1f}" for time, what, legal, _s, _d in testbed.notes["unusual_reports"]
+    malformed = [f"{what} at Unix {time:.1f}" for time, what, legal, _reading in testbed.notes["unusual_reports"]
                  if not legal]
     check(not problems and bool(rows),
           expected=f"readings since Unix {first}, each a summation and demand the meter served together at its "
           f"time, none from the malformed reports ({'; '.join(malformed)})",
           observed=_cut(problems) or "no reading at all", rule=RULE_REPORTS)
+
+
+@then("no reading is timed at a malformed report, nor at one without CurrentSummationDelivered")
+def no_reading_of_unread_reports(bench, testbed):
+    rows, problems, _ = _readings_since_unusual(bench, testbed, values=False)
+    tolerance = _own_reading_time(bench)
+    taken = [f"{what} at Unix {time:.1f}: reading {row}" for time, what, _legal, reading
+             in testbed.notes["unusual_reports"] if reading is None
+             for row in rows if time <= row[0] < time + tolerance]
+    check(not problems and not taken,
+          expected=f"no reading within {tolerance:g} s after a malformed report or one that carries no "
+          "CurrentSummationDelivered (the meter's own reports come half a read interval before and after each)",
+          observed=_cut(problems) or _cut(taken), rule=RULE_REPORTS)
 
 
 @then("the newest reading is at most one read interval plus tolerance old")
@@ -1199,6 +1236,53 @@ def pipelined_answers(bench, testbed):
           observed=f"{len(responses)} answers" + (f"; {_cut(problems, 2)}" if problems else ""), rule=RULE_FRAMING)
 
 
+RULE_FRAMING_ERRORS = ("RFC 9112 7.1 (chunk data is followed by CRLF), 6.3 (a request whose final transfer coding is "
+                       "not chunked: the server MUST answer 400 and close the connection); docs/openseg-api.md "
+                       "\"Profile rules\" (request framing): a framing error is 400 with the JSON error body, and "
+                       "the connection closes")
+
+
+def _framing_refused(bench, testbed, request: bytes, body: bytes, what: str) -> None:
+    """*request*, a summation request's head (keep-alive), with *body* after it and a second summation request
+    after that on the same connection: one answer, 400 with the JSON error body, and the connection closed
+    within the API latency; nothing after the head is read as a request."""
+    home, _ = _clients(testbed)
+    responses = _run_api(bench, home.pipelined(request + body + home.head("summation")),
+                         f"{what}, then GET summation")
+    first = responses[0] if responses else None
+    refused = (first is not None and first.status == 400 and first.content_type == JSON
+               and is_error_body(first.json(), 400))
+    latency = _latency(bench)
+    closed = first is not None and first.seconds <= latency
+    check(len(responses) == 1 and refused and closed,
+          expected=f"one answer, HTTP 400 with the JSON error body, to {what} ({body!r} after the head), and the "
+          f"connection closed within {latency:g} s: the request after it unanswered",
+          observed=f"{len(responses)} answers" + "".join(f"; answer {n + 1}: {r.describe()}"
+                                                          for n, r in enumerate(responses[:2]))
+          + (f"; the connection ended {first.seconds:.1f} s after the request" if first is not None else ""),
+          rule=RULE_FRAMING_ERRORS)
+
+
+@then("a chunk whose data runs past its size is answered 400 with a JSON error body, the connection closed and the "
+      "request after it unanswered")
+def chunk_past_its_size(bench, testbed):
+    home, _ = _clients(testbed)
+    request = home.head("summation", extra=b"Transfer-Encoding: chunked\r\n").replace(b"Connection: close\r\n", b"")
+    # A chunk of 3 bytes with 6 before its CRLF: a reader that skips to the next CRLF takes "0" as the last chunk
+    # and serves both requests.
+    _framing_refused(bench, testbed, request, b"3\r\nabcdef\r\n0\r\n\r\n", "a chunk of size 3 with 6 data bytes")
+
+
+@then("a request whose transfer coding is gzip, not chunked, is answered 400 with a JSON error body, the connection "
+      "closed and the request after it unanswered")
+def gzip_coding(bench, testbed):
+    home, _ = _clients(testbed)
+    request = home.head("summation", extra=b"Transfer-Encoding: gzip\r\n").replace(b"Connection: close\r\n", b"")
+    # Its length cannot be known (RFC 9112 6.3): a reader that takes it as chunked finds an empty body in these
+    # bytes and serves the request after them too.
+    _framing_refused(bench, testbed, request, b"0\r\n\r\n", "a request with Transfer-Encoding: gzip")
+
+
 @then("a summation request by its absolute URL is answered 200 with the summation")
 def absolute_form(bench, testbed):
     home, _ = _clients(testbed)
@@ -1254,6 +1338,27 @@ def growing_head(bench, testbed):
           observed=(answer.describe() if answer is not None else "no answer")
           + (f"; closed {client.closed_at - past:.1f} s after that line" if client.closed_at is not None
              else f"; still open {latency + 1:g} s after that line"), rule=RULE_LIMITS)
+
+
+@then("a request head of 64 KiB and 1 byte whose end comes in the write that takes it past 64 KiB is answered 431 "
+      "or 413 with a JSON error body")
+def head_ending_past_limit(bench, testbed):
+    home, _ = _clients(testbed)
+    every, latency = 1.0, _latency(bench)
+    # 1 KiB of the head, which the gateway reads; a second later the rest, its end included, in one write: the
+    # gateway reads the head's end with the bytes that take it past the limit.
+    request = _padded(home, MAX_HEAD + 1)
+    first, rest = request[:1024], request[1024:]
+    client = _run_api(bench, home.slow(first, every, None, every + latency + 1, pieces=[rest]),
+                      "a head ending in the write that takes it past 64 KiB")
+    answer = client.answer
+    check(client.lines_sent == 1 and answer is not None and answer.status in (431, 413)
+          and answer.content_type == JSON and is_error_body(answer.json(), answer.status),
+          expected=f"HTTP 431 or 413 with the JSON error body, within {latency:g} s, for a {MAX_HEAD + 1}-byte head "
+          f"sent as {len(first)} bytes, then {every:g} s later the {len(rest)} bytes that end it; never the resource",
+          observed=(answer.describe() if answer is not None else "no answer")
+          + ("" if client.lines_sent == 1 else "; the connection closed before the rest was sent"),
+          rule=RULE_LIMITS)
 
 
 @then("a request with a chunked body of 64 KiB and 1 byte, each chunk under the limit, is answered 413 with a JSON "

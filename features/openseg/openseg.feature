@@ -87,9 +87,12 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
 
   # A Report Attributes frame carries any number of attribute records, each its attribute id, its data type and
   # its value (ZCL 07-5123 2.4.11.1); a meter may report its attributes in any order and with others beside them.
-  # A gateway reads each record by id and type. A frame whose record is cut short, or of a type the gateway cannot
-  # size, is malformed: no value of it is the meter's measurement (docs/openseg-api.md "Profile rules": the API
-  # serves what the meter measured), and the gateway goes on reading.
+  # A gateway reads each record by id and type, and keeps each value's sign (InstantaneousDemand is int24 in every
+  # layout). A report of 15 bytes like the usual one whose uint48 is CurrentSummationReceived (0x0001) carries no
+  # summation delivered, so it is no reading. A frame whose record is cut short (a lone summation cut after 4 of
+  # its 6 value bytes too), or of a type the gateway cannot size, is malformed: no value of it is the meter's
+  # measurement (docs/openseg-api.md "Profile rules": the API serves what the meter measured), and the gateway goes
+  # on reading.
   @id:TC-OSEG-3.5
   Scenario: Reports in other legal layouts become readings, malformed reports none, and the gateway goes on
     Given the DUT has joined and completed key establishment
@@ -98,6 +101,7 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
     And 1 minute of network time passes
     Then each report in another legal layout is a reading at its time with its summation and demand
     And every reading since the first of those reports is a summation and demand the meter served together
+    And no reading is timed at a malformed report, nor at one without CurrentSummationDelivered
     And the newest reading is at most one read interval plus tolerance old
 
   # InstantaneousDemand is a signed 24-bit integer and CurrentSummationDelivered an unsigned 48-bit one (SE 1.x
@@ -204,27 +208,32 @@ Feature: OpenSEG gateway: the meter's data on the home network, and nothing of t
   # HTTP/1.1 message framing (RFC 9112): a request body may come chunked (7.1) and must be read to find the next
   # request on the connection (6.3); a server MUST accept a request target in absolute-form (3.2.2); and a body
   # announced but not sent holds a connection no longer than a slow head does (docs/openseg-api.md "Profile
-  # rules": the body timeout, 10 s after the head).
+  # rules": the body timeout, 10 s after the head). Where the framing fails, nothing after it is a request (the
+  # way to request smuggling): chunk data not followed by its CRLF (7.1), or a request whose final transfer
+  # coding is not chunked, whose length cannot be known (6.3: the server MUST answer 400 and close).
   @id:TC-OSEG-6.8
-  Scenario: Chunked request bodies, absolute-form targets and a stalled body are framed as HTTP/1.1 says
+  Scenario: Chunked request bodies, absolute-form targets, a stalled body and broken framing are handled as HTTP/1.1 says
     Given the DUT has joined and completed key establishment
     When 1 minute of network time passes
     And a home client sends a summation request with a chunked body, then a second one on the same connection
     Then both requests are answered 200 with the summation, in order
     And a summation request by its absolute URL is answered 200 with the summation
     And the gateway closes a connection whose announced body stalls within the body timeout and the PIXIT API latency
+    And a chunk whose data runs past its size is answered 400 with a JSON error body, the connection closed and the request after it unanswered
+    And a request whose transfer coding is gzip, not chunked, is answered 400 with a JSON error body, the connection closed and the request after it unanswered
     And the summation resource is still served afterwards
 
-  # The limits and the framing at their edges: a head is sized as it grows, not only once it ends (RFC 6585 5: 431
-  # for header fields too large); a chunked body counts against the body limit by its total, whatever its chunks;
+  # The limits and the framing at their edges: a head is sized as it grows, not only once it ends, and once it
+  # ends too, however its bytes were read (RFC 6585 5: 431 for header fields too large); a chunked body counts against the body limit by its total, whatever its chunks;
   # a body may arrive in pieces within the body timeout (RFC 9112 6.3: the body is the Content-Length octets that
   # follow the head, however they are segmented); a target that percent-decodes to no UTF-8 is malformed or names
   # no resource (RFC 3986 2.5), and is answered.
   @id:TC-OSEG-6.9
-  Scenario: Request limits and framing hold at their edges: a growing head, a chunked body, a body in pieces, a non-UTF-8 path, a raw byte in the target
+  Scenario: Request limits and framing hold at their edges: a growing head, a head ending past the limit, a chunked body, a body in pieces, a non-UTF-8 path, a raw byte in the target
     Given the DUT has joined and completed key establishment
     When 1 minute of network time passes
     Then a request head that grows past 64 KiB without ending is answered 431 or 413 with a JSON error body within the PIXIT API latency
+    And a request head of 64 KiB and 1 byte whose end comes in the write that takes it past 64 KiB is answered 431 or 413 with a JSON error body
     And a request with a chunked body of 64 KiB and 1 byte, each chunk under the limit, is answered 413 with a JSON error body
     And a request whose body arrives in two pieces a second apart is answered 200 with the summation
     And a request whose percent-decoded path is not UTF-8 is answered 400 or 404 with a JSON error body

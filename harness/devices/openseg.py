@@ -112,6 +112,17 @@ REPORT_LAYOUT_FIXED = Fault(
 PADS_TRUNCATED_REPORT = Fault(
     "pads-truncated-report", "takes a report whose value is cut short, zero-padding the value", ("TC-OSEG-3.5",),
     WatchedBehaviour())
+SUMMATION_RECEIVED_AS_DELIVERED = Fault(
+    "summation-received-as-delivered", "takes a 15-byte Report Attributes of a uint48 then an int24 record as "
+    "summation then demand, reading the records' types but not their attribute ids (CurrentSummationReceived is "
+    "taken as the summation delivered)", ("TC-OSEG-3.5",), WatchedBehaviour())
+SHORT_SUMMATION_TAKEN = Fault(
+    "short-summation-taken", "checks a summation's length as if it were a 32-bit value: a summation cut after 4 of "
+    "its 6 value bytes is taken, zero-padded", ("TC-OSEG-3.5",), WatchedBehaviour())
+DEMAND_UNSIGNED_IN_OTHER_LAYOUTS = Fault(
+    "demand-unsigned-in-other-layouts", "decodes InstantaneousDemand (int24) unsigned in a report of another layout "
+    "than the usual one: a negative demand before the summation is read as some 16 million", ("TC-OSEG-3.5",),
+    WatchedBehaviour())
 # Seen only when the meter reports a demand beyond a 16-bit integer's range (TC-OSEG-3.6).
 DEMAND_16_BIT = Fault(
     "demand-16-bit", "keeps InstantaneousDemand (int24) in a 16-bit integer: a demand beyond -32,768..32,767 is "
@@ -168,6 +179,9 @@ OPENSEG = [
     SLOW_RESUME,
     REPORT_LAYOUT_FIXED,
     PADS_TRUNCATED_REPORT,
+    SUMMATION_RECEIVED_AS_DELIVERED,
+    SHORT_SUMMATION_TAKEN,
+    DEMAND_UNSIGNED_IN_OTHER_LAYOUTS,
     DEMAND_16_BIT,
     Fault("greenbutton-no-local-time", "leaves LocalTimeParameters out of the Green Button export",
           GREEN_BUTTON_SEEN, ServerSetting("greenbutton_no_local_time")),
@@ -201,6 +215,15 @@ OPENSEG = [
     Fault("raw-target-bytes-dropped", "drops the bytes of a request target outside visible ASCII (a raw 0x80, a "
           "space's neighbours) and serves what is left, instead of refusing the request line", ("TC-OSEG-6.9",),
           ServerSetting("raw_target_bytes_dropped")),
+    Fault("head-limit-checked-before-end", "checks the 64 KiB head limit only while a head has not ended: a head "
+          "over 64 KiB whose end comes in the read that takes it past the limit is served", ("TC-OSEG-6.9",),
+          ServerSetting("ended_head_unlimited")),
+    Fault("chunk-crlf-unchecked", "takes whatever follows a chunk's data, up to the next CRLF, as the CRLF that ends "
+          "it: a chunk longer than its size is taken, and what follows read as the body's next chunk",
+          ("TC-OSEG-6.8",), ServerSetting("chunk_crlf_unchecked")),
+    Fault("non-chunked-coding-read-as-chunked", "reads a request body of any transfer coding (Transfer-Encoding: gzip) "
+          "as chunked, instead of answering 400 and closing the connection", ("TC-OSEG-6.8",),
+          ServerSetting("any_coding_chunked")),
     Fault("connection-cap", "serves 128 connections at once and closes the rest unanswered", ("TC-OSEG-7.2",),
           ServerSetting("connection_cap")),
 ]
@@ -211,11 +234,14 @@ class MeterReadError(ValueError):
 
 
 class TruncatedValue(MeterReadError):
-    """A report whose last value is cut short; *lenient* is what a decoder that zero-pads it would take."""
+    """A report whose last value is cut short after *came* of its *size* bytes; *lenient* is what a decoder that
+    zero-pads it would take."""
 
-    def __init__(self, message: str, lenient: dict[int, int]) -> None:
+    def __init__(self, message: str, lenient: dict[int, int], came: int, size: int) -> None:
         super().__init__(message)
         self.lenient = lenient
+        self.came = came
+        self.size = size
 
 
 #: ZCL data types of the Metering attributes the gateway reads: type id -> (size, signed).
@@ -245,7 +271,8 @@ def decode_report(payload: bytes) -> dict[int, int]:
         size, signed = _TYPES[payload[i + 2]]
         if i + 3 + size > len(payload):
             raise TruncatedValue(f"attribute 0x{attr_id:04X}: value truncated in {payload.hex()}",
-                                 {**values, attr_id: int.from_bytes(payload[i + 3:], "little", signed=signed)})
+                                 {**values, attr_id: int.from_bytes(payload[i + 3:], "little", signed=signed)},
+                                 len(payload) - i - 3, size)
         values[attr_id] = int.from_bytes(payload[i + 3:i + 3 + size], "little", signed=signed)
         i += 3 + size
     return values
@@ -319,6 +346,15 @@ class OpenSegGateway(ApplicationDevice):
         truncation_notes: list[Callable[[], None]] = []
         self._pads_truncated = self.faults.acts(PADS_TRUNCATED_REPORT, truncation_notes.append)
         self._truncated_value_seen = truncation_notes[0] if truncation_notes else _nothing
+        ids_notes: list[Callable[[], None]] = []
+        self._ids_unread = self.faults.acts(SUMMATION_RECEIVED_AS_DELIVERED, ids_notes.append)
+        self._usual_types_seen = ids_notes[0] if ids_notes else _nothing
+        short_notes: list[Callable[[], None]] = []
+        self._short_summation = self.faults.acts(SHORT_SUMMATION_TAKEN, short_notes.append)
+        self._short_summation_seen = short_notes[0] if short_notes else _nothing
+        unsigned_notes: list[Callable[[], None]] = []
+        self._demand_unsigned = self.faults.acts(DEMAND_UNSIGNED_IN_OTHER_LAYOUTS, unsigned_notes.append)
+        self._negative_demand_seen = unsigned_notes[0] if unsigned_notes else _nothing
         wide_demand_notes: list[Callable[[], None]] = []
         self._demand_16_bit = self.faults.acts(DEMAND_16_BIT, wide_demand_notes.append)
         self._wide_demand_seen = wide_demand_notes[0] if wide_demand_notes else _nothing
@@ -478,18 +514,34 @@ class OpenSegGateway(ApplicationDevice):
         return values
 
     def _decode_records(self, payload: bytes) -> dict[int, int]:
-        if len(payload) == 15 and not in_usual_layout(payload):
+        usual = in_usual_layout(payload)
+        if len(payload) == 15 and not usual:
             self._unusual_layout_seen()
-            if self._fixed_layout:  # the fault: summation and demand at the usual report's offsets
+            usual_types = payload[2] == DataTypeId.uint48 and payload[11] == DataTypeId.int24
+            if usual_types:
+                self._usual_types_seen()
+            # The faults: summation and demand at the usual report's offsets, the records' ids unread (and their
+            # types too, for report-layout-fixed)
+            if self._fixed_layout or (usual_types and self._ids_unread):
                 return {SUMMATION_ID: int.from_bytes(payload[3:9], "little"),
                         DEMAND_ID: int.from_bytes(payload[12:15], "little", signed=True)}
         try:
-            return decode_report(payload)
+            values = decode_report(payload)
         except TruncatedValue as exc:
             self._truncated_value_seen()
             if self._pads_truncated:  # the fault
                 return exc.lenient
+            if exc.size == 6 and exc.came >= 4:  # a uint48 with a 32-bit value's bytes
+                self._short_summation_seen()
+                if self._short_summation:  # the fault: the length checked as a 32-bit value's
+                    return exc.lenient
             raise
+        demand = values.get(DEMAND_ID)
+        if not usual and demand is not None and demand < 0:
+            self._negative_demand_seen()
+            if self._demand_unsigned:  # the fault: the int24 read unsigned
+                values[DEMAND_ID] = demand & 0xFFFFFF
+        return values
 
     def _take_report(self, values: dict[int, int]) -> None:
         # A report every read interval for days: the hot path of a long case, kept to plain lookups.

@@ -21,9 +21,10 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import math
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -305,10 +306,12 @@ class OpenSegClient:
             await asyncio.gather(*pending, return_exceptions=True)
         return [task.result() if task in done else f"no answer within {deadline:g} s" for task in tasks]
 
-    async def slow(self, request_line: bytes, every: float, complete_at: float | None, watch: float) -> SlowClient:
-        """A client that sends *request_line*, then one header line every *every* seconds (bench clock); at
-        *complete_at* seconds after opening (None: never) it sends the empty line that ends its head. It watches
-        for *watch* seconds after opening, or until the gateway closed the connection, and keeps what came back."""
+    async def slow(self, request_line: bytes, every: float, complete_at: float | None, watch: float,
+                   pieces: Sequence[bytes] | None = None) -> SlowClient:
+        """A client that sends *request_line*, then one header line every *every* seconds (bench clock), or each of
+        *pieces* in turn and then nothing; at *complete_at* seconds after opening (None: never) it sends the empty
+        line that ends its head. It watches for *watch* seconds after opening, or until the gateway closed the
+        connection, and keeps what came back."""
         loop = asyncio.get_running_loop()
         with _Grace.held(loop, SLOW_CLIENT_GRACE):
             try:
@@ -340,8 +343,8 @@ class OpenSegClient:
                         completed_at = now
                     elif completed_at is None and now >= next_line - 1e-9:
                         lines += 1
-                        writer.write(f"X-Slow-{lines}: {lines}\r\n".encode())
-                        next_line += every
+                        writer.write(f"X-Slow-{lines}: {lines}\r\n".encode() if pieces is None else pieces[lines - 1])
+                        next_line = next_line + every if pieces is None or lines < len(pieces) else math.inf
                     await writer.drain()
             except ConnectionError:
                 closed_at = loop.time()

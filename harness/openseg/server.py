@@ -136,6 +136,9 @@ class ServerFaults:
     body_with_head_only: bool = False  # takes only the body bytes that came with the head, and waits for no more
     non_utf8_target_500: bool = False  # a percent-decoded target that is not UTF-8 breaks the handler: 500
     raw_target_bytes_dropped: bool = False  # drops a target's bytes outside visible ASCII and serves the rest
+    ended_head_unlimited: bool = False  # serves a head over the limit that ended in the read that passed it
+    chunk_crlf_unchecked: bool = False  # takes whatever follows a chunk's data, up to the next CRLF, as its CRLF
+    any_coding_chunked: bool = False  # reads a body of any transfer coding (gzip, ...) as chunked
 
 
 # -- HTTP messages ---------------------------------------------------------------------------------------------
@@ -325,7 +328,7 @@ class GatewayApi:
         while True:
             end = connection.buffer.find(b"\r\n\r\n", max(0, searched - 3))
             if end >= 0:
-                if end + 4 > MAX_HEAD:
+                if end + 4 > MAX_HEAD and not self.faults.ended_head_unlimited:
                     raise self._oversized(431, f"request head of {end + 4} bytes exceeds {MAX_HEAD}")
                 return connection.take(end + 4)
             searched = len(connection.buffer)
@@ -400,7 +403,7 @@ class GatewayApi:
         if coding is not None:
             if self.faults.ignore_chunked:
                 return
-            if length_text is not None or coding.lower() != "chunked":
+            if length_text is not None or (coding.lower() != "chunked" and not self.faults.any_coding_chunked):
                 raise _HttpError(400, "only 'Transfer-Encoding: chunked', without Content-Length, is understood")
             await self._read_chunked(connection, deadline)
             return
@@ -437,7 +440,7 @@ class GatewayApi:
                     pass  # trailer fields, up to the empty line
                 return
             await self._skip(connection, size, deadline)
-            if await self._line(connection, deadline) != b"":
+            if await self._line(connection, deadline) != b"" and not self.faults.chunk_crlf_unchecked:
                 raise _HttpError(400, "chunk data not followed by CRLF")
 
     async def _line(self, connection: _Connection, deadline: float) -> bytes:

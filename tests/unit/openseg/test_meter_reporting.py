@@ -127,3 +127,15 @@ def test_report_payload_decoding_and_its_errors():
         decode_report(bytes.fromhex("000025" "4e61"))
     with pytest.raises(MeterReadError, match="unexpected type"):
         decode_report(bytes.fromhex("000042" "00"))
+
+
+def test_report_decoding_reads_each_record_by_id_and_type_in_any_layout():
+    # CurrentSummationReceived (0x0001, uint48) then demand: 15 bytes like the usual report, no summation delivered.
+    assert decode_report(bytes.fromhex("0100" "25" "e11000000000" "0004" "2a" "2e0000")) == {0x0001: 4321,
+                                                                                          0x0400: 46}
+    # Demand first, negative: int24 keeps its sign outside the usual layout too.
+    assert decode_report(bytes.fromhex("0004" "2a" "2efbff" "0000" "25" "4e61bc000000")) == {0x0400: -1234,
+                                                                                          0x0000: 12345678}
+    # A lone summation cut after 4 of its 6 value bytes.
+    with pytest.raises(MeterReadError, match="truncated"):
+        decode_report(bytes.fromhex("000025" "4e61bc00"))
