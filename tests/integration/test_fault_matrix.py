@@ -16,6 +16,8 @@ check of the analysis; test_impact_analysis_holds does it for a few faults in CI
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.devices.catalogue import MODELS
@@ -27,6 +29,7 @@ from tests.support.fault_runs import (
     left_out,
     reach_of,
     run_suite,
+    step_modules,
     targets,
 )
 from tests.support.long_cases import LONG_CASES
@@ -91,8 +94,13 @@ def check_fault_run(model: str, fault: str, results: Results, conformant: Result
 def test_fault_fails_exactly_its_targets(tmp_path, tmp_path_factory, model, fault):
     conformant, touches = conformant_run(model, tmp_path_factory)
     ran = reach_of(model, (fault,), touches)  # None: every case
-    cases = () if ran is None else tuple(f"--case={case}" for case in sorted(ran - left_out(model, fault)))
-    results = run_suite(tmp_path, model, fault, options=cases)
+    if ran is None:
+        results = run_suite(tmp_path, model, fault)
+    else:
+        chosen = sorted(ran - left_out(model, fault))
+        assert chosen, f"{fault} reaches no case it may run"  # its targets are never left out
+        results = run_suite(tmp_path, model, fault, paths=step_modules(chosen),
+                            options=tuple(f"--case={case}" for case in chosen))
     check_fault_run(model, fault, results, conformant, ran)
 
 
@@ -122,3 +130,18 @@ def test_every_applicable_case_is_targeted_by_some_fault(conformant, model):
     applicable = {k for k, (outcome, _) in conformant.items() if outcome == "passed"}
     targeted = {t for cls in MODELS.values() for fault in cls.faults_catalogue.values() for t in fault.targets}
     assert applicable - targeted == set(), f"cases no seeded fault can fail: {sorted(applicable - targeted)}"
+
+
+def test_a_run_of_a_few_cases_collects_the_step_modules_that_bind_them():
+    """A fault run names its cases and collects only their features' step modules: each case's module is one
+    that binds its feature, so no case the run asks for goes uncollected."""
+    from harness.cases import catalogue
+
+    specs = catalogue()
+    assert step_modules(["TC-ATTR-1.1", "TC-DRLC-1.5"]) == ("steps/test_attributes.py", "steps/test_drlc.py")
+    for spec in specs:
+        (module,) = step_modules([spec.key])
+        binding = f'certification_cases("../features/{spec.area}")'
+        assert binding in (Path(__file__).resolve().parents[2] / module).read_text(), f"{module} does not bind features/{spec.area} ({spec.key})"
+    with pytest.raises(AssertionError, match="TC-NONE-9.9"):
+        step_modules(["TC-NONE-9.9"])
