@@ -36,6 +36,9 @@ _DECODED_KEPT = 4096
 #: The fixed-base table's digit width: 15 entries per 4 bits of a scalar (615 points for sect163k1).
 _WINDOW_BITS = 4
 _DIGIT_MASK = (1 << _WINDOW_BITS) - 1
+#: Multiples of G a curve computes with the ladder before it builds its table, which costs about 40 of them
+#: (a run that issues its test certificates on sect283k1 and never signs on it should not pay for the table).
+_TABLE_AFTER = 40
 
 
 class KoblitzCurve:
@@ -59,6 +62,7 @@ class KoblitzCurve:
         # validated once: a valid encoding always decodes to the same point. Failures are never kept.
         self._decoded: dict[bytes, Point] = {}
         self._base_table: tuple[tuple[tuple[int, int], ...], ...] | None = None
+        self._base_uses = 0  # multiples of G computed before the table was built
         if not self.is_on_curve(self.g):
             raise ValueError(f"{name}: base point is not on the curve")
 
@@ -169,6 +173,9 @@ class KoblitzCurve:
         k %= self.n  # G has order n
         if k == 0:
             return None
+        if self._base_table is None and self._base_uses < _TABLE_AFTER:
+            self._base_uses += 1  # a run that multiplies G a few times only is quicker without the table
+            return self.multiply(k, self.g)
         mul, sqr = self.field.spread_ops()
         table = self.base_table()
         a = self.a

@@ -5,12 +5,13 @@ otherwise repeat before its first case, done once per worker.
   path, which both the case catalogue (harness.cases) and the step modules' ``scenarios()`` read; a forked run
   inherits the table and parses nothing. The fork server's freshness stamp covers the feature files, so an edit
   to one while the tests run sends the next run to a new interpreter.
-- The table of sect163k1's base point multiples (harness.crypto.curves, fixed-base multiplication), which
-  every key establishment and signed DRLC report uses; sect283k1's is built by the few runs that need it.
+- The tables of the curves' base point multiples (harness.crypto.curves, fixed-base multiplication), which
+  every key establishment, signed DRLC report and test certificate uses.
 """
 
 from harness.cases import catalogue
-from harness.crypto.curves import SECT163K1
+from harness.crypto.curves import SECT163K1, SECT283K1
 
 catalogue()
 SECT163K1.base_table()
+SECT283K1.base_table()

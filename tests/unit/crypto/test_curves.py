@@ -188,6 +188,7 @@ def test_point_of_order_2n_is_rejected(curve: KoblitzCurve) -> None:
 def test_multiples_of_the_base_point_from_its_table_match_the_ladder(curve: KoblitzCurve) -> None:
     """base_multiple (the fixed-base table) and the ladder agree on every digit pattern: single digits, digits
     at a window's edge, all ones, n - 1, and scalars past n (reduced: G has order n)."""
+    curve.base_table()  # the table from the first multiple on (a curve builds it after a few ladder multiples)
     rng = random.Random(163)
     edge = [1, 2, 15, 16, 17, 0xF0, 0x100, 0xFFFF, curve.n - 1, curve.n - 16, curve.n + 1, 3 * curve.n + 7,
             (1 << curve.n.bit_length()) - 1, 1 << (curve.n.bit_length() - 1)]
@@ -209,3 +210,13 @@ def test_a_signature_check_with_the_table_matches_two_ladders(curve: KoblitzCurv
         k1, k2 = rng.randrange(1, curve.n), rng.randrange(1, curve.n)
         assert curve.linear_combination(k1, curve.g, k2, q) == curve.add(curve.multiply_public(k1, curve.g),
                                                                          curve.multiply_public(k2, q))
+
+
+def test_a_curve_multiplies_g_by_the_ladder_until_the_table_is_worth_building() -> None:
+    from harness.crypto import curves
+
+    fresh = KoblitzCurve(SECT163K1.name, 1, SECT163K1.field, SECT163K1.a, SECT163K1.g.x, SECT163K1.g.y,
+                         SECT163K1.n, SECT163K1.h)
+    ks = [random.Random(7).randrange(1, fresh.n) for _ in range(curves._TABLE_AFTER + 3)]
+    assert [fresh.base_multiple(k) for k in ks] == [SECT163K1.multiply(k, SECT163K1.g) for k in ks]
+    assert fresh._base_table is not None, "a curve that keeps multiplying G never built its table"
