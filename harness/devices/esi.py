@@ -67,7 +67,7 @@ _COMMISSIONED = (
     # Its servers' cases (features/esi, features/metering): the golden reads them as a commissioned HAN device.
     "TC-ATTR-1.2[Simple Metering]",
     "TC-ESI-1.1", "TC-ESI-1.2", "TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]", "TC-ESI-2.3", "TC-ESI-2.4",
-    "TC-ESI-3.1[0]", "TC-ESI-3.1[1]", "TC-ESI-3.2", "TC-ESI-3.3", "TC-ESI-4.1", "TC-ESI-4.2",
+    "TC-ESI-2.5", "TC-ESI-3.1[0]", "TC-ESI-3.1[1]", "TC-ESI-3.2", "TC-ESI-3.3", "TC-ESI-4.1", "TC-ESI-4.2",
     "TC-MET-1.1", "TC-MET-1.2", "TC-MET-1.3", "TC-MET-1.4[0-120-1]", "TC-MET-1.4[10-60-1000000]",
     "TC-MET-1.4[10-60-1]", "TC-MET-1.4[60-300-1]", "TC-MET-1.5[before the first interval-1]",
     "TC-MET-1.5[latest-0]", "TC-MET-1.5[latest-1]", "TC-MET-1.5[latest-max + 1]", "TC-MET-1.5[latest-max]",
