@@ -13,9 +13,9 @@ key "ZigBeeAlliance09").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY
 from harness.wire.frames.aps import ApsFrameType, KeyType, RemoveDevice, SwitchKey, TransportKey
@@ -150,19 +150,8 @@ def leaves_from(frames: Frames, *, device_ieee: int, network_keys: dict[int, byt
                 since: float = 0.0) -> list[tuple[ObservedFrame, Leave]]:
     """NWK Leave commands a device sent (its IEEE in the NWK header's source IEEE field, or the NWK security
     header's source address), decoded with the network keys: a device's announcement that it leaves."""
-    found = []
-    for frame in decode_frames(frames, Keyring(network_keys=dict(network_keys))):
-        nwk = frame.nwk
-        if frame.timestamp < since or nwk is None or nwk.frame_type != NwkFrameType.COMMAND \
-                or not hasattr(nwk, "payload") or device_ieee not in (frame.nwk_source_ieee, nwk.src_ieee):
-            continue
-        try:
-            command = parse_nwk_command(nwk.payload)
-        except FrameError:
-            continue
-        if isinstance(command, Leave):
-            found.append((frame, command))
-    return found
+    return _nwk_commands(Leave, frames, network_keys, since,
+                         lambda frame, nwk: device_ieee in (frame.nwk_source_ieee, nwk.src_ieee))
 
 
 def aps_commands_after_leaving(frames: Frames, *, dut_ieee: int, device_ieee: int, former_nwk: int,
@@ -189,12 +178,19 @@ _Command = TypeVar("_Command")
 def _nwk_commands_to(kind: type[_Command], frames: Frames, dut_ieee: int, device_ieee: int,
                      network_keys: dict[int, bytes], since: float) -> list[tuple[ObservedFrame, _Command]]:
     """NWK commands of *kind* the DUT sent to *device_ieee* since *since*, decoded with the network keys."""
+    return _nwk_commands(kind, frames, network_keys, since,
+                         lambda frame, nwk: from_dut(frame, dut_ieee) and nwk.dst_ieee == device_ieee)
+
+
+def _nwk_commands(kind: type[_Command], frames: Frames, network_keys: dict[int, bytes], since: float,
+                  chosen: Callable[[ObservedFrame, Any], bool]) -> list[tuple[ObservedFrame, _Command]]:
+    """NWK commands of *kind* since *since* in the frames *chosen* (given the frame and its NWK header) picks,
+    decoded with the network keys."""
     found: list[tuple[ObservedFrame, _Command]] = []
     for frame in decode_frames(frames, Keyring(network_keys=dict(network_keys))):
         nwk = frame.nwk
-        if frame.timestamp < since or nwk is None or not from_dut(frame, dut_ieee):
-            continue
-        if nwk.frame_type != NwkFrameType.COMMAND or not hasattr(nwk, "payload") or nwk.dst_ieee != device_ieee:
+        if frame.timestamp < since or nwk is None or nwk.frame_type != NwkFrameType.COMMAND \
+                or not hasattr(nwk, "payload") or not chosen(frame, nwk):
             continue
         try:
             command = parse_nwk_command(nwk.payload)
