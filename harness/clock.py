@@ -301,6 +301,15 @@ class Clock(ABC):
         """The current time as ZCL UTCTime (seconds since 2000-01-01T00:00:00Z)."""
         return zcl_utc_from_datetime(self.now())
 
+    def now_at(self, monotonic: float) -> datetime:
+        """The aware UTC datetime it was (or will be) when :meth:`monotonic` read *monotonic*."""
+        return self.now() - timedelta(seconds=self.monotonic() - monotonic)
+
+    def zcl_utc_at(self, monotonic: float) -> int:
+        """ZCL UTCTime when :meth:`monotonic` read *monotonic*: what :meth:`zcl_utc` returned (or will return)
+        then."""
+        return zcl_utc_from_datetime(self.now_at(monotonic))
+
     def monotonic(self) -> float:
         """Seconds on the loop's monotonic clock (virtual in simulation)."""
         return self.loop.time()
@@ -331,6 +340,9 @@ class VirtualClock(Clock):
 
     def now(self) -> datetime:
         return self._epoch + timedelta(seconds=self.loop.time() - self._origin)
+
+    def now_at(self, monotonic: float) -> datetime:
+        return self._epoch + timedelta(seconds=monotonic - self._origin)  # exactly what now() read then
 
 
 class WallClock(Clock):

@@ -65,10 +65,12 @@ SUITE_RE = re.compile(r"^SE\.KE\.SUITE(?P<suite>[12])$")
 #: (DUPLICATE_EXISTS, FAILURE); SE.PRICE.C.BLOCK, the Price client takes block pricing (SE 1.1 Publish Price with
 #: tiers and NumberOfBlockThresholds); SE.TIME.C.LOCAL, the device shows local time (from the ESI's TimeZone and DST);
 #: SE.MTR.S.REPORTING, the Metering server reports CurrentSummationDelivered as Configure Reporting asks;
+#: SE.PRICE.S.STANDING, the Price server holds a standing price (Duration 0xFFFF, until changed), the price in force
+#: whenever no price its operator published is;
 #: SE.TIME.S.MASTER, .SYNCHRONIZED, .MASTERZONEDST, the Time server's TimeStatus bits 0, 1 and 2 (the server is the
 #: master clock, is synchronised to one over the network, sets its own time zone and DST).
 OPTION_KEYS = frozenset({"SE.DRLC.C.SIGN", "SE.MTR.S.REPORTING", "SE.PRICE.C.BLOCK", "SE.PRICE.C.REFUSALS",
-                         "SE.TIME.C.LOCAL", "SE.TIME.S.MASTER", "SE.TIME.S.SYNCHRONIZED",
+                         "SE.PRICE.S.STANDING", "SE.TIME.C.LOCAL", "SE.TIME.S.MASTER", "SE.TIME.S.SYNCHRONIZED",
                          "SE.TIME.S.MASTERZONEDST"})
 #: The DUT's network role, which a profile declares (network.role) and these items mirror so that cases can be
 #: gated on it: SE.NWK.JOIN, the DUT joins a network the golden forms (the golden is its Trust Center);
@@ -281,6 +283,9 @@ def template(device_type: DeviceTypeModel, *, all_revisions: bool = False, appli
                      "Response status saying why (DUPLICATE_EXISTS, FAILURE)")
         lines.append("  SE.PRICE.C.BLOCK: false  # optional: takes block pricing (tiers and NumberOfBlockThresholds, "
                      "SE 1.1)")
+    if "SE.PRICE.S" in keys:
+        lines.append("  SE.PRICE.S.STANDING: false  # optional: holds a standing price (Duration 0xFFFF, until changed), "
+                     "in force whenever no published price is")
     if "SE.TIME.C" in keys:
         lines.append("  SE.TIME.C.LOCAL: false  # optional: shows local time (reads the ESI's TimeZone and DST)")
     if "SE.TIME.S" in keys:

@@ -109,6 +109,11 @@ class HanDevice(Protocol):
         """Leave the network (NWK leave, without rejoin)."""
         ...
 
+    async def factory_reset(self) -> None:
+        """Forget the network, its keys and every link key but the preconfigured one, and count the NWK and APS
+        frame counters from 0 again, as a new device does (leaving first if it is on a network)."""
+        ...
+
 
 @dataclass
 class Testbed:

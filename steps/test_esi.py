@@ -351,6 +351,52 @@ def answered_scheduled(bench, testbed):
                             "one in force from its StartTime")
 
 
+#: How far into an until-changed price TC-ESI-2.5 asks first (0xFFFE, the longest finite Duration, in minutes) and
+#: then how long after the ESI first answered it: 46 days, past 0xFFFF minutes from any StartTime before then.
+LONGEST_FINITE_MINUTES, LATER_DAYS = 0xFFFE, 46
+
+
+@then("the price answered stands until changed")
+def answered_until_changed(testbed):
+    price = testbed.notes["current"]
+    check(_until_changed(price),
+          expected="the price in force, with no price of the ESI's operator in force yet, is the ESI's standing price: "
+                   "DurationInMinutes 0xFFFF (until changed), as its PICS claim (SE.PRICE.S.STANDING)",
+          observed=f"price {int(price.issuer_event_id)}: StartTime {int(price.start_time)}, "
+                   f"Duration {int(price.duration_in_minutes)} min", rule=PRICE_RULE + ": Duration 0xFFFF = until changed")
+    # StartTime 0 is "now" (SE 1.x Annex D.4.2.4.1): the price then started when the ESI answered.
+    testbed.notes["standing"] = (price, int(price.start_time) or int(testbed.notes["asked_at"]),
+                                 testbed.notes["asked_at"])
+
+
+@when(parsers.parse("network time passes to {minutes:d} minutes into that price"))
+def into_standing_price(bench, testbed, minutes):
+    price, start, _answered = testbed.notes["standing"]
+    _wait_until(bench, start + 60 * minutes, f"{minutes} minutes into price {int(price.issuer_event_id)}")
+
+
+@when(parsers.parse("network time passes to {days:d} days after the ESI first answered that price"))
+def days_after_standing_price(bench, testbed, days):
+    price, _start, answered = testbed.notes["standing"]
+    _wait_until(bench, answered + 86_400 * days, f"{days} days after price {int(price.issuer_event_id)} was answered")
+
+
+@then("the price answered is that until-changed price, still until changed")
+def still_until_changed(testbed):
+    standing, start, _answered = testbed.notes["standing"]
+    answered, now = testbed.notes["current"], testbed.notes["asked_at"]
+    # The same price: its IssuerEventID, and its StartTime (0, "now", stands for the start given first).
+    same = (int(answered.issuer_event_id) == int(standing.issuer_event_id) and _until_changed(answered)
+            and int(answered.start_time) in (int(standing.start_time), 0))
+    check(same, expected=f"price {int(standing.issuer_event_id)} (StartTime {int(standing.start_time)}, Duration "
+                         f"0xFFFF), still the price in force {(now - start) / 60:.0f} minutes after its start: no later "
+                         "price supersedes it, and 0xFFFF is no length of time",
+          observed=f"price {int(answered.issuer_event_id)}: StartTime {int(answered.start_time)}, "
+                   f"Duration {int(answered.duration_in_minutes)} min",
+          rule=PRICE_RULE + ": DurationInMinutes 0xFFFF means until changed; Get Current Price answers the price in "
+                            "force")
+
+
 @when("the golden acknowledges the price it was sent")
 def acknowledge_price(bench, testbed):
     price = testbed.notes["prices"][0]

@@ -27,10 +27,12 @@ from harness.verify.trust_center import (
     RULE_TRANSPORT_KEY,
     RULE_WELL_KNOWN,
     aps_commands,
+    aps_commands_after_leaving,
     beacons_permitting,
     judge_network_key_delivery,
     judge_switch_key,
     leave_requests,
+    leaves_from,
     network_key_in_use,
     network_keys_under_well_known_key,
     rejoin_responses,
@@ -39,6 +41,8 @@ from harness.verify.trust_center import (
 from harness.wire.frames.aps import KeyType, RemoveDevice, SwitchKey, TransportKey
 from harness.wire.frames.nwk import RejoinStatus
 from harness.wire.security import KeyId
+
+from .conftest import dut_joined_with_key
 
 certification_cases("../features/trust_center")
 
@@ -49,6 +53,13 @@ RULE_WINDOW = ("Zigbee 2.4.3.3.7 (Mgmt_Permit_Joining_req) and 3.6.1.4.1: joinin
                "association")
 RULE_SECURED_REJOIN = ("Zigbee 3.6.1.4.2 and 4.3.1: a device that holds the network key rejoins with a NWK-secured "
                        "Rejoin Request and is answered in kind; only a Trust Center rejoin goes unsecured (4.6.3.6)")
+RULE_LEFT = ("Zigbee 3.4.4 and 3.6.1.10: a device that leaves (NWK Leave, rejoin clear) is off the network, and its "
+             "parent and Trust Center forget it with the incoming NWK frame counter they kept for it (ZBOSS "
+             "zb_nlme_leave_indication: zb_nwk_forget_device; zigbee-on-host processLeave: disassociate); a device "
+             "that joins again afresh starts its counters from 0 (EmberZNet setInitialSecurityState resets them)")
+RULE_LEFT_KEY = ("Zigbee 4.6.3.4: a network key update sends the new key to the devices on the network; a device that "
+                 "left on its own (NWK Leave, rejoin clear, Zigbee 3.4.4) is not one, and gets nothing under its link "
+                 "key until it joins again")
 FIFTY = 50
 
 
@@ -84,6 +95,7 @@ def _tolerance(bench) -> float:
 # -- the DUT's Trust Center, through its head end -------------------------------------------------------------
 
 @given(parsers.parse("the DUT's Trust Center holds the install code of HAN device {number:d}"))
+@when(parsers.parse("the DUT's Trust Center holds the install code of HAN device {number:d}"))
 def holds_install_code(bench, testbed, number):
     device = profile_han_device(bench, number)
     _han(bench, testbed, number)
@@ -300,14 +312,17 @@ def nothing_under_other_key(bench, testbed, number):
 
 @then("the DUT answers a ZDO request from HAN device 1")
 def answers_zdo(bench, testbed):
+    _ask_ieee_addr(bench, testbed, "the DUT answers IEEE_addr_req from a device it admitted, under the network key "
+                                   "it gave it", "Zigbee 2.4.3.1.2 and 4.6.3: a joined device is on the network")
+
+
+def _ask_ieee_addr(bench, testbed, expected: str, rule: str) -> None:
     _notes(testbed)["zdo_at"] = bench.clock.monotonic()
     try:
         answer = bench.run(testbed.golden.zdo_request(COORDINATOR_NWK, ZDOCmd.IEEE_addr_req, [COORDINATOR_NWK, 0, 0],
                                                       bench.pixit_seconds("response_time", 5)))
     except (TimeoutError, DutSilent) as exc:
-        check(False, expected="the DUT answers IEEE_addr_req from a device it admitted, under the network key it "
-                              "gave it", observed=f"no answer ({exc})",
-              rule="Zigbee 2.4.3.1.2 and 4.6.3: a joined device is on the network")
+        check(False, expected=expected, observed=f"no answer ({exc})", rule=rule)
         return
     ieee = answer.as_dict().get("IEEEAddr")
     check(ieee is not None and int.from_bytes(bytes(ieee), "little") == testbed.dut_ieee,
@@ -448,6 +463,110 @@ def han_left(bench, testbed, number):
     han = _han(bench, testbed, number)
     check(not han.joined, expected=f"HAN device {number} left the network on the Trust Center's removal",
           observed="it is still on the network (it took nothing from the DUT as a removal)", rule=RULE_REMOVE)
+
+
+# -- a device that leaves on its own ------------------------------------------------------------------------------
+
+@given("HAN device 1, the golden, has joined the DUT's network and established its link key by CBKE")
+def golden_joined_with_key(bench, testbed):
+    """As an SE device does once admitted (SE 1.x 5.4.7): the golden, the profile's first HAN device, joins with its
+    install code and runs CBKE with the DUT's Key Establishment server (the commissioning every server case
+    starts from)."""
+    dut_joined_with_key(bench, testbed)
+
+
+def _link_keys_of(testbed, han) -> list[bytes]:
+    """Every link key the DUT may hold for a HAN device: its install code's, and the CBKE key the golden learned
+    (which the keyring files under its partner, the DUT)."""
+    keyring = testbed.keyring
+    return [han.link_key, *keyring.link_keys.get(han.ieee, []), *keyring.link_keys.get(testbed.dut_ieee, [])]
+
+
+def _left(testbed) -> dict:
+    left = _notes(testbed).get("left")
+    if left is None:
+        raise BenchError("the scenario never had a HAN device leave the DUT's network")
+    return left
+
+
+@when(parsers.parse("HAN device {number:d} leaves the DUT's network without rejoin"))
+def han_leaves(bench, testbed, number):
+    han = _han(bench, testbed, number)
+    since, seq = bench.clock.monotonic(), han.active_key_seq
+    held = (seq, han.network_keys().get(seq) if seq is not None else None)
+    bench.run(han.leave(), 30, "a HAN device leaving")
+    # The DUT's PIXIT response time to take the leave in, before whatever the case asks of it next.
+    bench.run(bench.clock.sleep(bench.pixit_seconds("response_time", 5)))
+    leaves = [(frame, leave) for frame, leave in leaves_from(_frames(testbed), device_ieee=han.ieee,
+                                                              network_keys=testbed.keyring.network_keys, since=since)
+              if not leave.request and not leave.rejoin]
+    if not leaves:  # the golden's own frame: without it on the air there is nothing to judge the DUT by
+        raise BenchError(f"HAN device {number} left, but no NWK Leave of it (request and rejoin clear) is in the "
+                         "capture")
+    frame, _leave = leaves[0]
+    assert frame.nwk is not None
+    _notes(testbed)["left"] = {"number": number, "at": frame.timestamp, "nwk": frame.nwk.src, "held": held}
+
+
+@when(parsers.parse("HAN device {number:d} is factory reset"))
+def han_factory_reset(bench, testbed, number):
+    han = _han(bench, testbed, number)
+    bench.run(han.factory_reset(), 30, "a factory reset of a HAN device")
+
+
+@then(parsers.parse("no key went to HAN device {number:d} since it left"))
+def nothing_after_leaving(bench, testbed, number):
+    han, left = _han(bench, testbed, number), _left(testbed)
+    sent = aps_commands_after_leaving(_frames(testbed), dut_ieee=testbed.dut_ieee, device_ieee=han.ieee,
+                                      former_nwk=left["nwk"], link_keys=_link_keys_of(testbed, han),
+                                      network_keys=testbed.keyring.network_keys, since=left["at"])
+    check(not sent, expected=f"no APS command from the DUT to HAN device {number} after its NWK Leave at "
+                             f"t={left['at']:.3f}s: none that a link key of its opens (its install code's, its "
+                             "CBKE key: a Transport Key of the new network key, a Switch Key), none to the address "
+                             f"it had (0x{left['nwk']:04X})",
+          observed="; ".join(f"{type(f.aps_command).__name__ if f.aps_command is not None else 'an APS command'} "
+                             f"at t={f.timestamp:.3f}s (frame {f.raw.hex()})" for f in sent[:3]),
+          rule=RULE_LEFT_KEY)
+
+
+@then("that network key is the one the update made, under the next key sequence number")
+def key_of_the_update(bench, testbed):
+    left = _left(testbed)
+    number = left["number"]
+    han = _han(bench, testbed, number)
+    old_seq, old_key = left["held"]
+    expected = ((old_seq or 0) + 1) & 0xFF
+    deliveries = _deliveries(testbed, han, _notes(testbed).get("join_at", {}).get(number, 0.0))
+    check(bool(deliveries), expected=f"a Transport Key of the network key to HAN device {number}", observed="none",
+          rule=RULE_TRANSPORT_KEY)
+    command = deliveries[-1].command
+    assert isinstance(command, TransportKey)
+    check(command.key_seq == expected and command.key != old_key,
+          expected=f"the key the update made while HAN device {number} was away: key sequence number {expected} "
+                   f"(the {old_seq} it held before it left, plus 1), a key other than the one it held",
+          observed=f"key sequence number {command.key_seq}"
+                   + (", the key it held before it left" if command.key == old_key else ", another key"),
+          rule=RULE_KEY_UPDATE + "; " + RULE_TRANSPORT_KEY)
+
+
+@then(parsers.parse("the DUT answers a ZDO request from HAN device {number:d}, whose frame counter started "
+                    "again from 0"))
+def answers_after_factory_reset(bench, testbed, number):
+    han, left = _han(bench, testbed, number), _left(testbed)
+    joined_at = _notes(testbed).get("join_at", {}).get(number, left["at"])
+    _ask_ieee_addr(bench, testbed, f"the DUT answers IEEE_addr_req from HAN device {number}, which it admitted again "
+                                   "after it left and was factory reset, its NWK frame counter counting from 0 again",
+                   RULE_LEFT)
+    # What makes the case: the device's frames since it joined again carry counters its old life had already used.
+    counters = [(frame.timestamp, frame.nwk_frame_counter) for frame in testbed.observed()
+                if frame.nwk_frame_counter is not None and frame.retry_of is None
+                and han.ieee in (frame.nwk_source_ieee, frame.nwk.src_ieee if frame.nwk is not None else None)]
+    before = [counter for time, counter in counters if time <= left["at"]]
+    after = [counter for time, counter in counters if time >= joined_at]
+    if not before or not after or max(after) > max(before):
+        raise BenchError(f"HAN device {number}'s NWK frame counter after its factory reset ({after[-3:]}) did not stay "
+                         f"within the counters it had used before it left ({before[-3:]}): the case cannot show the "
+                         "DUT taking them again")
 
 
 # -- rejoin -----------------------------------------------------------------------------------------------------------

@@ -81,6 +81,26 @@ Feature: The ESI's servers: Time, Price, DRLC and Messaging
     Then the DUT answers with a Publish Price whose fields are in range
     And the price answered is that scheduled price
 
+  # A price of Duration 0xFFFF has no end of its own: it stays the price in force until a later price supersedes it
+  # (SE 1.x Annex D.4.2, Publish Price DurationInMinutes 0xFFFF: until changed; Silicon Labs price-server.h,
+  # ZCL_PRICE_CLUSTER_DURATION_UNTIL_CHANGED). A mutation survivor of the fourth run: an ESI that read 0xFFFF as
+  # 65535 minutes and dropped its standing price 45.5 days after its start. Asked on both sides of that end: 65534
+  # minutes into the price (where a price of the longest finite Duration, 0xFFFE, is still in force) and 46 days
+  # after the ESI first answered it (past 0xFFFF minutes from its StartTime, however long before that it started).
+  # For an ESI that holds such a price (SE.PRICE.S.STANDING). 46 days of network time: seconds in simulation.
+  @id:TC-ESI-2.5 @pics:SE.PRICE.S @pics:SE.PRICE.S.STANDING
+  Scenario: An until-changed price is still the price in force 46 days on
+    When the golden sends Get Current Price
+    Then the price answered stands until changed
+    When network time passes to 65534 minutes into that price
+    And the golden sends Get Current Price
+    Then the DUT answers with a Publish Price whose fields are in range
+    And the price answered is that until-changed price, still until changed
+    When network time passes to 46 days after the ESI first answered that price
+    And the golden sends Get Current Price
+    Then the DUT answers with a Publish Price whose fields are in range
+    And the price answered is that until-changed price, still until changed
+
   @id:TC-ESI-3.1 @pics:SE.DRLC.S
   Scenario Outline: Get Scheduled Events for <count> events is answered with valid events
     Given the ESI's operator issues 2 load control events

@@ -4,13 +4,13 @@ Feature: The DUT forms the Smart Energy network and is its Trust Center
   preconfigured link key of the device's install code (AES-MMO of the code and its CRC), only while its
   permit-join window is open, and sends it the network key in an APS Transport Key secured with the key-transport
   key of that link key, never under the well-known key "ZigBeeAlliance09". It updates the network key (the new
-  key under the next key sequence number, then Switch Key), removes devices, takes known devices back by rejoin,
-  and keeps a link key for every device of a home.
+  key under the next key sequence number, then Switch Key), removes devices, lets go of a device that leaves on
+  its own, takes known devices back by rejoin, and keeps a link key for every device of a home.
   The golden plays the HAN devices: the ones the DUT profile names (network.han_devices, the first being the
   golden radio), and on a simulated bench as many more as a case needs. The DUT's Trust Center is driven through
   its head end (control actions add_install_code, permit_joining, update_network_key, remove_device).
   Sources: Zigbee spec 4.6.3 (Trust Center: joining, rejoining, key update), 4.4.10 (APS security commands),
-  4.4.5 (Remove Device); SE 1.x 5.4 (install codes, no default link key, CBKE).
+  4.4.5 (Remove Device), 3.4.4 and 3.6.1.10 (Leave); SE 1.x 5.4 (install codes, no default link key, CBKE).
 
   Background:
     Given the DUT is factory new and has formed its network
@@ -116,6 +116,27 @@ Feature: The DUT forms the Smart Energy network and is its Trust Center
     When the DUT's Trust Center removes HAN device 2
     Then HAN device 2 got a NWK leave request without rejoin, secured with the network key
     And HAN device 2 has left the network
+
+  # A device may also leave on its own: a NWK Leave without rejoin (Zigbee 3.4.4), after which its parent and Trust
+  # Center forget it (ZBOSS and zigbee-on-host drop the device, and the incoming NWK frame counter they kept for
+  # it, on that leave). A network key update then leaves it out (Zigbee 4.6.3.4: the new key goes to the devices
+  # on the network), and once factory reset, its frame counters from 0 again, it joins with its install code and
+  # is served. A mutation survivor of the fourth run: an ESI that kept the device joined, with its old counter,
+  # sent it the new key and dropped every frame of its new life as a replay.
+  @id:TC-TC-4.3
+  Scenario: A device that left on its own gets no new network key, and joins again from frame counter 0
+    Given HAN device 1, the golden, has joined the DUT's network and established its link key by CBKE
+    When HAN device 1 leaves the DUT's network without rejoin
+    And the DUT's Trust Center updates the network key
+    Then no key went to HAN device 1 since it left
+    When HAN device 1 is factory reset
+    And the DUT's Trust Center holds the install code of HAN device 1
+    And the DUT's Trust Center permits joining for the PIXIT permit window
+    And HAN device 1 joins the DUT's network
+    Then HAN device 1 is admitted within the PIXIT join time
+    And HAN device 1 got the network key in a Transport Key under its install code's key-transport key
+    And that network key is the one the update made, under the next key sequence number
+    And the DUT answers a ZDO request from HAN device 1, whose frame counter started again from 0
 
   @id:TC-TC-5.1
   Scenario: A device the Trust Center admitted gets the network key again by Trust Center rejoin

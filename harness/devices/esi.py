@@ -67,7 +67,7 @@ _COMMISSIONED = (
     # Its servers' cases (features/esi, features/metering): the golden reads them as a commissioned HAN device.
     "TC-ATTR-1.2[Simple Metering]",
     "TC-ESI-1.1", "TC-ESI-1.2", "TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]", "TC-ESI-2.3", "TC-ESI-2.4",
-    "TC-ESI-3.1[0]", "TC-ESI-3.1[1]", "TC-ESI-3.2", "TC-ESI-3.3", "TC-ESI-4.1", "TC-ESI-4.2",
+    "TC-ESI-2.5", "TC-ESI-3.1[0]", "TC-ESI-3.1[1]", "TC-ESI-3.2", "TC-ESI-3.3", "TC-ESI-4.1", "TC-ESI-4.2",
     "TC-MET-1.1", "TC-MET-1.2", "TC-MET-1.3", "TC-MET-1.4[0-120-1]", "TC-MET-1.4[10-60-1000000]",
     "TC-MET-1.4[10-60-1]", "TC-MET-1.4[60-300-1]", "TC-MET-1.5[before the first interval-1]",
     "TC-MET-1.5[latest-0]", "TC-MET-1.5[latest-1]", "TC-MET-1.5[latest-max + 1]", "TC-MET-1.5[latest-max]",
@@ -79,14 +79,14 @@ WELL_KNOWN_KEY = Fault(
     "key's key-transport key, not the device's install-code link key (SE 1.x 5.4.1, Zigbee 4.6.3.2)",
     # Every case in which the Trust Center sends a network key: none may go under the well-known key; and no HAN
     # device can then join, so every case that commissions the golden fails too.
-    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-4.2", "TC-TC-5.1", "TC-TC-5.3",
-     "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]", "TC-TC-1.5[12]", "TC-TC-1.5[16]",
+    ("TC-TC-1.1", "TC-TC-1.2", "TC-TC-1.4", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.1", "TC-TC-4.2", "TC-TC-4.3", "TC-TC-5.1",
+     "TC-TC-5.3", "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]", "TC-TC-1.5[12]", "TC-TC-1.5[16]",
      *_COMMISSIONED), Behaviour())
 TRANSPORT_KEY_SOURCE_ZERO = Fault(
     "tc-transport-key-source-zero", "writes 0 into the Transport Key's source address field instead of its own "
     "IEEE address (Zigbee 4.4.10.1.3: the Trust Center's address)",
     # Every case that judges a Transport Key's fields.
-    ("TC-TC-1.1", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-5.1", "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]",
+    ("TC-TC-1.1", "TC-TC-2.2", "TC-TC-3.1", "TC-TC-4.3", "TC-TC-5.1", "TC-TC-6.1", "TC-TC-1.5[6]", "TC-TC-1.5[8]",
      "TC-TC-1.5[12]", "TC-TC-1.5[16]"), Behaviour())
 SHORT_CODES_PADDED = Fault(
     "tc-short-install-codes-padded", "pads a 6-, 8- or 12-byte install code with zeros to 16 bytes before it "
@@ -100,7 +100,9 @@ PERMIT_WINDOW_SHORT = Fault(
     ("TC-TC-2.2",), Behaviour())
 KEY_UPDATE_SAME_SEQ = Fault(
     "tc-key-update-same-sequence-number", "distributes a new network key under the active key sequence number "
-    "(Zigbee 4.6.3.4: a new key gets a new sequence number)", ("TC-TC-3.1",), Behaviour())
+    "(Zigbee 4.6.3.4: a new key gets a new sequence number)",
+    # TC-TC-4.3: a device that joins after the update gets its key, which must carry the next sequence number.
+    ("TC-TC-3.1", "TC-TC-4.3"), Behaviour())
 NO_SWITCH_KEY = Fault(
     "tc-no-switch-key", "distributes a new network key and switches to it without sending Switch Key (Zigbee "
     "4.6.3.4)", ("TC-TC-3.1",), Behaviour())
@@ -122,6 +124,14 @@ REJOIN_ADMITS_UNKNOWN = Fault(
 SMALL_KEY_TABLE = Fault(
     "tc-small-key-table", "keeps 32 link keys and drops its oldest for a 33rd install code", ("TC-TC-6.1",),
     Behaviour())
+LEFT_DEVICE_KEPT_JOINED = Fault(
+    "tc-left-device-kept-joined", "takes no notice of a device's own NWK Leave: it keeps the device joined, sends it "
+    "the next network key, and keeps its incoming NWK frame counter, so that the device, factory reset and joined "
+    "again from counter 0, is not heard (Zigbee 3.4.4, 3.6.1.10, 4.6.3.4)", ("TC-TC-4.3",), Behaviour())
+LEFT_DEVICE_COUNTER_KEPT = Fault(
+    "tc-left-device-counter-kept", "takes a device that left as gone but keeps its incoming NWK frame counter: the "
+    "device, factory reset and joined again from counter 0, is dropped as a replay (Zigbee 3.6.1.10: its parent "
+    "forgets it)", ("TC-TC-4.3",), Behaviour())
 
 TRUST_CENTER_FAULTS = TrustCenterFaults(
     admits_unknown=ADMITS_UNKNOWN, well_known_key=WELL_KNOWN_KEY, transport_key_source_zero=TRANSPORT_KEY_SOURCE_ZERO,
@@ -130,7 +140,8 @@ TRUST_CENTER_FAULTS = TrustCenterFaults(
     remove_device_unsecured=REMOVE_DEVICE_UNSECURED, leave_request_rejoin=LEAVE_REQUEST_REJOIN,
     refuses_known_rejoin=REFUSES_KNOWN_REJOIN,
     rejoin_admits_unknown=REJOIN_ADMITS_UNKNOWN, rejoin_response_unsecured=REJOIN_RESPONSE_UNSECURED,
-    small_key_table=SMALL_KEY_TABLE,
+    small_key_table=SMALL_KEY_TABLE, left_device_kept_joined=LEFT_DEVICE_KEPT_JOINED,
+    left_device_counter_kept=LEFT_DEVICE_COUNTER_KEPT,
 )
 
 
@@ -184,7 +195,8 @@ class ReferenceEsi(ServerDevice):
     faults_catalogue: ClassVar[Mapping[str, Fault]] = _catalogue(
         ADMITS_UNKNOWN, WELL_KNOWN_KEY, TRANSPORT_KEY_SOURCE_ZERO, SHORT_CODES_PADDED, IGNORES_PERMIT_WINDOW,
         PERMIT_WINDOW_SHORT, KEY_UPDATE_SAME_SEQ, NO_SWITCH_KEY, REMOVE_DEVICE_UNSECURED, LEAVE_REQUEST_REJOIN,
-        REFUSES_KNOWN_REJOIN, REJOIN_RESPONSE_UNSECURED, REJOIN_ADMITS_UNKNOWN, SMALL_KEY_TABLE, *ESI_SERVERS,
+        REFUSES_KNOWN_REJOIN, REJOIN_RESPONSE_UNSECURED, REJOIN_ADMITS_UNKNOWN, SMALL_KEY_TABLE,
+        LEFT_DEVICE_KEPT_JOINED, LEFT_DEVICE_COUNTER_KEPT, *ESI_SERVERS,
         *KE_SERVER_FAULTS,
     )
 

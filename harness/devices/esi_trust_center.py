@@ -13,7 +13,9 @@ Policy (Smart Energy 1.x 5.4, Zigbee 4.6.3):
   device's gets nothing;
 - a network key update sends the new key, under the next key sequence number, to every joined device, then
   Switch Key to each, then switches itself;
-- removal: APS Remove Device to a router naming itself, a NWK leave request to an end device.
+- removal: APS Remove Device to a router naming itself, a NWK leave request to an end device;
+- a device that leaves on its own (NWK Leave, rejoin clear) is no longer joined: a key update leaves it out,
+  and its incoming NWK frame counter goes, so that once factory reset it joins again from counter 0.
 
 Its seeded non-conformances are the ESI catalogue's Behaviour faults (harness/devices/esi.py), each checked
 where it acts.
@@ -74,6 +76,8 @@ class TrustCenterFaults:
     rejoin_response_unsecured: Fault  # answers a secured rejoin with an unsecured Rejoin Response
     rejoin_admits_unknown: Fault  # answers an unknown device's Trust Center rejoin with the network key
     small_key_table: Fault  # a 32-entry link-key table that drops its oldest entry
+    left_device_kept_joined: Fault  # takes no notice of a device's own NWK Leave: joined still, its counter kept
+    left_device_counter_kept: Fault  # takes a device that left as gone, but keeps its incoming NWK frame counter
 
 
 class EsiTrustCenter:
@@ -234,10 +238,11 @@ class EsiTrustCenter:
     def device_left(self, nwk: int, ieee: int | None, rejoin: bool) -> None:
         ieee = ieee if ieee is not None else self.node.address_map.get(nwk)
         record = self.devices.get(ieee) if ieee is not None else None
-        if record is None or ieee is None:
+        if record is None or ieee is None or self.faults.has(self.known.left_device_kept_joined):
             return
-        record.joined = False
-        if not rejoin:  # gone: its NWK frame counters start afresh if it joins again
+        record.joined = False  # a key update leaves it out from now on
+        # Gone: its NWK frame counters start afresh if it joins again (Zigbee 3.6.1.10: its parent forgets it).
+        if not rejoin and not self.faults.has(self.known.left_device_counter_kept):
             self.node.security.nwk_rx_counters.pop(ieee, None)
 
     def aps_command(self, nwk: int, ieee: int | None, command: object) -> None:

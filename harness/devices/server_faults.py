@@ -97,7 +97,7 @@ TIME_SERVER = [TIME_STATUS_SYNCHRONIZED_WITH_MASTER, CLOCK_BEHIND, LOCAL_TIME_IG
                DST_SEASON_SPANS_YEARS]
 
 #: The Publish Price answers the cases judge field by field.
-PUBLISHED_PRICES = ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]", "TC-ESI-2.4")
+PUBLISHED_PRICES = ("TC-ESI-2.1", "TC-ESI-2.2[0]", "TC-ESI-2.2[1]", "TC-ESI-2.4", "TC-ESI-2.5")
 PUBLISH_PRICE_STALE_TIME = Fault(
     "publish-price-stale-time", "sends Publish Price with CurrentTime 0 instead of its time", PUBLISHED_PRICES,
     Behaviour())
@@ -123,8 +123,12 @@ PRICE_SERVER_NOT_CARRIED = Fault(
 CURRENT_PRICE_STANDING_ONLY = Fault(
     "current-price-standing-only", "answers Get Current Price with its standing (until changed) price even while a "
     "price it published is in force", ("TC-ESI-2.4",), Behaviour())
+UNTIL_CHANGED_PRICE_EXPIRES = Fault(
+    "until-changed-price-expires", "reads a price's Duration 0xFFFF (until changed) as 65535 minutes: its standing "
+    "price ends 45.5 days after its start, and Get Current Price then answers NOT_FOUND", ("TC-ESI-2.5",),
+    Behaviour())
 PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, SCHEDULED_PRICES_SKIP_CURRENT, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
-                PRICE_ACK_REFUSED, CURRENT_PRICE_STANDING_ONLY]
+                PRICE_ACK_REFUSED, CURRENT_PRICE_STANDING_ONLY, UNTIL_CHANGED_PRICE_EXPIRES]
 
 EVENT_DURATION_TOO_LONG = Fault(
     "event-duration-too-long", "issues Load Control Events of 1441 minutes (at most 1440)",

@@ -133,6 +133,14 @@ class EzspHanDevice:
     async def leave(self) -> None:
         await self._leave_quietly()
 
+    async def factory_reset(self) -> None:
+        """Off the network, then the initial security state again: without NO_FRAME_COUNTER_RESET in its bitmask,
+        setInitialSecurityState starts the NWK and APS frame counters from 0 (EmberZNet ember-types.h), as a new
+        device's are; the next join starts from there."""
+        await self._leave_quietly()
+        await self._security()
+        self._keys.clear()
+
     async def _leave_quietly(self) -> None:
         (state,) = await self._ezsp.networkState()
         if state != bt.EmberNetworkStatus.NO_NETWORK:

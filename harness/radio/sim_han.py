@@ -97,6 +97,17 @@ class SimHanDevice:
         if self.node.joined:
             await self.node.leave(rejoin=False)
 
+    async def factory_reset(self) -> None:
+        await self.leave()
+        node = self.node
+        node.power_off()  # what its stack held in RAM goes too (pending deliveries, the duplicate table)
+        node.power_on()
+        node._reset_network(forget_keys=True)
+        node.pan_id = node.extended_pan_id = None
+        node.address_map.clear()
+        node.security.factory_reset()
+        self.failure = None
+
     def close(self) -> None:
         self.node.power_off()
         self.node.radio.detach()

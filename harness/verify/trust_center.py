@@ -13,9 +13,9 @@ key "ZigBeeAlliance09").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from harness.crypto import WELL_KNOWN_TC_LINK_KEY
 from harness.wire.frames.aps import ApsFrameType, KeyType, RemoveDevice, SwitchKey, TransportKey
@@ -146,18 +146,51 @@ def leave_requests(frames: Frames, *, dut_ieee: int, device_ieee: int, network_k
     return _nwk_commands_to(Leave, frames, dut_ieee, device_ieee, network_keys, since)
 
 
+def leaves_from(frames: Frames, *, device_ieee: int, network_keys: dict[int, bytes],
+                since: float = 0.0) -> list[tuple[ObservedFrame, Leave]]:
+    """NWK Leave commands a device sent (its IEEE in the NWK header's source IEEE field, or the NWK security
+    header's source address), decoded with the network keys: a device's announcement that it leaves."""
+    return _nwk_commands(Leave, frames, network_keys, since,
+                         lambda frame, nwk: device_ieee in (frame.nwk_source_ieee, nwk.src_ieee))
+
+
+def aps_commands_after_leaving(frames: Frames, *, dut_ieee: int, device_ieee: int, former_nwk: int,
+                               link_keys: Iterable[bytes], network_keys: dict[int, bytes],
+                               since: float) -> list[ObservedFrame]:
+    """The APS commands (a Transport Key, a Switch Key, any other) the DUT sent a device that left, since it left:
+    those one of its link keys opens (its install code's, its CBKE key), and those addressed to the network address
+    it had, whatever key secures them."""
+    keyring = Keyring(network_keys=dict(network_keys), link_keys={device_ieee: [bytes(k) for k in link_keys]})
+    found = []
+    for frame in decode_frames(frames, keyring):
+        if frame.timestamp < since or not from_dut(frame, dut_ieee) or frame.aps is None \
+                or frame.aps.frame_type != ApsFrameType.COMMAND or frame.retry_of is not None:
+            continue
+        opened = frame.aps_security is not None and frame.aps_security.authenticated
+        if (frame.nwk is not None and frame.nwk.dst == former_nwk) or (opened and frame.aps_secured):
+            found.append(frame)
+    return found
+
+
 _Command = TypeVar("_Command")
 
 
 def _nwk_commands_to(kind: type[_Command], frames: Frames, dut_ieee: int, device_ieee: int,
                      network_keys: dict[int, bytes], since: float) -> list[tuple[ObservedFrame, _Command]]:
     """NWK commands of *kind* the DUT sent to *device_ieee* since *since*, decoded with the network keys."""
+    return _nwk_commands(kind, frames, network_keys, since,
+                         lambda frame, nwk: from_dut(frame, dut_ieee) and nwk.dst_ieee == device_ieee)
+
+
+def _nwk_commands(kind: type[_Command], frames: Frames, network_keys: dict[int, bytes], since: float,
+                  chosen: Callable[[ObservedFrame, Any], bool]) -> list[tuple[ObservedFrame, _Command]]:
+    """NWK commands of *kind* since *since* in the frames *chosen* (given the frame and its NWK header) picks,
+    decoded with the network keys."""
     found: list[tuple[ObservedFrame, _Command]] = []
     for frame in decode_frames(frames, Keyring(network_keys=dict(network_keys))):
         nwk = frame.nwk
-        if frame.timestamp < since or nwk is None or not from_dut(frame, dut_ieee):
-            continue
-        if nwk.frame_type != NwkFrameType.COMMAND or not hasattr(nwk, "payload") or nwk.dst_ieee != device_ieee:
+        if frame.timestamp < since or nwk is None or nwk.frame_type != NwkFrameType.COMMAND \
+                or not hasattr(nwk, "payload") or not chosen(frame, nwk):
             continue
         try:
             command = parse_nwk_command(nwk.payload)

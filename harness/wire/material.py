@@ -59,6 +59,14 @@ class SecurityMaterial:
         self.nwk_tx_counter = (counter + 1) & 0xFFFFFFFF
         return counter
 
+    def factory_reset(self) -> None:
+        """What a factory reset clears: the network, every key but the preconfigured Trust Center link key, and
+        every counter, which starts again from 0. In place: a stack's parts hold on to its tables."""
+        self.forget_network()
+        self.link_keys.clear()
+        self.trust_center_ieee = None
+        self.nwk_tx_counter = self.mac_seq = self.nwk_seq = self.aps_counter = self.zdo_tsn = 0
+
     def forget_network(self) -> None:
         """What leaving clears: network keys and the incoming NWK counters. Link keys stay."""
         self.network_keys.clear()

@@ -103,6 +103,9 @@ class AttributeStore:
         # Calls made on each access to an attribute (by cluster, then attribute id): a reference device
         # recording where its faults can act (harness/devices/faults.py) watches the attributes they alter.
         self._watches: dict[tuple[int, int, Side], list[tuple[int, Callable[[], None]]]] = {}
+        # Called before any access to a cluster side's attributes: a server that brings its values up to date
+        # only when someone looks (the reference meter's metrology while nothing listens between reads).
+        self._access_hooks: dict[tuple[int, int, Side], Callable[[], None]] = {}
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -140,17 +143,31 @@ class AttributeStore:
         return sorted({ep for (ep, _, _) in self._clusters})
 
     def entries(self, endpoint: int, cluster_id: int, side: Side) -> list[tuple[int, AttributeEntry]]:
+        if self._access_hooks:
+            self._accessed((endpoint, cluster_id, side))
         if self._watches:
             for _attr_id, note in self._watches.get((endpoint, cluster_id, side), ()):
                 note()
         return sorted(self._clusters.get((endpoint, cluster_id, side), {}).items())
 
     def entry(self, key: AttributeKey) -> AttributeEntry | None:
+        if self._access_hooks:
+            self._accessed((key.endpoint, key.cluster_id, key.side))
         if self._watches:
             for attr_id, note in self._watches.get((key.endpoint, key.cluster_id, key.side), ()):
                 if attr_id == key.attr_id:
                     note()
         return self._clusters.get((key.endpoint, key.cluster_id, key.side), {}).get(key.attr_id)
+
+    def before_access(self, endpoint: int, cluster_id: int, side: Side, hook: Callable[[], None]) -> None:
+        """Call *hook* before each access to an attribute of that cluster side (read, reported or set): the
+        owner brings the values up to date there (one hook per cluster side)."""
+        self._access_hooks[(endpoint, cluster_id, side)] = hook
+
+    def _accessed(self, cluster: tuple[int, int, Side]) -> None:
+        hook = self._access_hooks.get(cluster)
+        if hook is not None:
+            hook()
 
     def watch(self, key: AttributeKey, note: Callable[[], None]) -> None:
         """Call *note* on each access to *key*: its entry, or the entries of its cluster."""

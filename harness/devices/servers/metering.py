@@ -3,7 +3,9 @@ profile, reporting as configured, Get Profile and Request Fast Poll Mode.
 
 The meter measures a household's load of its own (a seeded pattern, per minute) and updates its registers every
 DefaultUpdatePeriod seconds, or every applied fast poll period while fast poll mode lasts, as a meter's
-metrology does; a read between updates serves the last update. CurrentSummationDelivered is the integral of the
+metrology does; a read between updates serves the last update. While nothing listens (no reporting configured,
+no fast poll) it makes each update when the registers are next looked at, as of the update's own instant: the
+same registers, without a wake-up every 5 s through weeks of virtual time. CurrentSummationDelivered is the integral of the
 load in 0.1 Wh (Multiplier 1, Divisor 10 000: kWh), InstantaneousDemand the load in 0.1 W. At each boundary of
 its profile interval (15 minutes, aligned to UTC) it records the interval's consumption; Get Profile serves the
 latest MaxNumberOfPeriodsDelivered of them.
@@ -110,6 +112,16 @@ class MeterReports(ReportScheduler):
     def __init__(self, scheduler: ReportScheduler, faults: FaultSet) -> None:
         super().__init__(scheduler._send_report)  # the engine's report sender (one scheduler per engine)
         self.faults = faults
+        self.on_configure: list[Any] = []  # called after each Configure Reporting record is taken
+
+    def configure(self, config: ReportingConfig, current_value) -> None:
+        super().configure(config, current_value)
+        for listener in list(self.on_configure):
+            listener()
+
+    def reporting(self, cluster_id: int) -> bool:
+        """Whether any attribute of the cluster has reporting configured."""
+        return any(key.cluster_id == cluster_id for key in self._configs)
 
     def value_changed(self, key, new_value) -> None:
         config = self.get(key)
@@ -149,6 +161,15 @@ class MeteringServer(ServerCluster):
         self._boundary_raw: int | None = None  # the register at the last interval boundary passed
         self._step_back_notes: list[Any] = []
         self._task: asyncio.Task[None] | None = None
+        self._reports: MeterReports | None = None
+        # The metrology's schedule: the instant (monotonic) of the update it last made, and of the registers'
+        # last update by any path (started, Get Profile, a catch-up).
+        self._tick = 0.0
+        self._updated_at = 0.0
+        #: Set while nothing listens between reads: the updates the schedule has due are then made when the
+        #: registers are next looked at (catch_up), not by waking every update period.
+        self._on_demand = False
+        self._listening = asyncio.Event()  # set when something starts to listen (reporting, fast poll)
 
     # -- the attribute table ---------------------------------------------------------------------------
 
@@ -202,7 +223,9 @@ class MeteringServer(ServerCluster):
                                      endpoint=self.endpoint)
         host.engine.register_handler(Metering.cluster_id, self._side, defs.request_fast_poll_mode.id,
                                      self._on_fast_poll, endpoint=self.endpoint)
-        host.engine.reports = MeterReports(host.engine.reports, self.faults)
+        self._reports = host.engine.reports = MeterReports(host.engine.reports, self.faults)
+        self._reports.on_configure.append(self._listening.set)
+        host.store.before_access(self.endpoint, int(Metering.cluster_id), self._side, self.catch_up)
         self.faults.acts(SUMMATION_STEPS_BACK, self._step_back_notes.append)
         self._started_at = host.clock.monotonic()
         self._measured_to = self._unix_now()
@@ -230,15 +253,64 @@ class MeteringServer(ServerCluster):
             return float(self._applied_period)
         return float(self.default_update_period)
 
-    async def _run(self) -> None:
-        """The metrology: update the registers every update period, record intervals at their boundaries."""
-        while True:
-            await self.attached.clock.sleep(self.update_period())
-            self.update()
+    def _listened(self) -> bool:
+        """Whether something hears each update as it is made: reporting configured on the meter's attributes
+        (a report follows a change), or fast poll mode."""
+        return (self.attached.clock.monotonic() < self._fast_poll_until
+                or (self._reports is not None and self._reports.reporting(int(Metering.cluster_id))))
 
-    def update(self) -> None:
-        """Integrate the load up to now, recording each interval boundary passed, and set the registers."""
-        now = self._unix_now()
+    async def _run(self) -> None:
+        """The metrology: update the registers every update period, record intervals at their boundaries.
+
+        While nothing listens (no reporting configured on its attributes, no fast poll), the loop does not wake
+        every period: the update the schedule has due is made when the registers are next looked at (catch_up,
+        the store's access hook), as of its own instant. A read sees what it would have seen with a wake-up
+        every period, and weeks of network time (TC-ESI-2.5: 46 days, 800 000 periods) cost no work."""
+        clock = self.attached.clock
+        self._tick = clock.monotonic()  # the schedule counts from the update started() just made
+        try:
+            while True:
+                period = self.update_period()
+                if not self._listened():
+                    self._listening.clear()
+                    self._on_demand = True
+                    await self._listening.wait()
+                    self.catch_up()  # the last update due before something started to listen
+                    self._on_demand = False
+                    period = self._tick + self.default_update_period - clock.monotonic()  # the next one due
+                await clock.sleep(period)
+                self._tick = clock.monotonic()
+                self.update()
+        finally:
+            self._on_demand = False
+
+    def catch_up(self) -> None:
+        """While the metrology updates on demand: make the last update its schedule has due by now (one every
+        DefaultUpdatePeriod from the last one made), as of that update's instant; nothing when none is due."""
+        if not self._on_demand:
+            return
+        now = self.attached.clock.monotonic()
+        period = float(self.default_update_period)
+        tick = self._tick
+        if tick + period > now:
+            return
+        while tick + period <= now:  # the instants the sleeps would have woken at, added up the same way
+            tick += period
+        self._tick = tick
+        if tick > self._updated_at:
+            self._on_demand = False  # the update's own accesses to the store are no reads to catch up for
+            try:
+                self.update(at=tick)
+            finally:
+                self._on_demand = True
+
+    def update(self, at: float | None = None) -> None:
+        """Integrate the load up to now (or to the monotonic instant *at*, a catch-up's), recording each interval
+        boundary passed, and set the registers."""
+        clock = self.attached.clock
+        at = clock.monotonic() if at is None else at
+        self._updated_at = at
+        now = clock.zcl_utc_at(at) + 946_684_800
         seconds = PROFILE_INTERVAL_SECONDS[INTERVAL_PERIOD]
         assert self._measured_to is not None
         first_boundary = (self._measured_to // seconds + 1) * seconds
@@ -251,7 +323,7 @@ class MeteringServer(ServerCluster):
             self._boundary_raw = self._raw_at_measured()
         self._integrate(now)
         store = self.attached.store
-        uptime = self.attached.clock.monotonic() - self._started_at
+        uptime = at - self._started_at
         if uptime >= STEP_BACK_AFTER and not self._stepped_back:
             for note in self._step_back_notes:  # where the fault acts (a recording run)
                 note()
@@ -323,6 +395,7 @@ class MeteringServer(ServerCluster):
         clock = self.attached.clock
         self._applied_period = max(1, applied)
         self._fast_poll_until = clock.monotonic() + minutes * 60
+        self._listening.set()
         response = Metering.ClientCommandDefs.request_fast_poll_mode_response.schema(
             applied_update_period=applied, fast_poll_mode_endtime=clock.zcl_utc() + minutes * 60)
         await request.respond(Metering.ClientCommandDefs.request_fast_poll_mode_response.id, response)

@@ -30,6 +30,7 @@ from ..server_faults import (
     RATE_LABEL_TOO_LONG,
     SCHEDULED_PRICES_IGNORE_COUNT,
     SCHEDULED_PRICES_SKIP_CURRENT,
+    UNTIL_CHANGED_PRICE_EXPIRES,
 )
 from .base import ServerCluster, ServerHost
 
@@ -84,8 +85,14 @@ class PriceServer(ServerCluster):
         self.prices.append(entry)
         return entry
 
+    def ends(self, entry: PriceEntry) -> float:
+        """When a price ends in the server's own view."""
+        if entry.duration == UNTIL_CHANGED and self.faults.has(UNTIL_CHANGED_PRICE_EXPIRES):
+            return entry.start + 60 * entry.duration  # the seeded fault: 0xFFFF read as a number of minutes
+        return entry.ends()
+
     def in_force(self, at: int) -> PriceEntry | None:
-        started = [p for p in self.prices if p.start <= at < p.ends()]
+        started = [p for p in self.prices if p.start <= at < self.ends(p)]
         return max(started, key=lambda p: p.start, default=None)
 
     def payload(self, entry: PriceEntry):
@@ -115,7 +122,7 @@ class PriceServer(ServerCluster):
     async def _on_scheduled(self, request: ZclRequest):
         start = int(request.command.start_time) or self.now()
         wanted = int(request.command.number_of_events)
-        due = sorted((p for p in self.prices if p.ends() > start), key=lambda p: p.start)
+        due = sorted((p for p in self.prices if self.ends(p) > start), key=lambda p: p.start)
         if self.faults.has(SCHEDULED_PRICES_SKIP_CURRENT):
             due = [p for p in due if p.start > start]
         if wanted and not self.faults.has(SCHEDULED_PRICES_IGNORE_COUNT):
