@@ -123,8 +123,11 @@ PRICE_SERVER_NOT_CARRIED = Fault(
 CURRENT_PRICE_STANDING_ONLY = Fault(
     "current-price-standing-only", "answers Get Current Price with its standing (until changed) price even while a "
     "price it published is in force", ("TC-ESI-2.4",), Behaviour())
+PRICE_CONTROL_CLAIMS_EXTENDED_TIERS = Fault(
+    "price-control-claims-extended-tiers", "sends Publish Price with PriceControl bit 1 (Total Tiers exceeds 15) set "
+    "although it names 3 tiers and carries no ExtendedNumberOfPriceTiers", ("TC-ESI-2.1",), Behaviour())
 PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, SCHEDULED_PRICES_SKIP_CURRENT, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
-                PRICE_ACK_REFUSED, CURRENT_PRICE_STANDING_ONLY]
+                PRICE_ACK_REFUSED, CURRENT_PRICE_STANDING_ONLY, PRICE_CONTROL_CLAIMS_EXTENDED_TIERS]
 
 EVENT_DURATION_TOO_LONG = Fault(
     "event-duration-too-long", "issues Load Control Events of 1441 minutes (at most 1440)",
