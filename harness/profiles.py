@@ -192,7 +192,7 @@ class Control(_Strict):
 DUT_ACTIONS: dict[str, tuple[str, ...]] = {
     "factory_reset": (), "start_joining": (), "start_rejoin": (), "opt_out": ("event_id",),
     "opt_in": ("event_id",), "confirm_message": ("message_id",), "read_log": (), "read_actuation": (),
-    "read_local_time": (),
+    "read_local_time": (), "read_current_price": (),
     "power_off": (), "power_on": (),
     # An ESI's head end (issue 19): the operator publishes a price, issues a load control event, displays a message.
     "publish_price": (), "issue_event": (), "display_message": (),

@@ -986,3 +986,47 @@ def issue_reserved_bits(bench, testbed, event_id):
     own = _own_device_class(bench, testbed)
     _issue(bench, testbed, event_id, 0, _duration_minutes(bench), device_class=own | ~DEVICE_CLASS_DEFINED_BITS & 0xFFFF,
            event_control=~EVENT_CONTROL_DEFINED_BITS & 0xFF)
+
+
+# -- utility enrollment groups (TC-DRLC-1.38, 1.39) ------------------------------------------------------------
+
+def _group_event(bench, testbed, event_id: int, start: int, group: int, device_class: int = ALL_DEVICE_CLASSES) -> None:
+    _issue(bench, testbed, event_id, start, _duration_minutes(bench), utility_enrollment_group=group,
+           device_class=device_class)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting after the PIXIT lead time for enrollment group "
+                    "{group:d}"))
+def issue_for_group(bench, testbed, event_id, group):
+    _group_event(bench, testbed, event_id, int(_now(testbed)) + _lead(bench), group)
+
+
+@when(parsers.parse("the ESI issues event {event_id:d} starting halfway through event {earlier:d} for enrollment "
+                    "group {group:d}"))
+def issue_overlapping_for_group(bench, testbed, event_id, earlier, group):
+    previous = _events(testbed)[earlier]
+    _group_event(bench, testbed, event_id, int(previous.start + previous.duration // 2), group)
+
+
+@given("the DUT's DeviceClassValue holds at least two device classes")
+def two_device_classes(bench, testbed):
+    own = _own_device_class(bench, testbed)
+    held = [c for c in DEFINED_DEVICE_CLASSES if c & own]
+    if len(held) < 2:
+        extra = next(c for c in DEFINED_DEVICE_CLASSES if not c & own)
+        _write_client_attribute(bench, testbed, Drlc.ClientAttributeDefs.device_class_value.id, own | extra)
+        held = sorted([*held, extra])
+    testbed.notes["device_classes"] = held[:2]
+
+
+@when(parsers.re(r"the ESI issues event (?P<event_id>\d+) starting (?P<when>after the PIXIT lead time|halfway through "
+                 r"event (?P<earlier>\d+)) for enrollment group (?P<group>\d+) and the DUT's (?P<which>first|second) "
+                 r"device class"), converters={"event_id": int, "group": int})
+def issue_for_group_and_class(bench, testbed, event_id, when, earlier, group, which):
+    first, second = testbed.notes["device_classes"]
+    if earlier is None:
+        start = int(_now(testbed)) + _lead(bench)
+    else:
+        previous = _events(testbed)[int(earlier)]
+        start = int(previous.start + previous.duration // 2)
+    _group_event(bench, testbed, event_id, start, group, first if which == "first" else second)

@@ -239,6 +239,47 @@ def price_fields(bench, testbed):
     _judge_prices(bench, testbed)
 
 
+#: PriceControl bit 0 asks for a Price Acknowledgement; bit 1 says the tiers exceed the 15 that NumberOfPriceTiers
+#: can name (SE 1.1 Annex D.4.2.4.1, Table D-100). ExtendedNumberOfPriceTiers 0x00 refers to NumberOfPriceTiers;
+#: 0x01 and above name 16 tiers and more.
+ACK_REQUIRED_BIT, TOTAL_TIERS_EXCEED_15_BIT = 0x01, 0x02
+PRICE_CONTROL_RULE = ("SE 1.1 Annex D.4.2.4.1, Table D-100 (Price Control Field BitMap: bit 0 Price Acknowledgement "
+                      "required, bit 1 Total Tiers exceeds the 15 specified in the command); SE 1.2 Publish Price "
+                      "ExtendedNumberOfPriceTiers (0x00: refer to NumberOfPriceTiers, 0x01: 16 tiers ...); PICS "
+                      "SE.PRICE.S.C02.Rx (the ESI takes Price Acknowledgement)")
+
+
+def _price_control_problems(bench, price) -> list[str]:
+    """The PriceControl bits of *price* whose condition does not hold."""
+    control = getattr(price, "price_control", None)
+    if control is None:
+        return []  # an SE 1.0 layout: no PriceControl to judge
+    control = int(control)
+    extended = getattr(price, "extended_number_of_price_tiers", None)
+    over_15 = extended is not None and int(extended) != 0
+    tiers = int(price.number_of_price_tiers_and_register_tier) >> 4
+    shown = f"NumberOfPriceTiers {tiers}, " + ("no ExtendedNumberOfPriceTiers" if extended is None
+                                                else f"ExtendedNumberOfPriceTiers 0x{int(extended):02X}")
+    problems = []
+    if control & TOTAL_TIERS_EXCEED_15_BIT and not over_15:
+        problems.append(f"bit 1 (Total Tiers exceeds 15) set with {shown}")
+    if over_15 and not control & TOTAL_TIERS_EXCEED_15_BIT:
+        problems.append(f"bit 1 (Total Tiers exceeds 15) clear with {shown}")
+    if control & ACK_REQUIRED_BIT and not bench.claims("SE.PRICE.S.C02.Rx"):
+        problems.append("bit 0 (Price Acknowledgement required) set, but the PICS do not claim SE.PRICE.S.C02.Rx "
+                        "(the ESI takes no Price Acknowledgement)")
+    return [f"price {int(price.issuer_event_id)}: PriceControl 0x{control:02X}: {p}" for p in problems]
+
+
+@then("its PriceControl sets each bit only where its condition holds")
+def price_control_bits(bench, testbed):
+    prices = testbed.notes["prices"]
+    problems = [p for price in prices for p in _price_control_problems(bench, price)]
+    check(prices and not problems, expected="PriceControl bit 1 set exactly when ExtendedNumberOfPriceTiers names more "
+                                            "than 15 tiers; bit 0 only by an ESI that takes Price Acknowledgement",
+          observed="; ".join(problems) or "no Publish Price", rule=PRICE_CONTROL_RULE)
+
+
 def _ended(start: int, duration: int, now: float, until_changed: int | None) -> bool:
     return duration != until_changed and (start or now) + 60 * duration <= now
 

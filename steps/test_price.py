@@ -3,11 +3,17 @@ Acknowledgements (ids, PriceAckTime against the golden clock) within the DUT's P
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import pytest
 from pytest_bdd import given, parsers, then, when
 from zigpy.zcl.foundation import Status
 
 from harness.bdd import certification_cases
 from harness.clock import DeadlineExceeded
+from harness.dut.base import ShownPrice
 from harness.golden.esi import PriceEvent
 from harness.se.clusters import Price
 from harness.se.types import START_NOW, UNTIL_CHANGED, PriceControl
@@ -165,7 +171,8 @@ def _publish_window(bench, testbed, event_id: int, start: int, minutes: int, *, 
     now = _now(testbed)
     price = PriceEvent(event_id, price=1000 + event_id, start_time=start, duration_minutes=minutes,
                        price_control=ACK_REQUIRED if ack else 0x00)
-    testbed.notes.setdefault("price_windows", {})[event_id] = _start_end(price, now)
+    window = testbed.notes.setdefault("price_windows", {})[event_id] = _start_end(price, now)
+    _take(testbed, price, *window, now)
     _publish_for_answer(bench, testbed, price)
 
 
@@ -375,3 +382,140 @@ def publish_block_price(bench, testbed, event_id, tier, tiers, thresholds):
     price = PriceEvent(event_id, price=1000 + event_id, price_tier=tier, number_of_price_tiers=tiers,
                        register_tier=tier, number_of_block_thresholds=thresholds, price_control=ACK_REQUIRED)
     _publish_for_answer(bench, testbed, price)
+
+
+# -- the current price the DUT shows (TC-PRICE-1.13) -----------------------------------------------------------
+
+SHOWN_RULE = ("SE 1.x Annex D.4.2.4.1 (Publish Price: StartTime is when the price becomes valid, DurationInMinutes "
+              "how long after it the price is valid; the newer IssuerEventID takes priority over the prices it "
+              "overlaps); reference client behaviour (Silicon Labs price-client: nested and overlapping prices are "
+              "not kept, a price in force that a newer one starts after ends at the newer one's start, any other "
+              "overlapped older price is dropped)")
+TIME_RULE = "SE 1.x: a device runs on the ESI's network time (Time cluster 0x000A); PIXIT timing_tolerance"
+
+
+@dataclass
+class _Held:
+    """A price as a conformant DUT holds it: over [start, end) of network time (end None: until changed)."""
+
+    issuer_event_id: int
+    price: int
+    start: int
+    end: int | None
+
+    def covers(self, second: int) -> bool:
+        return self.start <= second and (self.end is None or second < self.end)
+
+    def overlaps(self, start: int, end: int | None) -> bool:
+        return (end is None or self.start < end) and (self.end is None or start < self.end)
+
+
+def _held(testbed) -> list[_Held]:
+    return testbed.notes.setdefault("price_held", [])
+
+
+def _take(testbed, price: PriceEvent, start: int, end: int | None, now: int) -> None:
+    """What a conformant DUT holds once it has been sent *price* at network time *now* (SHOWN_RULE; the refusals
+    of WINDOW_RULE: an ended price, a known IssuerEventID, a price older than one it overlaps)."""
+    held = _held(testbed)
+    event_id = price.issuer_event_id
+    if (end is not None and end <= now) or any(p.issuer_event_id == event_id for p in held):
+        return
+    kept = []
+    for old in held:
+        if not old.overlaps(start, end):
+            kept.append(old)
+        elif old.issuer_event_id > event_id:
+            return
+        elif old.covers(now) and now < start:
+            kept.append(dataclasses.replace(old, end=start))
+    held[:] = [*kept, _Held(event_id, price.price, start, end)]
+
+
+def _shown_at(testbed, second: int) -> _Held | None:
+    """The price a conformant DUT shows as current in network second *second*."""
+    return next((p for p in _held(testbed) if p.covers(second)), None)
+
+
+@given("the DUT's control interface shows its current price")
+def shows_current_price(testbed):
+    if not testbed.dut.reads_current_price:
+        pytest.skip("not applicable: the DUT's control interface shows no current price (control.commands."
+                    "read_current_price)")
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting in {minutes:d} minutes for {duration:d} minutes, "
+                    "without asking for acknowledgement"))
+def publish_later_unasked(bench, testbed, event_id, minutes, duration):
+    _publish_window(bench, testbed, event_id, _now(testbed) + minutes * 60, duration, ack=False)
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting {minutes:d} minutes after the start of price "
+                    "{other:d} for {duration:d} minutes, without asking for acknowledgement"))
+def publish_after_start_unasked(bench, testbed, event_id, minutes, other, duration):
+    start, _ = _window(testbed, other)
+    _publish_window(bench, testbed, event_id, start + minutes * 60, duration, ack=False)
+
+
+@when(parsers.parse("the ESI publishes price {event_id:d} starting now until changed, without asking for "
+                    "acknowledgement"))
+def publish_now_unasked(bench, testbed, event_id):
+    _publish_window(bench, testbed, event_id, START_NOW, UNTIL_CHANGED, ack=False)
+
+
+#: The second of a price's window each moment of TC-PRICE-1.13 names: (start or end, offset in seconds).
+MOMENTS = {"in the second before the start of": ("start", -1), "in the first second of": ("start", 0),
+           "in the last second of": ("end", -1), "at the end of": ("end", 0)}
+
+
+def _read_shown(bench, testbed, second: int) -> list[ShownPrice]:
+    """Read the current price the DUT shows until a reading is of its network second *second* (or past it): the
+    first one the PIXIT tolerance and a second ahead of the ESI's clock, each next one aimed by the last reading's
+    second, so the boundary is read on the DUT's own clock. Every reading is returned, each to be judged."""
+    readings: list[ShownPrice] = []
+    # Not before the middle of the ESI's next half second: a reading just taken need not be taken again.
+    aim = max(second - int(_tolerance(bench)) - 1, math.floor(testbed.golden.esi_time() + 0.5))
+    while True:
+        wait = aim + 0.5 - testbed.golden.esi_time()
+        bench.run(bench.clock.sleep(max(0.0, wait), f"network second {aim}"))
+        shown = bench.run(testbed.dut.read_current_price(), 30, "reading the price the DUT shows")
+        esi = testbed.golden.esi_time()
+        readings.append(shown)
+        check(abs(shown.at - esi) <= _tolerance(bench) + 1,
+              expected=f"the DUT's network time at the reading within {_tolerance(bench):g} s (and the second it "
+                       f"names) of the ESI's ({esi:.1f})", observed=f"the DUT names second {shown.at} "
+                                                                f"({shown.at - esi:+.1f} s)", rule=TIME_RULE)
+        if shown.at >= second or len(readings) > 2 * _tolerance(bench) + 4:
+            return readings
+        aim += second - shown.at
+
+
+@then(parsers.re(r"the DUT shows (?:no current price|price (?P<shown>\d+) as its current price) (?P<moment>"
+                 + "|".join(MOMENTS) + r") price (?P<event_id>\d+)"), converters={"event_id": int})
+def shows_price(bench, testbed, shown, moment, event_id):
+    edge, offset = MOMENTS[moment]
+    start, end = _window(testbed, event_id)
+    boundary = start if edge == "start" else end
+    if boundary is None:
+        raise ValueError(f"price {event_id} has no end: it lasts until changed")
+    second = boundary + offset
+    stated, model = None if shown is None else int(shown), _shown_at(testbed, second)
+    if (model.issuer_event_id if model else None) != stated:  # the feature's words and SHOWN_RULE disagree
+        raise ValueError(f"the case expects price {stated} in second {second}, the rules price "
+                         f"{model.issuer_event_id if model else None}")
+    wrong = []
+    for reading in _read_shown(bench, testbed, second):
+        expected = _shown_at(testbed, reading.at)
+        expected_id = expected.issuer_event_id if expected else None
+        if reading.issuer_event_id != expected_id or (expected is not None and reading.price not in (None,
+                                                                                                     expected.price)):
+            wrong.append(f"second {reading.at}: " + ("no price" if reading.issuer_event_id is None else
+                                                     f"price {reading.issuer_event_id}"
+                                                     + ("" if reading.price is None else f" (Price {reading.price})"))
+                         + f", not {'no price' if expected is None else f'price {expected_id} (Price {expected.price})'}")
+    windows = ", ".join(f"{p.issuer_event_id} [{p.start}, {'until changed' if p.end is None else p.end})"
+                        for p in _held(testbed))
+    check(not wrong, expected=f"{'no current price' if stated is None else f'price {stated} as current'} {moment} "
+                              f"price {event_id} (second {second}), and in every second read the price whose window "
+                              f"holds it: {windows or 'none held'}",
+          observed="; ".join(wrong), rule=SHOWN_RULE)

@@ -426,3 +426,42 @@ Feature: Demand response and load control events
     Then the DUT reports status 0x02 for event 340 at the event's start
     And the DUT's control interface shows its own set points moved by event 340's offsets
     And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  # Utility enrollment groups. A Load Control Event's UtilityEnrollmentGroup directs it to a group of devices within
+  # its device classes, 0x00 addressing every group (SE 1.x Annex D.2.2, Load Control Event: "used in conjunction
+  # with the Device Class bits", "0x00 addresses all groups"); a device's UtilityEnrollmentGroup attribute (DRLC
+  # client 0x0000, writable, default 0) names its own group, 0 making it a member of every group (SE 1.x Annex
+  # D.2.3.2). An event applies to the DUT when it names one of the DUT's device classes and its group is 0, the
+  # DUT's own, or any group while the DUT's is 0 (reference client behaviour, Silicon Labs drlc
+  # afMatchUegOrDeviceClass); one that does not apply is ignored (TC-DRLC-1.4) and cannot supersede the DUT's own
+  # (TC-DRLC-1.30 for a device class). Two events that apply overlap, and the newer supersedes the older, when their
+  # windows overlap and they share a device class or a group, 0 sharing every group (CCB 1291, reference client
+  # overlapFound); events that share neither are both kept. Decided here: those two are judged only where the rules
+  # agree however the overlap is read (sharing a class or a group, or both): events of disjoint device classes and
+  # disjoint non-zero groups never supersede each other, whether the DUT runs them side by side or one after the
+  # other; the DUT's DeviceClassValue, writable too, is given a second class for it where it has one only.
+  @id:TC-DRLC-1.38 @pics:SE.DRLC.C.C00.Rx
+  Scenario: An overlapping event for another enrollment group is ignored and does not supersede the DUT's event
+    Given the DUT's utility enrollment group is 5
+    When the ESI issues event 350 starting after the PIXIT lead time for enrollment group 5
+    Then the DUT reports status 0x01 for event 350 within the PIXIT response time
+    When the ESI issues event 351 starting halfway through event 350 for enrollment group 7
+    Then the DUT reports no status for event 351 within the PIXIT response time
+    And the DUT reports status 0x02 for event 350 at the event's start
+    And the DUT reports status 0x03 for event 350 at the event's end
+    And the DUT has not reported status 0x07 for event 350
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims
+
+  @id:TC-DRLC-1.39 @pics:SE.DRLC.C.C00.Rx
+  Scenario: Overlapping events of disjoint device classes and disjoint enrollment groups are both kept, neither superseded
+    Given the DUT's utility enrollment group is 0
+    And the DUT's DeviceClassValue holds at least two device classes
+    When the ESI issues event 360 starting after the PIXIT lead time for enrollment group 1 and the DUT's first device class
+    Then the DUT reports status 0x01 for event 360 within the PIXIT response time
+    When the ESI issues event 361 starting halfway through event 360 for enrollment group 2 and the DUT's second device class
+    Then the DUT reports status 0x01 for event 361 within the PIXIT response time
+    And the DUT reports status 0x02 for event 360 at the event's start
+    And the DUT reports status 0x03 for event 360 at the event's end
+    And the DUT has not reported status 0x07 for event 360
+    And the DUT has not reported status 0x07 for event 361
+    And every Report Event Status the DUT sent is right in every field for its event and the DUT's claims

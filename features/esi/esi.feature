@@ -43,12 +43,20 @@ Feature: The ESI's servers: Time, Price, DRLC and Messaging
     Then TimeZone and DstShift lie within a day and DstStart lies before DstEnd, one season of the current year
     And StandardTime is Time plus TimeZone and LocalTime adds DstShift while daylight saving is in force
 
+  # PriceControl (SE 1.1 Annex D.4.2.4.1, Table D-100 "Price Control Field BitMap": bit 0 Price Acknowledgement
+  # required, bit 1 Total Tiers exceeds the 15 specified in the command; the other bits reserved; as Exegin zcl.price.h,
+  # ZBOSS zb_zcl_price.h and zsmartsystems PriceControlMaskBitmap carry them) says what holds, so a bit is set only
+  # where its condition does: bit 1 only in a Publish Price whose SE 1.2 ExtendedNumberOfPriceTiers field is present
+  # and names more than 15 tiers (0x00 "refer to the NumberOfPriceTiers field", 0x01 16 tiers ... as ZigbeeNet's
+  # ExtendedNumberOfPriceTiersEnum lists them), and set whenever that field names more than 15; bit 0, which asks the
+  # client for a Price Acknowledgement, only by an ESI that takes one (its PICS claim SE.PRICE.S.C02.Rx).
   @id:TC-ESI-2.1 @pics:SE.PRICE.S
   Scenario: Get Current Price is answered with the price in force
     Given the ESI's operator publishes a price to come
     When the golden sends Get Current Price
     Then the DUT answers with a Publish Price whose fields are in range
     And the price answered is in force now
+    And its PriceControl sets each bit only where its condition holds
 
   @id:TC-ESI-2.2 @pics:SE.PRICE.S.C01.Rx
   Scenario Outline: Get Scheduled Prices for <count> prices is answered with the prices in force or to come

@@ -10,7 +10,9 @@ Feature: Prices published by the ESI
   StartTime for its duration; when it is taken is judged by what it makes the DUT do with a later price: a price
   older (lower IssuerEventID) than one the DUT holds is refused where their windows overlap and taken where they
   do not, so an older price placed just before, inside or just after a held price's window shows where the DUT
-  puts that window (start, end; StartTime 0 = now, Duration 0xFFFF = until changed).
+  puts that window (start, end; StartTime 0 = now, Duration 0xFFFF = until changed). Where the DUT's control
+  interface shows its current price (DUT profile control.commands.read_current_price), TC-PRICE-1.13 judges the
+  price it shows, second by second at the windows' boundaries.
   Every Price Acknowledgement is judged whole: ProviderID and IssuerEventID echo the price, PriceAckTime is the
   network time of its arrival within the PIXIT tolerance, and Control echoes the price's PriceControl (SE 1.1
   Annex D.4.2.4.3: "Control: identifies the Price Control options for the event"; Silicon Labs price-client
@@ -169,3 +171,37 @@ Feature: Prices published by the ESI
     Then the DUT acknowledges price 580 within the PIXIT response time
     When the ESI publishes price 581 starting now until changed at tier 3 of 3 with 3 block thresholds, asking for acknowledgement
     Then the DUT acknowledges price 581 within the PIXIT response time
+
+  # The current price the DUT shows (issue: the price client's window and supersession, unjudged while the price
+  # showed only on the display), read through its control interface where the profile maps read_current_price. A
+  # price is current over [StartTime, StartTime + DurationInMinutes x 60): from its StartTime second to the second
+  # before its end (SE 1.x Annex D.4.2.4.1, Publish Price: StartTime "denotes the time at which the price signal
+  # becomes valid", DurationInMinutes "the amount of time in minutes after the StartTime during which the price
+  # signal is valid"). Nested and overlapping prices are not held side by side: the newer IssuerEventID takes
+  # priority; a price in force that the newer one starts after runs until the newer one starts (and does not come
+  # back after it); an older price not yet in force is dropped whole (SE 1.x Annex D.4.2.4.1, IssuerEventID: the
+  # newer information; reference client behaviour, Silicon Labs price-client, emberAfPriceClusterPublishPriceCallback:
+  # "Nested and overlapping prices are not allowed ... The only exception is when a price with a newer issuer event
+  # id overlaps with the end of the current active price"). Each reading is aimed at, and judged for, the second
+  # the DUT names as its own network time of the reading: boundaries are judged to the second on the DUT's clock,
+  # which must agree with the ESI's within the PIXIT tolerance (the clock itself: features/time).
+  @id:TC-PRICE-1.13 @pics:SE.PRICE.C.C00.Rx
+  Scenario: The current price the DUT shows runs from its StartTime to its end, and the newer of overlapping prices wins
+    Given the DUT's control interface shows its current price
+    And the DUT has joined and completed key establishment
+    And the DUT has started its applications
+    When the ESI publishes price 611 starting in 10 minutes for 10 minutes, without asking for acknowledgement
+    Then the DUT shows no current price in the second before the start of price 611
+    And the DUT shows price 611 as its current price in the first second of price 611
+    And the DUT shows price 611 as its current price in the last second of price 611
+    And the DUT shows no current price at the end of price 611
+    When the ESI publishes price 612 starting in 10 minutes for 20 minutes, without asking for acknowledgement
+    And the ESI publishes price 613 starting 5 minutes after the start of price 612 for 10 minutes, without asking for acknowledgement
+    Then the DUT shows no current price in the first second of price 612
+    And the DUT shows price 613 as its current price in the first second of price 613
+    When the end of price 613 has passed
+    And the ESI publishes price 614 starting now until changed, without asking for acknowledgement
+    And the ESI publishes price 615 starting in 5 minutes for 10 minutes, without asking for acknowledgement
+    Then the DUT shows price 614 as its current price in the second before the start of price 615
+    And the DUT shows price 615 as its current price in the first second of price 615
+    And the DUT shows no current price at the end of price 615

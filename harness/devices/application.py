@@ -293,6 +293,18 @@ class ApplicationDevice(ReferenceDevice):
         local = self.time.local() if self.time.local_time else None
         return None if local is None else ZCL_EPOCH.replace(tzinfo=None) + timedelta(seconds=local)
 
+    def shown_price(self) -> tuple[int, int | None, int | None] | None:
+        """The price the display shows as current (DutControl.read_current_price): the device's network time,
+        then the IssuerEventID and Price of its current price (None, None while it has none); None for a device
+        without a Price client."""
+        if self.price is None:
+            return None
+        now = self.time.utc()
+        current = self.price.current_price(now)
+        if current is None:
+            return now, None, None
+        return now, current.issuer_event_id, int(current.publish.price)
+
     def _create_clients(self) -> None:
         """The Time client and the model's application clients, as from the factory."""
         self.time = TimeClient(self.engine, self.clock, endpoint=self.endpoint,

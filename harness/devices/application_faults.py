@@ -112,7 +112,8 @@ RESERVED_CONTROL_CASES = tuple(f"TC-DRLC-1.33[{control}]" for control in (
 DRLC_CASES = (*(f"TC-DRLC-1.{n}" for n in range(1, 20) if n != 4), "TC-DRLC-1.4[device class]",
               "TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.20[its install-code link key]",
               "TC-DRLC-1.20[no APS security]", "TC-DRLC-1.22", *(f"TC-DRLC-1.{n}" for n in range(23, 33)),
-              *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35", "TC-DRLC-1.36")
+              *RESERVED_CONTROL_CASES, "TC-DRLC-1.34", "TC-DRLC-1.35", "TC-DRLC-1.36",
+              "TC-DRLC-1.38", "TC-DRLC-1.39")
 #: The DRLC cases of a device whose control interface shows set points (a thermostat: the reference PCT).
 THERMOSTAT_CASES = ("TC-DRLC-1.37",)
 #: The DRLC cases in which the DUT must report a status (all but TC-DRLC-1.4, which expects none): each judges
@@ -124,7 +125,7 @@ ACTS_ON_FOREIGN_DEVICE_CLASS = Fault(
     ("TC-DRLC-1.4[device class]", "TC-DRLC-1.30"), ClientSetting(client="drlc", field="ignore_device_class"))
 ACTS_ON_FOREIGN_ENROLLMENT_GROUP = Fault(
     "acts-on-foreign-enrollment-group", "acts on events for another utility enrollment group",
-    ("TC-DRLC-1.4[enrollment group]",), ClientSetting(client="drlc", field="ignore_enrollment_group"))
+    ("TC-DRLC-1.4[enrollment group]", "TC-DRLC-1.38"), ClientSetting(client="drlc", field="ignore_enrollment_group"))
 CLAMPS_OVERSIZED_DURATION = Fault(
     "clamps-oversized-duration", "clamps a duration above 1440 minutes instead of rejecting the event with FE",
     ("TC-DRLC-1.6",), Behaviour())
@@ -138,7 +139,7 @@ START_NOW_TAKEN_LITERALLY = Fault(
 NO_COMPLETION_REPORT = Fault(
     "no-completion-report", "never reports 03 when an event completes",
     ("TC-DRLC-1.1", "TC-DRLC-1.2", "TC-DRLC-1.3", "TC-DRLC-1.19", "TC-DRLC-1.23", "TC-DRLC-1.27", "TC-DRLC-1.30",
-     "TC-DRLC-1.36"), Behaviour())
+     "TC-DRLC-1.36", "TC-DRLC-1.38", "TC-DRLC-1.39"), Behaviour())
 IGNORES_OPT_OUT = Fault("ignores-opt-out", "the user's opt-out changes nothing",
                         ("TC-DRLC-1.14", "TC-DRLC-1.15", "TC-DRLC-1.16"), Behaviour())
 SILENT_OPT_IN = Fault("silent-opt-in", "the user's opt-in is applied but never reported (no 05, no 09)",
@@ -203,7 +204,7 @@ DRLC = [
           ClientSetting(client="drlc", field="wrong_event_status_time")),
     # EventStatusTime is judged on every report, randomized starts and ends too (issue 18).
     Fault("status-time-of-nominal-schedule", "EventStatusTime of a randomized start or end is the nominal start or "
-          "end, not when the status changed", ("TC-DRLC-1.3", "TC-DRLC-1.27"),
+          "end, not when the status changed", ("TC-DRLC-1.3", "TC-DRLC-1.27", "TC-DRLC-1.39"),
           ClientSetting(client="drlc", field="nominal_status_time")),
     ACTS_ON_FOREIGN_DEVICE_CLASS,
     ACTS_ON_FOREIGN_ENROLLMENT_GROUP,
@@ -245,8 +246,15 @@ DRLC = [
           "the running event's end, and reports it completed early", ("TC-DRLC-1.36",),
           ClientSetting(client="drlc", field="tick_ends_running")),
     Fault("supersedes-across-device-classes", "lets an overlapping event for another device class supersede its own "
-          "event (checks overlaps before the device class)", ("TC-DRLC-1.30",),
+          "event (checks overlaps before the device class)", ("TC-DRLC-1.30", "TC-DRLC-1.38"),
           ClientSetting(client="drlc", field="supersede_before_filter")),
+    # Utility enrollment groups (a mutation survivor: every event the suite sent was for group 0).
+    Fault("supersedes-across-enrollment-groups", "lets an overlapping event for its device class but another utility "
+          "enrollment group supersede its own event (checks overlaps before the group)", ("TC-DRLC-1.38",),
+          ClientSetting(client="drlc", field="supersede_before_group_filter")),
+    Fault("enrollment-groups-always-overlap", "takes any two events' enrollment groups for overlapping, as if every "
+          "group were 0: a newer overlapping event of another device class and another group supersedes its own",
+          ("TC-DRLC-1.39",), ClientSetting(client="drlc", field="groups_always_overlap")),
 ]
 
 #: A device whose PICS claim SE.DRLC.C.SIGN (the reference PCT): its signed Report Event Status.
@@ -296,7 +304,7 @@ STORES_DUPLICATE_PRICE = Fault(
     "stores-duplicate-price", "takes a repeated IssuerEventID as a new price and acknowledges it again",
     ("TC-PRICE-1.3", "TC-PRICE-1.8"), Behaviour())
 LAST_PRICE_WINS = Fault("last-price-wins", "accepts a price older than the one it overlaps (the last received wins)",
-                        ("TC-PRICE-1.4", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), Behaviour())
+                        ("TC-PRICE-1.4", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10", "TC-PRICE-1.13"), Behaviour())
 
 #: Block pricing (issue 18 item 3), for a device whose PICS claim SE.PRICE.C.BLOCK.
 REFUSES_BLOCK_PRICE = Fault(
@@ -323,11 +331,11 @@ PRICE_WINDOWS = [
     Fault("accepts-expired-price", "takes a price that has already ended", ("TC-PRICE-1.6", "TC-PRICE-1.8"),
           _price("accept_expired")),
     Fault("price-never-expires", "takes every Duration as \"until changed\"",
-          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), _price("never_expire")),
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10", "TC-PRICE-1.13"), _price("never_expire")),
     Fault("price-starts-on-arrival", "takes every StartTime as \"now\"",
-          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10"), _price("start_on_arrival")),
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10", "TC-PRICE-1.13"), _price("start_on_arrival")),
     Fault("price-duration-in-seconds", "reads DurationInMinutes as seconds",
-          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.10"), _price("duration_in_seconds")),
+          ("TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.10", "TC-PRICE-1.13"), _price("duration_in_seconds")),
     Fault("price-overlap-when-touching", "takes a price that starts when another ends as overlapping it",
           ("TC-PRICE-1.7", "TC-PRICE-1.10"),
           _price("overlap_when_touching")),
@@ -341,6 +349,12 @@ PRICE_WINDOWS = [
           ("TC-PRICE-1.9[SE 1.2 and 8 unknown bytes]",), _price("reject_unknown_fields")),
     Fault("scheduled-prices-from-tomorrow", "asks Get Scheduled Prices from a day after now, missing the running price",
           ("TC-PRICE-1.11",), _price("scheduled_prices_from_tomorrow")),
+    # The current price it shows (mutation survivors: read through the control interface since TC-PRICE-1.13).
+    Fault("price-shown-through-end-second", "shows a price as current in the second it ends too (its window taken as "
+          "[start, end] instead of [start, end))", ("TC-PRICE-1.13",), _price("shown_through_end_second")),
+    Fault("keeps-start-of-superseded-price", "cuts an older price not yet in force at the start of a newer price "
+          "that overlaps it, and shows it until then, instead of dropping it", ("TC-PRICE-1.13",),
+          _price("keeps_superseded_start")),
     NO_GET_SCHEDULED_PRICES,
 ]
 

@@ -63,7 +63,7 @@ _APPLICATION_AFTER_CBKE = ("TC-MSG-1.1", "TC-MSG-1.2", "TC-MSG-1.3", "TC-MSG-1.4
                            *(f"TC-MSG-1.{n}" for n in range(5, 12)),
                            *(f"TC-PRICE-1.5[{control}]" for control in ("absent", "0x00", "0xFE", "0x01", "0xFF")),
                            "TC-PRICE-1.6", "TC-PRICE-1.7", "TC-PRICE-1.8", "TC-PRICE-1.10", "TC-PRICE-1.11",
-                           "TC-PRICE-1.12",
+                           "TC-PRICE-1.12", "TC-PRICE-1.13",
                            *(f"TC-PRICE-1.9[{layout}]" for layout in ("SE 1.1", "SE 1.2", "SE 1.2 and 8 unknown bytes")),
                            *PRICE_STAMPED,
                            "TC-TIME-1.6", "TC-TIME-1.8", "TC-TIME-1.9[in force]", "TC-TIME-1.9[ended]",

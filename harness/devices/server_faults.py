@@ -127,8 +127,11 @@ UNTIL_CHANGED_PRICE_EXPIRES = Fault(
     "until-changed-price-expires", "reads a price's Duration 0xFFFF (until changed) as 65535 minutes: its standing "
     "price ends 45.5 days after its start, and Get Current Price then answers NOT_FOUND", ("TC-ESI-2.5",),
     Behaviour())
+PRICE_CONTROL_CLAIMS_EXTENDED_TIERS = Fault(
+    "price-control-claims-extended-tiers", "sends Publish Price with PriceControl bit 1 (Total Tiers exceeds 15) set "
+    "although it names 3 tiers and carries no ExtendedNumberOfPriceTiers", ("TC-ESI-2.1",), Behaviour())
 PRICE_SERVER = [PRICE_SERVER_NOT_CARRIED, SCHEDULED_PRICES_SKIP_CURRENT, PUBLISH_PRICE_STALE_TIME, RATE_LABEL_TOO_LONG, CURRENT_PRICE_NOT_CURRENT, SCHEDULED_PRICES_IGNORE_COUNT,
-                PRICE_ACK_REFUSED, CURRENT_PRICE_STANDING_ONLY, UNTIL_CHANGED_PRICE_EXPIRES]
+                PRICE_ACK_REFUSED, CURRENT_PRICE_STANDING_ONLY, UNTIL_CHANGED_PRICE_EXPIRES, PRICE_CONTROL_CLAIMS_EXTENDED_TIERS]
 
 EVENT_DURATION_TOO_LONG = Fault(
     "event-duration-too-long", "issues Load Control Events of 1441 minutes (at most 1440)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from datetime import datetime
 
 from harness.crypto.install_code import InstallCode
@@ -13,6 +14,18 @@ class DutControlError(BenchFault, RuntimeError):
     """The DUT could not be driven (serial timeout, disconnect, nobody at the prompt): a bench error."""
 
     retryable = True
+
+
+@dataclass(frozen=True)
+class ShownPrice:
+    """What a device shows as its current price, read through its control interface (read_current_price)."""
+
+    #: The device's own network time of the reading (ZCL UTC seconds): the second the price shown is for.
+    at: int
+    #: The IssuerEventID of the price shown as current; None while the device shows no current price.
+    issuer_event_id: int | None
+    #: Its Price field as published (raw, before the trailing digit), where the interface shows it.
+    price: int | None = None
 
 
 class DutControl(ABC):
@@ -100,6 +113,15 @@ class DutControl(ABC):
         """The local date and time the device shows now (naive: the wall time on its display); None while it
         shows none."""
         raise DutControlError(f"{type(self).__name__} cannot read the local time the device shows")
+
+    @property
+    def reads_current_price(self) -> bool:
+        """Whether :meth:`read_current_price` can work (the profile maps the device's shown current price)."""
+        return False
+
+    async def read_current_price(self) -> ShownPrice:
+        """The price the device shows as current now, with the device's network time of the reading."""
+        raise DutControlError(f"{type(self).__name__} cannot read the price the device shows")
 
     # -- power (an OpenSEG gateway's power cycle, TC-OSEG-4.2): a lab switches the DUT's supply ------------------
 

@@ -15,6 +15,7 @@ The DUT profile maps each harness action to a command line and, optionally, the 
         read_log: "log dump -> ^OK log"     # every line before the confirming one is the DUT's log
         read_actuation: "drlc state -> ^OK state"  # the reply's name=value pairs: what the device applies
         read_local_time: "time local -> ^OK local"  # local=YYYY-MM-DDTHH:MM:SS (or local=none) in the reply
+        read_current_price: "price -> ^OK price"  # event=<IssuerEventID> (or none), price=<Price>, at=<UTC time>
         publish_price: "esi price next-hour -> ^OK"      # an ESI's head end: a price for the next hour
         issue_event: "esi drlc next-hour -> ^OK"         # a load control event in the next free hour
         display_message: "esi msg send -> ^OK"           # a message asking for confirmation
@@ -28,20 +29,26 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import serial
 
+from harness.clock import ZCL_EPOCH
 from harness.crypto.install_code import InstallCode
 from harness.wire.frames.types import format_ieee
 
-from .base import DutControl, DutControlError
+from .base import DutControl, DutControlError, ShownPrice
 
 DEFAULT_REPLY = r"^OK\b"
 #: One ``name=value`` pair of a read_actuation reply (value decimal, or 0x-hex).
 ACTUATION_PAIR = re.compile(r"\b([a-z_]+)=(-?(?:0x[0-9A-Fa-f]+|\d+))\b")
 #: The ``local=`` field of a read_local_time reply: the shown date and time, or ``none``.
 LOCAL_TIME_FIELD = re.compile(r"\blocal=(none|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)\b")
+#: The fields of a read_current_price reply: the IssuerEventID of the price shown (or ``none``), its Price field
+#: (optional) and the device's network time of the reading (UTC, YYYY-MM-DDTHH:MM:SS, a trailing Z allowed).
+PRICE_EVENT_FIELD = re.compile(r"\bevent=(none|\d+)\b")
+PRICE_VALUE_FIELD = re.compile(r"\bprice=(\d+)\b")
+PRICE_AT_FIELD = re.compile(r"\bat=(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})Z?(?!\S)")
 DEFAULT_TIMEOUT = 5.0
 
 try:  # pyserial's POSIX backend lets termios.error (not an OSError) out of flush() on a port whose peer is gone
@@ -226,6 +233,22 @@ class CliDutControl(DutControl):
             raise DutControlError(f"DUT control {self.port}: read_local_time reply {reply!r} has no "
                                   "local=YYYY-MM-DDTHH:MM:SS (or local=none)")
         return None if found.group(1) == "none" else datetime.fromisoformat(found.group(1))
+
+    @property
+    def reads_current_price(self) -> bool:
+        return "read_current_price" in self.commands
+
+    async def read_current_price(self) -> ShownPrice:
+        reply = (await self._run("read_current_price"))[-1]
+        event, at = PRICE_EVENT_FIELD.search(reply), PRICE_AT_FIELD.search(reply)
+        if event is None or at is None:
+            raise DutControlError(f"DUT control {self.port}: read_current_price reply {reply!r} needs "
+                                  "event=<IssuerEventID> (or event=none) and at=YYYY-MM-DDTHH:MM:SS (UTC)")
+        value = PRICE_VALUE_FIELD.search(reply)
+        when = datetime.fromisoformat(at.group(1)).replace(tzinfo=UTC)
+        return ShownPrice(at=int((when - ZCL_EPOCH).total_seconds()),
+                          issuer_event_id=None if event.group(1) == "none" else int(event.group(1)),
+                          price=None if value is None else int(value.group(1)))
 
     def close(self) -> None:
         if self._serial is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from harness.crypto.install_code import InstallCode
 from harness.devices.base import ReferenceDevice
 
-from .base import DutControl, DutControlError
+from .base import DutControl, DutControlError, ShownPrice
 
 
 class SimDutControl(DutControl):
@@ -89,6 +89,17 @@ class SimDutControl(DutControl):
         if not self.reads_local_time:
             raise DutControlError(f"sim:{self.device.model} shows no local time")
         return self.device.shown_local_time()  # type: ignore[attr-defined]
+
+    @property
+    def reads_current_price(self) -> bool:
+        # A device shows a current price when it has a Price client (ApplicationDevice.shown_price).
+        return callable(getattr(self.device, "shown_price", None)) and getattr(self.device, "price", None) is not None
+
+    async def read_current_price(self) -> ShownPrice:
+        if not self.reads_current_price:
+            raise DutControlError(f"sim:{self.device.model} shows no price")
+        at, issuer_event_id, price = self.device.shown_price()  # type: ignore[attr-defined]
+        return ShownPrice(at=at, issuer_event_id=issuer_event_id, price=price)
 
     async def confirm_message(self, message_id: int) -> None:
         from harness.devices.application import UnsupportedUserAction

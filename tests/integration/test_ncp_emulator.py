@@ -112,6 +112,10 @@ def test_cli_driver_drives_the_reference_device_over_a_pty():
             assert [reply for _sent, reply in driver.transcript] == ["OK reset", "OK joining"]
             # Not joined yet, so no time zone learnt: the display shows no local time.
             assert driver.reads_local_time and await driver.read_local_time() is None
+            # Nor any price: the display shows none, at the device's own network time (its clock, not synced yet).
+            shown = await driver.read_current_price()
+            assert driver.reads_current_price and shown.issuer_event_id is None and shown.price is None
+            assert abs(shown.at - cli.device.time.utc()) <= 2
             bad = CliDutControl(path, {"start_joining": "frobnicate"}, timeout=2.0)
             with pytest.raises(DutControlError, match="answered 'ERROR unknown command frobnicate'"):
                 await bad.start_joining()

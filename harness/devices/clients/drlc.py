@@ -109,6 +109,8 @@ class DrlcClientFaults:
     randomize_every_cancel: bool = False  # delays every cancel by the event's offset, CancelControl bit 0 or not
     supersede_running_at_once: bool = False  # a running event overlapped by a newer one gets 07 on its receipt
     supersede_before_filter: bool = False  # an overlapping event supersedes before its device class is checked
+    supersede_before_group_filter: bool = False  # one for the DUT's class but another group supersedes, then is dropped
+    groups_always_overlap: bool = False  # any two events' enrollment groups overlap, as if every group were 0
     # Event lifecycle (issue 17, mutation survivors).
     opted_out_completes_03: bool = False  # an event opted out of before its start completes with 03, not 0A
     tick_ends_running: bool = False  # any tick of its scheduler ends the running event (reported completed early)
@@ -166,12 +168,12 @@ def _completion_status(entry: EventEntry) -> EventStatus:
     }[(entry.partial, entry.opted_in)]
 
 
-def _overlaps(new: EventEntry, old: EventEntry) -> bool:
-    # Reference client (CCB 1291): overlap in time, and device class or UEG overlap.
+def _overlaps(new: EventEntry, old: EventEntry, *, any_group: bool = False) -> bool:
+    # Reference client (CCB 1291): overlap in time, and device class or UEG overlap (UEG 0 overlaps every group).
     a, b = new.event, old.event
     classes = bool(int(a.device_class) & int(b.device_class))
     a_ueg, b_ueg = int(a.utility_enrollment_group), int(b.utility_enrollment_group)
-    groups = a_ueg == 0 or b_ueg == 0 or bool(a_ueg & b_ueg)
+    groups = any_group or a_ueg == 0 or b_ueg == 0 or bool(a_ueg & b_ueg)
     in_time = new.start < old.start + old.duration and old.start < new.start + new.duration
     return (classes or groups) and in_time
 
@@ -332,7 +334,7 @@ class DrlcClient:
     def _supersede(self, entry: EventEntry, now: int) -> None:
         """Overlapping scheduled events are superseded now, a running one just before *entry* starts."""
         for old in self.entries:
-            if old.active and _overlaps(entry, old):
+            if old.active and _overlaps(entry, old, any_group=self.faults.groups_always_overlap):
                 running = old.state is EntryState.STARTED and not self.faults.supersede_running_at_once
                 old.action_time = entry.start + entry.start_rand - 1 if running else now
                 old.state = EntryState.SUPERSEDED
@@ -340,8 +342,9 @@ class DrlcClient:
     async def _on_load_control_event(self, request: ZclRequest) -> Status | None:
         event = request.command
         if not self._matches(int(event.device_class), int(event.utility_enrollment_group)):
-            if self.faults.supersede_before_filter:
-                # Overlaps checked before the device class: a foreign event supersedes, then is dropped.
+            own_class = bool(int(event.device_class) & self._attribute(Drlc.ClientAttributeDefs.device_class_value.id))
+            if self.faults.supersede_before_filter or (self.faults.supersede_before_group_filter and own_class):
+                # Overlaps checked before the device class (or the group): a foreign event supersedes, then is dropped.
                 now = self.time.utc()
                 start = now if int(event.start_time) == 0 else int(event.start_time)
                 self._supersede(EventEntry(event=event, esi=peer_of(request.packet), start=start,

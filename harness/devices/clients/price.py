@@ -56,6 +56,8 @@ class PriceClientFaults:
     se11_layout_only: bool = False  # answers MALFORMED_COMMAND to a Publish Price longer than SE 1.1's
     reject_unknown_fields: bool = False  # answers MALFORMED_COMMAND to bytes after the fields it knows
     scheduled_prices_from_tomorrow: bool = False  # Get Scheduled Prices asks from a day after now
+    shown_through_end_second: bool = False  # shows a price as current in its end second too ([start, end])
+    keeps_superseded_start: bool = False  # cuts an older price not yet in force at a newer one's start, not dropped
 
 
 @dataclasses.dataclass
@@ -92,8 +94,11 @@ class PriceClient:
         engine.register_handler(Price.cluster_id, Side.CLIENT, Price.ClientCommandDefs.publish_price.id,
                                 self._on_publish_price, endpoint=endpoint)
 
-    def current_price(self) -> ReceivedPrice | None:
-        now = self.time.utc()
+    def current_price(self, now: int | None = None) -> ReceivedPrice | None:
+        """The price in force at network time *now* (by default the device's time now): what its display shows."""
+        now = self.time.utc() if now is None else now
+        if self.faults.shown_through_end_second:
+            return next((p for p in self.prices if p.start <= now <= p.end), None)
         return next((p for p in self.prices if p.active_at(now)), None)
 
     def _store(self, publish: Any, esi: Peer) -> Status:
@@ -117,7 +122,7 @@ class PriceClient:
                 kept.append(old)
             elif old.issuer_event_id > event_id:
                 return Status.FAILURE
-            elif old.active_at(now) and now < start:
+            elif (old.active_at(now) or faults.keeps_superseded_start) and now < start:
                 old.end = start
                 kept.append(old)
         self.prices = sorted([*kept, ReceivedPrice(publish, start, end, esi)], key=lambda p: p.start)

@@ -25,6 +25,7 @@ from ..server_faults import (
     CURRENT_PRICE_NOT_CURRENT,
     CURRENT_PRICE_STANDING_ONLY,
     PRICE_ACK_REFUSED,
+    PRICE_CONTROL_CLAIMS_EXTENDED_TIERS,
     PRICE_SERVER_NOT_CARRIED,
     PUBLISH_PRICE_STALE_TIME,
     RATE_LABEL_TOO_LONG,
@@ -98,6 +99,9 @@ class PriceServer(ServerCluster):
     def payload(self, entry: PriceEntry):
         label = entry.rate_label + (b"-Rate" if self.faults.has(RATE_LABEL_TOO_LONG) else b"")
         current_time = 0 if self.faults.has(PUBLISH_PRICE_STALE_TIME) else self.now()
+        control = entry.price_control
+        if self.faults.has(PRICE_CONTROL_CLAIMS_EXTENDED_TIERS):
+            control |= int(PriceControl.Total_Tiers_Exceeds_15)
         return Price.ClientCommandDefs.publish_price.schema(
             provider_id=PROVIDER_ID, rate_label=label, issuer_event_id=entry.issuer_event_id,
             current_time=current_time, unit_of_measure=UNIT_KWH, currency=CURRENCY,
@@ -105,7 +109,7 @@ class PriceServer(ServerCluster):
             number_of_price_tiers_and_register_tier=(TIERS << 4) | entry.tier, start_time=entry.start,
             duration_in_minutes=entry.duration, price=entry.price, price_ratio=0xFF, generation_price=0xFFFFFFFF,
             generation_price_ratio=0xFF, alternate_cost_delivered=0xFFFFFFFF, alternate_cost_unit=0xFF,
-            alternate_cost_trailing_digit=0xFF, number_of_block_thresholds=0xFF, price_control=entry.price_control)
+            alternate_cost_trailing_digit=0xFF, number_of_block_thresholds=0xFF, price_control=control)
 
     async def _on_current(self, request: ZclRequest):
         now = self.now()

@@ -4,7 +4,9 @@ Line protocol (one reply line per command):  ``reset`` -> ``OK reset``, ``join``
 ``rejoin`` -> ``OK rejoining``, ``info`` -> ``OK ieee=<hex> joined=<0|1> nwk=<hex>``, ``optout N`` /
 ``optin N`` -> ``OK optout N shown=<0|1>`` (whether the device showed event N is judged on the air),
 ``confirm N`` -> ``OK confirming N`` (the Message Confirmation goes out after the reply), ``time`` -> ``OK
-local=<YYYY-MM-DDTHH:MM:SS>`` (the local time the display shows; ``none`` while it shows none), ``log`` -> the
+local=<YYYY-MM-DDTHH:MM:SS>`` (the local time the display shows; ``none`` while it shows none), ``price`` -> ``OK
+price event=<IssuerEventID> price=<Price> at=<YYYY-MM-DDTHH:MM:SSZ>`` (the current price the display shows, and
+the device's network time; ``event=none`` while it shows none), ``log`` -> the
 device's recent log lines, then ``OK log <count>``; a user action the device has no client for, a missing or
 non-numeric id -> ``ERROR ...``; a Trust Center's head end (the reference ESI): ``installcode <ieee> <code>``,
 ``permit <seconds>``, ``rekey``, ``remove <ieee>`` -> ``OK <word> ...``; anything else -> ``ERROR unknown command
@@ -16,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from datetime import timedelta
 from pathlib import Path
 
-from harness.clock import WallClock
+from harness.clock import ZCL_EPOCH, WallClock
 from harness.devices.base import ReferenceDevice
 from harness.sim.air import Air
 
@@ -31,7 +34,8 @@ LOGGER = logging.getLogger("harness.devices.cli")
 PROFILE_COMMANDS = {"factory_reset": "reset -> ^OK reset", "start_joining": "join -> ^OK joining",
                     "start_rejoin": "rejoin -> ^OK rejoining", "opt_out": "optout {event_id} -> ^OK optout",
                     "opt_in": "optin {event_id} -> ^OK optin", "confirm_message": "confirm {message_id} -> ^OK confirming",
-                    "read_log": "log -> ^OK log", "read_local_time": "time -> ^OK local"}
+                    "read_log": "log -> ^OK log", "read_local_time": "time -> ^OK local",
+                    "read_current_price": "price -> ^OK price"}
 #: What the device logs (its own modules and its key establishment) is kept for the ``log`` command.
 DEVICE_LOGGERS = ("harness.devices", "harness.ke")
 LOG_LINES = 500
@@ -100,7 +104,21 @@ class ReferenceCli:
             shown = getattr(device, "shown_local_time", None)
             local = shown() if callable(shown) else None
             return f"OK local={local.isoformat(timespec='seconds') if local is not None else 'none'}"
+        if word == "price":
+            return self._price()
         return f"ERROR unknown command {word}"
+
+    def _price(self) -> str:
+        """The current price the display shows (``event=none`` while none) and the device's network time."""
+        shown = getattr(self.device, "shown_price", None)
+        reading = shown() if callable(shown) else None
+        if reading is None:
+            return f"ERROR {self.device.model} shows no price"
+        at, issuer_event_id, price = reading
+        when = (ZCL_EPOCH + timedelta(seconds=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if issuer_event_id is None:
+            return f"OK price event=none at={when}"
+        return f"OK price event={issuer_event_id} price={price} at={when}"
 
     def _head_end(self, word: str, args: list[str]) -> str:
         """A Trust Center's head-end actions (the reference ESI): ``installcode <ieee> <code with CRC>``,

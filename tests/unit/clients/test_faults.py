@@ -161,6 +161,25 @@ def foreign_class_does_not_supersede(make_link, faults) -> bool:
     return link.drlc.status_codes(1) == [RECEIVED, STARTED, COMPLETED] and link.drlc.status_codes(2) == []
 
 
+def foreign_group_does_not_supersede(make_link, faults) -> bool:
+    """An overlapping event for the device's class but another enrollment group is ignored and supersedes nothing."""
+    link = make_link(drlc_faults=faults, device_class=0x0001, utility_enrollment_group=5)
+    issue(link, 1, start_time=T0 + 600, duration_minutes=60, device_class=0x0001, utility_enrollment_group=5)
+    issue(link, 2, start_time=T0 + 1800, duration_minutes=60, device_class=0x0001, utility_enrollment_group=7)
+    link.advance(3 * 3600)
+    return link.drlc.status_codes(1) == [RECEIVED, STARTED, COMPLETED] and link.drlc.status_codes(2) == []
+
+
+def disjoint_events_both_kept(make_link, faults) -> bool:
+    """Overlapping events of disjoint device classes and disjoint non-zero groups supersede neither the other."""
+    link = make_link(drlc_faults=faults, device_class=0x0005)
+    issue(link, 1, start_time=T0 + 600, duration_minutes=60, device_class=0x0001, utility_enrollment_group=1)
+    issue(link, 2, start_time=T0 + 1800, duration_minutes=60, device_class=0x0004, utility_enrollment_group=2)
+    link.advance(4 * 3600)
+    return (link.drlc.status_codes(1) == [RECEIVED, STARTED, COMPLETED]
+            and SUPERSEDED not in link.drlc.status_codes(2) and COMPLETED in link.drlc.status_codes(2))
+
+
 def expired_rejected(make_link, faults) -> bool:
     link = make_link(drlc_faults=faults)
     link.advance(7200)
@@ -238,6 +257,8 @@ DRLC_CASES: list[tuple[str, Callable[..., bool]]] = [
     ("randomize_every_cancel", cancel_randomized_only_when_asked),
     ("supersede_running_at_once", running_event_superseded_at_new_start),
     ("supersede_before_filter", foreign_class_does_not_supersede),
+    ("supersede_before_group_filter", foreign_group_does_not_supersede),
+    ("groups_always_overlap", disjoint_events_both_kept),
     ("ignore_device_class", foreign_class_ignored),
     ("ignore_enrollment_group", foreign_group_ignored),
     ("randomize_outside_window", offsets_inside_window),
@@ -371,3 +392,30 @@ def asks_last_message_once(link: EsiLink) -> bool:
 def test_messaging_fault_fails_its_check(make_link, check: Callable[[EsiLink], bool], fault: str):
     assert check(_user_link(make_link, MessagingClientFaults()))
     assert not check(_user_link(make_link, MessagingClientFaults(**{fault: True})))
+
+
+def shown_price_window(make_link, faults) -> bool:
+    """The current price is the price over [start, end) to the second, and an older price not yet in force that a
+    newer one overlaps is dropped whole (TC-PRICE-1.13)."""
+    link = make_link(price_faults=faults)
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=1, price=100, start_time=T0 + 600,
+                                                          duration_minutes=10)))
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=2, price=200, start_time=T0 + 3600,
+                                                          duration_minutes=20)))
+    link.run(link.price.publish(link.dut_peer, PriceEvent(issuer_event_id=3, price=300, start_time=T0 + 3900,
+                                                          duration_minutes=10)))
+    link.advance(5)
+    client = link.price_client
+
+    def shown(second: int) -> int | None:
+        current = client.current_price(second)
+        return None if current is None else current.issuer_event_id
+
+    return ([shown(T0 + s) for s in (599, 600, 1199, 1200)] == [None, 1, 1, None]
+            and [shown(T0 + s) for s in (3600, 3899, 3900, 4499, 4500)] == [None, None, 3, 3, None])
+
+
+@pytest.mark.parametrize("fault", ["shown_through_end_second", "keeps_superseded_start"])
+def test_shown_price_fault_fails_its_check(make_link, fault):
+    assert shown_price_window(make_link, PriceClientFaults())
+    assert not shown_price_window(make_link, PriceClientFaults(**{fault: True}))
