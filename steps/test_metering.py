@@ -3,6 +3,7 @@ the DUT's Simple Metering server (harness/verify/metering.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from pytest_bdd import parsers, then, when
@@ -25,7 +26,14 @@ from harness.se.metering import (
 )
 from harness.se.types import GetProfileStatus, IntervalChannel
 from harness.verdict import check
-from harness.verify.metering import ReportingRule, decreases, interval_bounds, reporting_problems
+from harness.verify.metering import (
+    EnergyMismatch,
+    ReportingRule,
+    decreases,
+    interval_bounds,
+    judge_energy,
+    reporting_problems,
+)
 from harness.zcl.engine import report_reporting_config
 
 from .conftest import configure_reporting_succeeded, dut_nwk
@@ -497,3 +505,173 @@ def tiers_add_up(testbed):
           expected=f"the {len(tiers)} tier registers together grow by the summation's growth (one unit per register)",
           observed="; ".join(bad) or f"{len(readings)} readings, all consistent",
           rule=f"{RULE}: time-of-use registers (D.3.2.2.1.2: energy delivered while each tier is in force)")
+
+
+# -- the summation against the demand served; update periods ----------------------------------------------------
+
+#: How long TC-MET-1.9 reads the registers (s), and how often TC-MET-1.10 does.
+DEMAND_WATCH, UPDATE_SAMPLING = 600.0, 1.0
+#: UnitofMeasure values whose demand is the summation's unit per hour, in pure binary, with the summation's and the
+#: demand's unit; the BCD forms (0x80-) and pressure (0x08) are not judged against each other.
+RATE_UNITS = {0x00: ("kWh", "kW"), 0x01: ("m3", "m3/h"), 0x02: ("ft3", "ft3/h"), 0x03: ("ccf", "ccf/h"),
+              0x04: ("US gal", "US gal/h"), 0x05: ("IMP gal", "IMP gal/h"), 0x06: ("BTU", "BTU/h"), 0x07: ("l", "l/h")}
+DEMAND_RULE = (f"{RULE}: CurrentSummationDelivered counts the energy delivered, updated continuously (D.3.2.2.1.1); "
+               "InstantaneousDemand at least every update period in force (D.3.2.2.1 DefaultUpdatePeriod, "
+               "FastPollUpdatePeriod); one Multiplier and Divisor for summation and demand (D.3.2.2.4.2-3)")
+FAST_POLL_RULE = (f"{RULE}: Request Fast Poll Mode Response: AppliedUpdatePeriod \"the period at which metering data "
+                  "shall be updated\"; at FastPollModeEndTime the server \"will terminate fast poll mode and resume "
+                  "updating at the rate specified by DefaultUpdatePeriod\"")
+
+
+@when("the golden reads UnitofMeasure, Multiplier and Divisor")
+def read_scale(bench, testbed):
+    testbed.notes["scale"] = _read_values(bench, testbed, [ATTRS.unit_of_measure, ATTRS.multiplier, ATTRS.divisor])
+
+
+def _judged_scale(testbed) -> tuple[int, int, tuple[str, str]]:
+    """Multiplier and Divisor (1 where not served) and the units, once UnitofMeasure is one whose demand is the
+    summation's rate per hour. The judge works in raw units (the scale is the same on both sides); the scale only
+    says the findings in the units served (TC-MET-1.2 judges a zero Multiplier or Divisor)."""
+    values = testbed.notes["scale"]
+    unit = int(values[ATTRS.unit_of_measure.id])
+    if unit not in RATE_UNITS:
+        raise BenchFault(f"the suite judges the demand against the summation for the pure binary rate units "
+                         f"0x00-0x07 only; this DUT serves UnitofMeasure 0x{unit:02X}")
+    multiplier, divisor = _scale(values)
+    return multiplier, divisor, RATE_UNITS[unit]
+
+
+def _read_with_demand(bench, testbed, seconds: float, every: float) -> list:
+    readings = bench.run(sample_while(_client(bench, testbed), seconds, every, demand=True), seconds + 600)
+    testbed.notes.setdefault("demand_readings", []).extend(readings)
+    return readings
+
+
+@when("the golden reads CurrentSummationDelivered and InstantaneousDemand every update period for 10 minutes")
+def watch_demand(bench, testbed):
+    testbed.notes["update"] = _update_period(bench, testbed)
+    testbed.notes["watch"] = _read_with_demand(bench, testbed, DEMAND_WATCH, testbed.notes["update"])
+
+
+def _mismatch_text(testbed, mismatches: list[EnergyMismatch], origin: float) -> str:
+    """The first mismatches, scaled to the units served (the summation's raw units in brackets), times from
+    *origin*."""
+    multiplier, divisor, (summation_unit, demand_unit) = _judged_scale(testbed)
+
+    def scaled(raw: float) -> str:
+        return f"{raw * multiplier / divisor:.6g}" if divisor else f"{raw:.6g} raw"
+
+    shown = []
+    for m in mismatches[:3]:
+        span = m.last.arrived - m.first.arrived
+        shown.append(f"{m.first.arrived - origin:.1f}-{m.last.arrived - origin:.1f} s ({span:.1f} s): the summation "
+                     f"rose {scaled(m.rise)} {summation_unit} (raw {m.rise}), the demand served "
+                     f"({scaled(m.first.demand)} then {scaled(m.last.demand)} {demand_unit} at the ends) allows "
+                     f"{scaled(max(0.0, m.low))} to {scaled(m.high)} {summation_unit}")
+    more = len(mismatches) - len(shown)
+    return "; ".join(shown) + (f"; {more} more spans" if more > 0 else "")
+
+
+def _energy_check(testbed, period, within, expected: str, rule: str) -> None:
+    readings = testbed.notes["demand_readings"]
+    _judged_scale(testbed)
+    judgement = judge_energy(readings, period, within)
+    check(judgement.spans > 0 and not judgement.mismatches, expected=expected,
+          observed=_mismatch_text(testbed, judgement.mismatches, readings[0].arrived)
+          or f"no span of readings judged ({len(readings)} readings)", rule=rule)
+
+
+@then("between any two readings the summation rises by the demand served times the time, within one update "
+      "period's load")
+def summation_follows_demand(testbed):
+    update = testbed.notes["update"]
+    _energy_check(testbed, lambda _t: update, None,
+                  f"over every span of readings a rise of the demand served x the time, within one update period's "
+                  f"load ({update:g} s) at each end", DEMAND_RULE)
+
+
+@when("the golden reads DefaultUpdatePeriod and FastPollUpdatePeriod")
+def read_update_periods(bench, testbed):
+    values = _read_values(bench, testbed, [ATTRS.default_update_period, ATTRS.fast_poll_update_period])
+    testbed.notes["default_period"] = int(values[ATTRS.default_update_period.id])
+    testbed.notes["fast_poll_period"] = int(values[ATTRS.fast_poll_update_period.id])
+
+
+def _watch_time(testbed) -> float:
+    """Six DefaultUpdatePeriods, at least a minute."""
+    return max(60.0, 6.0 * testbed.notes["default_period"])
+
+
+@when("the golden reads CurrentSummationDelivered and InstantaneousDemand every second for six "
+      "DefaultUpdatePeriods, at least a minute")
+def watch_before_fast_poll(bench, testbed):
+    _read_with_demand(bench, testbed, _watch_time(testbed), UPDATE_SAMPLING)
+
+
+#: The fast poll periods TC-MET-1.10 requests, from DefaultUpdatePeriod and FastPollUpdatePeriod.
+REQUESTED = {"FastPollUpdatePeriod": lambda default, fast: fast,
+             "three DefaultUpdatePeriods": lambda default, fast: min(0xFF, 3 * default)}
+
+
+@when(parsers.parse("the golden requests fast poll mode at {requested} for 1 minute"))
+def request_fast_poll_at(bench, testbed, requested):
+    period = REQUESTED[requested](testbed.notes["default_period"], testbed.notes["fast_poll_period"])
+    request_fast_poll(bench, testbed, period, 1)
+
+
+@when("the golden reads CurrentSummationDelivered and InstantaneousDemand every second until six "
+      "DefaultUpdatePeriods, at least a minute, after fast poll mode ends")
+def watch_after_fast_poll(bench, testbed):
+    end = int(testbed.notes["fast_poll"].fast_poll_mode_endtime)
+    applied = int(testbed.notes["fast_poll"].applied_update_period)
+    until = end + max(applied, testbed.notes["default_period"]) + _tolerance(bench) + _watch_time(testbed)
+    _read_with_demand(bench, testbed, max(0.0, until - utc_seconds(bench.clock)), UPDATE_SAMPLING)
+
+
+def _phases(bench, testbed) -> tuple[dict[str, tuple[float, float, float]], Callable[[float], float]]:
+    """The stretches each step judges (bench time, with the period in force there) and the period in force at each
+    moment: DefaultUpdatePeriod before the request; the applied period from a DefaultUpdatePeriod after the answer
+    (the update due when it came may follow the default period) to FastPollModeEndTime; DefaultUpdatePeriod again
+    from an applied period after it (the update due at the end may follow the fast poll period); the longer of the
+    two in between. Each edge is widened by the timing tolerance (the meter's clock)."""
+    default, tol = float(testbed.notes["default_period"]), _tolerance(bench)
+    response = testbed.notes["fast_poll"]
+    applied, end = float(int(response.applied_update_period)), float(int(response.fast_poll_mode_endtime))
+    asked, answered = testbed.notes["asked_at"], testbed.notes["answered_at"]
+    fast_from, default_from = answered + default + tol, end + applied + tol
+
+    def period(at: float) -> float:
+        if at < asked:
+            return default
+        if fast_from <= at < end - tol:
+            return applied
+        if at >= default_from:
+            return default
+        return max(default, applied)
+
+    stretches = {"before": (float("-inf"), asked, default), "during": (fast_from, end - tol, applied),
+                 "after": (default_from, float("inf"), default)}
+    return stretches, period
+
+
+def _period_check(bench, testbed, stretch: str, what: str) -> None:
+    stretches, period = _phases(bench, testbed)
+    start, end, seconds = stretches[stretch]
+    _energy_check(testbed, period, (start, end),
+                  f"{stretch} fast poll, registers at most {what} ({seconds:g} s) old: over every span of readings a "
+                  f"rise of the demand served x the time, within {seconds:g} s of load at each end", FAST_POLL_RULE)
+
+
+@then("before fast poll the registers are at most DefaultUpdatePeriod old")
+def fresh_before_fast_poll(bench, testbed):
+    _period_check(bench, testbed, "before", "DefaultUpdatePeriod")
+
+
+@then("during fast poll the registers are at most the applied update period old")
+def fresh_during_fast_poll(bench, testbed):
+    _period_check(bench, testbed, "during", "the applied update period")
+
+
+@then("after fast poll mode ends the registers are at most DefaultUpdatePeriod old again")
+def fresh_after_fast_poll(bench, testbed):
+    _period_check(bench, testbed, "after", "DefaultUpdatePeriod")

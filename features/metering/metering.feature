@@ -27,6 +27,43 @@ Feature: The Simple Metering server of a meter
   for a Get Profile answered with an error status only the status and the empty interval list are judged.
   - Time-of-use: energy is counted in the summation and in the tier register of the tier in force, so over any
     span the claimed tier registers together grow by what CurrentSummationDelivered grows, and none goes back.
+  - Demand and summation: Multiplier and Divisor "must be applied against all summation, consumption and demand
+    values" (D.3.2.2.4.2-3), and UnitofMeasure 0x00 reads the summation in kWh and the demand in kW (0x01-0x07: a
+    volume or BTU and that per hour), so between two readings the summation rises by the energy the demand
+    delivers, demand x hours; the scale is the same on both sides, so the SummationFormatting and
+    DemandFormatting bytes (where the point goes on a display) play no part. CurrentSummationDelivered "is updated
+    continuously as new measurements are made" (D.3.2.2.1.1); InstantaneousDemand "may be continuously updated
+    as new measurements are acquired, but at a minimum ... must be updated at the DefaultUpdatePeriod" (0x000A),
+    and at the FastPollUpdatePeriod (0x000B) in fast poll mode; each "may apply to other attributes as defined
+    by the device manufacturer" (D.3.2.2.1). Public sources quoting the specification's text: the attribute
+    descriptions of Mr-Markus/ZigbeeNet libraries/ZigBeeNet/ZCL/Clusters/ZclMeteringCluster.cs and the Request
+    Fast Poll Mode Response of zsmartsystems/com.zsmartsystems.zigbee (zcl/clusters/metering/
+    RequestFastPollModeResponse.java), both generated from the cluster definitions.
+  - The update period of TC-MET-1.9 is DefaultUpdatePeriod where claimed, else the PIXIT meter_update_period. The
+    tolerance of TC-MET-1.9 and TC-MET-1.10, which a real meter meets: a reading shows the registers as the meter
+    last updated them, at most one update period before the request left, so over any span of readings the
+    summation's rise is the energy between the two readings' arrivals within one update period's load at each end
+    (the highest demand served around that reading); it does not grow with the span, and a single rise of readings
+    an update period apart may lawfully be nought or two periods' worth (the readings drift against the meter's
+    updates), so every span is judged, not only consecutive readings. Between two readings the load is taken to
+    lie between the demands served from the first reading until one that certainly shows the load at the second (a
+    load changes at most once, or steadily, between readings an update period apart; one that comes and goes
+    unseen between readings is beyond what readings can judge); and each register counts whole raw units (one
+    summation unit either way, one demand unit over the span). A meter that updates more often than the period it
+    serves has younger registers, so it passes. Integration between readings is not exact: the bound allows for
+    the load changing anywhere between them.
+  - Update periods in and out of fast poll (TC-MET-1.10): the Request Fast Poll Mode Response gives
+    AppliedUpdatePeriod, "the period at which metering data shall be updated", and FastPollModeEndTime, when the
+    server "will terminate fast poll mode and resume updating at the rate specified by DefaultUpdatePeriod".
+    The specification bounds the time between updates from above only ("at a minimum"; "continuously as new
+    measurements are made"), so a meter that updates more often than its DefaultUpdatePeriod outside fast poll
+    is conformant and no case fails it for that. What is judged is that the registers are never older than the
+    period in force: DefaultUpdatePeriod before the request, the applied period during fast poll (from a
+    DefaultUpdatePeriod after the answer, for the update already due), DefaultUpdatePeriod again from one
+    applied period after FastPollModeEndTime (the update due at the end may still follow the fast poll
+    period), each edge widened by the PIXIT timing_tolerance for the meter's clock. The golden asks for a
+    minute of fast poll at FastPollUpdatePeriod (the fastest it offers: a meter must speed up) and at three
+    DefaultUpdatePeriods (slower than the default, which makes the return to DefaultUpdatePeriod visible).
   Mirroring (Request and Remove Mirror) is not judged yet (no reference meter claims it).
 
   Background:
@@ -111,3 +148,26 @@ Feature: The Simple Metering server of a meter
     When the golden reads the summation and the claimed tier registers every 15 minutes for the PIXIT summation watch period
     Then no tier register is lower than at the reading before
     And between readings the tier registers together grow by what the summation grows
+
+  @id:TC-MET-1.9 @pics:SE.MTR.S.A0400
+  Scenario: The summation grows by the energy the demand served delivers
+    When the golden reads UnitofMeasure, Multiplier and Divisor
+    And the golden reads CurrentSummationDelivered and InstantaneousDemand every update period for 10 minutes
+    Then no reading is lower than the one before it
+    And between any two readings the summation rises by the demand served times the time, within one update period's load
+
+  @id:TC-MET-1.10 @pics:SE.MTR.S.C03.Rx @pics:SE.MTR.S.A000B @pics:SE.MTR.S.A000A @pics:SE.MTR.S.A0400
+  Scenario Outline: The registers are updated every period in force, before, during and after fast poll at <requested>
+    When the golden reads UnitofMeasure, Multiplier and Divisor
+    And the golden reads DefaultUpdatePeriod and FastPollUpdatePeriod
+    And the golden reads CurrentSummationDelivered and InstantaneousDemand every second for six DefaultUpdatePeriods, at least a minute
+    And the golden requests fast poll mode at <requested> for 1 minute
+    And the golden reads CurrentSummationDelivered and InstantaneousDemand every second until six DefaultUpdatePeriods, at least a minute, after fast poll mode ends
+    Then before fast poll the registers are at most DefaultUpdatePeriod old
+    And during fast poll the registers are at most the applied update period old
+    And after fast poll mode ends the registers are at most DefaultUpdatePeriod old again
+
+    Examples:
+      | requested                  |
+      | FastPollUpdatePeriod       |
+      | three DefaultUpdatePeriods |

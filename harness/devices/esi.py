@@ -72,7 +72,8 @@ _COMMISSIONED = (
     "TC-MET-1.4[10-60-1]", "TC-MET-1.4[60-300-1]", "TC-MET-1.5[before the first interval-1]",
     "TC-MET-1.5[latest-0]", "TC-MET-1.5[latest-1]", "TC-MET-1.5[latest-max + 1]", "TC-MET-1.5[latest-max]",
     "TC-MET-1.5[received channel-1]", "TC-MET-1.5[undefined channel-1]", "TC-MET-1.6[0-1]", "TC-MET-1.6[1-15]",
-    "TC-MET-1.6[255-255]", "TC-MET-1.6[3-16]", "TC-MET-1.7", "TC-MET-1.8",
+    "TC-MET-1.6[255-255]", "TC-MET-1.6[3-16]", "TC-MET-1.7", "TC-MET-1.8", "TC-MET-1.9",
+    "TC-MET-1.10[FastPollUpdatePeriod]", "TC-MET-1.10[three DefaultUpdatePeriods]",
 )
 WELL_KNOWN_KEY = Fault(
     "tc-network-key-under-well-known-key", "secures every Transport Key of the network key with the well-known "

@@ -68,11 +68,29 @@ PEAK_TIER_UNREGISTERED = Fault(
 STATUS_RESERVED_BIT = Fault(
     "status-reserved-bit", "sets the reserved bit 7 of an electric meter's Status", ("TC-MET-1.7",),
     AttributeBehaviour())
+#: The examples of TC-MET-1.10 (the registers' updates before, during and after a fast poll), by the fast poll
+#: period requested.
+FAST_POLL_AT_MINIMUM, FAST_POLL_SLOWER = "TC-MET-1.10[FastPollUpdatePeriod]", "TC-MET-1.10[three DefaultUpdatePeriods]"
+#: The cases that judge the summation's rise against the demand served (TC-MET-1.10 with the period in force).
+DEMAND_AND_SUMMATION = ("TC-MET-1.9", FAST_POLL_AT_MINIMUM, FAST_POLL_SLOWER)
+DEMAND_OF_ANOTHER_MINUTE = Fault(
+    "demand-of-another-minute", "serves as InstantaneousDemand the load of another minute than the one its "
+    "summation integrates (the second of the minute taken for the minute)", DEMAND_AND_SUMMATION, Behaviour())
+SUMMATION_SCALED_WRONG = Fault(
+    "summation-scaled-wrong", "integrates the load divided by the seconds instead of multiplied: "
+    "CurrentSummationDelivered grows by almost nothing", DEMAND_AND_SUMMATION, Behaviour())
+FAST_POLL_NOT_APPLIED = Fault(
+    "fast-poll-not-applied", "answers Request Fast Poll Mode with the period it applies but keeps updating its "
+    "registers every DefaultUpdatePeriod", (FAST_POLL_AT_MINIMUM,), Behaviour())
+FAST_POLL_PERIOD_KEPT = Fault(
+    "fast-poll-period-kept", "once its fast poll mode has ended, keeps updating its registers at the applied fast "
+    "poll period instead of DefaultUpdatePeriod", (FAST_POLL_SLOWER,), Behaviour())
 
 METERING = [UNIT_NOT_FOR_DEVICE_TYPE, SUMMATION_FORMATTING_MISSING, FORMATTING_TOO_NARROW, SUMMATION_STEPS_BACK,
             REPORTS_BEFORE_MIN_INTERVAL, REPORTS_MISS_MAX_INTERVAL, REPORTS_IGNORE_CHANGE, PROFILE_OLDEST_FIRST, PROFILE_IGNORES_MAX_PERIODS,
             PROFILE_TAKES_ANY_CHANNEL, PROFILE_STATUS_SUCCESS_WHEN_SHORT, PROFILE_WRONG_PERIOD, FAST_POLL_BELOW_MINIMUM,
-            FAST_POLL_UNCAPPED, STATUS_RESERVED_BIT, PEAK_TIER_UNREGISTERED]
+            FAST_POLL_UNCAPPED, STATUS_RESERVED_BIT, PEAK_TIER_UNREGISTERED, DEMAND_OF_ANOTHER_MINUTE,
+            SUMMATION_SCALED_WRONG, FAST_POLL_NOT_APPLIED, FAST_POLL_PERIOD_KEPT]
 
 
 # -- the ESI's servers (harness/devices/servers/time.py, price.py, drlc.py, messaging.py) ------------------------

@@ -1,9 +1,9 @@
 """The golden's Simple Metering client: what a utility's metering head end or an IHD asks a meter, with what the
 DUT answered recorded for the judges (harness/verify/metering.py).
 
-It reads the register while a case waits (``RegisterSampler``: each reading with the bench time its request left
-and its answer arrived), collects the DUT's Report Attributes, and sends Get Profile and Request Fast Poll Mode,
-decoding their responses (a Default Response or a payload that does not decode fails the case, with its bytes).
+It reads the register while a case waits (each reading with the bench time its request left and its answer
+arrived; with InstantaneousDemand beside it, both from one Read Attributes request), collects the DUT's Report
+Attributes, and sends Get Profile and Request Fast Poll Mode, decoding their responses (a Default Response or a payload that does not decode fails the case, with its bytes).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from harness.zcl.frame import decode_cluster_command, decode_general
 from .esi.common import utc_seconds
 
 SUMMATION = Metering.AttributeDefs.current_summation_delivered.id
+DEMAND = Metering.AttributeDefs.instantaneous_demand.id
+_NAMES: dict[int, str] = {SUMMATION: "CurrentSummationDelivered", DEMAND: "InstantaneousDemand"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +33,13 @@ class Reading:
     sent: float
     arrived: float
     value: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DemandReading(Reading):
+    """CurrentSummationDelivered (*value*) and InstantaneousDemand (*demand*, signed raw units) read in one request."""
+
+    demand: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,20 +72,37 @@ class MeteringClient:
                 records[int(record.attrid)] = record
         return records
 
-    async def read_summation(self) -> Reading:
+    async def _read_served(self, attr_ids: list[int], rule: str) -> tuple[float, float, dict[int, int]]:
+        """Read *attr_ids* in one request: when it left, when its answer arrived, and each value; an attribute not
+        served fails the case."""
         sent = utc_seconds(self.clock)
-        record = (await self.read([SUMMATION])).get(SUMMATION)
-        if record is None or record.status != Status.SUCCESS:  # type: ignore[attr-defined]
-            raise DutRefused("CurrentSummationDelivered not served", expectation="Read Attributes Response record "
-                             "SUCCESS for CurrentSummationDelivered (0x0000)", observation=repr(record),
-                             rule="SE 1.x Annex D.3.2.2.1: CurrentSummationDelivered is mandatory")
-        return Reading(sent, utc_seconds(self.clock), int(record.value.value))  # type: ignore[attr-defined]
+        records = await self.read(attr_ids)
+        arrived = utc_seconds(self.clock)
+        for attr_id in attr_ids:
+            record = records.get(attr_id)
+            if record is None or record.status != Status.SUCCESS:  # type: ignore[attr-defined]
+                name = _NAMES.get(attr_id, f"attribute 0x{attr_id:04X}")
+                raise DutRefused(f"{name} not served", expectation=f"Read Attributes Response record SUCCESS for "
+                                 f"{name} (0x{attr_id:04X})", observation=repr(record), rule=rule)
+        return sent, arrived, {a: int(records[a].value.value) for a in attr_ids}  # type: ignore[attr-defined]
 
-    async def sample(self, seconds: float, every: float, readings: list[Reading]) -> None:
-        """Read the register every *every* s for *seconds* s, appending each reading (the first at once)."""
+    async def read_summation(self) -> Reading:
+        sent, arrived, values = await self._read_served(
+            [SUMMATION], "SE 1.x Annex D.3.2.2.1: CurrentSummationDelivered is mandatory")
+        return Reading(sent, arrived, values[SUMMATION])
+
+    async def read_demand(self) -> DemandReading:
+        """CurrentSummationDelivered and InstantaneousDemand of one moment (one request)."""
+        sent, arrived, values = await self._read_served(
+            [SUMMATION, DEMAND], "SE 1.x Annex D.3.2.2.1; the DUT's PICS claim InstantaneousDemand (0x0400)")
+        return DemandReading(sent, arrived, values[SUMMATION], values[DEMAND])
+
+    async def sample(self, seconds: float, every: float, readings: list, *, demand: bool = False) -> None:
+        """Read the register (with InstantaneousDemand beside it when *demand*) every *every* s for *seconds* s,
+        appending each reading (the first at once)."""
         end = self.clock.monotonic() + seconds
         while True:
-            readings.append(await self.read_summation())
+            readings.append(await (self.read_demand() if demand else self.read_summation()))
             left = end - self.clock.monotonic()
             if left <= 0:
                 return
@@ -121,10 +147,10 @@ class MeteringClient:
                                   Metering.ClientCommandDefs.request_fast_poll_mode_response, payload)
 
 
-async def sample_while(client: MeteringClient, seconds: float, every: float) -> list[Reading]:
-    readings: list[Reading] = []
-    await client.sample(seconds, every, readings)
+async def sample_while(client: MeteringClient, seconds: float, every: float, *, demand: bool = False) -> list:
+    readings: list = []
+    await client.sample(seconds, every, readings, demand=demand)
     return readings
 
 
-__all__ = ["SUMMATION", "MeteringClient", "Reading", "Report", "sample_while"]
+__all__ = ["DEMAND", "SUMMATION", "DemandReading", "MeteringClient", "Reading", "Report", "sample_while"]

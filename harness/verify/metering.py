@@ -1,5 +1,6 @@
-"""Judges of a Simple Metering server's behaviour over time: its reports against the configuration, and the
-intervals of its load profile against the register's progress as the golden read it.
+"""Judges of a Simple Metering server's behaviour over time: its reports against the configuration, the
+intervals of its load profile against the register's progress as the golden read it, and the register's progress
+against the demand it served.
 
 Times are fractional ZCL UTC seconds on the bench clock. A register updated every *update* seconds shows, at any
 moment t, the energy measured up to some moment in [t - update, t]; the DUT's clock may differ from the bench's
@@ -10,7 +11,8 @@ report schedule stays inside, so they can fail only a meter that breaks the rule
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +24,11 @@ class Reading(Protocol):
     def arrived(self) -> float: ...
     @property
     def value(self) -> int: ...
+
+
+class DemandReading(Reading, Protocol):
+    @property
+    def demand(self) -> int: ...
 
 
 class Report(Protocol):
@@ -63,6 +70,111 @@ def decreases(readings: Sequence[Reading]) -> list[str]:
     """Each reading lower than the one before it, described."""
     return [f"{later.value} at {later.arrived:.0f} after {earlier.value} at {earlier.arrived:.0f}"
             for earlier, later in zip(readings, readings[1:], strict=False) if later.value < earlier.value]
+
+
+# -- the summation against the demand served ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EnergyMismatch:
+    """A span of readings over which the summation's rise is outside what the demand served allows; energies in raw
+    summation units."""
+
+    first: DemandReading
+    last: DemandReading
+    rise: int
+    low: float
+    high: float
+
+    @property
+    def excess(self) -> float:
+        """How far outside the allowed range the rise is, in raw summation units."""
+        return self.low - self.rise if self.rise < self.low else self.rise - self.high
+
+
+@dataclass(frozen=True)
+class EnergyJudgement:
+    """How many spans of readings were judged, and those whose rise is outside what the demand allows (the shortest,
+    the most local evidence, first; at each length the most outside first)."""
+
+    spans: int
+    mismatches: list[EnergyMismatch]
+
+
+def judge_energy(readings: Sequence[DemandReading], period: Callable[[float], float],
+                      within: tuple[float, float] | None = None) -> EnergyJudgement:
+    """Judge each span between two readings (both arrived *within* [start, end) when given): the rise of
+    CurrentSummationDelivered must be the energy the InstantaneousDemand served delivers.
+
+    One Multiplier and Divisor scale both registers (raw x Multiplier / Divisor kWh and kW), so a demand of d raw
+    units delivers d x seconds / 3600 raw summation units and the judge works in raw units. *period(t)* is the
+    longest time between the meter's updates in force at t (DefaultUpdatePeriod, or the applied fast poll period):
+    a reading shows the registers as the meter last updated them, at most that period before its request left.
+    The rules, for readings i and j:
+    - the load between two readings lies between the demands served from the first of them until a reading that
+      certainly shows the load at the second (asked a period after it arrived): the load changes at most once, or
+      steadily, in that time (a load that comes and goes unseen is beyond the readings);
+    - the rise is the energy from the update reading i shows to the one reading j shows: the energy between the
+      readings' arrivals, plus what the load delivered in the age of reading i's registers, less what it delivered
+      in the age of reading j's (each at most a period of the highest demand served around it);
+    - each register counts whole raw units: one summation unit either way, and one demand unit over the span.
+    """
+    n = len(readings)
+    t = [r.arrived for r in readings]
+    load = [max(0, r.demand) for r in readings]  # a demand received (negative) delivers nothing
+    # The earliest moment each reading's registers can show: its request left, less the period then in force.
+    shown_from = [r.sent - period(r.sent) for r in readings]
+
+    def load_range(start: float, end: float) -> tuple[int, int] | None:
+        """The lowest and highest demand served around [start, end]: from the last reading that arrived by start
+        to the first that certainly shows the load at end (a millisecond's grace for the clocks' arithmetic);
+        None where the readings do not reach that far."""
+        first = bisect_right(t, start) - 1
+        last = bisect_left(t, end)
+        while last < n and shown_from[last] < end - 0.001:
+            last += 1
+        if first < 0 or last >= n:
+            return None
+        around = load[first:last + 1]
+        return min(around), max(around)
+
+    # Energy between consecutive readings, lowest and highest, summed from the first reading (None: not judged).
+    low_sum: list[float | None] = [0.0]
+    high_sum: list[float | None] = [0.0]
+    for k in range(n - 1):
+        bounds = load_range(t[k], t[k + 1])
+        previous_low, previous_high = low_sum[-1], high_sum[-1]
+        if bounds is None or previous_low is None or previous_high is None:
+            low_sum.append(None)
+            high_sum.append(None)
+            continue
+        seconds = t[k + 1] - t[k]
+        low_sum.append(previous_low + bounds[0] * seconds / 3600)
+        high_sum.append(previous_high + bounds[1] * seconds / 3600)
+    # What the load delivered at most in the age of each reading's registers (from shown_from to its arrival).
+    in_age: list[float | None] = []
+    for k in range(n):
+        age = t[k] - shown_from[k]
+        bounds = load_range(shown_from[k], t[k])
+        in_age.append(None if bounds is None else bounds[1] * age / 3600)
+    start, end = within if within is not None else (float("-inf"), float("inf"))
+    spans, mismatches = 0, []
+    for i in range(n):
+        low_i, high_i, age_i = low_sum[i], high_sum[i], in_age[i]
+        if low_i is None or high_i is None or age_i is None or not start <= t[i] < end:
+            continue
+        for j in range(i + 1, n):
+            low_j, high_j, age_j = low_sum[j], high_sum[j], in_age[j]
+            if low_j is None or high_j is None or age_j is None or t[j] >= end:
+                break  # the readings beyond reach no further, or the span leaves the stretch judged
+            spans += 1
+            slack = 1 + (t[j] - t[i]) / 3600  # one summation unit, one demand unit over the span
+            low = low_j - low_i - age_j - slack
+            high = high_j - high_i + age_i + slack
+            rise = readings[j].value - readings[i].value
+            if not low <= rise <= high:
+                mismatches.append(EnergyMismatch(readings[i], readings[j], rise, low, high))
+    return EnergyJudgement(spans, sorted(mismatches, key=lambda m: (round(m.last.arrived - m.first.arrived, 3),
+                                                                    -m.excess)))
 
 
 @dataclass(frozen=True)
@@ -116,4 +228,5 @@ def reporting_problems(rule: ReportingRule, reports: Sequence[Report], readings:
     return problems
 
 
-__all__ = ["ROUNDING", "Bounds", "ReportingRule", "decreases", "interval_bounds", "reporting_problems"]
+__all__ = ["ROUNDING", "Bounds", "EnergyJudgement", "EnergyMismatch", "ReportingRule", "decreases", "interval_bounds",
+           "judge_energy", "reporting_problems"]

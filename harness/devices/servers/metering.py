@@ -40,7 +40,10 @@ from harness.zcl.reporting import ReportingConfig, ReportScheduler
 
 from ..faults import FaultSet
 from ..server_faults import (
+    DEMAND_OF_ANOTHER_MINUTE,
     FAST_POLL_BELOW_MINIMUM,
+    FAST_POLL_NOT_APPLIED,
+    FAST_POLL_PERIOD_KEPT,
     FAST_POLL_UNCAPPED,
     FORMATTING_TOO_NARROW,
     PEAK_TIER_UNREGISTERED,
@@ -54,6 +57,7 @@ from ..server_faults import (
     REPORTS_MISS_MAX_INTERVAL,
     STATUS_RESERVED_BIT,
     SUMMATION_FORMATTING_MISSING,
+    SUMMATION_SCALED_WRONG,
     SUMMATION_STEPS_BACK,
     UNIT_NOT_FOR_DEVICE_TYPE,
 )
@@ -157,6 +161,7 @@ class MeteringServer(ServerCluster):
         self._started_at = 0.0
         self._fast_poll_until = 0.0
         self._applied_period = self.fast_poll_update_period
+        self._fast_polled = False  # whether a fast poll mode was ever applied
         self._stepped_back = False
         self._boundary_raw: int | None = None  # the register at the last interval boundary passed
         self._step_back_notes: list[Any] = []
@@ -250,13 +255,19 @@ class MeteringServer(ServerCluster):
 
     def update_period(self) -> float:
         if self.attached.clock.monotonic() < self._fast_poll_until:
+            if self.faults.has(FAST_POLL_NOT_APPLIED):
+                return float(self.default_update_period)
+            return float(self._applied_period)
+        if self._fast_polled and self.faults.has(FAST_POLL_PERIOD_KEPT):
             return float(self._applied_period)
         return float(self.default_update_period)
 
     def _listened(self) -> bool:
         """Whether something hears each update as it is made: reporting configured on the meter's attributes
-        (a report follows a change), or fast poll mode."""
+        (a report follows a change), or fast poll mode; or the registers update at another period than
+        DefaultUpdatePeriod, the only one the on-demand schedule (catch_up) keeps."""
         return (self.attached.clock.monotonic() < self._fast_poll_until
+                or self.update_period() != float(self.default_update_period)
                 or (self._reports is not None and self._reports.reporting(int(Metering.cluster_id))))
 
     async def _run(self) -> None:
@@ -334,7 +345,8 @@ class MeteringServer(ServerCluster):
         for tier, attr in TIER_ATTRS.items():
             store.set(self.key(attr.id), TIER_START[tier] + self._tier_watt_seconds[tier] // WATT_SECONDS_PER_RAW)
         store.set(self.key(ATTRS.active_register_tier_delivered.id), tier_at(now // 60))
-        store.set(self.key(ATTRS.instantaneous_demand.id), household_watts(self.seed, now // 60) * 10)
+        minute = now % 60 if self.faults.has(DEMAND_OF_ANOTHER_MINUTE) else now // 60
+        store.set(self.key(ATTRS.instantaneous_demand.id), household_watts(self.seed, minute) * 10)
 
     def _raw_at_measured(self) -> int:
         return START_SUMMATION + self._watt_seconds // WATT_SECONDS_PER_RAW
@@ -344,7 +356,11 @@ class MeteringServer(ServerCluster):
         second = self._measured_to
         while second < to:
             minute_end = min(to, (second // 60 + 1) * 60)
-            energy = household_watts(self.seed, second // 60) * (minute_end - second)
+            watts = household_watts(self.seed, second // 60)
+            if self.faults.has(SUMMATION_SCALED_WRONG):
+                energy = watts // (minute_end - second)
+            else:
+                energy = watts * (minute_end - second)
             self._watt_seconds += energy
             tier = tier_at(second // 60)
             if not (tier == PEAK_TIER and self.faults.has(PEAK_TIER_UNREGISTERED)):
@@ -396,6 +412,7 @@ class MeteringServer(ServerCluster):
         self._applied_period = max(1, applied)
         self._fast_poll_until = clock.monotonic() + minutes * 60
         self._listening.set()
+        self._fast_polled = True
         response = Metering.ClientCommandDefs.request_fast_poll_mode_response.schema(
             applied_update_period=applied, fast_poll_mode_endtime=clock.zcl_utc() + minutes * 60)
         await request.respond(Metering.ClientCommandDefs.request_fast_poll_mode_response.id, response)
