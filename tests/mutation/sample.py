@@ -214,6 +214,27 @@ class Change:
     added: tuple[str, ...]
     after: tuple[str, ...]
 
+    def in_place(self) -> tuple[str, str, str, str]:
+        """The change within its line: the text just before it, what it replaces, what it writes, the text just
+        after it (spaces dropped). A statement rewritten around an expression (a fault's branch added:
+        ``x = a if faults.has(F) else b``) keeps the expression's mutant, found by this."""
+        old, new = " ".join(self.removed).replace(" ", ""), " ".join(self.added).replace(" ", "")
+        start = 0
+        while start < min(len(old), len(new)) and old[start] == new[start]:
+            start += 1
+        end = 0
+        while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+            end += 1
+        return (old[max(0, start - _CONTEXT):start], old[start:len(old) - end], new[start:len(new) - end],
+                old[len(old) - end:len(old) - end + _CONTEXT])
+
+
+#: Characters of a line either side of a change that must match for a mutant to be found in a rewritten line,
+#: and how far (lines) from where it was such a line is looked for.
+_CONTEXT = 12
+_NEAR_LINES = 150
+_MIN_CONTEXT = 4
+
 
 def change_of(tree: Path, mutant: Mutant) -> Change | None:
     """The change *mutant* makes in *tree* (None if cosmic-ray applies nothing there). The file is restored."""
@@ -227,6 +248,29 @@ def change_of(tree: Path, mutant: Mutant) -> Change | None:
     strip = lambda lines: tuple(line.strip() for line in lines)  # noqa: E731
     return Change(before=strip(old[max(0, first[1] - 2):first[1]]), removed=strip(old[first[1]:last[2]]),
                   added=strip(new[first[3]:last[4]]), after=strip(old[last[2]:last[2] + 2]))
+
+
+def _in_rewritten_line(new_tree: Path, mutant: Mutant, wanted: Change, operators: list[Mutant],
+                       old_texts: set[str]) -> list[Mutant]:
+    """Today's mutants near *mutant*'s old line, on a line that is new since (a line that was there before is
+    where that line's own mutants went), that replace the same text by the same text: the one whose
+    surroundings agree most with the old ones (at least _MIN_CONTEXT characters of them)."""
+    before, removed, added, after = wanted.in_place()
+    lines = (new_tree / mutant.module).read_text().splitlines()
+    scored: list[tuple[int, Mutant]] = []
+    for m in (m for m in operators if abs(m.line - mutant.line) <= _NEAR_LINES
+              and lines[m.line - 1].strip() not in old_texts):
+        change = change_of(new_tree, m)
+        if change is None:
+            continue
+        b, r, a, f = change.in_place()
+        if (r, a) != (removed, added):
+            continue
+        agree = len(os.path.commonprefix([before[::-1], b[::-1]])) + len(os.path.commonprefix([after, f]))
+        if agree >= _MIN_CONTEXT:
+            scored.append((agree, m))
+    best = max((agree for agree, _ in scored), default=None)
+    return [m for agree, m in scored if agree == best]
 
 
 def carry_sample(old_tree: Path, new_tree: Path, sample: list[Mutant],
@@ -246,14 +290,16 @@ def carry_sample(old_tree: Path, new_tree: Path, sample: list[Mutant],
     for mutant in sample:
         wanted = change_of(old_tree, mutant)
         text = old_lines[mutant.module][mutant.line - 1].strip()
-        candidates = [m for m in by_module.get(mutant.module, [])
-                      if (m.operator, m.args) == (mutant.operator, mutant.args)
-                      and new_lines[m.module][m.line - 1].strip() == text]
+        operators = [m for m in by_module.get(mutant.module, []) if (m.operator, m.args) == (mutant.operator, mutant.args)]
+        candidates = [m for m in operators if new_lines[m.module][m.line - 1].strip() == text]
         changes = {m: change_of(new_tree, m) for m in candidates}
         same = [m for m, change in changes.items() if change == wanted]
         if not same and wanted is not None:  # a neighbouring line changed (a fault's branch added beside it)
             same = [m for m, change in changes.items()
                     if change is not None and (change.removed, change.added) == (wanted.removed, wanted.added)]
+        if not same and wanted is not None:  # the line itself was rewritten around the mutated expression
+            same = _in_rewritten_line(new_tree, mutant, wanted, operators,
+                                      {line.strip() for line in old_lines[mutant.module]})
         if not same:
             gone.append((mutant, "its code has changed since (or is now fault-only)" if not candidates
                          else "its line is still there, but no mutant of today makes the same change"))

@@ -139,26 +139,30 @@ def test_a_mutant_is_judged_by_the_cases_that_run_its_statement():
 
 def test_an_earlier_draw_is_found_again_in_todays_code(tmp_path):
     """--draw-at: the mutants drawn at an earlier revision are judged again on today's code, each found by the
-    change it makes, wherever its line has moved; a mutant whose statement has changed is reported, not judged."""
+    change it makes: wherever its line has moved, in a line rewritten around its expression (a fault's branch
+    added), and not in a line that was there before; a mutant whose expression is gone is reported, not judged."""
     from tests.mutation.sample import carry_sample, change_of
 
     then, today = tmp_path / "then", tmp_path / "today"
     module = "harness/devices/example.py"
     old = ("from __future__ import annotations\n\n\ndef level(x):\n    return x + 1\n\n\n"
-           "def gain(x):\n    return x * 3\n")
-    # Today: a fault's branch above `level`, a new neighbour beside `x + 1`, and `gain` rewritten.
+           "def gain(x):\n    return x * 3\n\n\ndef tier(now):\n    return now // 60\n\n\n"
+           "def demand(now):\n    return watts(now // 60)\n")
+    # Today: a constant above `level`, a new neighbour beside `x + 1`, `gain` without its product, and `demand`
+    # rewritten around its expression (the line `tier` keeps is not where `demand`'s mutants went).
     new = ("from __future__ import annotations\n\nLIMIT = 7\n\n\ndef level(x):\n    y = 0\n    return x + 1\n\n\n"
-           "def gain(x):\n    return x * 4\n")
+           "def gain(x):\n    return x - 3\n\n\ndef tier(now):\n    return now // 60\n\n\n"
+           "def demand(now):\n    minute = now % 60 if faults.has(F) else now // 60\n    return watts(minute)\n")
     for tree, text in ((then, old), (today, new)):
         (tree / module).parent.mkdir(parents=True)
         (tree / module).write_text(text)
     drawn = [m for m in enumerate_mutants(then, [module]) if m.operator.startswith("core/ReplaceBinaryOperator_")]
-    plus = [m for m in drawn if m.line == 5]
-    times = [m for m in drawn if m.line == 9]
-    assert plus and times, drawn
-    carried, gone, origin = carry_sample(then, today, plus + times, enumerate_mutants(today, [module]))
-    assert {origin[m] for m in carried} == set(plus), "every mutant of the unchanged statement is found again"
-    assert all(m.line == 8 for m in carried), "found on the line the statement has moved to"
-    assert all(change_of(today, m).added == change_of(then, origin[m]).added for m in carried)
-    assert {m for m, _ in gone} == set(times), "a mutant of a rewritten statement is reported as changed since"
+    plus, times, floor = ([m for m in drawn if m.line == line] for line in (5, 9, 17))
+    assert plus and times and floor, drawn
+    carried, gone, origin = carry_sample(then, today, plus + times + floor, enumerate_mutants(today, [module]))
+    assert {origin[m] for m in carried} == set(plus + floor), "every mutant of a statement still there is found"
+    assert {m.line for m in carried if origin[m] in plus} == {8}, "found on the line the statement moved to"
+    assert {m.line for m in carried if origin[m] in floor} == {20}, "found in the rewritten line, not in tier's"
+    assert all(change_of(today, m).in_place()[1:3] == change_of(then, origin[m]).in_place()[1:3] for m in carried)
+    assert {m for m, _ in gone} == set(times), "a mutant whose expression is gone is reported as changed since"
     assert (today / module).read_text() == new, "matching left today's code as it was"
