@@ -37,6 +37,30 @@ def test_scalar_multiplication(benchmark, suite: int, integers: str) -> None:
     assert curve.validate_point(result) == result
 
 
+@pytest.mark.parametrize("method", ["table", "ladder"])
+@pytest.mark.parametrize("suite", [1, 2], ids=["sect163k1", "sect283k1"])
+def test_base_point_multiplication(benchmark, suite: int, method: str) -> None:
+    """k*G from the table of G's multiples (every ephemeral key, nonce and signature check) against the ladder."""
+    curve = curve_for_suite(suite)
+    curve.base_table()
+    k = curve.random_scalar(random.Random(2))
+    multiply = curve.base_multiple if method == "table" else (lambda k: curve.multiply(k, curve.g))
+    result = benchmark.pedantic(multiply, args=(k,), rounds=ROUNDS, warmup_rounds=1)
+    assert result == curve.multiply(k, curve.g)
+
+
+def test_base_point_table_build(benchmark) -> None:
+    """What a curve's table costs to build (once per process, after 40 multiples of G)."""
+    curve = curve_for_suite(1)
+
+    def build() -> object:
+        fresh = KoblitzCurve(curve.name, curve.suite, curve.field, curve.a, curve.g.x, curve.g.y, curve.n, curve.h)
+        return fresh.base_table()
+
+    table = benchmark.pedantic(build, rounds=5, warmup_rounds=1)
+    assert len(table) == -(-curve.n.bit_length() // 4) and all(len(window) == 15 for window in table)
+
+
 def _parties(suite: int) -> tuple[CbkeParty, CbkeParty]:
     rng = random.Random(suite)
     ca = TestCA.generate(rng)
