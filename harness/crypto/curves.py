@@ -195,7 +195,8 @@ class KoblitzCurve:
                     big_b = mul(x2, z1) ^ x1
                     # The formula fails for P = +-Q (the same x), which cannot happen here: the sum so far is
                     # m*G with 0 < m < 2^(4i), the entry d*2^(4i)*G, and m + d*2^(4i) <= k < n.
-                    assert big_b != 0, "fixed-base sum met its next entry"
+                    if big_b == 0:  # unreachable for k < n (above); said as an error, not an assert -O drops
+                        raise ArithmeticError("fixed-base sum met its next entry")
                     c = mul(z1, big_b)
                     d = mul(sqr(big_b), c ^ zz if a else c)
                     z3 = sqr(c)
